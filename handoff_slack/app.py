@@ -1,0 +1,123 @@
+"""Assembling the app: database, Web API client, core, Bolt listeners and the scheduler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from handoff_slack.core.helpdesk import Helpdesk
+from handoff_slack.listeners import register_listeners
+from handoff_slack.scheduler import build_scheduler
+from handoff_slack.services import Services
+from handoff_slack.settings import Settings
+from handoff_slack.slack.client import build_web_client
+from handoff_slack.slack.customer_dm import CustomerDM
+from handoff_slack.slack.directory import AgentDirectory, PeopleDirectory
+from handoff_slack.slack.handoff_effects import HandoffEffects
+from handoff_slack.slack.outbox import Outbox
+from handoff_slack.slack.ticket_board import TicketBoard
+from handoff_slack.storage.database import Database, DatabaseUnavailable, migrate
+
+logger = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+
+class StartupError(RuntimeError):
+    """The app cannot start; the message is one line for the operator."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class HandoffApp:
+    settings: Settings
+    db: Database
+    bolt: App
+    services: Services
+    scheduler: BackgroundScheduler
+    executor: ThreadPoolExecutor
+
+    def wsgi(self) -> Callable[..., Iterable[bytes]]:
+        """Slack's requests at POST /slack/events, a health check at GET /healthz."""
+        slack = SlackRequestHandler(self.bolt, path=EVENTS_PATH)
+
+        def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
+                healthy = self.database_reachable()
+                start_response("200 OK" if healthy else "503 Service Unavailable", [("Content-Type", "text/plain")])
+                return [b"ok" if healthy else b"database unavailable"]
+            return slack(environ, start_response)
+
+        return application
+
+    def database_reachable(self) -> bool:
+        try:
+            with self.db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except SQLAlchemyError:
+            return False
+
+    def start_background_work(self) -> None:
+        self.scheduler.start()
+
+    def close(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.executor.shutdown(wait=True)  # lazy listeners in flight finish their Slack calls
+        self.db.dispose()
+
+
+def create_app(settings: Settings, *, run_migrations: bool = True, clock: Callable[[], datetime] = _utcnow) -> HandoffApp:
+    if run_migrations:
+        try:
+            migrate(settings.database_url)
+        except DatabaseUnavailable as error:
+            raise StartupError(str(error)) from None
+    db = Database(settings.database_url, pool_size=settings.http_threads)
+    client = build_web_client(settings.bot_token, settings.slack_api_url)
+    try:
+        identity = client.auth_test()
+    except SlackApiError as error:
+        raise StartupError(f"SLACK_BOT_TOKEN was refused by Slack: {error.response.get('error')}") from None
+    except OSError as error:
+        raise StartupError(f"cannot reach the Slack Web API at SLACK_API_URL: {type(error).__name__}") from None
+
+    helpdesk = Helpdesk(db, note_prefix=settings.note_prefix, clock=clock)
+    agents = AgentDirectory(client, settings.support_channel, settings.admins, settings.agent_cache_seconds)
+    people = PeopleDirectory(client, home_team_id=identity.get("team_id"))
+    board = TicketBoard(helpdesk, client, people, settings.support_channel)
+    customers = CustomerDM(client)
+    outbox = Outbox(helpdesk, client)
+    effects = HandoffEffects(helpdesk, board, customers, outbox, people, settings.note_prefix)
+    services = Services(settings, helpdesk, agents, people, board, customers, outbox, effects, clock)
+
+    executor = ThreadPoolExecutor(max_workers=settings.http_threads, thread_name_prefix="lazy-listener")
+    bolt = App(
+        token=settings.bot_token,
+        signing_secret=settings.signing_secret,
+        client=client,
+        # Each listener's ack phase commits to the database before Slack gets its response;
+        # Slack calls happen in lazy listeners afterwards.
+        process_before_response=True,
+        token_verification_enabled=False,  # done above, with a clearer error
+        listener_executor=executor,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    register_listeners(bolt, services)
+    return HandoffApp(settings, db, bolt, services, build_scheduler(services), executor)

@@ -1,0 +1,121 @@
+"""The ticket message in the support channel, and the notes posted in its thread."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from handoff_slack.blocks import Rendered
+from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET
+from handoff_slack.core.states import EscalationReason, TicketState
+from handoff_slack.slack.mrkdwn import escape, neutralise_pings, quote
+from handoff_slack.storage.models import Conversation, Message, Ticket
+
+REASON_LABELS: dict[str, str] = {
+    EscalationReason.MENU: "pressed “Talk to an agent”",
+    EscalationReason.ASKED_FOR_HUMAN: "asked for a person",
+    EscalationReason.NO_SCENARIO: "the bot could not help",
+    EscalationReason.FRUSTRATION: "sounded frustrated",
+}
+
+
+def reason_label(reason: str) -> str:
+    return REASON_LABELS.get(reason, reason)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def slack_date(moment: datetime, fmt: str = "{date_short_pretty} {time}") -> str:
+    """A date every reader sees in their own time zone."""
+    moment = as_utc(moment)
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{fmt}|{fallback}>"
+
+
+def customer_label(conversation: Conversation) -> str:
+    name = escape(conversation.customer_name or "A customer")
+    if conversation.customer_org_name:
+        return f"{name} ({escape(conversation.customer_org_name)}, Slack Connect)"
+    return name
+
+
+def ticket_message(ticket: Ticket, conversation: Conversation, transcript: Sequence[Message]) -> Rendered:
+    who = customer_label(conversation)
+    reason = reason_label(ticket.reason)
+    state = TicketState(ticket.state)
+    blocks = [
+        HeaderBlock(text=f"Support request #{ticket.id}").to_dict(),
+        SectionBlock(
+            fields=[
+                MarkdownTextObject(text=f"*Customer*\n{who} (<@{conversation.customer_user_id}>)"),
+                MarkdownTextObject(text=f"*Why*\n{reason}"),
+                MarkdownTextObject(text=f"*Since*\n{slack_date(ticket.created_at)}"),
+                MarkdownTextObject(text=f"*Status*\n{_status(ticket)}"),
+            ]
+        ).to_dict(),
+    ]
+    if transcript:
+        lines = "\n".join(quote(neutralise_pings(m.text, keep_user_mentions=False), 300) for m in transcript)
+        blocks.append(SectionBlock(text=f"*Recent messages*\n{lines}"[:3000]).to_dict())
+    if state is TicketState.WAITING:
+        blocks.append(
+            ActionsBlock(
+                block_id="ticket",
+                elements=[
+                    ButtonElement(text="Claim", action_id=CLAIM_TICKET, value=str(ticket.id), style="primary")
+                ],
+            ).to_dict()
+        )
+    elif state is TicketState.CONNECTED:
+        blocks.append(
+            ActionsBlock(
+                block_id="ticket",
+                elements=[
+                    ButtonElement(
+                        text="Close",
+                        action_id=CLOSE_TICKET,
+                        value=str(ticket.id),
+                        style="danger",
+                        confirm=ConfirmObject(
+                            title="Close this ticket?",
+                            text="The customer is told, and their next message goes to the bot again.",
+                            confirm="Close",
+                            deny="Keep open",
+                        ),
+                    )
+                ],
+            ).to_dict()
+        )
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Ticket {ticket.id} · {state.value}")]).to_dict())
+    return Rendered(text=f"Support request #{ticket.id} from {who}: {reason} ({_status(ticket)})", blocks=blocks)
+
+
+def _status(ticket: Ticket) -> str:
+    state = TicketState(ticket.state)
+    if state is TicketState.WAITING:
+        return ":hourglass_flowing_sand: Waiting for an agent"
+    if state is TicketState.CONNECTED:
+        return f":speech_balloon: Claimed by <@{ticket.agent_user_id}>"
+    if state is TicketState.CLOSED:
+        return f":white_check_mark: Closed by <@{ticket.closed_by_user_id}>"
+    return ":no_entry_sign: Cancelled by the customer"
+
+
+def claimed_note(agent_user_id: str, note_prefix: str) -> str:
+    return (
+        f"<@{agent_user_id}> claimed this ticket. Your replies in this thread go to the customer. "
+        f"Start a reply with `{note_prefix}` to keep it internal; other people's replies stay internal too."
+    )

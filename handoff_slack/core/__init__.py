@@ -1,0 +1,1 @@
+"""The domain core: conversations, tickets, the queue and relay decisions. No Slack, no HTTP."""

@@ -1,0 +1,605 @@
+"""The hand-off state machine: conversations, tickets and the queue.
+
+Each public method is one database transaction. State changes that can race (escalate, cancel,
+claim, close) are conditional UPDATEs, so concurrent callers, in one process or many, see exactly
+one winner. Nothing here knows about Slack: callers pass plain IDs and text, and get back
+outcomes that say what happened so the Slack edge can render it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import StrEnum
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from handoff_slack.core.bot import BotResponder, KeywordResponder
+from handoff_slack.core.phrases import asks_to_cancel
+from handoff_slack.core.states import (
+    ConversationMode,
+    DeliveryState,
+    Direction,
+    EscalationReason,
+    TicketState,
+)
+from handoff_slack.storage.database import Database
+from handoff_slack.storage.models import Conversation, Message, ProcessedEvent, Ticket
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Customer:
+    """Who wrote to the app, and from where."""
+
+    user_id: str
+    dm_channel_id: str
+    team_id: str | None = None
+
+
+class CustomerMessageAction(StrEnum):
+    DUPLICATE = "duplicate"  # already handled (Slack redelivery)
+    BOT_REPLY = "bot_reply"  # bot mode: the bot answers
+    ESCALATED = "escalated"  # bot mode: the message asked for a person; a ticket now waits
+    WAITING = "waiting"  # waiting: kept for the agent, the customer gets a waiting notice
+    CANCELLED = "cancelled"  # waiting: the customer left the queue
+    RELAY = "relay"  # connected: goes to the agent
+
+
+@dataclass(frozen=True)
+class CustomerMessageOutcome:
+    action: CustomerMessageAction
+    conversation_id: int | None = None
+    ticket_id: int | None = None
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class EscalationOutcome:
+    created: bool  # False when the customer was already waiting or connected
+    conversation_id: int
+    ticket_id: int | None
+    mode: ConversationMode
+    position: int | None = None
+
+
+class CancelResult(StrEnum):
+    CANCELLED = "cancelled"
+    NOT_WAITING = "not_waiting"  # already claimed, closed or cancelled
+    NOT_YOURS = "not_yours"
+
+
+class ClaimResult(StrEnum):
+    CLAIMED = "claimed"
+    ALREADY_CLAIMED = "already_claimed"
+    NOT_WAITING = "not_waiting"  # cancelled or closed before anyone claimed it
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    result: ClaimResult
+    ticket: Ticket | None = None
+    conversation: Conversation | None = None
+
+
+class CloseResult(StrEnum):
+    CLOSED = "closed"
+    NOT_ALLOWED = "not_allowed"  # neither the owning agent nor an admin
+    NOT_OPEN = "not_open"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class CloseOutcome:
+    result: CloseResult
+    ticket: Ticket | None = None
+    conversation: Conversation | None = None
+
+
+class AgentMessageAction(StrEnum):
+    IGNORED = "ignored"  # not a reply in a ticket's thread
+    DUPLICATE = "duplicate"
+    INTERNAL = "internal"  # stays in the support channel (note, other agent, ticket not connected)
+    RELAY = "relay"
+
+
+@dataclass(frozen=True)
+class AgentMessageOutcome:
+    action: AgentMessageAction
+    conversation_id: int | None = None
+    ticket_id: int | None = None
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    position: int
+    ticket: Ticket
+    conversation: Conversation
+
+
+@dataclass(frozen=True)
+class QueueSnapshot:
+    entries: list[QueueEntry]
+    total: int
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One stored message to show on the other side, with where and as whom."""
+
+    message_id: int
+    direction: Direction
+    text: str
+    channel_id: str
+    thread_ts: str | None
+    sender_name: str | None
+    sender_avatar_url: str | None
+
+
+class Helpdesk:
+    def __init__(
+        self,
+        db: Database,
+        responder: BotResponder | None = None,
+        note_prefix: str = "note:",
+        clock: Clock = _utcnow,
+    ) -> None:
+        self.db = db
+        self.responder = responder or KeywordResponder()
+        self.note_prefix = note_prefix.lower()
+        self.clock = clock
+
+    # -- customers ------------------------------------------------------------------------------
+
+    def receive_customer_message(
+        self, customer: Customer, ts: str, text: str, event_id: str | None = None
+    ) -> CustomerMessageOutcome:
+        """Store a customer's DM and move their conversation on; the caller renders the outcome."""
+        with self.db.transaction() as session:
+            if not self._first_delivery(session, event_id):
+                return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
+            # Locks the customer's row: their messages are handled one at a time across replicas.
+            conversation = self._conversation_for(session, customer)
+            if self._message_exists(session, customer.dm_channel_id, ts):
+                return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
+            return self._route_customer_message(session, conversation, customer, ts, text)
+
+    def _route_customer_message(
+        self, session: Session, conversation: Conversation, customer: Customer, ts: str, text: str
+    ) -> CustomerMessageOutcome:
+        assert conversation.id is not None
+        message = Message(
+            conversation_id=conversation.id,
+            ticket_id=conversation.active_ticket_id,
+            direction=Direction.FROM_CUSTOMER,
+            author_user_id=customer.user_id,
+            source_channel_id=customer.dm_channel_id,
+            source_ts=ts,
+            text=text,
+            created_at=self.clock(),
+        )
+        outcome: CustomerMessageOutcome
+        mode = ConversationMode(conversation.mode)
+        if mode is ConversationMode.BOT:
+            message.delivery_state = DeliveryState.NOT_RELAYED
+            turn = self.responder.respond(customer.user_id, text)
+            if turn.escalate is None:
+                outcome = CustomerMessageOutcome(CustomerMessageAction.BOT_REPLY, conversation.id)
+            else:
+                ticket = self._open_ticket(session, conversation, turn.escalate)
+                message.ticket_id = ticket.id
+                outcome = CustomerMessageOutcome(
+                    CustomerMessageAction.ESCALATED,
+                    conversation.id,
+                    ticket.id,
+                    self._position(session, ticket.id),  # type: ignore[arg-type]
+                )
+        elif mode is ConversationMode.WAITING and asks_to_cancel(text):
+            message.delivery_state = DeliveryState.NOT_RELAYED
+            ticket_id = conversation.active_ticket_id
+            self._cancel(session, conversation, ticket_id)  # type: ignore[arg-type]
+            outcome = CustomerMessageOutcome(CustomerMessageAction.CANCELLED, conversation.id, ticket_id)
+        elif mode is ConversationMode.WAITING:
+            ticket_id = conversation.active_ticket_id
+            outcome = CustomerMessageOutcome(
+                CustomerMessageAction.WAITING,
+                conversation.id,
+                ticket_id,
+                self._position(session, ticket_id),  # type: ignore[arg-type]
+            )
+        else:
+            outcome = CustomerMessageOutcome(
+                CustomerMessageAction.RELAY, conversation.id, conversation.active_ticket_id
+            )
+        session.add(message)
+        return outcome
+
+    def escalate(self, customer: Customer, reason: EscalationReason) -> EscalationOutcome:
+        """Open a ticket unless one is already open (a double click must not queue twice)."""
+        with self.db.transaction() as session:
+            conversation = self._conversation_for(session, customer)
+            assert conversation.id is not None
+            if conversation.mode != ConversationMode.BOT:
+                ticket_id = conversation.active_ticket_id
+                position = (
+                    self._position(session, ticket_id)
+                    if conversation.mode == ConversationMode.WAITING and ticket_id
+                    else None
+                )
+                return EscalationOutcome(
+                    False, conversation.id, ticket_id, ConversationMode(conversation.mode), position
+                )
+            ticket = self._open_ticket(session, conversation, reason)
+            assert ticket.id is not None
+            return EscalationOutcome(
+                True, conversation.id, ticket.id, ConversationMode.WAITING, self._position(session, ticket.id)
+            )
+
+    def cancel_waiting(self, customer_user_id: str, ticket_id: int) -> CancelResult:
+        with self.db.transaction() as session:
+            ticket = session.get(Ticket, ticket_id)
+            conversation = session.get(Conversation, ticket.conversation_id) if ticket else None
+            if ticket is None or conversation is None or conversation.customer_user_id != customer_user_id:
+                return CancelResult.NOT_YOURS
+            if not self._cancel(session, conversation, ticket_id):
+                return CancelResult.NOT_WAITING
+            return CancelResult.CANCELLED
+
+    def set_customer_profile(
+        self, conversation_id: int, name: str | None, avatar_url: str | None, org_name: str | None
+    ) -> None:
+        with self.db.transaction() as session:
+            session.execute(
+                update(Conversation)
+                .where(col(Conversation.id) == conversation_id)
+                .values(
+                    customer_name=name,
+                    customer_avatar_url=avatar_url,
+                    customer_org_name=org_name,
+                    updated_at=self.clock(),
+                )
+            )
+
+    # -- agents ---------------------------------------------------------------------------------
+
+    def claim(
+        self, ticket_id: int, agent_user_id: str, agent_name: str | None = None, agent_avatar_url: str | None = None
+    ) -> ClaimOutcome:
+        """Give a waiting ticket to an agent; of many simultaneous claims exactly one wins."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            won = session.execute(
+                update(Ticket)
+                .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
+                .values(
+                    state=TicketState.CONNECTED,
+                    agent_user_id=agent_user_id,
+                    agent_name=agent_name,
+                    agent_avatar_url=agent_avatar_url,
+                    claimed_at=now,
+                )
+            ).rowcount
+            ticket = session.get(Ticket, ticket_id, populate_existing=True)
+            if ticket is None:
+                return ClaimOutcome(ClaimResult.NOT_FOUND)
+            conversation = session.get(Conversation, ticket.conversation_id)
+            if won:
+                session.execute(
+                    update(Conversation)
+                    .where(col(Conversation.id) == ticket.conversation_id)
+                    .values(mode=ConversationMode.CONNECTED, updated_at=now)
+                )
+                session.refresh(conversation)  # type: ignore[arg-type]
+                return ClaimOutcome(ClaimResult.CLAIMED, ticket, conversation)
+            if ticket.state == TicketState.CONNECTED:
+                return ClaimOutcome(ClaimResult.ALREADY_CLAIMED, ticket, conversation)
+            return ClaimOutcome(ClaimResult.NOT_WAITING, ticket, conversation)
+
+    def close(self, ticket_id: int, user_id: str, is_admin: bool) -> CloseOutcome:
+        now = self.clock()
+        with self.db.transaction() as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                return CloseOutcome(CloseResult.NOT_FOUND)
+            if not is_admin and ticket.agent_user_id != user_id:
+                return CloseOutcome(CloseResult.NOT_ALLOWED, ticket)
+            closed = session.execute(
+                update(Ticket)
+                .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.CONNECTED)
+                .values(state=TicketState.CLOSED, closed_by_user_id=user_id, closed_at=now)
+            ).rowcount
+            session.refresh(ticket)
+            conversation = session.get(Conversation, ticket.conversation_id)
+            if not closed:
+                return CloseOutcome(CloseResult.NOT_OPEN, ticket, conversation)
+            self._back_to_bot(session, ticket.conversation_id, ticket_id)
+            session.refresh(conversation)  # type: ignore[arg-type]
+            return CloseOutcome(CloseResult.CLOSED, ticket, conversation)
+
+    def receive_agent_message(
+        self, channel_id: str, thread_ts: str, user_id: str, ts: str, text: str, event_id: str | None = None
+    ) -> AgentMessageOutcome:
+        """Decide what a reply in the support channel is: relayed to the customer, or internal."""
+        with self.db.transaction() as session:
+            ticket = session.exec(
+                select(Ticket).where(
+                    col(Ticket.message_channel_id) == channel_id, col(Ticket.message_ts) == thread_ts
+                )
+            ).first()
+            if ticket is None:
+                return AgentMessageOutcome(AgentMessageAction.IGNORED)
+            if not self._first_delivery(session, event_id) or self._message_exists(session, channel_id, ts):
+                return AgentMessageOutcome(AgentMessageAction.DUPLICATE, ticket.conversation_id, ticket.id)
+            relayed = (
+                ticket.state == TicketState.CONNECTED
+                and ticket.agent_user_id == user_id
+                and not self.is_internal_note(text)
+            )
+            if not relayed:
+                return AgentMessageOutcome(AgentMessageAction.INTERNAL, ticket.conversation_id, ticket.id)
+            session.add(
+                Message(
+                    conversation_id=ticket.conversation_id,
+                    ticket_id=ticket.id,
+                    direction=Direction.FROM_AGENT,
+                    author_user_id=user_id,
+                    source_channel_id=channel_id,
+                    source_ts=ts,
+                    text=text,
+                    created_at=self.clock(),
+                )
+            )
+            return AgentMessageOutcome(AgentMessageAction.RELAY, ticket.conversation_id, ticket.id)
+
+    def is_internal_note(self, text: str) -> bool:
+        return text.lstrip().lower().startswith(self.note_prefix)
+
+    # -- the ticket message ---------------------------------------------------------------------
+
+    def attach_ticket_message(self, ticket_id: int, channel_id: str, ts: str) -> None:
+        with self.db.transaction() as session:
+            session.execute(
+                update(Ticket)
+                .where(col(Ticket.id) == ticket_id)
+                .values(message_channel_id=channel_id, message_ts=ts)
+            )
+
+    def ticket(self, ticket_id: int) -> tuple[Ticket, Conversation] | None:
+        with self.db.transaction() as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                return None
+            conversation = session.get(Conversation, ticket.conversation_id)
+            assert conversation is not None
+            return ticket, conversation
+
+    def recent_customer_messages(
+        self, conversation_id: int, limit: int = 5, until: datetime | None = None
+    ) -> list[Message]:
+        """The customer's last messages (up to a moment, e.g. the escalation), oldest first."""
+        with self.db.transaction() as session:
+            query = select(Message).where(
+                col(Message.conversation_id) == conversation_id,
+                col(Message.direction) == Direction.FROM_CUSTOMER,
+            )
+            if until is not None:
+                query = query.where(col(Message.created_at) <= until)
+            rows = session.exec(query.order_by(col(Message.id).desc()).limit(limit)).all()
+            return list(reversed(rows))
+
+    def tickets_missing_their_message(self, created_before: datetime) -> list[int]:
+        """Tickets whose support-channel message was never posted (e.g. the app died mid-way)."""
+        with self.db.transaction() as session:
+            return list(
+                session.exec(
+                    select(Ticket.id)
+                    .where(col(Ticket.message_ts).is_(None), col(Ticket.created_at) < created_before)
+                    .order_by(col(Ticket.id))
+                ).all()
+            )  # type: ignore[arg-type]
+
+    # -- the queue ------------------------------------------------------------------------------
+
+    def position(self, ticket_id: int) -> int | None:
+        with self.db.transaction() as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None or ticket.state != TicketState.WAITING:
+                return None
+            return self._position(session, ticket_id)
+
+    def queue(self, limit: int = 20) -> QueueSnapshot:
+        with self.db.transaction() as session:
+            total = session.exec(
+                select(func.count()).select_from(Ticket).where(col(Ticket.state) == TicketState.WAITING)
+            ).one()
+            rows = session.exec(
+                select(Ticket, Conversation)
+                .join(Conversation, col(Conversation.id) == col(Ticket.conversation_id))
+                .where(col(Ticket.state) == TicketState.WAITING)
+                .order_by(col(Ticket.id))
+                .limit(limit)
+            ).all()
+            entries = [QueueEntry(i + 1, ticket, conversation) for i, (ticket, conversation) in enumerate(rows)]
+            return QueueSnapshot(entries, int(total))
+
+    # -- the outbox -----------------------------------------------------------------------------
+
+    def pending_deliveries(self, conversation_id: int) -> list[Delivery]:
+        """Undelivered messages of a conversation, oldest first, with their destinations.
+
+        A customer message whose ticket has no support-channel message yet has nowhere to go; it
+        is left out and picked up once the ticket message exists.
+        """
+        with self.db.transaction() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                return []
+            rows = session.exec(
+                select(Message, Ticket)
+                .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
+                .where(
+                    col(Message.conversation_id) == conversation_id,
+                    col(Message.delivery_state) == DeliveryState.PENDING,
+                )
+                .order_by(col(Message.id))
+            ).all()
+            deliveries: list[Delivery] = []
+            for message, ticket in rows:
+                assert message.id is not None
+                if message.direction == Direction.FROM_CUSTOMER:
+                    if ticket.message_ts is None or ticket.message_channel_id is None:
+                        continue
+                    deliveries.append(
+                        Delivery(
+                            message.id,
+                            Direction.FROM_CUSTOMER,
+                            message.text,
+                            ticket.message_channel_id,
+                            ticket.message_ts,
+                            conversation.customer_name,
+                            conversation.customer_avatar_url,
+                        )
+                    )
+                else:
+                    deliveries.append(
+                        Delivery(
+                            message.id,
+                            Direction.FROM_AGENT,
+                            message.text,
+                            conversation.dm_channel_id,
+                            None,
+                            ticket.agent_name,
+                            ticket.agent_avatar_url,
+                        )
+                    )
+            return deliveries
+
+    def mark_delivered(self, message_id: int, channel_id: str, ts: str) -> None:
+        with self.db.transaction() as session:
+            session.execute(
+                update(Message)
+                .where(col(Message.id) == message_id)
+                .values(
+                    delivery_state=DeliveryState.DELIVERED,
+                    dest_channel_id=channel_id,
+                    dest_ts=ts,
+                    delivered_at=self.clock(),
+                    attempts=Message.attempts + 1,
+                )
+            )
+
+    def mark_delivery_failed(self, message_id: int, error: str) -> None:
+        with self.db.transaction() as session:
+            session.execute(
+                update(Message)
+                .where(col(Message.id) == message_id)
+                .values(attempts=Message.attempts + 1, last_error=error[:255])
+            )
+
+    def conversations_with_pending_messages(self) -> list[int]:
+        with self.db.transaction() as session:
+            return list(
+                session.exec(
+                    select(Message.conversation_id)
+                    .where(col(Message.delivery_state) == DeliveryState.PENDING)
+                    .distinct()
+                ).all()
+            )
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _first_delivery(self, session: Session, event_id: str | None) -> bool:
+        """Record the event ID; False when it was recorded before (Slack retried the delivery)."""
+        if not event_id:
+            return True
+        if session.get(ProcessedEvent, event_id) is not None:
+            return False
+        try:
+            # A savepoint: a concurrent delivery of the same event (another thread or replica)
+            # makes this insert fail, and only the insert is rolled back.
+            with session.begin_nested():
+                session.add(ProcessedEvent(event_id=event_id, received_at=self.clock()))
+        except IntegrityError:
+            return False
+        return True
+
+    @staticmethod
+    def _message_exists(session: Session, channel_id: str, ts: str) -> bool:
+        return (
+            session.exec(
+                select(Message.id).where(
+                    col(Message.source_channel_id) == channel_id, col(Message.source_ts) == ts
+                )
+            ).first()
+            is not None
+        )
+
+    def _conversation_for(self, session: Session, customer: Customer) -> Conversation:
+        by_customer = (
+            select(Conversation).where(col(Conversation.customer_user_id) == customer.user_id).with_for_update()
+        )
+        found = session.exec(by_customer).first()
+        if found is not None:
+            if found.dm_channel_id != customer.dm_channel_id:
+                found.dm_channel_id = customer.dm_channel_id
+            return found
+        conversation = Conversation(
+            customer_user_id=customer.user_id,
+            customer_team_id=customer.team_id,
+            dm_channel_id=customer.dm_channel_id,
+            created_at=self.clock(),
+            updated_at=self.clock(),
+        )
+        try:
+            with session.begin_nested():  # a savepoint: losing the race must not abort the rest
+                session.add(conversation)
+        except IntegrityError:
+            return session.exec(by_customer).one()
+        return conversation
+
+    def _open_ticket(self, session: Session, conversation: Conversation, reason: EscalationReason) -> Ticket:
+        now = self.clock()
+        ticket = Ticket(conversation_id=conversation.id, reason=reason, created_at=now)  # type: ignore[arg-type]
+        session.add(ticket)
+        session.flush()  # the partial unique index refuses a second open ticket here
+        conversation.mode = ConversationMode.WAITING
+        conversation.active_ticket_id = ticket.id
+        conversation.updated_at = now
+        session.flush()
+        return ticket
+
+    def _cancel(self, session: Session, conversation: Conversation, ticket_id: int) -> bool:
+        cancelled = session.execute(
+            update(Ticket)
+            .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
+            .values(state=TicketState.CANCELLED, closed_by_user_id=conversation.customer_user_id, closed_at=self.clock())
+        ).rowcount
+        if cancelled:
+            self._back_to_bot(session, conversation.id, ticket_id)  # type: ignore[arg-type]
+        return bool(cancelled)
+
+    def _back_to_bot(self, session: Session, conversation_id: int, ticket_id: int) -> None:
+        session.execute(
+            update(Conversation)
+            .where(col(Conversation.id) == conversation_id, col(Conversation.active_ticket_id) == ticket_id)
+            .values(mode=ConversationMode.BOT, active_ticket_id=None, updated_at=self.clock())
+        )
+
+    @staticmethod
+    def _position(session: Session, ticket_id: int) -> int:
+        return int(
+            session.exec(
+                select(func.count())
+                .select_from(Ticket)
+                .where(col(Ticket.state) == TicketState.WAITING, col(Ticket.id) <= ticket_id)
+            ).one()
+        )

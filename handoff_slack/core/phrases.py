@@ -1,0 +1,39 @@
+"""What a customer's typed words ask for: a person, or leaving the queue.
+
+Kept deliberately conservative: "cancel" only counts when it is (nearly) the whole message, so
+"I want to cancel my order" never drops someone from the queue.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_HUMAN_PATTERNS = re.compile(
+    r"\b(agent|agents|human|humans|real person|a person|someone|somebody|representative|operator"
+    r"|live chat|support staff)\b"
+)
+_CANCEL_STARTS = ("never mind", "nevermind", "nvm", "cancel", "forget it", "no longer needed")
+_MAX_CANCEL_WORDS = 5
+_PUNCTUATION = re.compile(r"[^\w\s]")
+_SLACK_MARKUP = re.compile(r"<[^>]*>")
+
+
+def normalise(text: str) -> str:
+    """Lower-case words only: no Slack markup, punctuation, accents or repeated spaces."""
+    text = _SLACK_MARKUP.sub(" ", text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _PUNCTUATION.sub(" ", text.lower().replace("’", "'").replace("'", ""))
+    return " ".join(text.split())
+
+
+def asks_for_human(text: str) -> bool:
+    return bool(_HUMAN_PATTERNS.search(normalise(text)))
+
+
+def asks_to_cancel(text: str) -> bool:
+    words = normalise(text)
+    if not words or len(words.split()) > _MAX_CANCEL_WORDS:
+        return False
+    return any(words == start or words.startswith(start + " ") for start in _CANCEL_STARTS)

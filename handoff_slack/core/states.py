@@ -1,0 +1,46 @@
+"""The named states and reasons of the hand-off; stored as their string values."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ConversationMode(StrEnum):
+    """Who the customer is talking to right now."""
+
+    BOT = "bot"
+    WAITING = "waiting"
+    CONNECTED = "connected"
+
+
+class TicketState(StrEnum):
+    WAITING = "waiting"
+    CONNECTED = "connected"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+OPEN_TICKET_STATES = (TicketState.WAITING, TicketState.CONNECTED)
+
+
+class EscalationReason(StrEnum):
+    """Why the bot handed the customer to a person (shown to agents, kept for reporting)."""
+
+    MENU = "menu"  # pressed "Talk to an agent"
+    ASKED_FOR_HUMAN = "asked_for_human"  # typed "agent", "human", ...
+    NO_SCENARIO = "no_scenario"  # the bot could not match the request (issue 5)
+    FRUSTRATION = "frustration"  # sentiment / explicit signals (issue 5)
+
+
+class Direction(StrEnum):
+    """Which way a stored message travelled."""
+
+    FROM_CUSTOMER = "from_customer"
+    FROM_AGENT = "from_agent"
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"  # stored, not yet shown on the other side
+    DELIVERED = "delivered"
+    NOT_RELAYED = "not_relayed"  # kept for the record only (bot-mode chat, queue commands)
+    FAILED = "failed"  # given up on after retries

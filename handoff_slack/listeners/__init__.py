@@ -1,0 +1,19 @@
+"""Slack listeners, grouped by kind like Bolt's starter template.
+
+Each listener is a thin adapter: an `ack` phase that parses the payload and makes the step in the
+core (committed before Slack gets its 200), and a lazy phase, run after the ack, that does the
+Slack calls.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handoff_slack.listeners import actions, commands, events
+from handoff_slack.services import Services
+
+
+def register_listeners(app: App, services: Services) -> None:
+    actions.register(app, services)
+    commands.register(app, services)
+    events.register(app, services)  # last: it ends with the catch-all for unhandled messages

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handoff_slack.listeners.actions import cancel_waiting, claim_ticket, close_ticket, talk_to_agent
+from handoff_slack.services import Services
+
+
+def register(app: App, services: Services) -> None:
+    talk_to_agent.register(app, services)
+    cancel_waiting.register(app, services)
+    claim_ticket.register(app, services)
+    close_ticket.register(app, services)

@@ -1,0 +1,49 @@
+"""The Claim button (on the ticket message and in `/handoff-queue`): only agents, one winner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from handoff_slack.blocks.action_ids import CLAIM_TICKET
+from handoff_slack.core.helpdesk import ClaimResult
+from handoff_slack.listeners.payloads import acting_user, ticket_id_from_action
+from handoff_slack.services import Services
+
+
+def register(app: App, services: Services) -> None:
+    def acknowledge(ack: Ack) -> None:
+        ack()  # checking membership may call Slack: that happens after the ack
+
+    def claim(body: dict[str, Any], respond: Respond) -> None:
+        user = acting_user(body)
+        ticket_id = ticket_id_from_action(body)
+        if ticket_id is None:
+            return
+        if not services.agents.is_agent(user):
+            respond(
+                text=f"Only members of <#{services.settings.support_channel}> can claim tickets.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        agent = services.people.person(user)
+        outcome = services.helpdesk.claim(ticket_id, user, agent.name, agent.avatar_url)
+        if outcome.result is ClaimResult.CLAIMED:
+            services.effects.claimed(outcome)
+            return
+        if outcome.result is ClaimResult.ALREADY_CLAIMED and outcome.ticket is not None:
+            owner = outcome.ticket.agent_user_id
+            text = (
+                f"You already have ticket {ticket_id}."
+                if owner == user
+                else f"Ticket {ticket_id} was already claimed by <@{owner}>."
+            )
+        elif outcome.result is ClaimResult.NOT_WAITING:
+            text = f"Ticket {ticket_id} is no longer waiting (the customer cancelled or it was closed)."
+        else:
+            text = f"Ticket {ticket_id} does not exist."
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    app.action(CLAIM_TICKET)(ack=acknowledge, lazy=[claim])

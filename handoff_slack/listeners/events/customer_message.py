@@ -1,0 +1,46 @@
+"""A customer's DM to the app (`message.im`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from handoff_slack.core.helpdesk import Customer, CustomerMessageOutcome
+from handoff_slack.listeners.payloads import OUTCOME_KEY
+from handoff_slack.services import Services
+
+logger = logging.getLogger(__name__)
+
+# Plain messages; file shares carry text too (their files are relayed by a later issue).
+HANDLED_SUBTYPES = frozenset({None, "file_share"})
+
+
+def is_customer_message(event: dict[str, Any]) -> bool:
+    return (
+        event.get("channel_type") == "im"
+        and event.get("subtype") in HANDLED_SUBTYPES
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+    )
+
+
+def register(app: App, services: Services) -> None:
+    def record(ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
+        customer = Customer(
+            user_id=event["user"],
+            dm_channel_id=event["channel"],
+            team_id=event.get("user_team") or event.get("team"),
+        )
+        context[OUTCOME_KEY] = services.helpdesk.receive_customer_message(
+            customer, ts=event["ts"], text=event.get("text") or "", event_id=body.get("event_id")
+        )
+        ack()
+
+    def respond(event: dict[str, Any], context: BoltContext) -> None:
+        outcome: CustomerMessageOutcome | None = context.get(OUTCOME_KEY)
+        if outcome is not None:
+            services.effects.after_customer_message(outcome, event["channel"])
+
+    app.event("message", matchers=[is_customer_message])(ack=record, lazy=[respond])

@@ -1,0 +1,55 @@
+"""Timed work, driven by APScheduler: retrying deliveries and repairing half-done hand-offs.
+
+Later issues add reminders, waiting timeouts, idle auto-close and queue-position updates here.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from handoff_slack.services import Services
+
+logger = logging.getLogger(__name__)
+
+# A ticket younger than this is still being published by its own listener.
+TICKET_PUBLISH_GRACE = timedelta(seconds=30)
+
+
+def retry_pending_deliveries(services: Services) -> None:
+    delivered = services.outbox.flush_all()
+    if delivered:
+        logger.info("delivered %d pending message(s) on retry", delivered)
+
+
+def publish_missing_ticket_messages(services: Services) -> None:
+    """Post ticket messages that were never posted (Slack failed, or the app died mid-way)."""
+    for ticket_id in services.helpdesk.tickets_missing_their_message(services.clock() - TICKET_PUBLISH_GRACE):
+        try:
+            ticket = services.board.publish(ticket_id)
+        except Exception:  # one bad ticket must not stop the others; the job runs again
+            logger.exception("could not publish ticket %s", ticket_id)
+            continue
+        if ticket is not None:
+            services.outbox.flush(ticket.conversation_id)
+
+
+def build_scheduler(services: Services) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+    )
+    interval = services.settings.delivery_retry_seconds
+    now = services.clock()
+    # First runs right at start-up: a restart picks up what the last process left undone.
+    scheduler.add_job(
+        retry_pending_deliveries, "interval", seconds=interval, args=[services], id="retry_pending_deliveries",
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        publish_missing_ticket_messages, "interval", seconds=interval, args=[services],
+        id="publish_missing_ticket_messages", next_run_time=now,
+    )
+    return scheduler

@@ -1,0 +1,28 @@
+"""Everything a listener or a scheduled job needs, built once per app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from handoff_slack.core.helpdesk import Helpdesk
+from handoff_slack.settings import Settings
+from handoff_slack.slack.customer_dm import CustomerDM
+from handoff_slack.slack.directory import AgentDirectory, PeopleDirectory
+from handoff_slack.slack.handoff_effects import HandoffEffects
+from handoff_slack.slack.outbox import Outbox
+from handoff_slack.slack.ticket_board import TicketBoard
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    helpdesk: Helpdesk
+    agents: AgentDirectory
+    people: PeopleDirectory
+    board: TicketBoard
+    customers: CustomerDM
+    outbox: Outbox
+    effects: HandoffEffects
+    clock: Callable[[], datetime]

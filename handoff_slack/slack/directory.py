@@ -1,0 +1,132 @@
+"""Who people are: agents (support-channel members, cached) and display names of users and orgs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    name: str
+    avatar_url: str | None
+    team_id: str | None
+
+
+class AgentDirectory:
+    """Agents are the support channel's members; admins always count.
+
+    Membership is cached for `ttl_seconds` (conversations.members is Tier 4 and paginated) and
+    kept current between refreshes by the channel's member_joined/member_left events.
+    """
+
+    def __init__(
+        self,
+        client: WebClient,
+        support_channel: str,
+        admins: frozenset[str],
+        ttl_seconds: int = 300,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.support_channel = support_channel
+        self.admins = admins
+        self.ttl_seconds = ttl_seconds
+        self.clock = clock
+        self._members: set[str] | None = None
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.admins
+
+    def is_agent(self, user_id: str) -> bool:
+        return self.is_admin(user_id) or user_id in self._current_members()
+
+    def member_joined(self, user_id: str) -> None:
+        with self._lock:
+            if self._members is not None:
+                self._members.add(user_id)
+
+    def member_left(self, user_id: str) -> None:
+        with self._lock:
+            if self._members is not None:
+                self._members.discard(user_id)
+
+    def _current_members(self) -> set[str]:
+        with self._lock:
+            fresh = self._members is not None and self.clock() - self._loaded_at < self.ttl_seconds
+            if fresh:
+                return self._members  # type: ignore[return-value]
+            try:
+                self._members = self._fetch_members()
+                self._loaded_at = self.clock()
+            except SlackApiError as error:
+                if self._members is None:
+                    raise
+                # A stale list beats locking every agent out while Slack has a bad minute.
+                logger.warning("could not refresh support channel members: %s", error.response.get("error"))
+            return self._members
+
+    def _fetch_members(self) -> set[str]:
+        members: set[str] = set()
+        for page in self.client.conversations_members(channel=self.support_channel, limit=1000):
+            members.update(page.get("members", []))
+        return members
+
+
+class PeopleDirectory:
+    """Display names and avatars from users.info, and organisation names for Slack Connect users."""
+
+    def __init__(self, client: WebClient, home_team_id: str | None) -> None:
+        self.client = client
+        self.home_team_id = home_team_id
+        self._people: dict[str, Person] = {}
+        self._team_names: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def person(self, user_id: str) -> Person:
+        with self._lock:
+            cached = self._people.get(user_id)
+        if cached is not None:
+            return cached
+        try:
+            user = self.client.users_info(user=user_id)["user"]
+        except SlackApiError as error:
+            logger.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
+            return Person(user_id, user_id, None, None)
+        profile = user.get("profile", {})
+        person = Person(
+            user_id=user_id,
+            name=profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name") or user_id,
+            avatar_url=profile.get("image_48"),
+            team_id=user.get("team_id") or profile.get("team"),
+        )
+        with self._lock:
+            self._people[user_id] = person
+        return person
+
+    def external_org_name(self, team_id: str | None) -> str | None:
+        """The organisation's name when the team is not ours (a Slack Connect customer), else None."""
+        if not team_id or team_id == self.home_team_id:
+            return None
+        with self._lock:
+            if team_id in self._team_names:
+                return self._team_names[team_id]
+        try:
+            name = self.client.team_info(team=team_id)["team"]["name"]
+        except SlackApiError as error:
+            logger.warning("team.info failed for %s: %s", team_id, error.response.get("error"))
+            return f"another organisation ({team_id})"
+        with self._lock:
+            self._team_names[team_id] = name
+        return name

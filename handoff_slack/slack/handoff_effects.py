@@ -1,0 +1,88 @@
+"""What Slack sees after each step of the hand-off, once the core has made the step."""
+
+from __future__ import annotations
+
+import logging
+
+from handoff_slack.blocks import customer as customer_blocks
+from handoff_slack.blocks.ticket import claimed_note
+from handoff_slack.core.helpdesk import (
+    ClaimOutcome,
+    ClaimResult,
+    CloseOutcome,
+    CloseResult,
+    CustomerMessageAction,
+    CustomerMessageOutcome,
+    Helpdesk,
+)
+from handoff_slack.slack.customer_dm import CustomerDM
+from handoff_slack.slack.directory import PeopleDirectory
+from handoff_slack.slack.outbox import Outbox
+from handoff_slack.slack.ticket_board import TicketBoard
+
+logger = logging.getLogger(__name__)
+
+
+class HandoffEffects:
+    def __init__(
+        self,
+        helpdesk: Helpdesk,
+        board: TicketBoard,
+        customers: CustomerDM,
+        outbox: Outbox,
+        people: PeopleDirectory,
+        note_prefix: str,
+    ) -> None:
+        self.helpdesk = helpdesk
+        self.board = board
+        self.customers = customers
+        self.outbox = outbox
+        self.people = people
+        self.note_prefix = note_prefix
+
+    def after_customer_message(self, outcome: CustomerMessageOutcome, dm_channel_id: str) -> None:
+        action = outcome.action
+        if action is CustomerMessageAction.BOT_REPLY:
+            self.customers.send(dm_channel_id, customer_blocks.menu())
+        elif action is CustomerMessageAction.ESCALATED:
+            self.escalated(outcome.ticket_id, dm_channel_id, outcome.position)  # type: ignore[arg-type]
+        elif action is CustomerMessageAction.WAITING:
+            self.customers.send(
+                dm_channel_id,
+                customer_blocks.still_waiting(outcome.position or 1, outcome.ticket_id),  # type: ignore[arg-type]
+            )
+            self.outbox.flush(outcome.conversation_id)  # type: ignore[arg-type]
+        elif action is CustomerMessageAction.CANCELLED:
+            self.cancelled(outcome.ticket_id, dm_channel_id)  # type: ignore[arg-type]
+        elif action is CustomerMessageAction.RELAY:
+            self.outbox.flush(outcome.conversation_id)  # type: ignore[arg-type]
+
+    def escalated(self, ticket_id: int, dm_channel_id: str, position: int | None) -> None:
+        # The customer hears first: the ticket message needs Slack look-ups that may be slow.
+        self.customers.send(dm_channel_id, customer_blocks.queued(position or 1, ticket_id))
+        ticket = self.board.publish(ticket_id)
+        if ticket is not None:
+            # Messages the customer sent while the ticket message was being posted.
+            self.outbox.flush(ticket.conversation_id)
+
+    def cancelled(self, ticket_id: int, dm_channel_id: str) -> None:
+        self.board.refresh(ticket_id)
+        self.customers.send(dm_channel_id, customer_blocks.left_queue())
+        self.customers.send(dm_channel_id, customer_blocks.menu())
+
+    def claimed(self, outcome: ClaimOutcome) -> None:
+        assert outcome.result is ClaimResult.CLAIMED and outcome.ticket and outcome.conversation
+        ticket, conversation = outcome.ticket, outcome.conversation
+        self.board.refresh(ticket.id)  # type: ignore[arg-type]
+        self.board.note_in_thread(ticket, claimed_note(ticket.agent_user_id, self.note_prefix))  # type: ignore[arg-type]
+        self.customers.send(conversation.dm_channel_id, customer_blocks.connected(ticket.agent_name or "an agent"))
+        self.outbox.flush(conversation.id)  # type: ignore[arg-type]
+
+    def closed(self, outcome: CloseOutcome) -> None:
+        assert outcome.result is CloseResult.CLOSED and outcome.ticket and outcome.conversation
+        ticket, conversation = outcome.ticket, outcome.conversation
+        # Anything the agent wrote before closing reaches the customer before the goodbye.
+        self.outbox.flush(conversation.id)  # type: ignore[arg-type]
+        self.board.refresh(ticket.id)  # type: ignore[arg-type]
+        self.board.note_in_thread(ticket, f"<@{ticket.closed_by_user_id}> closed this ticket.")
+        self.customers.send(conversation.dm_channel_id, customer_blocks.closed(ticket.agent_name))

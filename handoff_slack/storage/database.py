@@ -1,0 +1,111 @@
+"""The engine, transactions, and bringing the schema to the newest Alembic revision."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session, create_engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def create_database_engine(url: str, pool_size: int = 10) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(
+            url,
+            # Connections are used from the HTTP threads, the lazy listeners and the scheduler.
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=NullPool if parsed.database in (None, "", ":memory:") else None,
+        )
+        _make_sqlite_transactions_immediate(engine)
+        return engine
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,  # a restarted database costs one failed checkout, not a restart
+        pool_timeout=10,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+def _make_sqlite_transactions_immediate(engine: Engine) -> None:
+    """Take SQLite's write lock when a transaction begins.
+
+    pysqlite's deferred transactions upgrade a read lock to a write lock mid-transaction, which fails
+    at once with "database is locked" when another writer got there first (the busy timeout does
+    not apply). Beginning IMMEDIATE makes concurrent writers queue on the busy timeout instead.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let the "begin" hook below issue BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """Owns the engine and hands out one session per unit of work."""
+
+    def __init__(self, url: str, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine = create_database_engine(url, pool_size=pool_size)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed on success and rolled back on any error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # ConfigParser interpolation would choke on a '%' in a password.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be reached or migrated; the message is safe to show (no password)."""
+
+
+def migrate(url: str) -> None:
+    """Bring the schema to the newest revision (idempotent; safe with several replicas starting)."""
+    from alembic import command
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    try:
+        command.upgrade(alembic_config(url), "head")
+    except SQLAlchemyError as error:
+        cause = error.orig if isinstance(error, DBAPIError) else error
+        where = make_url(url).render_as_string(hide_password=True)
+        raise DatabaseUnavailable(f"cannot migrate the database {where}: {type(cause).__name__}") from None

@@ -1,0 +1,111 @@
+"""The tables. Enum-valued columns are stored as short strings so migrations stay simple."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Column, DateTime, Index, String, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, TicketState
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _timestamp(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class Conversation(SQLModel, table=True):
+    """One customer's conversation with the app: their DM and who they are talking to now."""
+
+    __tablename__ = "conversation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_user_id: str = Field(sa_type=String(32), unique=True)
+    customer_team_id: str | None = Field(default=None, sa_type=String(32))
+    dm_channel_id: str = Field(sa_type=String(32))
+    mode: str = Field(default=ConversationMode.BOT, sa_type=String(16))
+    active_ticket_id: int | None = Field(default=None)
+    customer_name: str | None = Field(default=None, sa_type=String(255))
+    customer_avatar_url: str | None = Field(default=None, sa_type=String(1024))
+    # Set only for customers of another organisation (Slack Connect).
+    customer_org_name: str | None = Field(default=None, sa_type=String(255))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class Ticket(SQLModel, table=True):
+    """One hand-off from the bot to a person, from escalation to close or cancel."""
+
+    __tablename__ = "ticket"
+    __table_args__ = (
+        # The queue: waiting tickets in arrival order.
+        Index("ix_ticket_state_id", "state", "id"),
+        # Thread replies find their ticket by the ticket message.
+        Index("ix_ticket_message", "message_channel_id", "message_ts"),
+        Index("ix_ticket_agent_state", "agent_user_id", "state"),
+        # A conversation has at most one open ticket, whatever races the app loses.
+        Index(
+            "uq_ticket_open_per_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text("state IN ('waiting', 'connected')"),
+            postgresql_where=text("state IN ('waiting', 'connected')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    state: str = Field(default=TicketState.WAITING, sa_type=String(16))
+    reason: str = Field(sa_type=String(32))
+    agent_user_id: str | None = Field(default=None, sa_type=String(32))
+    agent_name: str | None = Field(default=None, sa_type=String(255))
+    agent_avatar_url: str | None = Field(default=None, sa_type=String(1024))
+    message_channel_id: str | None = Field(default=None, sa_type=String(32))
+    message_ts: str | None = Field(default=None, sa_type=String(32))
+    closed_by_user_id: str | None = Field(default=None, sa_type=String(32))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    claimed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class Message(SQLModel, table=True):
+    """Every message that passed through the app, and whether it reached the other side."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        # One row per Slack message, however often Slack delivers it.
+        UniqueConstraint("source_channel_id", "source_ts", name="uq_message_source"),
+        # The outbox: a conversation's undelivered messages in order.
+        Index("ix_message_outbox", "delivery_state", "conversation_id", "id"),
+        Index("ix_message_conversation", "conversation_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id")
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    direction: str = Field(default=Direction.FROM_CUSTOMER, sa_type=String(16))
+    author_user_id: str = Field(sa_type=String(32))
+    source_channel_id: str = Field(sa_type=String(32))
+    source_ts: str = Field(sa_type=String(32))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    delivery_state: str = Field(default=DeliveryState.PENDING, sa_type=String(16))
+    dest_channel_id: str | None = Field(default=None, sa_type=String(32))
+    dest_ts: str | None = Field(default=None, sa_type=String(32))
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, sa_type=String(255))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    delivered_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Slack event IDs already handled, so a redelivered event is processed once."""
+
+    __tablename__ = "processed_event"
+
+    event_id: str = Field(sa_type=String(64), primary_key=True)
+    received_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+

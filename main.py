@@ -1,0 +1,57 @@
+"""Start handoff-slack: `python main.py` serves the app, `python main.py migrate` only migrates."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from types import FrameType
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # unwinds into serve(), which shuts down cleanly
+
+
+def _migrate(database_url: str) -> int:
+    from handoff_slack.storage.database import DatabaseUnavailable, migrate
+
+    try:
+        migrate(database_url)
+    except DatabaseUnavailable as error:
+        print(f"handoff-slack: {error}", file=sys.stderr)
+        return 1
+    print("handoff-slack: the database schema is at the newest revision")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    from handoff_slack.settings import SettingsError, database_url_from_env, load_settings
+
+    command = argv[1:]
+    if command not in ([], ["migrate"]):
+        print(f"handoff-slack: unknown command {' '.join(command)!r} (use no argument, or 'migrate')", file=sys.stderr)
+        return 2
+    try:
+        if command == ["migrate"]:
+            return _migrate(database_url_from_env())
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"handoff-slack: configuration error: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from handoff_slack.app import StartupError, create_app
+    from handoff_slack.server import serve
+
+    try:
+        app = create_app(settings)
+    except StartupError as error:
+        print(f"handoff-slack: {error}", file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGTERM, _stop)
+    serve(app)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

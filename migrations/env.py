@@ -1,0 +1,59 @@
+"""Alembic environment: runs migrations for `python main.py migrate`, app start-up and the alembic CLI."""
+
+from __future__ import annotations
+
+import os
+
+from alembic import context
+from sqlalchemy import text
+
+from handoff_slack.storage import models  # noqa: F401  (registers the tables on the metadata)
+from handoff_slack.storage.database import create_database_engine
+from sqlmodel import SQLModel
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+# Any number taken as a PostgreSQL advisory lock key; replicas starting together migrate one by one.
+_MIGRATION_LOCK_KEY = 72_410_331
+
+
+def _database_url() -> str:
+    return config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL") or "sqlite:///handoff.db"
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_database_url(), target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = create_database_engine(_database_url(), pool_size=1)
+    try:
+        with engine.connect() as connection:
+            is_postgres = connection.dialect.name == "postgresql"
+            if is_postgres:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+                connection.commit()
+            try:
+                context.configure(
+                    connection=connection,
+                    target_metadata=target_metadata,
+                    render_as_batch=connection.dialect.name == "sqlite",
+                    compare_type=True,
+                )
+                with context.begin_transaction():
+                    context.run_migrations()
+            finally:
+                if is_postgres:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+                    connection.commit()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

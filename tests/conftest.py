@@ -1,0 +1,100 @@
+"""Fixtures: the fake Slack Web API, a database (SQLite file or PostgreSQL schema), the app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest, settings_for
+from tests.support.fake_slack import FakeSlack
+
+POSTGRES_ENV = "HANDOFF_TEST_POSTGRES_URL"
+
+# The cast every test meets in the fake workspace.
+CUSTOMER = "UCUST1"
+CUSTOMER_2 = "UCUST2"
+EXTERNAL_CUSTOMER = "UEXT1"
+EXTERNAL_TEAM = "TEXTORG"
+AGENT = "UAGENT1"
+AGENT_2 = "UAGENT2"
+OUTSIDER = "UOUTSIDER"
+
+
+def postgres_url() -> str | None:
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+def _skip_without_postgres() -> str:
+    url = postgres_url()
+    if url is None:
+        pytest.skip(f"{POSTGRES_ENV} is not set; PostgreSQL tests need a server URL (.ci/run sets it)")
+    return url
+
+
+def _sqlalchemy_url(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def postgres_database_url() -> Iterator[str]:
+    """A fresh schema on the test server, dropped afterwards."""
+    base = _sqlalchemy_url(_skip_without_postgres())
+    schema = f"handoff_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'handoff.db'}"
+    return request.getfixturevalue("postgres_database_url")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    return f"sqlite:///{tmp_path / 'handoff.db'}"
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack()
+    fake.add_user(CUSTOMER, name="jane", real_name="Jane Customer", display_name="Jane")
+    fake.add_user(CUSTOMER_2, name="omar", real_name="Omar Second")
+    fake.add_team(EXTERNAL_TEAM, "Acme Corp")
+    fake.add_user(EXTERNAL_CUSTOMER, name="ext", real_name="Erin External", team_id=EXTERNAL_TEAM)
+    fake.add_user(AGENT, name="alice", real_name="Alice Agent", display_name="Alice")
+    fake.add_user(AGENT_2, name="bob", real_name="Bob Agent", display_name="Bob")
+    fake.add_user(OUTSIDER, name="olly", real_name="Olly Outsider")
+    fake.add_user("UADMIN", name="ada", real_name="Ada Admin")
+    fake.set_members(SUPPORT_CHANNEL, [AGENT, AGENT_2])
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def app(fake_slack: FakeSlack, database_url: str) -> Iterator[AppUnderTest]:
+    running = AppUnderTest(settings_for(fake_slack, database_url)).start()
+    try:
+        yield running
+    finally:
+        running.stop()

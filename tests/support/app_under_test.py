@@ -1,0 +1,81 @@
+"""The real app, served over HTTP on a free port, talking to the fake Slack Web API."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from handoff_slack.app import HandoffApp, create_app
+from handoff_slack.server import build_http_server
+from handoff_slack.settings import Settings, load_settings
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SlackSender
+
+SIGNING_SECRET = "test-signing-secret"
+SUPPORT_CHANNEL = "CSUPPORT"
+ADMIN = "UADMIN"
+
+
+def settings_for(fake: FakeSlack, database_url: str, **overrides: str) -> Settings:
+    env = {
+        "SLACK_BOT_TOKEN": fake.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "DATABASE_URL": database_url,
+        "HANDOFF_SUPPORT_CHANNEL": SUPPORT_CHANNEL,
+        "HANDOFF_ADMINS": ADMIN,
+        "HANDOFF_DELIVERY_RETRY_SECONDS": "1",
+        "HANDOFF_HTTP_THREADS": "8",
+    }
+    env.update(overrides)
+    return load_settings(env)
+
+
+class AppUnderTest:
+    """Starts and stops the app like a process would: same database, fresh memory."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app: HandoffApp | None = None
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> AppUnderTest:
+        self.app = create_app(self.settings)
+        self._server = build_http_server(self.app, "127.0.0.1", 0)
+        self._thread = threading.Thread(target=self._server.run, name="app-http", daemon=True)
+        self._thread.start()
+        self.app.start_background_work()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            assert self._thread is not None
+            self._thread.join(10)
+            self._server = None
+        if self.app is not None:
+            self.app.close()
+            self.app = None
+
+    def restart(self) -> AppUnderTest:
+        self.stop()
+        return self.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.effective_port}"
+
+    @property
+    def events_url(self) -> str:
+        return self.base_url + "/slack/events"
+
+    @property
+    def slack(self) -> SlackSender:
+        """Signed requests to the app, as Slack would send them."""
+        return SlackSender(self.events_url, SIGNING_SECRET)
+
+    @property
+    def helpdesk(self):  # type: ignore[no-untyped-def]
+        assert self.app is not None
+        return self.app.services.helpdesk

@@ -1,0 +1,494 @@
+"""A fake Slack Web API: a real local HTTP server that answers like Slack and records every call.
+
+Point ``slack_sdk.WebClient(base_url=fake.api_url)`` (or Bolt's ``App(client=...)``) at it.
+Synchronise with ``wait_for`` (a ``threading.Condition``), never with sleeps.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qsl, urlsplit
+
+Params = dict[str, Any]
+Handler = Callable[[Params], dict[str, Any]]
+
+_JSON_FORM_FIELDS = ("blocks", "attachments", "metadata", "view")
+
+_ts_lock = threading.Lock()
+_last_ts_us = 0
+
+
+def new_ts() -> str:
+    """A unique, strictly increasing Slack-style ts ("1700000000.000100"), close to the wall clock.
+
+    Shared by the fake server and the event builders in ``slack_requests`` so that all
+    messages in a test are globally ordered.
+    """
+    global _last_ts_us
+    with _ts_lock:
+        _last_ts_us = max(int(time.time() * 1_000_000), _last_ts_us + 1)
+        return f"{_last_ts_us // 1_000_000}.{_last_ts_us % 1_000_000:06d}"
+
+
+class SlackError(Exception):
+    """Raised by a handler to answer ``{"ok": false, "error": <error>}`` with HTTP 200."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    status: int
+    response: dict[str, Any]
+    at: float
+    headers: dict[str, str] = field(default_factory=dict, repr=False)  # lower-cased request headers
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and bool(self.response.get("ok"))
+
+    def __str__(self) -> str:
+        outcome = "ok" if self.ok else f"{self.status} {self.response.get('error')}"
+        params = json.dumps(self.params, default=str)
+        return f"{self.method} [{outcome}] {params[:300]}"
+
+
+@dataclass
+class _Fault:
+    status: int
+    retry_after: int | None
+    error: str | None
+
+
+class FakeSlack:
+    def __init__(
+        self,
+        bot_token: str = "xoxb-test-token",
+        bot_user_id: str = "UBOT",
+        bot_id: str = "BBOT",
+        team_id: str = "T0HOME",
+    ) -> None:
+        self.bot_token = bot_token
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.team_id = team_id
+        self._cond = threading.Condition()  # guards all state below
+        self._calls: list[Call] = []
+        self._messages: dict[str, list[dict[str, Any]]] = {}
+        self._updates: dict[tuple[str, str], list[Params]] = {}
+        self._members: dict[str, list[str]] = {}
+        self._users: dict[str, dict[str, Any]] = {}
+        self._teams: dict[str, dict[str, Any]] = {}
+        self._faults: dict[str, deque[_Fault]] = {}
+        self._delays: dict[str, deque[float]] = {}
+        self._view_counter = 0
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.add_team(team_id, "Home Co")
+        self._handlers: dict[str, Handler] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.delete": self._chat_delete,
+            "chat.getPermalink": self._chat_get_permalink,
+            "conversations.open": self._conversations_open,
+            "conversations.members": self._conversations_members,
+            "conversations.info": self._conversations_info,
+            "users.info": self._users_info,
+            "team.info": self._team_info,
+            "views.open": self._view,
+            "views.update": self._view,
+            "views.push": self._view,
+            "views.publish": self._view,
+            "reactions.add": self._ok,
+            "reactions.remove": self._ok,
+        }
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self) -> FakeSlack:
+        fake = self
+
+        class _RequestHandler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                fake._handle_http(self)
+
+            def do_GET(self) -> None:
+                fake._handle_http(self)
+
+            def log_message(self, format: str, *args: Any) -> None:  # silence stderr
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _RequestHandler)
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-slack", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "FakeSlack not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        return f"{self.base_url}/response/{name}"
+
+    # ----------------------------------------------------------------- configuration
+    def set_members(self, channel: str, user_ids: list[str]) -> None:
+        with self._cond:
+            self._members[channel] = list(user_ids)
+
+    def add_user(
+        self,
+        id: str,
+        name: str | None = None,
+        real_name: str | None = None,
+        display_name: str = "",
+        team_id: str | None = None,
+        is_bot: bool = False,
+        tz: str = "Europe/Berlin",
+        image_48: str | None = None,
+    ) -> dict[str, Any]:
+        name = name or f"user_{id.lower()}"
+        real_name = real_name if real_name is not None else name
+        team = team_id or self.team_id
+        user = {
+            "id": id, "team_id": team, "name": name, "real_name": real_name, "deleted": False,
+            "is_bot": is_bot, "is_app_user": False, "tz": tz,
+            "profile": {
+                "display_name": display_name, "real_name": real_name, "team": team,
+                "image_48": image_48 or f"https://fake.slack.com/avatars/{id}_48.png",
+            },
+        }
+        with self._cond:
+            self._users[id] = user
+        return user
+
+    def add_team(self, id: str, name: str, domain: str | None = None) -> None:
+        with self._cond:
+            self._teams[id] = {"id": id, "name": name, "domain": domain or name.lower().replace(" ", "-")}
+
+    def fail(
+        self, method: str, status: int = 500, count: int = 1,
+        retry_after: int | None = None, error: str | None = None,
+    ) -> None:
+        """The next ``count`` calls of ``method`` fail with ``status`` (or ok:false ``error`` if status 200)."""
+        if status == 200 and error is None:
+            raise ValueError("fail(status=200) needs an error")
+        with self._cond:
+            self._faults.setdefault(method, deque()).extend(
+                _Fault(status, retry_after, error) for _ in range(count))
+
+    def delay(self, method: str, seconds: float, count: int = 1) -> None:
+        """The next ``count`` calls of ``method`` are answered only after ``seconds``."""
+        with self._cond:
+            self._delays.setdefault(method, deque()).extend([seconds] * count)
+
+    # ----------------------------------------------------------------- inspection
+    def calls(self, method: str | None = None, **match: Any) -> list[Call]:
+        with self._cond:
+            return [
+                c for c in self._calls
+                if (method is None or c.method == method)
+                and all(k in c.params and c.params[k] == v for k, v in match.items())
+            ]
+
+    def wait_for(
+        self, method: str, predicate: Callable[[Call], bool] | None = None,
+        count: int = 1, timeout: float = 5.0,
+    ) -> list[Call]:
+        """Block until >= ``count`` successful calls of ``method`` matching ``predicate`` were recorded."""
+        deadline = time.monotonic() + timeout
+
+        def matching() -> list[Call]:
+            return [c for c in self._calls
+                    if c.method == method and c.ok and (predicate is None or predicate(c))]
+
+        with self._cond:
+            found = matching()
+            while len(found) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(
+                        f"timed out after {timeout}s waiting for {count} successful {method!r} call(s)"
+                        f" matching the predicate; got {len(found)}.\n{self.dump()}")
+                self._cond.wait(remaining)
+                found = matching()
+            return found
+
+    def assert_no_call(self, method: str, predicate: Callable[[Call], bool] | None = None) -> None:
+        bad = [c for c in self.calls(method) if predicate is None or predicate(c)]
+        if bad:
+            raise AssertionError(f"unexpected {method!r} call(s):\n" + "\n".join(f"  {c}" for c in bad))
+
+    def clear_calls(self) -> None:
+        with self._cond:
+            self._calls.clear()
+
+    def dump(self) -> str:
+        with self._cond:
+            lines = [f"  {c}" for c in self._calls]
+        return "recorded calls:\n" + ("\n".join(lines) if lines else "  (none)")
+
+    def messages(self, channel: str, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        with self._cond:
+            msgs = self._messages.get(channel, [])
+            if thread_ts is not None:
+                msgs = [m for m in msgs if m.get("thread_ts") == thread_ts and m["ts"] != thread_ts]
+            return [dict(m) for m in msgs]
+
+    def updates(self, channel: str, ts: str) -> list[Params]:
+        with self._cond:
+            return [dict(p) for p in self._updates.get((channel, ts), [])]
+
+    # ----------------------------------------------------------------- HTTP plumbing
+    def _handle_http(self, req: BaseHTTPRequestHandler) -> None:
+        url = urlsplit(req.path)
+        length = int(req.headers.get("Content-Length") or 0)
+        raw = req.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in req.headers.items()}
+        params = _parse_params(raw, headers.get("content-type", ""), url.query)
+        if url.path.startswith("/response/"):
+            method, is_api = "response_url:" + url.path[len("/response/"):], False
+        elif url.path.startswith("/api/"):
+            method, is_api = url.path[len("/api/"):], True
+        else:
+            self._send(req, 404, {"ok": False, "error": "not_found"})
+            return
+
+        with self._cond:
+            delays, faults = self._delays.get(method), self._faults.get(method)
+            delay_s = delays.popleft() if delays else 0.0
+            fault = faults.popleft() if faults else None
+        if delay_s:
+            time.sleep(delay_s)  # simulates a slow server; not test synchronisation
+
+        extra_headers: dict[str, str] = {}
+        token = params.pop("token", None) if is_api else None
+        if fault is not None:
+            status = fault.status
+            default_error = "ratelimited" if status == 429 else "internal_error" if status >= 500 else "bad_request"
+            response = {"ok": False, "error": fault.error or default_error}
+            if status == 429 and fault.retry_after is not None:
+                extra_headers["Retry-After"] = str(fault.retry_after)
+        elif not is_api:
+            status, response = 200, {"ok": True}
+        else:
+            auth = headers.get("authorization", "")
+            bearer = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+            if self.bot_token not in (bearer, token):
+                status, response = 200, {"ok": False, "error": "invalid_auth"}
+            else:
+                status, response = 200, self._dispatch(method, params)
+
+        call = Call(method, params, status, response, time.time(), headers)
+        with self._cond:
+            self._calls.append(call)
+            self._cond.notify_all()
+        if is_api or fault is not None:
+            self._send(req, status, response, extra_headers)
+        else:
+            self._send_raw(req, 200, b"ok", "text/plain")
+
+    def _dispatch(self, method: str, params: Params) -> dict[str, Any]:
+        handler = self._handlers.get(method)
+        if handler is None:
+            return {"ok": False, "error": "unknown_method"}
+        try:
+            with self._cond:  # handlers mutate shared state; keep them atomic
+                return {"ok": True, **handler(params)}
+        except SlackError as e:
+            return {"ok": False, "error": e.error}
+        except Exception:  # a bug in the fake (or absurd params): make it visible in the dump
+            return {"ok": False, "error": "fake_slack_crashed", "detail": traceback.format_exc()}
+
+    def _send(self, req: BaseHTTPRequestHandler, status: int, body: dict[str, Any],
+              headers: dict[str, str] | None = None) -> None:
+        self._send_raw(req, status, json.dumps(body).encode(), "application/json; charset=utf-8", headers)
+
+    @staticmethod
+    def _send_raw(req: BaseHTTPRequestHandler, status: int, data: bytes, content_type: str,
+                  headers: dict[str, str] | None = None) -> None:
+        req.send_response(status)
+        req.send_header("Content-Type", content_type)
+        req.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            req.send_header(k, v)
+        req.end_headers()
+        req.wfile.write(data)
+
+    # ----------------------------------------------------------------- API handlers
+    def _ok(self, p: Params) -> dict[str, Any]:
+        return {}
+
+    def _auth_test(self, p: Params) -> dict[str, Any]:
+        team = self._teams[self.team_id]
+        return {"url": f"https://{team['domain']}.fake.slack.com/", "team": team["name"],
+                "user": "handoff-bot", "team_id": self.team_id, "user_id": self.bot_user_id,
+                "bot_id": self.bot_id, "is_enterprise_install": False}
+
+    def _channel(self, p: Params) -> str:
+        channel = p.get("channel")
+        if not channel:
+            raise SlackError("channel_not_found")
+        if channel[0] in "UW":  # posting to a user id lands in the bot's DM with them
+            channel = "D" + channel
+        return channel
+
+    def _chat_post_message(self, p: Params) -> dict[str, Any]:
+        channel = self._channel(p)
+        if not p.get("text") and not p.get("blocks") and not p.get("attachments"):
+            raise SlackError("no_text")
+        ts = new_ts()
+        msg: dict[str, Any] = {"type": "message", "text": p.get("text", ""), "user": self.bot_user_id,
+                               "bot_id": self.bot_id, "ts": ts}
+        for key in ("blocks", "attachments", "metadata", "thread_ts"):
+            if p.get(key):
+                msg[key] = p[key]
+        self._messages.setdefault(channel, []).append(msg)
+        return {"channel": channel, "ts": ts, "message": dict(msg)}
+
+    def _find_message(self, channel: str, ts: str | None) -> dict[str, Any]:
+        for msg in self._messages.get(channel, []):
+            if msg["ts"] == ts:
+                return msg
+        raise SlackError("message_not_found")
+
+    def _chat_update(self, p: Params) -> dict[str, Any]:
+        channel = self._channel(p)
+        msg = self._find_message(channel, p.get("ts"))
+        for key in ("text", "blocks", "attachments", "metadata"):
+            if key in p:
+                msg[key] = p[key]
+        msg["edited"] = {"user": self.bot_user_id, "ts": new_ts()}
+        self._updates.setdefault((channel, msg["ts"]), []).append(dict(p))
+        return {"channel": channel, "ts": msg["ts"], "text": msg.get("text", ""), "message": dict(msg)}
+
+    def _chat_post_ephemeral(self, p: Params) -> dict[str, Any]:
+        self._channel(p)
+        if not p.get("user"):
+            raise SlackError("user_not_in_channel")
+        if not p.get("text") and not p.get("blocks") and not p.get("attachments"):
+            raise SlackError("no_text")
+        return {"message_ts": new_ts()}
+
+    def _chat_delete(self, p: Params) -> dict[str, Any]:
+        channel = self._channel(p)
+        msgs = self._messages.get(channel, [])
+        self._messages[channel] = [m for m in msgs if m["ts"] != p.get("ts")]
+        return {"channel": channel, "ts": p.get("ts")}
+
+    def _chat_get_permalink(self, p: Params) -> dict[str, Any]:
+        channel = self._channel(p)
+        ts = str(p.get("message_ts", ""))
+        return {"channel": channel,
+                "permalink": f"https://fake.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
+
+    def _conversations_open(self, p: Params) -> dict[str, Any]:
+        if p.get("channel"):
+            return {"channel": {"id": p["channel"]}}
+        users = [u for u in str(p.get("users", "")).split(",") if u]
+        if not users:
+            raise SlackError("users_list_not_supplied")
+        cid = "D" + users[0] if len(users) == 1 else "G" + "".join(sorted(users))
+        return {"channel": {"id": cid}}
+
+    def _conversations_members(self, p: Params) -> dict[str, Any]:
+        channel = p.get("channel")
+        if channel not in self._members:
+            raise SlackError("channel_not_found")
+        members = self._members[channel]
+        limit = int(p.get("limit") or 100)
+        cursor = p.get("cursor") or ""
+        try:
+            start = int(base64.b64decode(cursor).decode().split(":")[1]) if cursor else 0
+        except (ValueError, IndexError):
+            raise SlackError("invalid_cursor") from None
+        end = start + limit
+        nxt = base64.b64encode(f"offset:{end}".encode()).decode() if end < len(members) else ""
+        return {"members": members[start:end], "response_metadata": {"next_cursor": nxt}}
+
+    def _conversations_info(self, p: Params) -> dict[str, Any]:
+        channel = self._channel(p)
+        is_im = channel.startswith("D")
+        return {"channel": {"id": channel, "name": channel.lower(), "is_channel": not is_im,
+                            "is_im": is_im, "is_private": channel.startswith("G"),
+                            "is_member": True, "context_team_id": self.team_id}}
+
+    def _users_info(self, p: Params) -> dict[str, Any]:
+        user = self._users.get(p.get("user", ""))
+        if user is None:
+            raise SlackError("user_not_found")
+        return {"user": json.loads(json.dumps(user))}
+
+    def _team_info(self, p: Params) -> dict[str, Any]:
+        team = self._teams.get(p.get("team") or self.team_id)
+        if team is None:
+            raise SlackError("team_not_found")
+        return {"team": dict(team)}
+
+    def _view(self, p: Params) -> dict[str, Any]:
+        view = p.get("view")
+        if not isinstance(view, dict):
+            raise SlackError("invalid_arguments")
+        view_id = p.get("view_id")
+        if not view_id:
+            self._view_counter += 1
+            view_id = f"V{self._view_counter:08d}"
+        return {"view": {**view, "id": view_id, "team_id": self.team_id, "hash": f"h.{view_id}",
+                         "bot_id": self.bot_id, "external_id": p.get("external_id", "")}}
+
+
+def _parse_params(raw: bytes, content_type: str, query: str) -> Params:
+    params: Params = dict(parse_qsl(query, keep_blank_values=True))
+    if "application/json" in content_type:
+        body = json.loads(raw or b"{}")
+        if isinstance(body, dict):
+            params.update(body)
+        else:
+            params["_json"] = body
+        return params
+    if "application/x-www-form-urlencoded" in content_type or not content_type:
+        params.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    else:
+        params["_raw"] = raw.decode("utf-8", "replace")
+    for key in _JSON_FORM_FIELDS:
+        value = params.get(key)
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            try:
+                params[key] = json.loads(value)
+            except ValueError:
+                pass
+    return params

@@ -1,0 +1,197 @@
+"""The test rig itself: a broken fake must not make other tests vacuous."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import parse_qs
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
+
+try:  # works whether or not tests/ is a package
+    from tests.support.fake_slack import FakeSlack
+    from tests.support.slack_requests import SlackSender, channel_message, dm_message, sign
+except ModuleNotFoundError:
+    from support.fake_slack import FakeSlack  # type: ignore[no-redef]
+    from support.slack_requests import SlackSender, channel_message, dm_message, sign  # type: ignore[no-redef]
+
+SECRET = "s3cr3t-signing"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as f:
+        yield f
+
+
+def client(fake: FakeSlack, token: str = "xoxb-test-token", **kw: object) -> WebClient:
+    return WebClient(token=token, base_url=fake.api_url, timeout=5, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
+def test_post_message_is_recorded_with_increasing_ts(fake: FakeSlack) -> None:
+    web = client(fake)
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}]
+    first = web.chat_postMessage(channel="C1", text="hello", blocks=blocks)
+    reply = web.chat_postMessage(channel="C1", text="in thread", thread_ts=first["ts"])
+    other = web.chat_postMessage(channel="C2", text="elsewhere")
+
+    assert first["ok"] and first["channel"] == "C1"
+    assert first["message"]["blocks"] == blocks and first["message"]["user"] == "UBOT"
+    assert first["ts"] < reply["ts"] < other["ts"]
+    assert len({first["ts"], reply["ts"], other["ts"]}) == 3
+
+    assert [c.params["text"] for c in fake.calls("chat.postMessage", channel="C1")] == ["hello", "in thread"]
+    assert fake.calls("chat.postMessage", channel="C1", thread_ts=first["ts"])[0].params["text"] == "in thread"
+    assert [m["text"] for m in fake.messages("C1")] == ["hello", "in thread"]
+    assert [m["text"] for m in fake.messages("C1", thread_ts=first["ts"])] == ["in thread"]
+
+    web.chat_update(channel="C1", ts=first["ts"], text="edited")
+    assert fake.messages("C1")[0]["text"] == "edited"
+    assert [u["text"] for u in fake.updates("C1", first["ts"])] == ["edited"]
+    with pytest.raises(SlackApiError) as err:
+        web.chat_update(channel="C1", ts="1.000001", text="x")
+    assert err.value.response["error"] == "message_not_found"
+
+    with pytest.raises(SlackApiError) as err:
+        web.chat_postMessage(channel="C1")
+    assert err.value.response["error"] == "no_text"
+
+
+def test_form_encoded_methods_and_pagination(fake: FakeSlack) -> None:
+    web = client(fake)
+    members = [f"U{i}" for i in range(5)]
+    fake.set_members("C1", members)
+    fake.add_user("U1", name="ana", real_name="Ana Agent", display_name="ana")
+    fake.add_team("T0EXT", "Ext Inc")
+
+    assert web.auth_test()["user_id"] == "UBOT"
+    pages, cursor = [], None
+    while True:
+        resp = web.conversations_members(channel="C1", limit=2, cursor=cursor)
+        pages.append(resp["members"])
+        cursor = resp["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert pages == [["U0", "U1"], ["U2", "U3"], ["U4"]]
+    assert fake.calls("conversations.members")[0].params["limit"] == "2"  # form values stay strings
+
+    assert web.users_info(user="U1")["user"]["profile"]["real_name"] == "Ana Agent"
+    assert web.team_info()["team"]["name"] == "Home Co"
+    assert web.team_info(team="T0EXT")["team"]["name"] == "Ext Inc"
+    assert web.conversations_open(users="U1")["channel"]["id"] == "DU1"
+    for method, kwargs, error in [
+        (web.users_info, {"user": "UNOPE"}, "user_not_found"),
+        (web.team_info, {"team": "TNOPE"}, "team_not_found"),
+        (web.conversations_members, {"channel": "CNOPE"}, "channel_not_found"),
+    ]:
+        with pytest.raises(SlackApiError) as err:
+            method(**kwargs)
+        assert err.value.response["error"] == error
+
+    # JSON-string form fields are decoded
+    web.api_call("chat.postMessage", params={"channel": "C9", "blocks": json.dumps([{"type": "divider"}])})
+    assert fake.calls("chat.postMessage", channel="C9")[0].params["blocks"] == [{"type": "divider"}]
+    view = web.views_open(trigger_id="t", view={"type": "modal", "callback_id": "cb"})["view"]
+    assert view["callback_id"] == "cb" and view["id"]
+
+
+def test_invalid_token_is_rejected_and_recorded(fake: FakeSlack) -> None:
+    with pytest.raises(SlackApiError) as err:
+        client(fake, token="xoxb-wrong").chat_postMessage(channel="C1", text="x")
+    assert err.value.response["error"] == "invalid_auth"
+    (call,) = fake.calls("chat.postMessage")
+    assert call.status == 200 and not call.ok
+    assert fake.messages("C1") == []
+    # the legacy `token` form param is accepted too
+    assert WebClient(base_url=fake.api_url).api_call("auth.test", params={"token": "xoxb-test-token"})["ok"]
+
+
+def test_rate_limit_without_and_with_retry_handler(fake: FakeSlack) -> None:
+    fake.fail("chat.postMessage", status=429, retry_after=0)
+    with pytest.raises(SlackApiError) as err:
+        client(fake).chat_postMessage(channel="C1", text="x")
+    assert err.value.response.status_code == 429
+    assert err.value.response.headers["Retry-After"] == "0"
+
+    fake.clear_calls()
+    fake.fail("chat.postMessage", status=429, retry_after=0)
+    web = client(fake, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)])
+    assert web.chat_postMessage(channel="C1", text="x")["ok"]
+    assert [c.status for c in fake.calls("chat.postMessage")] == [429, 200]
+
+
+def test_fail_with_server_error_and_slack_error(fake: FakeSlack) -> None:
+    web = client(fake)
+    fake.fail("chat.postMessage", status=500)
+    fake.fail("chat.postMessage", status=200, error="is_archived")
+    with pytest.raises(SlackApiError) as err:
+        web.chat_postMessage(channel="C1", text="x")
+    assert err.value.response.status_code == 500
+    with pytest.raises(SlackApiError) as err:
+        web.chat_postMessage(channel="C1", text="x")
+    assert err.value.response["error"] == "is_archived"
+    assert web.chat_postMessage(channel="C1", text="x")["ok"]
+    assert [c.status for c in fake.calls("chat.postMessage")] == [500, 200, 200]
+    assert [c.ok for c in fake.calls("chat.postMessage")] == [False, False, True]
+
+
+def test_wait_for_wakes_up_and_times_out(fake: FakeSlack) -> None:
+    web = client(fake)
+    thread = threading.Thread(target=lambda: web.chat_postMessage(channel="C1", text="late"))
+    thread.start()
+    (call,) = fake.wait_for("chat.postMessage", lambda c: c.params["text"] == "late", timeout=5)
+    thread.join()
+    assert call.response["ok"]
+
+    started = time.monotonic()
+    with pytest.raises(AssertionError, match="chat.postMessage") as err:
+        fake.wait_for("chat.postMessage", count=2, timeout=0.2)
+    assert time.monotonic() - started < 2
+    assert "late" in str(err.value)  # the dump lists what was recorded
+    fake.assert_no_call("chat.delete")
+    with pytest.raises(AssertionError):
+        fake.assert_no_call("chat.postMessage")
+
+
+def test_response_url_and_sender_round_trip(fake: FakeSlack) -> None:
+    sender = SlackSender(fake.response_url("edge"), SECRET)
+    event = dm_message("U1", "help me")
+    reply = sender.event(event, retry_num=1)
+    assert reply.status == 200 and reply.body == "ok" and reply.event_id
+    (call,) = fake.calls("response_url:edge")
+    assert call.params["event"] == event and call.params["event_id"] == reply.event_id
+    assert call.headers["x-slack-retry-num"] == "1"
+    verifier = SignatureVerifier(SECRET)
+    body = json.dumps(call.params).encode()  # same dict -> same JSON text as sent
+    assert verifier.is_valid_request(body, call.headers)
+
+    sender.slash_command("/handoff", "status", "U1", "C1", fake.response_url("cmd"))
+    assert fake.calls("response_url:edge")[-1].params["command"] == "/handoff"
+    assert fake.calls("response_url:edge", command="/handoff", text="status")
+
+    sender.block_action("U1", "take", "42", channel_id="C1", message_ts="1.1")
+    payload = json.loads(fake.calls("response_url:edge")[-1].params["payload"])
+    assert payload["type"] == "block_actions" and payload["actions"][0]["value"] == "42"
+
+    first, second = channel_message("U1", "a", "C1"), channel_message("U1", "b", "C1")
+    assert first["ts"] < second["ts"]
+
+
+def test_signature_helper_matches_slack_sdk() -> None:
+    body = b"payload=%7B%22type%22%3A%22block_actions%22%7D"
+    headers = sign(body, SECRET)
+    verifier = SignatureVerifier(SECRET)
+    ts, sig = headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
+    assert verifier.is_valid(body, ts, sig)
+    assert not verifier.is_valid(body + b"x", ts, sig)
+    assert not verifier.is_valid(body, ts, sign(body, "other-secret", int(ts))["X-Slack-Signature"])
+    stale = sign(body, SECRET, timestamp=int(time.time()) - 600)
+    assert not verifier.is_valid(body, stale["X-Slack-Request-Timestamp"], stale["X-Slack-Signature"])
+    assert parse_qs(body.decode())["payload"]

@@ -1,0 +1,259 @@
+"""Offline checks for the Slack app manifest (manifest.yml).
+
+The manifest is validated against Slack's published JSON schema (draft-07), vendored in
+tests/fixtures/slack-manifest-schema (slackapi/manifest-schema, MIT). The top-level
+``manifest.schema.json`` only dispatches on ``_metadata.major_version`` and ``$ref``s remote
+URLs, so we validate against the versioned file directly (readable errors) and also through the
+dispatcher with the remote URLs mapped to the vendored files in a ``referencing.Registry``
+(no network: unknown URLs raise instead of being fetched).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from jsonschema import Draft7Validator
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
+from referencing.jsonschema import DRAFT7
+
+HERE = Path(__file__).parent
+REPO_ROOT = HERE.parent
+MANIFEST_PATH = REPO_ROOT / "manifest.yml"
+SCHEMA_DIR = HERE / "fixtures" / "slack-manifest-schema"
+DISPATCH_SCHEMA_PATH = SCHEMA_DIR / "manifest.schema.json"
+
+# _metadata.major_version -> vendored versioned schema (no _metadata / no major_version means 1).
+VERSIONED_SCHEMAS = {
+    1: SCHEMA_DIR / "manifest.schema.1.0.0.json",
+    2: SCHEMA_DIR / "manifest.schema.2.0.0.json",
+}
+# The remote URLs manifest.schema.json $refs (pinned to the upstream v0.5.0 tag).
+REMOTE_SCHEMA_URLS = {
+    "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/manifest.schema.1.0.0.json": VERSIONED_SCHEMAS[1],
+    "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/manifest.schema.2.0.0.json": VERSIONED_SCHEMAS[2],
+}
+
+REQUEST_PATH = "/slack/events"
+SLASH_COMMAND = "/handoff-queue"
+
+REQUIRED_BOT_EVENTS = (
+    "message.im",
+    "message.channels",
+    "message.groups",
+    "member_joined_channel",
+    "member_left_channel",
+)
+
+# Web API methods the app calls -> bot scope(s) they need. Values are a scope or a tuple of
+# scopes (all required: the support channel may be public or private).
+REQUIRED_SCOPES: dict[str, str | tuple[str, ...]] = {
+    "chat.postMessage": "chat:write",
+    "chat.postMessage (username / icon_url: relay as customer or agent)": "chat:write.customize",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "conversations.open": "im:write",
+    "conversations.info (customer DM)": "im:read",
+    "conversations.info (support channel)": ("channels:read", "groups:read"),
+    "conversations.members": ("channels:read", "groups:read"),
+    "users.info": "users:read",
+    "team.info": "team:read",
+    "files_upload_v2 / files.getUploadURLExternal / files.completeUploadExternal": "files:write",
+    "files.info": "files:read",
+    "reactions.add": "reactions:write",
+}
+
+# Events API subscriptions -> bot scope(s) Slack requires before it will deliver them.
+EVENT_SCOPES: dict[str, str | tuple[str, ...]] = {
+    "message.im": "im:history",
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
+    "member_joined_channel": ("channels:read", "groups:read"),
+    "member_left_channel": ("channels:read", "groups:read"),
+}
+
+# Other features -> scope.
+FEATURE_SCOPES: dict[str, str | tuple[str, ...]] = {
+    "slash command " + SLASH_COMMAND: "commands",
+}
+
+
+def _scopes(mapping: dict[str, str | tuple[str, ...]]) -> set[str]:
+    out: set[str] = set()
+    for value in mapping.values():
+        out.update((value,) if isinstance(value, str) else value)
+    return out
+
+
+def _load_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    data = yaml.safe_load(MANIFEST_PATH.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), "manifest.yml must be a YAML mapping"
+    return data
+
+
+def _major_version(manifest: dict) -> int:
+    return (manifest.get("_metadata") or {}).get("major_version", 1)
+
+
+def _versioned_validator(manifest: dict) -> Draft7Validator:
+    version = _major_version(manifest)
+    assert version in VERSIONED_SCHEMAS, f"no vendored schema for major_version {version!r}"
+    schema = _load_json(VERSIONED_SCHEMAS[version])
+    Draft7Validator.check_schema(schema)
+    return Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
+
+
+def _refuse_remote(uri: str):
+    # Called only for URLs not in the registry: never touch the network.
+    raise NoSuchResource(ref=uri)
+
+
+def _dispatch_validator() -> Draft7Validator:
+    registry = Registry(retrieve=_refuse_remote).with_resources(
+        (url, Resource.from_contents(_load_json(path), default_specification=DRAFT7))
+        for url, path in REMOTE_SCHEMA_URLS.items()
+    )
+    schema = _load_json(DISPATCH_SCHEMA_PATH)
+    Draft7Validator.check_schema(schema)
+    return Draft7Validator(schema, registry=registry, format_checker=Draft7Validator.FORMAT_CHECKER)
+
+
+def _error_report(validator: Draft7Validator, instance: dict) -> list[str]:
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message} "
+        f"(schema: {'/'.join(map(str, e.absolute_schema_path))})"
+        for e in errors
+    ]
+
+
+# --- schema validation -------------------------------------------------------------------------
+
+
+def test_vendored_schema_present():
+    for path in (DISPATCH_SCHEMA_PATH, *VERSIONED_SCHEMAS.values(), SCHEMA_DIR / "LICENSE"):
+        assert path.is_file(), f"missing vendored schema file {path}"
+
+
+def test_manifest_valid_against_versioned_schema(manifest):
+    problems = _error_report(_versioned_validator(manifest), manifest)
+    assert not problems, "manifest.yml fails the Slack manifest schema:\n" + "\n".join(problems)
+
+
+def test_manifest_valid_against_dispatch_schema(manifest):
+    # Exercises the _metadata.major_version routing of the top-level schema (offline).
+    problems = _error_report(_dispatch_validator(), manifest)
+    assert not problems, "manifest.yml fails manifest.schema.json:\n" + "\n".join(problems)
+
+
+def _bogus_type(m: dict) -> None:
+    m["features"]["app_home"]["messages_tab_enabled"] = "yes"
+
+
+def _unknown_top_level_key(m: dict) -> None:
+    m["not_a_manifest_key"] = True
+
+
+def _bad_command(m: dict) -> None:
+    m["features"]["slash_commands"][0]["command"] = "handoff-queue"  # missing leading "/"
+
+
+@pytest.mark.parametrize(
+    "mutate, expected_path",
+    [
+        (_bogus_type, ["features", "app_home", "messages_tab_enabled"]),
+        (_unknown_top_level_key, []),
+        (_bad_command, ["features", "slash_commands", 0, "command"]),
+    ],
+    ids=["bogus-type", "unknown-top-level-key", "command-without-slash"],
+)
+def test_validator_rejects_broken_manifest(manifest, mutate, expected_path):
+    broken = copy.deepcopy(manifest)
+    mutate(broken)
+    errors = list(_versioned_validator(broken).iter_errors(broken))
+    assert errors, "versioned schema accepted a broken manifest"
+    assert any(list(e.absolute_path) == expected_path for e in errors), _error_report(
+        _versioned_validator(broken), broken
+    )
+    assert not _dispatch_validator().is_valid(broken), "dispatch schema accepted a broken manifest"
+
+
+# --- product facts -----------------------------------------------------------------------------
+
+
+def test_display_information(manifest):
+    info = manifest["display_information"]
+    assert info["name"] == "Handoff Helpdesk"
+    # The schema spells this constraint "regex" (not a JSON Schema keyword), so it is not
+    # enforced by the validator; check it here.
+    assert re.fullmatch(r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?", info["background_color"])
+
+
+def test_customers_can_dm_the_app(manifest):
+    app_home = manifest["features"]["app_home"]
+    assert app_home["messages_tab_enabled"] is True
+    assert app_home["messages_tab_read_only_enabled"] is False
+
+
+def test_bot_user(manifest):
+    bot = manifest["features"]["bot_user"]
+    assert bot["display_name"] == "helpdesk"
+    assert bot["always_online"] is True
+
+
+def test_bot_events_subscribed(manifest):
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    missing = [e for e in REQUIRED_BOT_EVENTS if e not in events]
+    assert not missing, f"bot events not subscribed: {missing}"
+    assert set(EVENT_SCOPES) == set(REQUIRED_BOT_EVENTS)
+
+
+def test_slash_command(manifest):
+    commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
+    assert SLASH_COMMAND in commands
+    cmd = commands[SLASH_COMMAND]
+    assert cmd["url"].endswith(REQUEST_PATH)
+    assert cmd.get("should_escape") is False
+
+
+def test_interactivity_and_request_urls(manifest):
+    settings = manifest["settings"]
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["interactivity"]["request_url"].endswith(REQUEST_PATH)
+    assert settings["event_subscriptions"]["request_url"].endswith(REQUEST_PATH)
+    assert settings["socket_mode_enabled"] is False
+    assert settings["org_deploy_enabled"] is False
+    assert settings["token_rotation_enabled"] is False
+
+
+@pytest.mark.parametrize(
+    "what, mapping",
+    [("Web API methods", REQUIRED_SCOPES), ("events", EVENT_SCOPES), ("features", FEATURE_SCOPES)],
+)
+def test_bot_scopes_cover_usage(manifest, what, mapping):
+    declared = set(manifest["oauth_config"]["scopes"]["bot"])
+    missing = {
+        name: scope
+        for name, scopes in mapping.items()
+        for scope in ((scopes,) if isinstance(scopes, str) else scopes)
+        if scope not in declared
+    }
+    assert not missing, f"bot scopes missing for {what}: {missing}"
+
+
+def test_no_unjustified_bot_scopes(manifest):
+    declared = manifest["oauth_config"]["scopes"]["bot"]
+    assert len(declared) == len(set(declared)), "duplicate bot scopes"
+    justified = _scopes(REQUIRED_SCOPES) | _scopes(EVENT_SCOPES) | _scopes(FEATURE_SCOPES)
+    extra = set(declared) - justified
+    assert not extra, f"bot scopes not justified by REQUIRED_SCOPES/EVENT_SCOPES/FEATURE_SCOPES: {extra}"
