@@ -1,0 +1,264 @@
+"""The hand-off state machine on a real database (SQLite file and PostgreSQL), no Slack."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from handoff_slack.core.helpdesk import (
+    AgentMessageAction,
+    CancelResult,
+    ClaimResult,
+    CloseResult,
+    Customer,
+    CustomerMessageAction,
+    Helpdesk,
+)
+from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, EscalationReason, TicketState
+from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.models import Message
+
+SUPPORT = "CSUPPORT"
+JANE = Customer(user_id="UJANE", dm_channel_id="DJANE", team_id="T1")
+OMAR = Customer(user_id="UOMAR", dm_channel_id="DOMAR", team_id="T1")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(milliseconds=1)  # strictly increasing, like real time
+        return self.now
+
+
+@pytest.fixture
+def desk(database_url: str) -> Iterator[Helpdesk]:
+    migrate(database_url)
+    db = Database(database_url)
+    yield Helpdesk(db, note_prefix="note:", clock=FakeClock())
+    db.dispose()
+
+
+_ts = iter(range(1, 10_000))
+
+
+def ts() -> str:
+    return f"1700000000.{next(_ts):06d}"
+
+
+def escalate(desk: Helpdesk, customer: Customer = JANE) -> int:
+    outcome = desk.receive_customer_message(customer, ts(), "I want a human")
+    assert outcome.action is CustomerMessageAction.ESCALATED
+    desk.attach_ticket_message(outcome.ticket_id, SUPPORT, ts())  # type: ignore[arg-type]
+    return outcome.ticket_id  # type: ignore[return-value]
+
+
+def thread_of(desk: Helpdesk, ticket_id: int) -> str:
+    found = desk.ticket(ticket_id)
+    assert found is not None and found[0].message_ts is not None
+    return found[0].message_ts
+
+
+def test_plain_message_in_bot_mode_is_kept_but_not_relayed(desk: Helpdesk) -> None:
+    outcome = desk.receive_customer_message(JANE, ts(), "where is my order?")
+    assert outcome.action is CustomerMessageAction.BOT_REPLY
+    [message] = desk.recent_customer_messages(outcome.conversation_id)  # type: ignore[arg-type]
+    assert message.text == "where is my order?"
+    assert message.delivery_state == DeliveryState.NOT_RELAYED
+
+
+def test_asking_for_a_person_opens_a_waiting_ticket_with_its_position(desk: Helpdesk) -> None:
+    first = desk.receive_customer_message(JANE, ts(), "can I talk to a real person")
+    second = desk.receive_customer_message(OMAR, ts(), "agent!")
+    assert (first.action, first.position) == (CustomerMessageAction.ESCALATED, 1)
+    assert (second.action, second.position) == (CustomerMessageAction.ESCALATED, 2)
+    ticket, conversation = desk.ticket(first.ticket_id)  # type: ignore[arg-type,misc]
+    assert ticket.state == TicketState.WAITING and ticket.reason == EscalationReason.ASKED_FOR_HUMAN
+    assert conversation.mode == ConversationMode.WAITING and conversation.active_ticket_id == ticket.id
+
+
+def test_the_same_event_or_message_is_processed_once(desk: Helpdesk) -> None:
+    stamp = ts()
+    assert desk.receive_customer_message(JANE, stamp, "hi", event_id="Ev1").action is CustomerMessageAction.BOT_REPLY
+    assert desk.receive_customer_message(JANE, stamp, "hi", event_id="Ev1").action is CustomerMessageAction.DUPLICATE
+    # A redelivery under another event ID is still the same Slack message.
+    assert desk.receive_customer_message(JANE, stamp, "hi", event_id="Ev2").action is CustomerMessageAction.DUPLICATE
+
+
+def test_escalating_twice_keeps_one_ticket(desk: Helpdesk) -> None:
+    first = desk.escalate(JANE, EscalationReason.MENU)
+    again = desk.escalate(JANE, EscalationReason.MENU)
+    assert first.created and not again.created
+    assert again.ticket_id == first.ticket_id and again.position == 1
+    assert desk.queue().total == 1
+
+
+def test_messages_while_waiting_are_kept_for_the_ticket_thread(desk: Helpdesk) -> None:
+    ticket_id = escalate(desk)
+    outcome = desk.receive_customer_message(JANE, ts(), "it's urgent")
+    assert (outcome.action, outcome.position) == (CustomerMessageAction.WAITING, 1)
+    [delivery] = desk.pending_deliveries(outcome.conversation_id)  # type: ignore[arg-type]
+    assert delivery.text == "it's urgent"
+    assert (delivery.channel_id, delivery.thread_ts) == (SUPPORT, thread_of(desk, ticket_id))
+
+
+def test_waiting_messages_wait_for_the_ticket_message_before_delivery(desk: Helpdesk) -> None:
+    outcome = desk.receive_customer_message(JANE, ts(), "human please")
+    follow_up = desk.receive_customer_message(JANE, ts(), "hello?")
+    assert desk.pending_deliveries(follow_up.conversation_id) == []  # type: ignore[arg-type]
+    desk.attach_ticket_message(outcome.ticket_id, SUPPORT, ts())  # type: ignore[arg-type]
+    assert [d.text for d in desk.pending_deliveries(follow_up.conversation_id)] == ["hello?"]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", ["never mind", "Nevermind!", "cancel", "cancel please"])
+def test_never_mind_leaves_the_queue(desk: Helpdesk, text: str) -> None:
+    ticket_id = escalate(desk)
+    outcome = desk.receive_customer_message(JANE, ts(), text)
+    assert outcome.action is CustomerMessageAction.CANCELLED and outcome.ticket_id == ticket_id
+    ticket, conversation = desk.ticket(ticket_id)  # type: ignore[misc]
+    assert ticket.state == TicketState.CANCELLED and conversation.mode == ConversationMode.BOT
+    assert desk.receive_customer_message(JANE, ts(), "hi").action is CustomerMessageAction.BOT_REPLY
+
+
+def test_cancelling_an_order_is_not_leaving_the_queue(desk: Helpdesk) -> None:
+    escalate(desk)
+    outcome = desk.receive_customer_message(JANE, ts(), "I want to cancel my order")
+    assert outcome.action is CustomerMessageAction.WAITING
+
+
+def test_cancel_button_only_works_for_the_tickets_own_customer(desk: Helpdesk) -> None:
+    ticket_id = escalate(desk)
+    assert desk.cancel_waiting(OMAR.user_id, ticket_id) is CancelResult.NOT_YOURS
+    assert desk.cancel_waiting(JANE.user_id, ticket_id) is CancelResult.CANCELLED
+    assert desk.cancel_waiting(JANE.user_id, ticket_id) is CancelResult.NOT_WAITING
+
+
+def test_queue_positions_move_up_when_someone_leaves(desk: Helpdesk) -> None:
+    jane = escalate(desk, JANE)
+    omar = escalate(desk, OMAR)
+    assert (desk.position(jane), desk.position(omar)) == (1, 2)
+    desk.cancel_waiting(JANE.user_id, jane)
+    assert (desk.position(jane), desk.position(omar)) == (None, 1)
+    snapshot = desk.queue()
+    assert snapshot.total == 1 and [e.ticket.id for e in snapshot.entries] == [omar]
+
+
+def test_claim_connects_the_customer_and_a_second_claim_loses(desk: Helpdesk) -> None:
+    ticket_id = escalate(desk)
+    won = desk.claim(ticket_id, "UALICE", "Alice")
+    lost = desk.claim(ticket_id, "UBOB", "Bob")
+    assert won.result is ClaimResult.CLAIMED and won.conversation.mode == ConversationMode.CONNECTED  # type: ignore[union-attr]
+    assert lost.result is ClaimResult.ALREADY_CLAIMED and lost.ticket.agent_user_id == "UALICE"  # type: ignore[union-attr]
+    assert desk.claim(999_999, "UBOB").result is ClaimResult.NOT_FOUND
+
+
+def test_a_cancelled_ticket_cannot_be_claimed(desk: Helpdesk) -> None:
+    ticket_id = escalate(desk)
+    desk.cancel_waiting(JANE.user_id, ticket_id)
+    assert desk.claim(ticket_id, "UALICE").result is ClaimResult.NOT_WAITING
+
+
+def test_concurrent_claims_have_exactly_one_winner(desk: Helpdesk) -> None:
+    ticket_id = escalate(desk)
+    agents = [f"UAGENT{i}" for i in range(20)]
+    barrier = threading.Barrier(len(agents))
+    results: dict[str, ClaimResult] = {}
+
+    def claim(agent: str) -> None:
+        barrier.wait()
+        results[agent] = desk.claim(ticket_id, agent).result
+
+    threads = [threading.Thread(target=claim, args=(agent,)) for agent in agents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    winners = [agent for agent, result in results.items() if result is ClaimResult.CLAIMED]
+    assert len(results) == 20 and len(winners) == 1
+    assert desk.ticket(ticket_id)[0].agent_user_id == winners[0]  # type: ignore[index]
+
+
+def test_owner_replies_are_relayed_and_everything_else_stays_internal(desk: Helpdesk) -> None:
+    ticket_id = escalate(desk)
+    thread = thread_of(desk, ticket_id)
+    before_claim = desk.receive_agent_message(SUPPORT, thread, "UALICE", ts(), "looking")
+    desk.claim(ticket_id, "UALICE", "Alice")
+    relayed = desk.receive_agent_message(SUPPORT, thread, "UALICE", ts(), "Hi Jane!")
+    other_agent = desk.receive_agent_message(SUPPORT, thread, "UBOB", ts(), "need help?")
+    note = desk.receive_agent_message(SUPPORT, thread, "UALICE", ts(), "  NOTE: she is a VIP")
+    elsewhere = desk.receive_agent_message(SUPPORT, "9999.0001", "UALICE", ts(), "unrelated thread")
+    assert before_claim.action is AgentMessageAction.INTERNAL
+    assert relayed.action is AgentMessageAction.RELAY
+    assert other_agent.action is AgentMessageAction.INTERNAL
+    assert note.action is AgentMessageAction.INTERNAL
+    assert elsewhere.action is AgentMessageAction.IGNORED
+    [delivery] = desk.pending_deliveries(relayed.conversation_id)  # type: ignore[arg-type]
+    assert (delivery.direction, delivery.channel_id, delivery.thread_ts) == (Direction.FROM_AGENT, "DJANE", None)
+    assert delivery.sender_name == "Alice"
+
+
+def test_deliveries_come_oldest_first_and_leave_the_outbox_once_delivered(desk: Helpdesk) -> None:
+    ticket_id = escalate(desk)
+    desk.claim(ticket_id, "UALICE", "Alice")
+    conversation_id = desk.ticket(ticket_id)[1].id  # type: ignore[index]
+    for text in ("one", "two", "three"):
+        desk.receive_customer_message(JANE, ts(), text)
+    pending = desk.pending_deliveries(conversation_id)  # type: ignore[arg-type]
+    assert [d.text for d in pending] == ["one", "two", "three"]
+    desk.mark_delivery_failed(pending[0].message_id, "ratelimited")
+    desk.mark_delivered(pending[0].message_id, SUPPORT, "1.1")
+    assert [d.text for d in desk.pending_deliveries(conversation_id)] == ["two", "three"]  # type: ignore[arg-type]
+    assert desk.conversations_with_pending_messages() == [conversation_id]
+    with desk.db.transaction() as session:
+        delivered = session.get(Message, pending[0].message_id)
+        assert delivered is not None
+        assert (delivered.delivery_state, delivered.attempts, delivered.dest_ts) == ("delivered", 2, "1.1")
+
+
+def test_close_is_for_the_owner_or_an_admin(desk: Helpdesk) -> None:
+    ticket_id = escalate(desk)
+    desk.claim(ticket_id, "UALICE", "Alice")
+    assert desk.close(ticket_id, "UBOB", is_admin=False).result is CloseResult.NOT_ALLOWED
+    closed = desk.close(ticket_id, "UALICE", is_admin=False)
+    assert closed.result is CloseResult.CLOSED and closed.conversation.mode == ConversationMode.BOT  # type: ignore[union-attr]
+    assert closed.ticket.closed_at is not None  # type: ignore[union-attr]
+    assert desk.close(ticket_id, "UALICE", is_admin=False).result is CloseResult.NOT_OPEN
+    # After close the customer is back with the bot and the agent's replies stay internal.
+    assert desk.receive_customer_message(JANE, ts(), "thanks").action is CustomerMessageAction.BOT_REPLY
+    late = desk.receive_agent_message(SUPPORT, thread_of(desk, ticket_id), "UALICE", ts(), "bye")
+    assert late.action is AgentMessageAction.INTERNAL
+
+
+def test_an_admin_can_close_someone_elses_ticket(desk: Helpdesk) -> None:
+    ticket_id = escalate(desk)
+    desk.claim(ticket_id, "UALICE")
+    assert desk.close(ticket_id, "UADMIN", is_admin=True).result is CloseResult.CLOSED
+
+
+def test_a_new_escalation_after_close_opens_a_new_ticket(desk: Helpdesk) -> None:
+    first = escalate(desk)
+    desk.claim(first, "UALICE")
+    desk.close(first, "UALICE", is_admin=False)
+    second = escalate(desk)
+    assert second != first and desk.position(second) == 1
+
+
+def test_transcript_holds_the_messages_up_to_the_escalation(desk: Helpdesk) -> None:
+    desk.receive_customer_message(JANE, ts(), "my printer is broken")
+    ticket_id = escalate(desk)
+    desk.receive_customer_message(JANE, ts(), "still there?")
+    ticket, conversation = desk.ticket(ticket_id)  # type: ignore[misc]
+    transcript = desk.recent_customer_messages(conversation.id, 5, until=ticket.created_at)  # type: ignore[arg-type]
+    assert [m.text for m in transcript] == ["my printer is broken", "I want a human"]
+
+
+def test_tickets_missing_their_message_are_found_for_repair(desk: Helpdesk) -> None:
+    outcome = desk.receive_customer_message(JANE, ts(), "human")
+    later = datetime(2100, 1, 1, tzinfo=timezone.utc)
+    assert desk.tickets_missing_their_message(later) == [outcome.ticket_id]
+    desk.attach_ticket_message(outcome.ticket_id, SUPPORT, ts())  # type: ignore[arg-type]
+    assert desk.tickets_missing_their_message(later) == []

@@ -1,0 +1,72 @@
+"""Settings: defaults, and one clear message naming each bad or missing variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from handoff_slack.settings import DEFAULT_DATABASE_URL, DEFAULT_SLACK_API_URL, SettingsError, load_settings
+
+REQUIRED = {
+    "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+    "SLACK_SIGNING_SECRET": "s3cret",
+    "HANDOFF_SUPPORT_CHANNEL": "C0SUPPORT",
+}
+
+
+def test_defaults() -> None:
+    settings = load_settings(REQUIRED)
+    assert settings.port == 3000 and settings.socket_mode is False
+    assert settings.slack_api_url == DEFAULT_SLACK_API_URL
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.admins == frozenset() and settings.note_prefix == "note:"
+
+
+def test_optional_settings_are_read() -> None:
+    settings = load_settings(
+        {
+            **REQUIRED,
+            "SLACK_APP_TOKEN": "xapp-1-A1-xyz",
+            "PORT": "8080",
+            "SLACK_API_URL": "http://127.0.0.1:9000/api",
+            "DATABASE_URL": "postgresql://user:pw@db/handoff",
+            "HANDOFF_ADMINS": "U1ADMIN, W2ADMIN",
+            "HANDOFF_NOTE_PREFIX": "//",
+        }
+    )
+    assert settings.socket_mode and settings.port == 8080
+    assert settings.slack_api_url == "http://127.0.0.1:9000/api/"  # slack_sdk needs the slash
+    assert settings.database_url == "postgresql+psycopg://user:pw@db/handoff"
+    assert settings.admins == {"U1ADMIN", "W2ADMIN"} and settings.note_prefix == "//"
+
+
+def test_repr_keeps_secrets_out() -> None:
+    settings = load_settings({**REQUIRED, "DATABASE_URL": "postgresql://user:hunter2@db/x"})
+    shown = repr(settings)
+    assert "xoxb" not in shown and "s3cret" not in shown and "hunter2" not in shown
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_SIGNING_SECRET": " "}, "SLACK_SIGNING_SECRET"),
+        ({"HANDOFF_SUPPORT_CHANNEL": ""}, "HANDOFF_SUPPORT_CHANNEL"),
+        ({"HANDOFF_SUPPORT_CHANNEL": "#support"}, "HANDOFF_SUPPORT_CHANNEL"),
+        ({"SLACK_APP_TOKEN": "xoxb-wrong-kind"}, "SLACK_APP_TOKEN"),
+        ({"PORT": "abc"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
+        ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+        ({"HANDOFF_ADMINS": "U1ADMIN,bob"}, "HANDOFF_ADMINS"),
+        ({"HANDOFF_NOTE_PREFIX": "  "}, "HANDOFF_NOTE_PREFIX"),
+        ({"HANDOFF_DELIVERY_RETRY_SECONDS": "0"}, "HANDOFF_DELIVERY_RETRY_SECONDS"),
+        ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
+    ],
+)
+def test_bad_or_missing_settings_name_the_variable(change: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**REQUIRED, **change})
+    message = str(raised.value)
+    assert message.startswith(named) and "\n" not in message
