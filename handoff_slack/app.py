@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -40,7 +40,7 @@ class StartupError(RuntimeError):
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -83,7 +83,9 @@ class HandoffApp:
         self.db.dispose()
 
 
-def create_app(settings: Settings, *, run_migrations: bool = True, clock: Callable[[], datetime] = _utcnow) -> HandoffApp:
+def create_app(
+    settings: Settings, *, run_migrations: bool = True, clock: Callable[[], datetime] = _utcnow
+) -> HandoffApp:
     if run_migrations:
         try:
             migrate(settings.database_url)

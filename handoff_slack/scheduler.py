@@ -45,11 +45,19 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
     now = services.clock()
     # First runs right at start-up: a restart picks up what the last process left undone.
     scheduler.add_job(
-        retry_pending_deliveries, "interval", seconds=interval, args=[services], id="retry_pending_deliveries",
+        retry_pending_deliveries,
+        "interval",
+        seconds=interval,
+        args=[services],
+        id="retry_pending_deliveries",
         next_run_time=now,
     )
     scheduler.add_job(
-        publish_missing_ticket_messages, "interval", seconds=interval, args=[services],
-        id="publish_missing_ticket_messages", next_run_time=now,
+        publish_missing_ticket_messages,
+        "interval",
+        seconds=interval,
+        args=[services],
+        id="publish_missing_ticket_messages",
+        next_run_time=now,
     )
     return scheduler

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 from urllib.parse import urlparse
 
 from sqlalchemy.engine import make_url
@@ -123,9 +123,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     support_channel = _required(env, "HANDOFF_SUPPORT_CHANNEL")
     if not _CHANNEL_ID.match(support_channel):
-        raise SettingsError(
-            f"HANDOFF_SUPPORT_CHANNEL must be a channel ID like C0123ABCD, got {support_channel!r}"
-        )
+        raise SettingsError(f"HANDOFF_SUPPORT_CHANNEL must be a channel ID like C0123ABCD, got {support_channel!r}")
     note_prefix = env.get("HANDOFF_NOTE_PREFIX", "note:").strip()
     if not note_prefix:
         raise SettingsError("HANDOFF_NOTE_PREFIX must not be empty")

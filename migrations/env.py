@@ -6,10 +6,10 @@ import os
 
 from alembic import context
 from sqlalchemy import text
+from sqlmodel import SQLModel
 
 from handoff_slack.storage import models  # noqa: F401  (registers the tables on the metadata)
 from handoff_slack.storage.database import create_database_engine
-from sqlmodel import SQLModel
 
 config = context.config
 target_metadata = SQLModel.metadata

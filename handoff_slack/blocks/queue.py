@@ -44,4 +44,3 @@ def queue_listing(snapshot: QueueSnapshot, now: datetime) -> Rendered:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {hidden} more.")]).to_dict())
     lines = [f"#{e.position} ticket {e.ticket.id}" for e in snapshot.entries]
     return Rendered(text=f"Waiting tickets: {snapshot.total}\n" + "\n".join(lines), blocks=blocks)
-

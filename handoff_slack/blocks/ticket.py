@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -35,7 +35,7 @@ def reason_label(reason: str) -> str:
 
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything we store is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def slack_date(moment: datetime, fmt: str = "{date_short_pretty} {time}") -> str:
@@ -74,9 +74,7 @@ def ticket_message(ticket: Ticket, conversation: Conversation, transcript: Seque
         blocks.append(
             ActionsBlock(
                 block_id="ticket",
-                elements=[
-                    ButtonElement(text="Claim", action_id=CLAIM_TICKET, value=str(ticket.id), style="primary")
-                ],
+                elements=[ButtonElement(text="Claim", action_id=CLAIM_TICKET, value=str(ticket.id), style="primary")],
             ).to_dict()
         )
     elif state is TicketState.CONNECTED:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import func, update
@@ -33,7 +33,7 @@ Clock = Callable[[], datetime]
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -331,9 +331,7 @@ class Helpdesk:
         """Decide what a reply in the support channel is: relayed to the customer, or internal."""
         with self.db.transaction() as session:
             ticket = session.exec(
-                select(Ticket).where(
-                    col(Ticket.message_channel_id) == channel_id, col(Ticket.message_ts) == thread_ts
-                )
+                select(Ticket).where(col(Ticket.message_channel_id) == channel_id, col(Ticket.message_ts) == thread_ts)
             ).first()
             if ticket is None:
                 return AgentMessageOutcome(AgentMessageAction.IGNORED)
@@ -368,9 +366,7 @@ class Helpdesk:
     def attach_ticket_message(self, ticket_id: int, channel_id: str, ts: str) -> None:
         with self.db.transaction() as session:
             session.execute(
-                update(Ticket)
-                .where(col(Ticket.id) == ticket_id)
-                .values(message_channel_id=channel_id, message_ts=ts)
+                update(Ticket).where(col(Ticket.id) == ticket_id).values(message_channel_id=channel_id, message_ts=ts)
             )
 
     def ticket(self, ticket_id: int) -> tuple[Ticket, Conversation] | None:
@@ -536,9 +532,7 @@ class Helpdesk:
     def _message_exists(session: Session, channel_id: str, ts: str) -> bool:
         return (
             session.exec(
-                select(Message.id).where(
-                    col(Message.source_channel_id) == channel_id, col(Message.source_ts) == ts
-                )
+                select(Message.id).where(col(Message.source_channel_id) == channel_id, col(Message.source_ts) == ts)
             ).first()
             is not None
         )
@@ -581,7 +575,9 @@ class Helpdesk:
         cancelled = session.execute(
             update(Ticket)
             .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
-            .values(state=TicketState.CANCELLED, closed_by_user_id=conversation.customer_user_id, closed_at=self.clock())
+            .values(
+                state=TicketState.CANCELLED, closed_by_user_id=conversation.customer_user_id, closed_at=self.clock()
+            )
         ).rowcount
         if cancelled:
             self._back_to_bot(session, conversation.id, ticket_id)  # type: ignore[arg-type]

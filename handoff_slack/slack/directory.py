@@ -22,6 +22,10 @@ class Person:
     team_id: str | None
 
 
+class AgentCheckUnavailable(RuntimeError):
+    """Slack could not tell us the support channel's members, and we have no earlier list."""
+
+
 class AgentDirectory:
     """Agents are the support channel's members; admins always count.
 
@@ -70,11 +74,11 @@ class AgentDirectory:
             try:
                 self._members = self._fetch_members()
                 self._loaded_at = self.clock()
-            except SlackApiError as error:
+            except (SlackApiError, OSError) as error:
                 if self._members is None:
-                    raise
+                    raise AgentCheckUnavailable("support channel members unavailable") from error
                 # A stale list beats locking every agent out while Slack has a bad minute.
-                logger.warning("could not refresh support channel members: %s", error.response.get("error"))
+                logger.warning("could not refresh support channel members: %s", _reason(error))
             return self._members
 
     def _fetch_members(self) -> set[str]:
@@ -82,6 +86,12 @@ class AgentDirectory:
         for page in self.client.conversations_members(channel=self.support_channel, limit=1000):
             members.update(page.get("members", []))
         return members
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or error.response.status_code)
+    return type(error).__name__
 
 
 class PeopleDirectory:
@@ -107,7 +117,11 @@ class PeopleDirectory:
         profile = user.get("profile", {})
         person = Person(
             user_id=user_id,
-            name=profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name") or user_id,
+            name=profile.get("display_name")
+            or profile.get("real_name")
+            or user.get("real_name")
+            or user.get("name")
+            or user_id,
             avatar_url=profile.get("image_48"),
             team_id=user.get("team_id") or profile.get("team"),
         )

@@ -8,12 +8,11 @@ flush so nothing later overtakes it, and the scheduler tries again.
 from __future__ import annotations
 
 import logging
-import threading
-from collections import defaultdict
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from handoff_slack.concurrency import KeyedLocks
 from handoff_slack.core.helpdesk import Delivery, Helpdesk
 from handoff_slack.core.states import Direction
 from handoff_slack.slack.mrkdwn import neutralise_pings
@@ -27,26 +26,19 @@ class Outbox:
     def __init__(self, helpdesk: Helpdesk, client: WebClient) -> None:
         self.helpdesk = helpdesk
         self.client = client
-        self._locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
-        self._locks_guard = threading.Lock()
-
-    def _lock_for(self, conversation_id: int) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks[conversation_id]
+        self._conversation_lock = KeyedLocks()
 
     def flush(self, conversation_id: int) -> int:
         """Send the conversation's pending messages; returns how many were delivered."""
         delivered = 0
-        with self._lock_for(conversation_id):
+        with self._conversation_lock(conversation_id):
             for delivery in self.helpdesk.pending_deliveries(conversation_id):
                 try:
                     ts = self._send(delivery)
                 except SlackApiError as error:
                     code = str(error.response.get("error") or error.response.status_code)
                     self.helpdesk.mark_delivery_failed(delivery.message_id, code)
-                    logger.warning(
-                        "delivery of message %s failed (%s); will retry", delivery.message_id, code
-                    )
+                    logger.warning("delivery of message %s failed (%s); will retry", delivery.message_id, code)
                     break
                 except OSError as error:  # connection trouble the retry handlers could not cure
                     self.helpdesk.mark_delivery_failed(delivery.message_id, type(error).__name__)
@@ -57,7 +49,9 @@ class Outbox:
         return delivered
 
     def flush_all(self) -> int:
-        return sum(self.flush(conversation_id) for conversation_id in self.helpdesk.conversations_with_pending_messages())
+        return sum(
+            self.flush(conversation_id) for conversation_id in self.helpdesk.conversations_with_pending_messages()
+        )
 
     def _send(self, delivery: Delivery) -> str:
         from_customer = delivery.direction is Direction.FROM_CUSTOMER

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handoff_slack.blocks.ticket import ticket_message
+from handoff_slack.concurrency import KeyedLocks
 from handoff_slack.core.helpdesk import Helpdesk
 from handoff_slack.slack.directory import PeopleDirectory
 from handoff_slack.storage.models import Ticket
@@ -24,11 +24,11 @@ class TicketBoard:
         self.client = client
         self.people = people
         self.support_channel = support_channel
-        self._publish_lock = threading.Lock()  # the lazy listener and the scheduler may both try
+        self._ticket_lock = KeyedLocks()  # the lazy listener and the scheduler may both publish
 
     def publish(self, ticket_id: int) -> Ticket | None:
         """Post the ticket message once (with who the customer is), then remember where it is."""
-        with self._publish_lock:
+        with self._ticket_lock(ticket_id):
             found = self.helpdesk.ticket(ticket_id)
             if found is None:
                 return None
@@ -41,7 +41,9 @@ class TicketBoard:
                 self.helpdesk.set_customer_profile(conversation.id, person.name, person.avatar_url, org)  # type: ignore[arg-type]
                 ticket, conversation = self.helpdesk.ticket(ticket_id)  # type: ignore[misc]
             transcript = self.helpdesk.recent_customer_messages(
-                conversation.id, TRANSCRIPT_LENGTH, until=ticket.created_at  # type: ignore[arg-type]
+                conversation.id,
+                TRANSCRIPT_LENGTH,
+                until=ticket.created_at,  # type: ignore[arg-type]
             )
             rendered = ticket_message(ticket, conversation, transcript)
             response = self.client.chat_postMessage(
@@ -65,7 +67,9 @@ class TicketBoard:
             self.publish(ticket_id)  # never posted: posting now shows the current state
             return
         transcript = self.helpdesk.recent_customer_messages(
-            conversation.id, TRANSCRIPT_LENGTH, until=ticket.created_at  # type: ignore[arg-type]
+            conversation.id,
+            TRANSCRIPT_LENGTH,
+            until=ticket.created_at,  # type: ignore[arg-type]
         )
         rendered = ticket_message(ticket, conversation, transcript)
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Column, DateTime, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -11,7 +11,7 @@ from handoff_slack.core.states import ConversationMode, DeliveryState, Direction
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _timestamp(nullable: bool = False) -> Column:  # type: ignore[type-arg]
@@ -108,4 +108,3 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(sa_type=String(64), primary_key=True)
     received_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
-

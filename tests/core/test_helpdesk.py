@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -28,7 +28,7 @@ OMAR = Customer(user_id="UOMAR", dm_channel_id="DOMAR", team_id="T1")
 
 class FakeClock:
     def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
+        self.now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         self.now += timedelta(milliseconds=1)  # strictly increasing, like real time
@@ -258,7 +258,7 @@ def test_transcript_holds_the_messages_up_to_the_escalation(desk: Helpdesk) -> N
 
 def test_tickets_missing_their_message_are_found_for_repair(desk: Helpdesk) -> None:
     outcome = desk.receive_customer_message(JANE, ts(), "human")
-    later = datetime(2100, 1, 1, tzinfo=timezone.utc)
+    later = datetime(2100, 1, 1, tzinfo=UTC)
     assert desk.tickets_missing_their_message(later) == [outcome.ticket_id]
     desk.attach_ticket_message(outcome.ticket_id, SUPPORT, ts())  # type: ignore[arg-type]
     assert desk.tickets_missing_their_message(later) == []

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext
 from handoff_slack.blocks import customer as customer_blocks
 from handoff_slack.blocks.action_ids import CANCEL_WAITING
 from handoff_slack.core.helpdesk import CancelResult
-from handoff_slack.listeners.payloads import OUTCOME_KEY, action_channel, acting_user, ticket_id_from_action
+from handoff_slack.listeners.payloads import OUTCOME_KEY, acting_user, action_channel, ticket_id_from_action
 from handoff_slack.services import Services
 
 

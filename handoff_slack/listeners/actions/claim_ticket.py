@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, Respond
 
 from handoff_slack.blocks.action_ids import CLAIM_TICKET
 from handoff_slack.core.helpdesk import ClaimResult
+from handoff_slack.listeners.agent_check import require_agent
 from handoff_slack.listeners.payloads import acting_user, ticket_id_from_action
 from handoff_slack.services import Services
 
@@ -21,12 +22,8 @@ def register(app: App, services: Services) -> None:
         ticket_id = ticket_id_from_action(body)
         if ticket_id is None:
             return
-        if not services.agents.is_agent(user):
-            respond(
-                text=f"Only members of <#{services.settings.support_channel}> can claim tickets.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
+        refusal = f"Only members of <#{services.settings.support_channel}> can claim tickets."
+        if not require_agent(services, user, respond, refusal):
             return
         agent = services.people.person(user)
         outcome = services.helpdesk.claim(ticket_id, user, agent.name, agent.avatar_url)

@@ -10,7 +10,7 @@ from handoff_slack.blocks import customer as customer_blocks
 from handoff_slack.blocks.action_ids import TALK_TO_AGENT
 from handoff_slack.core.helpdesk import Customer, EscalationOutcome
 from handoff_slack.core.states import ConversationMode, EscalationReason
-from handoff_slack.listeners.payloads import OUTCOME_KEY, action_channel, acting_user
+from handoff_slack.listeners.payloads import OUTCOME_KEY, acting_user, action_channel
 from handoff_slack.services import Services
 
 

@@ -1,0 +1,21 @@
+"""The server-side check that a button or command is used by an agent (or admin)."""
+
+from __future__ import annotations
+
+from slack_bolt import Respond
+
+from handoff_slack.services import Services
+from handoff_slack.slack.directory import AgentCheckUnavailable
+
+CHECK_UNAVAILABLE = "I couldn't check with Slack whether you're on the support team. Please try again in a moment."
+
+
+def require_agent(services: Services, user_id: str, respond: Respond, refusal: str) -> bool:
+    """True for agents; everyone else gets `refusal` (only they see it) and nothing else happens."""
+    try:
+        if services.agents.is_agent(user_id):
+            return True
+        respond(text=refusal, response_type="ephemeral", replace_original=False)
+    except AgentCheckUnavailable:
+        respond(text=CHECK_UNAVAILABLE, response_type="ephemeral", replace_original=False)
+    return False
