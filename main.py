@@ -39,6 +39,7 @@ def main(argv: list[str]) -> int:
         print(f"handoff-slack: configuration error: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration step is noise
 
     from handoff_slack.app import StartupError, create_app
     from handoff_slack.server import serve

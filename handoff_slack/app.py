@@ -12,6 +12,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -110,16 +111,22 @@ def create_app(
     services = Services(settings, helpdesk, agents, people, board, customers, outbox, effects, clock)
 
     executor = ThreadPoolExecutor(max_workers=settings.http_threads, thread_name_prefix="lazy-listener")
-    bolt = App(
-        token=settings.bot_token,
-        signing_secret=settings.signing_secret,
-        client=client,
-        # Each listener's ack phase commits to the database before Slack gets its response;
-        # Slack calls happen in lazy listeners afterwards.
-        process_before_response=True,
-        token_verification_enabled=False,  # done above, with a clearer error
-        listener_executor=executor,
-        logger=logging.getLogger("slack_bolt"),
-    )
+    try:
+        bolt = App(
+            token=settings.bot_token,
+            signing_secret=settings.signing_secret,
+            client=client,
+            # Each listener's ack phase commits to the database before Slack gets its response;
+            # Slack calls happen in lazy listeners afterwards.
+            process_before_response=True,
+            # Bolt keeps this start-up auth.test result; without it the first request after
+            # every start would wait on (or, if Slack fails, be dropped by) its own auth.test.
+            token_verification_enabled=True,
+            listener_executor=executor,
+            logger=logging.getLogger("slack_bolt"),
+        )
+    except (BoltError, OSError) as error:
+        executor.shutdown()
+        raise StartupError(f"SLACK_BOT_TOKEN could not be verified with Slack: {type(error).__name__}") from None
     register_listeners(bolt, services)
     return HandoffApp(settings, db, bolt, services, build_scheduler(services), executor)

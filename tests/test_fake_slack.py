@@ -151,7 +151,7 @@ def test_wait_for_wakes_up_and_times_out(fake: FakeSlack) -> None:
     assert call.response["ok"]
 
     started = time.monotonic()
-    with pytest.raises(AssertionError, match="chat.postMessage") as err:
+    with pytest.raises(AssertionError, match=r"chat\.postMessage") as err:
         fake.wait_for("chat.postMessage", count=2, timeout=0.2)
     assert time.monotonic() - started < 2
     assert "late" in str(err.value)  # the dump lists what was recorded

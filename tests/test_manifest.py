@@ -34,9 +34,10 @@ VERSIONED_SCHEMAS = {
     2: SCHEMA_DIR / "manifest.schema.2.0.0.json",
 }
 # The remote URLs manifest.schema.json $refs (pinned to the upstream v0.5.0 tag).
+_UPSTREAM = "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas"
 REMOTE_SCHEMA_URLS = {
-    "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/manifest.schema.1.0.0.json": VERSIONED_SCHEMAS[1],
-    "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/manifest.schema.2.0.0.json": VERSIONED_SCHEMAS[2],
+    f"{_UPSTREAM}/manifest.schema.1.0.0.json": VERSIONED_SCHEMAS[1],
+    f"{_UPSTREAM}/manifest.schema.2.0.0.json": VERSIONED_SCHEMAS[2],
 }
 
 REQUEST_PATH = "/slack/events"

@@ -48,7 +48,9 @@ class AgentDirectory:
         self.clock = clock
         self._members: set[str] | None = None
         self._loaded_at = 0.0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the fields above; never held during a Slack call
+        self._refresh_lock = threading.Lock()
+        self._changes_during_refresh: list[tuple[str, bool]] | None = None
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins
@@ -57,29 +59,49 @@ class AgentDirectory:
         return self.is_admin(user_id) or user_id in self._current_members()
 
     def member_joined(self, user_id: str) -> None:
-        with self._lock:
-            if self._members is not None:
-                self._members.add(user_id)
+        self._apply(user_id, joined=True)
 
     def member_left(self, user_id: str) -> None:
+        self._apply(user_id, joined=False)
+
+    def _apply(self, user_id: str, joined: bool) -> None:
+        # Never waits for Slack: the membership events must be acked at once.
         with self._lock:
+            if self._changes_during_refresh is not None:
+                self._changes_during_refresh.append((user_id, joined))
             if self._members is not None:
-                self._members.discard(user_id)
+                (self._members.add if joined else self._members.discard)(user_id)
+
+    def _fresh(self) -> bool:
+        return self._members is not None and self.clock() - self._loaded_at < self.ttl_seconds
 
     def _current_members(self) -> set[str]:
         with self._lock:
-            fresh = self._members is not None and self.clock() - self._loaded_at < self.ttl_seconds
-            if fresh:
+            if self._fresh():
                 return self._members  # type: ignore[return-value]
+        with self._refresh_lock:  # one refresh at a time; the others wait for its result
+            with self._lock:
+                if self._fresh():
+                    return self._members  # type: ignore[return-value]
+                self._changes_during_refresh = []
             try:
-                self._members = self._fetch_members()
-                self._loaded_at = self.clock()
+                members = self._fetch_members()
             except (SlackApiError, OSError) as error:
-                if self._members is None:
-                    raise AgentCheckUnavailable("support channel members unavailable") from error
-                # A stale list beats locking every agent out while Slack has a bad minute.
-                logger.warning("could not refresh support channel members: %s", _reason(error))
-            return self._members
+                with self._lock:
+                    self._changes_during_refresh = None
+                    if self._members is None:
+                        raise AgentCheckUnavailable("support channel members unavailable") from error
+                    # A stale list beats locking every agent out while Slack has a bad minute.
+                    logger.warning("could not refresh support channel members: %s", _reason(error))
+                    return self._members
+            with self._lock:
+                # Joins and leaves seen while the list was on its way are newer than the list.
+                for user_id, joined in self._changes_during_refresh or []:
+                    (members.add if joined else members.discard)(user_id)
+                self._changes_during_refresh = None
+                self._members = members
+                self._loaded_at = self.clock()
+                return members
 
     def _fetch_members(self) -> set[str]:
         members: set[str] = set()

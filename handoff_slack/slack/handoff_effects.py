@@ -73,7 +73,8 @@ class HandoffEffects:
     def claimed(self, outcome: ClaimOutcome) -> None:
         assert outcome.result is ClaimResult.CLAIMED and outcome.ticket and outcome.conversation
         ticket, conversation = outcome.ticket, outcome.conversation
-        self.board.refresh(ticket.id)  # type: ignore[arg-type]
+        # The refreshed ticket knows its message even when the claim beat the first post.
+        ticket = self.board.refresh(ticket.id) or ticket  # type: ignore[arg-type]
         self.board.note_in_thread(ticket, claimed_note(ticket.agent_user_id, self.note_prefix))  # type: ignore[arg-type]
         self.customers.send(conversation.dm_channel_id, customer_blocks.connected(ticket.agent_name or "an agent"))
         self.outbox.flush(conversation.id)  # type: ignore[arg-type]
@@ -83,6 +84,6 @@ class HandoffEffects:
         ticket, conversation = outcome.ticket, outcome.conversation
         # Anything the agent wrote before closing reaches the customer before the goodbye.
         self.outbox.flush(conversation.id)  # type: ignore[arg-type]
-        self.board.refresh(ticket.id)  # type: ignore[arg-type]
+        ticket = self.board.refresh(ticket.id) or ticket  # type: ignore[arg-type]
         self.board.note_in_thread(ticket, f"<@{ticket.closed_by_user_id}> closed this ticket.")
         self.customers.send(conversation.dm_channel_id, customer_blocks.closed(ticket.agent_name))

@@ -34,3 +34,55 @@ def quote(text: str, limit: int = 500) -> str:
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return "\n".join("> " + line for line in text.splitlines() or [""])
+
+
+_LINK = re.compile(r"<((?:https?|mailto|ftp):[^|>]+)\|([^>]*)>")
+_TOKEN = re.compile(r"<[^>]*>|&[a-z]+;|\S+|\s+")
+
+
+def reveal_links(text: str) -> str:
+    """Show where a labelled link really goes: `<https://evil|bank.com>` -> `bank.com (<https://evil>)`.
+
+    A label that is the URL itself (as Slack writes auto-linked URLs) stays as it is.
+    """
+
+    def show(match: re.Match[str]) -> str:
+        url, label = match.group(1), match.group(2)
+        bare = url.split("://", 1)[-1].removeprefix("mailto:").rstrip("/")
+        if not label or label.rstrip("/") in (url.rstrip("/"), bare):
+            return match.group(0)
+        return f"{label} (<{url}>)"
+
+    return _LINK.sub(show, text)
+
+
+def make_safe(text: str, keep_user_mentions: bool = True) -> str:
+    """Everything relayed text needs before it is shown on the other side."""
+    return reveal_links(neutralise_pings(text, keep_user_mentions=keep_user_mentions))
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut text into pieces of at most `limit` characters without breaking words or Slack markup.
+
+    Cuts fall between tokens (whitespace, `<…>` entities, `&…;` escapes, words); only a single
+    token longer than the limit is cut inside, which no reader can tell from a wrapped line.
+    """
+    if len(text) <= limit:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for token in _TOKEN.findall(text):
+        while len(token) > limit:  # a monster word: no better place to cut exists
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(token[:limit])
+            token = token[limit:]
+        if len(current) + len(token) > limit:
+            pieces.append(current)
+            current = token.lstrip() if token.isspace() else token
+        else:
+            current += token
+    if current.strip():
+        pieces.append(current)
+    return [piece.strip() for piece in pieces if piece.strip()]

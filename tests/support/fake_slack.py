@@ -7,14 +7,16 @@ Synchronise with ``wait_for`` (a ``threading.Condition``), never with sleeps.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 Params = dict[str, Any]
@@ -185,10 +187,18 @@ class FakeSlack:
         real_name = real_name if real_name is not None else name
         team = team_id or self.team_id
         user = {
-            "id": id, "team_id": team, "name": name, "real_name": real_name, "deleted": False,
-            "is_bot": is_bot, "is_app_user": False, "tz": tz,
+            "id": id,
+            "team_id": team,
+            "name": name,
+            "real_name": real_name,
+            "deleted": False,
+            "is_bot": is_bot,
+            "is_app_user": False,
+            "tz": tz,
             "profile": {
-                "display_name": display_name, "real_name": real_name, "team": team,
+                "display_name": display_name,
+                "real_name": real_name,
+                "team": team,
                 "image_48": image_48 or f"https://fake.slack.com/avatars/{id}_48.png",
             },
         }
@@ -201,40 +211,59 @@ class FakeSlack:
             self._teams[id] = {"id": id, "name": name, "domain": domain or name.lower().replace(" ", "-")}
 
     def fail(
-        self, method: str, status: int = 500, count: int = 1,
-        retry_after: int | None = None, error: str | None = None,
+        self,
+        method: str,
+        status: int = 500,
+        count: int = 1,
+        retry_after: int | None = None,
+        error: str | None = None,
     ) -> None:
         """The next ``count`` calls of ``method`` fail with ``status`` (or ok:false ``error`` if status 200)."""
         if status == 200 and error is None:
             raise ValueError("fail(status=200) needs an error")
         with self._cond:
-            self._faults.setdefault(method, deque()).extend(
-                _Fault(status, retry_after, error) for _ in range(count))
+            self._faults.setdefault(method, deque()).extend(_Fault(status, retry_after, error) for _ in range(count))
+
+    def heal(self, method: str | None = None) -> None:
+        """End an outage: drop the faults still queued for ``method`` (for every method if None)."""
+        with self._cond:
+            if method is None:
+                self._faults.clear()
+            else:
+                self._faults.pop(method, None)
 
     def delay(self, method: str, seconds: float, count: int = 1) -> None:
         """The next ``count`` calls of ``method`` are answered only after ``seconds``."""
         with self._cond:
             self._delays.setdefault(method, deque()).extend([seconds] * count)
 
+    def delays_left(self, method: str) -> int:
+        """How many of ``method``'s delays no call has taken yet (0: the delayed call is in flight or done)."""
+        with self._cond:
+            return len(self._delays.get(method, ()))
+
     # ----------------------------------------------------------------- inspection
     def calls(self, method: str | None = None, **match: Any) -> list[Call]:
         with self._cond:
             return [
-                c for c in self._calls
+                c
+                for c in self._calls
                 if (method is None or c.method == method)
                 and all(k in c.params and c.params[k] == v for k, v in match.items())
             ]
 
     def wait_for(
-        self, method: str, predicate: Callable[[Call], bool] | None = None,
-        count: int = 1, timeout: float = 5.0,
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] | None = None,
+        count: int = 1,
+        timeout: float = 5.0,
     ) -> list[Call]:
         """Block until >= ``count`` successful calls of ``method`` matching ``predicate`` were recorded."""
         deadline = time.monotonic() + timeout
 
         def matching() -> list[Call]:
-            return [c for c in self._calls
-                    if c.method == method and c.ok and (predicate is None or predicate(c))]
+            return [c for c in self._calls if c.method == method and c.ok and (predicate is None or predicate(c))]
 
         with self._cond:
             found = matching()
@@ -243,7 +272,8 @@ class FakeSlack:
                 if remaining <= 0:
                     raise AssertionError(
                         f"timed out after {timeout}s waiting for {count} successful {method!r} call(s)"
-                        f" matching the predicate; got {len(found)}.\n{self.dump()}")
+                        f" matching the predicate; got {len(found)}.\n{self.dump()}"
+                    )
                 self._cond.wait(remaining)
                 found = matching()
             return found
@@ -281,9 +311,9 @@ class FakeSlack:
         headers = {k.lower(): v for k, v in req.headers.items()}
         params = _parse_params(raw, headers.get("content-type", ""), url.query)
         if url.path.startswith("/response/"):
-            method, is_api = "response_url:" + url.path[len("/response/"):], False
+            method, is_api = "response_url:" + url.path[len("/response/") :], False
         elif url.path.startswith("/api/"):
-            method, is_api = url.path[len("/api/"):], True
+            method, is_api = url.path[len("/api/") :], True
         else:
             self._send(req, 404, {"ok": False, "error": "not_found"})
             return
@@ -307,7 +337,7 @@ class FakeSlack:
             status, response = 200, {"ok": True}
         else:
             auth = headers.get("authorization", "")
-            bearer = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+            bearer = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
             if self.bot_token not in (bearer, token):
                 status, response = 200, {"ok": False, "error": "invalid_auth"}
             else:
@@ -334,13 +364,15 @@ class FakeSlack:
         except Exception:  # a bug in the fake (or absurd params): make it visible in the dump
             return {"ok": False, "error": "fake_slack_crashed", "detail": traceback.format_exc()}
 
-    def _send(self, req: BaseHTTPRequestHandler, status: int, body: dict[str, Any],
-              headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self, req: BaseHTTPRequestHandler, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         self._send_raw(req, status, json.dumps(body).encode(), "application/json; charset=utf-8", headers)
 
     @staticmethod
-    def _send_raw(req: BaseHTTPRequestHandler, status: int, data: bytes, content_type: str,
-                  headers: dict[str, str] | None = None) -> None:
+    def _send_raw(
+        req: BaseHTTPRequestHandler, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         req.send_response(status)
         req.send_header("Content-Type", content_type)
         req.send_header("Content-Length", str(len(data)))
@@ -355,9 +387,15 @@ class FakeSlack:
 
     def _auth_test(self, p: Params) -> dict[str, Any]:
         team = self._teams[self.team_id]
-        return {"url": f"https://{team['domain']}.fake.slack.com/", "team": team["name"],
-                "user": "handoff-bot", "team_id": self.team_id, "user_id": self.bot_user_id,
-                "bot_id": self.bot_id, "is_enterprise_install": False}
+        return {
+            "url": f"https://{team['domain']}.fake.slack.com/",
+            "team": team["name"],
+            "user": "handoff-bot",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
 
     def _channel(self, p: Params) -> str:
         channel = p.get("channel")
@@ -372,8 +410,13 @@ class FakeSlack:
         if not p.get("text") and not p.get("blocks") and not p.get("attachments"):
             raise SlackError("no_text")
         ts = new_ts()
-        msg: dict[str, Any] = {"type": "message", "text": p.get("text", ""), "user": self.bot_user_id,
-                               "bot_id": self.bot_id, "ts": ts}
+        msg: dict[str, Any] = {
+            "type": "message",
+            "text": p.get("text", ""),
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "ts": ts,
+        }
         for key in ("blocks", "attachments", "metadata", "thread_ts"):
             if p.get(key):
                 msg[key] = p[key]
@@ -413,8 +456,7 @@ class FakeSlack:
     def _chat_get_permalink(self, p: Params) -> dict[str, Any]:
         channel = self._channel(p)
         ts = str(p.get("message_ts", ""))
-        return {"channel": channel,
-                "permalink": f"https://fake.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
+        return {"channel": channel, "permalink": f"https://fake.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
 
     def _conversations_open(self, p: Params) -> dict[str, Any]:
         if p.get("channel"):
@@ -443,9 +485,17 @@ class FakeSlack:
     def _conversations_info(self, p: Params) -> dict[str, Any]:
         channel = self._channel(p)
         is_im = channel.startswith("D")
-        return {"channel": {"id": channel, "name": channel.lower(), "is_channel": not is_im,
-                            "is_im": is_im, "is_private": channel.startswith("G"),
-                            "is_member": True, "context_team_id": self.team_id}}
+        return {
+            "channel": {
+                "id": channel,
+                "name": channel.lower(),
+                "is_channel": not is_im,
+                "is_im": is_im,
+                "is_private": channel.startswith("G"),
+                "is_member": True,
+                "context_team_id": self.team_id,
+            }
+        }
 
     def _users_info(self, p: Params) -> dict[str, Any]:
         user = self._users.get(p.get("user", ""))
@@ -467,8 +517,16 @@ class FakeSlack:
         if not view_id:
             self._view_counter += 1
             view_id = f"V{self._view_counter:08d}"
-        return {"view": {**view, "id": view_id, "team_id": self.team_id, "hash": f"h.{view_id}",
-                         "bot_id": self.bot_id, "external_id": p.get("external_id", "")}}
+        return {
+            "view": {
+                **view,
+                "id": view_id,
+                "team_id": self.team_id,
+                "hash": f"h.{view_id}",
+                "bot_id": self.bot_id,
+                "external_id": p.get("external_id", ""),
+            }
+        }
 
 
 def _parse_params(raw: bytes, content_type: str, query: str) -> Params:
@@ -487,8 +545,6 @@ def _parse_params(raw: bytes, content_type: str, query: str) -> Params:
     for key in _JSON_FORM_FIELDS:
         value = params.get(key)
         if isinstance(value, str) and value[:1] in ("[", "{"):
-            try:
+            with contextlib.suppress(ValueError):
                 params[key] = json.loads(value)
-            except ValueError:
-                pass
     return params

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET, TALK_TO_AGENT
+from handoff_slack.blocks.action_ids import CANCEL_WAITING, CLAIM_TICKET, CLOSE_TICKET, TALK_TO_AGENT
 from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest
 from tests.support.fake_slack import Call, FakeSlack
 from tests.support.slack_requests import channel_message, dm_message
+from tests.support.waiting import wait_until
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,16 @@ def ticket_posts(fake: FakeSlack) -> list[Call]:
     return [c for c in fake.calls("chat.postMessage", channel=SUPPORT_CHANNEL) if not c.params.get("thread_ts")]
 
 
-def escalate_by_typing(app: AppUnderTest, fake: FakeSlack, user: str, text: str = "I need a human please") -> TicketPost:
+def escalate_by_typing(
+    app: AppUnderTest, fake: FakeSlack, user: str, text: str = "I need a human please"
+) -> TicketPost:
     before = len(ticket_posts(fake))
     dm(app, user, text)
-    fake.wait_for("chat.postMessage", lambda c: not c.params.get("thread_ts") and c.params.get("channel") == SUPPORT_CHANNEL, count=before + 1)
+    fake.wait_for(
+        "chat.postMessage",
+        lambda c: not c.params.get("thread_ts") and c.params.get("channel") == SUPPORT_CHANNEL,
+        count=before + 1,
+    )
     call = ticket_posts(fake)[before]
     ticket_id = int(next(b for b in call.params["blocks"] if b["type"] == "actions")["elements"][0]["value"])
     return TicketPost(ticket_id, call.response["ts"], call)
@@ -98,7 +105,9 @@ def claim(app: AppUnderTest, fake: FakeSlack, agent: str, ticket: TicketPost, na
 
 def claim_and_wait(app: AppUnderTest, fake: FakeSlack, agent: str, ticket: TicketPost) -> None:
     claim(app, fake, agent, ticket)
-    fake.wait_for("chat.update", lambda c: c.params.get("ts") == ticket.ts and "Claimed by" in block_text(c.params.get("blocks")))
+    fake.wait_for(
+        "chat.update", lambda c: c.params.get("ts") == ticket.ts and "Claimed by" in block_text(c.params.get("blocks"))
+    )
     fake.wait_for("chat.postMessage", posted_to(f"D{customer_of(app, ticket)}", "You are now talking with"))
 
 
@@ -121,3 +130,156 @@ def agent_reply(app: AppUnderTest, agent: str, ticket: TicketPost, text: str, **
     reply = app.slack.event(channel_message(agent, text, SUPPORT_CHANNEL, thread_ts=ticket.ts), **kwargs)
     assert reply.status == 200, reply
     return reply
+
+
+# -- delivery facts: connected conversations, what arrived where, what is stored ---------------
+
+
+def connect(
+    app: AppUnderTest, fake: FakeSlack, customer: str, agent: str, text: str = "I need a human please"
+) -> TicketPost:
+    """Escalate `customer` by typing and let `agent` claim: a connected conversation."""
+    ticket = escalate_by_typing(app, fake, customer, text)
+    claim_and_wait(app, fake, agent, ticket)
+    return ticket
+
+
+def thread_posts(fake: FakeSlack, ticket: TicketPost, text: str | None = None) -> list[Call]:
+    """Successful posts in the ticket's thread (relayed messages and notes), oldest first."""
+    return [
+        c
+        for c in fake.calls("chat.postMessage", channel=SUPPORT_CHANNEL, thread_ts=ticket.ts)
+        if c.ok and (text is None or c.params.get("text") == text)
+    ]
+
+
+def dm_posts(fake: FakeSlack, user: str, text: str | None = None) -> list[Call]:
+    """Successful posts in the app's DM with `user`, oldest first; `text` must match exactly."""
+    return [
+        c
+        for c in fake.calls("chat.postMessage", channel=f"D{user}")
+        if c.ok and (text is None or c.params.get("text") == text)
+    ]
+
+
+def customer_says(app: AppUnderTest, fake: FakeSlack, customer: str, ticket: TicketPost, text: str) -> Call:
+    """A connected customer's DM, waited for until it is posted in the ticket's thread."""
+    dm(app, customer, text)
+    in_thread = fake.wait_for(
+        "chat.postMessage", lambda c: c.params.get("thread_ts") == ticket.ts and c.params.get("text") == text
+    )
+    return in_thread[0]
+
+
+def agent_says(app: AppUnderTest, fake: FakeSlack, agent: str, ticket: TicketPost, text: str) -> Call:
+    """The owning agent's thread reply, waited for until it is posted in the customer's DM."""
+    agent_reply(app, agent, ticket, text)
+    customer = f"D{customer_of(app, ticket)}"
+    in_dm = fake.wait_for(
+        "chat.postMessage", lambda c: c.params.get("channel") == customer and c.params.get("text") == text
+    )
+    return in_dm[0]
+
+
+def stored_messages(app: AppUnderTest, text: str | None = None) -> list[Any]:
+    """The app's `message` rows (oldest first), read straight from its database."""
+    from sqlmodel import col, select
+
+    from handoff_slack.storage.models import Message
+
+    assert app.app is not None
+    with app.app.db.transaction() as session:
+        query = select(Message).order_by(col(Message.id))
+        if text is not None:
+            query = query.where(col(Message.text) == text)
+        return list(session.exec(query).all())
+
+
+# -- the hand-off loop: menus, the button, the queue, waiting notices --------------------------
+
+
+def is_menu(call: Call) -> bool:
+    """A post whose last button is "Talk to an agent": the bot's menu."""
+    ids = action_ids(call.params.get("blocks") or [])
+    return bool(ids) and ids[-1] == TALK_TO_AGENT
+
+
+def wait_for_menu(fake: FakeSlack, user: str, count: int = 1) -> Call:
+    """The `count`-th menu posted in `user`'s DM."""
+    return fake.wait_for("chat.postMessage", lambda c: c.params.get("channel") == f"D{user}" and is_menu(c), count)[
+        count - 1
+    ]
+
+
+def wait_for_dm(fake: FakeSlack, user: str, contains: str, count: int = 1) -> Call:
+    """The `count`-th post in `user`'s DM whose text contains `contains`."""
+    return fake.wait_for("chat.postMessage", posted_to(f"D{user}", contains), count)[count - 1]
+
+
+def escalate_by_button(app: AppUnderTest, fake: FakeSlack, user: str) -> TicketPost:
+    """Press "Talk to an agent" in the menu and wait for the ticket message in the support channel."""
+    before = len(ticket_posts(fake))
+    press_talk_to_agent(app, user)
+    fake.wait_for(
+        "chat.postMessage",
+        lambda c: not c.params.get("thread_ts") and c.params.get("channel") == SUPPORT_CHANNEL,
+        count=before + 1,
+    )
+    call = ticket_posts(fake)[before]
+    ticket_id = int(next(b for b in call.params["blocks"] if b["type"] == "actions")["elements"][0]["value"])
+    return TicketPost(ticket_id, call.response["ts"], call)
+
+
+def ticket_updates(fake: FakeSlack, ticket: TicketPost) -> list[Call]:
+    return [c for c in fake.calls("chat.update", channel=SUPPORT_CHANNEL) if c.params.get("ts") == ticket.ts]
+
+
+def wait_for_ticket_update(fake: FakeSlack, ticket: TicketPost, contains: str) -> Call:
+    """The first chat.update of the ticket message whose visible text contains `contains`."""
+    return fake.wait_for(
+        "chat.update",
+        lambda c: c.params.get("ts") == ticket.ts and contains in block_text(c.params.get("blocks")),
+    )[0]
+
+
+def press_cancel(app: AppUnderTest, user: str, ticket_id: int) -> None:
+    """`user` presses Cancel (on a waiting notice in their DM) carrying `ticket_id`."""
+    reply = app.slack.block_action(user, CANCEL_WAITING, str(ticket_id), channel_id=f"D{user}", message_ts="1.0")
+    assert reply.status == 200, reply
+
+
+def ask_for_queue(app: AppUnderTest, fake: FakeSlack, user: str, name: str = "queue") -> Call:
+    """`user` runs /handoff-queue in the support channel; returns the answer sent to its response_url."""
+    reply = app.slack.slash_command("/handoff-queue", "", user, SUPPORT_CHANNEL, fake.response_url(name))
+    assert (reply.status, reply.body) == (200, ""), reply
+    return fake.wait_for(f"response_url:{name}")[0]
+
+
+def ticket_message_recorded(app: AppUnderTest, ticket: TicketPost) -> TicketPost:
+    """Wait until the app has stored where `ticket`'s message is (just after Slack answered the post).
+
+    `escalate_by_typing` returns as soon as the fake received the post, a moment earlier. Steps that
+    act on the ticket start from here, so they don't ride on that race (a claim or cancel inside it
+    was once never shown on the ticket message; tests/test_handoff_loop.py covers it on its own).
+    """
+    wait_until(
+        lambda: (found := app.helpdesk.ticket(ticket.ticket_id)) is not None and found[0].message_ts == ticket.ts,
+        message=f"the app to record ticket {ticket.ticket_id}'s message",
+    )
+    return ticket
+
+
+def waiting_ticket(
+    app: AppUnderTest, fake: FakeSlack, customer: str, text: str = "I need a human please"
+) -> TicketPost:
+    """`customer` typed `text` and waits in the queue; their ticket message is posted and recorded."""
+    return ticket_message_recorded(app, escalate_by_typing(app, fake, customer, text))
+
+
+def connected_ticket(
+    app: AppUnderTest, fake: FakeSlack, customer: str, agent: str, text: str = "I need a human please"
+) -> TicketPost:
+    """Like `connect`, but `agent` claims only once the app has recorded the ticket message."""
+    ticket = waiting_ticket(app, fake, customer, text)
+    claim_and_wait(app, fake, agent, ticket)
+    return ticket

@@ -58,8 +58,13 @@ class SlackSender:
         self.timeout = timeout
 
     def post(
-        self, body: bytes, content_type: str, headers: dict[str, str] | None = None,
-        sign: bool = True, timestamp: int | None = None, secret: str | None = None,
+        self,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        sign: bool = True,
+        timestamp: int | None = None,
+        secret: str | None = None,
     ) -> Reply:
         """Raw POST. Never raises on non-2xx. ``sign=False`` sends no signature headers at all."""
         all_headers = {"Content-Type": content_type, "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"}
@@ -75,8 +80,13 @@ class SlackSender:
                 return Reply(e.code, e.read().decode("utf-8", "replace"), _lower(e.headers.items()))
 
     def event(
-        self, event: dict[str, Any], event_id: str | None = None, retry_num: int | None = None,
-        retry_reason: str = "http_timeout", team_id: str = "T0HOME", api_app_id: str = "A0APP",
+        self,
+        event: dict[str, Any],
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        retry_reason: str = "http_timeout",
+        team_id: str = "T0HOME",
+        api_app_id: str = "A0APP",
         authorizations_user: str = "UBOT",
     ) -> Reply:
         event_id = event_id or next_event_id()
@@ -88,10 +98,15 @@ class SlackSender:
             "type": "event_callback",
             "event_id": event_id,
             "event_time": int(float(event.get("event_ts") or event.get("ts") or time.time())),
-            "authorizations": [{
-                "enterprise_id": None, "team_id": team_id, "user_id": authorizations_user,
-                "is_bot": True, "is_enterprise_install": False,
-            }],
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": team_id,
+                    "user_id": authorizations_user,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
             "is_ext_shared_channel": False,
             "event_context": f"4-{event_id}",
         }
@@ -103,9 +118,18 @@ class SlackSender:
         return reply
 
     def block_action(
-        self, user_id: str, action_id: str, value: str | None, *, team_id: str = "T0HOME",
-        channel_id: str | None = None, message_ts: str | None = None, block_id: str = "b",
-        response_url: str | None = None, trigger_id: str = "trig", message: dict[str, Any] | None = None,
+        self,
+        user_id: str,
+        action_id: str,
+        value: str | None,
+        *,
+        team_id: str = "T0HOME",
+        channel_id: str | None = None,
+        message_ts: str | None = None,
+        block_id: str = "b",
+        response_url: str | None = None,
+        trigger_id: str = "trig",
+        message: dict[str, Any] | None = None,
         api_app_id: str = "A0APP",
     ) -> Reply:
         payload: dict[str, Any] = {
@@ -113,8 +137,7 @@ class SlackSender:
             "user": _user(user_id, team_id),
             "api_app_id": api_app_id,
             "token": "legacy-verification-token",
-            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id,
-                          "is_ephemeral": False},
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": False},
             "trigger_id": trigger_id,
             "team": {"id": team_id, "domain": team_id.lower()},
             "enterprise": None,
@@ -122,21 +145,35 @@ class SlackSender:
             "message": message if message is not None else {"ts": message_ts, "text": ""},
             "state": {"values": {}},
             "response_url": response_url,
-            "actions": [{"action_id": action_id, "block_id": block_id, "value": value,
-                         "type": "button", "action_ts": f"{time.time():.6f}"}],
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "value": value,
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
         }
         if channel_id is not None:
             payload["channel"] = {"id": channel_id, "name": channel_id.lower()}
         return self._post_payload(payload)
 
     def view_submission(
-        self, user_id: str, callback_id: str, values: dict[str, Any], private_metadata: str = "",
-        team_id: str = "T0HOME", api_app_id: str = "A0APP",
+        self,
+        user_id: str,
+        callback_id: str,
+        values: dict[str, Any],
+        private_metadata: str = "",
+        team_id: str = "T0HOME",
+        api_app_id: str = "A0APP",
     ) -> Reply:
         """``values`` is Slack's ``{block_id: {action_id: {...}}}``; a plain str leaf becomes a text input."""
         state = {
-            block: {action: ({"type": "plain_text_input", "value": v} if isinstance(v, str) else v)
-                    for action, v in actions.items()}
+            block: {
+                action: ({"type": "plain_text_input", "value": v} if isinstance(v, str) else v)
+                for action, v in actions.items()
+            }
             for block, actions in values.items()
         }
         view_id = f"V{uuid.uuid4().hex[:10].upper()}"
@@ -148,11 +185,20 @@ class SlackSender:
             "token": "legacy-verification-token",
             "trigger_id": "trig",
             "view": {
-                "id": view_id, "team_id": team_id, "type": "modal", "callback_id": callback_id,
-                "private_metadata": private_metadata, "state": {"values": state},
-                "hash": f"h.{view_id}", "title": {"type": "plain_text", "text": "Modal"},
-                "blocks": [], "app_id": api_app_id, "bot_id": "BBOT", "root_view_id": view_id,
-                "previous_view_id": None, "external_id": "",
+                "id": view_id,
+                "team_id": team_id,
+                "type": "modal",
+                "callback_id": callback_id,
+                "private_metadata": private_metadata,
+                "state": {"values": state},
+                "hash": f"h.{view_id}",
+                "title": {"type": "plain_text", "text": "Modal"},
+                "blocks": [],
+                "app_id": api_app_id,
+                "bot_id": "BBOT",
+                "root_view_id": view_id,
+                "previous_view_id": None,
+                "external_id": "",
             },
             "response_urls": [],
             "enterprise": None,
@@ -161,14 +207,30 @@ class SlackSender:
         return self._post_payload(payload)
 
     def slash_command(
-        self, command: str, text: str, user_id: str, channel_id: str, response_url: str,
-        team_id: str = "T0HOME", user_name: str = "someone", api_app_id: str = "A0APP",
+        self,
+        command: str,
+        text: str,
+        user_id: str,
+        channel_id: str,
+        response_url: str,
+        team_id: str = "T0HOME",
+        user_name: str = "someone",
+        api_app_id: str = "A0APP",
     ) -> Reply:
         form = {
-            "token": "legacy-verification-token", "team_id": team_id, "team_domain": team_id.lower(),
-            "channel_id": channel_id, "channel_name": channel_id.lower(), "user_id": user_id,
-            "user_name": user_name, "command": command, "text": text, "api_app_id": api_app_id,
-            "is_enterprise_install": "false", "response_url": response_url, "trigger_id": "trig",
+            "token": "legacy-verification-token",
+            "team_id": team_id,
+            "team_domain": team_id.lower(),
+            "channel_id": channel_id,
+            "channel_name": channel_id.lower(),
+            "user_id": user_id,
+            "user_name": user_name,
+            "command": command,
+            "text": text,
+            "api_app_id": api_app_id,
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": "trig",
         }
         return self.post(urlencode(form).encode(), FORM)
 
@@ -189,33 +251,72 @@ def _user(user_id: str, team_id: str) -> dict[str, str]:
 
 
 # ----------------------------------------------------------------------------- event builders
-def dm_message(user: str, text: str, channel: str | None = None, ts: str | None = None,
-               team: str = "T0HOME", **extra: Any) -> dict[str, Any]:
+def dm_message(
+    user: str, text: str, channel: str | None = None, ts: str | None = None, team: str = "T0HOME", **extra: Any
+) -> dict[str, Any]:
     ts = ts or new_ts()
-    event = {"type": "message", "channel": channel or f"D{user}", "user": user, "text": text,
-             "ts": ts, "event_ts": ts, "channel_type": "im", "team": team,
-             "client_msg_id": str(uuid.uuid4())}
+    event = {
+        "type": "message",
+        "channel": channel or f"D{user}",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": "im",
+        "team": team,
+        "client_msg_id": str(uuid.uuid4()),
+    }
     return {**event, **extra}
 
 
-def channel_message(user: str, text: str, channel: str, ts: str | None = None,
-                    thread_ts: str | None = None, team: str = "T0HOME", **extra: Any) -> dict[str, Any]:
+def channel_message(
+    user: str,
+    text: str,
+    channel: str,
+    ts: str | None = None,
+    thread_ts: str | None = None,
+    team: str = "T0HOME",
+    **extra: Any,
+) -> dict[str, Any]:
     ts = ts or new_ts()
-    event: dict[str, Any] = {"type": "message", "channel": channel, "user": user, "text": text,
-                             "ts": ts, "event_ts": ts, "channel_type": "channel", "team": team,
-                             "client_msg_id": str(uuid.uuid4())}
+    event: dict[str, Any] = {
+        "type": "message",
+        "channel": channel,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": "channel",
+        "team": team,
+        "client_msg_id": str(uuid.uuid4()),
+    }
     if thread_ts is not None:
         event["thread_ts"] = thread_ts
     return {**event, **extra}
 
 
-def bot_message(text: str, channel: str, bot_id: str = "BOTHER", ts: str | None = None,
-                thread_ts: str | None = None, team: str = "T0HOME", **extra: Any) -> dict[str, Any]:
+def bot_message(
+    text: str,
+    channel: str,
+    bot_id: str = "BOTHER",
+    ts: str | None = None,
+    thread_ts: str | None = None,
+    team: str = "T0HOME",
+    **extra: Any,
+) -> dict[str, Any]:
     ts = ts or new_ts()
     channel_type = "im" if channel.startswith("D") else "channel"
-    event: dict[str, Any] = {"type": "message", "subtype": "bot_message", "bot_id": bot_id,
-                             "text": text, "channel": channel, "ts": ts, "event_ts": ts,
-                             "channel_type": channel_type, "team": team}
+    event: dict[str, Any] = {
+        "type": "message",
+        "subtype": "bot_message",
+        "bot_id": bot_id,
+        "text": text,
+        "channel": channel,
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": channel_type,
+        "team": team,
+    }
     if thread_ts is not None:
         event["thread_ts"] = thread_ts
     return {**event, **extra}
