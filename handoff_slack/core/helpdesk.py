@@ -378,17 +378,21 @@ class Helpdesk:
             assert conversation is not None
             return ticket, conversation
 
-    def recent_customer_messages(
-        self, conversation_id: int, limit: int = 5, until: datetime | None = None
-    ) -> list[Message]:
-        """The customer's last messages (up to a moment, e.g. the escalation), oldest first."""
+    def transcript(self, ticket: Ticket, limit: int = 5) -> list[Message]:
+        """What the customer said to the bot before this ticket, since any earlier ticket ended."""
         with self.db.transaction() as session:
+            previous_end = session.exec(
+                select(func.max(Ticket.closed_at)).where(
+                    col(Ticket.conversation_id) == ticket.conversation_id, col(Ticket.id) < ticket.id
+                )
+            ).one()
             query = select(Message).where(
-                col(Message.conversation_id) == conversation_id,
+                col(Message.conversation_id) == ticket.conversation_id,
                 col(Message.direction) == Direction.FROM_CUSTOMER,
+                col(Message.created_at) <= ticket.created_at,
             )
-            if until is not None:
-                query = query.where(col(Message.created_at) <= until)
+            if previous_end is not None:
+                query = query.where(col(Message.created_at) > previous_end)
             rows = session.exec(query.order_by(col(Message.id).desc()).limit(limit)).all()
             return list(reversed(rows))
 

@@ -80,12 +80,7 @@ class TicketBoard:
             logger.warning("could not update ticket %s message: %s", ticket.id, error.response.get("error"))
 
     def _render(self, ticket: Ticket, conversation: Conversation) -> Rendered:
-        transcript = self.helpdesk.recent_customer_messages(
-            conversation.id,  # type: ignore[arg-type]
-            TRANSCRIPT_LENGTH,
-            until=ticket.created_at,
-        )
-        return ticket_message(ticket, conversation, transcript)
+        return ticket_message(ticket, conversation, self.helpdesk.transcript(ticket, TRANSCRIPT_LENGTH))
 
     def note_in_thread(self, ticket: Ticket, text: str) -> None:
         if ticket.message_ts is None or ticket.message_channel_id is None:

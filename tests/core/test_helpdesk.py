@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from handoff_slack.core.helpdesk import (
     AgentMessageAction,
@@ -66,7 +67,8 @@ def thread_of(desk: Helpdesk, ticket_id: int) -> str:
 def test_plain_message_in_bot_mode_is_kept_but_not_relayed(desk: Helpdesk) -> None:
     outcome = desk.receive_customer_message(JANE, ts(), "where is my order?")
     assert outcome.action is CustomerMessageAction.BOT_REPLY
-    [message] = desk.recent_customer_messages(outcome.conversation_id)  # type: ignore[arg-type]
+    with desk.db.transaction() as session:
+        [message] = session.exec(select(Message).where(Message.conversation_id == outcome.conversation_id)).all()
     assert message.text == "where is my order?"
     assert message.delivery_state == DeliveryState.NOT_RELAYED
 
@@ -251,9 +253,20 @@ def test_transcript_holds_the_messages_up_to_the_escalation(desk: Helpdesk) -> N
     desk.receive_customer_message(JANE, ts(), "my printer is broken")
     ticket_id = escalate(desk)
     desk.receive_customer_message(JANE, ts(), "still there?")
-    ticket, conversation = desk.ticket(ticket_id)  # type: ignore[misc]
-    transcript = desk.recent_customer_messages(conversation.id, 5, until=ticket.created_at)  # type: ignore[arg-type]
-    assert [m.text for m in transcript] == ["my printer is broken", "I want a human"]
+    ticket, _ = desk.ticket(ticket_id)  # type: ignore[misc]
+    assert [m.text for m in desk.transcript(ticket)] == ["my printer is broken", "I want a human"]
+
+
+def test_a_later_tickets_transcript_starts_after_the_previous_ticket(desk: Helpdesk) -> None:
+    desk.receive_customer_message(JANE, ts(), "first problem")
+    first = escalate(desk)
+    desk.claim(first, "UALICE")
+    desk.receive_customer_message(JANE, ts(), "talking to Alice")
+    desk.close(first, "UALICE", is_admin=False)
+    desk.receive_customer_message(JANE, ts(), "new problem")
+    second, _ = desk.ticket(escalate(desk))  # type: ignore[misc]
+    assert [m.text for m in desk.transcript(second)] == ["new problem", "I want a human"]
+    assert [m.text for m in desk.transcript(second, limit=1)] == ["I want a human"]
 
 
 def test_tickets_missing_their_message_are_found_for_repair(desk: Helpdesk) -> None:
