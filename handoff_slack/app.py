@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -17,12 +17,13 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from handoff_slack.core.clock import Clock, utcnow
 from handoff_slack.core.helpdesk import Helpdesk
 from handoff_slack.listeners import register_listeners
 from handoff_slack.scheduler import build_scheduler
 from handoff_slack.services import Services
 from handoff_slack.settings import Settings
-from handoff_slack.slack.client import build_web_client
+from handoff_slack.slack.client import build_posting_client, build_web_client
 from handoff_slack.slack.customer_dm import CustomerDM
 from handoff_slack.slack.directory import AgentDirectory, PeopleDirectory
 from handoff_slack.slack.handoff_effects import HandoffEffects
@@ -38,10 +39,6 @@ HEALTH_PATH = "/healthz"
 
 class StartupError(RuntimeError):
     """The app cannot start; the message is one line for the operator."""
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -84,9 +81,7 @@ class HandoffApp:
         self.db.dispose()
 
 
-def create_app(
-    settings: Settings, *, run_migrations: bool = True, clock: Callable[[], datetime] = _utcnow
-) -> HandoffApp:
+def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock = utcnow) -> HandoffApp:
     if run_migrations:
         try:
             migrate(settings.database_url)
@@ -101,12 +96,24 @@ def create_app(
     except OSError as error:
         raise StartupError(f"cannot reach the Slack Web API at SLACK_API_URL: {type(error).__name__}") from None
 
-    helpdesk = Helpdesk(db, note_prefix=settings.note_prefix, clock=clock)
+    helpdesk = Helpdesk(
+        db,
+        note_prefix=settings.note_prefix,
+        clock=clock,
+        flood_limit=settings.flood_limit,
+        flood_window=timedelta(seconds=settings.flood_window_seconds),
+    )
     agents = AgentDirectory(client, settings.support_channel, settings.admins, settings.agent_cache_seconds)
     people = PeopleDirectory(client, home_team_id=identity.get("team_id"))
     board = TicketBoard(helpdesk, client, people, settings.support_channel)
     customers = CustomerDM(client)
-    outbox = Outbox(helpdesk, client)
+    outbox = Outbox(
+        helpdesk.deliveries,
+        client,
+        poster=build_posting_client(settings.bot_token, settings.slack_api_url),
+        give_up_after=timedelta(seconds=settings.delivery_give_up_seconds),
+        clock=clock,
+    )
     effects = HandoffEffects(helpdesk, board, customers, outbox, people, settings.note_prefix)
     services = Services(settings, helpdesk, agents, people, board, customers, outbox, effects, clock)
 

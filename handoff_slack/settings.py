@@ -42,6 +42,9 @@ class Settings:
     agent_cache_seconds: int = 300
     http_threads: int = 16
     delivery_retry_seconds: int = 30
+    delivery_give_up_seconds: int = 3600
+    flood_limit: int = 20
+    flood_window_seconds: int = 60
     log_level: str = "INFO"
 
     @property
@@ -144,5 +147,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         agent_cache_seconds=_int(env, "HANDOFF_AGENT_CACHE_SECONDS", 300, 0, 86400),
         http_threads=_int(env, "HANDOFF_HTTP_THREADS", 16, 1, 256),
         delivery_retry_seconds=_int(env, "HANDOFF_DELIVERY_RETRY_SECONDS", 30, 1, 3600),
+        delivery_give_up_seconds=_int(env, "HANDOFF_DELIVERY_GIVE_UP_SECONDS", 3600, 1, 7 * 86400),
+        flood_limit=_int(env, "HANDOFF_FLOOD_LIMIT", 20, 1, 10_000),
+        flood_window_seconds=_int(env, "HANDOFF_FLOOD_WINDOW_SECONDS", 60, 1, 3600),
         log_level=log_level,
     )

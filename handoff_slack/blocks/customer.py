@@ -83,3 +83,13 @@ def closed(agent_name: str | None) -> Rendered:
         text=f"{who} has closed this conversation. If you need anything else, just send me a message.",
         blocks=[],
     )
+
+
+def slow_down() -> Rendered:
+    return Rendered(
+        text=(
+            "You're sending messages very quickly. I keep every one of them and pass them on, "
+            "but I'll stop answering each one until things calm down."
+        ),
+        blocks=[],
+    )

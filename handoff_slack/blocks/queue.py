@@ -8,7 +8,8 @@ from slack_sdk.models.blocks import ButtonElement, ContextBlock, HeaderBlock, Ma
 
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import CLAIM_TICKET
-from handoff_slack.blocks.ticket import as_utc, customer_label, reason_label
+from handoff_slack.blocks.ticket import customer_label, reason_label
+from handoff_slack.core.clock import as_utc
 from handoff_slack.core.helpdesk import QueueSnapshot
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET
+from handoff_slack.core.clock import as_utc
 from handoff_slack.core.states import EscalationReason, TicketState
 from handoff_slack.slack.mrkdwn import escape, neutralise_pings, quote
 from handoff_slack.storage.models import Conversation, Message, Ticket
@@ -31,11 +32,6 @@ REASON_LABELS: dict[str, str] = {
 
 def reason_label(reason: str) -> str:
     return REASON_LABELS.get(reason, reason)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def slack_date(moment: datetime, fmt: str = "{date_short_pretty} {time}") -> str:

@@ -8,9 +8,8 @@ outcomes that say what happened so the Slack edge can render it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, update
@@ -18,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from handoff_slack.core.bot import BotResponder, KeywordResponder
+from handoff_slack.core.clock import Clock, as_utc, utcnow
+from handoff_slack.core.deliveries import DeliveryLedger
 from handoff_slack.core.phrases import asks_to_cancel
 from handoff_slack.core.states import (
     ConversationMode,
@@ -29,11 +30,7 @@ from handoff_slack.core.states import (
 from handoff_slack.storage.database import Database
 from handoff_slack.storage.models import Conversation, Message, ProcessedEvent, Ticket
 
-Clock = Callable[[], datetime]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
+DEFAULT_FLOOD_WINDOW = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -60,6 +57,10 @@ class CustomerMessageOutcome:
     conversation_id: int | None = None
     ticket_id: int | None = None
     position: int | None = None
+    # Flood control: over the rate the bot stops answering each message (they are still kept
+    # and relayed) and asks the customer, once per window, to slow down.
+    quiet: bool = False
+    ask_to_slow_down: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,31 +133,23 @@ class QueueSnapshot:
     total: int
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """One stored message to show on the other side, with where and as whom."""
-
-    message_id: int
-    direction: Direction
-    text: str
-    channel_id: str
-    thread_ts: str | None
-    sender_name: str | None
-    sender_avatar_url: str | None
-
-
 class Helpdesk:
     def __init__(
         self,
         db: Database,
         responder: BotResponder | None = None,
         note_prefix: str = "note:",
-        clock: Clock = _utcnow,
+        clock: Clock = utcnow,
+        flood_limit: int = 20,
+        flood_window: timedelta = DEFAULT_FLOOD_WINDOW,
     ) -> None:
         self.db = db
         self.responder = responder or KeywordResponder()
         self.note_prefix = note_prefix.lower()
         self.clock = clock
+        self.flood_limit = flood_limit
+        self.flood_window = flood_window
+        self.deliveries = DeliveryLedger(db, clock)
 
     # -- customers ------------------------------------------------------------------------------
 
@@ -171,7 +164,29 @@ class Helpdesk:
             conversation = self._conversation_for(session, customer)
             if self._message_exists(session, customer.dm_channel_id, ts):
                 return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
-            return self._route_customer_message(session, conversation, customer, ts, text)
+            outcome = self._route_customer_message(session, conversation, customer, ts, text)
+            return self._with_flood_control(session, conversation, outcome)
+
+    def _with_flood_control(
+        self, session: Session, conversation: Conversation, outcome: CustomerMessageOutcome
+    ) -> CustomerMessageOutcome:
+        now = self.clock()
+        recent = session.exec(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                col(Message.conversation_id) == conversation.id,
+                col(Message.direction) == Direction.FROM_CUSTOMER,
+                col(Message.created_at) > now - self.flood_window,
+            )
+        ).one()
+        if recent <= self.flood_limit:
+            return outcome
+        last_notice = conversation.flood_notice_at
+        ask = last_notice is None or now - as_utc(last_notice) > self.flood_window
+        if ask:
+            conversation.flood_notice_at = now
+        return replace(outcome, quiet=True, ask_to_slow_down=ask)
 
     def _route_customer_message(
         self, session: Session, conversation: Conversation, customer: Customer, ts: str, text: str
@@ -430,90 +445,6 @@ class Helpdesk:
             ).all()
             entries = [QueueEntry(i + 1, ticket, conversation) for i, (ticket, conversation) in enumerate(rows)]
             return QueueSnapshot(entries, int(total))
-
-    # -- the outbox -----------------------------------------------------------------------------
-
-    def pending_deliveries(self, conversation_id: int) -> list[Delivery]:
-        """Undelivered messages of a conversation, oldest first, with their destinations.
-
-        A customer message whose ticket has no support-channel message yet has nowhere to go; it
-        is left out and picked up once the ticket message exists.
-        """
-        with self.db.transaction() as session:
-            conversation = session.get(Conversation, conversation_id)
-            if conversation is None:
-                return []
-            rows = session.exec(
-                select(Message, Ticket)
-                .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
-                .where(
-                    col(Message.conversation_id) == conversation_id,
-                    col(Message.delivery_state) == DeliveryState.PENDING,
-                )
-                .order_by(col(Message.id))
-            ).all()
-            deliveries: list[Delivery] = []
-            for message, ticket in rows:
-                assert message.id is not None
-                if message.direction == Direction.FROM_CUSTOMER:
-                    if ticket.message_ts is None or ticket.message_channel_id is None:
-                        continue
-                    deliveries.append(
-                        Delivery(
-                            message.id,
-                            Direction.FROM_CUSTOMER,
-                            message.text,
-                            ticket.message_channel_id,
-                            ticket.message_ts,
-                            conversation.customer_name,
-                            conversation.customer_avatar_url,
-                        )
-                    )
-                else:
-                    deliveries.append(
-                        Delivery(
-                            message.id,
-                            Direction.FROM_AGENT,
-                            message.text,
-                            conversation.dm_channel_id,
-                            None,
-                            ticket.agent_name,
-                            ticket.agent_avatar_url,
-                        )
-                    )
-            return deliveries
-
-    def mark_delivered(self, message_id: int, channel_id: str, ts: str) -> None:
-        with self.db.transaction() as session:
-            session.execute(
-                update(Message)
-                .where(col(Message.id) == message_id)
-                .values(
-                    delivery_state=DeliveryState.DELIVERED,
-                    dest_channel_id=channel_id,
-                    dest_ts=ts,
-                    delivered_at=self.clock(),
-                    attempts=Message.attempts + 1,
-                )
-            )
-
-    def mark_delivery_failed(self, message_id: int, error: str) -> None:
-        with self.db.transaction() as session:
-            session.execute(
-                update(Message)
-                .where(col(Message.id) == message_id)
-                .values(attempts=Message.attempts + 1, last_error=error[:255])
-            )
-
-    def conversations_with_pending_messages(self) -> list[int]:
-        with self.db.transaction() as session:
-            return list(
-                session.exec(
-                    select(Message.conversation_id)
-                    .where(col(Message.delivery_state) == DeliveryState.PENDING)
-                    .distinct()
-                ).all()
-            )
 
     # -- internals ------------------------------------------------------------------------------
 

@@ -1,6 +1,14 @@
-"""The Web API client, with slack_sdk's retry handlers for connection errors, 429 and 5xx."""
+"""Web API clients, with slack_sdk's retry handlers for connection errors, 429 and 5xx.
+
+Posting a relayed message is not idempotent: after a 5xx or a dropped connection Slack may have
+posted it anyway, and a blind retry would show it twice. The outbox therefore posts through a
+client that only repeats what is safe to repeat (429s and connections that were refused before
+anything was sent) and handles ambiguous failures itself, looking for the copy before re-posting.
+"""
 
 from __future__ import annotations
+
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -8,6 +16,25 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+
+class RefusedConnectionRetryHandler(RetryHandler):
+    """Retries only connections refused outright: the request never reached Slack."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        reason = error.reason if isinstance(error, URLError) else error
+        return response is None and isinstance(reason, ConnectionRefusedError)
 
 
 def build_web_client(token: str, base_url: str, timeout: int = 15, max_retries: int = 3) -> WebClient:
@@ -19,5 +46,18 @@ def build_web_client(token: str, base_url: str, timeout: int = 15, max_retries: 
             ConnectionErrorRetryHandler(max_retry_count=max_retries),
             RateLimitErrorRetryHandler(max_retry_count=max_retries),  # honours Retry-After
             ServerErrorRetryHandler(max_retry_count=max_retries),
+        ],
+    )
+
+
+def build_posting_client(token: str, base_url: str, timeout: int = 15, max_retries: int = 3) -> WebClient:
+    """For non-idempotent posts: retries 429 (nothing was posted) and refused connections only."""
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[
+            RefusedConnectionRetryHandler(max_retry_count=max_retries),
+            RateLimitErrorRetryHandler(max_retry_count=max_retries),
         ],
     )

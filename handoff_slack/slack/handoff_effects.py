@@ -42,6 +42,13 @@ class HandoffEffects:
 
     def after_customer_message(self, outcome: CustomerMessageOutcome, dm_channel_id: str) -> None:
         action = outcome.action
+        if outcome.ask_to_slow_down:
+            self.customers.send(dm_channel_id, customer_blocks.slow_down())
+        if outcome.quiet and action in (CustomerMessageAction.BOT_REPLY, CustomerMessageAction.WAITING):
+            # Flooding: no answer per message (that would flood back), but nothing is dropped.
+            if action is CustomerMessageAction.WAITING:
+                self.outbox.flush(outcome.conversation_id)  # type: ignore[arg-type]
+            return
         if action is CustomerMessageAction.BOT_REPLY:
             self.customers.send(dm_channel_id, customer_blocks.menu())
         elif action is CustomerMessageAction.ESCALATED:

@@ -1,70 +1,268 @@
-"""Delivering stored messages to the other side, in order, once.
+"""Delivering stored messages to the other side: in order, once, or reported as undeliverable.
 
 Messages are committed before Slack's request is acknowledged; this sends what is still pending.
-Per conversation one flush runs at a time, oldest message first; the first failure stops the
-flush so nothing later overtakes it, and the scheduler tries again.
+Per conversation one flush runs at a time, oldest message first. A transient failure (after the
+client's own retries for connection errors, 429 and 5xx) stops the flush so nothing later
+overtakes it, and the scheduler tries again. A permanent failure, or one older than the give-up
+time, marks the message failed and tells the other side which message did not arrive.
+
+Exactly once: every copy carries its message ID in Slack message metadata. An attempt is
+recorded before the post, so when a earlier attempt may have reached Slack (the app died or the
+answer was lost), the destination is searched for that metadata before posting again.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handoff_slack.concurrency import KeyedLocks
-from handoff_slack.core.helpdesk import Delivery, Helpdesk
+from handoff_slack.core.clock import as_utc, utcnow
+from handoff_slack.core.deliveries import Delivery, DeliveryLedger, StaleCopy
 from handoff_slack.core.states import Direction
-from handoff_slack.slack.mrkdwn import neutralise_pings
+from handoff_slack.slack.mrkdwn import make_safe, quote, split_text
 
 logger = logging.getLogger(__name__)
 
+METADATA_EVENT = "handoff_relay"
+# chat.postMessage accepts 40,000 characters; room is left for the "(edited)" mark.
+MAX_PART_CHARS = 39_000
+EDITED_MARK = "\n_(edited)_"
+DELETED_IN_THREAD = "_(The customer deleted this message.)_"
 FALLBACK_SENDER = {Direction.FROM_CUSTOMER: "Customer", Direction.FROM_AGENT: "Support"}
+# Errors that retrying cannot cure for this message.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+        "msg_too_long",
+        "no_text",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "cannot_reply_to_message",
+        "user_not_found",
+        "account_inactive",
+        "ekm_access_denied",
+        "team_access_not_granted",
+        "invalid_blocks",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+    }
+)
+GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "cant_delete_message", "channel_not_found"})
+
+
+AMBIGUOUS_RETRIES = 3
+AMBIGUOUS_RETRY_DELAY = 0.5  # seconds, doubled each time
+
+
+class _Outcome(Enum):
+    DELIVERED = "delivered"
+    GIVEN_UP = "given_up"
+    RETRY_LATER = "retry_later"
+
+
+def _ambiguous(error: Exception) -> bool:
+    """A failure after which Slack may or may not have posted the message."""
+    if isinstance(error, SlackApiError):
+        return error.response.status_code >= 500
+    return True  # timeouts and dropped connections
+
+
+def _reason(error: Exception) -> tuple[str, bool]:
+    if isinstance(error, SlackApiError):
+        code = str(error.response.get("error") or f"http_{error.response.status_code}")
+        return code, code in PERMANENT_ERRORS
+    return type(error).__name__, False
 
 
 class Outbox:
-    def __init__(self, helpdesk: Helpdesk, client: WebClient) -> None:
-        self.helpdesk = helpdesk
-        self.client = client
+    def __init__(
+        self,
+        ledger: DeliveryLedger,
+        client: WebClient,
+        poster: WebClient | None = None,
+        give_up_after: timedelta = timedelta(hours=1),
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.ledger = ledger
+        self.client = client  # look-ups, updates and deletes: idempotent, full retries
+        self.poster = poster or client  # new copies: see handoff_slack.slack.client
+        self.sleep = sleep
+        self.give_up_after = give_up_after
+        self.clock = clock
         self._conversation_lock = KeyedLocks()
 
     def flush(self, conversation_id: int) -> int:
-        """Send the conversation's pending messages; returns how many were delivered."""
-        delivered = 0
+        """Send the conversation's pending messages and sync edited copies; returns deliveries made."""
         with self._conversation_lock(conversation_id):
-            for delivery in self.helpdesk.pending_deliveries(conversation_id):
-                try:
-                    ts = self._send(delivery)
-                except SlackApiError as error:
-                    code = str(error.response.get("error") or error.response.status_code)
-                    self.helpdesk.mark_delivery_failed(delivery.message_id, code)
-                    logger.warning("delivery of message %s failed (%s); will retry", delivery.message_id, code)
-                    break
-                except OSError as error:  # connection trouble the retry handlers could not cure
-                    self.helpdesk.mark_delivery_failed(delivery.message_id, type(error).__name__)
-                    logger.warning("delivery of message %s failed (%s); will retry", delivery.message_id, error)
-                    break
-                self.helpdesk.mark_delivered(delivery.message_id, delivery.channel_id, ts)
-                delivered += 1
+            delivered = self._deliver_pending(conversation_id)
+            self._sync_stale_copies(conversation_id)
         return delivered
 
     def flush_all(self) -> int:
-        return sum(
-            self.flush(conversation_id) for conversation_id in self.helpdesk.conversations_with_pending_messages()
-        )
+        return sum(self.flush(conversation_id) for conversation_id in self.ledger.conversations_with_work())
 
-    def _send(self, delivery: Delivery) -> str:
+    # -- new messages -----------------------------------------------------------------------------
+
+    def _deliver_pending(self, conversation_id: int) -> int:
+        delivered = 0
+        for delivery in self.ledger.pending(conversation_id):
+            outcome = self._deliver(delivery)
+            if outcome is _Outcome.RETRY_LATER:
+                break  # nothing later may overtake this message
+            delivered += outcome is _Outcome.DELIVERED
+        return delivered
+
+    def _deliver(self, delivery: Delivery) -> _Outcome:
+        may_exist = delivery.attempts > 0
+        for attempt in range(AMBIGUOUS_RETRIES + 1):
+            try:
+                parts = self._send(delivery, may_exist)
+            except (SlackApiError, OSError) as error:
+                reason, permanent = _reason(error)
+                if permanent or self.clock() - as_utc(delivery.created_at) > self.give_up_after:
+                    self._give_up(delivery, reason)
+                    return _Outcome.GIVEN_UP  # the rest of the conversation must not wait for this one
+                self.ledger.attempt_failed(delivery.message_id, reason)
+                if attempt == AMBIGUOUS_RETRIES or not _ambiguous(error):
+                    logger.warning("delivery of message %s failed (%s); will retry", delivery.message_id, reason)
+                    return _Outcome.RETRY_LATER
+                may_exist = True  # Slack may have posted it before failing
+                self.sleep(AMBIGUOUS_RETRY_DELAY * 2**attempt)
+                continue
+            self.ledger.delivered(delivery.message_id, delivery.channel_id, parts)
+            return _Outcome.DELIVERED
+        return _Outcome.RETRY_LATER
+
+    def _send(self, delivery: Delivery, may_exist: bool) -> list[str]:
         from_customer = delivery.direction is Direction.FROM_CUSTOMER
-        text = neutralise_pings(delivery.text, keep_user_mentions=not from_customer)
-        response = self.client.chat_postMessage(
+        chunks = split_text(make_safe(delivery.text, keep_user_mentions=not from_customer), MAX_PART_CHARS) or [" "]
+        found = self._find_copies(delivery) if may_exist else {}
+        self.ledger.begin_attempt(delivery.message_id)
+        return [found.get(part) or self._post(delivery, chunk, part) for part, chunk in enumerate(chunks)]
+
+    def _post(self, delivery: Delivery, text: str, part: int) -> str:
+        response = self.poster.chat_postMessage(
             channel=delivery.channel_id,
             thread_ts=delivery.thread_ts,
-            text=text or " ",
+            text=text,
             username=delivery.sender_name or FALLBACK_SENDER[delivery.direction],
             icon_url=delivery.sender_avatar_url,
             parse="none",
             link_names=False,
             unfurl_links=False,
             unfurl_media=False,
+            metadata={"event_type": METADATA_EVENT, "event_payload": {"message_id": delivery.message_id, "part": part}},
         )
         return str(response["ts"])
+
+    def _find_copies(self, delivery: Delivery) -> dict[int, str]:
+        """Parts of this message already in the destination, by part number."""
+        found: dict[int, str] = {}
+        for message in self._destination_messages(delivery):
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == METADATA_EVENT and payload.get("message_id") == delivery.message_id:
+                found[int(payload.get("part", 0))] = str(message["ts"])
+        if found:
+            logger.info("message %s was already delivered before an interruption", delivery.message_id)
+        return found
+
+    def _destination_messages(self, delivery: Delivery) -> Iterator[dict[str, Any]]:
+        # Copies are posted after the message was stored; a minute's margin covers clock skew.
+        oldest = f"{as_utc(delivery.created_at).timestamp() - 60:.6f}"
+        if delivery.thread_ts:
+            pages = self.client.conversations_replies(
+                channel=delivery.channel_id, ts=delivery.thread_ts, oldest=oldest, include_all_metadata=True, limit=200
+            )
+        else:
+            pages = self.client.conversations_history(
+                channel=delivery.channel_id, oldest=oldest, include_all_metadata=True, limit=200
+            )
+        for page in pages:
+            yield from page.get("messages", [])
+
+    def _give_up(self, delivery: Delivery, reason: str) -> None:
+        self.ledger.given_up(delivery.message_id, reason)
+        logger.warning("gave up on message %s (%s)", delivery.message_id, reason)
+        try:
+            self._tell_sender_side(delivery, reason)
+        except (SlackApiError, OSError) as error:
+            logger.warning("could not report undelivered message %s: %s", delivery.message_id, _reason(error)[0])
+
+    def _tell_sender_side(self, delivery: Delivery, reason: str) -> None:
+        """The side that wrote the message learns it did not arrive (and which one it was)."""
+        shown = quote(make_safe(delivery.text, keep_user_mentions=False), 500)
+        source = self.ledger.source_of(delivery.message_id)
+        if source is None:
+            return
+        channel, thread_ts = source
+        if delivery.direction is Direction.FROM_AGENT:
+            text = f":warning: This reply could not be delivered to the customer ({reason}):\n{shown}"
+        else:
+            text = f":warning: Sorry, this message of yours could not reach our support team ({reason}):\n{shown}"
+        self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, unfurl_links=False)
+
+    # -- edits and deletes ---------------------------------------------------------------------------
+
+    def _sync_stale_copies(self, conversation_id: int) -> None:
+        for copy in self.ledger.stale_copies(conversation_id):
+            try:
+                extra = self._sync(copy)
+            except (SlackApiError, OSError) as error:
+                reason, _ = _reason(error)
+                if reason in GONE_ERRORS:  # the copy is gone or frozen: nothing left to fix
+                    self.ledger.copy_synced(copy.message_id, list(copy.extra_ts))
+                    continue
+                logger.warning("could not sync the copy of message %s (%s); will retry", copy.message_id, reason)
+                return
+            self.ledger.copy_synced(copy.message_id, extra)
+
+    def _sync(self, copy: StaleCopy) -> list[str]:
+        """Bring the copy in line with its source; returns the timestamps of the parts after the first."""
+        parts = [copy.ts, *copy.extra_ts]
+        if copy.deleted:
+            if copy.direction is Direction.FROM_AGENT:  # the customer should not keep what was withdrawn
+                for ts in parts:
+                    self.client.chat_delete(channel=copy.channel_id, ts=ts)
+                return []
+            self.client.chat_update(channel=copy.channel_id, ts=copy.ts, text=DELETED_IN_THREAD)
+            for ts in parts[1:]:
+                self.client.chat_delete(channel=copy.channel_id, ts=ts)
+            return []
+        from_customer = copy.direction is Direction.FROM_CUSTOMER
+        chunks = split_text(make_safe(copy.text, keep_user_mentions=not from_customer), MAX_PART_CHARS) or [" "]
+        chunks[-1] += EDITED_MARK
+        kept: list[str] = []
+        for index, chunk in enumerate(chunks):
+            if index < len(parts):
+                self.client.chat_update(
+                    channel=copy.channel_id, ts=parts[index], text=chunk, parse="none", link_names=False
+                )
+                kept.append(parts[index])
+            else:  # the edit made the text longer than its copy
+                response = self.client.chat_postMessage(
+                    channel=copy.channel_id,
+                    thread_ts=copy.thread_ts,
+                    text=chunk,
+                    parse="none",
+                    link_names=False,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+                kept.append(str(response["ts"]))
+        for ts in parts[len(chunks) :]:  # ... or shorter
+            self.client.chat_delete(channel=copy.channel_id, ts=ts)
+        return kept[1:]

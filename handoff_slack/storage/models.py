@@ -33,6 +33,8 @@ class Conversation(SQLModel, table=True):
     customer_avatar_url: str | None = Field(default=None, sa_type=String(1024))
     # Set only for customers of another organisation (Slack Connect).
     customer_org_name: str | None = Field(default=None, sa_type=String(255))
+    # When the customer was last asked to slow down (flood control tells them once per window).
+    flood_notice_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
@@ -81,6 +83,7 @@ class Message(SQLModel, table=True):
         UniqueConstraint("source_channel_id", "source_ts", name="uq_message_source"),
         # The outbox: a conversation's undelivered messages in order.
         Index("ix_message_outbox", "delivery_state", "conversation_id", "id"),
+        Index("ix_message_stale_copies", "copy_stale", "conversation_id"),
         Index("ix_message_conversation", "conversation_id", "id"),
     )
 
@@ -95,10 +98,17 @@ class Message(SQLModel, table=True):
     delivery_state: str = Field(default=DeliveryState.PENDING, sa_type=String(16))
     dest_channel_id: str | None = Field(default=None, sa_type=String(32))
     dest_ts: str | None = Field(default=None, sa_type=String(32))
+    # A long text is posted in parts; the timestamps of the parts after the first, space-separated.
+    dest_extra_ts: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Attempts started (counted before the post, so a crash mid-post is known on restart).
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, sa_type=String(255))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     delivered_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    edited_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    deleted_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # The delivered copy no longer matches the source (edited or deleted since).
+    copy_stale: bool = Field(default=False)
 
 
 class ProcessedEvent(SQLModel, table=True):

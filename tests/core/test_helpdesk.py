@@ -103,7 +103,7 @@ def test_messages_while_waiting_are_kept_for_the_ticket_thread(desk: Helpdesk) -
     ticket_id = escalate(desk)
     outcome = desk.receive_customer_message(JANE, ts(), "it's urgent")
     assert (outcome.action, outcome.position) == (CustomerMessageAction.WAITING, 1)
-    [delivery] = desk.pending_deliveries(outcome.conversation_id)  # type: ignore[arg-type]
+    [delivery] = desk.deliveries.pending(outcome.conversation_id)  # type: ignore[arg-type]
     assert delivery.text == "it's urgent"
     assert (delivery.channel_id, delivery.thread_ts) == (SUPPORT, thread_of(desk, ticket_id))
 
@@ -111,9 +111,9 @@ def test_messages_while_waiting_are_kept_for_the_ticket_thread(desk: Helpdesk) -
 def test_waiting_messages_wait_for_the_ticket_message_before_delivery(desk: Helpdesk) -> None:
     outcome = desk.receive_customer_message(JANE, ts(), "human please")
     follow_up = desk.receive_customer_message(JANE, ts(), "hello?")
-    assert desk.pending_deliveries(follow_up.conversation_id) == []  # type: ignore[arg-type]
+    assert desk.deliveries.pending(follow_up.conversation_id) == []  # type: ignore[arg-type]
     desk.attach_ticket_message(outcome.ticket_id, SUPPORT, ts())  # type: ignore[arg-type]
-    assert [d.text for d in desk.pending_deliveries(follow_up.conversation_id)] == ["hello?"]  # type: ignore[arg-type]
+    assert [d.text for d in desk.deliveries.pending(follow_up.conversation_id)] == ["hello?"]  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("text", ["never mind", "Nevermind!", "cancel", "cancel please"])
@@ -198,7 +198,7 @@ def test_owner_replies_are_relayed_and_everything_else_stays_internal(desk: Help
     assert other_agent.action is AgentMessageAction.INTERNAL
     assert note.action is AgentMessageAction.INTERNAL
     assert elsewhere.action is AgentMessageAction.IGNORED
-    [delivery] = desk.pending_deliveries(relayed.conversation_id)  # type: ignore[arg-type]
+    [delivery] = desk.deliveries.pending(relayed.conversation_id)  # type: ignore[arg-type]
     assert (delivery.direction, delivery.channel_id, delivery.thread_ts) == (Direction.FROM_AGENT, "DJANE", None)
     assert delivery.sender_name == "Alice"
 
@@ -209,12 +209,14 @@ def test_deliveries_come_oldest_first_and_leave_the_outbox_once_delivered(desk: 
     conversation_id = desk.ticket(ticket_id)[1].id  # type: ignore[index]
     for text in ("one", "two", "three"):
         desk.receive_customer_message(JANE, ts(), text)
-    pending = desk.pending_deliveries(conversation_id)  # type: ignore[arg-type]
+    pending = desk.deliveries.pending(conversation_id)  # type: ignore[arg-type]
     assert [d.text for d in pending] == ["one", "two", "three"]
-    desk.mark_delivery_failed(pending[0].message_id, "ratelimited")
-    desk.mark_delivered(pending[0].message_id, SUPPORT, "1.1")
-    assert [d.text for d in desk.pending_deliveries(conversation_id)] == ["two", "three"]  # type: ignore[arg-type]
-    assert desk.conversations_with_pending_messages() == [conversation_id]
+    desk.deliveries.begin_attempt(pending[0].message_id)
+    desk.deliveries.attempt_failed(pending[0].message_id, "ratelimited")
+    desk.deliveries.begin_attempt(pending[0].message_id)
+    desk.deliveries.delivered(pending[0].message_id, SUPPORT, ["1.1"])
+    assert [d.text for d in desk.deliveries.pending(conversation_id)] == ["two", "three"]  # type: ignore[arg-type]
+    assert desk.deliveries.conversations_with_work() == [conversation_id]
     with desk.db.transaction() as session:
         delivered = session.get(Message, pending[0].message_id)
         assert delivered is not None

@@ -1,0 +1,228 @@
+"""The ledger of relayed messages: what still has to reach the other side, and what did.
+
+The Slack edge asks it what to send and reports back. An attempt is counted *before* the post,
+so after a crash between "posted" and "recorded" the next sender knows a copy may already exist
+and looks for it instead of posting again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+
+from handoff_slack.core.states import DeliveryState, Direction
+from handoff_slack.storage.database import Database
+from handoff_slack.storage.models import Conversation, Message, Ticket
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One stored message to show on the other side, with where and as whom."""
+
+    message_id: int
+    ticket_id: int
+    direction: Direction
+    text: str
+    channel_id: str
+    thread_ts: str | None
+    sender_name: str | None
+    sender_avatar_url: str | None
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StaleCopy:
+    """A delivered copy whose source was edited or deleted since."""
+
+    message_id: int
+    direction: Direction
+    text: str
+    channel_id: str
+    thread_ts: str | None
+    ts: str
+    extra_ts: tuple[str, ...]
+    deleted: bool
+
+
+@dataclass(frozen=True)
+class SourceChange:
+    """What an edit or delete of a stored message means for its copy."""
+
+    conversation_id: int | None  # None: not a message we relayed or kept
+    needs_sync: bool = False
+
+
+class DeliveryLedger:
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.clock = clock
+
+    def pending(self, conversation_id: int) -> list[Delivery]:
+        """Undelivered messages of a conversation, oldest first, with their destinations.
+
+        A customer message whose ticket has no support-channel message yet has nowhere to go; it
+        is left out and picked up once the ticket message exists.
+        """
+        with self.db.transaction() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                return []
+            rows = session.exec(
+                select(Message, Ticket)
+                .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
+                .where(
+                    col(Message.conversation_id) == conversation_id,
+                    col(Message.delivery_state) == DeliveryState.PENDING,
+                )
+                .order_by(col(Message.id))
+            ).all()
+            deliveries: list[Delivery] = []
+            for message, ticket in rows:
+                from_customer = message.direction == Direction.FROM_CUSTOMER
+                if from_customer and (ticket.message_ts is None or ticket.message_channel_id is None):
+                    continue
+                deliveries.append(
+                    Delivery(
+                        message_id=message.id,  # type: ignore[arg-type]
+                        ticket_id=ticket.id,  # type: ignore[arg-type]
+                        direction=Direction(message.direction),
+                        text=message.text,
+                        channel_id=ticket.message_channel_id if from_customer else conversation.dm_channel_id,  # type: ignore[arg-type]
+                        thread_ts=ticket.message_ts if from_customer else None,
+                        sender_name=conversation.customer_name if from_customer else ticket.agent_name,
+                        sender_avatar_url=conversation.customer_avatar_url
+                        if from_customer
+                        else ticket.agent_avatar_url,
+                        attempts=message.attempts,
+                        created_at=message.created_at,
+                    )
+                )
+            return deliveries
+
+    def begin_attempt(self, message_id: int) -> None:
+        with self.db.transaction() as session:
+            session.execute(update(Message).where(col(Message.id) == message_id).values(attempts=Message.attempts + 1))
+
+    def delivered(self, message_id: int, channel_id: str, ts: list[str]) -> None:
+        """Record where the copy is (all parts of a long text)."""
+        with self.db.transaction() as session:
+            session.execute(
+                update(Message)
+                .where(col(Message.id) == message_id)
+                .values(
+                    delivery_state=DeliveryState.DELIVERED,
+                    dest_channel_id=channel_id,
+                    dest_ts=ts[0],
+                    dest_extra_ts=" ".join(ts[1:]) or None,
+                    delivered_at=self.clock(),
+                    last_error=None,
+                )
+            )
+
+    def attempt_failed(self, message_id: int, error: str) -> None:
+        with self.db.transaction() as session:
+            session.execute(update(Message).where(col(Message.id) == message_id).values(last_error=error[:255]))
+
+    def given_up(self, message_id: int, error: str) -> None:
+        with self.db.transaction() as session:
+            session.execute(
+                update(Message)
+                .where(col(Message.id) == message_id)
+                .values(delivery_state=DeliveryState.FAILED, last_error=error[:255])
+            )
+
+    def conversations_with_work(self) -> list[int]:
+        """Conversations with messages to deliver or copies to bring up to date."""
+        with self.db.transaction() as session:
+            return list(
+                session.exec(
+                    select(Message.conversation_id)
+                    .where(
+                        or_(
+                            col(Message.delivery_state) == DeliveryState.PENDING,
+                            col(Message.copy_stale).is_(True),
+                        )
+                    )
+                    .distinct()
+                ).all()
+            )
+
+    # -- edits and deletes at the source ------------------------------------------------------
+
+    def source_edited(self, channel_id: str, ts: str, text: str) -> SourceChange:
+        with self.db.transaction() as session:
+            message = self._by_source(session, channel_id, ts)
+            if message is None or message.deleted_at is not None:
+                return SourceChange(None)
+            if message.text == text:  # Slack also reports unfurls and reactions as changes
+                return SourceChange(message.conversation_id)
+            message.text = text
+            message.edited_at = self.clock()
+            message.copy_stale = message.delivery_state == DeliveryState.DELIVERED
+            return SourceChange(message.conversation_id, message.copy_stale)
+
+    def source_deleted(self, channel_id: str, ts: str) -> SourceChange:
+        with self.db.transaction() as session:
+            message = self._by_source(session, channel_id, ts)
+            if message is None or message.deleted_at is not None:
+                return SourceChange(None)
+            message.deleted_at = self.clock()
+            if message.delivery_state == DeliveryState.PENDING:
+                # Withdrawn before it was shown: it never will be.
+                message.delivery_state = DeliveryState.NOT_RELAYED
+            message.copy_stale = message.delivery_state == DeliveryState.DELIVERED
+            return SourceChange(message.conversation_id, message.copy_stale)
+
+    def stale_copies(self, conversation_id: int) -> list[StaleCopy]:
+        with self.db.transaction() as session:
+            rows = session.exec(
+                select(Message, Ticket)
+                .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
+                .where(col(Message.conversation_id) == conversation_id, col(Message.copy_stale).is_(True))
+                .order_by(col(Message.id))
+            ).all()
+            return [
+                StaleCopy(
+                    message_id=message.id,  # type: ignore[arg-type]
+                    direction=Direction(message.direction),
+                    text=message.text,
+                    channel_id=message.dest_channel_id,  # type: ignore[arg-type]
+                    thread_ts=ticket.message_ts if message.direction == Direction.FROM_CUSTOMER else None,
+                    ts=message.dest_ts,  # type: ignore[arg-type]
+                    extra_ts=tuple((message.dest_extra_ts or "").split()),
+                    deleted=message.deleted_at is not None,
+                )
+                for message, ticket in rows
+            ]
+
+    def copy_synced(self, message_id: int, extra_ts: list[str]) -> None:
+        with self.db.transaction() as session:
+            session.execute(
+                update(Message)
+                .where(col(Message.id) == message_id)
+                .values(copy_stale=False, dest_extra_ts=" ".join(extra_ts) or None)
+            )
+
+    def source_of(self, message_id: int) -> tuple[str, str | None] | None:
+        """Where the author sees the message: (channel, thread ts)."""
+        with self.db.transaction() as session:
+            row = session.exec(
+                select(Message, Ticket)
+                .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
+                .where(col(Message.id) == message_id)
+            ).first()
+            if row is None:
+                return None
+            message, ticket = row
+            return message.source_channel_id, ticket.message_ts if message.direction == Direction.FROM_AGENT else None
+
+    @staticmethod
+    def _by_source(session, channel_id: str, ts: str) -> Message | None:  # type: ignore[no-untyped-def]
+        return session.exec(
+            select(Message).where(col(Message.source_channel_id) == channel_id, col(Message.source_ts) == ts)
+        ).first()
