@@ -108,21 +108,23 @@ class DeliveryLedger:
         with self.db.transaction() as session:
             session.execute(update(Message).where(col(Message.id) == message_id).values(attempts=Message.attempts + 1))
 
-    def delivered(self, message_id: int, channel_id: str, ts: list[str]) -> None:
-        """Record where the copy is (all parts of a long text)."""
+    def delivered(self, message_id: int, channel_id: str, ts: list[str], sent_text: str) -> None:
+        """Record where the copy is (all parts of a long text).
+
+        An edit or delete that arrived while the copy was on its way left the copy stale: it is
+        marked for syncing, so the reader ends up with the final text either way.
+        """
         with self.db.transaction() as session:
-            session.execute(
-                update(Message)
-                .where(col(Message.id) == message_id)
-                .values(
-                    delivery_state=DeliveryState.DELIVERED,
-                    dest_channel_id=channel_id,
-                    dest_ts=ts[0],
-                    dest_extra_ts=" ".join(ts[1:]) or None,
-                    delivered_at=self.clock(),
-                    last_error=None,
-                )
-            )
+            message = session.get(Message, message_id, with_for_update=True)
+            if message is None:
+                return
+            message.delivery_state = DeliveryState.DELIVERED
+            message.dest_channel_id = channel_id
+            message.dest_ts = ts[0]
+            message.dest_extra_ts = " ".join(ts[1:]) or None
+            message.delivered_at = self.clock()
+            message.last_error = None
+            message.copy_stale = message.text != sent_text or message.deleted_at is not None
 
     def attempt_failed(self, message_id: int, error: str) -> None:
         with self.db.transaction() as session:

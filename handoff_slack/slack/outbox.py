@@ -142,7 +142,7 @@ class Outbox:
                 may_exist = True  # Slack may have posted it before failing
                 self.sleep(AMBIGUOUS_RETRY_DELAY * 2**attempt)
                 continue
-            self.ledger.delivered(delivery.message_id, delivery.channel_id, parts)
+            self.ledger.delivered(delivery.message_id, delivery.channel_id, parts, sent_text=delivery.text)
             return _Outcome.DELIVERED
         return _Outcome.RETRY_LATER
 

@@ -53,7 +53,7 @@ def test_delivered_parts_are_recorded(desk: Helpdesk, connected: tuple[int, int,
     assert (delivery.channel_id, delivery.thread_ts, delivery.attempts) == (SUPPORT, thread, 0)
     desk.deliveries.begin_attempt(delivery.message_id)
     assert desk.deliveries.pending(conversation_id)[0].attempts == 1  # a crash now leaves a trace
-    desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1", "9.2", "9.3"])
+    desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1", "9.2", "9.3"], "long text")
     row = stored(desk, source)
     assert (row.dest_ts, row.dest_extra_ts, row.delivery_state) == ("9.1", "9.2 9.3", DeliveryState.DELIVERED)
 
@@ -76,7 +76,7 @@ def test_editing_a_delivered_message_marks_its_copy_stale(desk: Helpdesk, connec
     source = ts()
     desk.receive_customer_message(JANE, source, "my order is 1234")
     [delivery] = desk.deliveries.pending(conversation_id)
-    desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1"])
+    desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1"], "my order is 1234")
 
     change = desk.deliveries.source_edited(JANE.dm_channel_id, source, "my order is 1243")
 
@@ -93,7 +93,7 @@ def test_an_edit_that_changes_nothing_needs_no_sync(desk: Helpdesk, connected: t
     source = ts()
     desk.receive_customer_message(JANE, source, "see https://example.com")
     [delivery] = desk.deliveries.pending(conversation_id)
-    desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1"])
+    desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1"], "see https://example.com")
     # Slack reports unfurls as message_changed with the same text.
     assert not desk.deliveries.source_edited(JANE.dm_channel_id, source, "see https://example.com").needs_sync
 
@@ -123,7 +123,7 @@ def test_deleting_a_delivered_message_marks_its_copy_for_removal(
     reply = ts()
     desk.receive_agent_message(SUPPORT, thread, "UALICE", reply, "wrong customer, sorry")
     [delivery] = desk.deliveries.pending(conversation_id)
-    desk.deliveries.delivered(delivery.message_id, "DJANE", ["9.5", "9.6"])
+    desk.deliveries.delivered(delivery.message_id, "DJANE", ["9.5", "9.6"], "wrong customer, sorry")
 
     assert desk.deliveries.source_deleted(SUPPORT, reply).needs_sync
     [copy] = desk.deliveries.stale_copies(conversation_id)
@@ -144,3 +144,27 @@ def test_flooding_customers_are_asked_once_to_slow_down_and_every_message_is_kep
     assert [o.ask_to_slow_down for o in outcomes].count(True) == 1 and outcomes[5].ask_to_slow_down
     with desk.db.transaction() as session:
         assert len(session.exec(Message.__table__.select()).all()) == 12  # type: ignore[attr-defined]
+
+
+def test_an_edit_during_delivery_leaves_the_copy_to_be_synced(desk: Helpdesk, connected: tuple[int, int, str]) -> None:
+    conversation_id, _, _ = connected
+    source = ts()
+    desk.receive_customer_message(JANE, source, "first version")
+    [delivery] = desk.deliveries.pending(conversation_id)
+    desk.deliveries.source_edited(JANE.dm_channel_id, source, "second version")  # while the post is on its way
+    desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1"], sent_text=delivery.text)
+    [copy] = desk.deliveries.stale_copies(conversation_id)
+    assert copy.text == "second version"
+
+
+def test_a_delete_during_delivery_leaves_the_copy_to_be_removed(
+    desk: Helpdesk, connected: tuple[int, int, str]
+) -> None:
+    conversation_id, _, _ = connected
+    source = ts()
+    desk.receive_customer_message(JANE, source, "regret")
+    [delivery] = desk.deliveries.pending(conversation_id)
+    desk.deliveries.source_deleted(JANE.dm_channel_id, source)
+    desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1"], sent_text=delivery.text)
+    [copy] = desk.deliveries.stale_copies(conversation_id)
+    assert copy.deleted

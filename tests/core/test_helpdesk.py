@@ -214,7 +214,7 @@ def test_deliveries_come_oldest_first_and_leave_the_outbox_once_delivered(desk: 
     desk.deliveries.begin_attempt(pending[0].message_id)
     desk.deliveries.attempt_failed(pending[0].message_id, "ratelimited")
     desk.deliveries.begin_attempt(pending[0].message_id)
-    desk.deliveries.delivered(pending[0].message_id, SUPPORT, ["1.1"])
+    desk.deliveries.delivered(pending[0].message_id, SUPPORT, ["1.1"], "one")
     assert [d.text for d in desk.deliveries.pending(conversation_id)] == ["two", "three"]  # type: ignore[arg-type]
     assert desk.deliveries.conversations_with_work() == [conversation_id]
     with desk.db.transaction() as session:
