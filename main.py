@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 from types import FrameType
@@ -38,8 +37,9 @@ def main(argv: list[str]) -> int:
     except SettingsError as error:
         print(f"handoff-slack: configuration error: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration step is noise
+    from handoff_slack.logging_setup import configure_logging, secrets_of
+
+    configure_logging(settings.log_level, secrets_of(settings))
 
     from handoff_slack.app import StartupError, create_app
     from handoff_slack.server import serve
@@ -54,5 +54,17 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def run(argv: list[str]) -> int:
+    """`main`, but Ctrl-C at any moment (start-up, migrations, a second one while stopping) ends the
+    process with one line instead of a traceback."""
+    try:
+        return main(argv)
+    except KeyboardInterrupt:
+        print("handoff-slack: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # nor while the interpreter shuts down
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(run(sys.argv))

@@ -11,7 +11,6 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
@@ -20,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from handoff_slack.core.clock import Clock, utcnow
 from handoff_slack.core.helpdesk import Helpdesk
 from handoff_slack.listeners import register_listeners
+from handoff_slack.request_guard import SlackRequestGuard
 from handoff_slack.scheduler import build_scheduler
 from handoff_slack.services import Services
 from handoff_slack.settings import Settings
@@ -51,15 +51,19 @@ class HandoffApp:
     executor: ThreadPoolExecutor
 
     def wsgi(self) -> Callable[..., Iterable[bytes]]:
-        """Slack's requests at POST /slack/events, a health check at GET /healthz."""
-        slack = SlackRequestHandler(self.bolt, path=EVENTS_PATH)
+        """Slack's requests at POST /slack/events (checked by the guard first), GET /healthz, else 404."""
+        slack = SlackRequestGuard(self.bolt, self.settings.signing_secret)
 
         def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-            if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
+            path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+            if path == EVENTS_PATH and method == "POST":
+                return slack(environ, start_response)
+            if path == HEALTH_PATH and method == "GET":
                 healthy = self.database_reachable()
                 start_response("200 OK" if healthy else "503 Service Unavailable", [("Content-Type", "text/plain")])
                 return [b"ok" if healthy else b"database unavailable"]
-            return slack(environ, start_response)
+            start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"Not Found"]
 
         return application
 
@@ -120,9 +124,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
     executor = ThreadPoolExecutor(max_workers=settings.http_threads, thread_name_prefix="lazy-listener")
     try:
         bolt = App(
-            token=settings.bot_token,
             signing_secret=settings.signing_secret,
-            client=client,
+            client=client,  # carries the bot token
             # Each listener's ack phase commits to the database before Slack gets its response;
             # Slack calls happen in lazy listeners afterwards.
             process_before_response=True,

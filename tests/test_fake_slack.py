@@ -195,3 +195,101 @@ def test_signature_helper_matches_slack_sdk() -> None:
     stale = sign(body, SECRET, timestamp=int(time.time()) - 600)
     assert not verifier.is_valid(body, stale["X-Slack-Request-Timestamp"], stale["X-Slack-Signature"])
     assert parse_qs(body.decode())["payload"]
+
+
+def relay_metadata(message_id: int, part: int = 0) -> dict[str, object]:
+    return {"event_type": "handoff_relay", "event_payload": {"message_id": message_id, "part": part}}
+
+
+def test_history_and_replies_read_back_messages_and_their_metadata(fake: FakeSlack) -> None:
+    web = client(fake)
+    parent = web.chat_postMessage(channel="C1", text="ticket")["ts"]
+    replies = [
+        web.chat_postMessage(channel="C1", text=f"reply {i}", thread_ts=parent, metadata=relay_metadata(i))["ts"]
+        for i in range(5)
+    ]
+    later = web.chat_postMessage(channel="C1", text="later", metadata=relay_metadata(99, part=1))["ts"]
+    web.chat_postMessage(channel="C2", text="elsewhere")
+
+    # history: top-level messages only, newest first; metadata only when asked for
+    history = web.conversations_history(channel="C1")
+    assert [m["text"] for m in history["messages"]] == ["later", "ticket"]
+    assert not history["has_more"]
+    assert all("metadata" not in m for m in history["messages"])
+    ticket = history["messages"][1]
+    assert (ticket["thread_ts"], ticket["reply_count"], ticket["latest_reply"]) == (parent, 5, replies[-1])
+    with_metadata = web.conversations_history(channel="C1", include_all_metadata=True)["messages"]
+    assert with_metadata[0]["metadata"] == relay_metadata(99, part=1)
+    assert fake.calls("conversations.history")[-1].params["include_all_metadata"] == "1"  # sent as slack_sdk does
+
+    # oldest/latest are exclusive unless inclusive; limit and cursor page through, newest first
+    assert [m["ts"] for m in web.conversations_history(channel="C1", oldest=parent)["messages"]] == [later]
+    assert [m["ts"] for m in web.conversations_history(channel="C1", latest=later)["messages"]] == [parent]
+    inclusive = web.conversations_history(channel="C1", oldest=parent, latest=later, inclusive=True)["messages"]
+    assert [m["ts"] for m in inclusive] == [later, parent]
+    first = web.conversations_history(channel="C1", limit=1)
+    assert first["has_more"] and [m["ts"] for m in first["messages"]] == [later]
+    second = web.conversations_history(channel="C1", limit=1, cursor=first["response_metadata"]["next_cursor"])
+    assert not second["has_more"] and [m["ts"] for m in second["messages"]] == [parent]
+    assert web.conversations_history(channel="CEMPTY")["messages"] == []
+
+    # replies: the parent first, then replies oldest first, metadata on request; a reply's ts finds its thread
+    thread = web.conversations_replies(channel="C1", ts=parent, include_all_metadata=True)["messages"]
+    assert [m["ts"] for m in thread] == [parent, *replies]
+    assert [m.get("metadata") for m in thread[1:]] == [relay_metadata(i) for i in range(5)]
+    assert all(m["parent_user_id"] == "UBOT" and m["thread_ts"] == parent for m in thread[1:])
+    assert [m["ts"] for m in web.conversations_replies(channel="C1", ts=replies[2])["messages"]] == [parent, *replies]
+    assert "metadata" not in web.conversations_replies(channel="C1", ts=parent)["messages"][1]
+    narrowed = web.conversations_replies(channel="C1", ts=parent, oldest=replies[2])["messages"]
+    assert [m["ts"] for m in narrowed] == [parent, replies[3], replies[4]]
+    pages, cursor = [], None
+    while True:
+        page = web.conversations_replies(channel="C1", ts=parent, limit=2, cursor=cursor)
+        pages.append([m["ts"] for m in page["messages"]])
+        if not page["has_more"]:
+            break
+        cursor = page["response_metadata"]["next_cursor"]
+    assert pages == [[parent, replies[0]], replies[1:3], replies[3:5]]
+    assert [m["ts"] for m in web.conversations_replies(channel="C1", ts=later)["messages"]] == [later]
+
+    for kwargs, error in [
+        ({"channel": "C1", "ts": "1.000001"}, "thread_not_found"),
+        ({"channel": "C1", "ts": parent, "cursor": "nonsense"}, "invalid_cursor"),
+    ]:
+        with pytest.raises(SlackApiError) as err:
+            web.conversations_replies(**kwargs)
+        assert err.value.response["error"] == error
+    with pytest.raises(SlackApiError) as err:
+        web.chat_postMessage(channel="C1", text="x", metadata={"event_type": "handoff_relay"})
+    assert err.value.response["error"] == "invalid_metadata_format"
+
+
+def test_scripted_faults_and_answers_that_come_back_late(fake: FakeSlack) -> None:
+    web = client(fake)
+    fake.succeed("chat.postMessage", 2)
+    fake.fail("chat.postMessage", status=500)
+    fake.succeed("chat.postMessage")
+    fake.fail("chat.postMessage", status=429, retry_after=1)
+    assert fake.faults_left("chat.postMessage") == 5
+    outcomes = []
+    for i in range(6):
+        try:
+            web.chat_postMessage(channel="C1", text=f"m{i}")
+            outcomes.append(200)
+        except SlackApiError as error:
+            outcomes.append(error.response.status_code)
+    assert outcomes == [200, 200, 500, 200, 429, 200]
+    assert fake.faults_left("chat.postMessage") == 0
+
+    # The answer is late but the post took effect at once: a client that times out never learns of it.
+    fake.delay("chat.postMessage", 3, after_handling=True)
+    impatient = WebClient(token="xoxb-test-token", base_url=fake.api_url, timeout=1)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        impatient.chat_postMessage(channel="C3", text="posted, but who knows")
+    assert time.monotonic() - started < 2.5
+    assert [m["text"] for m in fake.messages("C3")] == ["posted, but who knows"]
+    assert fake.answers_pending("chat.postMessage") == 1
+    fake.delay("chat.postMessage", 5, count=3)
+    fake.clear_delays("chat.postMessage")
+    assert fake.delays_left("chat.postMessage") == 0

@@ -165,7 +165,7 @@ class DeliveryLedger:
                 return SourceChange(message.conversation_id)
             message.text = text
             message.edited_at = self.clock()
-            message.copy_stale = message.delivery_state == DeliveryState.DELIVERED
+            message.copy_stale = message.copy_stale or message.delivery_state == DeliveryState.DELIVERED
             return SourceChange(message.conversation_id, message.copy_stale)
 
     def source_deleted(self, channel_id: str, ts: str) -> SourceChange:
@@ -225,6 +225,10 @@ class DeliveryLedger:
 
     @staticmethod
     def _by_source(session, channel_id: str, ts: str) -> Message | None:  # type: ignore[no-untyped-def]
+        # Locked: a delivery recording its copy at this moment must finish first, or this change
+        # would be decided on the row's old state and overwrite what the delivery recorded.
         return session.exec(
-            select(Message).where(col(Message.source_channel_id) == channel_id, col(Message.source_ts) == ts)
+            select(Message)
+            .where(col(Message.source_channel_id) == channel_id, col(Message.source_ts) == ts)
+            .with_for_update()
         ).first()

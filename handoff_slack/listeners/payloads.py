@@ -1,25 +1,71 @@
-"""Small readers for Slack payload fields shared by several listeners."""
+"""Small readers for Slack payload fields shared by several listeners.
+
+They never raise: a field that is missing or of the wrong type reads as absent (the request guard
+refuses such bodies before any listener runs; these readers don't rely on it).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from slack_bolt import Respond
+
 OUTCOME_KEY = "handoff_outcome"  # where the ack phase leaves its result for the lazy phase
+MAX_TICKET_ID = 2**31 - 1  # ticket IDs are INTEGER in the database
+
+
+def _field(body: dict[str, Any], key: str, name: str) -> str:
+    part = body.get(key)
+    value = part.get(name) if isinstance(part, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def action_value(body: dict[str, Any]) -> str:
-    actions = body.get("actions") or [{}]
-    return str(actions[0].get("value") or "")
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
+    value = first.get("value") if isinstance(first, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def ticket_id_from_action(body: dict[str, Any]) -> int | None:
+    """The ticket ID a button carries: a plain decimal number the database can hold, else None."""
     value = action_value(body)
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    if not (value.isascii() and value.isdigit() and len(value) <= 10):  # "١٢" is a digit to Python
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_TICKET_ID else None
 
 
 def acting_user(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id") or "")
+    return _field(body, "user", "id")
+
+
+def acting_team(body: dict[str, Any]) -> str | None:
+    return _field(body, "user", "team_id") or None
 
 
 def action_channel(body: dict[str, Any]) -> str | None:
-    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    return _field(body, "channel", "id") or _field(body, "container", "channel_id") or None
+
+
+def is_direct_message(channel_id: str | None) -> bool:
+    """Slack's IDs of direct-message channels start with D."""
+    return bool(channel_id) and channel_id.startswith("D")  # type: ignore[union-attr]
+
+
+def tell(respond: Respond, text: str) -> None:
+    """An ephemeral answer to whoever pressed the button or ran the command, if Slack gave us where."""
+    if respond.response_url:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def can_respond(respond: Respond) -> Respond:
+    """`respond`, or for a payload without a response_url one that does nothing (instead of raising)."""
+    return respond if respond.response_url else _NoRespond()  # type: ignore[return-value]
+
+
+class _NoRespond:
+    response_url = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        return None

@@ -2,6 +2,12 @@
 
 Point ``slack_sdk.WebClient(base_url=fake.api_url)`` (or Bolt's ``App(client=...)``) at it.
 Synchronise with ``wait_for`` (a ``threading.Condition``), never with sleeps.
+
+Faults are scripted per method and consumed one per call, in order: ``fail`` (an error answer),
+``succeed`` (a normal answer, to space faults out), ``delay`` (a slow answer; with
+``after_handling=True`` the call takes effect at once and only its answer is late, like a response
+lost on its way back). Posted messages keep their ``metadata``; ``conversations.history`` and
+``conversations.replies`` read them back in Slack's shapes.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -74,6 +81,12 @@ class _Fault:
     error: str | None
 
 
+@dataclass
+class _Delay:
+    seconds: float
+    after_handling: bool  # the call takes effect at once; only the answer is late
+
+
 class FakeSlack:
     def __init__(
         self,
@@ -93,8 +106,9 @@ class FakeSlack:
         self._members: dict[str, list[str]] = {}
         self._users: dict[str, dict[str, Any]] = {}
         self._teams: dict[str, dict[str, Any]] = {}
-        self._faults: dict[str, deque[_Fault]] = {}
-        self._delays: dict[str, deque[float]] = {}
+        self._faults: dict[str, deque[_Fault | None]] = {}  # None: answer this call normally
+        self._delays: dict[str, deque[_Delay]] = {}
+        self._answers_pending: dict[str, int] = {}  # handled calls whose answer is not sent yet
         self._view_counter = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -109,6 +123,8 @@ class FakeSlack:
             "conversations.open": self._conversations_open,
             "conversations.members": self._conversations_members,
             "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "team.info": self._team_info,
             "views.open": self._view,
@@ -224,6 +240,19 @@ class FakeSlack:
         with self._cond:
             self._faults.setdefault(method, deque()).extend(_Fault(status, retry_after, error) for _ in range(count))
 
+    def succeed(self, method: str, count: int = 1) -> None:
+        """The next ``count`` calls of ``method`` are answered normally: spaces out faults queued after them.
+
+        ``fake.succeed(m, 3); fake.fail(m, 500)`` lets three calls through, then fails the fourth.
+        """
+        with self._cond:
+            self._faults.setdefault(method, deque()).extend([None] * count)
+
+    def faults_left(self, method: str) -> int:
+        """How many of ``method``'s queued answers (faults and ``succeed`` spacers) no call has taken yet."""
+        with self._cond:
+            return len(self._faults.get(method, ()))
+
     def heal(self, method: str | None = None) -> None:
         """End an outage: drop the faults still queued for ``method`` (for every method if None)."""
         with self._cond:
@@ -232,15 +261,33 @@ class FakeSlack:
             else:
                 self._faults.pop(method, None)
 
-    def delay(self, method: str, seconds: float, count: int = 1) -> None:
-        """The next ``count`` calls of ``method`` are answered only after ``seconds``."""
+    def delay(self, method: str, seconds: float, count: int = 1, *, after_handling: bool = False) -> None:
+        """The next ``count`` calls of ``method`` are answered only after ``seconds``.
+
+        By default the call is handled after the wait (a slow server). With ``after_handling=True``
+        it is handled (and recorded) at once and only the answer waits: a client that gives up or dies
+        meanwhile never learns that its message was posted.
+        """
         with self._cond:
-            self._delays.setdefault(method, deque()).extend([seconds] * count)
+            self._delays.setdefault(method, deque()).extend(_Delay(seconds, after_handling) for _ in range(count))
 
     def delays_left(self, method: str) -> int:
         """How many of ``method``'s delays no call has taken yet (0: the delayed call is in flight or done)."""
         with self._cond:
             return len(self._delays.get(method, ()))
+
+    def clear_delays(self, method: str | None = None) -> None:
+        """Drop the delays still queued for ``method`` (for every method if None); calls in flight keep theirs."""
+        with self._cond:
+            if method is None:
+                self._delays.clear()
+            else:
+                self._delays.pop(method, None)
+
+    def answers_pending(self, method: str) -> int:
+        """Calls of ``method`` that were handled but not answered yet (see ``delay(after_handling=True)``)."""
+        with self._cond:
+            return self._answers_pending.get(method, 0)
 
     # ----------------------------------------------------------------- inspection
     def calls(self, method: str | None = None, **match: Any) -> list[Call]:
@@ -320,10 +367,10 @@ class FakeSlack:
 
         with self._cond:
             delays, faults = self._delays.get(method), self._faults.get(method)
-            delay_s = delays.popleft() if delays else 0.0
+            delay = delays.popleft() if delays else None
             fault = faults.popleft() if faults else None
-        if delay_s:
-            time.sleep(delay_s)  # simulates a slow server; not test synchronisation
+        if delay is not None and not delay.after_handling:
+            time.sleep(delay.seconds)  # simulates a slow server; not test synchronisation
 
         extra_headers: dict[str, str] = {}
         token = params.pop("token", None) if is_api else None
@@ -344,13 +391,26 @@ class FakeSlack:
                 status, response = 200, self._dispatch(method, params)
 
         call = Call(method, params, status, response, time.time(), headers)
+        late = delay is not None and delay.after_handling
         with self._cond:
             self._calls.append(call)
+            if late:
+                self._answers_pending[method] = self._answers_pending.get(method, 0) + 1
             self._cond.notify_all()
-        if is_api or fault is not None:
-            self._send(req, status, response, extra_headers)
-        else:
-            self._send_raw(req, 200, b"ok", "text/plain")
+        try:
+            if late:
+                time.sleep(delay.seconds)  # the answer is slow to come back; not test synchronisation
+            if is_api or fault is not None:
+                self._send(req, status, response, extra_headers)
+            else:
+                self._send_raw(req, 200, b"ok", "text/plain")
+        except OSError:
+            pass  # the client gave up or died meanwhile (as Slack sees it: an answer nobody reads)
+        finally:
+            if late:
+                with self._cond:
+                    self._answers_pending[method] -= 1
+                    self._cond.notify_all()
 
     def _dispatch(self, method: str, params: Params) -> dict[str, Any]:
         handler = self._handlers.get(method)
@@ -409,6 +469,7 @@ class FakeSlack:
         channel = self._channel(p)
         if not p.get("text") and not p.get("blocks") and not p.get("attachments"):
             raise SlackError("no_text")
+        _check_metadata(p.get("metadata"))
         ts = new_ts()
         msg: dict[str, Any] = {
             "type": "message",
@@ -417,9 +478,11 @@ class FakeSlack:
             "bot_id": self.bot_id,
             "ts": ts,
         }
-        for key in ("blocks", "attachments", "metadata", "thread_ts"):
+        for key in ("blocks", "attachments", "metadata", "thread_ts", "username"):
             if p.get(key):
                 msg[key] = p[key]
+        if p.get("icon_url") or p.get("icon_emoji"):
+            msg["icons"] = {"image_48": p["icon_url"]} if p.get("icon_url") else {"emoji": p["icon_emoji"]}
         self._messages.setdefault(channel, []).append(msg)
         return {"channel": channel, "ts": ts, "message": dict(msg)}
 
@@ -432,6 +495,7 @@ class FakeSlack:
     def _chat_update(self, p: Params) -> dict[str, Any]:
         channel = self._channel(p)
         msg = self._find_message(channel, p.get("ts"))
+        _check_metadata(p.get("metadata"))
         for key in ("text", "blocks", "attachments", "metadata"):
             if key in p:
                 msg[key] = p[key]
@@ -473,13 +537,9 @@ class FakeSlack:
             raise SlackError("channel_not_found")
         members = self._members[channel]
         limit = int(p.get("limit") or 100)
-        cursor = p.get("cursor") or ""
-        try:
-            start = int(base64.b64decode(cursor).decode().split(":")[1]) if cursor else 0
-        except (ValueError, IndexError):
-            raise SlackError("invalid_cursor") from None
+        start = _offset(p.get("cursor"))
         end = start + limit
-        nxt = base64.b64encode(f"offset:{end}".encode()).decode() if end < len(members) else ""
+        nxt = _cursor(end) if end < len(members) else ""
         return {"members": members[start:end], "response_metadata": {"next_cursor": nxt}}
 
     def _conversations_info(self, p: Params) -> dict[str, Any]:
@@ -496,6 +556,81 @@ class FakeSlack:
                 "context_team_id": self.team_id,
             }
         }
+
+    def _conversations_history(self, p: Params) -> dict[str, Any]:
+        """Top-level messages (thread parents included, replies not), newest first, paginated."""
+        channel = self._channel(p)
+        with_metadata = _flag(p.get("include_all_metadata"))
+        window = _TimeWindow.from_params(p)
+        msgs = self._messages.get(channel, [])
+        top_level = [m for m in msgs if m.get("thread_ts") in (None, m["ts"]) and window.contains(m["ts"])]
+        top_level.sort(key=lambda m: _ts_key(m["ts"]), reverse=True)
+        start, limit = _offset(p.get("cursor")), _limit(p.get("limit"), default=100, maximum=999)
+        page = top_level[start : start + limit]
+        has_more = start + limit < len(top_level)
+        response: dict[str, Any] = {
+            "messages": [self._visible(channel, m, with_metadata) for m in page],
+            "has_more": has_more,
+            "pin_count": 0,
+        }
+        if has_more:
+            response["response_metadata"] = {"next_cursor": _cursor(start + limit)}
+        return response
+
+    def _conversations_replies(self, p: Params) -> dict[str, Any]:
+        """A thread: its parent first, then the replies oldest first, paginated (the parent only on page one).
+
+        ``ts`` may be the parent's or any reply's; a message without replies is returned alone.
+        ``oldest``/``latest`` narrow the replies; the parent is always included.
+        """
+        channel = self._channel(p)
+        with_metadata = _flag(p.get("include_all_metadata"))
+        window = _TimeWindow.from_params(p)
+        msgs = self._messages.get(channel, [])
+        ts = p.get("ts")
+        if not ts:
+            raise SlackError("invalid_arguments")
+        target = next((m for m in msgs if m["ts"] == ts), None)
+        if target is None:
+            raise SlackError("thread_not_found")
+        root_ts = target.get("thread_ts") or target["ts"]
+        parent = next((m for m in msgs if m["ts"] == root_ts), None)
+        if parent is None:
+            raise SlackError("thread_not_found")
+        replies = [m for m in msgs if m.get("thread_ts") == root_ts and m["ts"] != root_ts and window.contains(m["ts"])]
+        replies.sort(key=lambda m: _ts_key(m["ts"]))
+        thread = [parent, *replies]
+        start, limit = _offset(p.get("cursor")), _limit(p.get("limit"), default=1000, maximum=1000)
+        page = thread[start : start + limit]
+        has_more = start + limit < len(thread)
+        response: dict[str, Any] = {
+            "messages": [self._visible(channel, m, with_metadata) for m in page],
+            "has_more": has_more,
+        }
+        if has_more:
+            response["response_metadata"] = {"next_cursor": _cursor(start + limit)}
+        return response
+
+    def _visible(self, channel: str, msg: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
+        """A stored message as the read methods show it: thread fields filled in, metadata only on request."""
+        shown = json.loads(json.dumps(msg))
+        if not with_metadata:
+            shown.pop("metadata", None)
+        replies = [m for m in self._messages.get(channel, []) if m.get("thread_ts") == msg["ts"] and m is not msg]
+        if replies:
+            users = sorted({m.get("user", "") for m in replies})
+            shown.update(
+                thread_ts=msg["ts"],
+                reply_count=len(replies),
+                reply_users=users,
+                reply_users_count=len(users),
+                latest_reply=max((m["ts"] for m in replies), key=_ts_key),
+            )
+        elif msg.get("thread_ts") not in (None, msg["ts"]):
+            parent = next((m for m in self._messages.get(channel, []) if m["ts"] == msg["thread_ts"]), None)
+            if parent is not None:
+                shown["parent_user_id"] = parent.get("user", "")
+        return shown
 
     def _users_info(self, p: Params) -> dict[str, Any]:
         user = self._users.get(p.get("user", ""))
@@ -527,6 +662,78 @@ class FakeSlack:
                 "external_id": p.get("external_id", ""),
             }
         }
+
+
+def _cursor(offset: int) -> str:
+    return base64.b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        return int(base64.b64decode(cursor).decode().split(":")[1])
+    except (ValueError, IndexError):
+        raise SlackError("invalid_cursor") from None
+
+
+def _limit(raw: Any, default: int, maximum: int) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise SlackError("invalid_limit") from None
+    return default if value <= 0 else min(value, maximum)
+
+
+def _flag(raw: Any) -> bool:
+    """Slack's booleans: slack_sdk sends "1"/"0", other clients "true"/"false"."""
+    return raw is True or str(raw).lower() in ("1", "true")
+
+
+def _ts_key(ts: str) -> Decimal:
+    try:
+        return Decimal(str(ts))
+    except InvalidOperation:
+        raise SlackError("invalid_ts_oldest") from None
+
+
+@dataclass(frozen=True)
+class _TimeWindow:
+    """``oldest``/``latest``/``inclusive`` of the read methods (exclusive bounds unless ``inclusive``)."""
+
+    oldest: Decimal | None
+    latest: Decimal | None
+    inclusive: bool
+
+    @classmethod
+    def from_params(cls, p: Params) -> _TimeWindow:
+        oldest, latest = p.get("oldest"), p.get("latest")
+        return cls(
+            _ts_key(oldest) if oldest not in (None, "") else None,
+            _ts_key(latest) if latest not in (None, "") else None,
+            _flag(p.get("inclusive")),
+        )
+
+    def contains(self, ts: str) -> bool:
+        key = _ts_key(ts)
+        if self.oldest is not None and (key < self.oldest or (key == self.oldest and not self.inclusive)):
+            return False
+        return not (self.latest is not None and (key > self.latest or (key == self.latest and not self.inclusive)))
+
+
+def _check_metadata(metadata: Any) -> None:
+    """Slack refuses metadata that is not ``{"event_type": str, "event_payload": {...}}``."""
+    if metadata in (None, ""):
+        return
+    if (
+        not isinstance(metadata, dict)
+        or not isinstance(metadata.get("event_type"), str)
+        or not metadata["event_type"]
+        or not isinstance(metadata.get("event_payload"), dict)
+    ):
+        raise SlackError("invalid_metadata_format")
 
 
 def _parse_params(raw: bytes, content_type: str, query: str) -> Params:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handoff_slack.listeners.actions import cancel_waiting, claim_ticket, close_ticket, talk_to_agent
+from handoff_slack.listeners.actions import cancel_waiting, claim_ticket, close_ticket, talk_to_agent, unknown_action
 from handoff_slack.services import Services
 
 
@@ -11,3 +11,4 @@ def register(app: App, services: Services) -> None:
     cancel_waiting.register(app, services)
     claim_ticket.register(app, services)
     close_ticket.register(app, services)
+    unknown_action.register(app)  # must stay last: Bolt runs the first listener that matches

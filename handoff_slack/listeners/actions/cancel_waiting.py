@@ -4,31 +4,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from handoff_slack.blocks import customer as customer_blocks
 from handoff_slack.blocks.action_ids import CANCEL_WAITING
 from handoff_slack.core.helpdesk import CancelResult
-from handoff_slack.listeners.payloads import OUTCOME_KEY, acting_user, action_channel, ticket_id_from_action
+from handoff_slack.listeners.payloads import OUTCOME_KEY, acting_user, tell, ticket_id_from_action
 from handoff_slack.services import Services
+
+NOT_YOURS = "That button isn't for a request of yours, so nothing was cancelled."
 
 
 def register(app: App, services: Services) -> None:
     def cancel(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ticket_id = ticket_id_from_action(body)
-        if ticket_id is not None:
+        user = acting_user(body)
+        if ticket_id is not None and user:
             # The core checks the ticket is the clicking customer's own.
-            context[OUTCOME_KEY] = services.helpdesk.cancel_waiting(acting_user(body), ticket_id)
+            context[OUTCOME_KEY] = services.helpdesk.cancel_waiting(user, ticket_id)
         ack()
 
-    def announce(body: dict[str, Any], context: BoltContext) -> None:
+    def announce(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
         result: CancelResult | None = context.get(OUTCOME_KEY)
-        channel = action_channel(body)
-        if channel is None:
+        ticket_id = ticket_id_from_action(body)
+        if result is None or result is CancelResult.NOT_YOURS or ticket_id is None:
+            tell(respond, NOT_YOURS)
             return
+        found = services.helpdesk.ticket(ticket_id)
+        if found is None:
+            return
+        dm_channel = found[1].dm_channel_id  # the customer's own DM, whatever channel the payload names
         if result is CancelResult.CANCELLED:
-            services.effects.cancelled(ticket_id_from_action(body), channel)  # type: ignore[arg-type]
+            services.effects.cancelled(ticket_id, dm_channel)
         elif result is CancelResult.NOT_WAITING:
-            services.customers.send(channel, customer_blocks.cancel_too_late())
+            services.customers.send(dm_channel, customer_blocks.cancel_too_late())
 
     app.action(CANCEL_WAITING)(ack=cancel, lazy=[announce])

@@ -9,8 +9,10 @@ from slack_bolt import Ack, App, Respond
 from handoff_slack.blocks.action_ids import CLAIM_TICKET
 from handoff_slack.core.helpdesk import ClaimResult
 from handoff_slack.listeners.agent_check import require_agent
-from handoff_slack.listeners.payloads import acting_user, ticket_id_from_action
+from handoff_slack.listeners.payloads import acting_user, can_respond, tell, ticket_id_from_action
 from handoff_slack.services import Services
+
+NOT_A_TICKET = "That button doesn't belong to any ticket, so nothing was claimed."
 
 
 def register(app: App, services: Services) -> None:
@@ -19,11 +21,12 @@ def register(app: App, services: Services) -> None:
 
     def claim(body: dict[str, Any], respond: Respond) -> None:
         user = acting_user(body)
+        refusal = f"Only members of <#{services.settings.support_channel}> can claim tickets."
+        if not user or not require_agent(services, user, can_respond(respond), refusal):
+            return
         ticket_id = ticket_id_from_action(body)
         if ticket_id is None:
-            return
-        refusal = f"Only members of <#{services.settings.support_channel}> can claim tickets."
-        if not require_agent(services, user, respond, refusal):
+            tell(respond, NOT_A_TICKET)
             return
         agent = services.people.person(user)
         outcome = services.helpdesk.claim(ticket_id, user, agent.name, agent.avatar_url)
@@ -41,6 +44,6 @@ def register(app: App, services: Services) -> None:
             text = f"Ticket {ticket_id} is no longer waiting (the customer cancelled or it was closed)."
         else:
             text = f"Ticket {ticket_id} does not exist."
-        respond(text=text, response_type="ephemeral", replace_original=False)
+        tell(respond, text)
 
     app.action(CLAIM_TICKET)(ack=acknowledge, lazy=[claim])

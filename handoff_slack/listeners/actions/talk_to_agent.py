@@ -4,30 +4,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from handoff_slack.blocks import customer as customer_blocks
 from handoff_slack.blocks.action_ids import TALK_TO_AGENT
 from handoff_slack.core.helpdesk import Customer, EscalationOutcome
 from handoff_slack.core.states import ConversationMode, EscalationReason
-from handoff_slack.listeners.payloads import OUTCOME_KEY, acting_user, action_channel
+from handoff_slack.listeners.payloads import (
+    OUTCOME_KEY,
+    acting_team,
+    acting_user,
+    action_channel,
+    is_direct_message,
+    tell,
+)
 from handoff_slack.services import Services
+
+ONLY_IN_DM = "That button only works in your direct messages with me."
 
 
 def register(app: App, services: Services) -> None:
     def escalate(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         channel = action_channel(body)
         user = acting_user(body)
-        if channel and user:
+        if is_direct_message(channel) and user:
             # The customer is whoever clicked, in their own DM: nobody can queue someone else.
-            customer = Customer(user_id=user, dm_channel_id=channel, team_id=(body.get("user") or {}).get("team_id"))
+            customer = Customer(user_id=user, dm_channel_id=channel, team_id=acting_team(body))  # type: ignore[arg-type]
             context[OUTCOME_KEY] = services.helpdesk.escalate(customer, EscalationReason.MENU)
         ack()
 
-    def announce(body: dict[str, Any], context: BoltContext) -> None:
+    def announce(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
         outcome: EscalationOutcome | None = context.get(OUTCOME_KEY)
         channel = action_channel(body)
         if outcome is None or channel is None:
+            tell(respond, ONLY_IN_DM)
             return
         if outcome.created:
             services.effects.escalated(outcome.ticket_id, channel, outcome.position)  # type: ignore[arg-type]

@@ -1,0 +1,197 @@
+"""Durable relay through the HTTP edge: long texts, edits, deletes, undeliverable messages, floods."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import AGENT, CUSTOMER
+from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest, settings_for
+from tests.support.fake_slack import FakeSlack, new_ts
+from tests.support.journeys import (
+    TicketPost,
+    agent_says,
+    connected_ticket,
+    customer_says,
+    dm,
+    dm_posts,
+    is_menu,
+    posted_to,
+    stored_messages,
+    thread_posts,
+    wait_for_dm,
+)
+from tests.support.slack_requests import channel_message, dm_message
+from tests.support.waiting import wait_until
+
+SLACK_TEXT_LIMIT = 40_000
+
+
+def channel_type(channel: str) -> str:
+    return "im" if channel.startswith("D") else "channel"
+
+
+def edited(channel: str, user: str, ts: str, text: str, **extra: object) -> dict[str, object]:
+    """Slack's message_changed event for `ts`, now reading `text` (`extra`: fields of the message)."""
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "channel": channel,
+        "channel_type": channel_type(channel),
+        "ts": new_ts(),
+        "message": {"type": "message", "user": user, "text": text, "ts": ts, "edited": {"user": user}, **extra},
+        "previous_message": {"type": "message", "user": user, "text": "(before)", "ts": ts, **extra},
+    }
+
+
+def deleted(channel: str, user: str, ts: str, **extra: object) -> dict[str, object]:
+    return {
+        "type": "message",
+        "subtype": "message_deleted",
+        "hidden": True,
+        "channel": channel,
+        "channel_type": channel_type(channel),
+        "ts": new_ts(),
+        "deleted_ts": ts,
+        "previous_message": {"type": "message", "user": user, "text": "(before)", "ts": ts, **extra},
+    }
+
+
+def customer_event(app: AppUnderTest, fake: FakeSlack, ticket: TicketPost, text: str) -> tuple[str, str]:
+    """The customer writes `text`; returns (their message ts, its copy's ts in the thread)."""
+    event = dm_message(CUSTOMER, text)
+    assert app.slack.event(event).status == 200
+    copy = fake.wait_for("chat.postMessage", posted_to(SUPPORT_CHANNEL, text, thread_ts=ticket.ts))[0]
+    return event["ts"], copy.response["ts"]
+
+
+def agent_event(app: AppUnderTest, fake: FakeSlack, ticket: TicketPost, text: str) -> tuple[str, str]:
+    event = channel_message(AGENT, text, SUPPORT_CHANNEL, thread_ts=ticket.ts)
+    assert app.slack.event(event).status == 200
+    copy = fake.wait_for("chat.postMessage", posted_to(f"D{CUSTOMER}", text))[0]
+    return event["ts"], copy.response["ts"]
+
+
+def test_a_text_over_slacks_limit_arrives_whole_in_parts(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    words = [f"w{i:05d}" for i in range(7500)]  # 52,499 characters
+    dm(app, CUSTOMER, " ".join(words))
+    fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") == ticket.ts, count=3)
+    parts = [c.params["text"] for c in thread_posts(fake_slack, ticket)[1:]]  # after the claim note
+    assert len(parts) == 2 and all(len(p) <= SLACK_TEXT_LIMIT for p in parts)
+    assert " ".join(parts).split() == words
+
+
+def test_a_customer_edit_updates_the_copy_in_the_thread(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    source, copy = customer_event(app, fake_slack, ticket, "my order is 1234")
+
+    assert app.slack.event(edited(f"D{CUSTOMER}", CUSTOMER, source, "my order is 1243")).status == 200
+
+    update = fake_slack.wait_for("chat.update", lambda c: c.params.get("ts") == copy)[0]
+    assert update.params["channel"] == SUPPORT_CHANNEL
+    assert update.params["text"].startswith("my order is 1243") and "edited" in update.params["text"]
+
+
+def test_an_agent_edit_updates_the_copy_in_the_dm(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    source, copy = agent_event(app, fake_slack, ticket, "refund of 10 EUR")
+
+    change = edited(SUPPORT_CHANNEL, AGENT, source, "refund of 100 EUR", thread_ts=ticket.ts)
+    assert app.slack.event(change).status == 200
+
+    update = fake_slack.wait_for("chat.update", lambda c: c.params.get("ts") == copy)[0]
+    assert update.params["channel"] == f"D{CUSTOMER}" and "refund of 100 EUR" in update.params["text"]
+
+
+def test_an_unchanged_text_is_not_re_sent(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    source, copy = customer_event(app, fake_slack, ticket, "see https://example.com")
+    # Slack reports link unfurls as message_changed with the same text.
+    assert app.slack.event(edited(f"D{CUSTOMER}", CUSTOMER, source, "see https://example.com"))
+    customer_says(app, fake_slack, CUSTOMER, ticket, "a later message")  # processing has moved on
+    fake_slack.assert_no_call("chat.update", lambda c: c.params.get("ts") == copy)
+
+
+def test_a_customer_delete_is_marked_in_the_thread(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    source, copy = customer_event(app, fake_slack, ticket, "my password is hunter2")
+
+    assert app.slack.event(deleted(f"D{CUSTOMER}", CUSTOMER, source)).status == 200
+
+    update = fake_slack.wait_for("chat.update", lambda c: c.params.get("ts") == copy)[0]
+    assert "hunter2" not in update.params["text"] and "deleted" in update.params["text"]
+
+
+def test_an_agent_delete_removes_the_copy_from_the_dm(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    source, copy = agent_event(app, fake_slack, ticket, "meant for another customer")
+
+    assert app.slack.event(deleted(SUPPORT_CHANNEL, AGENT, source, thread_ts=ticket.ts)).status == 200
+
+    removal = fake_slack.wait_for("chat.delete", lambda c: c.params.get("ts") == copy)[0]
+    assert removal.params["channel"] == f"D{CUSTOMER}"
+
+
+def test_an_undeliverable_reply_is_reported_to_the_agent_and_later_replies_still_arrive(
+    app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    fake_slack.fail("chat.postMessage", status=200, error="channel_not_found", count=1)
+
+    assert app.slack.event(channel_message(AGENT, "lost reply 42", SUPPORT_CHANNEL, thread_ts=ticket.ts)).status == 200
+
+    warning = fake_slack.wait_for("chat.postMessage", posted_to(SUPPORT_CHANNEL, "could not be delivered", ticket.ts))
+    assert "lost reply 42" in warning[0].params["text"] and "channel_not_found" in warning[0].params["text"]
+    agent_says(app, fake_slack, AGENT, ticket, "second try")
+    assert dm_posts(fake_slack, CUSTOMER, "lost reply 42") == []
+    assert [m.delivery_state for m in stored_messages(app, "lost reply 42")] == ["failed"]
+
+
+def test_an_edit_before_delivery_sends_only_the_new_text(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    fake_slack.fail("chat.postMessage", status=429, retry_after=0, count=4)  # the client's whole retry budget
+    event = dm_message(CUSTOMER, "tpyo")
+    assert app.slack.event(event).status == 200
+    wait_until(lambda: [m.attempts for m in stored_messages(app, "tpyo")] == [1], message="a failed attempt")
+
+    assert app.slack.event(edited(f"D{CUSTOMER}", CUSTOMER, event["ts"], "typo")).status == 200
+
+    fake_slack.wait_for("chat.postMessage", posted_to(SUPPORT_CHANNEL, "typo", ticket.ts))
+    assert thread_posts(fake_slack, ticket, "tpyo") == []
+
+
+@pytest.fixture
+def flood_app(fake_slack: FakeSlack, database_url: str) -> Iterator[AppUnderTest]:
+    running = AppUnderTest(settings_for(fake_slack, database_url, HANDOFF_FLOOD_LIMIT="3")).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_a_flooding_customer_is_asked_once_to_slow_down_and_nothing_is_lost(
+    flood_app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    for i in range(8):
+        dm(flood_app, CUSTOMER, f"spam {i}")
+    wait_for_dm(fake_slack, CUSTOMER, "sending messages very quickly")
+    wait_until(lambda: len(stored_messages(flood_app)) == 8, message="all 8 messages stored")
+    dm(flood_app, CUSTOMER, "agent")  # an explicit request still works while flooding
+    fake_slack.wait_for("chat.postMessage", posted_to(f"D{CUSTOMER}", "in the queue"))
+    assert len([c for c in dm_posts(fake_slack, CUSTOMER) if is_menu(c)]) == 3
+    assert len(dm_posts(fake_slack, CUSTOMER, None)) - 3 == 2  # the slow-down notice and the queue notice
+
+
+def test_a_flooding_connected_customer_still_reaches_the_agent_in_order(
+    flood_app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    ticket = connected_ticket(flood_app, fake_slack, CUSTOMER, AGENT)
+    texts = [f"burst {i}" for i in range(10)]
+    for text in texts:
+        dm(flood_app, CUSTOMER, text)
+    fake_slack.wait_for("chat.postMessage", lambda c: (c.params.get("text") or "") == "burst 9")
+    relayed = [c.params["text"] for c in thread_posts(fake_slack, ticket) if c.params["text"].startswith("burst")]
+    assert relayed == texts
