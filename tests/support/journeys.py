@@ -283,3 +283,19 @@ def connected_ticket(
     ticket = waiting_ticket(app, fake, customer, text)
     claim_and_wait(app, fake, agent, ticket)
     return ticket
+
+
+# -- an app known only by its HTTP edge (a child process): no database reads ------------------------
+
+
+def connect_over_http(
+    app: Any, fake: FakeSlack, customer: str, agent: str, text: str = "I need a human please"
+) -> TicketPost:
+    """Like `connect` for anything with a `.slack` sender (e.g. `AppProcess`): waits only on what Slack sees."""
+    ticket = escalate_by_typing(app, fake, customer, text)
+    claim(app, fake, agent, ticket)
+    fake.wait_for(
+        "chat.update", lambda c: c.params.get("ts") == ticket.ts and "Claimed by" in block_text(c.params.get("blocks"))
+    )
+    fake.wait_for("chat.postMessage", posted_to(f"D{customer}", "You are now talking with"))
+    return ticket
