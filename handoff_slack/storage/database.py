@@ -23,6 +23,7 @@ def create_database_engine(url: str, pool_size: int = 10) -> Engine:
             # Connections are used from the HTTP threads, the lazy listeners and the scheduler.
             connect_args={"check_same_thread": False, "timeout": 30},
             poolclass=NullPool if parsed.database in (None, "", ":memory:") else None,
+            hide_parameters=True,
         )
         _make_sqlite_transactions_immediate(engine)
         return engine
@@ -31,8 +32,11 @@ def create_database_engine(url: str, pool_size: int = 10) -> Engine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,  # a restarted database costs one failed checkout, not a restart
-        pool_timeout=10,
-        connect_args={"connect_timeout": 5},
+        # An unreachable or silent database must fail a request well inside Slack's 3 seconds, so
+        # that Slack retries it later, instead of holding the ack.
+        pool_timeout=2,
+        connect_args={"connect_timeout": 2, "tcp_user_timeout": 2000},
+        hide_parameters=True,  # statement parameters are message bodies: keep them out of errors
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from sqlalchemy.exc import SQLAlchemyError
 
 from handoff_slack.blocks.action_ids import CLAIM_TICKET
 from handoff_slack.core.helpdesk import ClaimResult
@@ -13,6 +14,11 @@ from handoff_slack.listeners.payloads import acting_user, can_respond, tell, tic
 from handoff_slack.services import Services
 
 NOT_A_TICKET = "That button doesn't belong to any ticket, so nothing was claimed."
+
+
+CLAIM_FAILED = (
+    "I couldn't claim that ticket just now (the help desk's database did not answer). Please press Claim again."
+)
 
 
 def register(app: App, services: Services) -> None:
@@ -29,7 +35,12 @@ def register(app: App, services: Services) -> None:
             tell(respond, NOT_A_TICKET)
             return
         agent = services.people.person(user)
-        outcome = services.helpdesk.claim(ticket_id, user, agent.name, agent.avatar_url)
+        try:
+            outcome = services.helpdesk.claim(ticket_id, user, agent.name, agent.avatar_url)
+        except SQLAlchemyError:
+            # The click was acked before this ran, so Slack will not send it again: say so.
+            tell(respond, CLAIM_FAILED)
+            raise
         if outcome.result is ClaimResult.CLAIMED:
             services.effects.claimed(outcome)
             return
