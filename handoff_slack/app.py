@@ -26,6 +26,7 @@ from handoff_slack.settings import Settings
 from handoff_slack.slack.client import build_posting_client, build_web_client
 from handoff_slack.slack.customer_dm import CustomerDM
 from handoff_slack.slack.directory import AgentDirectory, PeopleDirectory
+from handoff_slack.slack.file_relay import FileRelay
 from handoff_slack.slack.handoff_effects import HandoffEffects
 from handoff_slack.slack.outbox import Outbox
 from handoff_slack.slack.ticket_board import TicketBoard
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+FILE_UPLOAD_TIMEOUT = 120  # seconds
 
 
 class StartupError(RuntimeError):
@@ -92,7 +94,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         except DatabaseUnavailable as error:
             raise StartupError(str(error)) from None
     db = Database(settings.database_url, pool_size=settings.http_threads)
-    client = build_web_client(settings.bot_token, settings.slack_api_url)
+    client = build_web_client(settings.bot_token, settings.slack_api_url, timeout=settings.slack_timeout_seconds)
     try:
         identity = client.auth_test()
     except SlackApiError as error:
@@ -111,12 +113,20 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
     people = PeopleDirectory(client, home_team_id=identity.get("team_id"))
     board = TicketBoard(helpdesk, client, people, settings.support_channel)
     customers = CustomerDM(client)
+    poster = build_posting_client(settings.bot_token, settings.slack_api_url, timeout=settings.slack_timeout_seconds)
+    files = FileRelay(
+        client,
+        # Uploads of up to HANDOFF_MAX_FILE_BYTES need longer than a message post.
+        build_posting_client(settings.bot_token, settings.slack_api_url, timeout=FILE_UPLOAD_TIMEOUT),
+        max_bytes=settings.max_file_bytes,
+    )
     outbox = Outbox(
         helpdesk.deliveries,
         client,
-        poster=build_posting_client(settings.bot_token, settings.slack_api_url),
+        poster=poster,
         give_up_after=timedelta(seconds=settings.delivery_give_up_seconds),
         clock=clock,
+        files=files,
     )
     effects = HandoffEffects(helpdesk, board, customers, outbox, people, settings.note_prefix)
     services = Services(settings, helpdesk, agents, people, board, customers, outbox, effects, clock)

@@ -21,6 +21,8 @@ DEFAULT_DATABASE_URL = "sqlite:///handoff.db"
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _SUPPORTED_DATABASES = ("sqlite", "postgresql")
+DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
+SLACK_MAX_FILE_BYTES = 1024 * 1024 * 1024  # files_upload_v2 refuses anything larger
 
 
 class SettingsError(ValueError):
@@ -45,6 +47,8 @@ class Settings:
     delivery_give_up_seconds: int = 3600
     flood_limit: int = 20
     flood_window_seconds: int = 60
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    slack_timeout_seconds: int = 15
     log_level: str = "INFO"
 
     @property
@@ -150,5 +154,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         delivery_give_up_seconds=_int(env, "HANDOFF_DELIVERY_GIVE_UP_SECONDS", 3600, 1, 7 * 86400),
         flood_limit=_int(env, "HANDOFF_FLOOD_LIMIT", 20, 1, 10_000),
         flood_window_seconds=_int(env, "HANDOFF_FLOOD_WINDOW_SECONDS", 60, 1, 3600),
+        max_file_bytes=_int(env, "HANDOFF_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES, 1, SLACK_MAX_FILE_BYTES),
+        slack_timeout_seconds=_int(env, "HANDOFF_SLACK_TIMEOUT_SECONDS", 15, 1, 120),
         log_level=log_level,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from urllib.parse import parse_qs
 
@@ -15,10 +17,10 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 
 try:  # works whether or not tests/ is a package
-    from tests.support.fake_slack import FakeSlack
+    from tests.support.fake_slack import FILE_DOWNLOAD, FILE_UPLOAD, FakeSlack
     from tests.support.slack_requests import SlackSender, channel_message, dm_message, sign
 except ModuleNotFoundError:
-    from support.fake_slack import FakeSlack  # type: ignore[no-redef]
+    from support.fake_slack import FILE_DOWNLOAD, FILE_UPLOAD, FakeSlack  # type: ignore[no-redef]
     from support.slack_requests import SlackSender, channel_message, dm_message, sign  # type: ignore[no-redef]
 
 SECRET = "s3cr3t-signing"
@@ -293,3 +295,116 @@ def test_scripted_faults_and_answers_that_come_back_late(fake: FakeSlack) -> Non
     fake.delay("chat.postMessage", 5, count=3)
     fake.clear_delays("chat.postMessage")
     assert fake.delays_left("chat.postMessage") == 0
+
+
+def test_files_upload_v2_shares_the_bytes_where_it_was_asked(fake: FakeSlack) -> None:
+    web = client(fake)
+    parent = web.chat_postMessage(channel="C1", text="ticket")["ts"]
+    data = bytes(range(256)) * 3  # binary, not text
+
+    answer = web.files_upload_v2(
+        channel="C1", thread_ts=parent, file=data, filename="dump.bin", title="The dump", initial_comment="Jane shared"
+    )
+
+    file_id = answer["file"]["id"]
+    assert answer["files"] == [{"id": file_id, "title": "The dump"}]
+    [shared] = fake.shared_files("C1", parent)
+    assert (shared["id"], shared["content"], shared["name"], shared["title"]) == (file_id, data, "dump.bin", "The dump")
+    assert (shared["initial_comment"], shared["thread_ts"]) == ("Jane shared", parent)
+    assert fake.file_content(file_id) == data
+    [url_call] = fake.calls("files.getUploadURLExternal")
+    assert url_call.params == {"filename": "dump.bin", "length": str(len(data))}
+    [upload] = fake.calls(FILE_UPLOAD)
+    assert upload.params == {"file_id": file_id, "length": len(data)}
+    # The share is a message in the thread, as Slack shows it.
+    [message] = [m for m in fake.messages("C1", parent) if m.get("files")]
+    assert message["upload"] and message["text"] == "Jane shared" and message["files"][0]["id"] == file_id
+    info = web.files_info(file=file_id)["file"]
+    assert info["shares"]["public"]["C1"][0]["thread_ts"] == parent and info["channels"] == ["C1"]
+    # Into a DM, without a thread.
+    web.files_upload_v2(channel="DUCUST1", content="hello", filename="note.txt")
+    [note] = fake.shared_files("DUCUST1")
+    assert (note["content"], note["mimetype"], note["thread_ts"], note["initial_comment"]) == (
+        b"hello",
+        "text/plain",
+        None,
+        "",
+    )
+
+
+def test_uploads_are_checked_like_slack_checks_them(fake: FakeSlack) -> None:
+    web = client(fake)
+    with pytest.raises(SlackApiError) as err:
+        web.files_getUploadURLExternal(filename="x.txt", length=0)
+    assert err.value.response["error"] == "invalid_arguments"
+    pending = web.files_getUploadURLExternal(filename="x.txt", length=3)
+    with pytest.raises(SlackApiError) as err:  # nothing was uploaded to the URL yet
+        web.files_completeUploadExternal(files=[{"id": pending["file_id"]}], channel_id="C1")
+    assert err.value.response["error"] == "file_upload_not_complete"
+    with pytest.raises(SlackApiError) as err:
+        web.files_completeUploadExternal(files=[{"id": "FNOPE"}], channel_id="C1")
+    assert err.value.response["error"] == "file_not_found"
+    with pytest.raises(urllib.error.HTTPError) as http_err:  # the declared length must match
+        urllib.request.urlopen(urllib.request.Request(pending["upload_url"], data=b"four", method="POST"), timeout=5)
+    http_err.value.close()
+    assert http_err.value.code == 400
+    with pytest.raises(SlackApiError) as err:
+        web.files_info(file="FNOPE")
+    assert err.value.response["error"] == "file_not_found"
+    fake.fail("files.getUploadURLExternal", status=500)
+    with pytest.raises(SlackApiError):
+        web.files_upload_v2(content="x", filename="x.txt", channel="C1")
+    fake.fail(FILE_UPLOAD, status=500)
+    with pytest.raises(urllib.error.HTTPError) as http_err:
+        web.files_upload_v2(content="x", filename="x.txt", channel="C1")
+    http_err.value.close()
+    assert fake.shared_files("C1") == []
+
+
+def test_hosted_files_answer_only_the_bot_token(fake: FakeSlack) -> None:
+    file = fake.host_file("report.pdf", b"%PDF-1.7", "application/pdf", title="Q3", user="UCUST1")
+    assert (file["name"], file["title"], file["size"], file["mimetype"], file["user"]) == (
+        "report.pdf",
+        "Q3",
+        8,
+        "application/pdf",
+        "UCUST1",
+    )
+    assert file["url_private_download"].startswith(fake.base_url) and file["mode"] == "hosted"
+
+    def get(token: str | None) -> tuple[int, bytes]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        request = urllib.request.Request(file["url_private_download"], headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, b""
+
+    assert get(fake.bot_token) == (200, b"%PDF-1.7")
+    assert get(None)[0] == 403 and get("xoxb-other")[0] == 403
+    fake.fail(FILE_DOWNLOAD, status=500)
+    assert get(fake.bot_token)[0] == 500
+    assert [(c.status, "authorization" in c.headers) for c in fake.calls(FILE_DOWNLOAD)] == [
+        (200, True),
+        (403, False),
+        (403, True),
+        (500, True),
+    ]
+    assert fake.wait_for(FILE_DOWNLOAD, lambda c: c.params["file_id"] == file["id"])
+    assert client(fake).files_info(file=file["id"])["file"]["url_private_download"] == file["url_private_download"]
+
+    moved = fake.host_file("old.pdf", b"", redirect_to="https://elsewhere.example/file")
+    request = urllib.request.Request(
+        moved["url_private_download"], headers={"Authorization": f"Bearer {fake.bot_token}"}
+    )
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    with pytest.raises(urllib.error.HTTPError) as redirect:
+        urllib.request.build_opener(NoRedirect()).open(request, timeout=5)
+    redirect.value.close()
+    assert (redirect.value.code, redirect.value.headers["Location"]) == (302, "https://elsewhere.example/file")

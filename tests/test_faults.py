@@ -734,23 +734,24 @@ def test_a_burst_through_429s_and_500s_is_delivered_once_in_order(app: AppUnderT
     assert not problems, "\n".join(problems) + "\n" + fake_slack.dump()
 
 
-CLIENT_TIMEOUT = 2  # seconds; the app's own is 15 (not configurable yet), lowered here on the running app
+CLIENT_TIMEOUT = 2  # seconds the app's Web API clients wait for Slack's answer in this test
 
 
-def lower_slack_timeouts(app: AppUnderTest, seconds: int) -> None:
-    """Stands in for a setting the app does not have yet: each Web API client it holds waits `seconds`."""
-    assert app.app is not None
-    outbox = app.app.services.outbox
-    for client in (app.app.bolt.client, getattr(outbox, "client", None), getattr(outbox, "poster", None)):
-        if client is not None:
-            client.timeout = seconds
+@pytest.fixture
+def impatient_app(fake_slack: FakeSlack, database_url: str) -> Iterator[AppUnderTest]:
+    settings = settings_for(fake_slack, database_url, HANDOFF_SLACK_TIMEOUT_SECONDS=str(CLIENT_TIMEOUT))
+    running = AppUnderTest(settings).start()
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 def test_a_burst_through_answers_later_than_the_client_waits_is_delivered_once_in_order(
-    app: AppUnderTest, fake_slack: FakeSlack
+    impatient_app: AppUnderTest, fake_slack: FakeSlack
 ) -> None:
+    app = impatient_app
     ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
-    lower_slack_timeouts(app, CLIENT_TIMEOUT)
     # Two posts take effect in Slack but their answers come after the client stopped waiting; a 429 between.
     fake_slack.delay(POST, SLACK_LATENCY, count=3)
     fake_slack.delay(POST, CLIENT_TIMEOUT + 1, after_handling=True)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from handoff_slack.settings import DEFAULT_DATABASE_URL, DEFAULT_SLACK_API_URL, SettingsError, load_settings
+from handoff_slack.settings import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_SLACK_API_URL,
+    SettingsError,
+    load_settings,
+)
 
 REQUIRED = {
     "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
@@ -19,6 +24,7 @@ def test_defaults() -> None:
     assert settings.slack_api_url == DEFAULT_SLACK_API_URL
     assert settings.database_url == DEFAULT_DATABASE_URL
     assert settings.admins == frozenset() and settings.note_prefix == "note:"
+    assert settings.max_file_bytes == 20 * 1024 * 1024
 
 
 def test_optional_settings_are_read() -> None:
@@ -31,12 +37,14 @@ def test_optional_settings_are_read() -> None:
             "DATABASE_URL": "postgresql://user:pw@db/handoff",
             "HANDOFF_ADMINS": "U1ADMIN, W2ADMIN",
             "HANDOFF_NOTE_PREFIX": "//",
+            "HANDOFF_MAX_FILE_BYTES": "1048576",
         }
     )
     assert settings.socket_mode and settings.port == 8080
     assert settings.slack_api_url == "http://127.0.0.1:9000/api/"  # slack_sdk needs the slash
     assert settings.database_url == "postgresql+psycopg://user:pw@db/handoff"
     assert settings.admins == {"U1ADMIN", "W2ADMIN"} and settings.note_prefix == "//"
+    assert settings.max_file_bytes == 1_048_576
 
 
 def test_repr_keeps_secrets_out() -> None:
@@ -63,6 +71,10 @@ def test_repr_keeps_secrets_out() -> None:
         ({"HANDOFF_NOTE_PREFIX": "  "}, "HANDOFF_NOTE_PREFIX"),
         ({"HANDOFF_DELIVERY_RETRY_SECONDS": "0"}, "HANDOFF_DELIVERY_RETRY_SECONDS"),
         ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
+        ({"HANDOFF_SLACK_TIMEOUT_SECONDS": "0"}, "HANDOFF_SLACK_TIMEOUT_SECONDS"),
+        ({"HANDOFF_MAX_FILE_BYTES": "20MB"}, "HANDOFF_MAX_FILE_BYTES"),
+        ({"HANDOFF_MAX_FILE_BYTES": "0"}, "HANDOFF_MAX_FILE_BYTES"),
+        ({"HANDOFF_MAX_FILE_BYTES": str(2 * 1024**3)}, "HANDOFF_MAX_FILE_BYTES"),  # over Slack's 1 GB
     ],
 )
 def test_bad_or_missing_settings_name_the_variable(change: dict[str, str], named: str) -> None:

@@ -48,6 +48,16 @@ def customer_label(conversation: Conversation) -> str:
     return name
 
 
+def transcript_line(message: Message) -> str:
+    """A customer message as the ticket shows it: its text, and the names of files it shared."""
+    text = neutralise_pings(message.text, keep_user_mentions=False)
+    names = [escape(str(f.get("name") or f.get("title") or "a file")) for f in message.files or []]
+    if names:
+        shared = f"_(shared {', '.join(names)})_"
+        text = f"{text} {shared}" if text.strip() else shared
+    return text
+
+
 def ticket_message(ticket: Ticket, conversation: Conversation, transcript: Sequence[Message]) -> Rendered:
     who = customer_label(conversation)
     reason = reason_label(ticket.reason)
@@ -64,7 +74,7 @@ def ticket_message(ticket: Ticket, conversation: Conversation, transcript: Seque
         ).to_dict(),
     ]
     if transcript:
-        lines = "\n".join(quote(neutralise_pings(m.text, keep_user_mentions=False), 300) for m in transcript)
+        lines = "\n".join(quote(transcript_line(m), 300) for m in transcript)
         blocks.append(SectionBlock(text=f"*Recent messages*\n{lines}"[:3000]).to_dict())
     if state is TicketState.WAITING:
         blocks.append(

@@ -7,9 +7,10 @@ and looks for it instead of posting again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, update
 from sqlmodel import col, select
@@ -20,8 +21,61 @@ from handoff_slack.storage.models import Conversation, Message, Ticket
 
 
 @dataclass(frozen=True)
+class SharedFile:
+    """A file shared with a message, as Slack described it when the message arrived."""
+
+    id: str
+    name: str
+    title: str | None = None
+    mimetype: str | None = None
+    size: int | None = None  # bytes, as Slack reported it
+    url_private_download: str | None = None
+    mode: str | None = None  # hosted, snippet, external, tombstone, hidden_by_limit, ...
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "title": self.title,
+            "mimetype": self.mimetype,
+            "size": self.size,
+            "url_private_download": self.url_private_download,
+            "mode": self.mode,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SharedFile:
+        size = data.get("size")
+        return cls(
+            id=str(data.get("id") or ""),
+            name=str(data.get("name") or data.get("id") or "file"),
+            title=data.get("title") if isinstance(data.get("title"), str) else None,
+            mimetype=data.get("mimetype") if isinstance(data.get("mimetype"), str) else None,
+            size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+            url_private_download=data.get("url_private_download")
+            if isinstance(data.get("url_private_download"), str)
+            else None,
+            mode=data.get("mode") if isinstance(data.get("mode"), str) else None,
+        )
+
+
+def files_to_json(files: Sequence[SharedFile]) -> list[dict[str, Any]] | None:
+    return [file.to_json() for file in files] or None
+
+
+def files_from_json(data: Any) -> tuple[SharedFile, ...]:
+    if not isinstance(data, list):
+        return ()
+    return tuple(SharedFile.from_json(item) for item in data if isinstance(item, Mapping))
+
+
+@dataclass(frozen=True)
 class Delivery:
-    """One stored message to show on the other side, with where and as whom."""
+    """One stored message to show on the other side, with where and as whom.
+
+    A message with files is passed on in steps: its text (if any), then each file in order. What
+    an earlier flush already did is in `text_ts` (the text's copy) and `files_done`.
+    """
 
     message_id: int
     ticket_id: int
@@ -33,6 +87,14 @@ class Delivery:
     sender_avatar_url: str | None
     attempts: int
     created_at: datetime
+    files: tuple[SharedFile, ...] = ()
+    files_done: int = 0
+    text_ts: tuple[str, ...] = ()  # the text's copy (all parts) once posted; () before
+
+    @property
+    def has_text_part(self) -> bool:
+        """A file share without words is only its files; any other message has a text to post."""
+        return bool(self.text.strip()) or not self.files
 
 
 @dataclass(frozen=True)
@@ -100,6 +162,11 @@ class DeliveryLedger:
                         else ticket.agent_avatar_url,
                         attempts=message.attempts,
                         created_at=message.created_at,
+                        files=files_from_json(message.files),
+                        files_done=message.dest_files_done,
+                        text_ts=tuple([message.dest_ts, *(message.dest_extra_ts or "").split()])
+                        if message.dest_ts
+                        else (),
                     )
                 )
             return deliveries
@@ -109,22 +176,68 @@ class DeliveryLedger:
             session.execute(update(Message).where(col(Message.id) == message_id).values(attempts=Message.attempts + 1))
 
     def delivered(self, message_id: int, channel_id: str, ts: list[str], sent_text: str) -> None:
-        """Record where the copy is (all parts of a long text).
+        """Record where the copy is (all parts of a long text): the message has arrived.
 
         An edit or delete that arrived while the copy was on its way left the copy stale: it is
         marked for syncing, so the reader ends up with the final text either way.
         """
+        self._record_text_copy(message_id, channel_id, ts, sent_text, finished=True)
+
+    def text_posted(self, message_id: int, channel_id: str, ts: list[str], sent_text: str) -> None:
+        """Record the copy of a message's text while its files are still to come."""
+        self._record_text_copy(message_id, channel_id, ts, sent_text, finished=False)
+
+    def _record_text_copy(
+        self, message_id: int, channel_id: str, ts: list[str], sent_text: str, finished: bool
+    ) -> None:
         with self.db.transaction() as session:
             message = session.get(Message, message_id, with_for_update=True)
             if message is None:
                 return
-            message.delivery_state = DeliveryState.DELIVERED
+            if finished:
+                message.delivery_state = DeliveryState.DELIVERED
+                message.delivered_at = self.clock()
             message.dest_channel_id = channel_id
             message.dest_ts = ts[0]
             message.dest_extra_ts = " ".join(ts[1:]) or None
-            message.delivered_at = self.clock()
             message.last_error = None
             message.copy_stale = message.text != sent_text or message.deleted_at is not None
+
+    # -- files ------------------------------------------------------------------------------------
+
+    def begin_file(self, message_id: int) -> bool:
+        """Count an attempt at the next file; False when the message was withdrawn meanwhile (deleted)."""
+        with self.db.transaction() as session:
+            return bool(
+                session.execute(
+                    update(Message)
+                    .where(col(Message.id) == message_id, col(Message.delivery_state) == DeliveryState.PENDING)
+                    .values(attempts=Message.attempts + 1)
+                ).rowcount
+            )
+
+    def file_passed(self, message_id: int, index: int) -> None:
+        """The file at `index` is on the other side (or a notice in its place): never send it again."""
+        with self.db.transaction() as session:
+            session.execute(
+                update(Message)
+                .where(col(Message.id) == message_id, col(Message.dest_files_done) <= index)
+                .values(dest_files_done=index + 1)
+            )
+
+    def files_delivered(self, message_id: int, channel_id: str) -> None:
+        """All of the message is on the other side (its text was recorded by `text_posted`, if any)."""
+        with self.db.transaction() as session:
+            session.execute(
+                update(Message)
+                .where(col(Message.id) == message_id, col(Message.delivery_state) == DeliveryState.PENDING)
+                .values(
+                    delivery_state=DeliveryState.DELIVERED,
+                    dest_channel_id=channel_id,
+                    delivered_at=self.clock(),
+                    last_error=None,
+                )
+            )
 
     def attempt_failed(self, message_id: int, error: str) -> None:
         with self.db.transaction() as session:
@@ -165,7 +278,8 @@ class DeliveryLedger:
                 return SourceChange(message.conversation_id)
             message.text = text
             message.edited_at = self.clock()
-            message.copy_stale = message.copy_stale or message.delivery_state == DeliveryState.DELIVERED
+            # A text copy exists once it was posted, even while the message's files are still to come.
+            message.copy_stale = message.copy_stale or message.dest_ts is not None
             return SourceChange(message.conversation_id, message.copy_stale)
 
     def source_deleted(self, channel_id: str, ts: str) -> SourceChange:
@@ -175,9 +289,9 @@ class DeliveryLedger:
                 return SourceChange(None)
             message.deleted_at = self.clock()
             if message.delivery_state == DeliveryState.PENDING:
-                # Withdrawn before it was shown: it never will be.
+                # Withdrawn before it was shown (or before all its files were): the rest never will be.
                 message.delivery_state = DeliveryState.NOT_RELAYED
-            message.copy_stale = message.delivery_state == DeliveryState.DELIVERED
+            message.copy_stale = message.dest_ts is not None
             return SourceChange(message.conversation_id, message.copy_stale)
 
     def stale_copies(self, conversation_id: int) -> list[StaleCopy]:

@@ -8,6 +8,7 @@ outcomes that say what happened so the Slack edge can render it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -18,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from handoff_slack.core.bot import BotResponder, KeywordResponder
 from handoff_slack.core.clock import Clock, as_utc, utcnow
-from handoff_slack.core.deliveries import DeliveryLedger
+from handoff_slack.core.deliveries import DeliveryLedger, SharedFile, files_to_json
 from handoff_slack.core.phrases import asks_to_cancel
 from handoff_slack.core.states import (
     ConversationMode,
@@ -154,9 +155,17 @@ class Helpdesk:
     # -- customers ------------------------------------------------------------------------------
 
     def receive_customer_message(
-        self, customer: Customer, ts: str, text: str, event_id: str | None = None
+        self,
+        customer: Customer,
+        ts: str,
+        text: str,
+        event_id: str | None = None,
+        files: Sequence[SharedFile] = (),
     ) -> CustomerMessageOutcome:
-        """Store a customer's DM and move their conversation on; the caller renders the outcome."""
+        """Store a customer's DM (and the files shared with it) and move their conversation on.
+
+        The caller renders the outcome. A file share's text may be empty.
+        """
         with self.db.transaction() as session:
             if not self._first_delivery(session, event_id):
                 return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
@@ -164,7 +173,7 @@ class Helpdesk:
             conversation = self._conversation_for(session, customer)
             if self._message_exists(session, customer.dm_channel_id, ts):
                 return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
-            outcome = self._route_customer_message(session, conversation, customer, ts, text)
+            outcome = self._route_customer_message(session, conversation, customer, ts, text, files)
             return self._with_flood_control(session, conversation, outcome)
 
     def _with_flood_control(
@@ -189,7 +198,13 @@ class Helpdesk:
         return replace(outcome, quiet=True, ask_to_slow_down=ask)
 
     def _route_customer_message(
-        self, session: Session, conversation: Conversation, customer: Customer, ts: str, text: str
+        self,
+        session: Session,
+        conversation: Conversation,
+        customer: Customer,
+        ts: str,
+        text: str,
+        files: Sequence[SharedFile] = (),
     ) -> CustomerMessageOutcome:
         assert conversation.id is not None
         message = Message(
@@ -200,6 +215,7 @@ class Helpdesk:
             source_channel_id=customer.dm_channel_id,
             source_ts=ts,
             text=text,
+            files=files_to_json(files),
             created_at=self.clock(),
         )
         outcome: CustomerMessageOutcome
@@ -341,7 +357,14 @@ class Helpdesk:
             return CloseOutcome(CloseResult.CLOSED, ticket, conversation)
 
     def receive_agent_message(
-        self, channel_id: str, thread_ts: str, user_id: str, ts: str, text: str, event_id: str | None = None
+        self,
+        channel_id: str,
+        thread_ts: str,
+        user_id: str,
+        ts: str,
+        text: str,
+        event_id: str | None = None,
+        files: Sequence[SharedFile] = (),
     ) -> AgentMessageOutcome:
         """Decide what a reply in the support channel is: relayed to the customer, or internal."""
         with self.db.transaction() as session:
@@ -368,6 +391,7 @@ class Helpdesk:
                     source_channel_id=channel_id,
                     source_ts=ts,
                     text=text,
+                    files=files_to_json(files),
                     created_at=self.clock(),
                 )
             )

@@ -9,6 +9,11 @@ time, marks the message failed and tells the other side which message did not ar
 Exactly once: every copy carries its message ID in Slack message metadata. An attempt is
 recorded before the post, so when a earlier attempt may have reached Slack (the app died or the
 answer was lost), the destination is searched for that metadata before posting again.
+
+Files: a file share is passed on in steps, each recorded when done: its text (unless it has none),
+then each file in order (see handoff_slack.slack.file_relay). A file that can never be passed on
+gets a notice in its place, and its author is told. Files carry no metadata: if the app dies (or
+Slack's answer is lost) after Slack shared a file but before that was recorded, it is shared again.
 """
 
 from __future__ import annotations
@@ -19,15 +24,25 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
+from urllib.error import HTTPError
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from handoff_slack.concurrency import KeyedLocks
 from handoff_slack.core.clock import as_utc, utcnow
-from handoff_slack.core.deliveries import Delivery, DeliveryLedger, StaleCopy
+from handoff_slack.core.deliveries import Delivery, DeliveryLedger, SharedFile, StaleCopy
 from handoff_slack.core.states import Direction
-from handoff_slack.slack.mrkdwn import make_safe, quote, split_text
+from handoff_slack.slack.file_relay import (
+    DEFAULT_MAX_FILE_BYTES,
+    FileProblem,
+    FileRelay,
+    TransientFileError,
+    destination_notice,
+    sender_notice,
+)
+from handoff_slack.slack.mrkdwn import escape, make_safe, quote, split_text
+from handoff_slack.storage.locks import OUTBOX_FLUSH, replica_lock
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +85,7 @@ class _Outcome(Enum):
     DELIVERED = "delivered"
     GIVEN_UP = "given_up"
     RETRY_LATER = "retry_later"
+    WITHDRAWN = "withdrawn"  # deleted at the source before all of it was passed on
 
 
 def _ambiguous(error: Exception) -> bool:
@@ -83,6 +99,10 @@ def _reason(error: Exception) -> tuple[str, bool]:
     if isinstance(error, SlackApiError):
         code = str(error.response.get("error") or f"http_{error.response.status_code}")
         return code, code in PERMANENT_ERRORS
+    if isinstance(error, TransientFileError):
+        return error.code, False
+    if isinstance(error, HTTPError):  # the upload step of files_upload_v2
+        return f"http_{error.code}", False
     return type(error).__name__, False
 
 
@@ -95,6 +115,7 @@ class Outbox:
         give_up_after: timedelta = timedelta(hours=1),
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
+        files: FileRelay | None = None,
     ) -> None:
         self.ledger = ledger
         self.client = client  # look-ups, updates and deletes: idempotent, full retries
@@ -102,11 +123,13 @@ class Outbox:
         self.sleep = sleep
         self.give_up_after = give_up_after
         self.clock = clock
+        self.files = files or FileRelay(client, self.poster, DEFAULT_MAX_FILE_BYTES, sleep)
         self._conversation_lock = KeyedLocks()
 
     def flush(self, conversation_id: int) -> int:
         """Send the conversation's pending messages and sync edited copies; returns deliveries made."""
-        with self._conversation_lock(conversation_id):
+        # One flush per conversation at a time: in this process, and across replicas.
+        with self._conversation_lock(conversation_id), replica_lock(self.ledger.db, OUTBOX_FLUSH, conversation_id):
             delivered = self._deliver_pending(conversation_id)
             self._sync_stale_copies(conversation_id)
         return delivered
@@ -126,13 +149,23 @@ class Outbox:
         return delivered
 
     def _deliver(self, delivery: Delivery) -> _Outcome:
+        """The text (unless a file share has none, or an earlier flush posted it), then the files."""
+        if delivery.has_text_part and not delivery.text_ts:
+            outcome = self._deliver_text(delivery)
+            if outcome is not _Outcome.DELIVERED or not delivery.files:
+                return outcome
+        return self._deliver_files(delivery)
+
+    def _deliver_text(self, delivery: Delivery) -> _Outcome:
+        # With files to follow the text's copy is recorded, and the message stays pending.
+        record = self.ledger.text_posted if delivery.files else self.ledger.delivered
         may_exist = delivery.attempts > 0
         for attempt in range(AMBIGUOUS_RETRIES + 1):
             try:
                 parts = self._send(delivery, may_exist)
             except (SlackApiError, OSError) as error:
                 reason, permanent = _reason(error)
-                if permanent or self.clock() - as_utc(delivery.created_at) > self.give_up_after:
+                if permanent or self._too_old(delivery):
                     self._give_up(delivery, reason)
                     return _Outcome.GIVEN_UP  # the rest of the conversation must not wait for this one
                 self.ledger.attempt_failed(delivery.message_id, reason)
@@ -142,9 +175,83 @@ class Outbox:
                 may_exist = True  # Slack may have posted it before failing
                 self.sleep(AMBIGUOUS_RETRY_DELAY * 2**attempt)
                 continue
-            self.ledger.delivered(delivery.message_id, delivery.channel_id, parts, sent_text=delivery.text)
+            record(delivery.message_id, delivery.channel_id, parts, sent_text=delivery.text)
             return _Outcome.DELIVERED
         return _Outcome.RETRY_LATER
+
+    def _too_old(self, delivery: Delivery) -> bool:
+        return self.clock() - as_utc(delivery.created_at) > self.give_up_after
+
+    def _sender(self, delivery: Delivery) -> str:
+        return delivery.sender_name or FALLBACK_SENDER[delivery.direction]
+
+    # -- files ----------------------------------------------------------------------------------------
+
+    def _deliver_files(self, delivery: Delivery) -> _Outcome:
+        """Each file not passed on yet, in order; a transient failure holds back the rest."""
+        for index in range(delivery.files_done, len(delivery.files)):
+            file = delivery.files[index]
+            if not self.ledger.begin_file(delivery.message_id):
+                logger.info("message %s was deleted before all its files were passed on", delivery.message_id)
+                return _Outcome.WITHDRAWN
+            try:
+                self.files.pass_on(file, delivery.channel_id, delivery.thread_ts, self._sender(delivery))
+            except FileProblem as problem:
+                if not self._file_replaced_by_notice(delivery, index, file, problem):
+                    return _Outcome.RETRY_LATER
+                continue
+            except (SlackApiError, SlackRequestError, OSError) as error:
+                reason, permanent = _reason(error)
+                if permanent or self._too_old(delivery):
+                    problem = FileProblem(f"sharing it failed ({reason})")
+                    if not self._file_replaced_by_notice(delivery, index, file, problem):
+                        return _Outcome.RETRY_LATER
+                    continue
+                self.ledger.attempt_failed(delivery.message_id, reason)
+                logger.warning(
+                    "file %d of message %s could not be passed on (%s); will retry",
+                    index + 1,
+                    delivery.message_id,
+                    reason,
+                )
+                return _Outcome.RETRY_LATER
+            self.ledger.file_passed(delivery.message_id, index)
+        self.ledger.files_delivered(delivery.message_id, delivery.channel_id)
+        return _Outcome.DELIVERED
+
+    def _file_replaced_by_notice(self, delivery: Delivery, index: int, file: SharedFile, problem: FileProblem) -> bool:
+        """Where the file should have gone, a notice; its author is told. False: retry later."""
+        try:
+            self.poster.chat_postMessage(
+                channel=delivery.channel_id,
+                thread_ts=delivery.thread_ts,
+                text=destination_notice(self._sender(delivery), file, problem),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except (SlackApiError, OSError) as error:
+            reason, permanent = _reason(error)
+            if not permanent and not self._too_old(delivery):
+                self.ledger.attempt_failed(delivery.message_id, reason)
+                logger.warning("notice for file %d of message %s failed (%s)", index + 1, delivery.message_id, reason)
+                return False
+            logger.warning(
+                "gave up on the notice for file %d of message %s (%s)", index + 1, delivery.message_id, reason
+            )
+        self.ledger.file_passed(delivery.message_id, index)
+        logger.info("file %d of message %s was not passed on; notices sent", index + 1, delivery.message_id)
+        try:
+            source = self.ledger.source_of(delivery.message_id)
+            if source is not None:
+                channel, thread_ts = source
+                self.client.chat_postMessage(
+                    channel=channel, thread_ts=thread_ts, text=sender_notice(file, problem), unfurl_links=False
+                )
+        except (SlackApiError, OSError) as error:
+            logger.warning(
+                "could not report file %d of message %s: %s", index + 1, delivery.message_id, _reason(error)[0]
+            )
+        return True
 
     def _send(self, delivery: Delivery, may_exist: bool) -> list[str]:
         from_customer = delivery.direction is Direction.FROM_CUSTOMER
@@ -205,6 +312,8 @@ class Outbox:
     def _tell_sender_side(self, delivery: Delivery, reason: str) -> None:
         """The side that wrote the message learns it did not arrive (and which one it was)."""
         shown = quote(make_safe(delivery.text, keep_user_mentions=False), 500)
+        if delivery.files:
+            shown += "\n> (files: " + ", ".join(escape(file.name) for file in delivery.files) + ")"
         source = self.ledger.source_of(delivery.message_id)
         if source is None:
             return

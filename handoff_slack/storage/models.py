@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, DateTime, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, TicketState
@@ -95,11 +96,16 @@ class Message(SQLModel, table=True):
     source_channel_id: str = Field(sa_type=String(32))
     source_ts: str = Field(sa_type=String(32))
     text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # Files shared with the message, as Slack described them when it arrived: a list of
+    # {id, name, title, mimetype, size, url_private_download, mode} (core.deliveries.SharedFile).
+    files: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     delivery_state: str = Field(default=DeliveryState.PENDING, sa_type=String(16))
     dest_channel_id: str | None = Field(default=None, sa_type=String(32))
     dest_ts: str | None = Field(default=None, sa_type=String(32))
     # A long text is posted in parts; the timestamps of the parts after the first, space-separated.
     dest_extra_ts: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # How many of `files` have been passed on (uploaded, or replaced by a notice), in order.
+    dest_files_done: int = Field(default=0)
     # Attempts started (counted before the post, so a crash mid-post is known on restart).
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, sa_type=String(255))

@@ -110,3 +110,16 @@ def test_empty_queue() -> None:
 def test_ages_read_naturally() -> None:
     assert age(NOW - timedelta(hours=2, minutes=3), NOW) == "2 h 3 min"
     assert age(NOW - timedelta(days=1, hours=4), NOW) == "1 d 4 h"
+
+
+def test_file_shares_show_in_the_transcript_by_name() -> None:
+    files = [{"name": "invoice<1>.pdf"}, {"title": "screenshot"}]
+    only_files = Message(
+        conversation_id=7, author_user_id="UJANE", source_channel_id="D", source_ts="1", text="", files=files
+    )
+    with_text = Message(
+        conversation_id=7, author_user_id="UJANE", source_channel_id="D", source_ts="2", text="see", files=files[:1]
+    )
+    text = block_text(ticket_message(ticket(), conversation(), [only_files, with_text]).blocks)
+    assert "> _(shared invoice&lt;1&gt;.pdf, screenshot)_" in text
+    assert "> see _(shared invoice&lt;1&gt;.pdf)_" in text

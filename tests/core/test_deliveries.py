@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from handoff_slack.core.deliveries import SharedFile, files_from_json
 from handoff_slack.core.helpdesk import Customer, Helpdesk
 from handoff_slack.core.states import DeliveryState, Direction
 from handoff_slack.storage.database import Database, migrate
@@ -168,3 +169,123 @@ def test_a_delete_during_delivery_leaves_the_copy_to_be_removed(
     desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1"], sent_text=delivery.text)
     [copy] = desk.deliveries.stale_copies(conversation_id)
     assert copy.deleted
+
+
+# -- files ----------------------------------------------------------------------------------------
+
+REPORT = SharedFile(
+    id="F1",
+    name="report.pdf",
+    title="Q3",
+    mimetype="application/pdf",
+    size=1234,
+    url_private_download="https://files.slack.com/files-pri/T1-F1/download/report.pdf",
+    mode="hosted",
+)
+PHOTO = SharedFile(id="F2", name="photo.png", mimetype="image/png", size=99, mode="hosted")
+
+
+def test_files_are_stored_with_the_message_and_handed_to_the_outbox(
+    desk: Helpdesk, connected: tuple[int, int, str]
+) -> None:
+    conversation_id, _, _ = connected
+    source = ts()
+    desk.receive_customer_message(JANE, source, "", files=[REPORT, PHOTO])
+    assert stored(desk, source).files == [REPORT.to_json(), PHOTO.to_json()]
+    [delivery] = desk.deliveries.pending(conversation_id)
+    assert (delivery.files, delivery.files_done, delivery.text_ts) == ((REPORT, PHOTO), 0, ())
+    assert not delivery.has_text_part  # a file share without words is only its files
+
+
+def test_a_file_shares_progress_is_recorded_step_by_step(desk: Helpdesk, connected: tuple[int, int, str]) -> None:
+    conversation_id, _, thread = connected
+    source = ts()
+    desk.receive_customer_message(JANE, source, "here you go", files=[REPORT, PHOTO])
+    [delivery] = desk.deliveries.pending(conversation_id)
+    assert delivery.has_text_part
+
+    desk.deliveries.text_posted(delivery.message_id, SUPPORT, ["9.1", "9.2"], "here you go")
+    assert desk.deliveries.begin_file(delivery.message_id)
+    desk.deliveries.file_passed(delivery.message_id, 0)
+    [later] = desk.deliveries.pending(conversation_id)  # still pending: a retry starts at the second file
+    assert (later.text_ts, later.files_done, later.thread_ts) == (("9.1", "9.2"), 1, thread)
+
+    desk.deliveries.file_passed(delivery.message_id, 0)  # recorded twice: no step back, no step skipped
+    assert desk.deliveries.pending(conversation_id)[0].files_done == 1
+    desk.deliveries.file_passed(delivery.message_id, 1)
+    desk.deliveries.files_delivered(delivery.message_id, SUPPORT)
+    assert desk.deliveries.pending(conversation_id) == []
+    row = stored(desk, source)
+    assert (row.delivery_state, row.dest_ts, row.dest_extra_ts, row.dest_files_done) == (
+        DeliveryState.DELIVERED,
+        "9.1",
+        "9.2",
+        2,
+    )
+
+
+def test_a_message_of_only_files_is_delivered_without_a_text_copy(
+    desk: Helpdesk, connected: tuple[int, int, str]
+) -> None:
+    conversation_id, _, thread = connected
+    reply = ts()
+    desk.receive_agent_message(SUPPORT, thread, "UALICE", reply, "", files=[PHOTO])
+    [delivery] = desk.deliveries.pending(conversation_id)
+    assert (delivery.channel_id, delivery.thread_ts, delivery.files) == ("DJANE", None, (PHOTO,))
+    desk.deliveries.file_passed(delivery.message_id, 0)
+    desk.deliveries.files_delivered(delivery.message_id, "DJANE")
+    row = stored(desk, reply)
+    assert (row.delivery_state, row.dest_channel_id, row.dest_ts) == (DeliveryState.DELIVERED, "DJANE", None)
+    # Nothing to edit or remove: there is no text copy.
+    assert not desk.deliveries.source_edited(SUPPORT, reply, "a caption").needs_sync
+
+
+def test_an_edit_while_the_files_are_on_their_way_updates_the_text_already_shown(
+    desk: Helpdesk, connected: tuple[int, int, str]
+) -> None:
+    conversation_id, _, _ = connected
+    source = ts()
+    desk.receive_customer_message(JANE, source, "the invoice", files=[REPORT])
+    [delivery] = desk.deliveries.pending(conversation_id)
+    desk.deliveries.text_posted(delivery.message_id, SUPPORT, ["9.1"], "the invoice")
+
+    assert desk.deliveries.source_edited(JANE.dm_channel_id, source, "the invoice (Q3)").needs_sync
+    [copy] = desk.deliveries.stale_copies(conversation_id)
+    assert (copy.ts, copy.text) == ("9.1", "the invoice (Q3)")
+    assert desk.deliveries.pending(conversation_id)[0].files_done == 0  # the file still follows
+
+
+def test_a_delete_while_the_files_are_on_their_way_withdraws_the_rest(
+    desk: Helpdesk, connected: tuple[int, int, str]
+) -> None:
+    conversation_id, _, _ = connected
+    source = ts()
+    desk.receive_customer_message(JANE, source, "wrong files", files=[REPORT, PHOTO])
+    [delivery] = desk.deliveries.pending(conversation_id)
+    desk.deliveries.text_posted(delivery.message_id, SUPPORT, ["9.1"], "wrong files")
+    desk.deliveries.file_passed(delivery.message_id, 0)
+
+    assert desk.deliveries.source_deleted(JANE.dm_channel_id, source).needs_sync  # the text copy is marked
+
+    assert not desk.deliveries.begin_file(delivery.message_id)  # the second file is not sent
+    desk.deliveries.files_delivered(delivery.message_id, SUPPORT)  # a flush that was already running
+    assert stored(desk, source).delivery_state == DeliveryState.NOT_RELAYED
+    [copy] = desk.deliveries.stale_copies(conversation_id)
+    assert copy.deleted and copy.ts == "9.1"
+
+
+def test_file_shares_in_bot_mode_are_kept_but_not_relayed(desk: Helpdesk) -> None:
+    source = ts()
+    outcome = desk.receive_customer_message(JANE, source, "", files=[PHOTO])
+    assert outcome.conversation_id is not None
+    row = stored(desk, source)
+    assert (row.delivery_state, row.files) == (DeliveryState.NOT_RELAYED, [PHOTO.to_json()])
+    assert desk.deliveries.pending(outcome.conversation_id) == []
+
+
+def test_stored_files_read_back_whatever_the_json_holds() -> None:
+    assert files_from_json(None) == () and files_from_json({"id": "F1"}) == ()
+    assert files_from_json([REPORT.to_json(), "junk", {"id": "F3", "size": True}]) == (
+        REPORT,
+        SharedFile(id="F3", name="F3"),
+    )

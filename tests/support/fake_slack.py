@@ -8,6 +8,10 @@ Faults are scripted per method and consumed one per call, in order: ``fail`` (an
 ``after_handling=True`` the call takes effect at once and only its answer is late, like a response
 lost on its way back). Posted messages keep their ``metadata``; ``conversations.history`` and
 ``conversations.replies`` read them back in Slack's shapes.
+
+Files: ``host_file`` hosts a private file whose ``url_private_download`` answers only the bot token;
+``files_upload_v2`` works against the fake (``files.getUploadURLExternal``, the upload URL,
+``files.completeUploadExternal``, ``files.info``) and ``shared_files`` shows what was shared where.
 """
 
 from __future__ import annotations
@@ -15,19 +19,29 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import mimetypes
 import threading
 import time
 import traceback
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 Params = dict[str, Any]
 Handler = Callable[[Params], dict[str, Any]]
+
+# Hosting of files: upload URLs handed out by files.getUploadURLExternal, and private files
+# (``url_private_download``) that answer only the bot token. Both are scripted like API methods
+# under these names (``fake.fail(FILE_DOWNLOAD, 500)``) and recorded as calls.
+FILE_UPLOAD = "file_upload"
+FILE_DOWNLOAD = "file_download"
+_UPLOAD_PATH = "/upload/v1/"
+_FILES_PATH = "/files-pri/"
 
 _JSON_FORM_FIELDS = ("blocks", "attachments", "metadata", "view")
 
@@ -110,6 +124,9 @@ class FakeSlack:
         self._delays: dict[str, deque[_Delay]] = {}
         self._answers_pending: dict[str, int] = {}  # handled calls whose answer is not sent yet
         self._view_counter = 0
+        self._files: dict[str, dict[str, Any]] = {}  # file id -> {file, content, redirect_to, ...}
+        self._pending_uploads: dict[str, dict[str, Any]] = {}  # file id -> getUploadURLExternal params
+        self._file_counter = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.add_team(team_id, "Home Co")
@@ -133,6 +150,9 @@ class FakeSlack:
             "views.publish": self._view,
             "reactions.add": self._ok,
             "reactions.remove": self._ok,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
+            "files.info": self._files_info,
         }
 
     # ----------------------------------------------------------------- lifecycle
@@ -225,6 +245,24 @@ class FakeSlack:
     def add_team(self, id: str, name: str, domain: str | None = None) -> None:
         with self._cond:
             self._teams[id] = {"id": id, "name": name, "domain": domain or name.lower().replace(" ", "-")}
+
+    def host_file(
+        self,
+        name: str,
+        content: bytes,
+        mimetype: str = "application/octet-stream",
+        *,
+        title: str | None = None,
+        user: str | None = None,
+        redirect_to: str | None = None,
+    ) -> dict[str, Any]:
+        """Host a private file; returns its Slack file object (as ``files`` of a ``file_share`` event).
+
+        ``url_private_download`` is on this fake and answers only ``Authorization: Bearer <bot token>``
+        (403 otherwise). With ``redirect_to`` an authorised download is answered with a 302 there.
+        """
+        with self._cond:
+            return self._new_file(name, content, mimetype, title=title, user=user, redirect_to=redirect_to)
 
     def fail(
         self,
@@ -350,12 +388,47 @@ class FakeSlack:
         with self._cond:
             return [dict(p) for p in self._updates.get((channel, ts), [])]
 
+    def shared_files(self, channel: str, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        """Files shared into ``channel`` (in the thread ``thread_ts`` if given) by files.completeUploadExternal.
+
+        Oldest first; each is the file object plus ``content`` (the uploaded bytes), ``initial_comment``,
+        ``ts`` (of the message that shared it) and ``thread_ts``.
+        """
+        with self._cond:
+            found = []
+            for msg in self._messages.get(channel, []):
+                if not msg.get("upload") or (thread_ts is not None and msg.get("thread_ts") != thread_ts):
+                    continue
+                for file in msg.get("files", []):
+                    found.append(
+                        {
+                            **json.loads(json.dumps(file)),
+                            "content": self._files[file["id"]]["content"],
+                            "initial_comment": msg.get("text", ""),
+                            "ts": msg["ts"],
+                            "thread_ts": msg.get("thread_ts"),
+                        }
+                    )
+            return found
+
+    def file_content(self, file_id: str) -> bytes | None:
+        """The bytes of a hosted or uploaded file (None if unknown or not uploaded yet)."""
+        with self._cond:
+            hosted = self._files.get(file_id)
+            if hosted is not None:
+                return hosted["content"]
+            pending = self._pending_uploads.get(file_id)
+            return pending.get("content") if pending else None
+
     # ----------------------------------------------------------------- HTTP plumbing
     def _handle_http(self, req: BaseHTTPRequestHandler) -> None:
         url = urlsplit(req.path)
         length = int(req.headers.get("Content-Length") or 0)
         raw = req.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in req.headers.items()}
+        if url.path.startswith((_UPLOAD_PATH, _FILES_PATH)):  # raw bytes, not API parameters
+            self._handle_file_http(req, url.path, raw, headers)
+            return
         params = _parse_params(raw, headers.get("content-type", ""), url.query)
         if url.path.startswith("/response/"):
             method, is_api = "response_url:" + url.path[len("/response/") :], False
@@ -663,6 +736,186 @@ class FakeSlack:
             }
         }
 
+    # ----------------------------------------------------------------- files
+    def _new_file(
+        self,
+        name: str,
+        content: bytes,
+        mimetype: str,
+        *,
+        title: str | None = None,
+        user: str | None = None,
+        redirect_to: str | None = None,
+        file_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Store a file and return its Slack file object; the caller holds ``_cond``."""
+        file_id = file_id or self._new_file_id()
+        now = int(time.time())
+        path = f"{self.base_url}{_FILES_PATH}{self.team_id}-{file_id}"
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else "binary"
+        file = {
+            "id": file_id,
+            "created": now,
+            "timestamp": now,
+            "name": name,
+            "title": title if title is not None else name,
+            "mimetype": mimetype,
+            "filetype": extension,
+            "pretty_type": extension.upper(),
+            "user": user or self.bot_user_id,
+            "user_team": self.team_id,
+            "editable": False,
+            "size": len(content),
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": False,
+            "public_url_shared": False,
+            "display_as_bot": False,
+            "username": "",
+            "url_private": f"{path}/{quote(name)}",
+            "url_private_download": f"{path}/download/{quote(name)}",
+            "permalink": f"https://fake.slack.com/files/{user or self.bot_user_id}/{file_id}/{quote(name)}",
+            "permalink_public": f"https://slack-files.com/{self.team_id}-{file_id}-0000",
+            "is_starred": False,
+            "has_rich_preview": False,
+            "file_access": "visible",
+        }
+        self._files[file_id] = {"file": file, "content": bytes(content), "redirect_to": redirect_to}
+        return json.loads(json.dumps(file))
+
+    def _new_file_id(self) -> str:
+        self._file_counter += 1
+        return f"F{self._file_counter:04d}{uuid.uuid4().hex[:6].upper()}"
+
+    def _files_get_upload_url_external(self, p: Params) -> dict[str, Any]:
+        filename = p.get("filename")
+        try:
+            length = int(p.get("length", ""))
+        except (TypeError, ValueError):
+            raise SlackError("invalid_arguments") from None
+        if not filename or length <= 0:
+            raise SlackError("invalid_arguments")
+        file_id = self._new_file_id()
+        self._pending_uploads[file_id] = {
+            "filename": filename,
+            "length": length,
+            "alt_txt": p.get("alt_txt"),
+            "snippet_type": p.get("snippet_type"),
+            "content": None,
+        }
+        return {"upload_url": f"{self.base_url}{_UPLOAD_PATH}{file_id}", "file_id": file_id}
+
+    def _files_complete_upload_external(self, p: Params) -> dict[str, Any]:
+        """Turns uploaded bytes into files and, with ``channel_id``, shares them in one message there."""
+        try:
+            entries = json.loads(p.get("files") or "")
+        except ValueError:
+            raise SlackError("invalid_arguments") from None
+        if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
+            raise SlackError("invalid_arguments")
+        for entry in entries:
+            pending = self._pending_uploads.get(str(entry.get("id")))
+            if pending is None:
+                raise SlackError("file_not_found")
+            if pending["content"] is None:
+                raise SlackError("file_upload_not_complete")  # nothing was uploaded to its URL
+        channel = self._channel({"channel": p["channel_id"]}) if p.get("channel_id") else None
+        thread_ts = p.get("thread_ts") or None
+        if thread_ts is not None and channel is None:
+            raise SlackError("invalid_arguments")
+        shared: list[dict[str, Any]] = []
+        for entry in entries:
+            pending = self._pending_uploads.pop(str(entry["id"]))
+            file = self._new_file(
+                pending["filename"],
+                pending["content"],
+                _mimetype_of(pending["filename"]),
+                title=entry.get("title") or pending["filename"],
+                file_id=str(entry["id"]),  # the file keeps the ID its upload was given
+            )
+            shared.append(file)
+        if channel is not None:
+            ts = new_ts()
+            msg: dict[str, Any] = {
+                "type": "message",
+                "text": p.get("initial_comment") or "",
+                "user": self.bot_user_id,
+                "bot_id": self.bot_id,
+                "ts": ts,
+                "files": [json.loads(json.dumps(f)) for f in shared],
+                "upload": True,
+                "display_as_bot": False,
+            }
+            if thread_ts is not None:
+                msg["thread_ts"] = thread_ts
+            self._messages.setdefault(channel, []).append(msg)
+            kind = "private" if channel[0] in "DG" else "public"
+            for file in shared:
+                share = {"ts": ts, **({"thread_ts": thread_ts} if thread_ts else {})}
+                file.setdefault("shares", {}).setdefault(kind, {})[channel] = [share]
+                file["ims" if channel.startswith("D") else "groups" if channel.startswith("G") else "channels"] = [
+                    channel
+                ]
+                self._files[file["id"]]["file"] = file
+        return {"files": [{"id": f["id"], "title": f["title"]} for f in shared]}
+
+    def _files_info(self, p: Params) -> dict[str, Any]:
+        hosted = self._files.get(str(p.get("file") or ""))
+        if hosted is None:
+            raise SlackError("file_not_found")
+        file = json.loads(json.dumps(hosted["file"]))
+        return {"file": file, "comments": [], "response_metadata": {"next_cursor": ""}}
+
+    def _handle_file_http(self, req: BaseHTTPRequestHandler, path: str, raw: bytes, headers: dict[str, str]) -> None:
+        """POSTs to upload URLs store bytes; GETs of ``url_private_download`` need the bot token."""
+        method = FILE_UPLOAD if path.startswith(_UPLOAD_PATH) else FILE_DOWNLOAD
+        with self._cond:
+            delays, faults = self._delays.get(method), self._faults.get(method)
+            delay = delays.popleft() if delays else None
+            fault = faults.popleft() if faults else None
+        if delay is not None:
+            time.sleep(delay.seconds)  # simulates a slow server; not test synchronisation
+        data, content_type, extra_headers = b"", "text/plain", {}
+        with self._cond:
+            if fault is not None:
+                status, params = fault.status, {"path": path}
+                data = (fault.error or "error").encode()
+            elif method == FILE_UPLOAD:
+                file_id = path[len(_UPLOAD_PATH) :]
+                params = {"file_id": file_id, "length": len(raw)}
+                pending = self._pending_uploads.get(file_id)
+                if req.command != "POST" or pending is None:
+                    status, data = 404, b"not found"
+                elif len(raw) != pending["length"]:
+                    status, data = 400, b"length mismatch"
+                else:
+                    pending["content"] = bytes(raw)
+                    status, data = 200, f"OK - {len(raw)}".encode()
+            else:
+                # /files-pri/<team>-<file id>/download/<name> (or /<name> for url_private)
+                segment = unquote(path[len(_FILES_PATH) :]).split("/", 1)[0]
+                file_id = segment.split("-", 1)[-1]
+                params = {"file_id": file_id, "path": path}
+                hosted = self._files.get(file_id)
+                auth = headers.get("authorization", "")
+                if hosted is None:
+                    status, data = 404, b"not found"
+                elif auth != f"Bearer {self.bot_token}":
+                    status, data = 403, b"forbidden"
+                elif hosted["redirect_to"]:
+                    status, extra_headers = 302, {"Location": hosted["redirect_to"]}
+                else:
+                    status, data = 200, hosted["content"]
+                    content_type = hosted["file"].get("mimetype") or "application/octet-stream"
+            response = {"ok": status == 200, "bytes": len(data) if method == FILE_DOWNLOAD else len(raw)}
+            if status != 200:
+                response["error"] = data.decode("utf-8", "replace") or str(status)
+            self._calls.append(Call(method, params, status, response, time.time(), headers))
+            self._cond.notify_all()
+        with contextlib.suppress(OSError):  # the client gave up meanwhile
+            self._send_raw(req, status, data, content_type, extra_headers)
+
 
 def _cursor(offset: int) -> str:
     return base64.b64encode(f"offset:{offset}".encode()).decode()
@@ -755,3 +1008,8 @@ def _parse_params(raw: bytes, content_type: str, query: str) -> Params:
             with contextlib.suppress(ValueError):
                 params[key] = json.loads(value)
     return params
+
+
+def _mimetype_of(filename: str) -> str:
+    guessed, _ = mimetypes.guess_type(filename)
+    return guessed or "application/octet-stream"

@@ -10,10 +10,11 @@ from slack_bolt import Ack, App, BoltContext
 from handoff_slack.core.helpdesk import Customer, CustomerMessageOutcome
 from handoff_slack.listeners.payloads import OUTCOME_KEY
 from handoff_slack.services import Services
+from handoff_slack.slack.file_relay import files_from_event
 
 logger = logging.getLogger(__name__)
 
-# Plain messages; file shares carry text too (their files are relayed by a later issue).
+# Plain messages, and file shares (their text may be empty; the files are stored with the message).
 HANDLED_SUBTYPES = frozenset({None, "file_share"})
 
 
@@ -34,7 +35,11 @@ def register(app: App, services: Services) -> None:
             team_id=event.get("user_team") or event.get("team"),
         )
         context[OUTCOME_KEY] = services.helpdesk.receive_customer_message(
-            customer, ts=event["ts"], text=event.get("text") or "", event_id=body.get("event_id")
+            customer,
+            ts=event["ts"],
+            text=event.get("text") or "",
+            event_id=body.get("event_id"),
+            files=files_from_event(event),
         )
         ack()
 

@@ -9,7 +9,9 @@ from slack_bolt import Ack, App, BoltContext
 from handoff_slack.core.helpdesk import AgentMessageAction, AgentMessageOutcome
 from handoff_slack.listeners.payloads import OUTCOME_KEY
 from handoff_slack.services import Services
+from handoff_slack.slack.file_relay import files_from_event
 
+# Replies, replies also sent to the channel, and file shares (their files go to the customer too).
 HANDLED_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 
 
@@ -35,6 +37,7 @@ def register(app: App, services: Services) -> None:
             ts=event["ts"],
             text=event.get("text") or "",
             event_id=body.get("event_id"),
+            files=files_from_event(event),
         )
         ack()
 

@@ -1,0 +1,338 @@
+"""Files shared with relayed messages: read from Slack's events, fetched with the bot token, shared again.
+
+A file share's `files` are kept with the message (core.deliveries.SharedFile). Passing one on means
+downloading its `url_private_download` with the bot token (streamed, refused over the size cap) and
+uploading the bytes into the destination with `files_upload_v2`; the bot is the uploader there, so
+the upload's comment says who shared it. A file that can never be passed on (too large, deleted,
+hidden by the workspace's limits, stored outside Slack, refused for download) raises `FileProblem`,
+and the outbox puts a notice in its place; a failure worth retrying (5xx, 429, a timeout) raises
+`TransientFileError` (or the Web API client's own errors).
+
+The token goes only to the host of the URL Slack gave (scheme, host and port). Redirects are followed
+by hand, at most a few, http(s) only, and without the token once they leave that host.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import ssl
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.error import HTTPError, URLError
+from urllib.parse import urljoin, urlsplit
+from urllib.request import HTTPRedirectHandler, HTTPSHandler, OpenerDirector, Request, build_opener
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from handoff_slack.core.deliveries import SharedFile
+from handoff_slack.slack.mrkdwn import escape
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILES_PER_MESSAGE = 20  # Slack attaches at most 10 to a message
+MAX_REDIRECTS = 3
+DOWNLOAD_RETRIES = 2  # downloads are safe to repeat; after these the outbox retries later
+DOWNLOAD_RETRY_DELAY = 0.5  # seconds, doubled each time
+DOWNLOAD_SOCKET_TIMEOUT = 30  # seconds without progress
+DOWNLOAD_DEADLINE = 300  # seconds for a whole download
+CHUNK_BYTES = 64 * 1024
+MAX_NAME_CHARS = 255
+
+# Modes of files Slack will not hand out (https://api.slack.com/types/file), with the reason shown.
+UNAVAILABLE_MODES = {
+    "tombstone": "it was deleted",
+    "hidden_by_limit": "it is hidden by the workspace's file storage limit",
+    "external": "it is stored outside Slack",
+}
+GONE_FILE_ERRORS = frozenset({"file_not_found", "file_deleted"})
+REFUSED = "Slack did not let the app download it"
+
+
+class FileProblem(Exception):
+    """This file cannot be passed on, however often it is tried; `why` completes "could not be passed on: …"."""
+
+    def __init__(self, why: str, too_large_size: str | None = None) -> None:
+        super().__init__(why)
+        self.why = why
+        self.too_large_size = too_large_size  # set when the file is over the cap: its size as shown
+
+    @property
+    def too_large(self) -> bool:
+        return self.too_large_size is not None
+
+
+class TransientFileError(OSError):
+    """A download failed in a way that may pass (5xx, 429, timeout, dropped connection)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+# -- reading Slack's file objects -------------------------------------------------------------------
+
+
+def files_from_event(event: dict[str, Any]) -> list[SharedFile]:
+    """The files of a `file_share` message event; anything not shaped like a Slack file is skipped."""
+    raw = event.get("files")
+    if not isinstance(raw, list):
+        return []
+    return [file for file in (shared_file(item) for item in raw[:MAX_FILES_PER_MESSAGE]) if file is not None]
+
+
+def shared_file(obj: Any) -> SharedFile | None:
+    """A Slack file object as the fields the relay needs (None unless it has an ID)."""
+    if not isinstance(obj, dict):
+        return None
+    file_id = obj.get("id")
+    if not isinstance(file_id, str) or not file_id:
+        return None
+
+    def text(key: str) -> str | None:
+        value = obj.get(key)
+        return value[:MAX_NAME_CHARS] if isinstance(value, str) and value else None
+
+    size = obj.get("size")
+    url = obj.get("url_private_download")
+    return SharedFile(
+        id=file_id[:64],
+        name=text("name") or text("title") or file_id[:64],
+        title=text("title"),
+        mimetype=text("mimetype"),
+        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+        url_private_download=url if isinstance(url, str) and url.startswith(("https://", "http://")) else None,
+        mode=text("mode"),
+    )
+
+
+# -- what people are told ------------------------------------------------------------------------------
+
+
+def format_size(size: int) -> str:
+    """Sizes as Slack shows them (binary units, named KB and MB)."""
+    if size < 1024:
+        return f"{size} bytes"
+    for unit, factor in (("KB", 1024), ("MB", 1024**2), ("GB", 1024**3)):
+        value = size / factor
+        if value < 1024 or unit == "GB":
+            shown = f"{value:.0f}" if value >= 10 else f"{value:.1f}".removesuffix(".0")
+            return f"{shown} {unit}"
+    raise AssertionError("unreachable")
+
+
+def destination_notice(sender: str, file: SharedFile, problem: FileProblem) -> str:
+    """In place of the file, where it should have arrived."""
+    name = escape(file.name)
+    if problem.too_large:
+        return f"{escape(sender)} shared a file ({name}, {problem.too_large_size}) that is too large to pass on."
+    return f"{escape(sender)} shared a file ({name}) that could not be passed on: {problem.why}."
+
+
+def sender_notice(file: SharedFile, problem: FileProblem) -> str:
+    """For whoever shared it, where they shared it."""
+    return f":warning: Your file {escape(file.name)} could not be passed on: {problem.why}."
+
+
+def shared_by(sender: str) -> str:
+    return f"{escape(sender)} shared a file"
+
+
+# -- passing a file on ---------------------------------------------------------------------------------
+
+
+class FileRelay:
+    """Downloads a shared file with the bot token and uploads it where the message goes."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        uploader: WebClient | None = None,
+        max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client  # files.info, and the bot token for downloads
+        self.uploader = uploader or client  # files_upload_v2: not repeated blindly (see slack.client)
+        self.max_bytes = max_bytes
+        self.sleep = sleep
+
+    def pass_on(self, file: SharedFile, channel_id: str, thread_ts: str | None, sender: str) -> None:
+        """Share `file` into the channel (thread), or raise FileProblem / a transient error."""
+        file = self._resolved(file)
+        if file.size is not None and file.size > self.max_bytes:
+            raise self._too_large(format_size(file.size))
+        data = self._download(file)
+        self.uploader.files_upload_v2(
+            channel=channel_id,
+            thread_ts=thread_ts,
+            file=data,
+            filename=file.name,
+            title=file.title or file.name,
+            initial_comment=shared_by(sender),
+        )
+
+    def _too_large(self, shown_size: str) -> FileProblem:
+        return FileProblem(f"it is larger than {format_size(self.max_bytes)}", too_large_size=shown_size)
+
+    def _resolved(self, file: SharedFile) -> SharedFile:
+        """The file with a download URL; Slack sometimes sends only its ID (`file_access: check_file_info`)."""
+        if file.mode in UNAVAILABLE_MODES:
+            raise FileProblem(UNAVAILABLE_MODES[file.mode])
+        if file.url_private_download:
+            return file
+        try:
+            info = self.client.files_info(file=file.id)
+        except SlackApiError as error:
+            code = str(error.response.get("error") or "")
+            if error.response.status_code >= 500 or code in ("ratelimited", "internal_error", "fatal_error"):
+                raise
+            if code in GONE_FILE_ERRORS:
+                raise FileProblem(UNAVAILABLE_MODES["tombstone"]) from None
+            raise FileProblem(f"Slack did not let the app read it ({code or 'unknown error'})") from None
+        found = shared_file(info.get("file"))
+        if found is None:
+            raise FileProblem(REFUSED)
+        # Keep the name the author saw in their message, if Slack sent one (else it is the ID).
+        found = SharedFile(
+            id=found.id,
+            name=found.name if file.name == file.id else file.name,
+            title=file.title or found.title,
+            mimetype=found.mimetype,
+            size=found.size,
+            url_private_download=found.url_private_download,
+            mode=found.mode,
+        )
+        if found.mode in UNAVAILABLE_MODES:
+            raise FileProblem(UNAVAILABLE_MODES[found.mode])
+        if not found.url_private_download:
+            raise FileProblem(REFUSED)
+        return found
+
+    def _download(self, file: SharedFile) -> bytes:
+        assert file.url_private_download is not None
+        token = self.client.token or ""
+        for attempt in range(DOWNLOAD_RETRIES + 1):
+            try:
+                return download(
+                    file.url_private_download,
+                    token,
+                    self.max_bytes,
+                    expected_mimetype=file.mimetype,
+                    ssl_context=self.client.ssl,
+                    too_large=self._too_large,
+                )
+            except TransientFileError as error:
+                if attempt == DOWNLOAD_RETRIES:
+                    raise
+                logger.info("download of file %s failed (%s); trying again", file.id, error.code)
+                self.sleep(DOWNLOAD_RETRY_DELAY * 2**attempt)
+        raise AssertionError("unreachable")
+
+
+class _NoRedirects(HTTPRedirectHandler):
+    """Redirects come back as HTTPError so `download` decides where the token may go."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        return None
+    return scheme, parts.hostname.lower(), port
+
+
+def download(
+    url: str,
+    token: str,
+    max_bytes: int,
+    *,
+    expected_mimetype: str | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+    too_large: Callable[[str], FileProblem] | None = None,
+    socket_timeout: float = DOWNLOAD_SOCKET_TIMEOUT,
+    deadline_seconds: float = DOWNLOAD_DEADLINE,
+) -> bytes:
+    """GET a private Slack file with the bot token, at most `max_bytes` of it."""
+    too_large = too_large or (lambda shown: FileProblem(f"it is larger than {format_size(max_bytes)}", shown))
+    origin = _origin(url)
+    if origin is None:
+        raise FileProblem(REFUSED)
+    handlers: list[Any] = [_NoRedirects()]
+    if ssl_context is not None:
+        handlers.append(HTTPSHandler(context=ssl_context))
+    opener: OpenerDirector = build_opener(*handlers)
+    deadline = time.monotonic() + deadline_seconds
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        hop = _origin(current)
+        if hop is None:
+            raise FileProblem(REFUSED)
+        headers = {"User-Agent": "handoff-slack"}
+        if hop == origin:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            response = opener.open(Request(current, headers=headers, method="GET"), timeout=socket_timeout)
+        except HTTPError as error:
+            with error:
+                location = error.headers.get("Location") if error.headers else None
+                if error.code in (301, 302, 303, 307, 308) and location:
+                    current = urljoin(current, location)
+                    continue
+                raise _http_problem(error.code) from None
+        except (URLError, TimeoutError, ConnectionError, http.client.HTTPException) as error:
+            raise TransientFileError(f"download_{type(error).__name__}") from None
+        except ValueError:  # a URL http.client refuses (control characters, a bad port)
+            raise FileProblem(REFUSED) from None
+        with response:
+            return _read_capped(response, max_bytes, expected_mimetype, deadline, too_large)
+    raise FileProblem(REFUSED)
+
+
+def _http_problem(status: int) -> Exception:
+    if status in (408, 425, 429) or status >= 500:
+        return TransientFileError(f"download_http_{status}")
+    if status in (404, 410):
+        return FileProblem("it is no longer available")
+    return FileProblem(REFUSED)
+
+
+def _read_capped(
+    response: Any,
+    max_bytes: int,
+    expected_mimetype: str | None,
+    deadline: float,
+    too_large: Callable[[str], FileProblem],
+) -> bytes:
+    content_type = (response.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+    if content_type == "text/html" and (expected_mimetype or "").lower() != "text/html":
+        # Slack answers a download it refuses with its sign-in page.
+        raise FileProblem(REFUSED)
+    length = response.headers.get("Content-Length")
+    if length and length.isdigit() and int(length) > max_bytes:
+        raise too_large(format_size(int(length)))
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        while True:
+            chunk = response.read(CHUNK_BYTES)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > max_bytes:
+                raise too_large(f"over {format_size(max_bytes)}")
+            if time.monotonic() > deadline:
+                raise TransientFileError("download_too_slow")
+            chunks.append(chunk)
+    except (TimeoutError, ConnectionError, http.client.HTTPException) as error:
+        raise TransientFileError(f"download_{type(error).__name__}") from None
+    return b"".join(chunks)

@@ -1,0 +1,470 @@
+"""Files through the HTTP edge: signed `file_share` events in, files_upload_v2 out, notices for the rest."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import pytest
+
+from handoff_slack.slack.file_relay import (
+    CHUNK_BYTES,
+    FileProblem,
+    TransientFileError,
+    _read_capped,
+    download,
+    files_from_event,
+    format_size,
+)
+from tests.conftest import AGENT, AGENT_2, CUSTOMER
+from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest, settings_for
+from tests.support.fake_slack import FILE_DOWNLOAD, FILE_UPLOAD, Call, FakeSlack
+from tests.support.journeys import (
+    TicketPost,
+    connected_ticket,
+    customer_says,
+    dm,
+    posted_to,
+    stored_messages,
+    thread_posts,
+    wait_for_menu,
+    waiting_ticket,
+)
+from tests.support.slack_requests import channel_message, dm_message
+from tests.support.waiting import wait_until
+
+DM = f"D{CUSTOMER}"
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40  # binary, ~10 KB
+MB = 1024 * 1024
+
+
+def customer_shares(app: AppUnderTest, files: list[dict[str, Any]], text: str = "", **extra: Any) -> dict[str, Any]:
+    event = dm_message(CUSTOMER, text, subtype="file_share", files=files, **extra)
+    reply = app.slack.event(event)
+    assert reply.status == 200, reply
+    return event
+
+
+def agent_shares(app: AppUnderTest, ticket: TicketPost, files: list[dict[str, Any]], text: str = "") -> dict[str, Any]:
+    event = channel_message(AGENT, text, SUPPORT_CHANNEL, thread_ts=ticket.ts, subtype="file_share", files=files)
+    reply = app.slack.event(event)
+    assert reply.status == 200, reply
+    return event
+
+
+def uploaded_to(channel: str, thread_ts: str | None = None):  # type: ignore[no-untyped-def]
+    """A predicate for fake.wait_for: a completed upload shared into `channel` (and thread)."""
+
+    def predicate(call: Call) -> bool:
+        return call.params.get("channel_id") == channel and (
+            thread_ts is None or call.params.get("thread_ts") == thread_ts
+        )
+
+    return predicate
+
+
+def delivered(app: AppUnderTest, source_ts: str) -> Any:
+    """Wait until the message from `source_ts` is recorded as delivered; returns its row."""
+    return wait_until(
+        lambda: next(
+            (m for m in stored_messages(app) if m.source_ts == source_ts and m.delivery_state == "delivered"), None
+        ),
+        message=f"the message {source_ts} to be delivered",
+    )
+
+
+@pytest.fixture
+def small_files_app(fake_slack: FakeSlack, database_url: str) -> Iterator[AppUnderTest]:
+    running = AppUnderTest(settings_for(fake_slack, database_url, HANDOFF_MAX_FILE_BYTES="1024")).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+# -- passing files on ------------------------------------------------------------------------------
+
+
+def test_a_customers_file_is_shared_in_the_ticket_thread(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    report = fake_slack.host_file("report.pdf", PDF, "application/pdf", title="Q3 report", user=CUSTOMER)
+
+    event = customer_shares(app, [report], text="here is the report")
+    assert app.slack.event(event, retry_num=1).status == 200  # Slack delivers it again
+
+    fake_slack.wait_for("files.completeUploadExternal", uploaded_to(SUPPORT_CHANNEL, ticket.ts))
+    [shared] = fake_slack.shared_files(SUPPORT_CHANNEL, ticket.ts)
+    assert (shared["content"], shared["name"], shared["title"]) == (PDF, "report.pdf", "Q3 report")
+    assert shared["initial_comment"] == "Jane shared a file"
+    assert thread_posts(fake_slack, ticket, "here is the report")  # the words, as any message
+    [download] = fake_slack.calls(FILE_DOWNLOAD)
+    assert download.headers["authorization"] == f"Bearer {fake_slack.bot_token}"
+    row = delivered(app, event["ts"])
+    assert row.dest_files_done == 1 and [f["id"] for f in row.files] == [report["id"]]
+    assert len(fake_slack.calls("files.completeUploadExternal")) == 1
+
+
+def test_an_agents_file_is_shared_in_the_customers_dm(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    label = fake_slack.host_file("return-label.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 500, "image/png", user=AGENT)
+
+    event = agent_shares(app, ticket, [label])
+
+    fake_slack.wait_for("files.completeUploadExternal", uploaded_to(DM))
+    [shared] = fake_slack.shared_files(DM)
+    assert shared["content"] == fake_slack.file_content(label["id"]) and shared["name"] == "return-label.png"
+    assert shared["thread_ts"] is None and shared["initial_comment"] == "Alice shared a file"
+    delivered(app, event["ts"])
+    # A file share without words posts no empty message.
+    fake_slack.assert_no_call(
+        "chat.postMessage", lambda c: c.params.get("channel") == DM and not c.params["text"].strip()
+    )
+
+
+def test_text_and_files_keep_their_place_among_the_other_messages(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    first = fake_slack.host_file("first.txt", b"one", "text/plain", user=CUSTOMER)
+    second = fake_slack.host_file("second.txt", b"two", "text/plain", user=CUSTOMER)
+    customer_says(app, fake_slack, CUSTOMER, ticket, "before")
+    fake_slack.delay(FILE_DOWNLOAD, 0.5)  # the next message arrives while the first file is on its way
+
+    customer_shares(app, [first, second], text="two files")
+    dm(app, CUSTOMER, "after")
+
+    fake_slack.wait_for("chat.postMessage", posted_to(SUPPORT_CHANNEL, "after", ticket.ts))
+    thread = fake_slack.messages(SUPPORT_CHANNEL, ticket.ts)[1:]  # after the claim note
+    shown = [m["files"][0]["name"] if m.get("files") else m["text"] for m in thread]
+    assert shown == ["before", "two files", "first.txt", "second.txt", "after"]
+
+
+# -- what cannot be passed on ------------------------------------------------------------------------
+
+
+def test_a_file_over_the_limit_is_announced_on_both_sides_and_not_fetched(
+    app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    report = fake_slack.host_file("report.pdf", PDF, "application/pdf", user=CUSTOMER)
+    report["size"] = 31 * MB  # as Slack reports it
+
+    event = customer_shares(app, [report])
+
+    notice = "Jane shared a file (report.pdf, 31 MB) that is too large to pass on."
+    fake_slack.wait_for("chat.postMessage", posted_to(SUPPORT_CHANNEL, notice, ticket.ts))
+    told = fake_slack.wait_for("chat.postMessage", posted_to(DM, "Your file report.pdf could not be passed on"))
+    assert "it is larger than 20 MB" in told[0].params["text"]
+    delivered(app, event["ts"])
+    fake_slack.assert_no_call(FILE_DOWNLOAD)
+    fake_slack.assert_no_call("files.getUploadURLExternal")
+
+
+def test_a_file_that_turns_out_larger_than_the_limit_is_not_passed_on(
+    small_files_app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    ticket = connected_ticket(small_files_app, fake_slack, CUSTOMER, AGENT)
+    dump = fake_slack.host_file("dump.bin", b"x" * 5000, user=AGENT)
+    del dump["size"]  # no size given: the download finds out
+
+    event = agent_shares(small_files_app, ticket, [dump], text="the log")
+
+    notice = "Alice shared a file (dump.bin, 4.9 KB) that is too large to pass on."
+    fake_slack.wait_for("chat.postMessage", posted_to(DM, notice))
+    told = fake_slack.wait_for("chat.postMessage", posted_to(SUPPORT_CHANNEL, "Your file dump.bin", ticket.ts))
+    assert "it is larger than 1 KB" in told[0].params["text"]
+    delivered(small_files_app, event["ts"])
+    assert fake_slack.calls(FILE_DOWNLOAD)  # it was tried
+    fake_slack.assert_no_call("files.getUploadURLExternal")
+
+
+@pytest.mark.parametrize(
+    ("mode", "why"),
+    [("tombstone", "it was deleted"), ("hidden_by_limit", "it is hidden by the workspace's file storage limit")],
+)
+def test_a_deleted_or_hidden_file_is_announced_on_both_sides(
+    app: AppUnderTest, fake_slack: FakeSlack, mode: str, why: str
+) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    gone = {"id": "F0GONE1", "name": "secret.docx", "mode": mode}  # Slack's shape for such files
+
+    customer_shares(app, [gone], text="see attached")
+
+    fake_slack.wait_for(
+        "chat.postMessage",
+        posted_to(SUPPORT_CHANNEL, f"Jane shared a file (secret.docx) that could not be passed on: {why}.", ticket.ts),
+    )
+    fake_slack.wait_for("chat.postMessage", posted_to(DM, f"Your file secret.docx could not be passed on: {why}."))
+    assert thread_posts(fake_slack, ticket, "see attached")
+    fake_slack.assert_no_call(FILE_DOWNLOAD)
+    fake_slack.assert_no_call("files.getUploadURLExternal")
+
+
+def test_a_file_slack_refuses_to_hand_out_is_announced_on_both_sides(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    report = fake_slack.host_file("report.pdf", PDF, "application/pdf", user=CUSTOMER)
+    fake_slack.fail(FILE_DOWNLOAD, status=403)
+
+    event = customer_shares(app, [report])
+
+    fake_slack.wait_for(
+        "chat.postMessage",
+        posted_to(SUPPORT_CHANNEL, "Jane shared a file (report.pdf) that could not be passed on", ticket.ts),
+    )
+    fake_slack.wait_for("chat.postMessage", posted_to(DM, "Your file report.pdf could not be passed on"))
+    delivered(app, event["ts"])
+    assert len(fake_slack.calls(FILE_DOWNLOAD)) == 1  # a refusal is not retried
+    fake_slack.assert_no_call("files.getUploadURLExternal")
+
+
+def test_the_token_never_follows_a_redirect_to_another_host(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    with FakeSlack() as elsewhere:
+        target = elsewhere.host_file("report.pdf", PDF, "application/pdf")
+        report = fake_slack.host_file(
+            "report.pdf", PDF, "application/pdf", user=CUSTOMER, redirect_to=target["url_private_download"]
+        )
+
+        customer_shares(app, [report])
+
+        fake_slack.wait_for("chat.postMessage", posted_to(DM, "Your file report.pdf could not be passed on"))
+        [redirected] = elsewhere.calls(FILE_DOWNLOAD)
+        assert "authorization" not in redirected.headers and redirected.status == 403
+    assert fake_slack.calls(FILE_DOWNLOAD)[0].headers["authorization"] == f"Bearer {fake_slack.bot_token}"
+    fake_slack.assert_no_call("files.getUploadURLExternal")
+    assert fake_slack.shared_files(SUPPORT_CHANNEL, ticket.ts) == []
+
+
+def test_a_redirect_on_the_same_host_is_followed_with_the_token(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    target = fake_slack.host_file("report.pdf", PDF, "application/pdf")
+    report = fake_slack.host_file("report.pdf", b"", "application/pdf", redirect_to=target["url_private_download"])
+
+    customer_shares(app, [report])
+
+    fake_slack.wait_for("files.completeUploadExternal", uploaded_to(SUPPORT_CHANNEL, ticket.ts))
+    assert [f["content"] for f in fake_slack.shared_files(SUPPORT_CHANNEL, ticket.ts)] == [PDF]
+    assert [c.status for c in fake_slack.calls(FILE_DOWNLOAD)] == [302, 200]
+
+
+# -- failures that pass ----------------------------------------------------------------------------------
+
+
+def test_a_download_failing_once_still_ends_in_exactly_one_upload(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    report = fake_slack.host_file("report.pdf", PDF, "application/pdf", user=CUSTOMER)
+    fake_slack.fail(FILE_DOWNLOAD, status=500)
+
+    event = customer_shares(app, [report], text="attached")
+
+    fake_slack.wait_for("files.completeUploadExternal", uploaded_to(SUPPORT_CHANNEL, ticket.ts))
+    delivered(app, event["ts"])
+    assert [c.status for c in fake_slack.calls(FILE_DOWNLOAD)] == [500, 200]
+    assert [f["content"] for f in fake_slack.shared_files(SUPPORT_CHANNEL, ticket.ts)] == [PDF]
+    assert len(thread_posts(fake_slack, ticket, "attached")) == 1
+
+
+def test_a_failed_upload_is_retried_without_repeating_what_already_arrived(
+    app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    first = fake_slack.host_file("first.txt", b"one", "text/plain", user=CUSTOMER)
+    second = fake_slack.host_file("second.txt", b"two", "text/plain", user=CUSTOMER)
+    fake_slack.succeed("files.getUploadURLExternal")
+    fake_slack.fail("files.getUploadURLExternal", status=500)  # the second file's upload, once
+
+    event = customer_shares(app, [first, second], text="both files")
+
+    row = delivered(app, event["ts"])
+    assert row.dest_files_done == 2 and row.attempts >= 3  # text, first file, second file twice
+    shared = fake_slack.shared_files(SUPPORT_CHANNEL, ticket.ts)
+    assert [(f["name"], f["content"]) for f in shared] == [("first.txt", b"one"), ("second.txt", b"two")]
+    assert len(thread_posts(fake_slack, ticket, "both files")) == 1
+    assert len(fake_slack.calls(FILE_UPLOAD)) == 2
+
+
+def test_a_file_slack_sends_only_by_id_is_looked_up(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    report = fake_slack.host_file("report.pdf", PDF, "application/pdf", user=CUSTOMER)
+
+    customer_shares(app, [{"id": report["id"], "mode": "hosted", "file_access": "check_file_info"}])
+
+    fake_slack.wait_for("files.completeUploadExternal", uploaded_to(SUPPORT_CHANNEL, ticket.ts))
+    assert fake_slack.calls("files.info", file=report["id"])
+    assert [(f["name"], f["content"]) for f in fake_slack.shared_files(SUPPORT_CHANNEL, ticket.ts)] == [
+        ("report.pdf", PDF)
+    ]
+
+
+@pytest.fixture
+def impatient_app(fake_slack: FakeSlack, database_url: str) -> Iterator[AppUnderTest]:
+    running = AppUnderTest(settings_for(fake_slack, database_url, HANDOFF_DELIVERY_GIVE_UP_SECONDS="1")).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_a_file_that_keeps_failing_is_given_up_with_notices_and_the_next_message_follows(
+    impatient_app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    ticket = connected_ticket(impatient_app, fake_slack, CUSTOMER, AGENT)
+    report = fake_slack.host_file("report.pdf", PDF, "application/pdf", user=CUSTOMER)
+    fake_slack.fail(FILE_DOWNLOAD, status=500, count=1000)  # an outage longer than the give-up time
+
+    event = customer_shares(impatient_app, [report], text="attached")
+    dm(impatient_app, CUSTOMER, "did you get it?")
+
+    notice = "Jane shared a file (report.pdf) that could not be passed on: sharing it failed (download_http_500)."
+    fake_slack.wait_for("chat.postMessage", posted_to(SUPPORT_CHANNEL, notice, ticket.ts))
+    fake_slack.wait_for("chat.postMessage", posted_to(DM, "Your file report.pdf could not be passed on"))
+    fake_slack.wait_for("chat.postMessage", posted_to(SUPPORT_CHANNEL, "did you get it?", ticket.ts))
+    row = delivered(impatient_app, event["ts"])
+    assert row.dest_files_done == 1
+    fake_slack.assert_no_call("files.getUploadURLExternal")
+
+
+def test_a_file_share_that_cannot_be_delivered_at_all_is_reported_with_its_files(
+    app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    report = fake_slack.host_file("report.pdf", PDF, "application/pdf", user=CUSTOMER)
+    fake_slack.fail("chat.postMessage", status=200, error="channel_not_found")  # the text's post
+
+    event = customer_shares(app, [report], text="the report")
+
+    warning = fake_slack.wait_for("chat.postMessage", posted_to(DM, "could not reach our support team"))
+    assert "the report" in warning[0].params["text"] and "report.pdf" in warning[0].params["text"]
+    wait_until(
+        lambda: [m.delivery_state for m in stored_messages(app) if m.source_ts == event["ts"]] == ["failed"],
+        message="the file share to be given up",
+    )
+    fake_slack.assert_no_call(FILE_DOWNLOAD)
+    fake_slack.assert_no_call("files.getUploadURLExternal")
+
+
+# -- the other modes ------------------------------------------------------------------------------------
+
+
+def test_a_file_shared_with_the_bot_is_kept(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    photo = fake_slack.host_file("photo.jpg", b"\xff\xd8\xff" + b"\x00" * 100, "image/jpeg", user=CUSTOMER)
+
+    event = customer_shares(app, [photo])
+
+    wait_for_menu(fake_slack, CUSTOMER)
+    [row] = stored_messages(app)
+    assert (row.source_ts, row.delivery_state, row.text) == (event["ts"], "not_relayed", "")
+    assert [(f["id"], f["name"], f["size"]) for f in row.files] == [(photo["id"], "photo.jpg", 103)]
+    fake_slack.assert_no_call(FILE_DOWNLOAD)
+
+
+def test_a_file_shared_while_waiting_reaches_the_ticket_thread(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = waiting_ticket(app, fake_slack, CUSTOMER)
+    photo = fake_slack.host_file("broken-part.jpg", b"\xff\xd8\xff" + b"\x01" * 100, "image/jpeg", user=CUSTOMER)
+
+    customer_shares(app, [photo], text="this part broke")
+
+    fake_slack.wait_for("files.completeUploadExternal", uploaded_to(SUPPORT_CHANNEL, ticket.ts))
+    [shared] = fake_slack.shared_files(SUPPORT_CHANNEL, ticket.ts)
+    assert shared["name"] == "broken-part.jpg" and shared["content"] == fake_slack.file_content(photo["id"])
+    assert thread_posts(fake_slack, ticket, "this part broke")
+    fake_slack.wait_for("chat.postMessage", posted_to(DM, "still waiting for an agent"))
+
+
+def test_a_teammates_file_in_the_thread_stays_internal(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    sketch = fake_slack.host_file("sketch.png", b"\x89PNG", "image/png", user=AGENT_2)
+    event = channel_message(
+        AGENT_2, "internal sketch", SUPPORT_CHANNEL, thread_ts=ticket.ts, subtype="file_share", files=[sketch]
+    )
+    assert app.slack.event(event).status == 200
+    customer_says(app, fake_slack, CUSTOMER, ticket, "still there?")  # processing has moved on
+    agent_shares(app, ticket, [], text="yes")  # the owner's reply after it goes out alone
+    fake_slack.wait_for("chat.postMessage", posted_to(DM, "yes"))
+    fake_slack.assert_no_call("files.getUploadURLExternal")
+    fake_slack.assert_no_call(FILE_DOWNLOAD)
+
+
+def test_a_file_share_whose_files_make_no_sense_is_kept_as_text(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+
+    customer_shares(app, "junk", text="odd one")  # type: ignore[arg-type]
+    customer_shares(app, [{"name": "no id"}, 7], text="odder one")
+
+    fake_slack.wait_for("chat.postMessage", posted_to(SUPPORT_CHANNEL, "odder one", ticket.ts))
+    assert [m.files for m in stored_messages(app) if m.text.startswith("odd")] == [None, None]
+
+
+# -- downloading, without the app ------------------------------------------------------------------------
+
+
+class _Unsized(io.BytesIO):
+    """A download whose server sends no Content-Length."""
+
+    headers: ClassVar[dict[str, str]] = {"Content-Type": "application/octet-stream"}
+
+
+def test_a_download_of_unknown_length_stops_at_the_limit() -> None:
+    body = _Unsized(b"x" * 5000)
+    with pytest.raises(FileProblem) as raised:
+        _read_capped(body, 1024, None, time.monotonic() + 60, lambda shown: FileProblem("too large", shown))
+    assert raised.value.too_large_size == "over 1 KB"
+    assert body.tell() <= 1024 + CHUNK_BYTES  # it stopped reading
+
+
+def test_downloads_use_only_http_and_refuse_slacks_sign_in_page(fake_slack: FakeSlack) -> None:
+    for url in ("file:///etc/passwd", "ftp://files.slack.com/x", "https:///no-host"):
+        with pytest.raises(FileProblem):
+            download(url, fake_slack.bot_token, MB)
+    page = fake_slack.host_file("report.pdf", b"<html>Sign in</html>", "text/html")
+    with pytest.raises(FileProblem) as raised:
+        download(page["url_private_download"], fake_slack.bot_token, MB, expected_mimetype="application/pdf")
+    assert raised.value.why == "Slack did not let the app download it"
+    # An HTML file is an HTML file.
+    assert download(page["url_private_download"], fake_slack.bot_token, MB, expected_mimetype="text/html")
+
+
+def test_download_failures_are_told_apart(fake_slack: FakeSlack) -> None:
+    report = fake_slack.host_file("report.pdf", PDF, "application/pdf")
+    url = report["url_private_download"]
+    assert download(url, fake_slack.bot_token, MB) == PDF
+    with pytest.raises(FileProblem):
+        download(url, "xoxb-someone-else", MB)  # 403
+    fake_slack.fail(FILE_DOWNLOAD, status=404)
+    with pytest.raises(FileProblem, match="no longer available"):
+        download(url, fake_slack.bot_token, MB)
+    fake_slack.fail(FILE_DOWNLOAD, status=503)
+    with pytest.raises(TransientFileError, match="download_http_503"):
+        download(url, fake_slack.bot_token, MB)
+    fake_slack.fail(FILE_DOWNLOAD, status=429)
+    with pytest.raises(TransientFileError):
+        download(url, fake_slack.bot_token, MB)
+    with pytest.raises(FileProblem) as raised:
+        download(url, fake_slack.bot_token, 1000)
+    assert raised.value.too_large_size == format_size(len(PDF)) == "10 KB"
+
+
+def test_file_objects_are_read_defensively() -> None:
+    event = {
+        "files": [
+            {"id": "F1", "name": "a.pdf", "size": 10, "url_private_download": "https://files.slack.com/a"},
+            {"id": "F2", "title": "Only a title", "size": "10", "url_private_download": "javascript:alert(1)"},
+            {"id": "F3", "mode": "tombstone"},
+            {"name": "no id"},
+            "junk",
+        ]
+    }
+    assert [(f.id, f.name, f.size, f.url_private_download, f.mode) for f in files_from_event(event)] == [
+        ("F1", "a.pdf", 10, "https://files.slack.com/a", None),
+        ("F2", "Only a title", None, None, None),
+        ("F3", "F3", None, None, "tombstone"),
+    ]
+    assert files_from_event({"files": {"id": "F1"}}) == [] and files_from_event({}) == []
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [(512, "512 bytes"), (5000, "4.9 KB"), (20 * MB, "20 MB"), (31 * MB + 1, "31 MB"), (1536 * 1024, "1.5 MB")],
+)
+def test_sizes_are_shown_like_slack_shows_them(size: int, shown: str) -> None:
+    assert format_size(size) == shown
