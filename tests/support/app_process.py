@@ -15,9 +15,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.support.app_under_test import ADMIN, SIGNING_SECRET, SUPPORT_CHANNEL
+from tests.support.app_under_test import ADMIN, SIGNING_SECRET, SUPPORT_CHANNEL, SlackEdge
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_requests import SlackSender
 from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,7 +36,7 @@ def clean_env(**settings: str) -> dict[str, str]:
     return env
 
 
-class AppProcess:
+class AppProcess(SlackEdge):
     def __init__(self, fake: FakeSlack, database_url: str, log_dir: Path, **overrides: str) -> None:
         self.port = free_port()
         self.log_dir = log_dir
@@ -104,15 +103,6 @@ class AppProcess:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def events_url(self) -> str:
-        return self.base_url + "/slack/events"
-
-    @property
-    def slack(self) -> SlackSender:
-        """Signed requests to the app, as Slack would send them."""
-        return SlackSender(self.events_url, SIGNING_SECRET)
 
     # ----------------------------------------------------------------- diagnostics
     @property

@@ -31,7 +31,24 @@ def settings_for(fake: FakeSlack, database_url: str, **overrides: str) -> Settin
     return load_settings(env)
 
 
-class AppUnderTest:
+class SlackEdge:
+    """Anything serving the app's HTTP edge at `base_url`: Slack's requests go to its events URL."""
+
+    @property
+    def base_url(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def events_url(self) -> str:
+        return self.base_url + "/slack/events"
+
+    @property
+    def slack(self) -> SlackSender:
+        """Signed requests to the app, as Slack would send them."""
+        return SlackSender(self.events_url, SIGNING_SECRET)
+
+
+class AppUnderTest(SlackEdge):
     """Starts and stops the app like a process would: same database, fresh memory."""
 
     def __init__(self, settings: Settings) -> None:
@@ -67,15 +84,6 @@ class AppUnderTest:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.effective_port}"
-
-    @property
-    def events_url(self) -> str:
-        return self.base_url + "/slack/events"
-
-    @property
-    def slack(self) -> SlackSender:
-        """Signed requests to the app, as Slack would send them."""
-        return SlackSender(self.events_url, SIGNING_SECRET)
 
     @property
     def helpdesk(self):  # type: ignore[no-untyped-def]
