@@ -195,3 +195,14 @@ def test_a_flooding_connected_customer_still_reaches_the_agent_in_order(
     fake_slack.wait_for("chat.postMessage", lambda c: (c.params.get("text") or "") == "burst 9")
     relayed = [c.params["text"] for c in thread_posts(fake_slack, ticket) if c.params["text"].startswith("burst")]
     assert relayed == texts
+
+
+def test_empty_messages_are_ignored_quietly(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    stored_before = len(stored_messages(app))
+    assert app.slack.event(dm_message(CUSTOMER, "   ")).status == 200
+    assert app.slack.event(channel_message(AGENT, "", SUPPORT_CHANNEL, thread_ts=ticket.ts)).status == 200
+    customer_says(app, fake_slack, CUSTOMER, ticket, "something real")  # processing has moved on
+    assert len(stored_messages(app)) == stored_before + 1
+    assert [c.params["text"] for c in thread_posts(fake_slack, ticket)][-1] == "something real"
+    assert dm_posts(fake_slack, CUSTOMER, " ") == [] and dm_posts(fake_slack, CUSTOMER, "") == []

@@ -69,3 +69,9 @@ class _NoRespond:
 
     def __call__(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+
+def has_content(event: dict[str, Any]) -> bool:
+    """A message with something to read or pass on; empty ones are ignored quietly."""
+    text = event.get("text")
+    return (isinstance(text, str) and bool(text.strip())) or bool(event.get("files"))

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 
 from handoff_slack.core.helpdesk import Customer, CustomerMessageOutcome
-from handoff_slack.listeners.payloads import OUTCOME_KEY
+from handoff_slack.listeners.payloads import OUTCOME_KEY, has_content
 from handoff_slack.services import Services
 from handoff_slack.slack.file_relay import files_from_event
 
@@ -24,6 +24,7 @@ def is_customer_message(event: dict[str, Any]) -> bool:
         and event.get("subtype") in HANDLED_SUBTYPES
         and not event.get("bot_id")
         and bool(event.get("user"))
+        and has_content(event)
     )
 
 

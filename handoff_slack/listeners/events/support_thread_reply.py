@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 
 from handoff_slack.core.helpdesk import AgentMessageAction, AgentMessageOutcome
-from handoff_slack.listeners.payloads import OUTCOME_KEY
+from handoff_slack.listeners.payloads import OUTCOME_KEY, has_content
 from handoff_slack.services import Services
 from handoff_slack.slack.file_relay import files_from_event
 
@@ -27,6 +27,7 @@ def register(app: App, services: Services) -> None:
             and event.get("subtype") in HANDLED_SUBTYPES
             and not event.get("bot_id")
             and bool(event.get("user"))
+            and has_content(event)
         )
 
     def record(ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
