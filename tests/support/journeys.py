@@ -103,12 +103,16 @@ def claim(app: AppUnderTest, fake: FakeSlack, agent: str, ticket: TicketPost, na
     return url
 
 
-def claim_and_wait(app: AppUnderTest, fake: FakeSlack, agent: str, ticket: TicketPost) -> None:
+def claim_and_wait(
+    app: AppUnderTest, fake: FakeSlack, agent: str, ticket: TicketPost, customer: str | None = None
+) -> None:
+    """Press Claim and wait until Slack shows it; `customer` spares a database read (child processes)."""
     claim(app, fake, agent, ticket)
     fake.wait_for(
         "chat.update", lambda c: c.params.get("ts") == ticket.ts and "Claimed by" in block_text(c.params.get("blocks"))
     )
-    fake.wait_for("chat.postMessage", posted_to(f"D{customer_of(app, ticket)}", "You are now talking with"))
+    customer = customer or customer_of(app, ticket)
+    fake.wait_for("chat.postMessage", posted_to(f"D{customer}", "You are now talking with"))
 
 
 def customer_of(app: AppUnderTest, ticket: TicketPost) -> str:
@@ -293,9 +297,5 @@ def connect_over_http(
 ) -> TicketPost:
     """Like `connect` for anything with a `.slack` sender (e.g. `AppProcess`): waits only on what Slack sees."""
     ticket = escalate_by_typing(app, fake, customer, text)
-    claim(app, fake, agent, ticket)
-    fake.wait_for(
-        "chat.update", lambda c: c.params.get("ts") == ticket.ts and "Claimed by" in block_text(c.params.get("blocks"))
-    )
-    fake.wait_for("chat.postMessage", posted_to(f"D{customer}", "You are now talking with"))
+    claim_and_wait(app, fake, agent, ticket, customer)
     return ticket
