@@ -128,7 +128,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         clock=clock,
         files=files,
     )
-    effects = HandoffEffects(helpdesk, board, customers, outbox, people, settings.note_prefix)
+    effects = HandoffEffects(board, customers, outbox, settings.note_prefix)
     services = Services(settings, helpdesk, agents, people, board, customers, outbox, effects, clock)
 
     executor = ThreadPoolExecutor(max_workers=settings.http_threads, thread_name_prefix="lazy-listener")

@@ -13,10 +13,8 @@ from handoff_slack.core.helpdesk import (
     CloseResult,
     CustomerMessageAction,
     CustomerMessageOutcome,
-    Helpdesk,
 )
 from handoff_slack.slack.customer_dm import CustomerDM
-from handoff_slack.slack.directory import PeopleDirectory
 from handoff_slack.slack.outbox import Outbox
 from handoff_slack.slack.ticket_board import TicketBoard
 
@@ -24,20 +22,10 @@ logger = logging.getLogger(__name__)
 
 
 class HandoffEffects:
-    def __init__(
-        self,
-        helpdesk: Helpdesk,
-        board: TicketBoard,
-        customers: CustomerDM,
-        outbox: Outbox,
-        people: PeopleDirectory,
-        note_prefix: str,
-    ) -> None:
-        self.helpdesk = helpdesk
+    def __init__(self, board: TicketBoard, customers: CustomerDM, outbox: Outbox, note_prefix: str) -> None:
         self.board = board
         self.customers = customers
         self.outbox = outbox
-        self.people = people
         self.note_prefix = note_prefix
 
     def after_customer_message(self, outcome: CustomerMessageOutcome, dm_channel_id: str) -> None:
