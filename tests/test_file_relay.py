@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -468,3 +469,90 @@ def test_file_objects_are_read_defensively() -> None:
 )
 def test_sizes_are_shown_like_slack_shows_them(size: int, shown: str) -> None:
     assert format_size(size) == shown
+
+
+# -- exactly once, when Slack's answer is lost ----------------------------------------------------------
+
+COMPLETE = "files.completeUploadExternal"
+
+
+def test_a_customers_file_whose_share_is_answered_with_a_500_is_shared_once(
+    app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    report = fake_slack.host_file("report.pdf", PDF, "application/pdf", user=CUSTOMER)
+    fake_slack.fail(COMPLETE, status=500, after_handling=True)  # Slack shares it, the answer says it failed
+
+    event = customer_shares(app, [report], text="attached")
+
+    row = delivered(app, event["ts"])
+    assert row.dest_files_done == 1 and row.dest_file_pending_id is None
+    [shared] = fake_slack.shared_files(SUPPORT_CHANNEL, ticket.ts)
+    assert shared["content"] == PDF
+    assert [c.status for c in fake_slack.calls(COMPLETE)] == [500]  # the retry asked instead of sharing again
+    assert fake_slack.calls("files.info", file=shared["id"])
+    assert len(fake_slack.calls(FILE_UPLOAD)) == 1
+    assert len(thread_posts(fake_slack, ticket, "attached")) == 1
+
+
+def test_an_agents_file_whose_share_is_answered_with_a_500_reaches_the_dm_once(
+    app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    label = fake_slack.host_file("return-label.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 500, "image/png", user=AGENT)
+    fake_slack.fail(COMPLETE, status=500, after_handling=True)
+
+    event = agent_shares(app, ticket, [label])
+
+    row = delivered(app, event["ts"])
+    assert row.dest_file_pending_id is None
+    [shared] = fake_slack.shared_files(DM)
+    assert shared["name"] == "return-label.png" and shared["initial_comment"] == "Alice shared a file"
+    assert len(fake_slack.calls(COMPLETE)) == 1 and len(fake_slack.calls(FILE_UPLOAD)) == 1
+
+
+def test_an_upload_slack_never_completed_is_uploaded_again(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    report = fake_slack.host_file("report.pdf", PDF, "application/pdf", user=CUSTOMER)
+    fake_slack.fail(COMPLETE, status=500)  # refused before anything was shared
+
+    event = customer_shares(app, [report])
+
+    delivered(app, event["ts"])
+    assert [f["content"] for f in fake_slack.shared_files(SUPPORT_CHANNEL, ticket.ts)] == [PDF]
+    [first_try, retry] = fake_slack.calls(COMPLETE)
+    assert (first_try.status, retry.status) == (500, 200)
+    assert fake_slack.calls("files.info", file=json.loads(first_try.params["files"])[0]["id"])
+    assert len(fake_slack.calls(FILE_UPLOAD)) == 2
+
+
+def test_a_file_shared_just_before_the_app_stopped_is_not_shared_again_after_the_restart(
+    app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    first = fake_slack.host_file("first.txt", b"one", "text/plain", user=CUSTOMER)
+    second = fake_slack.host_file("second.txt", b"two", "text/plain", user=CUSTOMER)
+    assert app.app is not None
+    app.app.scheduler.pause()  # no retry before the restart
+    fake_slack.fail("files.info", status=500, count=1000)  # nor one already on its way when it was paused
+    fake_slack.succeed(COMPLETE)
+    fake_slack.fail(COMPLETE, status=500, after_handling=True)  # the second file is shared, its answer lost
+
+    event = customer_shares(app, [first, second], text="two files")
+
+    row = wait_until(
+        lambda: next((m for m in stored_messages(app) if m.source_ts == event["ts"] and m.last_error), None),
+        message="the failed attempt to be recorded",
+    )
+    assert row.delivery_state == "pending" and row.dest_files_done == 1
+    assert row.dest_file_pending_id == json.loads(fake_slack.calls(COMPLETE)[1].params["files"])[0]["id"]
+
+    fake_slack.heal("files.info")
+    app.restart()
+
+    row = delivered(app, event["ts"])
+    assert row.dest_files_done == 2 and row.dest_file_pending_id is None
+    shared = fake_slack.shared_files(SUPPORT_CHANNEL, ticket.ts)
+    assert [(f["name"], f["content"]) for f in shared] == [("first.txt", b"one"), ("second.txt", b"two")]
+    assert len(fake_slack.calls(COMPLETE)) == 2 and len(fake_slack.calls(FILE_UPLOAD)) == 2
+    assert len(thread_posts(fake_slack, ticket, "two files")) == 1

@@ -90,6 +90,7 @@ class Delivery:
     files: tuple[SharedFile, ...] = ()
     files_done: int = 0
     text_ts: tuple[str, ...] = ()  # the text's copy (all parts) once posted; () before
+    file_pending_id: str | None = None  # Slack's ID of an upload of file `files_done` that may have been shared
 
     @property
     def has_text_part(self) -> bool:
@@ -164,6 +165,7 @@ class DeliveryLedger:
                         created_at=message.created_at,
                         files=files_from_json(message.files),
                         files_done=message.dest_files_done,
+                        file_pending_id=message.dest_file_pending_id,
                         text_ts=tuple([message.dest_ts, *(message.dest_extra_ts or "").split()])
                         if message.dest_ts
                         else (),
@@ -216,13 +218,25 @@ class DeliveryLedger:
                 ).rowcount
             )
 
+    def file_upload_started(self, message_id: int, index: int, upload_id: str) -> None:
+        """Slack's ID for an upload of the file at `index`, recorded before its bytes are sent.
+
+        Until the file is recorded as passed, a retry asks Slack whether this upload was shared.
+        """
+        with self.db.transaction() as session:
+            session.execute(
+                update(Message)
+                .where(col(Message.id) == message_id, col(Message.dest_files_done) == index)
+                .values(dest_file_pending_id=upload_id)
+            )
+
     def file_passed(self, message_id: int, index: int) -> None:
         """The file at `index` is on the other side (or a notice in its place): never send it again."""
         with self.db.transaction() as session:
             session.execute(
                 update(Message)
                 .where(col(Message.id) == message_id, col(Message.dest_files_done) <= index)
-                .values(dest_files_done=index + 1)
+                .values(dest_files_done=index + 1, dest_file_pending_id=None)
             )
 
     def files_delivered(self, message_id: int, channel_id: str) -> None:

@@ -12,8 +12,9 @@ answer was lost), the destination is searched for that metadata before posting a
 
 Files: a file share is passed on in steps, each recorded when done: its text (unless it has none),
 then each file in order (see handoff_slack.slack.file_relay). A file that can never be passed on
-gets a notice in its place, and its author is told. Files carry no metadata: if the app dies (or
-Slack's answer is lost) after Slack shared a file but before that was recorded, it is shared again.
+gets a notice in its place, and its author is told. Files carry no metadata; instead each upload's
+file ID is recorded before its bytes are sent, and a retry asks Slack whether that upload was
+already shared before uploading again.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def _reason(error: Exception) -> tuple[str, bool]:
         return code, code in PERMANENT_ERRORS
     if isinstance(error, TransientFileError):
         return error.code, False
-    if isinstance(error, HTTPError):  # the upload step of files_upload_v2
+    if isinstance(error, HTTPError):  # the upload step (bytes to files.getUploadURLExternal's URL)
         return f"http_{error.code}", False
     return type(error).__name__, False
 
@@ -195,7 +196,16 @@ class Outbox:
                 logger.info("message %s was deleted before all its files were passed on", delivery.message_id)
                 return _Outcome.WITHDRAWN
             try:
-                self.files.pass_on(file, delivery.channel_id, delivery.thread_ts, self._sender(delivery))
+                self.files.pass_on(
+                    file,
+                    delivery.channel_id,
+                    delivery.thread_ts,
+                    self._sender(delivery),
+                    pending_upload=delivery.file_pending_id if index == delivery.files_done else None,
+                    upload_started=lambda upload_id, index=index: self.ledger.file_upload_started(
+                        delivery.message_id, index, upload_id
+                    ),
+                )
             except FileProblem as problem:
                 if not self._file_replaced_by_notice(delivery, index, file, problem):
                     return _Outcome.RETRY_LATER

@@ -106,6 +106,9 @@ class Message(SQLModel, table=True):
     dest_extra_ts: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # How many of `files` have been passed on (uploaded, or replaced by a notice), in order.
     dest_files_done: int = Field(default=0)
+    # The Slack file ID of the upload started for file number `dest_files_done`, recorded before
+    # its bytes are sent: a retry asks Slack whether that upload was already shared.
+    dest_file_pending_id: str | None = Field(default=None, sa_type=String(64))
     # Attempts started (counted before the post, so a crash mid-post is known on restart).
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, sa_type=String(255))

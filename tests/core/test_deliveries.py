@@ -224,6 +224,26 @@ def test_a_file_shares_progress_is_recorded_step_by_step(desk: Helpdesk, connect
     )
 
 
+def test_an_upload_in_flight_is_remembered_until_its_file_is_passed(
+    desk: Helpdesk, connected: tuple[int, int, str]
+) -> None:
+    conversation_id, _, _ = connected
+    source = ts()
+    desk.receive_customer_message(JANE, source, "", files=[REPORT, PHOTO])
+    [delivery] = desk.deliveries.pending(conversation_id)
+    assert delivery.file_pending_id is None
+
+    desk.deliveries.file_upload_started(delivery.message_id, 0, "F0UPLOAD1")
+    assert desk.deliveries.pending(conversation_id)[0].file_pending_id == "F0UPLOAD1"  # a retry asks Slack
+    desk.deliveries.file_upload_started(delivery.message_id, 1, "F0STALE")  # not the next file: ignored
+    assert desk.deliveries.pending(conversation_id)[0].file_pending_id == "F0UPLOAD1"
+
+    desk.deliveries.file_passed(delivery.message_id, 0)
+    [later] = desk.deliveries.pending(conversation_id)
+    assert (later.files_done, later.file_pending_id) == (1, None)
+    assert stored(desk, source).dest_file_pending_id is None
+
+
 def test_a_message_of_only_files_is_delivered_without_a_text_copy(
     desk: Helpdesk, connected: tuple[int, int, str]
 ) -> None:

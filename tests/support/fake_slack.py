@@ -4,14 +4,16 @@ Point ``slack_sdk.WebClient(base_url=fake.api_url)`` (or Bolt's ``App(client=...
 Synchronise with ``wait_for`` (a ``threading.Condition``), never with sleeps.
 
 Faults are scripted per method and consumed one per call, in order: ``fail`` (an error answer),
-``succeed`` (a normal answer, to space faults out), ``delay`` (a slow answer; with
+``succeed`` (a normal answer, to space faults out; ``fail(..., after_handling=True)`` lets the
+call take effect and then answers the failure), ``delay`` (a slow answer; with
 ``after_handling=True`` the call takes effect at once and only its answer is late, like a response
 lost on its way back). Posted messages keep their ``metadata``; ``conversations.history`` and
 ``conversations.replies`` read them back in Slack's shapes.
 
 Files: ``host_file`` hosts a private file whose ``url_private_download`` answers only the bot token;
 ``files_upload_v2`` works against the fake (``files.getUploadURLExternal``, the upload URL,
-``files.completeUploadExternal``, ``files.info``) and ``shared_files`` shows what was shared where.
+``files.completeUploadExternal``, ``files.info``, which reports a shared file's ``shares`` and
+``channels``/``groups``/``ims`` as Slack does) and ``shared_files`` shows what was shared where.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ class _Fault:
     status: int
     retry_after: int | None
     error: str | None
+    after_handling: bool = False  # the call takes effect; only its answer is the fault
 
 
 @dataclass
@@ -271,12 +274,20 @@ class FakeSlack:
         count: int = 1,
         retry_after: int | None = None,
         error: str | None = None,
+        *,
+        after_handling: bool = False,
     ) -> None:
-        """The next ``count`` calls of ``method`` fail with ``status`` (or ok:false ``error`` if status 200)."""
+        """The next ``count`` calls of ``method`` fail with ``status`` (or ok:false ``error`` if status 200).
+
+        With ``after_handling=True`` (Web API methods) the call is handled first, as Slack would, and
+        only its answer is the failure: the client is told it failed although it took effect.
+        """
         if status == 200 and error is None:
             raise ValueError("fail(status=200) needs an error")
         with self._cond:
-            self._faults.setdefault(method, deque()).extend(_Fault(status, retry_after, error) for _ in range(count))
+            self._faults.setdefault(method, deque()).extend(
+                _Fault(status, retry_after, error, after_handling) for _ in range(count)
+            )
 
     def succeed(self, method: str, count: int = 1) -> None:
         """The next ``count`` calls of ``method`` are answered normally: spaces out faults queued after them.
@@ -447,6 +458,8 @@ class FakeSlack:
 
         extra_headers: dict[str, str] = {}
         token = params.pop("token", None) if is_api else None
+        if fault is not None and fault.after_handling and is_api:
+            self._dispatch(method, params)  # it happens; the answer is lost below
         if fault is not None:
             status = fault.status
             default_error = "ratelimited" if status == 429 else "internal_error" if status >= 500 else "bad_request"
