@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -87,6 +88,18 @@ class HandoffApp:
         self.db.dispose()
 
 
+@contextmanager
+def _quiet_client_logs() -> Iterator[None]:
+    """slack_sdk logs every retry of a failing call; at start-up one line of ours says it all."""
+    client_logger = logging.getLogger("slack_sdk.web.base_client")
+    level = client_logger.level
+    client_logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        client_logger.setLevel(level)
+
+
 def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock = utcnow) -> HandoffApp:
     if run_migrations:
         try:
@@ -96,7 +109,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
     db = Database(settings.database_url, pool_size=settings.http_threads)
     client = build_web_client(settings.bot_token, settings.slack_api_url, timeout=settings.slack_timeout_seconds)
     try:
-        identity = client.auth_test()
+        with _quiet_client_logs():
+            identity = client.auth_test()
     except SlackApiError as error:
         raise StartupError(f"SLACK_BOT_TOKEN was refused by Slack: {error.response.get('error')}") from None
     except OSError as error:

@@ -103,6 +103,15 @@ def test_a_token_slack_refuses_stops_start_up_with_one_line(tmp_path: Path, fake
     assert [c.response.get("error") for c in fake_slack.calls("auth.test")] == ["invalid_auth"]
 
 
+def test_an_unreachable_slack_api_stops_start_up_with_exactly_one_line(tmp_path: Path) -> None:
+    settings = valid_settings(tmp_path) | {"SLACK_API_URL": "http://127.0.0.1:1/api/"}  # nothing listens there
+
+    done = run_main(clean_env(**settings))
+
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == ["handoff-slack: cannot reach the Slack Web API at SLACK_API_URL: URLError"]
+
+
 def test_migrate_needs_only_the_database_url(tmp_path: Path) -> None:
     database = tmp_path / "migrated.db"
 
