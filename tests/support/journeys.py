@@ -73,19 +73,24 @@ def ticket_posts(fake: FakeSlack) -> list[Call]:
     return [c for c in fake.calls("chat.postMessage", channel=SUPPORT_CHANNEL) if not c.params.get("thread_ts")]
 
 
+def wait_for_new_ticket(fake: FakeSlack, tickets_before: int) -> TicketPost:
+    """The next ticket message in the support channel, once Slack has it."""
+    fake.wait_for(
+        "chat.postMessage",
+        lambda c: not c.params.get("thread_ts") and c.params.get("channel") == SUPPORT_CHANNEL,
+        count=tickets_before + 1,
+    )
+    call = ticket_posts(fake)[tickets_before]
+    ticket_id = int(next(b for b in call.params["blocks"] if b["type"] == "actions")["elements"][0]["value"])
+    return TicketPost(ticket_id, call.response["ts"], call)
+
+
 def escalate_by_typing(
     app: AppUnderTest, fake: FakeSlack, user: str, text: str = "I need a human please"
 ) -> TicketPost:
     before = len(ticket_posts(fake))
     dm(app, user, text)
-    fake.wait_for(
-        "chat.postMessage",
-        lambda c: not c.params.get("thread_ts") and c.params.get("channel") == SUPPORT_CHANNEL,
-        count=before + 1,
-    )
-    call = ticket_posts(fake)[before]
-    ticket_id = int(next(b for b in call.params["blocks"] if b["type"] == "actions")["elements"][0]["value"])
-    return TicketPost(ticket_id, call.response["ts"], call)
+    return wait_for_new_ticket(fake, before)
 
 
 def press_talk_to_agent(app: AppUnderTest, user: str) -> None:
@@ -224,14 +229,7 @@ def escalate_by_button(app: AppUnderTest, fake: FakeSlack, user: str) -> TicketP
     """Press "Talk to an agent" in the menu and wait for the ticket message in the support channel."""
     before = len(ticket_posts(fake))
     press_talk_to_agent(app, user)
-    fake.wait_for(
-        "chat.postMessage",
-        lambda c: not c.params.get("thread_ts") and c.params.get("channel") == SUPPORT_CHANNEL,
-        count=before + 1,
-    )
-    call = ticket_posts(fake)[before]
-    ticket_id = int(next(b for b in call.params["blocks"] if b["type"] == "actions")["elements"][0]["value"])
-    return TicketPost(ticket_id, call.response["ts"], call)
+    return wait_for_new_ticket(fake, before)
 
 
 def ticket_updates(fake: FakeSlack, ticket: TicketPost) -> list[Call]:
