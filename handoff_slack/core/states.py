@@ -20,9 +20,6 @@ class TicketState(StrEnum):
     CANCELLED = "cancelled"
 
 
-OPEN_TICKET_STATES = (TicketState.WAITING, TicketState.CONNECTED)
-
-
 class EscalationReason(StrEnum):
     """Why the bot handed the customer to a person (shown to agents, kept for reporting)."""
 
