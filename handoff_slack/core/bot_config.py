@@ -1,0 +1,146 @@
+"""What the bot knows and how it behaves, as support teams configure it (no YAML or Slack here).
+
+`handoff_slack.config_file` reads and validates the YAML file into these objects; the bot's
+conversation engine (`core.bot`) only ever sees them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+# One reasonable e-mail shape: something@something.tld (no spaces). Deliverability is not ours to judge.
+EMAIL_PATTERN = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]{2,}$"
+
+
+class TriageMode(StrEnum):
+    OFF = "off"  # no triage questions
+    TRIAGE_FIRST = "triage_first"  # every new conversation: questions, then a person (help-desk call)
+    BEFORE_HANDOFF = "before_handoff"  # questions only once the bot has decided to hand over
+
+
+class FrustrationAction(StrEnum):
+    OFFER = "offer"  # ask "Would you like to talk to a person?" with buttons
+    ESCALATE = "escalate"  # hand over at once
+    OFF = "off"  # don't measure
+
+
+class Prefill(StrEnum):
+    """Facts Slack already knows about a customer, used instead of asking."""
+
+    PROFILE_NAME = "profile_name"  # the Slack profile's display or real name
+    ORGANISATION = "organisation"  # the customer's organisation, for Slack Connect customers
+
+
+@dataclass(frozen=True)
+class Validation:
+    """A check on a typed answer; `message` tells the customer what was wrong."""
+
+    pattern: str
+    message: str
+
+    def accepts(self, value: str) -> bool:
+        return re.fullmatch(self.pattern, value.strip(), flags=re.IGNORECASE) is not None
+
+    @classmethod
+    def email(cls, message: str = "That doesn't look like an e-mail address (like name@example.com).") -> Validation:
+        return cls(EMAIL_PATTERN, message)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button on a scenario question; typing its label works too."""
+
+    label: str
+    goto: str  # the ID of the scenario step that follows
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a scenario: a question (buttons or free text) or an answer that ends it.
+
+    A question with `choices` branches on the choice; a free-text question (optionally checked by
+    `expect`) goes on to `goto`. An answer may end with a hand-over (`escalate`). Answer texts may
+    quote earlier free-text answers as `{step_id}`.
+    """
+
+    id: str
+    ask: str | None = None
+    choices: tuple[Choice, ...] = ()
+    expect: Validation | None = None
+    goto: str | None = None
+    answer: str | None = None
+    escalate: bool = False
+
+    @property
+    def is_question(self) -> bool:
+        return self.ask is not None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Something the bot can help with: found by its triggers, run step by step from the first."""
+
+    id: str
+    title: str  # the menu button's label
+    triggers: tuple[str, ...]
+    steps: tuple[Step, ...]
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+
+@dataclass(frozen=True)
+class TriageQuestion:
+    id: str
+    label: str  # short: the ticket field and the form's label ("Name")
+    prompt: str  # what the bot asks in the DM ("What's your name?")
+    validation: Validation | None = None
+    skippable: bool = False
+    prefill: Prefill | None = None
+    multiline: bool = False
+
+
+@dataclass(frozen=True)
+class TriageConfig:
+    mode: TriageMode = TriageMode.BEFORE_HANDOFF
+    intro: str = "Before I hand you over, a few quick questions so our team doesn't have to ask again."
+    questions: tuple[TriageQuestion, ...] = ()
+
+
+@dataclass(frozen=True)
+class FrustrationConfig:
+    action: FrustrationAction = FrustrationAction.OFFER
+    window: int = 3  # how many of the customer's latest messages are read together
+    threshold: float = 0.5  # the score (0..1) at which the customer counts as frustrated
+
+
+@dataclass(frozen=True)
+class EscalationConfig:
+    no_match_limit: int = 2  # unmatched messages in a row before the bot hands over; 0 = never
+    match_threshold: float = 0.8  # a trigger this similar (0..1) runs its scenario
+    suggest_threshold: float = 0.55  # a weaker match than the above, but at least this: "did you mean"
+    frustration: FrustrationConfig = field(default_factory=FrustrationConfig)
+
+
+DEFAULT_GREETING = (
+    "Hi! I'm the help desk assistant. Tell me what you need, or pick an option below. "
+    "You can ask for a person at any time by typing *agent*."
+)
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    greeting: str = DEFAULT_GREETING
+    talk_to_agent_label: str = "Talk to an agent"
+    no_match: str = "Sorry, I can't help with that one. Try rephrasing, pick an option below, or talk to a person."
+    scenarios: tuple[Scenario, ...] = ()
+    triage: TriageConfig = field(default_factory=TriageConfig)
+    escalation: EscalationConfig = field(default_factory=EscalationConfig)
+
+    def scenario(self, scenario_id: str) -> Scenario | None:
+        return next((s for s in self.scenarios if s.id == scenario_id), None)
+
+    def question(self, question_id: str) -> TriageQuestion | None:
+        return next((q for q in self.triage.questions if q.id == question_id), None)
