@@ -17,6 +17,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from handoff_slack.config_file import ConfigError, load_bot_config
+from handoff_slack.core.bot import BotEngine
 from handoff_slack.core.clock import Clock, utcnow
 from handoff_slack.core.helpdesk import Helpdesk
 from handoff_slack.listeners import register_listeners
@@ -101,6 +103,10 @@ def _quiet_client_logs() -> Iterator[None]:
 
 
 def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock = utcnow) -> HandoffApp:
+    try:
+        bot = BotEngine(load_bot_config(settings.config_path))
+    except ConfigError as error:
+        raise StartupError(str(error)) from None
     if run_migrations:
         try:
             migrate(settings.database_url)
@@ -118,6 +124,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
 
     helpdesk = Helpdesk(
         db,
+        responder=bot,
         note_prefix=settings.note_prefix,
         clock=clock,
         flood_limit=settings.flood_limit,
@@ -142,7 +149,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         clock=clock,
         files=files,
     )
-    effects = HandoffEffects(board, customers, outbox, settings.note_prefix)
+    effects = HandoffEffects(board, customers, outbox, settings.note_prefix, bot, helpdesk)
     services = Services(settings, helpdesk, agents, people, board, customers, outbox, effects, clock)
 
     executor = ThreadPoolExecutor(max_workers=settings.http_threads, thread_name_prefix="lazy-listener")

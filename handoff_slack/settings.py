@@ -50,6 +50,7 @@ class Settings:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     slack_timeout_seconds: int = 15
     log_level: str = "INFO"
+    config_path: str | None = None  # the bot's YAML configuration; None = the built-in default
 
     @property
     def socket_mode(self) -> bool:
@@ -126,6 +127,24 @@ def _admins(env: Mapping[str, str]) -> frozenset[str]:
     return frozenset(admins)
 
 
+def _config_path(env: Mapping[str, str]) -> str | None:
+    """Only that the file can be read: `config_file.load_bot_config` checks what is in it."""
+    path = env.get("HANDOFF_CONFIG", "").strip()
+    if not path:
+        return None
+    if os.path.isdir(path):
+        raise SettingsError(f"HANDOFF_CONFIG: is a directory, not a file: {path}")
+    if not os.path.isfile(path):  # checked before opening: a FIFO or device could block
+        problem = "not a regular file" if os.path.exists(path) else "no such file"
+        raise SettingsError(f"HANDOFF_CONFIG: {problem}: {path}")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        raise SettingsError(f"HANDOFF_CONFIG: cannot read {path}: {error.strerror or type(error).__name__}") from None
+    return path
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     support_channel = _required(env, "HANDOFF_SUPPORT_CHANNEL")
@@ -157,4 +176,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_file_bytes=_int(env, "HANDOFF_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES, 1, SLACK_MAX_FILE_BYTES),
         slack_timeout_seconds=_int(env, "HANDOFF_SLACK_TIMEOUT_SECONDS", 15, 1, 120),
         log_level=log_level,
+        config_path=_config_path(env),
     )

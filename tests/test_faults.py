@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from handoff_slack.blocks.action_ids import CLAIM_TICKET
-from handoff_slack.blocks.customer import GREETING
+from handoff_slack.core.bot_config import DEFAULT_GREETING as GREETING
 from handoff_slack.core.states import DeliveryState
 from handoff_slack.storage.models import ProcessedEvent
 from tests.conftest import AGENT, AGENT_2, CUSTOMER, CUSTOMER_2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from handoff_slack.settings import (
@@ -75,6 +77,8 @@ def test_repr_keeps_secrets_out() -> None:
         ({"HANDOFF_MAX_FILE_BYTES": "20MB"}, "HANDOFF_MAX_FILE_BYTES"),
         ({"HANDOFF_MAX_FILE_BYTES": "0"}, "HANDOFF_MAX_FILE_BYTES"),
         ({"HANDOFF_MAX_FILE_BYTES": str(2 * 1024**3)}, "HANDOFF_MAX_FILE_BYTES"),  # over Slack's 1 GB
+        ({"HANDOFF_CONFIG": "/nonexistent/bot.yaml"}, "HANDOFF_CONFIG"),
+        ({"HANDOFF_CONFIG": "/"}, "HANDOFF_CONFIG"),  # a directory
     ],
 )
 def test_bad_or_missing_settings_name_the_variable(change: dict[str, str], named: str) -> None:
@@ -82,3 +86,13 @@ def test_bad_or_missing_settings_name_the_variable(change: dict[str, str], named
         load_settings({**REQUIRED, **change})
     message = str(raised.value)
     assert message.startswith(named) and "\n" not in message
+
+
+def test_config_path_is_optional_and_must_name_a_readable_file(tmp_path: Path) -> None:
+    assert load_settings(REQUIRED).config_path is None
+    assert load_settings({**REQUIRED, "HANDOFF_CONFIG": "  "}).config_path is None  # empty: the built-in default
+    path = tmp_path / "bot.yaml"
+    path.write_text("{}\n", encoding="utf-8")
+    assert load_settings({**REQUIRED, "HANDOFF_CONFIG": f" {path} "}).config_path == str(path)
+    with pytest.raises(SettingsError, match=r"^HANDOFF_CONFIG: no such file: /nonexistent/bot\.yaml$"):
+        load_settings({**REQUIRED, "HANDOFF_CONFIG": "/nonexistent/bot.yaml"})

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from handoff_slack.blocks.customer import GREETING
+from handoff_slack.core.bot_config import DEFAULT_GREETING as GREETING
 from tests.conftest import CUSTOMER
 from tests.support.app_under_test import SIGNING_SECRET, SUPPORT_CHANNEL
 from tests.support.fake_slack import FakeSlack

@@ -2,30 +2,68 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 
 from handoff_slack.blocks import Rendered
-from handoff_slack.blocks.action_ids import CANCEL_WAITING, TALK_TO_AGENT
-from handoff_slack.slack.mrkdwn import escape
-
-GREETING = (
-    "Hi! I'm the help desk assistant. Tell me what you need, or pick an option below. "
-    "You can ask for a person at any time by typing *agent*."
+from handoff_slack.blocks.action_ids import (
+    BOT_CHOICE,
+    BOT_FORM,
+    BOT_MENU,
+    BOT_NO_THANKS,
+    BOT_SCENARIO,
+    BOT_SKIP,
+    CANCEL_WAITING,
+    TALK_TO_AGENT,
 )
+from handoff_slack.core.bot import Button, ButtonAction, Reply
+from handoff_slack.slack.mrkdwn import escape, neutralise_pings
+
+BUTTON_ACTION_IDS: dict[ButtonAction, str] = {
+    ButtonAction.SCENARIO: BOT_SCENARIO,
+    ButtonAction.CHOICE: BOT_CHOICE,
+    ButtonAction.SKIP: BOT_SKIP,
+    ButtonAction.FORM: BOT_FORM,
+    ButtonAction.TALK_TO_AGENT: TALK_TO_AGENT,
+    ButtonAction.NO_THANKS: BOT_NO_THANKS,
+    ButtonAction.MENU: BOT_MENU,
+}
+SECTION_LIMIT = 3000  # characters of a section's text
+PRIMARY = frozenset({ButtonAction.FORM})
 
 
-def menu(greeting: str = GREETING) -> Rendered:
-    """The bot's menu; "Talk to an agent" is always the last choice."""
-    return Rendered(
-        text=greeting,
-        blocks=[
-            SectionBlock(text=greeting).to_dict(),
-            ActionsBlock(
-                block_id="menu",
-                elements=[ButtonElement(text="Talk to an agent", action_id=TALK_TO_AGENT, value="menu")],
-            ).to_dict(),
-        ],
-    )
+def bot_reply(reply: Reply) -> Rendered:
+    """One of the bot's replies: its text, then its buttons ("Talk to an agent" stays last in menus).
+
+    The text is the support team's configuration (mrkdwn allowed), which may quote the
+    customer's own earlier answers: pings are neutralised all the same.
+    """
+    text = neutralise_pings(reply.text)
+    blocks = [SectionBlock(text=text[:SECTION_LIMIT] or " ").to_dict()]
+    if reply.buttons:
+        blocks.append(ActionsBlock(block_id=f"bot_{reply.kind.value}", elements=_buttons(reply.buttons)).to_dict())
+    return Rendered(text=text, blocks=blocks)
+
+
+def _buttons(buttons: tuple[Button, ...]) -> list[ButtonElement]:
+    kinds = Counter(BUTTON_ACTION_IDS[b.action] for b in buttons)
+    seen: Counter[str] = Counter()
+    elements = []
+    for button in buttons:
+        action_id = BUTTON_ACTION_IDS[button.action]
+        if kinds[action_id] > 1:  # unique within the block
+            seen[action_id] += 1
+            action_id = f"{action_id}:{seen[action_id]}"
+        elements.append(
+            ButtonElement(
+                text=button.label[:75],
+                action_id=action_id,
+                value=button.value or button.action.value,
+                style="primary" if button.action in PRIMARY else None,
+            )
+        )
+    return elements
 
 
 def _with_cancel(text: str, ticket_id: int) -> Rendered:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -27,7 +28,10 @@ REASON_LABELS: dict[str, str] = {
     EscalationReason.ASKED_FOR_HUMAN: "asked for a person",
     EscalationReason.NO_SCENARIO: "the bot could not help",
     EscalationReason.FRUSTRATION: "sounded frustrated",
+    EscalationReason.TRIAGE: "answered the opening questions",
+    EscalationReason.SCENARIO: "a bot scenario needs a person",
 }
+TRIAGE_SOURCES = {"slack": " _(from Slack)_", "form": "", "typed": ""}
 
 
 def reason_label(reason: str) -> str:
@@ -58,9 +62,25 @@ def transcript_line(message: Message) -> str:
     return text
 
 
+def triage_line(answer: dict[str, Any]) -> str:
+    """One triage answer for agents; the customer's words can't ping anyone."""
+    label = escape(str(answer.get("label") or answer.get("id") or "?"))
+    value, source = answer.get("answer"), str(answer.get("source") or "")
+    if not value:
+        return f"*{label}:* _{'skipped' if source == 'skipped' else 'not answered'}_"
+    # Typed in the DM: Slack markup, pings made harmless. From the form or a Slack profile: raw
+    # text, escaped so it is shown as written.
+    shown = neutralise_pings(str(value), keep_user_mentions=False) if source == "typed" else escape(str(value))
+    if "\n" in shown:
+        return f"*{label}:*\n{quote(shown, 1000)}"
+    return f"*{label}:* {shown[:1000]}{TRIAGE_SOURCES.get(source, '')}"
+
+
 def ticket_message(ticket: Ticket, conversation: Conversation, transcript: Sequence[Message]) -> Rendered:
     who = customer_label(conversation)
     reason = reason_label(ticket.reason)
+    if ticket.frustration_score is not None and ticket.reason == EscalationReason.FRUSTRATION:
+        reason = f"{reason} (score {ticket.frustration_score:.2f})"
     state = TicketState(ticket.state)
     blocks = [
         HeaderBlock(text=f"Support request #{ticket.id}").to_dict(),
@@ -73,6 +93,9 @@ def ticket_message(ticket: Ticket, conversation: Conversation, transcript: Seque
             ]
         ).to_dict(),
     ]
+    if ticket.triage:
+        answers = "\n".join(triage_line(answer) for answer in ticket.triage)
+        blocks.append(SectionBlock(text=f"*Triage*\n{answers}"[:3000]).to_dict())
     if transcript:
         lines = "\n".join(quote(transcript_line(m), 300) for m in transcript)
         blocks.append(SectionBlock(text=f"*Recent messages*\n{lines}"[:3000]).to_dict())

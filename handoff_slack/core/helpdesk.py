@@ -9,7 +9,7 @@ outcomes that say what happened so the Slack edge can render it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -17,7 +17,20 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from handoff_slack.core.bot import BotResponder, KeywordResponder
+from handoff_slack.core.bot import (
+    BotEngine,
+    BotResponder,
+    BotState,
+    BotTurn,
+    ButtonAction,
+    CustomerFacts,
+    FormFilled,
+    Handover,
+    Pressed,
+    Reply,
+    Said,
+    TriageQuestion,
+)
 from handoff_slack.core.clock import Clock, as_utc, utcnow
 from handoff_slack.core.deliveries import DeliveryLedger, SharedFile, files_to_json
 from handoff_slack.core.phrases import asks_to_cancel
@@ -41,6 +54,7 @@ class Customer:
     user_id: str
     dm_channel_id: str
     team_id: str | None = None
+    facts: CustomerFacts = field(default_factory=CustomerFacts)  # what Slack knows: triage won't ask it
 
 
 class CustomerMessageAction(StrEnum):
@@ -62,15 +76,20 @@ class CustomerMessageOutcome:
     # and relayed) and asks the customer, once per window, to slow down.
     quiet: bool = False
     ask_to_slow_down: bool = False
+    replies: tuple[Reply, ...] = ()  # the bot's answer (bot mode; also before a hand-off)
 
 
 @dataclass(frozen=True)
-class EscalationOutcome:
-    created: bool  # False when the customer was already waiting or connected
+class CustomerInputOutcome:
+    """What a customer's button press or form gave: the bot's replies, maybe a new ticket."""
+
+    created: bool  # a ticket was opened (False too when one was already waiting or connected)
     conversation_id: int
     ticket_id: int | None
-    mode: ConversationMode
+    mode: ConversationMode  # where the customer is now
     position: int | None = None
+    replies: tuple[Reply, ...] = ()
+    handled_by_bot: bool = True  # False: the customer was already waiting or connected
 
 
 class CancelResult(StrEnum):
@@ -145,7 +164,7 @@ class Helpdesk:
         flood_window: timedelta = DEFAULT_FLOOD_WINDOW,
     ) -> None:
         self.db = db
-        self.responder = responder or KeywordResponder()
+        self.responder = responder or BotEngine()
         self.note_prefix = note_prefix.lower()
         self.clock = clock
         self.flood_limit = flood_limit
@@ -222,17 +241,18 @@ class Helpdesk:
         mode = ConversationMode(conversation.mode)
         if mode is ConversationMode.BOT:
             message.delivery_state = DeliveryState.NOT_RELAYED
-            turn = self.responder.respond(customer.user_id, text)
-            if turn.escalate is None:
-                outcome = CustomerMessageOutcome(CustomerMessageAction.BOT_REPLY, conversation.id)
+            turn = self.responder.respond(BotState.from_json(conversation.bot_state), Said(text), customer.facts)
+            ticket = self._apply_turn(session, conversation, turn)
+            if ticket is None:
+                outcome = CustomerMessageOutcome(CustomerMessageAction.BOT_REPLY, conversation.id, replies=turn.replies)
             else:
-                ticket = self._open_ticket(session, conversation, turn.escalate)
                 message.ticket_id = ticket.id
                 outcome = CustomerMessageOutcome(
                     CustomerMessageAction.ESCALATED,
                     conversation.id,
                     ticket.id,
                     self._position(session, ticket.id),  # type: ignore[arg-type]
+                    replies=turn.replies,
                 )
         elif mode is ConversationMode.WAITING and asks_to_cancel(text):
             message.delivery_state = DeliveryState.NOT_RELAYED
@@ -254,8 +274,16 @@ class Helpdesk:
         session.add(message)
         return outcome
 
-    def escalate(self, customer: Customer, reason: EscalationReason) -> EscalationOutcome:
-        """Open a ticket unless one is already open (a double click must not queue twice)."""
+    def escalate(self, customer: Customer, reason: EscalationReason) -> CustomerInputOutcome:
+        """The customer asked for a person by button: triage first if configured, then a ticket."""
+        return self.receive_customer_input(customer, Pressed(ButtonAction.TALK_TO_AGENT, reason.value))
+
+    def receive_customer_input(self, customer: Customer, received: Pressed | FormFilled) -> CustomerInputOutcome:
+        """A bot button pressed or the triage form sent, in the customer's DM.
+
+        Only bot mode runs the bot: a double click, or an old button pressed while waiting or
+        connected, changes nothing (one ticket per conversation) and says where they are.
+        """
         with self.db.transaction() as session:
             conversation = self._conversation_for(session, customer)
             assert conversation.id is not None
@@ -266,14 +294,40 @@ class Helpdesk:
                     if conversation.mode == ConversationMode.WAITING and ticket_id
                     else None
                 )
-                return EscalationOutcome(
-                    False, conversation.id, ticket_id, ConversationMode(conversation.mode), position
+                return CustomerInputOutcome(
+                    False,
+                    conversation.id,
+                    ticket_id,
+                    ConversationMode(conversation.mode),
+                    position,
+                    handled_by_bot=False,
                 )
-            ticket = self._open_ticket(session, conversation, reason)
+            turn = self.responder.respond(BotState.from_json(conversation.bot_state), received, customer.facts)
+            ticket = self._apply_turn(session, conversation, turn)
+            if ticket is None:
+                return CustomerInputOutcome(False, conversation.id, None, ConversationMode.BOT, replies=turn.replies)
             assert ticket.id is not None
-            return EscalationOutcome(
-                True, conversation.id, ticket.id, ConversationMode.WAITING, self._position(session, ticket.id)
+            return CustomerInputOutcome(
+                True,
+                conversation.id,
+                ticket.id,
+                ConversationMode.WAITING,
+                self._position(session, ticket.id),
+                replies=turn.replies,
             )
+
+    def triage_form(
+        self, customer_user_id: str, facts: CustomerFacts
+    ) -> list[tuple[TriageQuestion, str | None]] | None:
+        """The triage questions with what is known so far; None unless the customer is with the bot."""
+        with self.db.transaction() as session:
+            conversation = session.exec(
+                select(Conversation).where(col(Conversation.customer_user_id) == customer_user_id)
+            ).first()
+            if conversation is not None and conversation.mode != ConversationMode.BOT:
+                return None
+            state = BotState.from_json(conversation.bot_state if conversation else None)
+        return self.responder.form_questions(state, facts)
 
     def cancel_waiting(self, customer_user_id: str, ticket_id: int) -> CancelResult:
         with self.db.transaction() as session:
@@ -519,9 +573,22 @@ class Helpdesk:
             return session.exec(by_customer).one()
         return conversation
 
-    def _open_ticket(self, session: Session, conversation: Conversation, reason: EscalationReason) -> Ticket:
+    def _apply_turn(self, session: Session, conversation: Conversation, turn: BotTurn) -> Ticket | None:
+        """Save the bot's new state; open the ticket when the turn hands over."""
+        conversation.bot_state = turn.state.to_json()
+        if turn.handover is None:
+            return None
+        return self._open_ticket(session, conversation, turn.handover)
+
+    def _open_ticket(self, session: Session, conversation: Conversation, handover: Handover) -> Ticket:
         now = self.clock()
-        ticket = Ticket(conversation_id=conversation.id, reason=reason, created_at=now)  # type: ignore[arg-type]
+        ticket = Ticket(
+            conversation_id=conversation.id,  # type: ignore[arg-type]
+            reason=handover.reason,
+            triage=[answer.to_json() for answer in handover.triage] or None,
+            frustration_score=handover.frustration_score,
+            created_at=now,
+        )
         session.add(ticket)
         session.flush()  # the partial unique index refuses a second open ticket here
         conversation.mode = ConversationMode.WAITING
@@ -546,7 +613,8 @@ class Helpdesk:
         session.execute(
             update(Conversation)
             .where(col(Conversation.id) == conversation_id, col(Conversation.active_ticket_id) == ticket_id)
-            .values(mode=ConversationMode.BOT, active_ticket_id=None, updated_at=self.clock())
+            # A fresh start with the bot: a new conversation as far as scenarios and triage go.
+            .values(mode=ConversationMode.BOT, active_ticket_id=None, bot_state=None, updated_at=self.clock())
         )
 
     @staticmethod

@@ -28,6 +28,72 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+_MENU_WORDS = frozenset(
+    [
+        "menu",
+        "help",
+        "options",
+        "start",
+        "restart",
+        "hi",
+        "hello",
+        "hey",
+        "hiya",
+        "howdy",
+        "yo",
+        "morning",
+        "afternoon",
+        "evening",
+        "good",
+        "there",
+        "again",
+        "show",
+        "me",
+        "the",
+        "please",
+    ]
+)
+_MENU_CORE = frozenset(
+    [
+        "menu",
+        "help",
+        "options",
+        "start",
+        "restart",
+        "hi",
+        "hello",
+        "hey",
+        "hiya",
+        "howdy",
+        "yo",
+        "morning",
+        "afternoon",
+        "evening",
+    ]
+)
+_YES = frozenset({"yes", "y", "yeah", "yep", "yup", "sure", "correct", "right", "ok", "okay", "yes please", "that one"})
+_NO = frozenset({"no", "n", "nope", "nah", "no thanks", "neither", "none", "none of these", "wrong"})
+_SKIP = frozenset({"skip", "pass", "skip it", "skip this", "rather not say", "prefer not to say", "n a", "na"})
+
+
+def asks_for_menu(text: str) -> bool:
+    """A greeting or a call for the menu ("menu", "help", "hi there", "show me the menu")."""
+    words = normalise(text).split()
+    return 0 < len(words) <= 4 and set(words) <= _MENU_WORDS and bool(set(words) & _MENU_CORE)
+
+
+def says_yes(text: str) -> bool:
+    return normalise(text) in _YES
+
+
+def says_no(text: str) -> bool:
+    return normalise(text) in _NO
+
+
+def asks_to_skip(text: str) -> bool:
+    return normalise(text) in _SKIP
+
+
 def asks_for_human(text: str) -> bool:
     return bool(_HUMAN_PATTERNS.search(normalise(text)))
 

@@ -25,8 +25,10 @@ class EscalationReason(StrEnum):
 
     MENU = "menu"  # pressed "Talk to an agent"
     ASKED_FOR_HUMAN = "asked_for_human"  # typed "agent", "human", ...
-    NO_SCENARIO = "no_scenario"  # the bot could not match the request (issue 5)
-    FRUSTRATION = "frustration"  # sentiment / explicit signals (issue 5)
+    NO_SCENARIO = "no_scenario"  # the bot matched nothing, N times in a row
+    FRUSTRATION = "frustration"  # sentiment over recent messages and explicit signals
+    TRIAGE = "triage"  # triage_first: answered the opening questions
+    SCENARIO = "scenario"  # a scenario's answer hands over (e.g. identity checks)
 
 
 class Direction(StrEnum):

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handoff_slack.listeners import actions, commands, events
+from handoff_slack.listeners import actions, commands, events, views
 from handoff_slack.services import Services
 
 
 def register_listeners(app: App, services: Services) -> None:
     actions.register(app, services)
     commands.register(app, services)
+    views.register(app, services)
     events.register(app, services)  # last: it ends with the catch-all for unhandled messages

@@ -151,8 +151,23 @@ class PeopleDirectory:
             self._people[user_id] = person
         return person
 
-    def external_org_name(self, team_id: str | None) -> str | None:
-        """The organisation's name when the team is not ours (a Slack Connect customer), else None."""
+    def customer_facts(self, user_id: str, team_id: str | None) -> tuple[str | None, str | None]:
+        """(name, organisation) for triage; None for what Slack couldn't tell us.
+
+        Organisation is only known for Slack Connect customers (their team's name).
+        """
+        try:
+            person = self.person(user_id)
+            known_name = person.name if person.name != user_id else None  # user_id: users.info failed
+            return known_name, self.external_org_name(person.team_id or team_id, unknown=None)
+        except OSError:  # Slack unreachable: ask the questions instead
+            return None, None
+
+    def external_org_name(self, team_id: str | None, unknown: str | None = "another organisation") -> str | None:
+        """The organisation's name when the team is not ours (a Slack Connect customer), else None.
+
+        `unknown` (with the team ID) stands in when Slack can't tell us the name.
+        """
         if not team_id or team_id == self.home_team_id:
             return None
         with self._lock:
@@ -162,7 +177,7 @@ class PeopleDirectory:
             name = self.client.team_info(team=team_id)["team"]["name"]
         except SlackApiError as error:
             logger.warning("team.info failed for %s: %s", team_id, error.response.get("error"))
-            return f"another organisation ({team_id})"
+            return f"{unknown} ({team_id})" if unknown else None
         with self._lock:
             self._team_names[team_id] = name
         return name

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from handoff_slack.blocks import customer as customer_blocks
 from handoff_slack.blocks.ticket import claimed_note
+from handoff_slack.core.bot import BotResponder, Reply
 from handoff_slack.core.helpdesk import (
     ClaimOutcome,
     ClaimResult,
     CloseOutcome,
     CloseResult,
+    CustomerInputOutcome,
     CustomerMessageAction,
     CustomerMessageOutcome,
+    Helpdesk,
 )
+from handoff_slack.core.states import ConversationMode
 from handoff_slack.slack.customer_dm import CustomerDM
 from handoff_slack.slack.outbox import Outbox
 from handoff_slack.slack.ticket_board import TicketBoard
@@ -22,11 +27,39 @@ logger = logging.getLogger(__name__)
 
 
 class HandoffEffects:
-    def __init__(self, board: TicketBoard, customers: CustomerDM, outbox: Outbox, note_prefix: str) -> None:
+    def __init__(
+        self,
+        board: TicketBoard,
+        customers: CustomerDM,
+        outbox: Outbox,
+        note_prefix: str,
+        bot: BotResponder,
+        helpdesk: Helpdesk,
+    ) -> None:
         self.board = board
         self.customers = customers
         self.outbox = outbox
         self.note_prefix = note_prefix
+        self.bot = bot
+        self.helpdesk = helpdesk
+
+    def bot_says(self, dm_channel_id: str, replies: Iterable[Reply]) -> None:
+        for reply in replies:
+            self.customers.send(dm_channel_id, customer_blocks.bot_reply(reply))
+
+    def after_customer_input(self, outcome: CustomerInputOutcome, dm_channel_id: str) -> None:
+        """After a bot button or the triage form: the bot's replies, the queue, or where they are."""
+        if not outcome.handled_by_bot:
+            if outcome.mode is ConversationMode.WAITING:
+                notice = customer_blocks.still_waiting(outcome.position or 1, outcome.ticket_id)  # type: ignore[arg-type]
+            else:
+                found = self.helpdesk.ticket(outcome.ticket_id) if outcome.ticket_id else None
+                notice = customer_blocks.already_connected(found[0].agent_name if found else None)
+            self.customers.send(dm_channel_id, notice)
+            return
+        self.bot_says(dm_channel_id, outcome.replies)
+        if outcome.created:
+            self.escalated(outcome.ticket_id, dm_channel_id, outcome.position)  # type: ignore[arg-type]
 
     def after_customer_message(self, outcome: CustomerMessageOutcome, dm_channel_id: str) -> None:
         action = outcome.action
@@ -38,8 +71,9 @@ class HandoffEffects:
                 self.outbox.flush(outcome.conversation_id)  # type: ignore[arg-type]
             return
         if action is CustomerMessageAction.BOT_REPLY:
-            self.customers.send(dm_channel_id, customer_blocks.menu())
+            self.bot_says(dm_channel_id, outcome.replies)
         elif action is CustomerMessageAction.ESCALATED:
+            self.bot_says(dm_channel_id, outcome.replies)  # e.g. a scenario's last answer
             self.escalated(outcome.ticket_id, dm_channel_id, outcome.position)  # type: ignore[arg-type]
         elif action is CustomerMessageAction.WAITING:
             self.customers.send(
@@ -63,7 +97,7 @@ class HandoffEffects:
     def cancelled(self, ticket_id: int, dm_channel_id: str) -> None:
         self.board.refresh(ticket_id)
         self.customers.send(dm_channel_id, customer_blocks.left_queue())
-        self.customers.send(dm_channel_id, customer_blocks.menu())
+        self.customers.send(dm_channel_id, customer_blocks.bot_reply(self.bot.menu()))
 
     def claimed(self, outcome: ClaimOutcome) -> None:
         assert outcome.result is ClaimResult.CLAIMED and outcome.ticket and outcome.conversation

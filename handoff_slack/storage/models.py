@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, DateTime, Float, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, TicketState
@@ -36,6 +36,8 @@ class Conversation(SQLModel, table=True):
     customer_org_name: str | None = Field(default=None, sa_type=String(255))
     # When the customer was last asked to slow down (flood control tells them once per window).
     flood_notice_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # Where the customer is with the bot (scenario step, triage answers so far, mood): core.bot.BotState.
+    bot_state: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
@@ -64,6 +66,10 @@ class Ticket(SQLModel, table=True):
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
     state: str = Field(default=TicketState.WAITING, sa_type=String(16))
     reason: str = Field(sa_type=String(32))
+    # Triage answers shown on the ticket: a list of {id, label, answer, source} (core.bot.TriageAnswer).
+    triage: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # How frustrated the customer sounded when handed over (0..1), if measured.
+    frustration_score: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     agent_user_id: str | None = Field(default=None, sa_type=String(32))
     agent_name: str | None = Field(default=None, sa_type=String(255))
     agent_avatar_url: str | None = Field(default=None, sa_type=String(1024))

@@ -5,15 +5,30 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from handoff_slack.blocks import customer
-from handoff_slack.blocks.action_ids import CANCEL_WAITING, CLAIM_TICKET, CLOSE_TICKET, TALK_TO_AGENT
+from handoff_slack.blocks.action_ids import (
+    BOT_FORM,
+    BOT_SCENARIO,
+    BOT_SKIP,
+    CANCEL_WAITING,
+    CLAIM_TICKET,
+    CLOSE_TICKET,
+    TALK_TO_AGENT,
+    TRIAGE_ANSWER,
+    TRIAGE_FORM,
+)
 from handoff_slack.blocks.queue import age, queue_listing
 from handoff_slack.blocks.ticket import customer_label, slack_date, ticket_message
+from handoff_slack.blocks.triage_form import answers_from_view, triage_form
+from handoff_slack.core.bot import BotEngine, Button, ButtonAction, Reply, ReplyKind
+from handoff_slack.core.bot_config import BotConfig, Scenario, Step, TriageQuestion
 from handoff_slack.core.helpdesk import QueueEntry, QueueSnapshot
 from handoff_slack.core.states import EscalationReason, TicketState
 from handoff_slack.storage.models import Conversation, Message, Ticket
 from tests.support.journeys import action_ids, block_text
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+PASSWORD = Scenario("password", "Reset my password", ("forgot password",), (Step("answer", answer="Use the link."),))
+ORDERS = Scenario("orders", "Where is my order?", ("order status",), (Step("answer", answer="Track it online."),))
 
 
 def conversation(**fields: object) -> Conversation:
@@ -39,8 +54,74 @@ def ticket(state: TicketState = TicketState.WAITING, **fields: object) -> Ticket
     return Ticket(**values)  # type: ignore[arg-type]
 
 
-def test_menu_ends_with_talk_to_an_agent() -> None:
-    assert action_ids(customer.menu().blocks)[-1] == TALK_TO_AGENT
+def menu_with(*scenarios: Scenario) -> Reply:
+    return BotEngine(BotConfig(scenarios=scenarios)).menu()
+
+
+def test_menu_lists_scenarios_first_and_talk_to_an_agent_last() -> None:
+    rendered = customer.bot_reply(menu_with(PASSWORD, ORDERS))
+    buttons = rendered.blocks[-1]["elements"]
+
+    assert [b["text"]["text"] for b in buttons] == ["Reset my password", "Where is my order?", "Talk to an agent"]
+    # Slack refuses a block whose action IDs repeat: same-kind buttons are numbered.
+    assert action_ids(rendered.blocks) == [f"{BOT_SCENARIO}:1", f"{BOT_SCENARIO}:2", TALK_TO_AGENT]
+    assert [b["value"] for b in buttons] == ["password", "orders", "menu"]
+
+
+def test_a_menu_without_scenarios_is_just_talk_to_an_agent() -> None:
+    assert action_ids(customer.bot_reply(menu_with()).blocks) == [TALK_TO_AGENT]
+
+
+def test_bot_replies_cannot_ping_even_when_quoting_the_customer() -> None:
+    rendered = customer.bot_reply(Reply(ReplyKind.ANSWER, "Order <!channel> is on its way"))
+    assert "<!channel>" not in rendered.text and "<!channel>" not in block_text(rendered.blocks)
+
+
+def test_triage_question_offers_skip_and_the_form() -> None:
+    reply = Reply(
+        ReplyKind.TRIAGE_QUESTION,
+        "Which company?",
+        (Button("Skip", ButtonAction.SKIP, "company"), Button("Fill in the form", ButtonAction.FORM)),
+    )
+    assert action_ids(customer.bot_reply(reply).blocks) == [BOT_SKIP, BOT_FORM]
+
+
+def test_triage_form_has_one_input_per_question_with_known_answers() -> None:
+    name = TriageQuestion("name", "Name", "What's your name?")
+    company = TriageQuestion("company", "Company", "Which company?", skippable=True)
+    problem = TriageQuestion("problem", "Problem", "What's wrong?", multiline=True)
+    view = triage_form([(name, "Ada"), (company, None), (problem, None)], "DJANE")
+
+    inputs = [b for b in view["blocks"] if b["type"] == "input"]
+    assert [b["block_id"] for b in inputs] == ["name", "company", "problem"]
+    assert inputs[0]["element"]["initial_value"] == "Ada"
+    assert [b.get("optional", False) for b in inputs] == [False, True, False]
+    assert inputs[2]["element"]["multiline"] is True
+    assert view["private_metadata"] == "DJANE" and view["callback_id"] == TRIAGE_FORM
+    state = {"values": {"name": {TRIAGE_ANSWER: {"value": "Ada"}}, "company": {TRIAGE_ANSWER: {"value": None}}}}
+    assert answers_from_view({"state": state}) == {"name": "Ada", "company": ""}
+
+
+def test_ticket_shows_triage_answers_without_letting_them_ping() -> None:
+    answers = [
+        {"id": "name", "label": "Name", "answer": "Ada", "source": "slack"},
+        {"id": "company", "label": "Company", "answer": None, "source": "skipped"},
+        {"id": "email", "label": "E-mail", "answer": "<!here> a@b.co", "source": "form"},
+        {"id": "problem", "label": "Problem", "answer": "printer <!channel> broken", "source": "typed"},
+    ]
+    rendered = ticket_message(ticket(triage=answers), conversation(), [])
+    text = block_text(rendered.blocks)
+
+    assert "*Name:* Ada _(from Slack)_" in text
+    assert "*Company:* _skipped_" in text
+    assert "&lt;!here&gt; a@b.co" in text
+    assert "printer @channel broken" in text
+    assert "<!here>" not in text and "<!channel>" not in text
+
+
+def test_frustration_tickets_show_the_score() -> None:
+    rendered = ticket_message(ticket(reason=EscalationReason.FRUSTRATION, frustration_score=0.734), conversation(), [])
+    assert "sounded frustrated (score 0.73)" in block_text(rendered.blocks)
 
 
 def test_queue_notices_carry_the_position_and_a_cancel_button() -> None:

@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.support.app_under_test import ADMIN, SIGNING_SECRET, SUPPORT_CHANNEL, SlackEdge
+from tests.support.app_under_test import ADMIN, PLAIN_HANDOFF_CONFIG, SIGNING_SECRET, SUPPORT_CHANNEL, SlackEdge
 from tests.support.fake_slack import FakeSlack
 from tests.support.waiting import wait_until
 
@@ -52,7 +52,7 @@ class AppProcess(SlackEdge):
             PORT=str(self.port),
             HOST="127.0.0.1",
             LOG_LEVEL="WARNING",
-            **overrides,
+            **{"HANDOFF_CONFIG": PLAIN_HANDOFF_CONFIG, **overrides},
         )
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 from handoff_slack.app import HandoffApp, create_app
@@ -12,6 +13,8 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackSender
 
 SIGNING_SECRET = "test-signing-secret"
+# Without scenarios, triage or automatic escalation: the hand-off loop on its own.
+PLAIN_HANDOFF_CONFIG = str(Path(__file__).parent.parent / "fixtures" / "bot" / "plain_handoff.yaml")
 SUPPORT_CHANNEL = "CSUPPORT"
 ADMIN = "UADMIN"
 
@@ -26,6 +29,7 @@ def settings_for(fake: FakeSlack, database_url: str, **overrides: str) -> Settin
         "HANDOFF_ADMINS": ADMIN,
         "HANDOFF_DELIVERY_RETRY_SECONDS": "1",
         "HANDOFF_HTTP_THREADS": "8",
+        "HANDOFF_CONFIG": PLAIN_HANDOFF_CONFIG,
     }
     env.update(overrides)
     return load_settings(env)

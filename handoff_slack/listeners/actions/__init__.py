@@ -2,12 +2,22 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handoff_slack.listeners.actions import cancel_waiting, claim_ticket, close_ticket, talk_to_agent, unknown_action
+from handoff_slack.listeners.actions import (
+    bot_buttons,
+    cancel_waiting,
+    claim_ticket,
+    close_ticket,
+    fill_in_form,
+    talk_to_agent,
+    unknown_action,
+)
 from handoff_slack.services import Services
 
 
 def register(app: App, services: Services) -> None:
     talk_to_agent.register(app, services)
+    bot_buttons.register(app, services)
+    fill_in_form.register(app, services)
     cancel_waiting.register(app, services)
     claim_ticket.register(app, services)
     close_ticket.register(app, services)

@@ -7,7 +7,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from handoff_slack.core.helpdesk import Customer, CustomerMessageOutcome
+from handoff_slack.core.helpdesk import CustomerMessageOutcome
+from handoff_slack.listeners.customers import customer_from_event
 from handoff_slack.listeners.payloads import OUTCOME_KEY, has_content
 from handoff_slack.services import Services
 from handoff_slack.slack.file_relay import files_from_event
@@ -30,11 +31,7 @@ def is_customer_message(event: dict[str, Any]) -> bool:
 
 def register(app: App, services: Services) -> None:
     def record(ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
-        customer = Customer(
-            user_id=event["user"],
-            dm_channel_id=event["channel"],
-            team_id=event.get("user_team") or event.get("team"),
-        )
+        customer = customer_from_event(services, event)
         context[OUTCOME_KEY] = services.helpdesk.receive_customer_message(
             customer,
             ts=event["ts"],

@@ -1,0 +1,171 @@
+"""Is the customer frustrated? A transparent score over their latest few messages.
+
+Sentiment alone can't tell: plain problem reports are negative ("my printer is broken" scores -0.4
+with TextBlob) and frustration is often worded neutrally ("for the third time, I can't reset my
+password"). So the score is a weighted sum of small, named signals, capped at 1:
+
+    signal           weight                  fires when
+    negative         0.3 × strength (≤ 0.3)  strength = -(lowest TextBlob polarity in the window)
+    negative_trend   0.2 per extra negative  2+ messages in the window with polarity ≤ -0.25
+    all_caps         0.5 / 0.3               a message mostly in capitals / an emphasised word ("STILL")
+    exclamations     0.5 / 0.3               "!!!", "???", "?!" / "!!", "??" (not in a positive message)
+    repeated         0.5                     two near-identical messages (2+ words) in the window
+    asks_for_person  0.2                     "agent", "a real person", ... (phrases.asks_for_human)
+    phrase           0.5                     an explicit statement of frustration ("this is ridiculous")
+    persisting       0.3                     "still not working", "not again" (persistence, not a feeling)
+
+No sentiment reading (≤ 0.3), request for a person (0.2), emphasised word, "!!" or "still not
+working" (0.3) reaches the default threshold of 0.5 alone: each needs a second signal. Shouting,
+"!!!" or "?!", an explicit frustration phrase or a repeated message is enough by itself. Measured on
+tests/fixtures/frustration_conversations.yaml; the figures are in the README.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from textblob.en import spelling
+from textblob.en.sentiments import PatternAnalyzer
+
+from handoff_slack.core.phrases import asks_for_human, normalise
+
+NEGATIVE_WEIGHT = 0.3
+NEGATIVE_POLARITY = -0.25  # a message at or below this counts towards a negative trend
+TREND_WEIGHT = 0.2  # per negative message beyond the first
+SHOUTING_WEIGHT = 0.5
+EMPHASIS_WEIGHT = 0.3
+STRONG_MARKS_WEIGHT = 0.5  # "!!!", "???", "?!"
+DOUBLE_MARKS_WEIGHT = 0.3  # "!!", "??"
+REPEATED_WEIGHT = 0.5
+ASKS_FOR_PERSON_WEIGHT = 0.2
+PHRASE_WEIGHT = 0.5
+PERSISTING_WEIGHT = 0.3
+
+_SHOUTING_SHARE = 0.7  # capitals among a message's letters
+_SHOUTING_MIN_LETTERS = 8  # "OK", "HI SAM" aren't shouting
+_EMPHASIS_MIN_LETTERS = 4  # shorter capitals are often acronyms that are also words (VAT, PIN, SIM)
+_REPEAT_SIMILARITY = 0.85
+_POSITIVE_POLARITY = 0.1  # "thank you!!!" is enthusiasm, not anger
+
+# Explicit statements of frustration, matched on normalised text (lower case, no punctuation or
+# apostrophes). Grouped by what the customer is doing, so the list grows by kind, not by example.
+_PHRASES = re.compile(
+    r"\b("
+    # naming the feeling
+    r"frustrat\w*|fed up|sick of|tired of|annoy\w*|losing (my )?patience|disappointed|furious"
+    # judging the service
+    r"|ridiculous|unacceptable|useless|pathetic|hopeless|(this is )?a joke|waste of (my |our )?time"
+    r"|the worst|worst \w+ (ever|ive ever)|thanks for nothing"
+    # not being heard, having to repeat oneself
+    r"|are you (even )?listening|i (already|just) (told|said|explained)|already told you"
+    r"|for the (second|third|fourth|fifth|\d+(st|nd|rd|th)) time|(asked|told you) (\w+ )?(times|twice)"
+    r"|(nobody|no one|noone) (is )?(help\w*|answer\w*|respond\w*|repl(y|ies|ying)|gets? back|cares)"
+    # swearing
+    r"|wtf|wth|ffs|omfg"
+    r")\b"
+)
+# The problem persisting: a sign of mounting frustration, but also calm troubleshooting talk.
+_PERSISTING = re.compile(
+    r"\b(still (not|nothing|broken|wrong|fail\w*|doesnt|isnt|cant|wont|no)|not again|again and again)\b"
+)
+_MARKS = re.compile(r"[!?]{2,}")
+_SLACK_MARKUP = re.compile(r"<[^>]*>")
+_CONTRACTION = re.compile(r"\b(\w+)n['’]t\b", re.IGNORECASE)
+_IRREGULAR_NEGATIONS = {"ca": "can", "wo": "will", "sha": "shall"}  # can't, won't, shan't
+
+
+@dataclass(frozen=True)
+class FrustrationReading:
+    score: float  # 0..1, rounded to 2 decimals; stored on the ticket
+    frustrated: bool  # score >= threshold
+    signals: tuple[str, ...]  # short names of what fired, in the order of the table above
+
+
+class FrustrationDetector:
+    def __init__(self, window: int = 3, threshold: float = 0.5) -> None:
+        if window < 1:
+            raise ValueError("window must be at least 1")
+        self.window = window
+        self.threshold = threshold
+        self._analyzer = PatternAnalyzer()  # ships its lexicon; works offline
+        # Both word lists load lazily on first use: load them now, once, not mid-conversation.
+        self._analyzer.analyze("ok")
+        _ = "ok" in spelling
+
+    def read(self, messages: Sequence[str]) -> FrustrationReading:
+        """The customer's latest messages, oldest first.
+
+        The caller passes up to `window`; extra older ones are ignored.
+        """
+        recent = [m for m in messages[-self.window :] if m and m.strip()]
+        words = [normalise(m) for m in recent]
+        polarities = [self._polarity(m) for m in recent]
+        contributions: dict[str, float] = {}
+
+        strength = max((-p for p in polarities), default=0.0)
+        if strength > 0:
+            contributions["negative"] = NEGATIVE_WEIGHT * min(strength, 1.0)
+        negative_count = sum(p <= NEGATIVE_POLARITY for p in polarities)
+        if negative_count >= 2:
+            contributions["negative_trend"] = TREND_WEIGHT * (negative_count - 1)
+
+        caps = max((_caps_weight(m) for m in recent), default=0.0)
+        if caps:
+            contributions["all_caps"] = caps
+        marks = max(
+            (_marks_weight(m) for m, p in zip(recent, polarities, strict=True) if p <= _POSITIVE_POLARITY), default=0.0
+        )
+        if marks:
+            contributions["exclamations"] = marks
+        if _has_repeat(words):
+            contributions["repeated"] = REPEATED_WEIGHT
+        if any(asks_for_human(m) for m in recent):
+            contributions["asks_for_person"] = ASKS_FOR_PERSON_WEIGHT
+        if any(_PHRASES.search(w) for w in words):
+            contributions["phrase"] = PHRASE_WEIGHT
+        if any(_PERSISTING.search(w) for w in words):
+            contributions["persisting"] = PERSISTING_WEIGHT
+
+        score = round(min(1.0, sum(contributions.values())), 2)
+        return FrustrationReading(score=score, frustrated=score >= self.threshold, signals=tuple(contributions))
+
+    def _polarity(self, text: str) -> float:
+        # TextBlob's pattern lexicon knows "not" but not "isn't", so spell negations out first;
+        # punctuation and emoji are dropped because "!!" is a signal of its own.
+        text = _CONTRACTION.sub(lambda m: _IRREGULAR_NEGATIONS.get(m[1].lower(), m[1]) + " not", text)
+        return float(self._analyzer.analyze(normalise(text)).polarity)
+
+
+def _caps_weight(text: str) -> float:
+    text = _SLACK_MARKUP.sub(" ", text)  # user IDs like <@U0BOT> are capitals too
+    letters = [ch for ch in text if ch.isalpha()]
+    upper = sum(ch.isupper() for ch in letters)
+    if len(letters) >= _SHOUTING_MIN_LETTERS and upper / len(letters) >= _SHOUTING_SHARE:
+        return SHOUTING_WEIGHT
+    # A capitalised ordinary word is emphasis ("my invoice is STILL wrong"); capitals on a word the
+    # dictionary doesn't know are an acronym (SSO, VPN, CSV). TextBlob's spelling list is the dictionary.
+    emphasised = any(
+        len(word) >= _EMPHASIS_MIN_LETTERS and word.isupper() and word.lower() in spelling
+        for word in re.findall(r"[^\W\d_]+", text)
+    )
+    return EMPHASIS_WEIGHT if emphasised else 0.0
+
+
+def _marks_weight(text: str) -> float:
+    runs = _MARKS.findall(text)
+    if any(len(run) >= 3 or ("!" in run and "?" in run) for run in runs):
+        return STRONG_MARKS_WEIGHT
+    return DOUBLE_MARKS_WEIGHT if runs else 0.0
+
+
+def _has_repeat(normalised: list[str]) -> bool:
+    # One-word answers ("yes", "no", "ok") repeat naturally, so only longer messages count.
+    candidates = [text for text in normalised if len(text.split()) >= 2]
+    return any(
+        SequenceMatcher(None, a, b).ratio() >= _REPEAT_SIMILARITY
+        for i, a in enumerate(candidates)
+        for b in candidates[i + 1 :]
+    )

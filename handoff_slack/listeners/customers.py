@@ -1,0 +1,28 @@
+"""Who the customer is, from a DM event or a button pressed in their DM."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handoff_slack.core.bot import CustomerFacts
+from handoff_slack.core.helpdesk import Customer
+from handoff_slack.listeners.payloads import acting_team, acting_user, action_channel, is_direct_message
+from handoff_slack.services import Services
+
+
+def facts_about(services: Services, user_id: str, team_id: str | None) -> CustomerFacts:
+    """Profile name and organisation, fetched from Slack only if a triage question needs them."""
+    return CustomerFacts(lookup=lambda: services.people.customer_facts(user_id, team_id))
+
+
+def customer_from_event(services: Services, event: dict[str, Any]) -> Customer:
+    team = event.get("user_team") or event.get("team")
+    return Customer(event["user"], event["channel"], team, facts_about(services, event["user"], team))
+
+
+def customer_from_action(services: Services, body: dict[str, Any]) -> Customer | None:
+    """The customer is whoever clicked, in their own DM: nobody can act for someone else."""
+    channel, user, team = action_channel(body), acting_user(body), acting_team(body)
+    if not is_direct_message(channel) or not user:
+        return None
+    return Customer(user, channel, team, facts_about(services, user, team))  # type: ignore[arg-type]

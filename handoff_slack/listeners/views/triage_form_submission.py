@@ -1,0 +1,39 @@
+"""The triage form sent: checked (errors shown in the modal), then the hand-off goes on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from handoff_slack.blocks.action_ids import TRIAGE_FORM
+from handoff_slack.blocks.triage_form import answers_from_view
+from handoff_slack.core.bot import FormFilled
+from handoff_slack.core.helpdesk import Customer, CustomerInputOutcome
+from handoff_slack.listeners.customers import facts_about
+from handoff_slack.listeners.payloads import OUTCOME_KEY, acting_team, acting_user, is_direct_message
+from handoff_slack.services import Services
+
+
+def register(app: App, services: Services) -> None:
+    def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+        user, team = acting_user(body), acting_team(body)
+        channel = view.get("private_metadata") if isinstance(view, dict) else None
+        if not user or not isinstance(channel, str) or not is_direct_message(channel):
+            ack()  # not a form of ours in a DM: close it, change nothing
+            return
+        answers = answers_from_view(view)
+        errors = services.helpdesk.responder.form_errors(answers)
+        if errors:
+            ack(response_action="errors", errors=errors)  # block IDs are the question IDs
+            return
+        customer = Customer(user, channel, team, facts_about(services, user, team))
+        context[OUTCOME_KEY] = services.helpdesk.receive_customer_input(customer, FormFilled(answers))
+        ack()
+
+    def answer(view: dict[str, Any], context: BoltContext) -> None:
+        outcome: CustomerInputOutcome | None = context.get(OUTCOME_KEY)
+        if outcome is not None:
+            services.effects.after_customer_input(outcome, view["private_metadata"])
+
+    app.view(TRIAGE_FORM)(ack=submit, lazy=[answer])
