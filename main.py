@@ -34,6 +34,9 @@ def main(argv: list[str]) -> int:
         if command == ["migrate"]:
             return _migrate(database_url_from_env())
         settings = load_settings()
+        from handoff_slack.config_file import load_bot_config
+
+        load_bot_config(settings.config_path)  # a bad bot configuration stops us before anything starts
     except SettingsError as error:
         print(f"handoff-slack: configuration error: {error}", file=sys.stderr)
         return 2

@@ -440,3 +440,35 @@ def test_a_claimed_and_closed_ticket_starts_a_fresh_bot_conversation(
 
     say(app, EXTERNAL_CUSTOMER, "hello again")
     asked(fake_slack, EXTERNAL_CUSTOMER, "Your e-mail address?", count=2)
+
+
+# -- the configuration that ships -------------------------------------------------------------------
+
+
+def test_the_shipped_default_configuration_works_end_to_end(fake_slack: FakeSlack, database_url: str) -> None:
+    app = AppUnderTest(settings_for(fake_slack, database_url, HANDOFF_CONFIG="")).start()  # "": built-in
+    try:
+        say(app, CUSTOMER, "hi")
+        menu = fake_slack.wait_for("chat.postMessage", lambda c: bool(buttons(c)))[0]
+        assert [b["text"]["text"] for b in buttons(menu)] == [
+            "Reset my password",
+            "Where is my order?",
+            "Opening hours",
+            "Talk to an agent",
+        ]
+        say(app, CUSTOMER, "where's my parcel??")
+        asked(fake_slack, CUSTOMER, "What's your order number?")
+        say(app, CUSTOMER, "12345")
+        asked(fake_slack, CUSTOMER, "You can follow order *12345*")
+
+        press(app, CUSTOMER, button(menu, "Talk to an agent"))
+        # before_handoff: the name comes from Slack, the company is skippable, then the problem.
+        company = asked(fake_slack, CUSTOMER, "Which company are you with?")
+        press(app, CUSTOMER, button(company, "Skip"))
+        asked(fake_slack, CUSTOMER, "what's the problem?")
+        say(app, CUSTOMER, "My invoice shows the wrong address")
+        lines = triage_lines(wait_for_new_ticket(fake_slack, 0))
+        assert "*Name:* Jane _(from Slack)_" in lines
+        assert "*Problem:* My invoice shows the wrong address" in lines
+    finally:
+        app.stop()

@@ -42,6 +42,7 @@ from tests.support.journeys import (
     connected_ticket,
     dm,
     escalate_by_typing,
+    is_menu,
     posted_to,
     stored_messages,
     waiting_ticket,
@@ -290,7 +291,8 @@ def processed_event_ids(app: AppUnderTest) -> set[str]:
 
 
 def menus_to(fake: FakeSlack, user: str) -> list[Call]:
-    return [c for c in fake.calls(POST, channel=f"D{user}") if c.ok and c.params.get("text") == GREETING]
+    """The bot's answers in bot mode (the menu, or "can't help" with the menu's buttons)."""
+    return [c for c in fake.calls(POST, channel=f"D{user}") if c.ok and is_menu(c)]
 
 
 def client_attempts(app: AppUnderTest) -> int:

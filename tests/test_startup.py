@@ -85,6 +85,36 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path: Path, va
     assert not (tmp_path / "handoff.db").exists()  # refused before touching anything
 
 
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        ("greeting: Hi\ngreting: typo\n", ["line 2", "greting", "did you mean 'greeting'"]),
+        (
+            "scenarios:\n  - id: hours\n    title: Hours\n    triggers: [hours]\n    answr: 9-5\n",
+            ["line 5", "scenarios[0]", "answr"],
+        ),
+        ("triage:\n  mode: sometimes\n", ["line 2", "triage.mode", "before_handoff"]),
+        ("scenarios: [\n", ["YAML syntax error"]),
+    ],
+)
+def test_a_bad_bot_configuration_stops_start_up_with_one_line_naming_key_and_line(
+    tmp_path: Path, yaml_text: str, expected: list[str]
+) -> None:
+    config = tmp_path / "bot.yaml"
+    config.write_text(yaml_text)
+
+    done = run_main(clean_env(**valid_settings(tmp_path), HANDOFF_CONFIG=str(config)))
+
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "HANDOFF_CONFIG" in lines[0] and str(config) in lines[0]
+    for part in expected:
+        assert part in lines[0]
+    assert not (tmp_path / "handoff.db").exists()  # refused before touching anything
+
+
 def test_a_token_slack_refuses_stops_start_up_with_one_line(tmp_path: Path, fake_slack: FakeSlack) -> None:
     settings = valid_settings(tmp_path) | {
         "SLACK_BOT_TOKEN": "xoxb-not-the-right-one",

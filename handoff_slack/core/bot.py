@@ -252,6 +252,7 @@ class BotEngine:
         return Reply(ReplyKind.MENU, text or self.config.greeting, tuple(buttons))
 
     def _talk_button(self, reason: EscalationReason) -> Button:
+        # Its value is the ticket's reason: "menu" wherever the customer chose it themselves.
         return Button(self.config.talk_to_agent_label, ButtonAction.TALK_TO_AGENT, reason.value)
 
     def respond(self, state: BotState, received: BotInput, facts: CustomerFacts) -> BotTurn:
@@ -336,7 +337,7 @@ class BotEngine:
             titles = [self.config.scenario(sid).title for sid in found.scenario_ids]  # type: ignore[union-attr]
             question = "Did you mean " + " or ".join(f"*{t}*" for t in titles) + "?"
             buttons = [Button(t, ButtonAction.SCENARIO, sid) for t, sid in zip(titles, found.scenario_ids, strict=True)]
-            buttons.append(self._talk_button(EscalationReason.NO_SCENARIO))
+            buttons.append(self._talk_button(EscalationReason.MENU))
             return BotTurn(
                 replace(state, scenario_id=None, step_id=None, suggestions=found.scenario_ids),
                 (Reply(ReplyKind.SUGGESTIONS, question, tuple(buttons)),),
@@ -350,7 +351,7 @@ class BotEngine:
         if limit and misses >= limit:
             return self._hand_over(state, EscalationReason.NO_SCENARIO, facts)
         # "Talk to an agent" last, as in every menu.
-        buttons = [Button("Show the menu", ButtonAction.MENU), self._talk_button(EscalationReason.NO_SCENARIO)]
+        buttons = [Button("Show the menu", ButtonAction.MENU), self._talk_button(EscalationReason.MENU)]
         return BotTurn(state, (Reply(ReplyKind.NO_MATCH, self.config.no_match, tuple(buttons)),))
 
     @staticmethod
