@@ -231,6 +231,8 @@ def test_did_you_mean_offers_the_guess_as_a_button(bot_app: AppFactory, fake_sla
 
 def test_a_miss_is_honest_and_two_in_a_row_hand_over(bot_app: AppFactory, fake_slack: FakeSlack) -> None:
     app = bot_app()
+    say(app, CUSTOMER, "hey, quick question")  # a first message that matches nothing: the greeting
+    fake_slack.wait_for("chat.postMessage", lambda c: len(buttons(c)) == 4)
     say(app, CUSTOMER, "my printer is making a grinding noise")
     miss = asked(fake_slack, CUSTOMER, "I can't help with that one")
     assert buttons(miss)[-1]["action_id"] == TALK_TO_AGENT
@@ -421,6 +423,7 @@ def test_frustration_escalate_mode_hands_over_at_once(bot_app: AppFactory, fake_
 
 def test_a_plain_problem_report_is_not_taken_for_frustration(bot_app: AppFactory, fake_slack: FakeSlack) -> None:
     app = bot_app(frustration="escalate", no_match_limit=0)
+    say(app, CUSTOMER, "hi")
     say(app, CUSTOMER, "my printer is broken")
     asked(fake_slack, CUSTOMER, "I can't help with that one")
     assert ticket_posts(fake_slack) == []

@@ -25,7 +25,7 @@ from sqlalchemy import text as sql
 
 from handoff_slack.blocks.action_ids import CANCEL_WAITING, CLAIM_TICKET, CLOSE_TICKET, TALK_TO_AGENT
 from handoff_slack.core.states import TicketState
-from handoff_slack.listeners.actions import cancel_waiting, claim_ticket, close_ticket, talk_to_agent, unknown_action
+from handoff_slack.listeners.actions import bot_buttons, cancel_waiting, claim_ticket, close_ticket, unknown_action
 from handoff_slack.listeners.commands.handoff_queue import REFUSAL, USAGE
 from handoff_slack.request_guard import MAX_BODY_BYTES
 from tests.conftest import AGENT, AGENT_2, CUSTOMER, CUSTOMER_2, OUTSIDER
@@ -591,7 +591,7 @@ def test_talk_to_an_agent_outside_the_customers_dm_opens_no_ticket(app: AppUnder
 
     press(app, fake_slack, CUSTOMER, TALK_TO_AGENT, "menu", "talk-in-channel", SUPPORT_CHANNEL)
 
-    assert answer_to(fake_slack, "talk-in-channel") == talk_to_agent.ONLY_IN_DM
+    assert answer_to(fake_slack, "talk-in-channel") == bot_buttons.ONLY_IN_DM
     assert database_rows(app) == rows
 
 

@@ -174,6 +174,7 @@ class BotState:
     triage_answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # question ID → TriageAnswer JSON
     triage_done: bool = False  # triage_first: the opening questions were answered (or declined)
     recent: tuple[str, ...] = ()  # the customer's latest texts, for frustration
+    greeted: bool = False  # the conversation's first message has been answered
     offered: bool = False  # a person was offered for the current frustration
     frustration_score: float | None = None
 
@@ -192,6 +193,7 @@ class BotState:
             "triage_answers": dict(self.triage_answers),
             "triage_done": self.triage_done,
             "recent": list(self.recent),
+            "greeted": self.greeted,
             "offered": self.offered,
             "frustration_score": self.frustration_score,
         }
@@ -211,6 +213,7 @@ class BotState:
             triage_answers=dict(data.get("triage_answers") or {}),
             triage_done=bool(data.get("triage_done")),
             recent=tuple(data.get("recent") or ()),
+            greeted=bool(data.get("greeted")),
             offered=bool(data.get("offered")),
             frustration_score=float(score) if score is not None else None,
         )
@@ -282,7 +285,8 @@ class BotEngine:
     # Typed messages.
 
     def _said(self, state: BotState, text: str, facts: CustomerFacts) -> BotTurn:
-        state, frustrated = self._read_mood(state, text)
+        first_contact = not state.greeted
+        state, frustrated = self._read_mood(replace(state, greeted=True), text)
         if state.in_triage:
             return self._triage_answer(state, text, facts)
         if self._starts_with_triage(state):
@@ -291,7 +295,7 @@ class BotEngine:
             return self._hand_over(state, EscalationReason.ASKED_FOR_HUMAN, facts)
         if frustrated and self.config.escalation.frustration.action is FrustrationAction.ESCALATE:
             return self._hand_over(state, EscalationReason.FRUSTRATION, facts)
-        turn = self._converse(state, text, facts)
+        turn = self._converse(state, text, facts, first_contact)
         if frustrated and turn.handover is None and not turn.state.offered:
             offer = Reply(
                 ReplyKind.OFFER,
@@ -317,7 +321,7 @@ class BotEngine:
             return replace(state, offered=False), False  # calmed down: a later spell may be offered again
         return state, not state.offered
 
-    def _converse(self, state: BotState, text: str, facts: CustomerFacts) -> BotTurn:
+    def _converse(self, state: BotState, text: str, facts: CustomerFacts, first_contact: bool = False) -> BotTurn:
         if asks_for_menu(text):
             return BotTurn(self._fresh(state), (self.menu(),))
         if state.scenario_id is not None:
@@ -342,6 +346,8 @@ class BotEngine:
                 replace(state, scenario_id=None, step_id=None, suggestions=found.scenario_ids),
                 (Reply(ReplyKind.SUGGESTIONS, question, tuple(buttons)),),
             )
+        if first_contact:  # "hey, quick question": a greeting and the menu, not "can't help"
+            return BotTurn(state, (self.menu(),))
         return self._no_match(state, facts)
 
     def _no_match(self, state: BotState, facts: CustomerFacts) -> BotTurn:

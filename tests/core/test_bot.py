@@ -152,18 +152,23 @@ def test_a_weak_match_asks_did_you_mean_and_yes_runs_it() -> None:
     assert kinds(talk(engine(), "yes", state=guess.state)) == [ReplyKind.QUESTION]
 
 
+def test_a_first_message_the_bot_does_not_understand_gets_the_greeting() -> None:
+    turn = talk(engine(), "hey, quick question")
+    assert kinds(turn) == [ReplyKind.MENU] and turn.state.misses == 0
+
+
 def test_a_miss_is_honest_and_the_second_in_a_row_hands_over() -> None:
-    first = talk(engine(), "my printer is on fire")
+    first = talk(engine(), "hi", "my printer is on fire")
     assert kinds(first) == [ReplyKind.NO_MATCH]
     assert first.replies[0].buttons[-1].action is ButtonAction.TALK_TO_AGENT
     assert first.handover is None
 
-    second = talk(engine(), "my printer is on fire", "the toner smells odd")
+    second = talk(engine(), "hi", "my printer is on fire", "the toner smells odd")
     assert second.handover is not None and second.handover.reason is EscalationReason.NO_SCENARIO
 
 
 def test_a_hit_between_misses_resets_the_count() -> None:
-    turn = talk(engine(), "my printer is on fire", "opening hours", "the toner smells odd")
+    turn = talk(engine(), "hi", "my printer is on fire", "opening hours", "the toner smells odd")
     assert turn.handover is None and turn.state.misses == 1
 
 

@@ -7,6 +7,7 @@ listeners (a hand-off, a modal).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -14,7 +15,6 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from handoff_slack.blocks.action_ids import BOT_CHOICE, BOT_MENU, BOT_NO_THANKS, BOT_SCENARIO, BOT_SKIP
 from handoff_slack.core.bot import ButtonAction, Pressed
 from handoff_slack.core.helpdesk import CustomerInputOutcome
-from handoff_slack.listeners.actions.talk_to_agent import ONLY_IN_DM
 from handoff_slack.listeners.customers import customer_from_action
 from handoff_slack.listeners.payloads import OUTCOME_KEY, action_channel, action_value, tell
 from handoff_slack.services import Services
@@ -29,6 +29,7 @@ ACTIONS: dict[str, ButtonAction] = {
 # "handoff.bot.scenario" or a numbered one, "handoff.bot.scenario:2" (see blocks.action_ids).
 BOT_BUTTON = re.compile("^(" + "|".join(re.escape(a) for a in ACTIONS) + r")(?::\d{1,3})?$")
 MAX_VALUE = 200  # our values are IDs; anything longer is not ours
+ONLY_IN_DM = "That button only works in your direct messages with me."
 
 
 def pressed_from(body: dict[str, Any]) -> Pressed | None:
@@ -41,10 +42,15 @@ def pressed_from(body: dict[str, Any]) -> Pressed | None:
     return Pressed(ACTIONS[found.group(1)], value)
 
 
-def register(app: App, services: Services) -> None:
+BotListener = tuple[Callable[..., None], Callable[..., None]]
+
+
+def bot_step(services: Services, read: Callable[[dict[str, Any]], Pressed | None]) -> BotListener:
+    """The ack phase (the bot's step, committed) and the lazy phase (its replies) of a bot button."""
+
     def step(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         customer = customer_from_action(services, body)
-        pressed = pressed_from(body)
+        pressed = read(body)
         if customer is not None and pressed is not None:
             context[OUTCOME_KEY] = services.helpdesk.receive_customer_input(customer, pressed)
         ack()
@@ -57,4 +63,9 @@ def register(app: App, services: Services) -> None:
             return
         services.effects.after_customer_input(outcome, channel)
 
+    return step, answer
+
+
+def register(app: App, services: Services) -> None:
+    step, answer = bot_step(services, pressed_from)
     app.action(BOT_BUTTON)(ack=step, lazy=[answer])

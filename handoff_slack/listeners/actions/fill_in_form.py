@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from handoff_slack.blocks.action_ids import BOT_FORM
 from handoff_slack.blocks.triage_form import triage_form
-from handoff_slack.listeners.actions.talk_to_agent import ONLY_IN_DM
+from handoff_slack.listeners.actions.bot_buttons import ONLY_IN_DM
 from handoff_slack.listeners.customers import customer_from_action
 from handoff_slack.listeners.payloads import tell
 from handoff_slack.services import Services
