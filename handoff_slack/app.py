@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 FILE_UPLOAD_TIMEOUT = 120  # seconds
+PROFILE_LOOKUP_TIMEOUT = 3  # seconds: triage prefill is looked up while Slack waits for our ack
 
 
 class StartupError(RuntimeError):
@@ -131,7 +132,13 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         flood_window=timedelta(seconds=settings.flood_window_seconds),
     )
     agents = AgentDirectory(client, settings.support_channel, settings.admins, settings.agent_cache_seconds)
-    people = PeopleDirectory(client, home_team_id=identity.get("team_id"))
+    people = PeopleDirectory(
+        client,
+        home_team_id=identity.get("team_id"),
+        lookup_client=build_web_client(
+            settings.bot_token, settings.slack_api_url, timeout=PROFILE_LOOKUP_TIMEOUT, max_retries=0
+        ),
+    )
     board = TicketBoard(helpdesk, client, people, settings.support_channel)
     customers = CustomerDM(client)
     poster = build_posting_client(settings.bot_token, settings.slack_api_url, timeout=settings.slack_timeout_seconds)

@@ -299,6 +299,17 @@ def test_slack_connect_customers_have_name_and_company_filled_in(bot_app: AppFac
     assert "*Company:* Acme Corp _(from Slack)_" in lines
 
 
+def test_what_slack_cannot_tell_is_asked_and_the_ack_does_not_wait_on_retries(
+    bot_app: AppFactory, fake_slack: FakeSlack
+) -> None:
+    app = bot_app(triage_mode="before_handoff")
+    fake_slack.fail("users.info", status=500, count=5)  # Slack has a bad moment
+    say(app, CUSTOMER, "agent")
+    asked(fake_slack, CUSTOMER, "What's your name?")
+    # The look-up made while Slack waited for the ack was tried once, never retried.
+    assert len(fake_slack.calls("users.info")) == 1
+
+
 def test_the_form_path_checks_answers_in_the_modal_then_hands_over(bot_app: AppFactory, fake_slack: FakeSlack) -> None:
     app = bot_app(triage_mode="before_handoff")
     say(app, CUSTOMER_2, "agent please")

@@ -9,7 +9,7 @@ renders the replies. Nothing here knows about Slack.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
@@ -78,32 +78,18 @@ class FormFilled:
 BotInput = Said | Pressed | FormFilled
 
 
+@dataclass(frozen=True)
 class CustomerFacts:
-    """What Slack knows about the customer, looked up only when a triage question needs it.
+    """What Slack knows about the customer (None: unknown), looked up before the bot's step."""
 
-    `lookup` returns (name, organisation); it runs at most once, so a conversation that never
-    reaches triage never costs a Slack call.
-    """
-
-    def __init__(
-        self,
-        name: str | None = None,
-        organisation: str | None = None,
-        lookup: Callable[[], tuple[str | None, str | None]] | None = None,
-    ) -> None:
-        self._known = (name, organisation)
-        self._lookup = lookup
-
-    def _facts(self) -> tuple[str | None, str | None]:
-        if self._lookup is not None:
-            self._known, self._lookup = self._lookup(), None
-        return self._known
+    name: str | None = None
+    organisation: str | None = None
 
     def value_for(self, prefill: Prefill | None) -> str | None:
         if prefill is Prefill.PROFILE_NAME:
-            return self._facts()[0]
+            return self.name
         if prefill is Prefill.ORGANISATION:
-            return self._facts()[1]
+            return self.organisation
         return None
 
 

@@ -11,8 +11,12 @@ from handoff_slack.services import Services
 
 
 def facts_about(services: Services, user_id: str, team_id: str | None) -> CustomerFacts:
-    """Profile name and organisation, fetched from Slack only if a triage question needs them."""
-    return CustomerFacts(lookup=lambda: services.people.customer_facts(user_id, team_id))
+    """Profile name and organisation for triage (cached; looked up once per customer and process).
+
+    Looked up here, before the core's transaction, so no Slack call ever runs while a database
+    lock is held; the look-up waits briefly and never retries, and what it can't learn is asked.
+    """
+    return CustomerFacts(*services.people.customer_facts(user_id, team_id))
 
 
 def customer_from_event(services: Services, event: dict[str, Any]) -> Customer:

@@ -119,20 +119,22 @@ def _reason(error: Exception) -> str:
 class PeopleDirectory:
     """Display names and avatars from users.info, and organisation names for Slack Connect users."""
 
-    def __init__(self, client: WebClient, home_team_id: str | None) -> None:
+    def __init__(self, client: WebClient, home_team_id: str | None, lookup_client: WebClient | None = None) -> None:
         self.client = client
         self.home_team_id = home_team_id
+        # For look-ups made while Slack waits for our ack: a short timeout and no retries.
+        self.lookup_client = lookup_client or client
         self._people: dict[str, Person] = {}
         self._team_names: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def person(self, user_id: str) -> Person:
+    def person(self, user_id: str, client: WebClient | None = None) -> Person:
         with self._lock:
             cached = self._people.get(user_id)
         if cached is not None:
             return cached
         try:
-            user = self.client.users_info(user=user_id)["user"]
+            user = (client or self.client).users_info(user=user_id)["user"]
         except SlackApiError as error:
             logger.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
             return Person(user_id, user_id, None, None)
@@ -157,13 +159,17 @@ class PeopleDirectory:
         Organisation is only known for Slack Connect customers (their team's name).
         """
         try:
-            person = self.person(user_id)
+            person = self.person(user_id, self.lookup_client)
             known_name = person.name if person.name != user_id else None  # user_id: users.info failed
-            return known_name, self.external_org_name(person.team_id or team_id, unknown=None)
+            return known_name, self.external_org_name(
+                person.team_id or team_id, unknown=None, client=self.lookup_client
+            )
         except OSError:  # Slack unreachable: ask the questions instead
             return None, None
 
-    def external_org_name(self, team_id: str | None, unknown: str | None = "another organisation") -> str | None:
+    def external_org_name(
+        self, team_id: str | None, unknown: str | None = "another organisation", client: WebClient | None = None
+    ) -> str | None:
         """The organisation's name when the team is not ours (a Slack Connect customer), else None.
 
         `unknown` (with the team ID) stands in when Slack can't tell us the name.
@@ -174,7 +180,7 @@ class PeopleDirectory:
             if team_id in self._team_names:
                 return self._team_names[team_id]
         try:
-            name = self.client.team_info(team=team_id)["team"]["name"]
+            name = (client or self.client).team_info(team=team_id)["team"]["name"]
         except SlackApiError as error:
             logger.warning("team.info failed for %s: %s", team_id, error.response.get("error"))
             return f"{unknown} ({team_id})" if unknown else None

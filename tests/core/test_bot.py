@@ -231,20 +231,6 @@ def test_everything_known_hands_over_at_once() -> None:
     assert turn.handover is not None and turn.replies == ()
 
 
-def test_the_lookup_runs_only_when_a_question_needs_it() -> None:
-    calls: list[int] = []
-
-    def lookup() -> tuple[str | None, str | None]:
-        calls.append(1)
-        return "Ada", None
-
-    facts = CustomerFacts(lookup=lookup)
-    talk(engine(TriageMode.BEFORE_HANDOFF), "what are your opening hours", facts=facts)
-    assert calls == []
-    talk(engine(TriageMode.BEFORE_HANDOFF), "agent", facts=facts)
-    assert calls == [1]
-
-
 def test_an_invalid_answer_is_explained_and_asked_again() -> None:
     bot = engine(TriageMode.BEFORE_HANDOFF, questions=(EMAIL,))
     turn = talk(bot, "agent", "not an address")
