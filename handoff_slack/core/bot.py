@@ -219,6 +219,9 @@ class BotResponder(Protocol):
 
     def menu(self, text: str | None = None) -> Reply: ...
 
+    @property
+    def needs_customer_facts(self) -> bool: ...
+
     def form_questions(self, state: BotState, facts: CustomerFacts) -> list[tuple[TriageQuestion, str | None]]: ...
 
     def form_errors(self, answers: Mapping[str, str]) -> dict[str, str]: ...
@@ -232,6 +235,12 @@ class BotEngine:
         self.config = config or BotConfig()
         settings = self.config.escalation.frustration
         self.detector = detector or FrustrationDetector(window=settings.window, threshold=settings.threshold)
+
+    @property
+    def needs_customer_facts(self) -> bool:
+        """Whether any triage question is filled in from Slack (else nobody needs to look)."""
+        triage = self.config.triage
+        return triage.mode is not TriageMode.OFF and any(q.prefill for q in triage.questions)
 
     # The menu, and the replies every path shares.
 

@@ -16,6 +16,8 @@ def facts_about(services: Services, user_id: str, team_id: str | None) -> Custom
     Looked up here, before the core's transaction, so no Slack call ever runs while a database
     lock is held; the look-up waits briefly and never retries, and what it can't learn is asked.
     """
+    if not services.helpdesk.responder.needs_customer_facts:
+        return CustomerFacts()
     return CustomerFacts(*services.people.customer_facts(user_id, team_id))
 
 
