@@ -132,12 +132,10 @@ class DeliveryLedger:
         is left out and picked up once the ticket message exists.
         """
         with self.db.transaction() as session:
-            conversation = session.get(Conversation, conversation_id)
-            if conversation is None:
-                return []
             rows = session.exec(
-                select(Message, Ticket)
+                select(Message, Ticket, Conversation)
                 .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
+                .join(Conversation, col(Conversation.id) == col(Message.conversation_id))
                 .where(
                     col(Message.conversation_id) == conversation_id,
                     col(Message.delivery_state) == DeliveryState.PENDING,
@@ -145,7 +143,7 @@ class DeliveryLedger:
                 .order_by(col(Message.id))
             ).all()
             deliveries: list[Delivery] = []
-            for message, ticket in rows:
+            for message, ticket, conversation in rows:
                 from_customer = message.direction == Direction.FROM_CUSTOMER
                 if from_customer and (ticket.message_ts is None or ticket.message_channel_id is None):
                     continue
@@ -192,18 +190,18 @@ class DeliveryLedger:
     def _record_text_copy(
         self, message_id: int, channel_id: str, ts: list[str], sent_text: str, finished: bool
     ) -> None:
+        values: dict[str, Any] = {
+            "dest_channel_id": channel_id,
+            "dest_ts": ts[0],
+            "dest_extra_ts": " ".join(ts[1:]) or None,
+            "last_error": None,
+            # Decided by the database in the same statement, so an edit committed a moment ago counts.
+            "copy_stale": or_(col(Message.text) != sent_text, col(Message.deleted_at).is_not(None)),
+        }
+        if finished:
+            values.update(delivery_state=DeliveryState.DELIVERED, delivered_at=self.clock())
         with self.db.transaction() as session:
-            message = session.get(Message, message_id, with_for_update=True)
-            if message is None:
-                return
-            if finished:
-                message.delivery_state = DeliveryState.DELIVERED
-                message.delivered_at = self.clock()
-            message.dest_channel_id = channel_id
-            message.dest_ts = ts[0]
-            message.dest_extra_ts = " ".join(ts[1:]) or None
-            message.last_error = None
-            message.copy_stale = message.text != sent_text or message.deleted_at is not None
+            session.execute(update(Message).where(col(Message.id) == message_id).values(**values))
 
     # -- files ------------------------------------------------------------------------------------
 

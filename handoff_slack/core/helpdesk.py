@@ -41,7 +41,7 @@ from handoff_slack.core.states import (
     EscalationReason,
     TicketState,
 )
-from handoff_slack.storage.database import Database
+from handoff_slack.storage.database import Database, insert_if_absent
 from handoff_slack.storage.models import Conversation, Message, ProcessedEvent, Ticket
 
 DEFAULT_FLOOD_WINDOW = timedelta(minutes=1)
@@ -199,16 +199,20 @@ class Helpdesk:
         self, session: Session, conversation: Conversation, outcome: CustomerMessageOutcome
     ) -> CustomerMessageOutcome:
         now = self.clock()
-        recent = session.exec(
-            select(func.count())
-            .select_from(Message)
+        # Flooding: the customer's message `flood_limit` before this one is still inside the
+        # window. Reading just that one row (newest first, by index) keeps this cheap however
+        # long the conversation is.
+        earlier = session.exec(
+            select(Message.created_at)
             .where(
                 col(Message.conversation_id) == conversation.id,
                 col(Message.direction) == Direction.FROM_CUSTOMER,
-                col(Message.created_at) > now - self.flood_window,
             )
-        ).one()
-        if recent <= self.flood_limit:
+            .order_by(col(Message.id).desc())
+            .offset(self.flood_limit)
+            .limit(1)
+        ).first()
+        if earlier is None or as_utc(earlier) <= now - self.flood_window:
             return outcome
         last_notice = conversation.flood_notice_at
         ask = last_notice is None or now - as_utc(last_notice) > self.flood_window
@@ -527,19 +531,14 @@ class Helpdesk:
     # -- internals ------------------------------------------------------------------------------
 
     def _first_delivery(self, session: Session, event_id: str | None) -> bool:
-        """Record the event ID; False when it was recorded before (Slack retried the delivery)."""
+        """Record the event ID; False when it was recorded before (Slack retried the delivery).
+
+        One INSERT … ON CONFLICT DO NOTHING: a concurrent delivery of the same event (another
+        thread or replica) inserts nothing and waits for, or sees, the first one's row.
+        """
         if not event_id:
             return True
-        if session.get(ProcessedEvent, event_id) is not None:
-            return False
-        try:
-            # A savepoint: a concurrent delivery of the same event (another thread or replica)
-            # makes this insert fail, and only the insert is rolled back.
-            with session.begin_nested():
-                session.add(ProcessedEvent(event_id=event_id, received_at=self.clock()))
-        except IntegrityError:
-            return False
-        return True
+        return insert_if_absent(session, ProcessedEvent, event_id=event_id, received_at=self.clock())
 
     @staticmethod
     def _message_exists(session: Session, channel_id: str, ts: str) -> bool:
