@@ -8,7 +8,7 @@ and looks for it instead of posting again.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -91,6 +91,7 @@ class Delivery:
     files_done: int = 0
     text_ts: tuple[str, ...] = ()  # the text's copy (all parts) once posted; () before
     file_pending_id: str | None = None  # Slack's ID of an upload of file `files_done` that may have been shared
+    attempt_begun: bool = False  # `pending_work(begin_first_attempt=True)` already counted this attempt
 
     @property
     def has_text_part(self) -> bool:
@@ -131,6 +132,14 @@ class DeliveryLedger:
         A customer message whose ticket has no support-channel message yet has nowhere to go; it
         is left out and picked up once the ticket message exists.
         """
+        return self.pending_work(conversation_id)[0]
+
+    def pending_work(self, conversation_id: int, begin_first_attempt: bool = False) -> tuple[list[Delivery], bool]:
+        """`pending`, and whether the conversation has stale copies to sync, in one transaction.
+
+        With `begin_first_attempt` the first delivery's text attempt is counted here too (its
+        `attempts` still shows the count before), so the flush can post it without another commit.
+        """
         with self.db.transaction() as session:
             rows = session.exec(
                 select(Message, Ticket, Conversation)
@@ -169,27 +178,41 @@ class DeliveryLedger:
                         else (),
                     )
                 )
-            return deliveries
+            if begin_first_attempt and deliveries and deliveries[0].has_text_part and not deliveries[0].text_ts:
+                first = deliveries[0]
+                session.execute(
+                    update(Message).where(col(Message.id) == first.message_id).values(attempts=Message.attempts + 1)
+                )
+                deliveries[0] = replace(first, attempt_begun=True)
+            stale = (
+                session.exec(
+                    select(Message.id)
+                    .where(col(Message.conversation_id) == conversation_id, col(Message.copy_stale).is_(True))
+                    .limit(1)
+                ).first()
+                is not None
+            )
+            return deliveries, stale
 
     def begin_attempt(self, message_id: int) -> None:
         with self.db.transaction() as session:
             session.execute(update(Message).where(col(Message.id) == message_id).values(attempts=Message.attempts + 1))
 
-    def delivered(self, message_id: int, channel_id: str, ts: list[str], sent_text: str) -> None:
+    def delivered(self, message_id: int, channel_id: str, ts: list[str], sent_text: str) -> bool:
         """Record where the copy is (all parts of a long text): the message has arrived.
 
         An edit or delete that arrived while the copy was on its way left the copy stale: it is
-        marked for syncing, so the reader ends up with the final text either way.
+        marked for syncing, so the reader ends up with the final text either way. True when it is.
         """
-        self._record_text_copy(message_id, channel_id, ts, sent_text, finished=True)
+        return self._record_text_copy(message_id, channel_id, ts, sent_text, finished=True)
 
-    def text_posted(self, message_id: int, channel_id: str, ts: list[str], sent_text: str) -> None:
+    def text_posted(self, message_id: int, channel_id: str, ts: list[str], sent_text: str) -> bool:
         """Record the copy of a message's text while its files are still to come."""
-        self._record_text_copy(message_id, channel_id, ts, sent_text, finished=False)
+        return self._record_text_copy(message_id, channel_id, ts, sent_text, finished=False)
 
     def _record_text_copy(
         self, message_id: int, channel_id: str, ts: list[str], sent_text: str, finished: bool
-    ) -> None:
+    ) -> bool:
         values: dict[str, Any] = {
             "dest_channel_id": channel_id,
             "dest_ts": ts[0],
@@ -201,7 +224,10 @@ class DeliveryLedger:
         if finished:
             values.update(delivery_state=DeliveryState.DELIVERED, delivered_at=self.clock())
         with self.db.transaction() as session:
-            session.execute(update(Message).where(col(Message.id) == message_id).values(**values))
+            stale = session.execute(
+                update(Message).where(col(Message.id) == message_id).values(**values).returning(Message.copy_stale)
+            ).scalar()
+            return bool(stale)
 
     # -- files ------------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ already shared before uploading again.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -126,13 +127,15 @@ class Outbox:
         self.clock = clock
         self.files = files or FileRelay(client, self.poster, DEFAULT_MAX_FILE_BYTES, sleep)
         self._conversation_lock = KeyedLocks()
+        self._copies = threading.local()  # .stale: the copy this thread just recorded is stale
 
     def flush(self, conversation_id: int) -> int:
         """Send the conversation's pending messages and sync edited copies; returns deliveries made."""
         # One flush per conversation at a time: in this process, and across replicas.
         with self._conversation_lock(conversation_id), replica_lock(self.ledger.db, OUTBOX_FLUSH, conversation_id):
-            delivered = self._deliver_pending(conversation_id)
-            self._sync_stale_copies(conversation_id)
+            delivered, stale = self._deliver_pending(conversation_id)
+            if stale:  # edited or deleted since their copy was made (known from the same reads)
+                self._sync_stale_copies(conversation_id)
         return delivered
 
     def flush_all(self) -> int:
@@ -140,14 +143,18 @@ class Outbox:
 
     # -- new messages -----------------------------------------------------------------------------
 
-    def _deliver_pending(self, conversation_id: int) -> int:
+    def _deliver_pending(self, conversation_id: int) -> tuple[int, bool]:
+        """Deliveries made, and whether stale copies (edited or deleted since) may need syncing."""
         delivered = 0
-        for delivery in self.ledger.pending(conversation_id):
+        deliveries, stale = self.ledger.pending_work(conversation_id, begin_first_attempt=True)
+        for delivery in deliveries:
+            self._copies.stale = False
             outcome = self._deliver(delivery)
+            stale = stale or self._copies.stale
             if outcome is _Outcome.RETRY_LATER:
                 break  # nothing later may overtake this message
             delivered += outcome is _Outcome.DELIVERED
-        return delivered
+        return delivered, stale
 
     def _deliver(self, delivery: Delivery) -> _Outcome:
         """The text (unless a file share has none, or an earlier flush posted it), then the files."""
@@ -163,7 +170,7 @@ class Outbox:
         may_exist = delivery.attempts > 0
         for attempt in range(AMBIGUOUS_RETRIES + 1):
             try:
-                parts = self._send(delivery, may_exist)
+                parts = self._send(delivery, may_exist, attempt_begun=attempt == 0 and delivery.attempt_begun)
             except (SlackApiError, OSError) as error:
                 reason, permanent = _reason(error)
                 if permanent or self._too_old(delivery):
@@ -176,7 +183,7 @@ class Outbox:
                 may_exist = True  # Slack may have posted it before failing
                 self.sleep(AMBIGUOUS_RETRY_DELAY * 2**attempt)
                 continue
-            record(delivery.message_id, delivery.channel_id, parts, sent_text=delivery.text)
+            self._copies.stale = record(delivery.message_id, delivery.channel_id, parts, sent_text=delivery.text)
             return _Outcome.DELIVERED
         return _Outcome.RETRY_LATER
 
@@ -263,11 +270,12 @@ class Outbox:
             )
         return True
 
-    def _send(self, delivery: Delivery, may_exist: bool) -> list[str]:
+    def _send(self, delivery: Delivery, may_exist: bool, attempt_begun: bool = False) -> list[str]:
         from_customer = delivery.direction is Direction.FROM_CUSTOMER
         chunks = split_text(make_safe(delivery.text, keep_user_mentions=not from_customer), MAX_PART_CHARS) or [" "]
         found = self._find_copies(delivery) if may_exist else {}
-        self.ledger.begin_attempt(delivery.message_id)
+        if not attempt_begun:  # else counted by the query that found the message
+            self.ledger.begin_attempt(delivery.message_id)
         return [found.get(part) or self._post(delivery, chunk, part) for part, chunk in enumerate(chunks)]
 
     def _post(self, delivery: Delivery, text: str, part: int) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +69,14 @@ def insert_if_absent(session: Session, model: type[SQLModel], **values: Any) -> 
     """INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL); True when the row was inserted."""
     dialect = session.get_bind().dialect.name
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    statement = insert(model).values(**values).on_conflict_do_nothing()  # type: ignore[arg-type]
-    return bool(session.execute(statement).rowcount)
+    statement = (
+        insert(model)  # type: ignore[arg-type]
+        .values(**values)
+        .on_conflict_do_nothing()
+        # Not `.rowcount`: with psycopg it is -1 whether a row was inserted or not (so always truthy).
+        .returning(*model.__table__.primary_key.columns)  # type: ignore[attr-defined]
+    )
+    return session.execute(statement).first() is not None
 
 
 class Database:
@@ -78,6 +85,10 @@ class Database:
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url
         self.engine = create_database_engine(url, pool_size=pool_size)
+        # SQLite has one writer at a time, and every transaction here begins IMMEDIATE. Waiting
+        # for SQLite's lock means its busy handler, which sleeps (up to 100 ms a time) and polls;
+        # waiting on a lock in this process hands over the moment the holder commits.
+        self._writer = threading.RLock() if self.backend == "sqlite" else None
 
     @property
     def backend(self) -> str:
@@ -86,7 +97,7 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work is committed on success and rolled back on any error."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        with self._writer or nullcontext(), Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()

@@ -23,13 +23,12 @@ def replica_lock(db: Database, namespace: int, key: int) -> Iterator[None]:
     if db.backend != "postgresql":
         yield
         return
-    with db.engine.connect() as connection:
+    # Autocommit: the lock is the session's, no transaction (and no COMMIT round trips) around it.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("SELECT pg_advisory_lock(:namespace, :key)"), {"namespace": namespace, "key": key})
-        connection.commit()
         try:
             yield
         finally:
             connection.execute(
                 text("SELECT pg_advisory_unlock(:namespace, :key)"), {"namespace": namespace, "key": key}
             )
-            connection.commit()

@@ -277,3 +277,11 @@ def test_tickets_missing_their_message_are_found_for_repair(desk: Helpdesk) -> N
     assert desk.tickets_missing_their_message(later) == [outcome.ticket_id]
     desk.attach_ticket_message(outcome.ticket_id, SUPPORT, ts())  # type: ignore[arg-type]
     assert desk.tickets_missing_their_message(later) == []
+
+
+def test_a_redelivered_event_id_is_a_duplicate_even_with_a_different_message(desk: Helpdesk) -> None:
+    # The (channel, ts) check must not be what catches it: the event ID alone decides.
+    first = desk.receive_customer_message(JANE, ts(), "hello", event_id="EvSame")
+    again = desk.receive_customer_message(JANE, ts(), "hello again", event_id="EvSame")
+    assert first.action is CustomerMessageAction.BOT_REPLY
+    assert again.action is CustomerMessageAction.DUPLICATE
