@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from bench.common import SUPPORT_CHANNEL, TEAM_ID, now, sign
+from bench.load import event_body
 
 CLAIM_TICKET = "handoff.claim_ticket"  # handoff_slack.blocks.action_ids.CLAIM_TICKET
 
@@ -60,37 +61,7 @@ class SlackEdge:
         ts = self.new_ts()
         self._events += 1
         event_id = f"EvSetup{uuid.uuid4().hex[:12]}"
-        envelope = {
-            "token": "legacy-verification-token",
-            "team_id": TEAM_ID,
-            "api_app_id": "A0APP",
-            "event": {
-                "type": "message",
-                "channel": f"D{user}",
-                "user": user,
-                "text": text,
-                "ts": ts,
-                "event_ts": ts,
-                "channel_type": "im",
-                "team": TEAM_ID,
-                "client_msg_id": str(uuid.uuid4()),
-            },
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(float(ts)),
-            "authorizations": [
-                {
-                    "enterprise_id": None,
-                    "team_id": TEAM_ID,
-                    "user_id": "UBOT",
-                    "is_bot": True,
-                    "is_enterprise_install": False,
-                }
-            ],
-            "is_ext_shared_channel": False,
-            "event_context": f"4-{event_id}",
-        }
-        return self.post(json.dumps(envelope).encode(), "application/json")
+        return self.post(event_body({"kind": "dm", "user": user}, text, ts, event_id), "application/json")
 
     def claim(self, agent: str, ticket_id: int, message_ts: str, response_url: str) -> tuple[int, float, float]:
         payload: dict[str, Any] = {
