@@ -28,49 +28,11 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-_MENU_WORDS = frozenset(
-    [
-        "menu",
-        "help",
-        "options",
-        "start",
-        "restart",
-        "hi",
-        "hello",
-        "hey",
-        "hiya",
-        "howdy",
-        "yo",
-        "morning",
-        "afternoon",
-        "evening",
-        "good",
-        "there",
-        "again",
-        "show",
-        "me",
-        "the",
-        "please",
-    ]
-)
+# Words that ask for the menu or greet; a message of these (plus a few fillers) shows the menu.
 _MENU_CORE = frozenset(
-    [
-        "menu",
-        "help",
-        "options",
-        "start",
-        "restart",
-        "hi",
-        "hello",
-        "hey",
-        "hiya",
-        "howdy",
-        "yo",
-        "morning",
-        "afternoon",
-        "evening",
-    ]
+    "menu help options start restart hi hello hey hiya howdy yo morning afternoon evening".split()  # noqa: SIM905
 )
+_MENU_WORDS = _MENU_CORE | {"good", "there", "again", "show", "me", "the", "please"}
 _YES = frozenset({"yes", "y", "yeah", "yep", "yup", "sure", "correct", "right", "ok", "okay", "yes please", "that one"})
 _NO = frozenset({"no", "n", "nope", "nah", "no thanks", "neither", "none", "none of these", "wrong"})
 _SKIP = frozenset({"skip", "pass", "skip it", "skip this", "rather not say", "prefer not to say", "n a", "na"})
