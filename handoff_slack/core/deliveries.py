@@ -12,12 +12,79 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
 from handoff_slack.core.states import DeliveryState, Direction
 from handoff_slack.storage.database import Database
 from handoff_slack.storage.models import Conversation, Message, Ticket
+
+# The outbox runs these per relayed message, so they are Core statements built once (see the note
+# in core.helpdesk); the rest of the ledger uses the ORM models.
+_messages = Message.__table__  # type: ignore[attr-defined]
+_tickets = Ticket.__table__  # type: ignore[attr-defined]
+_conversations = Conversation.__table__  # type: ignore[attr-defined]
+
+_PENDING = (
+    core_select(
+        _messages.c.id,
+        _messages.c.ticket_id,
+        _messages.c.direction,
+        _messages.c.text,
+        _messages.c.files,
+        _messages.c.attempts,
+        _messages.c.created_at,
+        _messages.c.dest_ts,
+        _messages.c.dest_extra_ts,
+        _messages.c.dest_files_done,
+        _messages.c.dest_file_pending_id,
+        _tickets.c.message_channel_id,
+        _tickets.c.message_ts,
+        _tickets.c.agent_name,
+        _tickets.c.agent_avatar_url,
+        _conversations.c.dm_channel_id,
+        _conversations.c.customer_name,
+        _conversations.c.customer_avatar_url,
+    )
+    .join(_tickets, _tickets.c.id == _messages.c.ticket_id)
+    .join(_conversations, _conversations.c.id == _messages.c.conversation_id)
+    .where(
+        _messages.c.conversation_id == bindparam("conversation_id"),
+        _messages.c.delivery_state == DeliveryState.PENDING.value,
+    )
+    .order_by(_messages.c.id)
+)
+_HAS_STALE_COPY = (
+    core_select(_messages.c.id)
+    .where(_messages.c.conversation_id == bindparam("conversation_id"), _messages.c.copy_stale.is_(True))
+    .limit(1)
+)
+_COUNT_ATTEMPT = (
+    update(_messages).where(_messages.c.id == bindparam("message_id")).values(attempts=_messages.c.attempts + 1)
+)
+_TEXT_COPY = {
+    "dest_channel_id": bindparam("copy_channel_id"),
+    "dest_ts": bindparam("copy_ts"),
+    "dest_extra_ts": bindparam("copy_extra_ts"),
+    "last_error": None,
+    # Decided by the database in the same statement, so an edit committed a moment ago counts.
+    "copy_stale": or_(_messages.c.text != bindparam("sent_text"), _messages.c.deleted_at.is_not(None)),
+}
+_RECORD_TEXT_COPY = {
+    finished: update(_messages)
+    .where(_messages.c.id == bindparam("message_id"))
+    .values(
+        **_TEXT_COPY,
+        **(
+            {"delivery_state": DeliveryState.DELIVERED.value, "delivered_at": bindparam("delivered_at")}
+            if finished
+            else {}
+        ),
+    )
+    .returning(_messages.c.copy_stale)
+    for finished in (True, False)
+}
 
 
 @dataclass(frozen=True)
@@ -141,62 +208,39 @@ class DeliveryLedger:
         `attempts` still shows the count before), so the flush can post it without another commit.
         """
         with self.db.transaction() as session:
-            rows = session.exec(
-                select(Message, Ticket, Conversation)
-                .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
-                .join(Conversation, col(Conversation.id) == col(Message.conversation_id))
-                .where(
-                    col(Message.conversation_id) == conversation_id,
-                    col(Message.delivery_state) == DeliveryState.PENDING,
-                )
-                .order_by(col(Message.id))
-            ).all()
+            rows = session.execute(_PENDING, {"conversation_id": conversation_id}).all()
             deliveries: list[Delivery] = []
-            for message, ticket, conversation in rows:
-                from_customer = message.direction == Direction.FROM_CUSTOMER
-                if from_customer and (ticket.message_ts is None or ticket.message_channel_id is None):
+            for row in rows:
+                from_customer = row.direction == Direction.FROM_CUSTOMER
+                if from_customer and (row.message_ts is None or row.message_channel_id is None):
                     continue
                 deliveries.append(
                     Delivery(
-                        message_id=message.id,  # type: ignore[arg-type]
-                        ticket_id=ticket.id,  # type: ignore[arg-type]
-                        direction=Direction(message.direction),
-                        text=message.text,
-                        channel_id=ticket.message_channel_id if from_customer else conversation.dm_channel_id,  # type: ignore[arg-type]
-                        thread_ts=ticket.message_ts if from_customer else None,
-                        sender_name=conversation.customer_name if from_customer else ticket.agent_name,
-                        sender_avatar_url=conversation.customer_avatar_url
-                        if from_customer
-                        else ticket.agent_avatar_url,
-                        attempts=message.attempts,
-                        created_at=message.created_at,
-                        files=files_from_json(message.files),
-                        files_done=message.dest_files_done,
-                        file_pending_id=message.dest_file_pending_id,
-                        text_ts=tuple([message.dest_ts, *(message.dest_extra_ts or "").split()])
-                        if message.dest_ts
-                        else (),
+                        message_id=row.id,
+                        ticket_id=row.ticket_id,
+                        direction=Direction(row.direction),
+                        text=row.text,
+                        channel_id=row.message_channel_id if from_customer else row.dm_channel_id,
+                        thread_ts=row.message_ts if from_customer else None,
+                        sender_name=row.customer_name if from_customer else row.agent_name,
+                        sender_avatar_url=row.customer_avatar_url if from_customer else row.agent_avatar_url,
+                        attempts=row.attempts,
+                        created_at=row.created_at,
+                        files=files_from_json(row.files),
+                        files_done=row.dest_files_done,
+                        file_pending_id=row.dest_file_pending_id,
+                        text_ts=tuple([row.dest_ts, *(row.dest_extra_ts or "").split()]) if row.dest_ts else (),
                     )
                 )
             if begin_first_attempt and deliveries and deliveries[0].has_text_part and not deliveries[0].text_ts:
-                first = deliveries[0]
-                session.execute(
-                    update(Message).where(col(Message.id) == first.message_id).values(attempts=Message.attempts + 1)
-                )
-                deliveries[0] = replace(first, attempt_begun=True)
-            stale = (
-                session.exec(
-                    select(Message.id)
-                    .where(col(Message.conversation_id) == conversation_id, col(Message.copy_stale).is_(True))
-                    .limit(1)
-                ).first()
-                is not None
-            )
+                session.execute(_COUNT_ATTEMPT, {"message_id": deliveries[0].message_id})
+                deliveries[0] = replace(deliveries[0], attempt_begun=True)
+            stale = session.execute(_HAS_STALE_COPY, {"conversation_id": conversation_id}).first() is not None
             return deliveries, stale
 
     def begin_attempt(self, message_id: int) -> None:
         with self.db.transaction() as session:
-            session.execute(update(Message).where(col(Message.id) == message_id).values(attempts=Message.attempts + 1))
+            session.execute(_COUNT_ATTEMPT, {"message_id": message_id})
 
     def delivered(self, message_id: int, channel_id: str, ts: list[str], sent_text: str) -> bool:
         """Record where the copy is (all parts of a long text): the message has arrived.
@@ -213,21 +257,17 @@ class DeliveryLedger:
     def _record_text_copy(
         self, message_id: int, channel_id: str, ts: list[str], sent_text: str, finished: bool
     ) -> bool:
-        values: dict[str, Any] = {
-            "dest_channel_id": channel_id,
-            "dest_ts": ts[0],
-            "dest_extra_ts": " ".join(ts[1:]) or None,
-            "last_error": None,
-            # Decided by the database in the same statement, so an edit committed a moment ago counts.
-            "copy_stale": or_(col(Message.text) != sent_text, col(Message.deleted_at).is_not(None)),
+        parameters: dict[str, Any] = {
+            "message_id": message_id,
+            "copy_channel_id": channel_id,
+            "copy_ts": ts[0],
+            "copy_extra_ts": " ".join(ts[1:]) or None,
+            "sent_text": sent_text,
         }
         if finished:
-            values.update(delivery_state=DeliveryState.DELIVERED, delivered_at=self.clock())
+            parameters["delivered_at"] = self.clock()
         with self.db.transaction() as session:
-            stale = session.execute(
-                update(Message).where(col(Message.id) == message_id).values(**values).returning(Message.copy_stale)
-            ).scalar()
-            return bool(stale)
+            return bool(session.execute(_RECORD_TEXT_COPY[finished], parameters).scalar())
 
     # -- files ------------------------------------------------------------------------------------
 

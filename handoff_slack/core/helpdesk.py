@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -41,10 +43,55 @@ from handoff_slack.core.states import (
     EscalationReason,
     TicketState,
 )
-from handoff_slack.storage.database import Database, insert_if_absent
+from handoff_slack.storage.database import Database, InsertIfAbsent
 from handoff_slack.storage.models import Conversation, Message, ProcessedEvent, Ticket
 
 DEFAULT_FLOOD_WINDOW = timedelta(minutes=1)
+
+# The relay's hot path (every message of a waiting or connected customer, every agent reply) runs
+# these Core statements, built once: the ORM and statement building cost more CPU than the
+# database takes to run them. Everything else uses the ORM models.
+_conversations = Conversation.__table__  # type: ignore[attr-defined]
+_tickets = Ticket.__table__  # type: ignore[attr-defined]
+_messages = Message.__table__  # type: ignore[attr-defined]
+
+# Locks the customer's row: their messages are handled one at a time across replicas.
+_CUSTOMER_CONVERSATION = (
+    core_select(
+        _conversations.c.id,
+        _conversations.c.mode,
+        _conversations.c.active_ticket_id,
+        _conversations.c.dm_channel_id,
+        _conversations.c.flood_notice_at,
+    )
+    .where(_conversations.c.customer_user_id == bindparam("customer_user_id"))
+    .with_for_update()
+)
+_MOVE_DM = (
+    update(_conversations)
+    .where(_conversations.c.id == bindparam("conversation_id"))
+    .values(dm_channel_id=bindparam("new_dm_channel_id"))
+)
+_ASK_TO_SLOW_DOWN = (
+    update(_conversations)
+    .where(_conversations.c.id == bindparam("conversation_id"))
+    .values(flood_notice_at=bindparam("now"))
+)
+_THREAD_TICKET = core_select(
+    _tickets.c.id, _tickets.c.conversation_id, _tickets.c.state, _tickets.c.agent_user_id
+).where(_tickets.c.message_channel_id == bindparam("channel_id"), _tickets.c.message_ts == bindparam("thread_ts"))
+_MESSAGE_AT_SOURCE = (
+    core_select(_messages.c.id)
+    .where(_messages.c.source_channel_id == bindparam("channel_id"), _messages.c.source_ts == bindparam("ts"))
+    .limit(1)
+)
+_QUEUE_POSITION = (
+    core_select(func.count())
+    .select_from(_tickets)
+    .where(_tickets.c.state == TicketState.WAITING.value, _tickets.c.id <= bindparam("ticket_id"))
+)
+_record_event = InsertIfAbsent(ProcessedEvent)
+_store_message = InsertIfAbsent(Message)
 
 
 @dataclass(frozen=True)
@@ -170,6 +217,16 @@ class Helpdesk:
         self.flood_limit = flood_limit
         self.flood_window = flood_window
         self.deliveries = DeliveryLedger(db, clock)
+        self._flood_probe = (
+            core_select(_messages.c.created_at)
+            .where(
+                _messages.c.conversation_id == bindparam("conversation_id"),
+                _messages.c.direction == Direction.FROM_CUSTOMER.value,
+            )
+            .order_by(_messages.c.id.desc())
+            .offset(flood_limit)
+            .limit(1)
+        )
 
     # -- customers ------------------------------------------------------------------------------
 
@@ -188,36 +245,97 @@ class Helpdesk:
         with self.db.transaction() as session:
             if not self._first_delivery(session, event_id):
                 return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
-            # Locks the customer's row: their messages are handled one at a time across replicas.
-            conversation = self._conversation_for(session, customer)
-            if self._message_exists(session, customer.dm_channel_id, ts):
-                return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
-            outcome = self._route_customer_message(session, conversation, customer, ts, text, files)
-            return self._with_flood_control(session, conversation, outcome)
+            found = session.execute(_CUSTOMER_CONVERSATION, {"customer_user_id": customer.user_id}).first()
+            if found is not None and found.dm_channel_id != customer.dm_channel_id:
+                session.execute(_MOVE_DM, {"conversation_id": found.id, "new_dm_channel_id": customer.dm_channel_id})
+            if found is not None and self._kept_for_agent(ConversationMode(found.mode), text):
+                outcome = self._keep_for_agent(session, found, customer, ts, text, files)
+                flood_notice_at = found.flood_notice_at
+            else:  # with the bot, or leaving the queue: the bot's turn, on the ORM models
+                conversation = self._conversation_for(session, customer)
+                if self._message_exists(session, customer.dm_channel_id, ts):
+                    return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
+                outcome = self._route_customer_message(session, conversation, customer, ts, text, files)
+                session.flush()
+                flood_notice_at = conversation.flood_notice_at
+            if outcome.action is CustomerMessageAction.DUPLICATE:
+                return outcome
+            return self._with_flood_control(session, outcome, flood_notice_at)
+
+    @staticmethod
+    def _kept_for_agent(mode: ConversationMode, text: str) -> bool:
+        """Waiting (unless leaving the queue) or connected: the message is stored for the agent."""
+        return mode is ConversationMode.CONNECTED or (mode is ConversationMode.WAITING and not asks_to_cancel(text))
+
+    def _keep_for_agent(
+        self, session: Session, conversation: Any, customer: Customer, ts: str, text: str, files: Sequence[SharedFile]
+    ) -> CustomerMessageOutcome:
+        """Store the message for the agent: the relay's hot path, in Core statements."""
+        message_id = _store_message(
+            session,
+            self._new_message(
+                conversation.id,
+                conversation.active_ticket_id,
+                Direction.FROM_CUSTOMER,
+                customer.user_id,
+                customer.dm_channel_id,
+                ts,
+                text,
+                files,
+            ),
+        )
+        if message_id is None:  # the same message, redelivered under another event ID
+            return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
+        ticket_id = conversation.active_ticket_id
+        if conversation.mode == ConversationMode.CONNECTED:
+            return CustomerMessageOutcome(CustomerMessageAction.RELAY, conversation.id, ticket_id)
+        return CustomerMessageOutcome(
+            CustomerMessageAction.WAITING, conversation.id, ticket_id, self._position(session, ticket_id)
+        )
+
+    def _new_message(
+        self,
+        conversation_id: int,
+        ticket_id: int | None,
+        direction: Direction,
+        author_user_id: str,
+        channel_id: str,
+        ts: str,
+        text: str,
+        files: Sequence[SharedFile],
+    ) -> dict[str, Any]:
+        """A pending message's row, for `_store_message`."""
+        row: dict[str, Any] = {
+            "conversation_id": conversation_id,
+            "ticket_id": ticket_id,
+            "direction": direction.value,
+            "author_user_id": author_user_id,
+            "source_channel_id": channel_id,
+            "source_ts": ts,
+            "text": text,
+            "delivery_state": DeliveryState.PENDING.value,
+            "dest_files_done": 0,
+            "attempts": 0,
+            "copy_stale": False,
+            "created_at": self.clock(),
+        }
+        if files:  # else SQL NULL, as the ORM stores it (not JSON null)
+            row["files"] = files_to_json(files)
+        return row
 
     def _with_flood_control(
-        self, session: Session, conversation: Conversation, outcome: CustomerMessageOutcome
+        self, session: Session, outcome: CustomerMessageOutcome, flood_notice_at: datetime | None
     ) -> CustomerMessageOutcome:
         now = self.clock()
         # Flooding: the customer's message `flood_limit` before this one is still inside the
         # window. Reading just that one row (newest first, by index) keeps this cheap however
         # long the conversation is.
-        earlier = session.exec(
-            select(Message.created_at)
-            .where(
-                col(Message.conversation_id) == conversation.id,
-                col(Message.direction) == Direction.FROM_CUSTOMER,
-            )
-            .order_by(col(Message.id).desc())
-            .offset(self.flood_limit)
-            .limit(1)
-        ).first()
+        earlier = session.execute(self._flood_probe, {"conversation_id": outcome.conversation_id}).scalar()
         if earlier is None or as_utc(earlier) <= now - self.flood_window:
             return outcome
-        last_notice = conversation.flood_notice_at
-        ask = last_notice is None or now - as_utc(last_notice) > self.flood_window
+        ask = flood_notice_at is None or now - as_utc(flood_notice_at) > self.flood_window
         if ask:
-            conversation.flood_notice_at = now
+            session.execute(_ASK_TO_SLOW_DOWN, {"conversation_id": outcome.conversation_id, "now": now})
         return replace(outcome, quiet=True, ask_to_slow_down=ask)
 
     def _route_customer_message(
@@ -426,12 +544,10 @@ class Helpdesk:
     ) -> AgentMessageOutcome:
         """Decide what a reply in the support channel is: relayed to the customer, or internal."""
         with self.db.transaction() as session:
-            ticket = session.exec(
-                select(Ticket).where(col(Ticket.message_channel_id) == channel_id, col(Ticket.message_ts) == thread_ts)
-            ).first()
+            ticket = session.execute(_THREAD_TICKET, {"channel_id": channel_id, "thread_ts": thread_ts}).first()
             if ticket is None:
                 return AgentMessageOutcome(AgentMessageAction.IGNORED)
-            if not self._first_delivery(session, event_id) or self._message_exists(session, channel_id, ts):
+            if not self._first_delivery(session, event_id):
                 return AgentMessageOutcome(AgentMessageAction.DUPLICATE, ticket.conversation_id, ticket.id)
             relayed = (
                 ticket.state == TicketState.CONNECTED
@@ -439,20 +555,14 @@ class Helpdesk:
                 and not self.is_internal_note(text)
             )
             if not relayed:
+                if self._message_exists(session, channel_id, ts):
+                    return AgentMessageOutcome(AgentMessageAction.DUPLICATE, ticket.conversation_id, ticket.id)
                 return AgentMessageOutcome(AgentMessageAction.INTERNAL, ticket.conversation_id, ticket.id)
-            session.add(
-                Message(
-                    conversation_id=ticket.conversation_id,
-                    ticket_id=ticket.id,
-                    direction=Direction.FROM_AGENT,
-                    author_user_id=user_id,
-                    source_channel_id=channel_id,
-                    source_ts=ts,
-                    text=text,
-                    files=files_to_json(files),
-                    created_at=self.clock(),
-                )
+            message = self._new_message(
+                ticket.conversation_id, ticket.id, Direction.FROM_AGENT, user_id, channel_id, ts, text, files
             )
+            if _store_message(session, message) is None:  # the same reply, redelivered under another event ID
+                return AgentMessageOutcome(AgentMessageAction.DUPLICATE, ticket.conversation_id, ticket.id)
             return AgentMessageOutcome(AgentMessageAction.RELAY, ticket.conversation_id, ticket.id)
 
     def is_internal_note(self, text: str) -> bool:
@@ -538,16 +648,11 @@ class Helpdesk:
         """
         if not event_id:
             return True
-        return insert_if_absent(session, ProcessedEvent, event_id=event_id, received_at=self.clock())
+        return _record_event(session, {"event_id": event_id, "received_at": self.clock()}) is not None
 
     @staticmethod
     def _message_exists(session: Session, channel_id: str, ts: str) -> bool:
-        return (
-            session.exec(
-                select(Message.id).where(col(Message.source_channel_id) == channel_id, col(Message.source_ts) == ts)
-            ).first()
-            is not None
-        )
+        return session.execute(_MESSAGE_AT_SOURCE, {"channel_id": channel_id, "ts": ts}).first() is not None
 
     def _conversation_for(self, session: Session, customer: Customer) -> Conversation:
         by_customer = (
@@ -618,10 +723,4 @@ class Helpdesk:
 
     @staticmethod
     def _position(session: Session, ticket_id: int) -> int:
-        return int(
-            session.exec(
-                select(func.count())
-                .select_from(Ticket)
-                .where(col(Ticket.state) == TicketState.WAITING, col(Ticket.id) <= ticket_id)
-            ).one()
-        )
+        return int(session.execute(_QUEUE_POSITION, {"ticket_id": ticket_id}).scalar_one())

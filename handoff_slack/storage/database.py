@@ -65,18 +65,27 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def insert_if_absent(session: Session, model: type[SQLModel], **values: Any) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL); True when the row was inserted."""
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    statement = (
-        insert(model)  # type: ignore[arg-type]
-        .values(**values)
-        .on_conflict_do_nothing()
-        # Not `.rowcount`: with psycopg it is -1 whether a row was inserted or not (so always truthy).
-        .returning(*model.__table__.primary_key.columns)  # type: ignore[attr-defined]
-    )
-    return session.execute(statement).first() is not None
+class InsertIfAbsent:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the key, for SQLite and PostgreSQL.
+
+    Built once per table: the hot paths (event dedupe, a relayed message) run it per event, and
+    building a statement costs more CPU than SQLite takes to run it.
+    """
+
+    def __init__(self, model: type[SQLModel]) -> None:
+        table = model.__table__  # type: ignore[attr-defined]
+        self._statements = {
+            dialect: insert(table)
+            .on_conflict_do_nothing()
+            # Not `.rowcount`: with psycopg it is -1 whether a row was inserted or not (so always truthy).
+            .returning(*table.primary_key.columns)
+            for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+        }
+
+    def __call__(self, session: Session, values: dict[str, Any]) -> Any | None:
+        """The new row's key, or None when a row with the same unique key was there."""
+        statement = self._statements[session.get_bind().dialect.name]
+        return session.execute(statement, values).scalar()
 
 
 class Database:
