@@ -12,6 +12,10 @@ retries. Here every POST to /slack/events is checked, cheaply and in this order:
 4. parsing (400 unless a JSON object, or a form with a `payload` object or a slash command),
 5. shape: the fields Bolt and our listeners read have the types and sizes Slack sends (400).
 
+Then, while the backlog of lazy work is full (`HANDOFF_MAX_BACKLOG`), every request but Slack's
+URL verification gets a 503 before Bolt runs a listener: nothing is committed, and Slack delivers
+the event again later instead of it waiting in memory here.
+
 Bolt then verifies the signature again and dispatches the body exactly as parsed here, so both
 agree on what the request says. A request nothing handles is acknowledged with a 200 (an unknown
 slash command gets a short answer) instead of Bolt's 404. A listener that fails in its ack phase
@@ -21,7 +25,9 @@ still gets Slack's 500 (and so its retry): only well-formed input gets that far.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -31,6 +37,8 @@ from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_bolt.request.internals import build_context
 from slack_sdk.signature import SignatureVerifier
+
+logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # Slack's payloads are far smaller; anything bigger is not Slack
 MAX_TEXT_CHARS = 160_000  # Slack allows 40,000 characters; its &amp; &lt; &gt; escapes can make that longer
@@ -44,6 +52,7 @@ JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
 SLACK_TS = re.compile(r"[0-9]{1,20}\.[0-9]{1,10}")
 UNHANDLED = 404  # Bolt's answer when no listener matched
+OVERLOADED = 503  # Slack redelivers the event later (with X-Slack-Retry-Num)
 
 # Interactivity from the legacy (pre-Block Kit) APIs: this app sends nothing that produces them.
 LEGACY_TYPES = frozenset(
@@ -65,11 +74,16 @@ def _malformed(reason: str) -> Refused:
 
 
 class SlackRequestGuard:
-    """WSGI app for POST /slack/events: checks the request, then lets Bolt dispatch it."""
+    """WSGI app for POST /slack/events: checks the request, then lets Bolt dispatch it.
 
-    def __init__(self, bolt: App, signing_secret: str) -> None:
+    `backlog_full` says whether the lazy work queued or running has reached its limit.
+    """
+
+    def __init__(self, bolt: App, signing_secret: str, backlog_full: Callable[[], bool] | None = None) -> None:
         self.bolt = bolt
         self.verifier = SignatureVerifier(signing_secret)
+        self.backlog_full = backlog_full or _never
+        self.overload = OverloadEpisodes()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         response = self.handle(environ)
@@ -92,6 +106,13 @@ class SlackRequestGuard:
             check_shape(body)
         except Refused as refused:
             return BoltResponse(status=refused.status, body={"error": refused.reason})
+        if body.get("type") != "url_verification":  # Slack's handshake starts no work
+            # Checked before the submit, so concurrent requests may overshoot the limit by at most
+            # one lazy task per HTTP thread: a bound on memory, not an exact count.
+            if self.backlog_full():
+                self.overload.refused()
+                return BoltResponse(status=OVERLOADED, body={"error": "overloaded, try again later"})
+            self.overload.accepted()
         try:
             bolt_request = ParsedBoltRequest(raw_body=text, body=body, query=request.query_string, headers=headers)
         except (AttributeError, IndexError, KeyError, TypeError, ValueError):
@@ -115,6 +136,39 @@ class SlackRequestGuard:
         except UnicodeDecodeError:
             return None
         return text if self.verifier.is_valid(text, timestamp, signature) else None
+
+
+def _never() -> bool:
+    return False
+
+
+class OverloadEpisodes:
+    """One warning when the app starts refusing work for a full backlog, one line when it stops.
+
+    Not one per request: under overload that would be thousands of lines (and log I/O is work too).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._refusing = False
+        self._refused = 0
+
+    def refused(self) -> None:
+        with self._lock:
+            starting = not self._refusing
+            self._refusing = True
+            self._refused += 1
+        if starting:
+            logger.warning("the lazy backlog reached HANDOFF_MAX_BACKLOG: answering Slack 503 until it drains")
+
+    def accepted(self) -> None:
+        if not self._refusing:  # the usual case: no lock on the way to Bolt
+            return
+        with self._lock:
+            if not self._refusing:
+                return
+            refused, self._refusing, self._refused = self._refused, False, 0
+        logger.info("the lazy backlog has room again; %d request(s) were answered 503 meanwhile", refused)
 
 
 class ParsedBoltRequest(BoltRequest):

@@ -43,6 +43,7 @@ class Settings:
     note_prefix: str = "note:"
     agent_cache_seconds: int = 300
     http_threads: int = 16
+    max_backlog: int = 1000  # lazy tasks queued or running; at the limit Slack gets a 503 and redelivers
     delivery_retry_seconds: int = 30
     delivery_give_up_seconds: int = 3600
     flood_limit: int = 20
@@ -169,6 +170,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         note_prefix=note_prefix,
         agent_cache_seconds=_int(env, "HANDOFF_AGENT_CACHE_SECONDS", 300, 0, 86400),
         http_threads=_int(env, "HANDOFF_HTTP_THREADS", 16, 1, 256),
+        max_backlog=_int(env, "HANDOFF_MAX_BACKLOG", 1000, 1, 1_000_000),
         delivery_retry_seconds=_int(env, "HANDOFF_DELIVERY_RETRY_SECONDS", 30, 1, 3600),
         delivery_give_up_seconds=_int(env, "HANDOFF_DELIVERY_GIVE_UP_SECONDS", 3600, 1, 7 * 86400),
         flood_limit=_int(env, "HANDOFF_FLOOD_LIMIT", 20, 1, 10_000),

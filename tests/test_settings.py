@@ -27,6 +27,7 @@ def test_defaults() -> None:
     assert settings.database_url == DEFAULT_DATABASE_URL
     assert settings.admins == frozenset() and settings.note_prefix == "note:"
     assert settings.max_file_bytes == 20 * 1024 * 1024
+    assert settings.max_backlog == 1000
 
 
 def test_optional_settings_are_read() -> None:
@@ -40,6 +41,7 @@ def test_optional_settings_are_read() -> None:
             "HANDOFF_ADMINS": "U1ADMIN, W2ADMIN",
             "HANDOFF_NOTE_PREFIX": "//",
             "HANDOFF_MAX_FILE_BYTES": "1048576",
+            "HANDOFF_MAX_BACKLOG": "50",
         }
     )
     assert settings.socket_mode and settings.port == 8080
@@ -47,6 +49,7 @@ def test_optional_settings_are_read() -> None:
     assert settings.database_url == "postgresql+psycopg://user:pw@db/handoff"
     assert settings.admins == {"U1ADMIN", "W2ADMIN"} and settings.note_prefix == "//"
     assert settings.max_file_bytes == 1_048_576
+    assert settings.max_backlog == 50
 
 
 def test_repr_keeps_secrets_out() -> None:
@@ -77,6 +80,9 @@ def test_repr_keeps_secrets_out() -> None:
         ({"HANDOFF_MAX_FILE_BYTES": "20MB"}, "HANDOFF_MAX_FILE_BYTES"),
         ({"HANDOFF_MAX_FILE_BYTES": "0"}, "HANDOFF_MAX_FILE_BYTES"),
         ({"HANDOFF_MAX_FILE_BYTES": str(2 * 1024**3)}, "HANDOFF_MAX_FILE_BYTES"),  # over Slack's 1 GB
+        ({"HANDOFF_MAX_BACKLOG": "0"}, "HANDOFF_MAX_BACKLOG"),
+        ({"HANDOFF_MAX_BACKLOG": "-5"}, "HANDOFF_MAX_BACKLOG"),
+        ({"HANDOFF_MAX_BACKLOG": "lots"}, "HANDOFF_MAX_BACKLOG"),
         ({"HANDOFF_CONFIG": "/nonexistent/bot.yaml"}, "HANDOFF_CONFIG"),
         ({"HANDOFF_CONFIG": "/"}, "HANDOFF_CONFIG"),  # a directory
     ],

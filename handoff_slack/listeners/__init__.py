@@ -14,7 +14,9 @@ from handoff_slack.services import Services
 
 
 def register_listeners(app: App, services: Services) -> None:
+    # Bolt tries listeners in this order, building kwargs for each one's matchers; the kinds never
+    # match each other's payloads, so messages (most of the traffic) come first.
+    events.register(app, services)
     actions.register(app, services)
     commands.register(app, services)
     views.register(app, services)
-    events.register(app, services)  # last: it ends with the catch-all for unhandled messages

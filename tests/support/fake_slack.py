@@ -7,8 +7,9 @@ Faults are scripted per method and consumed one per call, in order: ``fail`` (an
 ``succeed`` (a normal answer, to space faults out; ``fail(..., after_handling=True)`` lets the
 call take effect and then answers the failure), ``delay`` (a slow answer; with
 ``after_handling=True`` the call takes effect at once and only its answer is late, like a response
-lost on its way back). Posted messages keep their ``metadata``; ``conversations.history`` and
-``conversations.replies`` read them back in Slack's shapes.
+lost on its way back). ``hold`` keeps calls of a method waiting, unhandled, until ``release``
+(a server stuck for exactly as long as the test needs). Posted messages keep their ``metadata``;
+``conversations.history`` and ``conversations.replies`` read them back in Slack's shapes.
 
 Files: ``host_file`` hosts a private file whose ``url_private_download`` answers only the bot token;
 ``files_upload_v2`` works against the fake (``files.getUploadURLExternal``, the upload URL,
@@ -126,6 +127,8 @@ class FakeSlack:
         self._faults: dict[str, deque[_Fault | None]] = {}  # None: answer this call normally
         self._delays: dict[str, deque[_Delay]] = {}
         self._answers_pending: dict[str, int] = {}  # handled calls whose answer is not sent yet
+        self._holds: set[str] = set()  # methods whose calls wait for release()
+        self._held: dict[str, int] = {}  # calls waiting on a hold now
         self._view_counter = 0
         self._files: dict[str, dict[str, Any]] = {}  # file id -> {file, content, redirect_to, ...}
         self._pending_uploads: dict[str, dict[str, Any]] = {}  # file id -> getUploadURLExternal params
@@ -180,6 +183,7 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
+        self.release()  # a call still held would keep its client waiting for its timeout
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -333,6 +337,25 @@ class FakeSlack:
             else:
                 self._delays.pop(method, None)
 
+    def hold(self, method: str) -> None:
+        """Calls of ``method`` from now on wait, not handled and not recorded yet, until ``release``."""
+        with self._cond:
+            self._holds.add(method)
+
+    def release(self, method: str | None = None) -> None:
+        """End the hold on ``method`` (on every method if None): the waiting calls are handled now."""
+        with self._cond:
+            if method is None:
+                self._holds.clear()
+            else:
+                self._holds.discard(method)
+            self._cond.notify_all()
+
+    def held(self, method: str) -> int:
+        """Calls of ``method`` waiting on a hold right now."""
+        with self._cond:
+            return self._held.get(method, 0)
+
     def answers_pending(self, method: str) -> int:
         """Calls of ``method`` that were handled but not answered yet (see ``delay(after_handling=True)``)."""
         with self._cond:
@@ -450,6 +473,12 @@ class FakeSlack:
             return
 
         with self._cond:
+            if method in self._holds:
+                self._held[method] = self._held.get(method, 0) + 1
+                self._cond.notify_all()
+                while method in self._holds:
+                    self._cond.wait()
+                self._held[method] -= 1
             delays, faults = self._delays.get(method), self._faults.get(method)
             delay = delays.popleft() if delays else None
             fault = faults.popleft() if faults else None

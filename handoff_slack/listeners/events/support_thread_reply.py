@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
-
 from handoff_slack.core.helpdesk import AgentMessageAction, AgentMessageOutcome
-from handoff_slack.listeners.payloads import OUTCOME_KEY, has_content
+from handoff_slack.listeners.payloads import has_content
 from handoff_slack.services import Services
 from handoff_slack.slack.file_relay import files_from_event
 
@@ -15,36 +13,33 @@ from handoff_slack.slack.file_relay import files_from_event
 HANDLED_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 
 
-def register(app: App, services: Services) -> None:
-    support_channel = services.settings.support_channel
+def is_thread_reply(event: dict[str, Any], support_channel: str) -> bool:
+    thread_ts = event.get("thread_ts")
+    return (
+        event.get("channel") == support_channel
+        and bool(thread_ts)
+        and thread_ts != event.get("ts")  # the thread's parent is no reply
+        and event.get("subtype") in HANDLED_SUBTYPES
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+        and has_content(event)
+    )
 
-    def is_thread_reply(event: dict[str, Any]) -> bool:
-        thread_ts = event.get("thread_ts")
-        return (
-            event.get("channel") == support_channel
-            and bool(thread_ts)
-            and thread_ts != event.get("ts")
-            and event.get("subtype") in HANDLED_SUBTYPES
-            and not event.get("bot_id")
-            and bool(event.get("user"))
-            and has_content(event)
-        )
 
-    def record(ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
-        context[OUTCOME_KEY] = services.helpdesk.receive_agent_message(
-            channel_id=event["channel"],
-            thread_ts=event["thread_ts"],
-            user_id=event["user"],
-            ts=event["ts"],
-            text=event.get("text") or "",
-            event_id=body.get("event_id"),
-            files=files_from_event(event),
-        )
-        ack()
+def record(services: Services, body: dict[str, Any], event: dict[str, Any]) -> AgentMessageOutcome:
+    """Ack phase: the reply is stored (to relay, or as an internal note) before Slack gets its 200."""
+    return services.helpdesk.receive_agent_message(
+        channel_id=event["channel"],
+        thread_ts=event["thread_ts"],
+        user_id=event["user"],
+        ts=event["ts"],
+        text=event.get("text") or "",
+        event_id=body.get("event_id"),
+        files=files_from_event(event),
+    )
 
-    def relay(context: BoltContext) -> None:
-        outcome: AgentMessageOutcome | None = context.get(OUTCOME_KEY)
-        if outcome is not None and outcome.action is AgentMessageAction.RELAY:
-            services.outbox.flush(outcome.conversation_id)  # type: ignore[arg-type]
 
-    app.event("message", matchers=[is_thread_reply])(ack=record, lazy=[relay])
+def relay(services: Services, outcome: AgentMessageOutcome | None) -> None:
+    """Lazy phase: the owner's reply goes to the customer's DM."""
+    if outcome is not None and outcome.action is AgentMessageAction.RELAY:
+        services.outbox.flush(outcome.conversation_id)  # type: ignore[arg-type]
