@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -98,6 +98,7 @@ class Database:
         # for SQLite's lock means its busy handler, which sleeps (up to 100 ms a time) and polls;
         # waiting on a lock in this process hands over the moment the holder commits.
         self._writer = threading.RLock() if self.backend == "sqlite" else None
+        self._pinned = threading.local()  # .connection: this thread's transactions run on it
 
     @property
     def backend(self) -> str:
@@ -106,13 +107,28 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work is committed on success and rolled back on any error."""
-        with self._writer or nullcontext(), Session(self.engine, expire_on_commit=False) as session:
+        bind = getattr(self._pinned, "connection", None) or self.engine
+        with self._writer or nullcontext(), Session(bind, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def pinned_connection(self) -> Iterator[Connection]:
+        """One pooled connection for all of this thread's transactions until the block ends.
+
+        For work that holds a session-level lock on a connection anyway (see storage.locks): its
+        transactions then need no checkout (and liveness ping) of their own. Not nestable.
+        """
+        with self.engine.connect() as connection:
+            self._pinned.connection = connection
+            try:
+                yield connection
+            finally:
+                self._pinned.connection = None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -17,18 +17,22 @@ from handoff_slack.storage.database import Database
 # Namespaces for the first key of pg_advisory_lock(int, int).
 OUTBOX_FLUSH = 1
 
+_LOCK = text("SELECT pg_advisory_lock(:namespace, :key)")
+_UNLOCK = text("SELECT pg_advisory_unlock(:namespace, :key)")
+
 
 @contextmanager
 def replica_lock(db: Database, namespace: int, key: int) -> Iterator[None]:
     if db.backend != "postgresql":
         yield
         return
-    # Autocommit: the lock is the session's, no transaction (and no COMMIT round trips) around it.
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("SELECT pg_advisory_lock(:namespace, :key)"), {"namespace": namespace, "key": key})
+    # The lock is the connection's (session-level), and the work under it runs its transactions on
+    # that same connection: one checkout per flush instead of one per transaction.
+    with db.pinned_connection() as connection:
+        connection.execute(_LOCK, {"namespace": namespace, "key": key})
+        connection.commit()
         try:
             yield
         finally:
-            connection.execute(
-                text("SELECT pg_advisory_unlock(:namespace, :key)"), {"namespace": namespace, "key": key}
-            )
+            connection.execute(_UNLOCK, {"namespace": namespace, "key": key})
+            connection.commit()
