@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import hmac
 import json
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,12 +81,42 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float, wh
     raise RuntimeError(f"{what} did not answer {url} within {timeout} s")
 
 
+# prctl(PR_SET_PDEATHSIG): the kernel signals a child when the process that started it dies, even by
+# SIGKILL (a CI timeout, a killed test run), when no `finally` of ours runs. Linux only. Looked up
+# here, once: the forked child only calls it, between fork and exec.
+_PR_SET_PDEATHSIG = 1
+_prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None) if sys.platform == "linux" else None
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` for children of this process: SIGTERM when it dies. Start them from the main
+    thread (the signal comes when the starting thread ends), with no other thread running."""
+    if _prctl is None:
+        return None
+    parent = os.getpid()
+    sigterm = int(signal.SIGTERM)
+
+    def preexec() -> None:
+        _prctl(_PR_SET_PDEATHSIG, sigterm)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
+
+
 def start_process(args: list[str], env: dict[str, str], log_path: Path, cwd: Path = REPO) -> subprocess.Popen[bytes]:
-    """A child in its own process group (so stopping it stops whatever it started)."""
+    """A child in its own process group (so stopping it stops whatever it started), told to end
+    (SIGTERM) when the benchmark's process dies, however it dies."""
     log = log_path.open("wb")
     try:
         return subprocess.Popen(
-            [sys.executable, *args], cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [sys.executable, *args],
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
     finally:
         log.close()

@@ -42,6 +42,7 @@ from bench.common import (
     TOKEN_RE,
     clean_env,
     cpu_seconds,
+    die_with_parent,
     free_port,
     http_json,
     rss_kib,
@@ -155,7 +156,11 @@ class FakeSlackProcess:
         self.process = start_process(
             ["-m", "bench.fake_slack_process", "--port", str(self.port)], clean_env(), workdir / f"fake-{name}.log"
         )
-        wait_for_http(f"{self.base_url}/bench/health", self.process, 15, "the fake Slack")
+        try:
+            wait_for_http(f"{self.base_url}/bench/health", self.process, 15, "the fake Slack")
+        except BaseException:
+            stop_process(self.process)  # nobody else holds it yet
+            raise
         self.cursor = 0
         self.entries: list[list[Any]] = []
 
@@ -230,6 +235,7 @@ class AppProcess:
         if self.profiled and PROFILER == "yappi":
             # CPU time per function, all threads; written when the app ends.
             args = ["-m", "bench.cpu_profile", str(PROFILE_DIR / f"cpu-{name}.pstat"), "--", *args]  # type: ignore[operator]
+            env["PYTHONPATH"] = str(REPO)  # `bench` is not in the app's copy it runs in; the app's code is first
             self.profiled = False  # the app is the process itself: stopped like any other
         elif self.profiled:
             # py-spy runs the app as its child and writes collapsed stacks when the app ends.
@@ -251,7 +257,11 @@ class AppProcess:
                 *args,
             ]
         self.process = start_process(args, env, self.log_path, cwd=APP_CODE if kind == "handoff" else REPO)
-        wait_for_http(f"{self.base_url}/healthz", self.process, 60, f"the app ({name})")
+        try:
+            wait_for_http(f"{self.base_url}/healthz", self.process, 60, f"the app ({name})")
+        except BaseException:
+            stop_process(self.process)  # nobody else holds it yet
+            raise
         self._pid = self.process.pid
         if self.profiled:
             children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
@@ -480,6 +490,7 @@ def run_load(
         env=clean_env(),
         check=True,
         timeout=seconds + 60,
+        preexec_fn=die_with_parent(),
     )
     load_wall = time.monotonic() - started
     busy1, total1 = cpu_times()
@@ -768,7 +779,14 @@ def queue_scale(workdir: Path, plan: Plan, database: str) -> dict[str, Any]:
     else:
         url = fresh_postgres(plan.postgres_admin_url, f"{BENCH_DATABASE}_scale")
     env = clean_env(DATABASE_URL=url)
-    subprocess.run([sys.executable, "main.py", "migrate"], cwd=APP_CODE, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "main.py", "migrate"],
+        cwd=APP_CODE,
+        env=env,
+        check=True,
+        capture_output=True,
+        preexec_fn=die_with_parent(),
+    )
     seeded = subprocess.run(
         [
             sys.executable,
@@ -785,6 +803,7 @@ def queue_scale(workdir: Path, plan: Plan, database: str) -> dict[str, Any]:
         check=True,
         capture_output=True,
         text=True,
+        preexec_fn=die_with_parent(),
     ).stdout.strip()
     _progress(f"  {seeded}")
     connected = _connected_from_database(url)
@@ -1176,7 +1195,14 @@ def _progress(text: str) -> None:
 # ----------------------------------------------------------------------------- main
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    """SIGTERM (a test's timeout, CI, `kill`): unwind like Ctrl-C, so every `finally` stops its processes."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean-up short
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _terminated)
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument(
         "--quick", action="store_true", help="a ~1.5-minute smoke run: short steps, fewer conversations"
@@ -1256,6 +1282,7 @@ def main(argv: list[str]) -> int:
             if "rss_end_kib" in target:
                 target["rss_end_mb"] = round(target["rss_end_kib"]["VmRSS"] / 1024, 1)
         results["wall_seconds"] = round(time.monotonic() - started, 1)
+        results["completed"] = not failed  # every planned target and phase ran to its end
         if results["targets"]:
             table, verdicts = report(results)
             results["table_markdown"] = table

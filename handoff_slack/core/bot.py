@@ -234,7 +234,12 @@ class BotEngine:
     def __init__(self, config: BotConfig | None = None, detector: FrustrationDetector | None = None) -> None:
         self.config = config or BotConfig()
         settings = self.config.escalation.frustration
-        self.detector = detector or FrustrationDetector(window=settings.window, threshold=settings.threshold)
+        self.detector = detector or FrustrationDetector(
+            window=settings.window,
+            threshold=settings.threshold,
+            # On: TextBlob loads now, not in the first customer's request. Off: it never loads.
+            preload=settings.action is not FrustrationAction.OFF,
+        )
 
     @property
     def needs_customer_facts(self) -> bool:

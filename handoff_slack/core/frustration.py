@@ -18,17 +18,19 @@ No sentiment reading (≤ 0.3), request for a person (0.2), emphasised word, "!!
 working" (0.3) reaches the default threshold of 0.5 alone: each needs a second signal. Shouting,
 "!!!" or "?!", an explicit frustration phrase or a repeated message is enough by itself. Measured on
 tests/fixtures/frustration_conversations.yaml; the figures are in the README.
+
+TextBlob (with NLTK and its word lists, ~20 MB resident) loads only when a detector is built with
+`preload=True` or first reads a text: with frustration detection off the app never loads it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-
-from textblob.en import spelling
-from textblob.en.sentiments import PatternAnalyzer
+from typing import Any
 
 from handoff_slack.core.phrases import asks_for_human, normalise
 
@@ -84,25 +86,55 @@ class FrustrationReading:
     signals: tuple[str, ...]  # short names of what fired, in the order of the table above
 
 
+@dataclass(frozen=True)
+class _Lexicon:
+    analyzer: Any  # textblob's PatternAnalyzer: ships its lexicon, works offline
+    dictionary: Container[str]  # textblob's spelling word list: which capitalised words are words
+
+
+_lexicon: _Lexicon | None = None
+_lexicon_lock = threading.Lock()
+
+
+def _load_lexicon() -> _Lexicon:
+    """TextBlob's sentiment lexicon and word list, imported and loaded once per process (thread-safe)."""
+    global _lexicon
+    if _lexicon is None:
+        with _lexicon_lock:
+            if _lexicon is None:
+                from textblob.en import spelling
+                from textblob.en.sentiments import PatternAnalyzer
+
+                analyzer = PatternAnalyzer()
+                # Both word lists load lazily on their first use: load them here, once.
+                analyzer.analyze("ok")
+                _ = "ok" in spelling
+                _lexicon = _Lexicon(analyzer, spelling)
+    return _lexicon
+
+
 class FrustrationDetector:
-    def __init__(self, window: int = 3, threshold: float = 0.5) -> None:
+    def __init__(self, window: int = 3, threshold: float = 0.5, *, preload: bool = False) -> None:
+        """`preload`: load TextBlob now (~0.2 s) rather than on the first `read`, which may be in a request.
+
+        Pass it when detection is on; leave it off when the detector may never be used.
+        """
         if window < 1:
             raise ValueError("window must be at least 1")
         self.window = window
         self.threshold = threshold
-        self._analyzer = PatternAnalyzer()  # ships its lexicon; works offline
-        # Both word lists load lazily on first use: load them now, once, not mid-conversation.
-        self._analyzer.analyze("ok")
-        _ = "ok" in spelling
+        if preload:
+            _load_lexicon()
 
     def read(self, messages: Sequence[str]) -> FrustrationReading:
         """The customer's latest messages, oldest first.
 
         The caller passes up to `window`; extra older ones are ignored.
         """
+        lexicon = _load_lexicon()
         recent = [m for m in messages[-self.window :] if m and m.strip()]
         words = [normalise(m) for m in recent]
-        polarities = [self._polarity(m) for m in recent]
+        polarities = [_polarity(lexicon, m) for m in recent]
         contributions: dict[str, float] = {}
 
         strength = max((-p for p in polarities), default=0.0)
@@ -112,7 +144,7 @@ class FrustrationDetector:
         if negative_count >= 2:
             contributions["negative_trend"] = TREND_WEIGHT * (negative_count - 1)
 
-        caps = max((_caps_weight(m) for m in recent), default=0.0)
+        caps = max((_caps_weight(lexicon, m) for m in recent), default=0.0)
         if caps:
             contributions["all_caps"] = caps
         marks = max(
@@ -132,14 +164,15 @@ class FrustrationDetector:
         score = round(min(1.0, sum(contributions.values())), 2)
         return FrustrationReading(score=score, frustrated=score >= self.threshold, signals=tuple(contributions))
 
-    def _polarity(self, text: str) -> float:
-        # TextBlob's pattern lexicon knows "not" but not "isn't", so spell negations out first;
-        # punctuation and emoji are dropped because "!!" is a signal of its own.
-        text = _CONTRACTION.sub(lambda m: _IRREGULAR_NEGATIONS.get(m[1].lower(), m[1]) + " not", text)
-        return float(self._analyzer.analyze(normalise(text)).polarity)
+
+def _polarity(lexicon: _Lexicon, text: str) -> float:
+    # TextBlob's pattern lexicon knows "not" but not "isn't", so spell negations out first;
+    # punctuation and emoji are dropped because "!!" is a signal of its own.
+    text = _CONTRACTION.sub(lambda m: _IRREGULAR_NEGATIONS.get(m[1].lower(), m[1]) + " not", text)
+    return float(lexicon.analyzer.analyze(normalise(text)).polarity)
 
 
-def _caps_weight(text: str) -> float:
+def _caps_weight(lexicon: _Lexicon, text: str) -> float:
     text = _SLACK_MARKUP.sub(" ", text)  # user IDs like <@U0BOT> are capitals too
     letters = [ch for ch in text if ch.isalpha()]
     upper = sum(ch.isupper() for ch in letters)
@@ -148,7 +181,7 @@ def _caps_weight(text: str) -> float:
     # A capitalised ordinary word is emphasis ("my invoice is STILL wrong"); capitals on a word the
     # dictionary doesn't know are an acronym (SSO, VPN, CSV). TextBlob's spelling list is the dictionary.
     emphasised = any(
-        len(word) >= _EMPHASIS_MIN_LETTERS and word.isupper() and word.lower() in spelling
+        len(word) >= _EMPHASIS_MIN_LETTERS and word.isupper() and word.lower() in lexicon.dictionary
         for word in re.findall(r"[^\W\d_]+", text)
     )
     return EMPHASIS_WEIGHT if emphasised else 0.0

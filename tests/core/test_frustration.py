@@ -7,6 +7,8 @@ problem reports may be escalated. The figures are printed on every run (and publ
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,14 +21,15 @@ from hypothesis import strategies as st
 from handoff_slack.core.bot_config import FrustrationConfig
 from handoff_slack.core.frustration import FrustrationDetector, FrustrationReading
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "frustration_conversations.yaml"
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE = REPO / "tests" / "fixtures" / "frustration_conversations.yaml"
 MIN_RECALL = 0.85
 MAX_FALSE_ESCALATION = 0.10
 
 
 @pytest.fixture(scope="module")
 def detector() -> FrustrationDetector:
-    return FrustrationDetector()  # loading TextBlob's lexicon once keeps the module fast
+    return FrustrationDetector(preload=True)  # TextBlob loads once per process (and here, not mid-test)
 
 
 def load_items() -> list[dict]:
@@ -327,3 +330,106 @@ def test_score_is_bounded_and_rounded(messages: list[str]) -> None:
 
 
 _SHARED = FrustrationDetector()  # hypothesis can't use function-scoped pytest fixtures
+
+
+# ---------------------------------------------------------------------------- loading TextBlob
+# TextBlob and NLTK cost ~20 MB of resident memory: the app loads them only when detection is on.
+# Checked in fresh interpreters, since this module has loaded them long ago.
+
+
+def run_python(script: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-c", script, *args], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+# The real app (create_app, migrations, the HTTP edge) on a fake Slack: a customer's message that
+# any detector would score, answered by the bot (`awaited`: a text in its reply); then, was TextBlob
+# imported?
+_STARTED_APP = """
+import sys
+from pathlib import Path
+
+from tests.support.app_under_test import AppUnderTest, settings_for
+from tests.support.fake_slack import FakeSlack
+from tests.support.journeys import wait_for_dm
+from tests.support.slack_requests import dm_message
+
+action, work, awaited = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+config = work / "bot.yaml"
+config.write_text(f"escalation:\\n  frustration:\\n    action: '{action}'\\n")
+with FakeSlack() as fake:
+    fake.add_user("UCUST1", name="jane")
+    app = AppUnderTest(settings_for(fake, f"sqlite:///{work / 'handoff.db'}", HANDOFF_CONFIG=str(config))).start()
+    try:
+        app.slack.event(dm_message("UCUST1", "THIS IS RIDICULOUS!!!"))
+        wait_for_dm(fake, "UCUST1", awaited)  # the bot's step (and any reading) ran before its replies
+    finally:
+        app.stop()
+print("textblob" in sys.modules)
+"""
+
+
+@pytest.mark.slow
+def test_the_app_with_frustration_off_never_imports_textblob(tmp_path: Path) -> None:
+    assert run_python(_STARTED_APP, "off", str(tmp_path), "") == "False"
+
+
+@pytest.mark.slow
+def test_the_app_with_frustration_on_loads_textblob_and_reads_the_mood(tmp_path: Path) -> None:
+    assert run_python(_STARTED_APP, "offer", str(tmp_path), "this is frustrating") == "True"
+
+
+@pytest.mark.slow
+def test_textblob_loads_at_construction_with_preload_else_on_the_first_read() -> None:
+    script = """
+import sys
+from handoff_slack.core.frustration import FrustrationDetector
+
+FrustrationDetector()
+print("textblob" in sys.modules)
+FrustrationDetector(preload=True)
+print("textblob" in sys.modules)
+"""
+    assert run_python(script).split() == ["False", "True"]
+
+
+@pytest.mark.slow
+def test_concurrent_first_reads_load_textblob_once_and_agree() -> None:
+    script = """
+from concurrent.futures import ThreadPoolExecutor
+import textblob.en.sentiments as sentiments
+from handoff_slack.core.frustration import FrustrationDetector
+
+built = []
+class Counted(sentiments.PatternAnalyzer):
+    def __init__(self, *args, **kwargs):
+        built.append(1)
+        super().__init__(*args, **kwargs)
+sentiments.PatternAnalyzer = Counted
+
+detector = FrustrationDetector()
+texts = [["my invoice is STILL wrong"], ["this isn't good"]] * 8
+with ThreadPoolExecutor(8) as pool:
+    readings = list(pool.map(detector.read, texts))
+print(len(built), set(readings) == {detector.read(texts[0]), detector.read(texts[1])}, readings[0].signals)
+"""
+    assert run_python(script) == "1 True ('negative', 'all_caps', 'persisting')"
+
+
+@pytest.mark.slow
+def test_the_bot_loads_textblob_when_it_is_built_with_detection_on_and_never_with_it_off() -> None:
+    script = """
+import sys
+from handoff_slack.config_file import load_bot_config
+from handoff_slack.core.bot import BotEngine
+
+BotEngine(load_bot_config(sys.argv[1]))
+print("textblob" in sys.modules)
+BotEngine(load_bot_config(None))  # the shipped default: detection on (offer)
+print("textblob" in sys.modules)
+"""
+    assert run_python(script, str(REPO / "tests" / "fixtures" / "bot" / "plain_handoff.yaml")).split() == [
+        "False",
+        "True",
+    ]
