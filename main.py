@@ -5,13 +5,17 @@ from __future__ import annotations
 import signal
 import sys
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from handoff_slack.settings import Settings
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # unwinds into serve(), which shuts down cleanly
 
 
-def _migrate(database_url: str) -> int:
+def _migrate(database_url: str, quiet: bool = False) -> int:
     from handoff_slack.storage.database import DatabaseUnavailable, migrate
 
     try:
@@ -19,8 +23,27 @@ def _migrate(database_url: str) -> int:
     except DatabaseUnavailable as error:
         print(f"handoff-slack: {error}", file=sys.stderr)
         return 1
-    print("handoff-slack: the database schema is at the newest revision")
+    if not quiet:
+        print("handoff-slack: the database schema is at the newest revision")
     return 0
+
+
+def _serve_in_workers(settings: Settings) -> int:
+    """Migrate and check the token here, once, so a problem is one line, not one per worker."""
+    from handoff_slack.app import StartupError, verify_bot_token
+    from handoff_slack.server import serve_in_workers
+    from handoff_slack.slack.client import build_web_client
+
+    migrated = _migrate(settings.database_url, quiet=True)
+    if migrated != 0:
+        return migrated
+    client = build_web_client(settings.bot_token, settings.slack_api_url, timeout=settings.slack_timeout_seconds)
+    try:
+        verify_bot_token(client)
+    except StartupError as error:
+        print(f"handoff-slack: {error}", file=sys.stderr)
+        return 1
+    return serve_in_workers(settings)
 
 
 def main(argv: list[str]) -> int:
@@ -43,6 +66,9 @@ def main(argv: list[str]) -> int:
     from handoff_slack.logging_setup import configure_logging, secrets_of
 
     configure_logging(settings.log_level, secrets_of(settings))
+
+    if settings.workers > 1:
+        return _serve_in_workers(settings)
 
     from handoff_slack.app import StartupError, create_app
     from handoff_slack.server import serve

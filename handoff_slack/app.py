@@ -14,6 +14,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_bolt.error import BoltError
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -141,6 +142,17 @@ def _quiet_client_logs() -> Iterator[None]:
         client_logger.setLevel(level)
 
 
+def verify_bot_token(client: WebClient) -> dict[str, Any]:
+    """auth.test: who the bot is; a refused token or an unreachable Slack is a StartupError."""
+    try:
+        with _quiet_client_logs():
+            return dict(client.auth_test().data)  # type: ignore[arg-type]
+    except SlackApiError as error:
+        raise StartupError(f"SLACK_BOT_TOKEN was refused by Slack: {error.response.get('error')}") from None
+    except OSError as error:
+        raise StartupError(f"cannot reach the Slack Web API at SLACK_API_URL: {type(error).__name__}") from None
+
+
 def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock = utcnow) -> HandoffApp:
     try:
         bot = BotEngine(load_bot_config(settings.config_path))
@@ -153,13 +165,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
             raise StartupError(str(error)) from None
     db = Database(settings.database_url, pool_size=settings.http_threads)
     client = build_web_client(settings.bot_token, settings.slack_api_url, timeout=settings.slack_timeout_seconds)
-    try:
-        with _quiet_client_logs():
-            identity = client.auth_test()
-    except SlackApiError as error:
-        raise StartupError(f"SLACK_BOT_TOKEN was refused by Slack: {error.response.get('error')}") from None
-    except OSError as error:
-        raise StartupError(f"cannot reach the Slack Web API at SLACK_API_URL: {type(error).__name__}") from None
+    identity = verify_bot_token(client)
 
     helpdesk = Helpdesk(
         db,

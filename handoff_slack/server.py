@@ -1,23 +1,40 @@
-"""Serving the app: waitress (a production WSGI server) in HTTP mode, or Socket Mode."""
+"""Serving the app: waitress (a production WSGI server) in HTTP mode, or Socket Mode.
+
+With `HANDOFF_WORKERS` above 1 (PostgreSQL only) HTTP mode runs in several processes that share
+one listening socket, so the app uses more than one core: Python runs one thread at a time per
+process, and at a few hundred events a second one process is CPU-bound. Each worker is a replica
+(its own app, connection pool and scheduler); the database serialises what they share.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
+import socket
+import sys
+import time
+from types import FrameType
 
 from waitress.server import create_server
 
-from handoff_slack.app import HandoffApp
+from handoff_slack.app import HandoffApp, StartupError, create_app
+from handoff_slack.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 2 * 1024 * 1024  # Slack's payloads are far smaller; anything bigger is not Slack
 
 
-def build_http_server(app: HandoffApp, host: str, port: int):  # type: ignore[no-untyped-def]
+STOP_GRACE_SECONDS = 30  # a worker still running this long after SIGTERM is killed
+
+
+def build_http_server(app: HandoffApp, host: str, port: int, listener: socket.socket | None = None):  # type: ignore[no-untyped-def]
+    where = {"sockets": [listener]} if listener is not None else {"host": host, "port": port}
     return create_server(
         app.wsgi(),
-        host=host,
-        port=port,
+        **where,
         threads=app.settings.http_threads,
         max_request_body_size=MAX_REQUEST_BYTES,
         ident="handoff-slack",
@@ -25,7 +42,7 @@ def build_http_server(app: HandoffApp, host: str, port: int):  # type: ignore[no
     )
 
 
-def serve(app: HandoffApp) -> None:
+def serve(app: HandoffApp, listener: socket.socket | None = None) -> None:
     """Run until interrupted (SIGINT/SIGTERM), then stop cleanly."""
     settings = app.settings
     app.start_background_work()
@@ -36,10 +53,112 @@ def serve(app: HandoffApp) -> None:
             logger.info("handoff-slack running in Socket Mode")
             SocketModeHandler(app.bolt, settings.app_token).start()
         else:
-            server = build_http_server(app, settings.host, settings.port)
-            logger.info("handoff-slack listening on http://%s:%s/slack/events", settings.host, server.effective_port)
+            server = build_http_server(app, settings.host, settings.port, listener)
+            if listener is None:
+                logger.info(
+                    "handoff-slack listening on http://%s:%s/slack/events", settings.host, server.effective_port
+                )
             server.run()
     except KeyboardInterrupt:
         logger.info("stopping")
     finally:
         app.close()
+
+
+def serve_in_workers(settings: Settings) -> int:
+    """HTTP mode in `settings.workers` processes on one listening socket; returns the exit code.
+
+    The caller has migrated the database and checked the token (one error line, not one per
+    worker). This process only binds the port, forks the workers and stops them: on SIGTERM or
+    SIGINT it passes SIGTERM on; if a worker dies it stops the others and returns 1, so the
+    supervisor (systemd, Kubernetes, ...) restarts the whole set.
+    """
+    try:
+        listener = socket.create_server((settings.host, settings.port), backlog=1024)
+    except OSError as error:
+        print(f"handoff-slack: cannot listen on {settings.host}:{settings.port}: {error.strerror}", file=sys.stderr)
+        return 1
+    workers: dict[int, int] = {}  # pid -> worker number
+    for number in range(1, settings.workers + 1):
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns
+            os._exit(_run_worker(settings, listener))
+        workers[pid] = number
+    logger.info(
+        "handoff-slack listening on http://%s:%s/slack/events with %d workers",
+        settings.host,
+        listener.getsockname()[1],
+        settings.workers,
+    )
+    code = _Supervisor(workers).run()
+    listener.close()
+    return code
+
+
+def _run_worker(settings: Settings, listener: socket.socket) -> int:
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt  # unwinds into serve(), which shuts down cleanly
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        try:
+            app = create_app(settings, run_migrations=False)
+        except StartupError as error:
+            print(f"handoff-slack: worker {os.getpid()}: {error}", file=sys.stderr)
+            return 1
+        serve(app, listener)
+        return 0
+    except KeyboardInterrupt:  # stopped while starting
+        return 0
+    except BaseException:
+        logger.exception("worker %s failed", os.getpid())
+        return 1
+    finally:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+class _Supervisor:
+    """Waits for the workers; the first signal or unexpected exit stops them all."""
+
+    def __init__(self, workers: dict[int, int]) -> None:
+        self.workers = workers  # pid -> worker number
+        self.stopping_since: float | None = None
+        self.killed = False
+        self.code = 0
+
+    def stop_all(self, code: int = 0) -> None:
+        self.code = self.code or code
+        if self.stopping_since is None:
+            self.stopping_since = time.monotonic()
+            for pid in self.workers:
+                _signal(pid, signal.SIGTERM)
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, lambda signum, frame: self.stop_all())
+        signal.signal(signal.SIGINT, lambda signum, frame: self.stop_all())
+        while self.workers:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                since = self.stopping_since
+                if since is not None and not self.killed and time.monotonic() - since > STOP_GRACE_SECONDS:
+                    self.killed = True
+                    for straggler in self.workers:
+                        logger.warning("worker %s did not stop in %s s; killing it", straggler, STOP_GRACE_SECONDS)
+                        _signal(straggler, signal.SIGKILL)
+                time.sleep(0.2)  # a supervisor's poll, not a synchronisation
+                continue
+            number = self.workers.pop(pid, None)
+            if number is not None and self.stopping_since is None:
+                code = os.waitstatus_to_exitcode(status)
+                logger.error("worker %d (pid %d) exited with %s; stopping the others", number, pid, code)
+                self.stop_all(code=1)
+        logger.info("stopped")
+        return self.code
+
+
+def _signal(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.kill(pid, signum)

@@ -43,6 +43,7 @@ class Settings:
     note_prefix: str = "note:"
     agent_cache_seconds: int = 300
     http_threads: int = 16
+    workers: int = 1  # HTTP server processes (PostgreSQL only: SQLite serves one process)
     max_backlog: int = 1000  # lazy tasks queued or running; at the limit Slack gets a 503 and redelivers
     delivery_retry_seconds: int = 30
     delivery_give_up_seconds: int = 3600
@@ -146,6 +147,16 @@ def _config_path(env: Mapping[str, str]) -> str | None:
     return path
 
 
+def _workers(env: Mapping[str, str]) -> int:
+    workers = _int(env, "HANDOFF_WORKERS", 1, 1, 64)
+    if workers > 1 and make_url(_database_url(env)).get_backend_name() != "postgresql":
+        # SQLite has one writer, and a conversation's deliveries are serialised by locks in the process.
+        raise SettingsError("HANDOFF_WORKERS above 1 needs PostgreSQL (DATABASE_URL): SQLite serves one process")
+    if workers > 1 and env.get("SLACK_APP_TOKEN", "").strip():
+        raise SettingsError("HANDOFF_WORKERS above 1 is for HTTP mode; unset it or SLACK_APP_TOKEN (Socket Mode)")
+    return workers
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     support_channel = _required(env, "HANDOFF_SUPPORT_CHANNEL")
@@ -170,6 +181,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         note_prefix=note_prefix,
         agent_cache_seconds=_int(env, "HANDOFF_AGENT_CACHE_SECONDS", 300, 0, 86400),
         http_threads=_int(env, "HANDOFF_HTTP_THREADS", 16, 1, 256),
+        workers=_workers(env),
         max_backlog=_int(env, "HANDOFF_MAX_BACKLOG", 1000, 1, 1_000_000),
         delivery_retry_seconds=_int(env, "HANDOFF_DELIVERY_RETRY_SECONDS", 30, 1, 3600),
         delivery_give_up_seconds=_int(env, "HANDOFF_DELIVERY_GIVE_UP_SECONDS", 3600, 1, 7 * 86400),

@@ -26,6 +26,7 @@ from sqlmodel import select
 
 from handoff_slack.blocks.action_ids import CLAIM_TICKET
 from handoff_slack.core.bot_config import DEFAULT_GREETING as GREETING
+from handoff_slack.core.helpdesk import Customer
 from handoff_slack.core.states import DeliveryState
 from handoff_slack.storage.models import ProcessedEvent
 from tests.conftest import AGENT, AGENT_2, CUSTOMER, CUSTOMER_2
@@ -628,6 +629,27 @@ def test_the_same_event_reaching_two_replicas_at_once_is_processed_once(
     ] + [f"customer's DM: {p}" for p in delivery_problems(agents, texts_in_dm(fake_slack, CUSTOMER, "agent "))]
     assert not problems, "\n".join(problems)
     assert all(len(stored_messages(first, m.text)) == 1 for m in messages)
+
+
+@pytest.mark.postgres
+def test_a_ticket_message_published_by_two_replicas_at_once_is_posted_once(
+    replicas: tuple[AppUnderTest, AppUnderTest], fake_slack: FakeSlack
+) -> None:
+    """E.g. the escalation's lazy listener on one replica and the scheduler's repair on another."""
+    first, second = replicas
+    # A ticket whose message is not posted yet (the core's step alone, no Slack effects).
+    outcome = first.app.services.helpdesk.receive_customer_message(  # type: ignore[union-attr]
+        Customer(CUSTOMER, f"D{CUSTOMER}"), ts="1700000000.000100", text="I need a human please"
+    )
+    assert outcome.ticket_id is not None
+    fake_slack.delay(POST, 1, count=2)  # both posts would be in flight together
+
+    released_together(
+        lambda: first.app.services.board.publish(outcome.ticket_id),  # type: ignore[union-attr,arg-type]
+        lambda: second.app.services.board.publish(outcome.ticket_id),  # type: ignore[union-attr,arg-type]
+    )
+
+    assert len(fake_slack.calls(POST, channel=SUPPORT_CHANNEL)) == 1, fake_slack.dump()
 
 
 @pytest.mark.postgres

@@ -50,6 +50,12 @@ def test_optional_settings_are_read() -> None:
     assert settings.admins == {"U1ADMIN", "W2ADMIN"} and settings.note_prefix == "//"
     assert settings.max_file_bytes == 1_048_576
     assert settings.max_backlog == 50
+    assert settings.workers == 1
+
+
+def test_workers_run_on_postgresql_in_http_mode() -> None:
+    settings = load_settings({**REQUIRED, "HANDOFF_WORKERS": "4", "DATABASE_URL": "postgresql://db/x"})
+    assert settings.workers == 4 and not settings.socket_mode
 
 
 def test_repr_keeps_secrets_out() -> None:
@@ -83,6 +89,13 @@ def test_repr_keeps_secrets_out() -> None:
         ({"HANDOFF_MAX_BACKLOG": "0"}, "HANDOFF_MAX_BACKLOG"),
         ({"HANDOFF_MAX_BACKLOG": "-5"}, "HANDOFF_MAX_BACKLOG"),
         ({"HANDOFF_MAX_BACKLOG": "lots"}, "HANDOFF_MAX_BACKLOG"),
+        ({"HANDOFF_WORKERS": "0"}, "HANDOFF_WORKERS"),
+        ({"HANDOFF_WORKERS": "2"}, "HANDOFF_WORKERS"),  # SQLite (the default) serves one process
+        ({"HANDOFF_WORKERS": "2", "DATABASE_URL": "sqlite:////tmp/x.db"}, "HANDOFF_WORKERS"),
+        (
+            {"HANDOFF_WORKERS": "2", "DATABASE_URL": "postgresql://db/x", "SLACK_APP_TOKEN": "xapp-1"},
+            "HANDOFF_WORKERS",
+        ),
         ({"HANDOFF_CONFIG": "/nonexistent/bot.yaml"}, "HANDOFF_CONFIG"),
         ({"HANDOFF_CONFIG": "/"}, "HANDOFF_CONFIG"),  # a directory
     ],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -12,6 +14,7 @@ from handoff_slack.blocks.ticket import ticket_message
 from handoff_slack.concurrency import KeyedLocks
 from handoff_slack.core.helpdesk import Helpdesk
 from handoff_slack.slack.directory import PeopleDirectory
+from handoff_slack.storage.locks import TICKET_MESSAGE, replica_lock
 from handoff_slack.storage.models import Conversation, Ticket
 
 logger = logging.getLogger(__name__)
@@ -29,7 +32,7 @@ class TicketBoard:
 
     def publish(self, ticket_id: int) -> Ticket | None:
         """Post the ticket message once (with who the customer is), then remember where it is."""
-        with self._ticket_lock(ticket_id):
+        with self._lock(ticket_id):
             found = self.helpdesk.ticket(ticket_id)
             if found is None or found[0].message_ts is not None:
                 return found[0] if found else None
@@ -37,7 +40,7 @@ class TicketBoard:
 
     def refresh(self, ticket_id: int) -> Ticket | None:
         """Show the ticket's current state on its message (claimed, closed, cancelled)."""
-        with self._ticket_lock(ticket_id):  # after a publication in flight, never beside it
+        with self._lock(ticket_id):  # after a publication in flight, never beside it
             found = self.helpdesk.ticket(ticket_id)
             if found is None:
                 return None
@@ -46,6 +49,13 @@ class TicketBoard:
                 return self._post(ticket, conversation)  # never posted: posting shows the current state
             self._update(ticket, conversation)
             return ticket
+
+    @contextmanager
+    def _lock(self, ticket_id: int) -> Iterator[None]:
+        # In this process, and across replicas and workers (the scheduler's repair of a missing
+        # ticket message may run in one while the escalation's lazy listener posts in another).
+        with self._ticket_lock(ticket_id), replica_lock(self.helpdesk.db, TICKET_MESSAGE, ticket_id):
+            yield
 
     def _post(self, ticket: Ticket, conversation: Conversation) -> Ticket:
         assert ticket.id is not None and conversation.id is not None

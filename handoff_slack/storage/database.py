@@ -121,14 +121,16 @@ class Database:
         """One pooled connection for all of this thread's transactions until the block ends.
 
         For work that holds a session-level lock on a connection anyway (see storage.locks): its
-        transactions then need no checkout (and liveness ping) of their own. Not nestable.
+        transactions then need no checkout (and liveness ping) of their own. A nested block pins
+        its own connection until it ends.
         """
+        outer = getattr(self._pinned, "connection", None)
         with self.engine.connect() as connection:
             self._pinned.connection = connection
             try:
                 yield connection
             finally:
-                self._pinned.connection = None
+                self._pinned.connection = outer
 
     def dispose(self) -> None:
         self.engine.dispose()

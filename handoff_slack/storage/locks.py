@@ -16,6 +16,7 @@ from handoff_slack.storage.database import Database
 
 # Namespaces for the first key of pg_advisory_lock(int, int).
 OUTBOX_FLUSH = 1
+TICKET_MESSAGE = 2  # posting or updating a ticket's support-channel message
 
 _LOCK = text("SELECT pg_advisory_lock(:namespace, :key)")
 _UNLOCK = text("SELECT pg_advisory_unlock(:namespace, :key)")

@@ -51,8 +51,7 @@ class AppProcess(SlackEdge):
             HANDOFF_HTTP_THREADS="8",
             PORT=str(self.port),
             HOST="127.0.0.1",
-            LOG_LEVEL="WARNING",
-            **{"HANDOFF_CONFIG": PLAIN_HANDOFF_CONFIG, **overrides},
+            **{"LOG_LEVEL": "WARNING", "HANDOFF_CONFIG": PLAIN_HANDOFF_CONFIG, **overrides},
         )
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0

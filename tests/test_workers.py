@@ -1,0 +1,116 @@
+"""`HANDOFF_WORKERS`: HTTP mode in several processes on one port (PostgreSQL), as an operator runs it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AGENT, CUSTOMER
+from tests.support.app_process import REPO, AppProcess, clean_env, free_port
+from tests.support.fake_slack import FakeSlack
+from tests.support.journeys import agent_reply, connect_over_http, dm
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.slow
+
+MESSAGES_EACH_WAY = 20
+
+
+def workers_of(pid: int) -> list[int]:
+    """The child processes of `pid` (Linux)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in children.read_text().split()] if children.exists() else []
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) is not running.
+    return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1] != "Z"
+
+
+@pytest.fixture
+def two_workers(fake_slack: FakeSlack, postgres_database_url: str, tmp_path: Path) -> Iterator[AppProcess]:
+    process = AppProcess(fake_slack, postgres_database_url, tmp_path, HANDOFF_WORKERS="2", LOG_LEVEL="INFO")
+    try:
+        yield process.start()
+    finally:
+        process.stop()
+
+
+def test_two_workers_share_the_port_relay_everything_once_in_order_and_stop_cleanly(
+    two_workers: AppProcess, fake_slack: FakeSlack
+) -> None:
+    app = two_workers
+    wait_until(lambda: len(workers_of(app.pid)) == 2, timeout=10, message="two worker processes")
+    ticket = connect_over_http(app, fake_slack, CUSTOMER, AGENT)
+
+    # Each request is its own connection, so the workers take them as they come: both sides write
+    # at once, from several threads.
+    customer_texts = [f"customer {i:02d}" for i in range(MESSAGES_EACH_WAY)]
+    agent_texts = [f"agent {i:02d}" for i in range(MESSAGES_EACH_WAY)]
+    with ThreadPoolExecutor(2) as pool:
+        customer_side = pool.submit(lambda: [dm(app, CUSTOMER, text) for text in customer_texts])
+        agent_side = pool.submit(lambda: [agent_reply(app, AGENT, ticket, text) for text in agent_texts])
+        customer_side.result()
+        agent_side.result()
+
+    def in_thread() -> list[str]:
+        return [
+            m["text"] for m in fake_slack.messages("CSUPPORT", thread_ts=ticket.ts) if m["text"].startswith("customer ")
+        ]
+
+    def in_dm() -> list[str]:
+        return [m["text"] for m in fake_slack.messages(f"D{CUSTOMER}") if m.get("text", "").startswith("agent ")]
+
+    wait_until(
+        lambda: len(in_thread()) >= MESSAGES_EACH_WAY and len(in_dm()) >= MESSAGES_EACH_WAY,
+        timeout=30,
+        message="every message relayed",
+    )
+    assert in_thread() == customer_texts
+    assert in_dm() == agent_texts
+
+    workers = workers_of(app.pid)
+    app.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+    assert app.process.wait(timeout=20) == 0  # type: ignore[union-attr]
+    assert not [pid for pid in workers if alive(pid)]
+    log = app.log_path.read_text()
+    assert "with 2 workers" in log and "Traceback" not in log
+
+
+def test_a_worker_that_dies_stops_the_others_and_the_set_exits_1_for_its_supervisor(two_workers: AppProcess) -> None:
+    app = two_workers
+    wait_until(lambda: len(workers_of(app.pid)) == 2, timeout=10, message="two worker processes")
+    first, second = workers_of(app.pid)
+    os.kill(first, signal.SIGKILL)
+    assert app.process.wait(timeout=45) == 1  # type: ignore[union-attr]
+    assert not alive(second)
+    assert "exited with -9; stopping the others" in app.log_path.read_text()
+
+
+def test_with_a_refused_token_workers_do_not_start_and_the_error_is_one_line(
+    fake_slack: FakeSlack, postgres_database_url: str
+) -> None:
+    env = clean_env(
+        SLACK_BOT_TOKEN="xoxb-revoked",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL=fake_slack.api_url,
+        DATABASE_URL=postgres_database_url,
+        HANDOFF_SUPPORT_CHANNEL="CSUPPORT",
+        HANDOFF_WORKERS="3",
+        PORT=str(free_port()),
+    )
+    done = subprocess.run([sys.executable, "main.py"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == ["handoff-slack: SLACK_BOT_TOKEN was refused by Slack: invalid_auth"]
+    assert len(fake_slack.calls("auth.test")) == 1  # checked once, before any worker started
