@@ -4,12 +4,16 @@ One short latency run through the whole set-up (the fake Slack, `python main.py`
 generator, each its own process): it must finish, send events, relay every one exactly once in the
 right place, and measure relay latencies. Its numbers are not checked against targets (the machine
 is shared); that is the full benchmark's job. And a benchmark that is stopped (a timeout, CI, kill)
-must not leave its processes behind.
+must not leave its processes behind. The load generator redelivers what the app refuses as Slack
+does (checked in-process against a tiny server that refuses on purpose).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -124,9 +128,11 @@ def test_a_short_latency_run_relays_every_event_exactly_once(bench: Any) -> None
     assert results["plan"]["databases"] == ["sqlite"] and results["plan"]["phases"] == ["latency"]
     assert list(results["targets"]) == ["sqlite"]
     latency = results["targets"]["sqlite"]["latency"]
-    summary = {k: latency[k] for k in ("events", "acked", "errors", "lost", "duplicated", "misplaced")}
+    keys = ("events", "acked", "errors", "refused", "redeliveries", "lost", "duplicated", "misplaced")
+    summary = {k: latency[k] for k in keys}
     assert latency["events"] > 0, summary
     assert latency["acked"] == latency["events"] and latency["errors"] == 0, summary
+    assert latency["refused"] == 0 and latency["redeliveries"] == 0, summary  # 20 ev/s is far from a full backlog
     assert (latency["lost"], latency["duplicated"], latency["misplaced"]) == (0, 0, 0), summary
     assert latency["relay_ms"]["n"] == latency["acked"]
     assert latency["relay_ms"]["p50"] > 0
@@ -150,3 +156,72 @@ def test_a_stopped_benchmark_leaves_no_process_behind(bench: Any, how: signal.Si
     run.process.wait(60)
     left = wait_until_gone(run.mark)
     assert not left, f"processes left behind: {left}\n{run.output()}"
+
+
+def test_the_load_generator_redelivers_like_slack() -> None:
+    """A 5xx or a dropped connection: the same body again, signed anew, with X-Slack-Retry-Num 1, 2, 3
+    and a reason; after the third redelivery the event is given up. A 4xx is not redelivered."""
+    from bench.common import SIGNING_SECRET
+    from bench.load import run
+
+    # Per event (seq): what the server does with its 1st, 2nd, ... request; then it answers 200.
+    plans: list[list[int | str]] = [[], [503], [503, 503, 503], [503, 503, 503, 503], ["close"], [500], [401]]
+    seen: dict[int, list[tuple[dict[str, str], bytes]]] = {seq: [] for seq in range(len(plans))}
+    handlers: set[asyncio.Task[Any]] = set()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers.add(asyncio.current_task())  # type: ignore[arg-type]
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while True:
+                lines = (await reader.readuntil(b"\r\n\r\n")).decode().split("\r\n")
+                headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+                body = await reader.readexactly(int(headers["content-length"]))
+                seq = int(json.loads(body)["event_id"][-8:])
+                seen[seq].append((headers, body))
+                plan = plans[seq]
+                action = plan[len(seen[seq]) - 1] if len(seen[seq]) <= len(plan) else 200
+                if action == "close":
+                    break
+                writer.write(f"HTTP/1.1 {action} X\r\nContent-Length: 0\r\n\r\n".encode())
+                await writer.drain()
+        writer.close()
+
+    async def main() -> dict[str, Any]:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            result = await run(
+                {
+                    "url": f"http://127.0.0.1:{port}/slack/events",
+                    "rate": 100,
+                    "duration": len(plans) / 100,
+                    "phase": "rt",
+                    "targets": [{"kind": "dm", "user": "URETRY"}],
+                    "max_connections": 4,
+                    "retry_delays": [0.05, 0.1, 0.2],
+                }
+            )
+            await asyncio.wait(handlers, timeout=5)  # each sees its connection closed
+            return result
+
+    result = asyncio.run(main())
+    records = result["records"]
+    assert [r[6] for r in records] == [200, 200, 200, 503, 200, 200, 401]
+    assert [len(r[7]) for r in records] == [1, 2, 4, 4, 2, 2, 1]
+    assert [len(seen[seq]) for seq in range(len(plans))] == [1, 2, 4, 4, 2, 2, 1]
+    for seq, record in enumerate(records):
+        requests = seen[seq]
+        assert {body for _, body in requests} == {requests[0][1]}, "a redelivery carries the same body"
+        retry_nums = [headers.get("x-slack-retry-num") for headers, _ in requests]
+        assert retry_nums == [None, *map(str, range(1, len(requests)))]
+        reasons = {headers.get("x-slack-retry-reason") for headers, _ in requests[1:]}
+        assert reasons <= {"connection_failed" if seq == 4 else "http_error"}, reasons
+        for headers, body in requests:  # each request signed when it is sent
+            timestamp = headers["x-slack-request-timestamp"]
+            digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256)
+            assert headers["x-slack-signature"] == f"v0={digest.hexdigest()}"
+        assert record[4] == record[7][0][1], "t_sent is the first delivery's"
+        assert [q[0] for q in record[7]] == list(range(len(record[7])))
+        for delay, before, after in zip([0.05, 0.1, 0.2], record[7], record[7][1:], strict=False):
+            assert after[1] - before[1] >= delay, (delay, before, after)
+    assert result["unfinished"] == 0
