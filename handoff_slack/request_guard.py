@@ -28,6 +28,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -146,19 +147,32 @@ class OverloadEpisodes:
     """One warning when the app starts refusing work for a full backlog, one line when it stops.
 
     Not one per request: under overload that would be thousands of lines (and log I/O is work too).
+    A backlog hovering at its limit starts and ends an episode many times a second, so a warning
+    is logged at most once per `WARN_EVERY_SECONDS`; the episodes in between are counted into
+    the next "has room again" line.
     """
 
-    def __init__(self) -> None:
+    WARN_EVERY_SECONDS = 60.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._refusing = False
+        self._announced = False  # this run of episodes got its warning
+        self._last_warning: float | None = None
         self._refused = 0
 
     def refused(self) -> None:
         with self._lock:
-            starting = not self._refusing
-            self._refusing = True
             self._refused += 1
-        if starting:
+            if self._refusing:
+                return
+            self._refusing = True
+            now = self._clock()
+            warn = self._last_warning is None or now - self._last_warning >= self.WARN_EVERY_SECONDS
+            if warn:
+                self._last_warning, self._announced = now, True
+        if warn:
             logger.warning("the lazy backlog reached HANDOFF_MAX_BACKLOG: answering Slack 503 until it drains")
 
     def accepted(self) -> None:
@@ -167,7 +181,10 @@ class OverloadEpisodes:
         with self._lock:
             if not self._refusing:
                 return
-            refused, self._refusing, self._refused = self._refused, False, 0
+            self._refusing = False
+            if not self._announced:
+                return  # a short relapse: counted into the next line
+            refused, self._announced, self._refused = self._refused, False, 0
         logger.info("the lazy backlog has room again; %d request(s) were answered 503 meanwhile", refused)
 
 

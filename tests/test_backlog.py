@@ -17,6 +17,7 @@ import pytest
 from sqlmodel import select
 
 from handoff_slack.app import LazyTaskExecutor
+from handoff_slack.request_guard import OverloadEpisodes
 from handoff_slack.storage.models import ProcessedEvent
 from tests.conftest import AGENT, CUSTOMER
 from tests.support.app_under_test import AppUnderTest, settings_for
@@ -134,3 +135,28 @@ def test_the_executor_counts_tasks_until_they_finish_even_when_they_fail() -> No
     finally:
         gate.set()
         executor.shutdown(wait=True)
+
+
+def test_a_backlog_flapping_at_its_limit_logs_one_warning_a_minute_and_counts_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [1000.0]
+    episodes = OverloadEpisodes(clock=lambda: now[0])
+    caplog.set_level(logging.INFO, logger="handoff_slack.request_guard")
+
+    def flap(refusals: int) -> None:
+        for _ in range(refusals):
+            episodes.refused()
+        episodes.accepted()
+
+    flap(3)  # the first episode: a warning, then the all-clear with its count
+    for _ in range(50):  # many short relapses within the minute: silent, counted
+        now[0] += 0.5
+        flap(2)
+    now[0] += 60
+    flap(1)  # a minute after the warning: the next warning, and everything since in the count
+
+    lines = [(record.levelname, record.getMessage()) for record in caplog.records]
+    assert [level for level, _ in lines] == ["WARNING", "INFO", "WARNING", "INFO"]
+    assert "3 request(s)" in lines[1][1]
+    assert "101 request(s)" in lines[3][1]
