@@ -20,7 +20,6 @@ already shared before uploading again.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -127,7 +126,6 @@ class Outbox:
         self.clock = clock
         self.files = files or FileRelay(client, self.poster, DEFAULT_MAX_FILE_BYTES, sleep)
         self._conversation_lock = KeyedLocks()
-        self._copies = threading.local()  # .stale: the copy this thread just recorded is stale
 
     def flush(self, conversation_id: int) -> int:
         """Send the conversation's pending messages and sync edited copies; returns deliveries made."""
@@ -148,23 +146,26 @@ class Outbox:
         delivered = 0
         deliveries, stale = self.ledger.pending_work(conversation_id, begin_first_attempt=True)
         for delivery in deliveries:
-            self._copies.stale = False
-            outcome = self._deliver(delivery)
-            stale = stale or self._copies.stale
+            outcome, copy_stale = self._deliver(delivery)
+            stale = stale or copy_stale
             if outcome is _Outcome.RETRY_LATER:
                 break  # nothing later may overtake this message
             delivered += outcome is _Outcome.DELIVERED
         return delivered, stale
 
-    def _deliver(self, delivery: Delivery) -> _Outcome:
-        """The text (unless a file share has none, or an earlier flush posted it), then the files."""
-        if delivery.has_text_part and not delivery.text_ts:
-            outcome = self._deliver_text(delivery)
-            if outcome is not _Outcome.DELIVERED or not delivery.files:
-                return outcome
-        return self._deliver_files(delivery)
+    def _deliver(self, delivery: Delivery) -> tuple[_Outcome, bool]:
+        """The text (unless a file share has none, or an earlier flush posted it), then the files.
 
-    def _deliver_text(self, delivery: Delivery) -> _Outcome:
+        Also whether the text's copy was stale the moment it was recorded (edited meanwhile).
+        """
+        stale = False
+        if delivery.has_text_part and not delivery.text_ts:
+            outcome, stale = self._deliver_text(delivery)
+            if outcome is not _Outcome.DELIVERED or not delivery.files:
+                return outcome, stale
+        return self._deliver_files(delivery), stale
+
+    def _deliver_text(self, delivery: Delivery) -> tuple[_Outcome, bool]:
         # With files to follow the text's copy is recorded, and the message stays pending.
         record = self.ledger.text_posted if delivery.files else self.ledger.delivered
         may_exist = delivery.attempts > 0
@@ -175,17 +176,17 @@ class Outbox:
                 reason, permanent = _reason(error)
                 if permanent or self._too_old(delivery):
                     self._give_up(delivery, reason)
-                    return _Outcome.GIVEN_UP  # the rest of the conversation must not wait for this one
+                    return _Outcome.GIVEN_UP, False  # the rest of the conversation must not wait for this one
                 self.ledger.attempt_failed(delivery.message_id, reason)
                 if attempt == AMBIGUOUS_RETRIES or not _ambiguous(error):
                     logger.warning("delivery of message %s failed (%s); will retry", delivery.message_id, reason)
-                    return _Outcome.RETRY_LATER
+                    return _Outcome.RETRY_LATER, False
                 may_exist = True  # Slack may have posted it before failing
                 self.sleep(AMBIGUOUS_RETRY_DELAY * 2**attempt)
                 continue
-            self._copies.stale = record(delivery.message_id, delivery.channel_id, parts, sent_text=delivery.text)
-            return _Outcome.DELIVERED
-        return _Outcome.RETRY_LATER
+            stale = record(delivery.message_id, delivery.channel_id, parts, sent_text=delivery.text)
+            return _Outcome.DELIVERED, stale
+        return _Outcome.RETRY_LATER, False
 
     def _too_old(self, delivery: Delivery) -> bool:
         return self.clock() - as_utc(delivery.created_at) > self.give_up_after

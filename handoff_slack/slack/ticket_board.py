@@ -99,10 +99,3 @@ class TicketBoard:
             self.client.chat_postMessage(channel=ticket.message_channel_id, thread_ts=ticket.message_ts, text=text)
         except SlackApiError as error:
             logger.warning("could not post in ticket %s thread: %s", ticket.id, error.response.get("error"))
-
-    def tell_agent(self, user_id: str, text: str) -> None:
-        """An ephemeral line in the support channel, seen only by that user."""
-        try:
-            self.client.chat_postEphemeral(channel=self.support_channel, user=user_id, text=text)
-        except SlackApiError as error:
-            logger.warning("could not post ephemeral to %s: %s", user_id, error.response.get("error"))
