@@ -148,6 +148,35 @@ def rss_kib(pid: int) -> dict[str, int]:
     return found
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (e.g. the app's workers with HANDOFF_WORKERS), from /proc."""
+    pids, index = [pid], 0
+    while index < len(pids):
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{pids[index]}/task").iterdir():
+                pids += [int(child) for child in (task / "children").read_text().split()]
+        index += 1
+    return pids
+
+
+def tree_rss_kib(pid: int) -> dict[str, int]:
+    """`rss_kib` of the largest process in `pid`'s tree: one worker, when the app runs several."""
+    sizes = []
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            sizes.append(rss_kib(member))
+    return max(sizes, key=lambda size: size.get("VmRSS", 0))
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """`cpu_seconds` summed over `pid` and its descendants (workers)."""
+    total = 0.0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            total += cpu_seconds(member)
+    return total
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

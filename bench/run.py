@@ -1,10 +1,12 @@
 """The whole benchmark, on one machine: `python -m bench.run` (see bench/README.md).
 
-For the bare Bolt baseline and for handoff-slack on each database it starts, each in its own
-process, a fake Slack Web API (`bench.fake_slack_process`) and the app (`python main.py`, HTTP mode,
-waitress, a real database; or `bench.bare_bolt_app`), connects conversations through the app's
-HTTP edge, and drives it with `bench.load` (another process). Then, per database, the queue-scale
-data set is written into a fresh database and single operations are timed against it.
+For the bare Bolt baseline, the durable floor (bare Bolt committing each event to SQLite before
+its ack), handoff-slack on each database and handoff-slack on PostgreSQL in several worker
+processes (`--workers`), it starts, each in its own process, a fake Slack Web API
+(`bench.fake_slack_process`) and the app (`python main.py`, HTTP mode, waitress, a real database;
+or `bench.bare_bolt_app`), connects conversations through the app's HTTP edge, and drives it with
+`bench.load` (another process). Then, per database, the queue-scale data set is written into a
+fresh database and single operations are timed against it.
 Prints a table and writes everything as JSON (`--out`).
 """
 
@@ -45,9 +47,11 @@ from bench.common import (
     die_with_parent,
     free_port,
     http_json,
-    rss_kib,
+    process_tree,
     start_process,
     stop_process,
+    tree_cpu_seconds,
+    tree_rss_kib,
     wait_for_http,
 )
 from bench.load import end_wait
@@ -91,6 +95,32 @@ class Plan:
     scale_relay_seconds: float
     phases: set[str]
     replicas: int = 1
+    workers: int = 0  # --workers: one more target, PostgreSQL with HANDOFF_WORKERS=workers (0: none)
+    floor: bool = False  # the durable floor: bare Bolt + a durable SQLite insert before the ack
+
+
+@dataclass(frozen=True)
+class Target:
+    """One column of the table: an app, how it is served, and where it stores."""
+
+    key: str  # in the JSON's `targets`
+    kind: str  # "bare" (the baseline), "floor" (the baseline + a durable SQLite insert) or "handoff"
+    tag: str  # two letters: load runs' files and tokens, set-up customers
+    database: str | None = None
+    workers: int = 1  # HANDOFF_WORKERS
+
+
+def plan_targets(plan: Plan) -> list[Target]:
+    targets = []
+    if plan.baseline:
+        targets.append(Target("baseline", "bare", "ba"))
+    if plan.floor:
+        targets.append(Target("floor", "floor", "fl"))
+    for database in plan.databases:
+        targets.append(Target(database, "handoff", database[:2], database))
+        if database == "postgresql" and plan.workers > 1:
+            targets.append(Target("postgresql_workers", "handoff", "pw", database, plan.workers))
+    return targets
 
 
 def make_plan(args: argparse.Namespace) -> Plan:
@@ -116,6 +146,8 @@ def make_plan(args: argparse.Namespace) -> Plan:
         scale_relay_seconds=3 if quick else 10,
         phases=set(args.phases.split(",")),
         replicas=args.replicas,
+        workers=args.workers if args.workers > 1 else 0,
+        floor=not args.no_baseline and not args.no_floor,
     )
 
 
@@ -211,9 +243,22 @@ class FakeSlackProcess:
 
 
 class AppProcess:
-    """handoff-slack (`python main.py`) or the bare Bolt app, HTTP on a free port."""
+    """handoff-slack (`python main.py`) or the bare Bolt app, HTTP on a free port.
 
-    def __init__(self, kind: str, fake: FakeSlackProcess, workdir: Path, name: str, database_url: str | None) -> None:
+    `kind` "floor": the bare Bolt app committing each event to the SQLite file `database_url` (a
+    path) before its ack. `workers` above 1: handoff-slack with HANDOFF_WORKERS (its process is then
+    the workers' supervisor; CPU and memory are read over its process tree).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        fake: FakeSlackProcess,
+        workdir: Path,
+        name: str,
+        database_url: str | None,
+        workers: int = 1,
+    ) -> None:
         self.kind = kind
         self.port = free_port()
         env = clean_env(
@@ -230,10 +275,17 @@ class AppProcess:
             # benchmark message would be a flood-control case (still relayed, plus a notice).
             HANDOFF_FLOOD_LIMIT="10000",
         )
-        if database_url:
+        if database_url and kind == "handoff":
             env["DATABASE_URL"] = database_url
         env.update(APP_ENV)
-        args = ["main.py"] if kind == "handoff" else ["-m", "bench.bare_bolt_app"]
+        if workers > 1:
+            env["HANDOFF_WORKERS"] = str(workers)
+        if kind == "handoff":
+            args = ["main.py"]
+        elif kind == "floor":
+            args = ["-m", "bench.bare_bolt_app", "--durable-sqlite", str(database_url)]
+        else:
+            args = ["-m", "bench.bare_bolt_app"]
         self.log_path = workdir / f"app-{name}.log"
         self.profiled = PROFILE_DIR is not None
         if self.profiled and PROFILER == "yappi":
@@ -251,8 +303,8 @@ class AppProcess:
                 "record",
                 "--format",
                 "raw",
-                "--rate",
-                "250",
+                *PROFILE_ARGS,
+                *(["--subprocesses"] if workers > 1 else []),  # the workers, not just their supervisor
                 "--nonblocking",
                 "-o",
                 str(out),
@@ -322,14 +374,28 @@ def _urls(app: AppProcess | Replicas) -> str | list[str]:
     return app.events_urls if isinstance(app, Replicas) else app.events_url
 
 
+def _pids(app: AppProcess | Replicas) -> list[int]:
+    return app.pids if isinstance(app, Replicas) else [app.pid]
+
+
 def _cpu(app: AppProcess | Replicas) -> float:
-    return sum(cpu_seconds(pid) for pid in (app.pids if isinstance(app, Replicas) else [app.pid]))
+    """CPU seconds of the app: all replicas, and all workers of each (HANDOFF_WORKERS)."""
+    return sum(tree_cpu_seconds(pid) for pid in _pids(app))
+
+
+def _cpu_by_process(app: AppProcess | Replicas) -> dict[int, float]:
+    """CPU seconds of each process of the app (replicas, workers and their supervisor)."""
+    found = {}
+    for pid in _pids(app):
+        for member in process_tree(pid):
+            with contextlib.suppress(OSError):
+                found[member] = cpu_seconds(member)
+    return found
 
 
 def _rss_mb(app: AppProcess | Replicas) -> float:
-    """Resident memory of the (largest) app process."""
-    pids = app.pids if isinstance(app, Replicas) else [app.pid]
-    return round(max(rss_kib(pid)["VmRSS"] for pid in pids) / 1024, 1)
+    """Resident memory of the (largest) app process: a replica, or a worker of one."""
+    return round(max(tree_rss_kib(pid)["VmRSS"] for pid in _pids(app)) / 1024, 1)
 
 
 # ----------------------------------------------------------------------------- databases
@@ -485,6 +551,7 @@ def run_load(
     spec_path.write_text(json.dumps(spec))
     since = fake.mark()
     app_cpu, fake_cpu = _cpu(app), cpu_seconds(fake_pid)
+    by_process = _cpu_by_process(app)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy0, total0 = cpu_times()
     started = time.monotonic()
@@ -499,6 +566,8 @@ def run_load(
     load_wall = time.monotonic() - started
     busy1, total1 = cpu_times()
     app_cpu_load = _cpu(app) - app_cpu
+    # How the load spread over the app's processes (workers share one port: the kernel hands out connections).
+    by_process = {pid: seconds - by_process.get(pid, 0.0) for pid, seconds in _cpu_by_process(app).items()}
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     generator_cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
     result = json.loads(out_path.read_text())
@@ -639,12 +708,21 @@ def run_load(
         "machine_busy_incl_drain": round((busy2 - busy0) / max(1, total2 - total0), 3),
         "load_wall_s": round(load_wall, 2),
         "app_rss_after_mb": _rss_mb(app),
+        "app_cpu_s_by_process": sorted((round(seconds, 2) for seconds in by_process.values()), reverse=True)
+        if len(by_process) > 1
+        else None,
         "held": held,
     }
 
 
 def _accepted(status: int) -> bool:
     return 200 <= status < 300  # what Slack takes for a delivered event
+
+
+def _spread(step: dict[str, Any]) -> str:
+    """For a step's line, with several app processes: ", app CPU by process 3.1/2.8/0.0 s"."""
+    seconds = step.get("app_cpu_s_by_process")
+    return f", app CPU by process {'/'.join(f'{s:.1f}' for s in seconds)} s" if seconds else ""
 
 
 def _refusals(step: dict[str, Any]) -> str:
@@ -680,22 +758,26 @@ def throughput(
     plan: Plan,
     name: str,
     idle: float = 0.0,
+    rates: list[float] | None = None,
 ) -> dict[str, Any]:
+    """The steps (`rates`, by default the plan's) up to the first not held; see bench/README.md."""
+    rates = plan.steps if rates is None else rates
     steps = []
     highest = highest_with_relays = None
     relays_kept_up = True
-    for index, rate in enumerate(plan.steps):
+    for index, rate in enumerate(rates):
         step = run_load(workdir, app, fake, load, f"{name}s{index}", rate, plan.step_seconds, fake.process.pid, idle)
         steps.append(step)
         _progress(
             f"  {rate:5.0f} ev/s: ack p99 {_fmt(step['ack_ms']['p99'])} ms, relay p50/p99 "
             f"{_fmt(step['relay_ms']['p50'])}/{_fmt(step['relay_ms']['p99'])} ms, errors {step['errors']}"
             f"{_refusals(step)}, lost {step['lost']}, dup {step['duplicated']}, achieved {step['achieved_rate']} ev/s, "
-            f"app CPU {step['app_cpu_ms_per_event_net']} ms/event, machine busy {step['machine_busy_during_load']:.0%}"
+            f"app CPU {step['app_cpu_ms_per_event_net']} ms/event{_spread(step)},"
+            f" machine busy {step['machine_busy_during_load']:.0%}"
             f" -> {'held' if step['held'] else 'NOT held'}"
         )
         if not step["held"]:
-            if TARGET_RATE in plan.steps and rate < TARGET_RATE:
+            if TARGET_RATE in rates and rate < TARGET_RATE:
                 # The issue's target is stated at 200 ev/s: measure it even past the limit.
                 time.sleep(1)
                 step = run_load(
@@ -875,7 +957,7 @@ def queue_scale(workdir: Path, plan: Plan, database: str) -> dict[str, Any]:
     app = None
     try:
         app = AppProcess("handoff", fake, workdir, name, url)
-        rss_started = rss_kib(app.pid)
+        rss_started = tree_rss_kib(app.pid)
         edge = SlackEdge(app.events_url)
         result: dict[str, Any] = {"database": database, "rss_after_start_kib": rss_started}
 
@@ -957,7 +1039,7 @@ def queue_scale(workdir: Path, plan: Plan, database: str) -> dict[str, Any]:
             idle_cpu_per_s(app, 1.0),
         )
         edge.close()
-        rss = rss_kib(app.pid)
+        rss = tree_rss_kib(app.pid)
 
         def stats(runs: list[dict[str, Any]]) -> dict[str, Any]:
             warm = [r["ms"] for r in runs[1:]] or [r["ms"] for r in runs]
@@ -1029,29 +1111,34 @@ def _connected_from_database(url: str) -> list[tuple[str, str, str]]:
 # ----------------------------------------------------------------------------- one target
 
 
-def bench_target(workdir: Path, plan: Plan, kind: str, database: str | None) -> dict[str, Any]:
-    name = database or "baseline"
+def bench_target(workdir: Path, plan: Plan, target: Target) -> dict[str, Any]:
+    name, kind, database, tag = target.key, target.kind, target.database, target.tag
     result: dict[str, Any] = {"target": name}
+    if target.workers > 1:
+        result["workers"] = target.workers
     url = None
-    if database == "sqlite":
+    if kind == "floor":
+        url = sqlite_url(workdir, name).removeprefix("sqlite:///")  # a fresh file: the app takes a path
+    elif database == "sqlite":
         url = sqlite_url(workdir, name)
     elif database == "postgresql":
         url = fresh_postgres(plan.postgres_admin_url, BENCH_DATABASE)
     fake = FakeSlackProcess(workdir, name)
     app: AppProcess | Replicas | None = None
     try:
-        app = AppProcess(kind, fake, workdir, name, url)
-        if kind == "handoff" and database == "postgresql" and plan.replicas > 1:
-            # Workers: more processes on the same database, each its own waitress and GIL.
+        app = AppProcess(kind, fake, workdir, name, url, target.workers)
+        if kind == "handoff" and database == "postgresql" and target.workers == 1 and plan.replicas > 1:
+            # Replicas: more processes on the same database, each its own waitress, port and GIL.
             replicas = [app]
             app = Replicas(replicas)
             for index in range(1, plan.replicas):
                 replicas.append(AppProcess(kind, fake, workdir, f"{name}-{index + 1}", url))
             result["replicas"] = plan.replicas
-        result["rss_after_start_kib"] = rss_kib(app.pid)
+        result["rss_after_start_kib"] = tree_rss_kib(app.pid)
+        result["app_processes"] = sum(len(process_tree(pid)) for pid in _pids(app))  # workers: theirs + 1
         started = time.monotonic()
         if kind == "handoff":
-            load = connect_conversations(app, fake, plan.conversations, prefix=name[:2].upper())  # type: ignore[arg-type]
+            load = connect_conversations(app, fake, plan.conversations, prefix=tag.upper())  # type: ignore[arg-type]
         else:
             load = baseline_load(plan.conversations)
         result["setup_s"] = round(time.monotonic() - started, 1)
@@ -1065,7 +1152,7 @@ def bench_target(workdir: Path, plan: Plan, kind: str, database: str | None) -> 
                 app,
                 fake,
                 load,
-                f"{name[:2]}lat",
+                f"{tag}lat",
                 plan.latency_rate,
                 plan.latency_seconds,
                 fake.process.pid,
@@ -1077,20 +1164,37 @@ def bench_target(workdir: Path, plan: Plan, kind: str, database: str | None) -> 
                 f"{_fmt(latency['ack_ms']['p99'])} ms, relay p50/p99 {_fmt(latency['relay_ms']['p50'])}/"
                 f"{_fmt(latency['relay_ms']['p99'])} ms{_refusals(latency)}, lost {latency['lost']}, "
                 f"dup {latency['duplicated']}, "
-                f"app CPU {latency['app_cpu_ms_per_event_net']} ms/event"
+                f"app CPU {latency['app_cpu_ms_per_event_net']} ms/event{_spread(latency)}"
             )
             time.sleep(1)
         if "throughput" in plan.phases:
-            result["throughput"] = throughput(workdir, app, fake, load, plan, name[:2], idle)
-        result["rss_end_kib"] = rss_kib(app.pid)
+            if kind != "floor":
+                result["throughput"] = throughput(workdir, app, fake, load, plan, tag, idle)
+            elif TARGET_RATE in plan.steps:
+                # The floor: only the p99 ack target's rate (its own search for the limit would take
+                # the full run minutes longer). No highest rate held: it was not looked for.
+                result["throughput"] = throughput(workdir, app, fake, load, plan, tag, idle, [TARGET_RATE])
+                result["throughput"].update(
+                    highest_held=None, highest_held_relay_p99_under_1s=None, only_at=TARGET_RATE
+                )
+        result["rss_end_kib"] = tree_rss_kib(app.pid)
         result["fake_calls"] = fake.stats()
+        if kind == "floor":
+            # What its connections see (synchronous 2 is FULL) and that every acknowledged event is stored.
+            store = http_json(f"{app.base_url}/bench/store")  # type: ignore[union-attr]
+            store["events_acked"] = sum(run["acked"] for run in _load_runs(result))
+            result["durable_sqlite"] = store
+            _progress(
+                f"  store: journal_mode {store['journal_mode']}, synchronous {store['synchronous']},"
+                f" {store['rows']} rows for {store['events_acked']} acknowledged events"
+            )
     finally:
         if app is not None:
             app.stop()
         fake.stop()
         if database == "postgresql":
             drop_postgres(plan.postgres_admin_url, BENCH_DATABASE)
-    if kind == "handoff" and "scale" in plan.phases:
+    if kind == "handoff" and target.workers == 1 and "scale" in plan.phases:
         result["scale"] = queue_scale(workdir, plan, database)  # type: ignore[arg-type]
         scale = result["scale"]
         _progress(
@@ -1117,28 +1221,39 @@ def _get(data: dict[str, Any] | None, *path: str) -> Any:
     return data
 
 
+def _label(key: str, target: dict[str, Any]) -> str:
+    """A target's short name: in the ratio columns' headers and the verdicts."""
+    if key == "postgresql_workers":
+        return f"PostgreSQL, {target.get('workers')} workers"
+    names = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "floor": "durable insert", "baseline": "bare Bolt"}
+    return names.get(key, key)
+
+
+def _header(key: str, target: dict[str, Any]) -> str:
+    if key == "baseline":
+        return "bare Bolt"
+    if key == "floor":
+        return "bare Bolt + durable SQLite insert"
+    if key == "postgresql_workers":
+        return _label(key, target)  # short: the column is next to handoff-slack's PostgreSQL one
+    return f"handoff-slack, {_label(key, target)}"
+
+
 def report(results: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """The table (Markdown) and the targets with their verdicts."""
     targets = results["targets"]
     base = targets.get("baseline")
-    dbs = [d for d in ("sqlite", "postgresql") if d in targets]
-    columns = (["baseline"] if base else []) + dbs
+    # handoff-slack's columns; the order they ran in (the databases', each with its workers after it)
+    dbs = [k for k in targets if k not in ("baseline", "floor")]
+    columns = [k for k in ("baseline", "floor") if k in targets] + dbs
+    ratios = [c for c in columns if c != "baseline"] if base else []  # each divided by bare Bolt
     header = (
         "| Measure | "
-        + " | ".join(
-            [
-                "bare Bolt" if c == "baseline" else f"handoff-slack, {'SQLite' if c == 'sqlite' else 'PostgreSQL'}"
-                for c in columns
-            ]
-        )
-        + (
-            " | " + " | ".join(f"{'SQLite' if d == 'sqlite' else 'PostgreSQL'} / bare Bolt" for d in dbs)
-            if base
-            else ""
-        )
+        + " | ".join(_header(c, targets[c]) for c in columns)
+        + "".join(f" | {_label(c, targets[c])} / bare Bolt" for c in ratios)
         + " |"
     )
-    lines = [header, "|" + " --- |" * (1 + len(columns) + (len(dbs) if base else 0))]
+    lines = [header, "|" + " --- |" * (1 + len(columns) + len(ratios))]
     rate = results["plan"]["latency_rate"]
 
     def row(label: str, path: tuple[str, ...], ratio: bool = True, digits: int = 1, suffix: str = "") -> None:
@@ -1148,7 +1263,7 @@ def report(results: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         cells = [v if isinstance(v, str) else _fmt(v, digits) + suffix if v is not None else "-" for v in values]
         if base:
             b = _get(base, *path)
-            for d in dbs:
+            for d in ratios:
                 v = _get(targets[d], *path)
                 cells.append(f"{v / b:.2f}x" if ratio and v is not None and b else "")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
@@ -1193,7 +1308,7 @@ def report(results: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     verdicts = []
     for d in dbs:
         t = targets[d]
-        label = "SQLite" if d == "sqlite" else "PostgreSQL"
+        label = _label(d, t)
         relay = _get(t, "latency", "relay_ms", "p50")
         base_relay = _get(base, "latency", "relay_ms", "p50") if base else None
         if relay is not None and base_relay:
@@ -1275,14 +1390,16 @@ def _terminated(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str]) -> int:
-    signal.signal(signal.SIGTERM, _terminated)
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument(
-        "--quick", action="store_true", help="a ~1.5-minute smoke run: short steps, fewer conversations"
-    )
+    parser.add_argument("--quick", action="store_true", help="a ~2-minute smoke run: short steps, fewer conversations")
     parser.add_argument("--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the bare Bolt baseline")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the bare Bolt baseline (and the durable floor with it)"
+    )
+    parser.add_argument(
+        "--no-floor", action="store_true", help="skip the durable floor: bare Bolt + a durable SQLite insert"
+    )
     parser.add_argument("--out", default=str(REPO / "bench" / "results.json"), help="where the JSON goes")
     parser.add_argument(
         "--postgres-url",
@@ -1298,7 +1415,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--scale-connected", type=int, default=1_000)
     parser.add_argument("--phases", default="latency,throughput,scale")
     parser.add_argument(
-        "--replicas", type=int, default=1, help="handoff-slack processes on PostgreSQL (workers), events in turn"
+        "--replicas",
+        type=int,
+        default=1,
+        help="handoff-slack processes on PostgreSQL (each its own port), events in turn",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="with PostgreSQL, one more target: handoff-slack with HANDOFF_WORKERS=N (0 or 1: none)",
     )
     parser.add_argument("--keep-workdir", action="store_true", help="keep logs and load records")
     parser.add_argument("--profile", default="", help="run each app under py-spy; collapsed stacks go to this folder")
@@ -1317,6 +1443,12 @@ def main(argv: list[str]) -> int:
         metavar="KEY=VALUE",
         help="a setting for every app process (repeatable), e.g. HANDOFF_MAX_BACKLOG=500",
     )
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _terminated)
+    parser = build_parser()
     args = parser.parse_args(argv[1:])
     for setting in args.app_env:
         key, sep, value = setting.partition("=")
@@ -1354,12 +1486,15 @@ def main(argv: list[str]) -> int:
     _progress(f"handoff-slack benchmark ({'quick' if plan.quick else 'full'}); work files in {workdir}")
     failed = False
     try:
-        if plan.baseline:
-            _progress("bare Bolt baseline")
-            results["targets"]["baseline"] = bench_target(workdir, plan, "bare", None)
-        for database in plan.databases:
-            _progress(f"handoff-slack on {database}")
-            results["targets"][database] = bench_target(workdir, plan, "handoff", database)
+        for target in plan_targets(plan):
+            if target.kind == "bare":
+                _progress("bare Bolt baseline")
+            elif target.kind == "floor":
+                _progress("bare Bolt + durable SQLite insert (the durable floor)")
+            else:
+                workers = f" with {target.workers} workers" if target.workers > 1 else ""
+                _progress(f"handoff-slack on {target.database}{workers}")
+            results["targets"][target.key] = bench_target(workdir, plan, target)
     except BaseException:
         failed = True
         raise
