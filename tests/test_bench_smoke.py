@@ -5,7 +5,8 @@ generator, each its own process): it must finish, send events, relay every one e
 right place, and measure relay latencies. Its numbers are not checked against targets (the machine
 is shared); that is the full benchmark's job. And a benchmark that is stopped (a timeout, CI, kill)
 must not leave its processes behind. The load generator redelivers what the app refuses as Slack
-does (checked in-process against a tiny server that refuses on purpose).
+does (checked in-process against a tiny server that refuses on purpose). And, without processes: the
+targets each option plans, the report's columns and verdicts for them, and the durable floor's store.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import hmac
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -225,3 +228,90 @@ def test_the_load_generator_redelivers_like_slack() -> None:
         for delay, before, after in zip([0.05, 0.1, 0.2], record[7], record[7][1:], strict=False):
             assert after[1] - before[1] >= delay, (delay, before, after)
     assert result["unfinished"] == 0
+
+
+def test_the_options_plan_the_targets() -> None:
+    """The durable floor comes with the baseline; the workers' target with PostgreSQL."""
+    from bench.run import build_parser, make_plan, plan_targets
+
+    def targets(*args: str) -> list[Any]:
+        return plan_targets(make_plan(build_parser().parse_args(list(args))))
+
+    assert [t.key for t in targets()] == ["baseline", "floor", "sqlite", "postgresql", "postgresql_workers"]
+    assert [t.key for t in targets("--workers", "1", "--no-floor")] == ["baseline", "sqlite", "postgresql"]
+    assert [t.key for t in targets("--workers", "0", "--replicas", "2")] == [
+        "baseline",
+        "floor",
+        "sqlite",
+        "postgresql",
+    ]
+    assert [t.key for t in targets("--databases", "sqlite")] == ["baseline", "floor", "sqlite"]
+    workers = targets("--no-baseline", "--databases", "postgresql", "--workers", "3")
+    assert [(t.key, t.kind, t.database, t.workers) for t in workers] == [
+        ("postgresql", "handoff", "postgresql", 1),
+        ("postgresql_workers", "handoff", "postgresql", 3),
+    ]
+    assert len({t.tag for t in targets()}) == 5  # the load runs' files and tokens differ
+
+
+def test_the_report_has_a_column_and_verdicts_per_target() -> None:
+    from bench.run import report
+
+    def target(relay_p50: float, ack_p99_at_200: float, **more: Any) -> dict[str, Any]:
+        return {
+            "latency": {"ack_ms": {"p50": 1.0}, "relay_ms": {"p50": relay_p50}},
+            "throughput": {"at_200": {"ack_ms": {"p99": ack_p99_at_200}}},
+            "lost_total": "0 / 0",
+            **more,
+        }
+
+    results = {
+        "plan": {"latency_rate": 20.0, "quick": True},
+        "targets": {
+            "baseline": target(2.0, 2.0),
+            "floor": target(3.0, 5.0),
+            "sqlite": target(4.0, 20.0),
+            "postgresql": target(8.0, 300.0),
+            "postgresql_workers": target(6.0, 150.0, workers=2),
+        },
+    }
+    table, verdicts = report(results)
+    lines = table.splitlines()
+    assert lines[0] == (
+        "| Measure | bare Bolt | bare Bolt + durable SQLite insert | handoff-slack, SQLite | handoff-slack, PostgreSQL"
+        " | PostgreSQL, 2 workers | durable insert / bare Bolt | SQLite / bare Bolt | PostgreSQL / bare Bolt"
+        " | PostgreSQL, 2 workers / bare Bolt |"
+    )
+    assert lines[1].count("---") == 10
+    relay = next(line for line in lines if line.startswith("| Relay latency p50"))
+    assert relay.endswith("| 2.00 | 3.00 | 4.00 | 8.00 | 6.00 | 1.50x | 2.00x | 4.00x | 3.00x |"), relay
+    by_target = {v["target"]: v for v in verdicts}
+    assert by_target["PostgreSQL, 2 workers: relay p50 within 1.25x of bare Bolt"]["value"] == 3.0
+    assert by_target["PostgreSQL, 2 workers: p99 ack at 200 ev/s under 100 ms"]["met"] is False
+    assert by_target["postgresql_workers: no event lost or duplicated"]["met"] is True
+    assert by_target["floor: no event lost or duplicated"]["met"] is True
+    # The floor is a baseline, not a target of the issue: no relay or ack verdict of its own.
+    assert [v for v in verdicts if v["target"].startswith("durable insert")] == []
+
+
+def test_the_durable_floor_commits_each_event_once(tmp_path: Path) -> None:
+    """One row per event_id (a redelivery adds none), committed, from any thread's own connection,
+    with handoff-slack's SQLite settings (WAL; synchronous left at SQLite's default, as the app does)."""
+    from bench.bare_bolt_app import DurableStore
+
+    path = str(tmp_path / "floor.db")
+    store = DurableStore(path)
+    event = {"channel": "DUFLOOR", "ts": "1700000000.000001", "text": "tkfloorx1 hello"}
+    store.store("Ev1", event)
+    store.store("Ev1", event)  # Slack's redelivery of the same event
+    other = threading.Thread(target=store.store, args=("Ev2", {**event, "ts": "1700000000.000002"}))
+    other.start()
+    other.join()
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        assert connection.execute("SELECT event_id, text FROM event ORDER BY event_id").fetchall() == [
+            ("Ev1", "tkfloorx1 hello"),
+            ("Ev2", "tkfloorx1 hello"),
+        ]
+        default_synchronous = connection.execute("PRAGMA synchronous").fetchone()[0]
+    info = store.info()
+    assert (info["journal_mode"], info["synchronous"], info["rows"]) == ("wal", default_synchronous, 2)
