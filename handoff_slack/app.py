@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +21,7 @@ from handoff_slack.config_file import ConfigError, load_bot_config
 from handoff_slack.core.bot import BotEngine
 from handoff_slack.core.clock import Clock, utcnow
 from handoff_slack.core.helpdesk import Helpdesk
+from handoff_slack.lazy_work import LazyWork
 from handoff_slack.listeners import register_listeners
 from handoff_slack.request_guard import SlackRequestGuard
 from handoff_slack.scheduler import build_scheduler
@@ -49,43 +48,6 @@ class StartupError(RuntimeError):
     """The app cannot start; the message is one line for the operator."""
 
 
-class LazyTaskExecutor(ThreadPoolExecutor):
-    """Bolt's `listener_executor` (it runs the lazy listeners), counting tasks submitted and not finished.
-
-    ThreadPoolExecutor's queue is unbounded: under overload every accepted event waits there in
-    memory. The count lets the HTTP edge refuse new work with a 503 (Slack redelivers it) instead.
-    """
-
-    def __init__(self, max_workers: int, max_backlog: int, thread_name_prefix: str = "") -> None:
-        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
-        self.max_backlog = max_backlog
-        self._count_lock = threading.Lock()
-        self._backlog = 0
-
-    @property
-    def backlog(self) -> int:
-        """Tasks submitted and not finished yet (queued or running)."""
-        return self._backlog
-
-    def full(self) -> bool:
-        return self._backlog >= self.max_backlog  # an int read: no lock needed for a yes/no
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        with self._count_lock:
-            self._backlog += 1
-        try:
-            future = super().submit(fn, *args, **kwargs)
-        except BaseException:  # shut down: nothing was queued
-            self._finished(None)
-            raise
-        future.add_done_callback(self._finished)  # also on failure or cancellation
-        return future
-
-    def _finished(self, _future: Future[Any] | None) -> None:
-        with self._count_lock:
-            self._backlog -= 1
-
-
 @dataclass
 class HandoffApp:
     settings: Settings
@@ -93,11 +55,11 @@ class HandoffApp:
     bolt: App
     services: Services
     scheduler: BackgroundScheduler
-    executor: LazyTaskExecutor
+    executor: LazyWork
 
     def wsgi(self) -> Callable[..., Iterable[bytes]]:
         """Slack's requests at POST /slack/events (checked by the guard first), GET /healthz, else 404."""
-        slack = SlackRequestGuard(self.bolt, self.settings.signing_secret, backlog_full=self.executor.full)
+        slack = SlackRequestGuard(self.bolt, self.settings.signing_secret, lazy_work=self.executor)
 
         def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
@@ -201,9 +163,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         files=files,
     )
     effects = HandoffEffects(board, customers, outbox, settings.note_prefix, bot, helpdesk)
-    services = Services(settings, helpdesk, agents, people, board, customers, outbox, effects, clock)
-
-    executor = LazyTaskExecutor(settings.http_threads, settings.max_backlog, thread_name_prefix="lazy-listener")
+    executor = LazyWork(settings.http_threads, settings.max_backlog, thread_name_prefix="lazy-listener")
+    services = Services(settings, helpdesk, agents, people, board, customers, outbox, effects, executor, clock)
     try:
         bolt = App(
             signing_secret=settings.signing_secret,

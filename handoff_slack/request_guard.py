@@ -12,9 +12,11 @@ retries. Here every POST to /slack/events is checked, cheaply and in this order:
 4. parsing (400 unless a JSON object, or a form with a `payload` object or a slash command),
 5. shape: the fields Bolt and our listeners read have the types and sizes Slack sends (400).
 
-Then, while the backlog of lazy work is full (`HANDOFF_MAX_BACKLOG`), every request but Slack's
-URL verification gets a 503 before Bolt runs a listener: nothing is committed, and Slack delivers
-the event again later instead of it waiting in memory here.
+Then, while the backlog of lazy work is full (`HANDOFF_MAX_BACKLOG`, see handoff_slack.lazy_work),
+requests whose work only a lazy listener would do (buttons, slash commands, forms; not Slack's
+messages, whose relays the scheduler also delivers) get a 503 before Bolt runs a listener: nothing
+is committed, and Slack or the person tries again. At twice the backlog every request but
+Slack's URL verification gets it.
 
 Bolt then verifies the signature again and dispatches the body exactly as parsed here, so both
 agree on what the request says. A request nothing handles is acknowledged with a 200 (an unknown
@@ -38,6 +40,8 @@ from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_bolt.request.internals import build_context
 from slack_sdk.signature import SignatureVerifier
+
+from handoff_slack.lazy_work import LazyWork
 
 logger = logging.getLogger(__name__)
 
@@ -77,13 +81,13 @@ def _malformed(reason: str) -> Refused:
 class SlackRequestGuard:
     """WSGI app for POST /slack/events: checks the request, then lets Bolt dispatch it.
 
-    `backlog_full` says whether the lazy work queued or running has reached its limit.
+    `lazy_work`, when given, is the bounded executor of the lazy listeners (overload refusals).
     """
 
-    def __init__(self, bolt: App, signing_secret: str, backlog_full: Callable[[], bool] | None = None) -> None:
+    def __init__(self, bolt: App, signing_secret: str, lazy_work: LazyWork | None = None) -> None:
         self.bolt = bolt
         self.verifier = SignatureVerifier(signing_secret)
-        self.backlog_full = backlog_full or _never
+        self.lazy_work = lazy_work
         self.overload = OverloadEpisodes()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -107,13 +111,14 @@ class SlackRequestGuard:
             check_shape(body)
         except Refused as refused:
             return BoltResponse(status=refused.status, body={"error": refused.reason})
-        if body.get("type") != "url_verification":  # Slack's handshake starts no work
+        if self.lazy_work is not None:
             # Checked before the submit, so concurrent requests may overshoot the limit by at most
             # one lazy task per HTTP thread: a bound on memory, not an exact count.
-            if self.backlog_full():
+            if self._refused_for_overload(body, self.lazy_work):
                 self.overload.refused()
                 return BoltResponse(status=OVERLOADED, body={"error": "overloaded, try again later"})
             self.overload.accepted()
+            self.lazy_work.forget_deferral()
         try:
             bolt_request = ParsedBoltRequest(raw_body=text, body=body, query=request.query_string, headers=headers)
         except (AttributeError, IndexError, KeyError, TypeError, ValueError):
@@ -123,6 +128,16 @@ class SlackRequestGuard:
         if response.status == UNHANDLED:
             return unhandled_answer(body)
         return response
+
+    @staticmethod
+    def _refused_for_overload(body: Mapping[str, Any], lazy_work: LazyWork) -> bool:
+        if body.get("type") == "url_verification":  # Slack's handshake starts no work
+            return False
+        event = body.get("event")
+        if body.get("type") == "event_callback" and isinstance(event, Mapping) and event.get("type") == "message":
+            # Committed before the ack, and relayed by the scheduler if not by a lazy listener.
+            return lazy_work.overflowing()
+        return lazy_work.full()
 
     def _verified_text(self, raw: bytes, environ: Mapping[str, Any]) -> str | None:
         """The body as text if its signature and timestamp are valid, else None."""
@@ -137,10 +152,6 @@ class SlackRequestGuard:
         except UnicodeDecodeError:
             return None
         return text if self.verifier.is_valid(text, timestamp, signature) else None
-
-
-def _never() -> bool:
-    return False
 
 
 class OverloadEpisodes:

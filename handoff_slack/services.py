@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handoff_slack.core.helpdesk import Helpdesk
+from handoff_slack.lazy_work import LazyWork
 from handoff_slack.settings import Settings
 from handoff_slack.slack.customer_dm import CustomerDM
 from handoff_slack.slack.directory import AgentDirectory, PeopleDirectory
@@ -25,4 +26,5 @@ class Services:
     customers: CustomerDM
     outbox: Outbox
     effects: HandoffEffects
+    lazy_work: LazyWork  # the lazy listeners' executor: a relay's flush is deferred when it is full
     clock: Callable[[], datetime]

@@ -16,11 +16,11 @@ from contextlib import contextmanager
 import pytest
 from sqlmodel import select
 
-from handoff_slack.app import LazyTaskExecutor
+from handoff_slack.lazy_work import LazyWork
 from handoff_slack.request_guard import OverloadEpisodes
 from handoff_slack.storage.models import ProcessedEvent
-from tests.conftest import AGENT, CUSTOMER
-from tests.support.app_under_test import AppUnderTest, settings_for
+from tests.conftest import AGENT, CUSTOMER, CUSTOMER_2
+from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest, settings_for
 from tests.support.fake_slack import FakeSlack
 from tests.support.journeys import TicketPost, connected_ticket, customer_says, dm, stored_messages, thread_posts
 from tests.support.slack_requests import JSON, dm_message
@@ -42,9 +42,13 @@ def backlog(app: AppUnderTest) -> int:
 
 
 @contextmanager
-def app_with_backlog_of_one(fake_slack: FakeSlack, database_url: str) -> Iterator[AppUnderTest]:
-    # No scheduled retries during the test: only the lazy listener posts, so only it is held.
-    settings = settings_for(fake_slack, database_url, HANDOFF_MAX_BACKLOG="1", HANDOFF_DELIVERY_RETRY_SECONDS="3600")
+def app_with_backlog_of_one(
+    fake_slack: FakeSlack, database_url: str, retry_seconds: str = "3600"
+) -> Iterator[AppUnderTest]:
+    # By default no scheduled retries during the test: only lazy listeners post, so only they are held.
+    settings = settings_for(
+        fake_slack, database_url, HANDOFF_MAX_BACKLOG="1", HANDOFF_DELIVERY_RETRY_SECONDS=retry_seconds
+    )
     limited = AppUnderTest(settings).start()
     try:
         yield limited
@@ -57,68 +61,88 @@ def relayed_texts(fake_slack: FakeSlack, ticket: TicketPost) -> list[str]:
     return [c.params.get("text", "") for c in thread_posts(fake_slack, ticket) if c.params.get("username")]
 
 
-def test_a_full_backlog_refuses_events_with_503_and_their_redelivery_is_relayed_once(
+def deferred(app: AppUnderTest) -> int:
+    assert app.app is not None
+    return app.app.executor.deferred
+
+
+def test_with_the_backlog_full_relays_are_acked_and_stored_and_the_scheduler_delivers_them_once_in_order(
     app: AppUnderTest, fake_slack: FakeSlack, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
     app.stop()  # the same database, served by an app whose backlog holds one task
     caplog.set_level(logging.INFO, logger=GUARD_LOGGER)
 
-    with app_with_backlog_of_one(fake_slack, database_url) as limited:
+    with app_with_backlog_of_one(fake_slack, database_url, retry_seconds="1") as limited:
         fake_slack.hold(POST)
         dm(limited, CUSTOMER, "first: my order is late")
         wait_until(lambda: fake_slack.held(POST) == 1, message="the first relay to wait on Slack")
         assert backlog(limited) == 1
 
-        second = dm_message(CUSTOMER, "second: it was due on Monday")
-        refused = limited.slack.event(second)
-        again = limited.slack.event(second, event_id=refused.event_id, retry_num=1, retry_reason="http_error")
-        assert (refused.status, again.status) == (503, 503), (refused, again)
+        # Full: the next messages are acked and committed as always, but no task waits in memory
+        # for them; they are pending in the database.
+        second, third = dm_message(CUSTOMER, "second: it was due on Monday"), dm_message(CUSTOMER, "third: hello?")
+        assert [limited.slack.event(m).status for m in (second, third)] == [200, 200]
+        assert len(stored_messages(limited, second["text"])) == 1 and len(stored_messages(limited, third["text"])) == 1
+        assert (backlog(limited), deferred(limited), fake_slack.held(POST)) == (1, 2, 1)
 
-        # Refused before Bolt ran the listener: nothing stored, the event ID not taken, nothing posted.
-        assert stored_messages(limited, second["text"]) == []
-        assert refused.event_id not in processed_event_ids(limited)
-        assert fake_slack.held(POST) == 1
-
-        fake_slack.release(POST)
-        fake_slack.wait_for(POST, lambda c: c.params.get("text") == "first: my order is late")
-        wait_until(lambda: backlog(limited) == 0, message="the backlog to drain")
-
-        retried = limited.slack.event(second, event_id=refused.event_id, retry_num=2, retry_reason="http_error")
-        assert retried.status == 200, retried
-        fake_slack.wait_for(POST, lambda c: c.params.get("text") == second["text"])
-        wait_until(lambda: backlog(limited) == 0, message="the backlog to drain again")
-        customer_says(limited, fake_slack, CUSTOMER, ticket, "third: thanks")  # a later effect: the rest is done
+        fake_slack.release(POST)  # the first relay goes through; the scheduler's retry sends the rest
+        wait_until(lambda: len(relayed_texts(fake_slack, ticket)) >= 3, timeout=10, message="all three relayed")
+        customer_says(limited, fake_slack, CUSTOMER, ticket, "fourth: thanks")  # a later effect: the rest is done
 
         assert relayed_texts(fake_slack, ticket) == [
             "first: my order is late",
             second["text"],
-            "third: thanks",
+            third["text"],
+            "fourth: thanks",
         ]
-        assert len(stored_messages(limited, second["text"])) == 1
-
-    guard_records = [r for r in caplog.records if r.name == GUARD_LOGGER]
-    assert [r.levelno for r in guard_records] == [logging.WARNING, logging.INFO], guard_records  # one episode
-    assert "HANDOFF_MAX_BACKLOG" in guard_records[0].getMessage()
-    assert all("order" not in r.getMessage() and "Monday" not in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.name == GUARD_LOGGER]  # nothing was refused
 
 
-def test_url_verification_is_answered_while_the_backlog_is_full(
+def test_with_the_backlog_full_clicks_and_commands_get_503_and_at_twice_the_backlog_messages_too(
     fake_slack: FakeSlack, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger=GUARD_LOGGER)
     with app_with_backlog_of_one(fake_slack, database_url) as limited:
         fake_slack.hold(POST)
         dm(limited, CUSTOMER, "hello")  # bot mode: the lazy listener posts the menu
         wait_until(lambda: fake_slack.held(POST) == 1, message="the menu to wait on Slack")
+        assert backlog(limited) == 1
 
+        # A slash command's answer is the lazy listener's work only: refused before it runs.
+        command = limited.slack.slash_command(
+            "/handoff-queue", "", AGENT, SUPPORT_CHANNEL, fake_slack.response_url("q")
+        )
+        assert command.status == 503, command
         challenge = {"token": "legacy-verification-token", "challenge": "c-123", "type": "url_verification"}
         answered = limited.slack.post(json.dumps(challenge).encode(), JSON)
         assert (answered.status, answered.json()) == (200, {"challenge": "c-123"})
-        assert limited.slack.event(dm_message(CUSTOMER, "hello?")).status == 503
+
+        # Messages still go through: a bot reply is not the scheduler's work, so its task is queued.
+        dm(limited, CUSTOMER_2, "hello")
+        wait_until(lambda: backlog(limited) == 2, message="the second menu's task")
+        # At twice the backlog messages are refused too, before anything is stored.
+        late = dm_message(CUSTOMER, "hello again")
+        refused = limited.slack.event(late)
+        assert refused.status == 503, refused
+        assert stored_messages(limited, late["text"]) == []
+        assert refused.event_id not in processed_event_ids(limited)
+
+        fake_slack.release(POST)
+        wait_until(lambda: backlog(limited) == 0, message="the backlog to drain")
+        retried = limited.slack.event(late, event_id=refused.event_id, retry_num=1, retry_reason="http_error")
+        assert retried.status == 200, retried
+        assert len(stored_messages(limited, late["text"])) == 1
+        assert fake_slack.calls("response_url:q") == []  # the refused command did nothing
+
+    guard_records = [r for r in caplog.records if r.name == GUARD_LOGGER]
+    assert [r.levelno for r in guard_records] == [logging.WARNING, logging.INFO], guard_records  # one episode
+    assert "HANDOFF_MAX_BACKLOG" in guard_records[0].getMessage()
+    assert all("hello" not in r.getMessage() for r in caplog.records)
 
 
 def test_the_executor_counts_tasks_until_they_finish_even_when_they_fail() -> None:
-    executor = LazyTaskExecutor(max_workers=2, max_backlog=2, thread_name_prefix="test-lazy")
+    executor = LazyWork(max_workers=2, max_backlog=2, thread_name_prefix="test-lazy")
     gate = threading.Event()
     try:
         blocked = executor.submit(gate.wait, 5)
@@ -160,3 +184,32 @@ def test_a_backlog_flapping_at_its_limit_logs_one_warning_a_minute_and_counts_th
     assert [level for level, _ in lines] == ["WARNING", "INFO", "WARNING", "INFO"]
     assert "3 request(s)" in lines[1][1]
     assert "101 request(s)" in lines[3][1]
+
+
+def test_a_deferred_task_is_the_next_one_its_thread_submits_and_only_while_the_backlog_is_full() -> None:
+    work = LazyWork(max_workers=1, max_backlog=1, thread_name_prefix="test-lazy")
+    gate, ran = threading.Event(), []
+    try:
+        assert not work.defer_if_full()  # room: the task is queued as usual
+        work.submit(gate.wait, 5)
+        assert work.backlog == 1 and work.full()
+
+        assert work.defer_if_full()
+        other_thread = threading.Thread(target=lambda: work.submit(ran.append, "other thread"))
+        other_thread.start()
+        other_thread.join(5)  # the mark is this thread's: another thread's task is queued
+        work.submit(ran.append, "deferred")  # this thread's next task: not queued
+        work.submit(ran.append, "queued")  # the mark is used up
+        assert (work.deferred, work.backlog) == (1, 3)
+
+        work.defer_if_full()
+        work.forget_deferral()  # a new request in this thread: the old mark is gone
+        work.submit(ran.append, "queued too")
+        assert work.deferred == 1
+
+        gate.set()
+        wait_until(lambda: work.backlog == 0, message="the backlog to drain")
+        assert sorted(ran) == ["other thread", "queued", "queued too"]
+    finally:
+        gate.set()
+        work.shutdown(wait=True)

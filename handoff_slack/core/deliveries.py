@@ -18,13 +18,11 @@ from sqlmodel import col, select
 
 from handoff_slack.core.states import DeliveryState, Direction
 from handoff_slack.storage.database import Database
-from handoff_slack.storage.models import Conversation, Message, Ticket
+from handoff_slack.storage.models import Message, Ticket, conversation_table, message_table, ticket_table
 
 # The outbox runs these per relayed message, so they are Core statements built once (see the note
 # in core.helpdesk); the rest of the ledger uses the ORM models.
-_messages = Message.__table__  # type: ignore[attr-defined]
-_tickets = Ticket.__table__  # type: ignore[attr-defined]
-_conversations = Conversation.__table__  # type: ignore[attr-defined]
+_messages, _tickets, _conversations = message_table, ticket_table, conversation_table
 
 _PENDING = (
     core_select(

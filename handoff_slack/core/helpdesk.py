@@ -44,16 +44,22 @@ from handoff_slack.core.states import (
     TicketState,
 )
 from handoff_slack.storage.database import Database, InsertIfAbsent
-from handoff_slack.storage.models import Conversation, Message, ProcessedEvent, Ticket
+from handoff_slack.storage.models import (
+    Conversation,
+    Message,
+    ProcessedEvent,
+    Ticket,
+    conversation_table,
+    message_table,
+    ticket_table,
+)
 
 DEFAULT_FLOOD_WINDOW = timedelta(minutes=1)
 
 # The relay's hot path (every message of a waiting or connected customer, every agent reply) runs
 # these Core statements, built once: the ORM and statement building cost more CPU than the
 # database takes to run them. Everything else uses the ORM models.
-_conversations = Conversation.__table__  # type: ignore[attr-defined]
-_tickets = Ticket.__table__  # type: ignore[attr-defined]
-_messages = Message.__table__  # type: ignore[attr-defined]
+_conversations, _tickets, _messages = conversation_table, ticket_table, message_table
 
 # Locks the customer's row: their messages are handled one at a time across replicas.
 _CUSTOMER_CONVERSATION = (

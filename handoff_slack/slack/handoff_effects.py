@@ -61,6 +61,17 @@ class HandoffEffects:
         if outcome.created:
             self.escalated(outcome.ticket_id, dm_channel_id, outcome.position)  # type: ignore[arg-type]
 
+    @staticmethod
+    def only_flushes(outcome: CustomerMessageOutcome) -> bool:
+        """Whether `after_customer_message` does nothing but flush the outbox (or nothing at all):
+        work the scheduler's delivery retry also does, so under overload it may wait for that."""
+        action = outcome.action
+        if action is CustomerMessageAction.DUPLICATE:
+            return True
+        if outcome.ask_to_slow_down:
+            return False
+        return action is CustomerMessageAction.RELAY or (action is CustomerMessageAction.WAITING and outcome.quiet)
+
     def after_customer_message(self, outcome: CustomerMessageOutcome, dm_channel_id: str) -> None:
         action = outcome.action
         if outcome.ask_to_slow_down:

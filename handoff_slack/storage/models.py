@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Float, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, DateTime, Float, Index, String, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, TicketState
@@ -133,3 +133,10 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(sa_type=String(64), primary_key=True)
     received_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+# The tables themselves, for the Core statements the relay's hot path prebuilds (core.helpdesk,
+# core.deliveries): building ORM statements per event costs more CPU than running them.
+conversation_table: Table = Conversation.__table__  # type: ignore[attr-defined]
+ticket_table: Table = Ticket.__table__  # type: ignore[attr-defined]
+message_table: Table = Message.__table__  # type: ignore[attr-defined]
