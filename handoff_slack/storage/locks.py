@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 from handoff_slack.storage.database import Database
 
@@ -18,8 +18,8 @@ from handoff_slack.storage.database import Database
 OUTBOX_FLUSH = 1
 TICKET_MESSAGE = 2  # posting or updating a ticket's support-channel message
 
-_LOCK = text("SELECT pg_advisory_lock(:namespace, :key)")
-_UNLOCK = text("SELECT pg_advisory_unlock(:namespace, :key)")
+_LOCK = "SELECT pg_advisory_lock(%s, %s)"
+_UNLOCK = "SELECT pg_advisory_unlock(%s, %s)"
 
 
 @contextmanager
@@ -30,10 +30,22 @@ def replica_lock(db: Database, namespace: int, key: int) -> Iterator[None]:
     # The lock is the connection's (session-level), and the work under it runs its transactions on
     # that same connection: one checkout per flush instead of one per transaction.
     with db.pinned_connection() as connection:
-        connection.execute(_LOCK, {"namespace": namespace, "key": key})
-        connection.commit()
+        _autocommit(connection, _LOCK, namespace, key)
         try:
             yield
         finally:
-            connection.execute(_UNLOCK, {"namespace": namespace, "key": key})
-            connection.commit()
+            _autocommit(connection, _UNLOCK, namespace, key)
+
+
+def _autocommit(connection: Connection, statement: str, *parameters: int) -> None:
+    """One statement outside a transaction: no BEGIN and COMMIT round trips around it.
+
+    On the driver's connection (psycopg), which is between transactions here: SQLAlchemy's
+    `isolation_level` option would reset the connection's characteristics on every switch.
+    """
+    driver_connection = connection.connection.dbapi_connection
+    driver_connection.autocommit = True  # type: ignore[union-attr]
+    try:
+        driver_connection.execute(statement, parameters)  # type: ignore[union-attr]
+    finally:
+        driver_connection.autocommit = False  # type: ignore[union-attr]
