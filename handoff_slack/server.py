@@ -1,7 +1,7 @@
 """Serving the app: waitress (a production WSGI server) in HTTP mode, or Socket Mode.
 
-With `HANDOFF_WORKERS` above 1 (PostgreSQL only) HTTP mode runs in several processes that share
-one listening socket, so the app uses more than one core: Python runs one thread at a time per
+With `HANDOFF_WORKERS` above 1 (PostgreSQL only) HTTP mode runs in several processes on one port,
+so the app uses more than one core: Python runs one thread at a time per
 process, and at a few hundred events a second one process is CPU-bound. Each worker is a replica
 (its own app, connection pool and scheduler); the database serialises what they share.
 """
@@ -66,33 +66,41 @@ def serve(app: HandoffApp, listener: socket.socket | None = None) -> None:
 
 
 def serve_in_workers(settings: Settings) -> int:
-    """HTTP mode in `settings.workers` processes on one listening socket; returns the exit code.
+    """HTTP mode in `settings.workers` processes, one port; returns the exit code.
 
     The caller has migrated the database and checked the token (one error line, not one per
-    worker). This process only binds the port, forks the workers and stops them: on SIGTERM or
-    SIGINT it passes SIGTERM on; if a worker dies it stops the others and returns 1, so the
-    supervisor (systemd, Kubernetes, ...) restarts the whole set.
+    worker). This process binds a listening socket per worker on the same port (SO_REUSEPORT:
+    the kernel spreads new connections over them evenly, where one shared socket goes to
+    whichever worker wakes first, often the same one, and Slack's connections are long-lived),
+    forks the workers and stops them: on SIGTERM or SIGINT it passes SIGTERM on; if a worker dies
+    it stops the others and returns 1, so the supervisor (systemd, Kubernetes, ...) restarts the
+    whole set.
     """
+    listeners: list[socket.socket] = []
     try:
-        listener = socket.create_server((settings.host, settings.port), backlog=1024)
+        for _ in range(settings.workers):
+            listeners.append(socket.create_server((settings.host, settings.port), backlog=1024, reuse_port=True))
     except OSError as error:
+        for listener in listeners:
+            listener.close()
         print(f"handoff-slack: cannot listen on {settings.host}:{settings.port}: {error.strerror}", file=sys.stderr)
         return 1
     workers: dict[int, int] = {}  # pid -> worker number
-    for number in range(1, settings.workers + 1):
+    for number, own in enumerate(listeners, start=1):
         pid = os.fork()
         if pid == 0:  # the worker: never returns
-            os._exit(_run_worker(settings, listener))
+            for other in listeners:  # a socket nobody accepts on would swallow its share of connections
+                if other is not own:
+                    other.close()
+            os._exit(_run_worker(settings, own))
         workers[pid] = number
+    port = listeners[0].getsockname()[1]
+    for listener in listeners:
+        listener.close()  # the workers have theirs
     logger.info(
-        "handoff-slack listening on http://%s:%s/slack/events with %d workers",
-        settings.host,
-        listener.getsockname()[1],
-        settings.workers,
+        "handoff-slack listening on http://%s:%s/slack/events with %d workers", settings.host, port, settings.workers
     )
-    code = _Supervisor(workers).run()
-    listener.close()
-    return code
+    return _Supervisor(workers).run()
 
 
 def _run_worker(settings: Settings, listener: socket.socket) -> int:

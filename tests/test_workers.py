@@ -29,6 +29,11 @@ def workers_of(pid: int) -> list[int]:
     return [int(child) for child in children.read_text().split()] if children.exists() else []
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -54,8 +59,10 @@ def test_two_workers_share_the_port_relay_everything_once_in_order_and_stop_clea
     wait_until(lambda: len(workers_of(app.pid)) == 2, timeout=10, message="two worker processes")
     ticket = connect_over_http(app, fake_slack, CUSTOMER, AGENT)
 
-    # Each request is its own connection, so the workers take them as they come: both sides write
-    # at once, from several threads.
+    # Each request is its own connection, which the kernel gives to one worker's socket: both
+    # sides write at once, from several threads, and both workers get a share of the work.
+    workers = workers_of(app.pid)
+    cpu_before = {pid: cpu_seconds(pid) for pid in workers}
     customer_texts = [f"customer {i:02d}" for i in range(MESSAGES_EACH_WAY)]
     agent_texts = [f"agent {i:02d}" for i in range(MESSAGES_EACH_WAY)]
     with ThreadPoolExecutor(2) as pool:
@@ -79,8 +86,10 @@ def test_two_workers_share_the_port_relay_everything_once_in_order_and_stop_clea
     )
     assert in_thread() == customer_texts
     assert in_dm() == agent_texts
+    # 80 requests' and relays' work: far more than a worker's idle scheduler ticks in that time.
+    worked = {pid: cpu_seconds(pid) - cpu_before[pid] for pid in workers}
+    assert all(seconds >= 0.05 for seconds in worked.values()), worked
 
-    workers = workers_of(app.pid)
     app.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
     assert app.process.wait(timeout=20) == 0  # type: ignore[union-attr]
     assert not [pid for pid in workers if alive(pid)]
