@@ -254,19 +254,21 @@ class Helpdesk:
             found = session.execute(_CUSTOMER_CONVERSATION, {"customer_user_id": customer.user_id}).first()
             if found is not None and found.dm_channel_id != customer.dm_channel_id:
                 session.execute(_MOVE_DM, {"conversation_id": found.id, "new_dm_channel_id": customer.dm_channel_id})
-            if found is not None and self._kept_for_agent(ConversationMode(found.mode), text):
-                outcome = self._keep_for_agent(session, found, customer, ts, text, files)
-                flood_notice_at = found.flood_notice_at
-            else:  # with the bot, or leaving the queue: the bot's turn, on the ORM models
+            conversation: Any = found
+            if found is None or not self._kept_for_agent(ConversationMode(found.mode), text):
+                # New, with the bot, or leaving the queue: the bot's turn runs on the ORM models.
                 conversation = self._conversation_for(session, customer)
+            # (Checked again: a request racing this one may have created the conversation meanwhile.)
+            if self._kept_for_agent(ConversationMode(conversation.mode), text):
+                outcome = self._keep_for_agent(session, conversation, customer, ts, text, files)
+            else:
                 if self._message_exists(session, customer.dm_channel_id, ts):
                     return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
                 outcome = self._route_customer_message(session, conversation, customer, ts, text, files)
                 session.flush()
-                flood_notice_at = conversation.flood_notice_at
             if outcome.action is CustomerMessageAction.DUPLICATE:
                 return outcome
-            return self._with_flood_control(session, outcome, flood_notice_at)
+            return self._with_flood_control(session, outcome, conversation.flood_notice_at)
 
     @staticmethod
     def _kept_for_agent(mode: ConversationMode, text: str) -> bool:
@@ -353,6 +355,7 @@ class Helpdesk:
         text: str,
         files: Sequence[SharedFile] = (),
     ) -> CustomerMessageOutcome:
+        """With the bot (its turn), or waiting and asking to leave the queue: not relayed."""
         assert conversation.id is not None
         message = Message(
             conversation_id=conversation.id,
@@ -363,12 +366,11 @@ class Helpdesk:
             source_ts=ts,
             text=text,
             files=files_to_json(files),
+            delivery_state=DeliveryState.NOT_RELAYED,
             created_at=self.clock(),
         )
         outcome: CustomerMessageOutcome
-        mode = ConversationMode(conversation.mode)
-        if mode is ConversationMode.BOT:
-            message.delivery_state = DeliveryState.NOT_RELAYED
+        if conversation.mode == ConversationMode.BOT:
             turn = self.responder.respond(BotState.from_json(conversation.bot_state), Said(text), customer.facts)
             ticket = self._apply_turn(session, conversation, turn)
             if ticket is None:
@@ -382,23 +384,10 @@ class Helpdesk:
                     self._position(session, ticket.id),  # type: ignore[arg-type]
                     replies=turn.replies,
                 )
-        elif mode is ConversationMode.WAITING and asks_to_cancel(text):
-            message.delivery_state = DeliveryState.NOT_RELAYED
+        else:  # waiting, and leaving the queue
             ticket_id = conversation.active_ticket_id
             self._cancel(session, conversation, ticket_id)  # type: ignore[arg-type]
             outcome = CustomerMessageOutcome(CustomerMessageAction.CANCELLED, conversation.id, ticket_id)
-        elif mode is ConversationMode.WAITING:
-            ticket_id = conversation.active_ticket_id
-            outcome = CustomerMessageOutcome(
-                CustomerMessageAction.WAITING,
-                conversation.id,
-                ticket_id,
-                self._position(session, ticket_id),  # type: ignore[arg-type]
-            )
-        else:
-            outcome = CustomerMessageOutcome(
-                CustomerMessageAction.RELAY, conversation.id, conversation.active_ticket_id
-            )
         session.add(message)
         return outcome
 
