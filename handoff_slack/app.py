@@ -24,7 +24,7 @@ from handoff_slack.core.helpdesk import Helpdesk
 from handoff_slack.lazy_work import LazyWork
 from handoff_slack.listeners import register_listeners
 from handoff_slack.request_guard import SlackRequestGuard
-from handoff_slack.scheduler import build_scheduler
+from handoff_slack.scheduler import build_scheduler, deliver_now
 from handoff_slack.services import Services
 from handoff_slack.settings import Settings
 from handoff_slack.slack.client import build_posting_client, build_web_client
@@ -182,4 +182,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         executor.shutdown()
         raise StartupError(f"SLACK_BOT_TOKEN could not be verified with Slack: {type(error).__name__}") from None
     register_listeners(bolt, services)
-    return HandoffApp(settings, db, bolt, services, build_scheduler(services), executor)
+    scheduler = build_scheduler(services)
+    # Relays deferred while the backlog was full go out as soon as it has room again.
+    executor.on_drained = lambda: deliver_now(scheduler)
+    return HandoffApp(settings, db, bolt, services, scheduler, executor)

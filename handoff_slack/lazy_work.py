@@ -6,7 +6,8 @@ memory. `LazyWork` counts the tasks submitted and not finished, and past `max_ba
 - work the scheduler also does is not queued at all. Every relayed message is committed before
   the ack, and the delivery retry job flushes whatever is still pending, so a relay's lazy flush
   is only the fast path: when the backlog is full the ack phase calls `defer_if_full()` and the
-  relay waits for a later flush of its conversation (the next message's, or the retry job's).
+  relay waits for a later flush of its conversation (the next message's, or the retry job's,
+  which `on_drained` runs at once when the backlog is down to half after deferring).
   Nothing is refused, so nothing depends on Slack redelivering it.
 - the HTTP edge answers the requests whose work only a lazy listener does (buttons, slash
   commands, forms) with a 503 before anything is stored; Slack's messages still go through. At
@@ -29,6 +30,9 @@ class LazyWork(ThreadPoolExecutor):
         self.max_backlog = max_backlog
         self.hard_limit = 2 * max_backlog
         self.deferred = 0  # tasks not queued because the scheduler does their work
+        # Called (from a worker thread) once the backlog is down to half after tasks were deferred.
+        self.on_drained: Callable[[], None] | None = None
+        self._owed = False  # tasks were deferred since the last `on_drained`
         self._count_lock = threading.Lock()
         self._backlog = 0
         # Set by an ack phase for the next task its thread submits: with process_before_response,
@@ -62,6 +66,7 @@ class LazyWork(ThreadPoolExecutor):
             self._defer_next.active = False
             with self._count_lock:
                 self.deferred += 1
+                self._owed = True
             done: Future[Any] = Future()
             done.set_result(None)
             return done
@@ -78,3 +83,8 @@ class LazyWork(ThreadPoolExecutor):
     def _finished(self, _future: Future[Any] | None) -> None:
         with self._count_lock:
             self._backlog -= 1
+            drained = self._owed and self._backlog <= self.max_backlog // 2
+            if drained:
+                self._owed = False
+        if drained and self.on_drained is not None:
+            self.on_drained()

@@ -5,9 +5,11 @@ Later issues add reminders, waiting timeouts, idle auto-close and queue-position
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from handoff_slack.services import Services
@@ -16,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 # A ticket younger than this is still being published by its own listener.
 TICKET_PUBLISH_GRACE = timedelta(seconds=30)
+RETRY_JOB = "retry_pending_deliveries"
 
 
 def retry_pending_deliveries(services: Services) -> None:
@@ -36,6 +39,12 @@ def publish_missing_ticket_messages(services: Services) -> None:
             services.outbox.flush(ticket.conversation_id)
 
 
+def deliver_now(scheduler: BackgroundScheduler) -> None:
+    """Run the delivery retry at once, e.g. when the lazy backlog drained after deferring relays."""
+    with contextlib.suppress(JobLookupError):  # shut down meanwhile
+        scheduler.modify_job(RETRY_JOB, next_run_time=datetime.now(UTC))
+
+
 def build_scheduler(services: Services) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone="UTC",
@@ -49,7 +58,7 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         "interval",
         seconds=interval,
         args=[services],
-        id="retry_pending_deliveries",
+        id=RETRY_JOB,
         next_run_time=now,
     )
     scheduler.add_job(

@@ -73,7 +73,9 @@ def test_with_the_backlog_full_relays_are_acked_and_stored_and_the_scheduler_del
     app.stop()  # the same database, served by an app whose backlog holds one task
     caplog.set_level(logging.INFO, logger=GUARD_LOGGER)
 
-    with app_with_backlog_of_one(fake_slack, database_url, retry_seconds="1") as limited:
+    # The scheduler's periodic retry is an hour away: what delivers the deferred relays is the
+    # retry the backlog's draining sets off.
+    with app_with_backlog_of_one(fake_slack, database_url) as limited:
         fake_slack.hold(POST)
         dm(limited, CUSTOMER, "first: my order is late")
         wait_until(lambda: fake_slack.held(POST) == 1, message="the first relay to wait on Slack")
@@ -86,7 +88,7 @@ def test_with_the_backlog_full_relays_are_acked_and_stored_and_the_scheduler_del
         assert len(stored_messages(limited, second["text"])) == 1 and len(stored_messages(limited, third["text"])) == 1
         assert (backlog(limited), deferred(limited), fake_slack.held(POST)) == (1, 2, 1)
 
-        fake_slack.release(POST)  # the first relay goes through; the scheduler's retry sends the rest
+        fake_slack.release(POST)  # the first relay goes through; then the drained backlog sends the rest
         wait_until(lambda: len(relayed_texts(fake_slack, ticket)) >= 3, timeout=10, message="all three relayed")
         customer_says(limited, fake_slack, CUSTOMER, ticket, "fourth: thanks")  # a later effect: the rest is done
 
@@ -188,7 +190,8 @@ def test_a_backlog_flapping_at_its_limit_logs_one_warning_a_minute_and_counts_th
 
 def test_a_deferred_task_is_the_next_one_its_thread_submits_and_only_while_the_backlog_is_full() -> None:
     work = LazyWork(max_workers=1, max_backlog=1, thread_name_prefix="test-lazy")
-    gate, ran = threading.Event(), []
+    gate, ran, drained = threading.Event(), [], []
+    work.on_drained = lambda: drained.append(True)
     try:
         assert not work.defer_if_full()  # room: the task is queued as usual
         work.submit(gate.wait, 5)
@@ -210,6 +213,7 @@ def test_a_deferred_task_is_the_next_one_its_thread_submits_and_only_while_the_b
         gate.set()
         wait_until(lambda: work.backlog == 0, message="the backlog to drain")
         assert sorted(ran) == ["other thread", "queued", "queued too"]
+        wait_until(lambda: drained == [True], message="one call of on_drained for the deferred task")
     finally:
         gate.set()
         work.shutdown(wait=True)
