@@ -311,8 +311,9 @@ class Helpdesk:
         ts: str,
         text: str,
         files: Sequence[SharedFile],
+        delivery_state: DeliveryState = DeliveryState.PENDING,
     ) -> dict[str, Any]:
-        """A pending message's row, for `_store_message`."""
+        """A new message's row (received now), for `_store_message`."""
         row: dict[str, Any] = {
             "conversation_id": conversation_id,
             "ticket_id": ticket_id,
@@ -321,7 +322,7 @@ class Helpdesk:
             "source_channel_id": channel_id,
             "source_ts": ts,
             "text": text,
-            "delivery_state": DeliveryState.PENDING.value,
+            "delivery_state": delivery_state.value,
             "dest_files_done": 0,
             "attempts": 0,
             "copy_stale": False,
@@ -357,17 +358,16 @@ class Helpdesk:
     ) -> CustomerMessageOutcome:
         """With the bot (its turn), or waiting and asking to leave the queue: not relayed."""
         assert conversation.id is not None
-        message = Message(
-            conversation_id=conversation.id,
-            ticket_id=conversation.active_ticket_id,
-            direction=Direction.FROM_CUSTOMER,
-            author_user_id=customer.user_id,
-            source_channel_id=customer.dm_channel_id,
-            source_ts=ts,
-            text=text,
-            files=files_to_json(files),
-            delivery_state=DeliveryState.NOT_RELAYED,
-            created_at=self.clock(),
+        message = self._new_message(
+            conversation.id,
+            conversation.active_ticket_id,
+            Direction.FROM_CUSTOMER,
+            customer.user_id,
+            customer.dm_channel_id,
+            ts,
+            text,
+            files,
+            DeliveryState.NOT_RELAYED,
         )
         outcome: CustomerMessageOutcome
         if conversation.mode == ConversationMode.BOT:
@@ -376,7 +376,7 @@ class Helpdesk:
             if ticket is None:
                 outcome = CustomerMessageOutcome(CustomerMessageAction.BOT_REPLY, conversation.id, replies=turn.replies)
             else:
-                message.ticket_id = ticket.id
+                message["ticket_id"] = ticket.id
                 outcome = CustomerMessageOutcome(
                     CustomerMessageAction.ESCALATED,
                     conversation.id,
@@ -388,7 +388,7 @@ class Helpdesk:
             ticket_id = conversation.active_ticket_id
             self._cancel(session, conversation, ticket_id)  # type: ignore[arg-type]
             outcome = CustomerMessageOutcome(CustomerMessageAction.CANCELLED, conversation.id, ticket_id)
-        session.add(message)
+        _store_message(session, message)  # the caller checked it is not there yet
         return outcome
 
     def escalate(self, customer: Customer, reason: EscalationReason) -> CustomerInputOutcome:
