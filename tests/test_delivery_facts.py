@@ -249,6 +249,23 @@ def test_redelivered_events_are_relayed_once_in_each_direction(app: AppUnderTest
     assert len(stored_messages(app, "Sorry! Looking into it.")) == 1
 
 
+def test_an_ordinary_relay_posts_without_looking_for_a_copy_first(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    # Each message's first attempt is counted as it is stored, and this process knows it has not
+    # made it yet: only after a crash (or in another replica) is the copy looked for before posting.
+    ticket = connect(app, fake_slack, CUSTOMER, AGENT)
+    customer_says(app, fake_slack, CUSTOMER, ticket, "Where is my order?")
+    agent_says(app, fake_slack, AGENT, ticket, "Checking now.")
+    customer_says(app, fake_slack, CUSTOMER, ticket, "Thanks")
+    assert [
+        m.attempts for m in stored_messages(app) if m.text in ("Where is my order?", "Checking now.", "Thanks")
+    ] == [
+        1,
+        1,
+        1,
+    ]
+    assert not fake_slack.calls("conversations.replies") and not fake_slack.calls("conversations.history")
+
+
 def test_redelivered_event_in_bot_mode_gets_one_menu(app: AppUnderTest, fake_slack: FakeSlack) -> None:
     hello = dm_message(CUSTOMER, "hello")
     first = app.slack.event(hello)
@@ -486,7 +503,7 @@ def test_a_message_stored_but_undelivered_is_sent_after_a_restart(app: AppUnderT
 
     dm(app, CUSTOMER, text)
     (pending,) = wait_until(
-        lambda: [m for m in stored_messages(app, text) if m.attempts >= 1],
+        lambda: [m for m in stored_messages(app, text) if m.last_error],
         timeout=10,
         message="the client to give up on the message",
     )

@@ -3,12 +3,20 @@
 The Slack edge asks it what to send and reports back. An attempt is counted *before* the post,
 so after a crash between "posted" and "recorded" the next sender knows a copy may already exist
 and looks for it instead of posting again.
+
+A message relayed as it arrives has its first attempt counted when it is stored (in the same
+transaction), and *reserved* in this process: the flush that makes that attempt needs no write of
+its own before posting. A reservation lives only in memory, so after a crash, or in another
+replica, the count says an attempt may have been made, and the copy is looked for first: safe,
+at the cost of one look-up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -134,6 +142,11 @@ def files_from_json(data: Any) -> tuple[SharedFile, ...]:
     return tuple(SharedFile.from_json(item) for item in data if isinstance(item, Mapping))
 
 
+def has_text_part(text: str, files: Sequence[SharedFile]) -> bool:
+    """A file share without words is only its files; any other message has a text to post."""
+    return bool(text.strip()) or not files
+
+
 @dataclass(frozen=True)
 class Delivery:
     """One stored message to show on the other side, with where and as whom.
@@ -156,12 +169,10 @@ class Delivery:
     files_done: int = 0
     text_ts: tuple[str, ...] = ()  # the text's copy (all parts) once posted; () before
     file_pending_id: str | None = None  # Slack's ID of an upload of file `files_done` that may have been shared
-    attempt_begun: bool = False  # `pending_work(begin_first_attempt=True)` already counted this attempt
 
     @property
     def has_text_part(self) -> bool:
-        """A file share without words is only its files; any other message has a text to post."""
-        return bool(self.text.strip()) or not self.files
+        return has_text_part(self.text, self.files)
 
 
 @dataclass(frozen=True)
@@ -186,10 +197,54 @@ class SourceChange:
     needs_sync: bool = False
 
 
+class FirstAttempts:
+    """Messages whose first attempt is counted but not made yet: reserved by this process.
+
+    Bounded: a reservation dropped (or never taken, e.g. another replica delivered the message)
+    only costs the next sender a look for the copy.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._reserved: dict[int, None] = {}  # insertion-ordered: the oldest is dropped first
+        self._lock = threading.Lock()
+
+    def reserve(self, message_id: int) -> None:
+        with self._lock:
+            self._reserved[message_id] = None
+            if len(self._reserved) > self.limit:
+                del self._reserved[next(iter(self._reserved))]
+
+    def take(self, message_id: int) -> bool:
+        """End the reservation (the attempt is made now, or the count was never stored); False: none."""
+        with self._lock:
+            return self._reserved.pop(message_id, False) is None
+
+    def holds(self, message_id: int) -> bool:
+        return message_id in self._reserved
+
+    @contextmanager
+    def reserving(self) -> Iterator[Callable[[int], None]]:
+        """Reserve from inside a transaction (enter this first): dropped unless it commits."""
+        reserved: list[int] = []
+
+        def reserve(message_id: int) -> None:
+            self.reserve(message_id)
+            reserved.append(message_id)
+
+        try:
+            yield reserve
+        except BaseException:
+            for message_id in reserved:  # SQLite may give a rolled-back row's ID to the next one
+                self.take(message_id)
+            raise
+
+
 class DeliveryLedger:
     def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
         self.db = db
         self.clock = clock
+        self.first_attempts = FirstAttempts()
 
     def pending(self, conversation_id: int) -> list[Delivery]:
         """Undelivered messages of a conversation, oldest first, with their destinations.
@@ -199,46 +254,46 @@ class DeliveryLedger:
         """
         return self.pending_work(conversation_id)[0]
 
-    def pending_work(self, conversation_id: int, begin_first_attempt: bool = False) -> tuple[list[Delivery], bool]:
-        """`pending`, and whether the conversation has stale copies to sync, in one transaction.
+    def pending_work(self, conversation_id: int) -> tuple[list[Delivery], bool]:
+        """`pending`, and whether the conversation has stale copies to sync: reads only.
 
-        With `begin_first_attempt` the first delivery's text attempt is counted here too (its
-        `attempts` still shows the count before), so the flush can post it without another commit.
+        A delivery's `attempts` are the attempts begun: a first attempt reserved by this process
+        (counted, not made) is not one of them.
         """
-        with self.db.transaction() as session:
-            rows = session.execute(_PENDING, {"conversation_id": conversation_id}).all()
-            deliveries: list[Delivery] = []
-            for row in rows:
-                from_customer = row.direction == Direction.FROM_CUSTOMER
-                if from_customer and (row.message_ts is None or row.message_channel_id is None):
-                    continue
-                deliveries.append(
-                    Delivery(
-                        message_id=row.id,
-                        ticket_id=row.ticket_id,
-                        direction=Direction(row.direction),
-                        text=row.text,
-                        channel_id=row.message_channel_id if from_customer else row.dm_channel_id,
-                        thread_ts=row.message_ts if from_customer else None,
-                        sender_name=row.customer_name if from_customer else row.agent_name,
-                        sender_avatar_url=row.customer_avatar_url if from_customer else row.agent_avatar_url,
-                        attempts=row.attempts,
-                        created_at=row.created_at,
-                        files=files_from_json(row.files),
-                        files_done=row.dest_files_done,
-                        file_pending_id=row.dest_file_pending_id,
-                        text_ts=tuple([row.dest_ts, *(row.dest_extra_ts or "").split()]) if row.dest_ts else (),
-                    )
+        with self.db.autocommit() as connection:
+            rows = connection.execute(_PENDING, {"conversation_id": conversation_id}).all()
+            stale = connection.execute(_HAS_STALE_COPY, {"conversation_id": conversation_id}).first() is not None
+        deliveries: list[Delivery] = []
+        for row in rows:
+            from_customer = row.direction == Direction.FROM_CUSTOMER
+            if from_customer and (row.message_ts is None or row.message_channel_id is None):
+                continue
+            deliveries.append(
+                Delivery(
+                    message_id=row.id,
+                    ticket_id=row.ticket_id,
+                    direction=Direction(row.direction),
+                    text=row.text,
+                    channel_id=row.message_channel_id if from_customer else row.dm_channel_id,
+                    thread_ts=row.message_ts if from_customer else None,
+                    sender_name=row.customer_name if from_customer else row.agent_name,
+                    sender_avatar_url=row.customer_avatar_url if from_customer else row.agent_avatar_url,
+                    attempts=row.attempts - self.first_attempts.holds(row.id),
+                    created_at=row.created_at,
+                    files=files_from_json(row.files),
+                    files_done=row.dest_files_done,
+                    file_pending_id=row.dest_file_pending_id,
+                    text_ts=tuple([row.dest_ts, *(row.dest_extra_ts or "").split()]) if row.dest_ts else (),
                 )
-            if begin_first_attempt and deliveries and deliveries[0].has_text_part and not deliveries[0].text_ts:
-                session.execute(_COUNT_ATTEMPT, {"message_id": deliveries[0].message_id})
-                deliveries[0] = replace(deliveries[0], attempt_begun=True)
-            stale = session.execute(_HAS_STALE_COPY, {"conversation_id": conversation_id}).first() is not None
-            return deliveries, stale
+            )
+        return deliveries, stale
 
     def begin_attempt(self, message_id: int) -> None:
-        with self.db.transaction() as session:
-            session.execute(_COUNT_ATTEMPT, {"message_id": message_id})
+        """Count an attempt at the message's text before it is made (free when already reserved)."""
+        if self.first_attempts.take(message_id):
+            return
+        with self.db.autocommit(writes=True) as connection:
+            connection.execute(_COUNT_ATTEMPT, {"message_id": message_id})
 
     def delivered(self, message_id: int, channel_id: str, ts: list[str], sent_text: str) -> bool:
         """Record where the copy is (all parts of a long text): the message has arrived.
@@ -264,16 +319,16 @@ class DeliveryLedger:
         }
         if finished:
             parameters["delivered_at"] = self.clock()
-        with self.db.transaction() as session:
-            return bool(session.execute(_RECORD_TEXT_COPY[finished], parameters).scalar())
+        with self.db.autocommit(writes=True) as connection:
+            return bool(connection.execute(_RECORD_TEXT_COPY[finished], parameters).scalar())
 
     # -- files ------------------------------------------------------------------------------------
 
     def begin_file(self, message_id: int) -> bool:
         """Count an attempt at the next file; False when the message was withdrawn meanwhile (deleted)."""
-        with self.db.transaction() as session:
+        with self.db.autocommit(writes=True) as connection:
             return bool(
-                session.execute(
+                connection.execute(
                     update(Message)
                     .where(col(Message.id) == message_id, col(Message.delivery_state) == DeliveryState.PENDING)
                     .values(attempts=Message.attempts + 1)
@@ -285,8 +340,8 @@ class DeliveryLedger:
 
         Until the file is recorded as passed, a retry asks Slack whether this upload was shared.
         """
-        with self.db.transaction() as session:
-            session.execute(
+        with self.db.autocommit(writes=True) as connection:
+            connection.execute(
                 update(Message)
                 .where(col(Message.id) == message_id, col(Message.dest_files_done) == index)
                 .values(dest_file_pending_id=upload_id)
@@ -294,8 +349,8 @@ class DeliveryLedger:
 
     def file_passed(self, message_id: int, index: int) -> None:
         """The file at `index` is on the other side (or a notice in its place): never send it again."""
-        with self.db.transaction() as session:
-            session.execute(
+        with self.db.autocommit(writes=True) as connection:
+            connection.execute(
                 update(Message)
                 .where(col(Message.id) == message_id, col(Message.dest_files_done) <= index)
                 .values(dest_files_done=index + 1, dest_file_pending_id=None)
@@ -303,8 +358,8 @@ class DeliveryLedger:
 
     def files_delivered(self, message_id: int, channel_id: str) -> None:
         """All of the message is on the other side (its text was recorded by `text_posted`, if any)."""
-        with self.db.transaction() as session:
-            session.execute(
+        with self.db.autocommit(writes=True) as connection:
+            connection.execute(
                 update(Message)
                 .where(col(Message.id) == message_id, col(Message.delivery_state) == DeliveryState.PENDING)
                 .values(
@@ -316,12 +371,12 @@ class DeliveryLedger:
             )
 
     def attempt_failed(self, message_id: int, error: str) -> None:
-        with self.db.transaction() as session:
-            session.execute(update(Message).where(col(Message.id) == message_id).values(last_error=error[:255]))
+        with self.db.autocommit(writes=True) as connection:
+            connection.execute(update(Message).where(col(Message.id) == message_id).values(last_error=error[:255]))
 
     def given_up(self, message_id: int, error: str) -> None:
-        with self.db.transaction() as session:
-            session.execute(
+        with self.db.autocommit(writes=True) as connection:
+            connection.execute(
                 update(Message)
                 .where(col(Message.id) == message_id)
                 .values(delivery_state=DeliveryState.FAILED, last_error=error[:255])
@@ -393,8 +448,8 @@ class DeliveryLedger:
             ]
 
     def copy_synced(self, message_id: int, extra_ts: list[str]) -> None:
-        with self.db.transaction() as session:
-            session.execute(
+        with self.db.autocommit(writes=True) as connection:
+            connection.execute(
                 update(Message)
                 .where(col(Message.id) == message_id)
                 .values(copy_stale=False, dest_extra_ts=" ".join(extra_ts) or None)

@@ -8,7 +8,7 @@ outcomes that say what happened so the Slack edge can render it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -34,7 +34,7 @@ from handoff_slack.core.bot import (
     TriageQuestion,
 )
 from handoff_slack.core.clock import Clock, as_utc, utcnow
-from handoff_slack.core.deliveries import DeliveryLedger, SharedFile, files_to_json
+from handoff_slack.core.deliveries import DeliveryLedger, SharedFile, files_to_json, has_text_part
 from handoff_slack.core.phrases import asks_to_cancel
 from handoff_slack.core.states import (
     ConversationMode,
@@ -248,7 +248,7 @@ class Helpdesk:
 
         The caller renders the outcome. A file share's text may be empty.
         """
-        with self.db.transaction() as session:
+        with self.deliveries.first_attempts.reserving() as reserve, self.db.transaction() as session:
             if not self._first_delivery(session, event_id):
                 return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
             found = session.execute(_CUSTOMER_CONVERSATION, {"customer_user_id": customer.user_id}).first()
@@ -260,7 +260,7 @@ class Helpdesk:
                 conversation = self._conversation_for(session, customer)
             # (Checked again: a request racing this one may have created the conversation meanwhile.)
             if self._kept_for_agent(ConversationMode(conversation.mode), text):
-                outcome = self._keep_for_agent(session, conversation, customer, ts, text, files)
+                outcome = self._keep_for_agent(session, conversation, customer, ts, text, files, reserve)
             else:
                 if self._message_exists(session, customer.dm_channel_id, ts):
                     return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
@@ -276,26 +276,35 @@ class Helpdesk:
         return mode is ConversationMode.CONNECTED or (mode is ConversationMode.WAITING and not asks_to_cancel(text))
 
     def _keep_for_agent(
-        self, session: Session, conversation: Any, customer: Customer, ts: str, text: str, files: Sequence[SharedFile]
+        self,
+        session: Session,
+        conversation: Any,
+        customer: Customer,
+        ts: str,
+        text: str,
+        files: Sequence[SharedFile],
+        reserve: Callable[[int], None],
     ) -> CustomerMessageOutcome:
         """Store the message for the agent: the relay's hot path, in Core statements."""
-        message_id = _store_message(
-            session,
-            self._new_message(
-                conversation.id,
-                conversation.active_ticket_id,
-                Direction.FROM_CUSTOMER,
-                customer.user_id,
-                customer.dm_channel_id,
-                ts,
-                text,
-                files,
-            ),
+        relayed_now = conversation.mode == ConversationMode.CONNECTED
+        message = self._new_message(
+            conversation.id,
+            conversation.active_ticket_id,
+            Direction.FROM_CUSTOMER,
+            customer.user_id,
+            customer.dm_channel_id,
+            ts,
+            text,
+            files,
+            first_attempt_reserved=relayed_now,
         )
+        message_id = _store_message(session, message)
         if message_id is None:  # the same message, redelivered under another event ID
             return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
         ticket_id = conversation.active_ticket_id
-        if conversation.mode == ConversationMode.CONNECTED:
+        if relayed_now:
+            if message["attempts"]:
+                reserve(message_id)
             return CustomerMessageOutcome(CustomerMessageAction.RELAY, conversation.id, ticket_id)
         return CustomerMessageOutcome(
             CustomerMessageAction.WAITING, conversation.id, ticket_id, self._position(session, ticket_id)
@@ -312,8 +321,14 @@ class Helpdesk:
         text: str,
         files: Sequence[SharedFile],
         delivery_state: DeliveryState = DeliveryState.PENDING,
+        first_attempt_reserved: bool = False,
     ) -> dict[str, Any]:
-        """A new message's row (received now), for `_store_message`."""
+        """A new message's row (received now), for `_store_message`.
+
+        `first_attempt_reserved`: the message is relayed right away, and its text's first attempt is
+        counted now, to be reserved in `DeliveryLedger.first_attempts` once stored (a file share
+        without words has no text: its files count their own attempts).
+        """
         row: dict[str, Any] = {
             "conversation_id": conversation_id,
             "ticket_id": ticket_id,
@@ -324,7 +339,7 @@ class Helpdesk:
             "text": text,
             "delivery_state": delivery_state.value,
             "dest_files_done": 0,
-            "attempts": 0,
+            "attempts": int(first_attempt_reserved and has_text_part(text, files)),
             "copy_stale": False,
             "created_at": self.clock(),
         }
@@ -538,7 +553,7 @@ class Helpdesk:
         files: Sequence[SharedFile] = (),
     ) -> AgentMessageOutcome:
         """Decide what a reply in the support channel is: relayed to the customer, or internal."""
-        with self.db.transaction() as session:
+        with self.deliveries.first_attempts.reserving() as reserve, self.db.transaction() as session:
             ticket = session.execute(_THREAD_TICKET, {"channel_id": channel_id, "thread_ts": thread_ts}).first()
             if ticket is None:
                 return AgentMessageOutcome(AgentMessageAction.IGNORED)
@@ -554,10 +569,21 @@ class Helpdesk:
                     return AgentMessageOutcome(AgentMessageAction.DUPLICATE, ticket.conversation_id, ticket.id)
                 return AgentMessageOutcome(AgentMessageAction.INTERNAL, ticket.conversation_id, ticket.id)
             message = self._new_message(
-                ticket.conversation_id, ticket.id, Direction.FROM_AGENT, user_id, channel_id, ts, text, files
+                ticket.conversation_id,
+                ticket.id,
+                Direction.FROM_AGENT,
+                user_id,
+                channel_id,
+                ts,
+                text,
+                files,
+                first_attempt_reserved=True,
             )
-            if _store_message(session, message) is None:  # the same reply, redelivered under another event ID
+            message_id = _store_message(session, message)
+            if message_id is None:  # the same reply, redelivered under another event ID
                 return AgentMessageOutcome(AgentMessageAction.DUPLICATE, ticket.conversation_id, ticket.id)
+            if message["attempts"]:
+                reserve(message_id)
             return AgentMessageOutcome(AgentMessageAction.RELAY, ticket.conversation_id, ticket.id)
 
     def is_internal_note(self, text: str) -> bool:

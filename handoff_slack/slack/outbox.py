@@ -144,7 +144,7 @@ class Outbox:
     def _deliver_pending(self, conversation_id: int) -> tuple[int, bool]:
         """Deliveries made, and whether stale copies (edited or deleted since) may need syncing."""
         delivered = 0
-        deliveries, stale = self.ledger.pending_work(conversation_id, begin_first_attempt=True)
+        deliveries, stale = self.ledger.pending_work(conversation_id)
         for delivery in deliveries:
             outcome, copy_stale = self._deliver(delivery)
             stale = stale or copy_stale
@@ -171,7 +171,7 @@ class Outbox:
         may_exist = delivery.attempts > 0
         for attempt in range(AMBIGUOUS_RETRIES + 1):
             try:
-                parts = self._send(delivery, may_exist, attempt_begun=attempt == 0 and delivery.attempt_begun)
+                parts = self._send(delivery, may_exist)
             except (SlackApiError, OSError) as error:
                 reason, permanent = _reason(error)
                 if permanent or self._too_old(delivery):
@@ -271,12 +271,11 @@ class Outbox:
             )
         return True
 
-    def _send(self, delivery: Delivery, may_exist: bool, attempt_begun: bool = False) -> list[str]:
+    def _send(self, delivery: Delivery, may_exist: bool) -> list[str]:
         from_customer = delivery.direction is Direction.FROM_CUSTOMER
         chunks = split_text(make_safe(delivery.text, keep_user_mentions=not from_customer), MAX_PART_CHARS) or [" "]
         found = self._find_copies(delivery) if may_exist else {}
-        if not attempt_begun:  # else counted by the query that found the message
-            self.ledger.begin_attempt(delivery.message_id)
+        self.ledger.begin_attempt(delivery.message_id)  # free when counted as the message was stored
         return [found.get(part) or self._post(delivery, chunk, part) for part, chunk in enumerate(chunks)]
 
     def _post(self, delivery: Delivery, text: str, part: int) -> str:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from handoff_slack.core.deliveries import SharedFile, files_from_json
+from handoff_slack.core.deliveries import FirstAttempts, SharedFile, files_from_json
 from handoff_slack.core.helpdesk import Customer, Helpdesk
 from handoff_slack.core.states import DeliveryState, Direction
 from handoff_slack.storage.database import Database, migrate
@@ -309,3 +309,67 @@ def test_stored_files_read_back_whatever_the_json_holds() -> None:
         REPORT,
         SharedFile(id="F3", name="F3"),
     )
+
+
+# -- the first attempt, counted as the message is stored ------------------------------------------
+
+
+def test_a_relayed_message_is_stored_with_its_first_attempt_counted_and_reserved(
+    desk: Helpdesk, connected: tuple[int, int, str]
+) -> None:
+    conversation_id, _, thread = connected
+    source, reply = ts(), ts()
+    desk.receive_customer_message(JANE, source, "to the agent")
+    desk.receive_agent_message(SUPPORT, thread, "UALICE", reply, "to Jane")
+    assert (stored(desk, source).attempts, stored(desk, reply).attempts) == (1, 1)  # a crash now leaves a trace
+    # ... yet no attempt was made: the outbox posts without looking for a copy first.
+    assert [d.attempts for d in desk.deliveries.pending(conversation_id)] == [0, 0]
+    for delivery in desk.deliveries.pending(conversation_id):
+        desk.deliveries.begin_attempt(delivery.message_id)  # takes the reservation: no second count
+    assert (stored(desk, source).attempts, stored(desk, reply).attempts) == (1, 1)
+    assert [d.attempts for d in desk.deliveries.pending(conversation_id)] == [1, 1]
+    desk.deliveries.begin_attempt(stored(desk, source).id)  # a retry counts again
+    assert stored(desk, source).attempts == 2
+
+
+def test_after_a_restart_a_counted_first_attempt_is_taken_as_possibly_made(
+    desk: Helpdesk, connected: tuple[int, int, str], database_url: str
+) -> None:
+    conversation_id, _, thread = connected
+    desk.receive_customer_message(JANE, ts(), "stored, then the app died")
+    desk.receive_agent_message(SUPPORT, thread, "UALICE", ts(), "mine too")
+    restarted = Helpdesk(Database(database_url), clock=FakeClock())  # same database, fresh memory
+    try:
+        # Another replica sees the same: the copy may exist, so it is looked for before posting.
+        assert [d.attempts for d in restarted.deliveries.pending(conversation_id)] == [1, 1]
+    finally:
+        restarted.db.dispose()
+
+
+def test_messages_not_relayed_at_once_have_no_attempt_counted(desk: Helpdesk, connected: tuple[int, int, str]) -> None:
+    conversation_id, _, _ = connected
+    only_files = ts()
+    desk.receive_customer_message(JANE, only_files, "", files=[REPORT])  # no text to post: files count their own
+    waiting = Customer(user_id="UOMAR", dm_channel_id="DOMAR")
+    desk.receive_customer_message(waiting, ts(), "agent please")
+    while_waiting = ts()
+    desk.receive_customer_message(waiting, while_waiting, "still there?")  # kept until an agent claims
+    assert (stored(desk, only_files).attempts, stored(desk, while_waiting).attempts) == (0, 0)
+    assert [d.attempts for d in desk.deliveries.pending(conversation_id)] == [0]
+
+
+def test_first_attempt_reservations_are_bounded_and_dropped_with_their_transaction() -> None:
+    reservations = FirstAttempts(limit=2)
+    for message_id in (1, 2, 3):
+        reservations.reserve(message_id)
+    # The oldest went: its message is still delivered, after a look for its copy.
+    assert [reservations.holds(m) for m in (1, 2, 3)] == [False, True, True]
+    assert reservations.take(2) and not reservations.take(2)
+
+    with pytest.raises(RuntimeError), reservations.reserving() as reserve:
+        reserve(7)
+        raise RuntimeError("the commit failed: message 7 was never stored (SQLite may reuse its ID)")
+    assert not reservations.holds(7)
+    with reservations.reserving() as reserve:
+        reserve(8)
+    assert reservations.holds(8)
