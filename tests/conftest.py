@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest, settings_for
 from tests.support.fake_slack import FakeSlack
+from tests.support.tcp_proxy import TcpProxy
 
 POSTGRES_ENV = "HANDOFF_TEST_POSTGRES_URL"
 
@@ -58,6 +59,17 @@ def postgres_database_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_proxy(postgres_database_url: str) -> Iterator[tuple[TcpProxy, str]]:
+    """A TCP proxy in front of the test PostgreSQL server, and the schema's URL through it."""
+    url = make_url(postgres_database_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
+    try:
+        yield proxy, url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    finally:
+        proxy.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from handoff_slack.blocks.action_ids import CLAIM_TICKET
@@ -389,17 +388,6 @@ def test_sigkill_mid_burst_loses_and_duplicates_nothing(app_process: AppProcess,
 
 
 # -- 2. the database goes away for a moment (PostgreSQL behind a TCP proxy) ----------------------------
-
-
-@pytest.fixture
-def postgres_proxy(postgres_database_url: str) -> Iterator[tuple[TcpProxy, str]]:
-    """A TCP proxy in front of the test PostgreSQL server, and the schema's URL through it."""
-    url = make_url(postgres_database_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
-    try:
-        yield proxy, url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    finally:
-        proxy.stop()
 
 
 @pytest.fixture

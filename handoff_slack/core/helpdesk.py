@@ -61,18 +61,6 @@ DEFAULT_FLOOD_WINDOW = timedelta(minutes=1)
 # database takes to run them. Everything else uses the ORM models.
 _conversations, _tickets, _messages = conversation_table, ticket_table, message_table
 
-# Locks the customer's row: their messages are handled one at a time across replicas.
-_CUSTOMER_CONVERSATION = (
-    core_select(
-        _conversations.c.id,
-        _conversations.c.mode,
-        _conversations.c.active_ticket_id,
-        _conversations.c.dm_channel_id,
-        _conversations.c.flood_notice_at,
-    )
-    .where(_conversations.c.customer_user_id == bindparam("customer_user_id"))
-    .with_for_update()
-)
 _MOVE_DM = (
     update(_conversations)
     .where(_conversations.c.id == bindparam("conversation_id"))
@@ -223,15 +211,32 @@ class Helpdesk:
         self.flood_limit = flood_limit
         self.flood_window = flood_window
         self.deliveries = DeliveryLedger(db, clock)
-        self._flood_probe = (
+        # Flood control's probe: when the customer's message `flood_limit` before the one arriving
+        # was written. Reading just that one row (newest first, by index) keeps it cheap however
+        # long the conversation is.
+        flood_probe = (
             core_select(_messages.c.created_at)
             .where(
-                _messages.c.conversation_id == bindparam("conversation_id"),
+                _messages.c.conversation_id == _conversations.c.id,
                 _messages.c.direction == Direction.FROM_CUSTOMER.value,
             )
             .order_by(_messages.c.id.desc())
-            .offset(flood_limit)
+            .offset(max(flood_limit - 1, 0))  # read before the new message is stored
             .limit(1)
+            .scalar_subquery()
+        )
+        # Locks the customer's row: their messages are handled one at a time across replicas.
+        self._customer_conversation = (
+            core_select(
+                _conversations.c.id,
+                _conversations.c.mode,
+                _conversations.c.active_ticket_id,
+                _conversations.c.dm_channel_id,
+                _conversations.c.flood_notice_at,
+                flood_probe.label("flood_probe"),
+            )
+            .where(_conversations.c.customer_user_id == bindparam("customer_user_id"))
+            .with_for_update(of=_conversations)
         )
 
     # -- customers ------------------------------------------------------------------------------
@@ -251,7 +256,7 @@ class Helpdesk:
         with self.deliveries.first_attempts.reserving() as reserve, self.db.transaction() as session:
             if not self._first_delivery(session, event_id):
                 return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
-            found = session.execute(_CUSTOMER_CONVERSATION, {"customer_user_id": customer.user_id}).first()
+            found = session.execute(self._customer_conversation, {"customer_user_id": customer.user_id}).first()
             if found is not None and found.dm_channel_id != customer.dm_channel_id:
                 session.execute(_MOVE_DM, {"conversation_id": found.id, "new_dm_channel_id": customer.dm_channel_id})
             conversation: Any = found
@@ -268,7 +273,9 @@ class Helpdesk:
                 session.flush()
             if outcome.action is CustomerMessageAction.DUPLICATE:
                 return outcome
-            return self._with_flood_control(session, outcome, conversation.flood_notice_at)
+            if found is None:  # a new conversation: no earlier messages to count
+                return outcome
+            return self._with_flood_control(session, outcome, found.flood_notice_at, found.flood_probe)
 
     @staticmethod
     def _kept_for_agent(mode: ConversationMode, text: str) -> bool:
@@ -348,13 +355,14 @@ class Helpdesk:
         return row
 
     def _with_flood_control(
-        self, session: Session, outcome: CustomerMessageOutcome, flood_notice_at: datetime | None
+        self,
+        session: Session,
+        outcome: CustomerMessageOutcome,
+        flood_notice_at: datetime | None,
+        earlier: datetime | None,
     ) -> CustomerMessageOutcome:
+        """Flooding: the customer's message `flood_limit` before this one (`earlier`) is inside the window."""
         now = self.clock()
-        # Flooding: the customer's message `flood_limit` before this one is still inside the
-        # window. Reading just that one row (newest first, by index) keeps this cheap however
-        # long the conversation is.
-        earlier = session.execute(self._flood_probe, {"conversation_id": outcome.conversation_id}).scalar()
         if earlier is None or as_utc(earlier) <= now - self.flood_window:
             return outcome
         ask = flood_notice_at is None or now - as_utc(flood_notice_at) > self.flood_window

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import select
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -12,11 +14,14 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 _AUTOCOMMIT = "handoff_autocommit"  # a Connection execution option: see Database.autocommit
+# A pooled PostgreSQL connection idle longer than this is pinged before use (see _check_on_checkout).
+PING_AFTER_IDLE_SECONDS = 30.0
 
 
 def create_database_engine(url: str, pool_size: int = 10) -> Engine:
@@ -31,17 +36,50 @@ def create_database_engine(url: str, pool_size: int = 10) -> Engine:
         )
         _make_sqlite_transactions_immediate(engine)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,  # a restarted database costs one failed checkout, not a restart
         # An unreachable or silent database must fail a request well inside Slack's 3 seconds, so
         # that Slack retries it later, instead of holding the ack.
         pool_timeout=2,
         connect_args={"connect_timeout": 2, "tcp_user_timeout": 2000},
         hide_parameters=True,  # statement parameters are message bodies: keep them out of errors
     )
+    _check_on_checkout(engine)
+    return engine
+
+
+def _check_on_checkout(engine: Engine) -> None:
+    """Replace a pooled connection the server has closed before it is used: a restarted database
+    costs one reconnect, not a failed request.
+
+    SQLAlchemy's `pool_pre_ping` asks the server on every checkout: a round trip per unit of work.
+    A connection the server closed (a restart, an idle timeout, a proxy cutting it) is readable
+    while idle (its end of file or the server's goodbye), which the socket tells without asking;
+    only a connection idle long enough for a silent drop on the way (a NAT or load balancer
+    forgetting it) is pinged. Raising DisconnectionError makes the pool connect afresh.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None:  # new: just connected
+            return
+        if time.monotonic() - idle_since > PING_AFTER_IDLE_SECONDS:
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+            except Exception as error:
+                raise DisconnectionError("the pooled connection did not answer") from error
+            return
+        # Between transactions the server has nothing to say: anything readable means it has gone.
+        readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
+        if readable:
+            raise DisconnectionError("the server closed the pooled connection")
 
 
 def _make_sqlite_transactions_immediate(engine: Engine) -> None:
@@ -131,19 +169,21 @@ class Database:
             self._writer if writes and self._writer else nullcontext(),
             nullcontext(pinned) if pinned is not None else self.engine.connect() as connection,
         ):
-            if self.backend == "sqlite":
-                connection.execution_options(**{_AUTOCOMMIT: True})  # pysqlite runs without BEGIN already
-                yield connection
-                return
-            # The driver's own switch: SQLAlchemy's isolation_level option resets the connection's
-            # characteristics every time it changes. psycopg sends nothing when it is flipped.
+            sqlite = self.backend == "sqlite"
+            # On PostgreSQL the driver's own switch: SQLAlchemy's isolation_level option resets
+            # the connection's characteristics each time it changes. Flipping it sends nothing.
             driver_connection: Any = connection.connection.dbapi_connection
-            driver_connection.autocommit = True
+            if sqlite:
+                connection.execution_options(**{_AUTOCOMMIT: True})  # pysqlite runs without BEGIN already
+            else:
+                driver_connection.autocommit = True
             try:
                 yield connection
             finally:
-                connection.rollback()  # ends SQLAlchemy's own record of a transaction; nothing is sent
-                if not driver_connection.closed:
+                connection.rollback()  # ends SQLAlchemy's record of a transaction; nothing is sent
+                if sqlite:
+                    connection.execution_options(**{_AUTOCOMMIT: False})  # a pinned connection lives on
+                elif not driver_connection.closed:
                     driver_connection.autocommit = False
 
     @contextmanager
