@@ -320,6 +320,35 @@ def test_same_event_delivered_concurrently_is_processed_once(
     assert len(stored_messages(app, text)) == 1
 
 
+def test_a_conversation_stuck_on_a_slow_post_holds_back_no_other(fake_slack: FakeSlack, database_url: str) -> None:
+    # Two threads for the work after the ack. Each message's relay asks for a flush of its
+    # conversation; while one is under way, later requests ride on it instead of each taking a
+    # thread to queue behind it, so the threads stay free for other conversations.
+    app = AppUnderTest(settings_for(fake_slack, database_url, HANDOFF_HTTP_THREADS="2")).start()
+    try:
+        stuck = connect(app, fake_slack, CUSTOMER, AGENT)
+        other = connect(app, fake_slack, CUSTOMER_2, AGENT_2)
+        # The next post, the stuck conversation's first message: Slack takes it and answers late.
+        fake_slack.delay("chat.postMessage", 6, after_handling=True)
+        dm(app, CUSTOMER, "first")
+        wait_until(lambda: fake_slack.answers_pending("chat.postMessage") == 1, message="the slow post to start")
+        for text in ("second", "third", "fourth"):
+            dm(app, CUSTOMER, text)
+
+        customer_says(app, fake_slack, CUSTOMER_2, other, "meanwhile, elsewhere")
+        assert fake_slack.answers_pending("chat.postMessage") == 1, "relayed only after the slow post ended"
+
+        fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("text") == "fourth", timeout=15)
+        assert [c.params["text"] for c in thread_posts(fake_slack, stuck) if c.params.get("username") == "Jane"] == [
+            "first",
+            "second",
+            "third",
+            "fourth",
+        ]
+    finally:
+        app.stop()
+
+
 # -- 3. the ack does not wait for Slack -------------------------------------------------------------
 
 

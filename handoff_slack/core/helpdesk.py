@@ -226,6 +226,8 @@ class Helpdesk:
             .scalar_subquery()
         )
         # Locks the customer's row: their messages are handled one at a time across replicas.
+        # FOR NO KEY UPDATE (key_share): rows that refer to it, such as an agent's reply stored at
+        # the same moment, need not wait for it.
         self._customer_conversation = (
             core_select(
                 _conversations.c.id,
@@ -236,7 +238,7 @@ class Helpdesk:
                 flood_probe.label("flood_probe"),
             )
             .where(_conversations.c.customer_user_id == bindparam("customer_user_id"))
-            .with_for_update(of=_conversations)
+            .with_for_update(of=_conversations, key_share=True)
         )
 
     # -- customers ------------------------------------------------------------------------------
@@ -254,23 +256,28 @@ class Helpdesk:
         The caller renders the outcome. A file share's text may be empty.
         """
         with self.deliveries.first_attempts.reserving() as reserve, self.db.transaction() as session:
-            if not self._first_delivery(session, event_id):
-                return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
             found = session.execute(self._customer_conversation, {"customer_user_id": customer.user_id}).first()
-            if found is not None and found.dm_channel_id != customer.dm_channel_id:
-                session.execute(_MOVE_DM, {"conversation_id": found.id, "new_dm_channel_id": customer.dm_channel_id})
-            conversation: Any = found
-            if found is None or not self._kept_for_agent(ConversationMode(found.mode), text):
+            if found is not None and self._kept_for_agent(ConversationMode(found.mode), text):
+                # The relay's hot path records no event ID: the message's own unique source
+                # (channel, ts) recognises a redelivery, under any event ID.
+                if found.dm_channel_id != customer.dm_channel_id:
+                    session.execute(
+                        _MOVE_DM, {"conversation_id": found.id, "new_dm_channel_id": customer.dm_channel_id}
+                    )
+                outcome = self._keep_for_agent(session, found, customer, ts, text, files, reserve)
+            else:
+                if not self._first_delivery(session, event_id):
+                    return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
                 # New, with the bot, or leaving the queue: the bot's turn runs on the ORM models.
                 conversation = self._conversation_for(session, customer)
-            # (Checked again: a request racing this one may have created the conversation meanwhile.)
-            if self._kept_for_agent(ConversationMode(conversation.mode), text):
-                outcome = self._keep_for_agent(session, conversation, customer, ts, text, files, reserve)
-            else:
-                if self._message_exists(session, customer.dm_channel_id, ts):
-                    return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
-                outcome = self._route_customer_message(session, conversation, customer, ts, text, files)
-                session.flush()
+                # (Checked again: a request racing this one may have created the conversation meanwhile.)
+                if self._kept_for_agent(ConversationMode(conversation.mode), text):
+                    outcome = self._keep_for_agent(session, conversation, customer, ts, text, files, reserve)
+                else:
+                    if self._message_exists(session, customer.dm_channel_id, ts):
+                        return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
+                    outcome = self._route_customer_message(session, conversation, customer, ts, text, files)
+                    session.flush()
             if outcome.action is CustomerMessageAction.DUPLICATE:
                 return outcome
             if found is None:  # a new conversation: no earlier messages to count
@@ -565,17 +572,16 @@ class Helpdesk:
             ticket = session.execute(_THREAD_TICKET, {"channel_id": channel_id, "thread_ts": thread_ts}).first()
             if ticket is None:
                 return AgentMessageOutcome(AgentMessageAction.IGNORED)
-            if not self._first_delivery(session, event_id):
-                return AgentMessageOutcome(AgentMessageAction.DUPLICATE, ticket.conversation_id, ticket.id)
             relayed = (
                 ticket.state == TicketState.CONNECTED
                 and ticket.agent_user_id == user_id
                 and not self.is_internal_note(text)
             )
             if not relayed:
-                if self._message_exists(session, channel_id, ts):
+                if not self._first_delivery(session, event_id) or self._message_exists(session, channel_id, ts):
                     return AgentMessageOutcome(AgentMessageAction.DUPLICATE, ticket.conversation_id, ticket.id)
                 return AgentMessageOutcome(AgentMessageAction.INTERNAL, ticket.conversation_id, ticket.id)
+            # Relayed: as for a customer's message, the stored message's source recognises a redelivery.
             message = self._new_message(
                 ticket.conversation_id,
                 ticket.id,
@@ -685,7 +691,9 @@ class Helpdesk:
 
     def _conversation_for(self, session: Session, customer: Customer) -> Conversation:
         by_customer = (
-            select(Conversation).where(col(Conversation.customer_user_id) == customer.user_id).with_for_update()
+            select(Conversation)
+            .where(col(Conversation.customer_user_id) == customer.user_id)
+            .with_for_update(key_share=True)
         )
         found = session.exec(by_customer).first()
         if found is not None:

@@ -79,7 +79,7 @@ class HandoffEffects:
         if outcome.quiet and action in (CustomerMessageAction.BOT_REPLY, CustomerMessageAction.WAITING):
             # Flooding: no answer per message (that would flood back), but nothing is dropped.
             if action is CustomerMessageAction.WAITING:
-                self.outbox.flush(outcome.conversation_id)  # type: ignore[arg-type]
+                self.outbox.flush_coalesced(outcome.conversation_id)  # type: ignore[arg-type]
             return
         if action is CustomerMessageAction.BOT_REPLY:
             self.bot_says(dm_channel_id, outcome.replies)
@@ -91,11 +91,11 @@ class HandoffEffects:
                 dm_channel_id,
                 customer_blocks.still_waiting(outcome.position or 1, outcome.ticket_id),  # type: ignore[arg-type]
             )
-            self.outbox.flush(outcome.conversation_id)  # type: ignore[arg-type]
+            self.outbox.flush_coalesced(outcome.conversation_id)  # type: ignore[arg-type]
         elif action is CustomerMessageAction.CANCELLED:
             self.cancelled(outcome.ticket_id, dm_channel_id)  # type: ignore[arg-type]
         elif action is CustomerMessageAction.RELAY:
-            self.outbox.flush(outcome.conversation_id)  # type: ignore[arg-type]
+            self.outbox.flush_coalesced(outcome.conversation_id)  # type: ignore[arg-type]
 
     def escalated(self, ticket_id: int, dm_channel_id: str, position: int | None) -> None:
         # The customer hears first: the ticket message needs Slack look-ups that may be slow.

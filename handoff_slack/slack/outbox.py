@@ -20,6 +20,7 @@ already shared before uploading again.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -126,6 +127,9 @@ class Outbox:
         self.clock = clock
         self.files = files or FileRelay(client, self.poster, DEFAULT_MAX_FILE_BYTES, sleep)
         self._conversation_lock = KeyedLocks()
+        self._coalescing = threading.Lock()
+        self._flushing: set[int] = set()  # conversations a `flush_coalesced` is flushing
+        self._again: set[int] = set()  # ... of which another message asked for a flush meanwhile
 
     def flush(self, conversation_id: int) -> int:
         """Send the conversation's pending messages and sync edited copies; returns deliveries made."""
@@ -135,6 +139,34 @@ class Outbox:
             if stale:  # edited or deleted since their copy was made (known from the same reads)
                 self._sync_stale_copies(conversation_id)
         return delivered
+
+    def flush_coalesced(self, conversation_id: int) -> None:
+        """`flush`, unless this process is already flushing the conversation for a new message:
+        then that flush goes round once more, and this returns at once.
+
+        For new messages, whose sender waits on nothing but the delivery. A chatty conversation
+        then holds one worker thread instead of one per message (each queued behind the same
+        lock, most to find their message delivered by the flush before).
+        """
+        with self._coalescing:
+            if conversation_id in self._flushing:
+                self._again.add(conversation_id)
+                return
+            self._flushing.add(conversation_id)
+        try:
+            while True:
+                self.flush(conversation_id)
+                with self._coalescing:  # checked and let go at once: a request now starts its own flush
+                    if conversation_id not in self._again:
+                        self._flushing.discard(conversation_id)
+                        return
+                    self._again.discard(conversation_id)
+        except BaseException:
+            with self._coalescing:
+                # A request made meanwhile is dropped: like this one, its message waits for the delivery retry.
+                self._flushing.discard(conversation_id)
+                self._again.discard(conversation_id)
+            raise
 
     def flush_all(self) -> int:
         return sum(self.flush(conversation_id) for conversation_id in self.ledger.conversations_with_work())

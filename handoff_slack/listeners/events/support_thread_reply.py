@@ -42,4 +42,4 @@ def record(services: Services, body: dict[str, Any], event: dict[str, Any]) -> A
 def relay(services: Services, outcome: AgentMessageOutcome | None) -> None:
     """Lazy phase: the owner's reply goes to the customer's DM."""
     if outcome is not None and outcome.action is AgentMessageAction.RELAY:
-        services.outbox.flush(outcome.conversation_id)  # type: ignore[arg-type]
+        services.outbox.flush_coalesced(outcome.conversation_id)  # type: ignore[arg-type]
