@@ -184,5 +184,5 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
     register_listeners(bolt, services)
     scheduler = build_scheduler(services)
     # Relays deferred while the backlog was full go out as soon as it has room again.
-    executor.on_drained = lambda: deliver_now(scheduler)
+    executor.on_drained = lambda: deliver_now(services)
     return HandoffApp(settings, db, bolt, services, scheduler, executor)

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from handoff_slack.services import Services
@@ -22,7 +21,7 @@ RETRY_JOB = "retry_pending_deliveries"
 
 
 def retry_pending_deliveries(services: Services) -> None:
-    delivered = services.outbox.flush_all()
+    delivered = services.outbox.retry_all()
     if delivered:
         logger.info("delivered %d pending message(s) on retry", delivered)
 
@@ -39,10 +38,22 @@ def publish_missing_ticket_messages(services: Services) -> None:
             services.outbox.flush(ticket.conversation_id)
 
 
-def deliver_now(scheduler: BackgroundScheduler) -> None:
-    """Run the delivery retry at once, e.g. when the lazy backlog drained after deferring relays."""
-    with contextlib.suppress(JobLookupError):  # shut down meanwhile
-        scheduler.modify_job(RETRY_JOB, next_run_time=datetime.now(UTC))
+def deliver_now(services: Services) -> None:
+    """Run the delivery retry at once, e.g. when the lazy backlog drained after deferring relays.
+
+    As lazy work, not through the scheduler: APScheduler skips a run asked for while the job is
+    still running, which would leave what was deferred meanwhile for the next interval. The retry
+    is coalesced instead (`Outbox.retry_all`): a running one goes round once more.
+    """
+    with contextlib.suppress(RuntimeError):  # shut down meanwhile
+        services.lazy_work.submit(_retry_reporting_failure, services)
+
+
+def _retry_reporting_failure(services: Services) -> None:
+    try:
+        retry_pending_deliveries(services)
+    except Exception:  # the interval's retry tries again; a lazy task's exception would go unseen
+        logger.exception("the delivery retry failed")
 
 
 def build_scheduler(services: Services) -> BackgroundScheduler:

@@ -20,7 +20,6 @@ already shared before uploading again.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -31,7 +30,7 @@ from urllib.error import HTTPError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from handoff_slack.concurrency import KeyedLocks
+from handoff_slack.concurrency import Coalescing, KeyedLocks
 from handoff_slack.core.clock import as_utc, utcnow
 from handoff_slack.core.deliveries import Delivery, DeliveryLedger, SharedFile, StaleCopy
 from handoff_slack.core.states import Direction
@@ -78,6 +77,8 @@ PERMANENT_ERRORS = frozenset(
 )
 GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "cant_delete_message", "channel_not_found"})
 
+
+_ALL_CONVERSATIONS = "all"  # Coalescing's key for the delivery retry (conversations are ints)
 
 AMBIGUOUS_RETRIES = 3
 AMBIGUOUS_RETRY_DELAY = 0.5  # seconds, doubled each time
@@ -127,9 +128,7 @@ class Outbox:
         self.clock = clock
         self.files = files or FileRelay(client, self.poster, DEFAULT_MAX_FILE_BYTES, sleep)
         self._conversation_lock = KeyedLocks()
-        self._coalescing = threading.Lock()
-        self._flushing: set[int] = set()  # conversations a `flush_coalesced` is flushing
-        self._again: set[int] = set()  # ... of which another message asked for a flush meanwhile
+        self._coalescing = Coalescing()  # keys: conversation IDs, and _ALL_CONVERSATIONS
 
     def flush(self, conversation_id: int) -> int:
         """Send the conversation's pending messages and sync edited copies; returns deliveries made."""
@@ -146,27 +145,16 @@ class Outbox:
 
         For new messages, whose sender waits on nothing but the delivery. A chatty conversation
         then holds one worker thread instead of one per message (each queued behind the same
-        lock, most to find their message delivered by the flush before).
+        lock, most to find their message delivered by the flush before). After a failure the
+        scheduler's delivery retry picks up what is left.
         """
-        with self._coalescing:
-            if conversation_id in self._flushing:
-                self._again.add(conversation_id)
-                return
-            self._flushing.add(conversation_id)
-        try:
-            while True:
-                self.flush(conversation_id)
-                with self._coalescing:  # checked and let go at once: a request now starts its own flush
-                    if conversation_id not in self._again:
-                        self._flushing.discard(conversation_id)
-                        return
-                    self._again.discard(conversation_id)
-        except BaseException:
-            with self._coalescing:
-                # A request made meanwhile is dropped: like this one, its message waits for the delivery retry.
-                self._flushing.discard(conversation_id)
-                self._again.discard(conversation_id)
-            raise
+        self._coalescing.run(conversation_id, lambda: self.flush(conversation_id))
+
+    def retry_all(self) -> int:
+        """`flush_all`, coalesced like `flush_coalesced`: the scheduler's delivery retry, which is also
+        run at once when relays were deferred (see handoff_slack.lazy_work) and may be asked for
+        again while it runs. Deliveries made (0 when a running retry took this call over)."""
+        return self._coalescing.run(_ALL_CONVERSATIONS, self.flush_all) or 0
 
     def flush_all(self) -> int:
         return sum(self.flush(conversation_id) for conversation_id in self.ledger.conversations_with_work())
