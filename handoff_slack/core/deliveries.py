@@ -32,6 +32,14 @@ from handoff_slack.storage.models import Message, Ticket, conversation_table, me
 # in core.helpdesk); the rest of the ledger uses the ORM models.
 _messages, _tickets, _conversations = message_table, ticket_table, conversation_table
 
+# Whether the conversation has copies to bring up to date (edited or deleted since): asked with the
+# pending messages, so a relay's flush reads once (and on its own only when nothing is pending).
+_stale_copies = _messages.alias("stale_copy")
+_HAS_STALE_COPY = (
+    core_select(_stale_copies.c.id)
+    .where(_stale_copies.c.conversation_id == bindparam("conversation_id"), _stale_copies.c.copy_stale.is_(True))
+    .limit(1)
+)
 _PENDING = (
     core_select(
         _messages.c.id,
@@ -52,6 +60,7 @@ _PENDING = (
         _conversations.c.dm_channel_id,
         _conversations.c.customer_name,
         _conversations.c.customer_avatar_url,
+        _HAS_STALE_COPY.exists().label("has_stale_copy"),
     )
     .join(_tickets, _tickets.c.id == _messages.c.ticket_id)
     .join(_conversations, _conversations.c.id == _messages.c.conversation_id)
@@ -60,11 +69,6 @@ _PENDING = (
         _messages.c.delivery_state == DeliveryState.PENDING.value,
     )
     .order_by(_messages.c.id)
-)
-_HAS_STALE_COPY = (
-    core_select(_messages.c.id)
-    .where(_messages.c.conversation_id == bindparam("conversation_id"), _messages.c.copy_stale.is_(True))
-    .limit(1)
 )
 _COUNT_ATTEMPT = (
     update(_messages).where(_messages.c.id == bindparam("message_id")).values(attempts=_messages.c.attempts + 1)
@@ -262,7 +266,10 @@ class DeliveryLedger:
         """
         with self.db.autocommit() as connection:
             rows = connection.execute(_PENDING, {"conversation_id": conversation_id}).all()
-            stale = connection.execute(_HAS_STALE_COPY, {"conversation_id": conversation_id}).first() is not None
+            if rows:
+                stale = bool(rows[0].has_stale_copy)
+            else:
+                stale = connection.execute(_HAS_STALE_COPY, {"conversation_id": conversation_id}).first() is not None
         deliveries: list[Delivery] = []
         for row in rows:
             from_customer = row.direction == Direction.FROM_CUSTOMER
