@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.engine import Connection
-
 from handoff_slack.storage.database import Database
 
 # Namespaces for the first key of pg_advisory_lock(int, int).
@@ -28,24 +26,13 @@ def replica_lock(db: Database, namespace: int, key: int) -> Iterator[None]:
         yield
         return
     # The lock is the connection's (session-level), and the work under it runs its transactions on
-    # that same connection: one checkout per flush instead of one per transaction.
-    with db.pinned_connection() as connection:
-        _autocommit(connection, _LOCK, namespace, key)
+    # that same connection: one checkout per flush instead of one per transaction. Lock and unlock
+    # run outside a transaction: no BEGIN and COMMIT round trips around them.
+    with db.pinned_connection():
+        with db.autocommit() as connection:
+            connection.exec_driver_sql(_LOCK, (namespace, key))
         try:
             yield
         finally:
-            _autocommit(connection, _UNLOCK, namespace, key)
-
-
-def _autocommit(connection: Connection, statement: str, *parameters: int) -> None:
-    """One statement outside a transaction: no BEGIN and COMMIT round trips around it.
-
-    On the driver's connection (psycopg), which is between transactions here: SQLAlchemy's
-    `isolation_level` option would reset the connection's characteristics on every switch.
-    """
-    driver_connection = connection.connection.dbapi_connection
-    driver_connection.autocommit = True  # type: ignore[union-attr]
-    try:
-        driver_connection.execute(statement, parameters)  # type: ignore[union-attr]
-    finally:
-        driver_connection.autocommit = False  # type: ignore[union-attr]
+            with db.autocommit() as connection:
+                connection.exec_driver_sql(_UNLOCK, (namespace, key))
