@@ -301,7 +301,21 @@ class Helpdesk:
     ) -> CustomerMessageOutcome:
         """Store the message for the agent: the relay's hot path, in Core statements."""
         relayed_now = conversation.mode == ConversationMode.CONNECTED
-        message = self._new_message(
+        message = self._customer_message(conversation, customer, ts, text, files, first_attempt_reserved=relayed_now)
+        if self._store_new(session, message, reserve) is None:  # the same message, redelivered under another event ID
+            return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
+        ticket_id = conversation.active_ticket_id
+        if relayed_now:
+            return CustomerMessageOutcome(CustomerMessageAction.RELAY, conversation.id, ticket_id)
+        return CustomerMessageOutcome(
+            CustomerMessageAction.WAITING, conversation.id, ticket_id, self._position(session, ticket_id)
+        )
+
+    def _customer_message(
+        self, conversation: Any, customer: Customer, ts: str, text: str, files: Sequence[SharedFile], **row: Any
+    ) -> dict[str, Any]:
+        """A customer's DM as a new message row of their conversation (see `_new_message`)."""
+        return self._new_message(
             conversation.id,
             conversation.active_ticket_id,
             Direction.FROM_CUSTOMER,
@@ -310,19 +324,18 @@ class Helpdesk:
             ts,
             text,
             files,
-            first_attempt_reserved=relayed_now,
+            **row,
         )
+
+    def _store_new(self, session: Session, message: dict[str, Any], reserve: Callable[[int], None]) -> int | None:
+        """Store a new message row: its ID, or None when it was there already (a redelivery).
+
+        A first attempt counted in the row is reserved for this process (see DeliveryLedger.first_attempts).
+        """
         message_id = _store_message(session, message)
-        if message_id is None:  # the same message, redelivered under another event ID
-            return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
-        ticket_id = conversation.active_ticket_id
-        if relayed_now:
-            if message["attempts"]:
-                reserve(message_id)
-            return CustomerMessageOutcome(CustomerMessageAction.RELAY, conversation.id, ticket_id)
-        return CustomerMessageOutcome(
-            CustomerMessageAction.WAITING, conversation.id, ticket_id, self._position(session, ticket_id)
-        )
+        if message_id is not None and message["attempts"]:
+            reserve(message_id)
+        return message_id
 
     def _new_message(
         self,
@@ -388,16 +401,8 @@ class Helpdesk:
     ) -> CustomerMessageOutcome:
         """With the bot (its turn), or waiting and asking to leave the queue: not relayed."""
         assert conversation.id is not None
-        message = self._new_message(
-            conversation.id,
-            conversation.active_ticket_id,
-            Direction.FROM_CUSTOMER,
-            customer.user_id,
-            customer.dm_channel_id,
-            ts,
-            text,
-            files,
-            DeliveryState.NOT_RELAYED,
+        message = self._customer_message(
+            conversation, customer, ts, text, files, delivery_state=DeliveryState.NOT_RELAYED
         )
         outcome: CustomerMessageOutcome
         if conversation.mode == ConversationMode.BOT:
@@ -593,11 +598,8 @@ class Helpdesk:
                 files,
                 first_attempt_reserved=True,
             )
-            message_id = _store_message(session, message)
-            if message_id is None:  # the same reply, redelivered under another event ID
+            if self._store_new(session, message, reserve) is None:  # the same reply, redelivered under another event ID
                 return AgentMessageOutcome(AgentMessageAction.DUPLICATE, ticket.conversation_id, ticket.id)
-            if message["attempts"]:
-                reserve(message_id)
             return AgentMessageOutcome(AgentMessageAction.RELAY, ticket.conversation_id, ticket.id)
 
     def is_internal_note(self, text: str) -> bool:
