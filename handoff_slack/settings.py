@@ -21,6 +21,9 @@ DEFAULT_DATABASE_URL = "sqlite:///handoff.db"
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _SUPPORTED_DATABASES = ("sqlite", "postgresql")
+# The drivers the storage layer is written for (connection checks, locks and autocommit use
+# pysqlite's and psycopg 3's own switches); the plain scheme means the same driver.
+_SUPPORTED_DRIVERS = {"sqlite": ("sqlite", "sqlite+pysqlite"), "postgresql": ("postgresql", "postgresql+psycopg")}
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 SLACK_MAX_FILE_BYTES = 1024 * 1024 * 1024  # files_upload_v2 refuses anything larger
 
@@ -114,6 +117,9 @@ def _database_url(env: Mapping[str, str]) -> str:
     backend = url.get_backend_name()
     if backend not in _SUPPORTED_DATABASES:
         raise SettingsError(f"DATABASE_URL must be a sqlite:// or postgresql:// URL, got {backend}://")
+    if url.drivername not in _SUPPORTED_DRIVERS[backend]:
+        supported = " or ".join(f"{driver}://" for driver in _SUPPORTED_DRIVERS[backend])
+        raise SettingsError(f"DATABASE_URL must use {supported} (the drivers the app ships), got {url.drivername}://")
     if backend == "postgresql" and url.drivername == "postgresql":
         # psycopg 3 is the driver we ship; plain postgresql:// would ask SQLAlchemy for psycopg2.
         raw = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)

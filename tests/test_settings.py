@@ -53,6 +53,11 @@ def test_optional_settings_are_read() -> None:
     assert settings.workers == 1
 
 
+@pytest.mark.parametrize("url", ["postgresql+psycopg://db/x", "sqlite+pysqlite:////tmp/x.db", "sqlite:///relative.db"])
+def test_the_shipped_database_drivers_may_be_named(url: str) -> None:
+    assert load_settings({**REQUIRED, "DATABASE_URL": url}).database_url == url
+
+
 def test_workers_run_on_postgresql_in_http_mode() -> None:
     settings = load_settings({**REQUIRED, "HANDOFF_WORKERS": "4", "DATABASE_URL": "postgresql://db/x"})
     assert settings.workers == 4 and not settings.socket_mode
@@ -78,6 +83,8 @@ def test_repr_keeps_secrets_out() -> None:
         ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
         ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL"),
         ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql+psycopg2://db/x"}, "DATABASE_URL"),  # not the driver we ship
+        ({"DATABASE_URL": "sqlite+aiosqlite:////tmp/x.db"}, "DATABASE_URL"),
         ({"HANDOFF_ADMINS": "U1ADMIN,bob"}, "HANDOFF_ADMINS"),
         ({"HANDOFF_NOTE_PREFIX": "  "}, "HANDOFF_NOTE_PREFIX"),
         ({"HANDOFF_DELIVERY_RETRY_SECONDS": "0"}, "HANDOFF_DELIVERY_RETRY_SECONDS"),
