@@ -48,6 +48,8 @@ from slack_sdk import WebClient
 from waitress.server import create_server
 
 MAX_REQUEST_BYTES = 2 * 1024 * 1024  # as handoff_slack.server
+# The options our relay posts with (handoff_slack.slack.outbox): no mentions, no unfurls.
+POST_OPTIONS: dict[str, Any] = {"parse": "none", "link_names": False, "unfurl_links": False, "unfurl_media": False}
 
 
 class DurableStore:
@@ -119,13 +121,7 @@ def build_app(store: DurableStore | None = None) -> tuple[App, ThreadPoolExecuto
 
     def post(event: dict[str, Any], client: WebClient) -> None:
         client.chat_postMessage(
-            channel=event["channel"],
-            thread_ts=event.get("thread_ts"),
-            text=event.get("text") or " ",
-            parse="none",
-            link_names=False,
-            unfurl_links=False,
-            unfurl_media=False,
+            channel=event["channel"], thread_ts=event.get("thread_ts"), text=event.get("text") or " ", **POST_OPTIONS
         )
 
     app.event("message")(ack=acknowledge if store is None else store_then_acknowledge, lazy=[post])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import math
 import os
@@ -97,6 +98,7 @@ class Plan:
     replicas: int = 1
     workers: int = 0  # --workers: one more target, PostgreSQL with HANDOFF_WORKERS=workers (0: none)
     floor: bool = False  # the durable floor: bare Bolt + a durable SQLite insert before the ack
+    async_baseline: bool = False  # bare Bolt as an AsyncApp on aiohttp: the other serving stack
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,9 @@ class Target:
     """One column of the table: an app, how it is served, and where it stores."""
 
     key: str  # in the JSON's `targets`
-    kind: str  # "bare" (the baseline), "floor" (the baseline + a durable SQLite insert) or "handoff"
+    # "bare" (the baseline), "bare_async" (the same as an AsyncApp on aiohttp), "floor" (the
+    # baseline + a durable SQLite insert) or "handoff"
+    kind: str
     tag: str  # two letters: load runs' files and tokens, set-up customers
     database: str | None = None
     workers: int = 1  # HANDOFF_WORKERS
@@ -114,6 +118,8 @@ def plan_targets(plan: Plan) -> list[Target]:
     targets = []
     if plan.baseline:
         targets.append(Target("baseline", "bare", "ba"))
+    if plan.async_baseline:
+        targets.append(Target("baseline_async", "bare_async", "as"))
     if plan.floor:
         targets.append(Target("floor", "floor", "fl"))
     for database in plan.databases:
@@ -148,7 +154,13 @@ def make_plan(args: argparse.Namespace) -> Plan:
         replicas=args.replicas,
         workers=args.workers if args.workers > 1 else 0,
         floor=not args.no_baseline and not args.no_floor,
+        async_baseline=not args.no_baseline and not args.no_async_baseline and aiohttp_installed(),
     )
+
+
+def aiohttp_installed() -> bool:
+    """The AsyncApp baseline's server: a benchmark dependency (`.[bench]`), not the app's."""
+    return importlib.util.find_spec("aiohttp") is not None
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -284,6 +296,8 @@ class AppProcess:
             args = ["main.py"]
         elif kind == "floor":
             args = ["-m", "bench.bare_bolt_app", "--durable-sqlite", str(database_url)]
+        elif kind == "bare_async":
+            args = ["-m", "bench.bare_bolt_async_app"]
         else:
             args = ["-m", "bench.bare_bolt_app"]
         self.log_path = workdir / f"app-{name}.log"
@@ -1225,7 +1239,13 @@ def _label(key: str, target: dict[str, Any]) -> str:
     """A target's short name: in the ratio columns' headers and the verdicts."""
     if key == "postgresql_workers":
         return f"PostgreSQL, {target.get('workers')} workers"
-    names = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "floor": "durable insert", "baseline": "bare Bolt"}
+    names = {
+        "sqlite": "SQLite",
+        "postgresql": "PostgreSQL",
+        "floor": "durable insert",
+        "baseline": "bare Bolt",
+        "baseline_async": "AsyncApp",
+    }
     return names.get(key, key)
 
 
@@ -1234,6 +1254,8 @@ def _header(key: str, target: dict[str, Any]) -> str:
         return "bare Bolt"
     if key == "floor":
         return "bare Bolt + durable SQLite insert"
+    if key == "baseline_async":
+        return "bare Bolt, AsyncApp on aiohttp"
     if key == "postgresql_workers":
         return _label(key, target)  # short: the column is next to handoff-slack's PostgreSQL one
     return f"handoff-slack, {_label(key, target)}"
@@ -1244,8 +1266,9 @@ def report(results: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     targets = results["targets"]
     base = targets.get("baseline")
     # handoff-slack's columns; the order they ran in (the databases', each with its workers after it)
-    dbs = [k for k in targets if k not in ("baseline", "floor")]
-    columns = [k for k in ("baseline", "floor") if k in targets] + dbs
+    baselines = ("baseline", "baseline_async", "floor")
+    dbs = [k for k in targets if k not in baselines]
+    columns = [k for k in baselines if k in targets] + dbs
     ratios = [c for c in columns if c != "baseline"] if base else []  # each divided by bare Bolt
     header = (
         "| Measure | "
@@ -1400,6 +1423,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-floor", action="store_true", help="skip the durable floor: bare Bolt + a durable SQLite insert"
     )
+    parser.add_argument(
+        "--no-async-baseline",
+        action="store_true",
+        help="skip the bare Bolt baseline as an AsyncApp on aiohttp (skipped anyway without aiohttp)",
+    )
     parser.add_argument("--out", default=str(REPO / "bench" / "results.json"), help="where the JSON goes")
     parser.add_argument(
         "--postgres-url",
@@ -1484,11 +1512,15 @@ def main(argv: list[str]) -> int:
         "targets": {},
     }
     _progress(f"handoff-slack benchmark ({'quick' if plan.quick else 'full'}); work files in {workdir}")
+    if plan.baseline and not plan.async_baseline and not aiohttp_installed():
+        _progress("(no AsyncApp baseline: aiohttp is not installed; pip install -e '.[bench]')")
     failed = False
     try:
         for target in plan_targets(plan):
             if target.kind == "bare":
                 _progress("bare Bolt baseline")
+            elif target.kind == "bare_async":
+                _progress("bare Bolt baseline as an AsyncApp on aiohttp (the other serving stack)")
             elif target.kind == "floor":
                 _progress("bare Bolt + durable SQLite insert (the durable floor)")
             else:

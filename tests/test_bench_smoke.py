@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -237,21 +238,37 @@ def test_the_options_plan_the_targets() -> None:
     def targets(*args: str) -> list[Any]:
         return plan_targets(make_plan(build_parser().parse_args(list(args))))
 
-    assert [t.key for t in targets()] == ["baseline", "floor", "sqlite", "postgresql", "postgresql_workers"]
-    assert [t.key for t in targets("--workers", "1", "--no-floor")] == ["baseline", "sqlite", "postgresql"]
-    assert [t.key for t in targets("--workers", "0", "--replicas", "2")] == [
+    plain = ("--no-async-baseline",)
+    assert [t.key for t in targets(*plain)] == ["baseline", "floor", "sqlite", "postgresql", "postgresql_workers"]
+    assert [t.key for t in targets(*plain, "--workers", "1", "--no-floor")] == ["baseline", "sqlite", "postgresql"]
+    assert [t.key for t in targets(*plain, "--workers", "0", "--replicas", "2")] == [
         "baseline",
         "floor",
         "sqlite",
         "postgresql",
     ]
-    assert [t.key for t in targets("--databases", "sqlite")] == ["baseline", "floor", "sqlite"]
+    assert [t.key for t in targets(*plain, "--databases", "sqlite")] == ["baseline", "floor", "sqlite"]
     workers = targets("--no-baseline", "--databases", "postgresql", "--workers", "3")
     assert [(t.key, t.kind, t.database, t.workers) for t in workers] == [
         ("postgresql", "handoff", "postgresql", 1),
         ("postgresql_workers", "handoff", "postgresql", 3),
     ]
-    assert len({t.tag for t in targets()}) == 5  # the load runs' files and tokens differ
+    assert len({t.tag for t in targets()}) == len(targets())  # the load runs' files and tokens differ
+
+
+def test_the_async_baseline_comes_with_the_baseline_when_aiohttp_is_installed(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import bench.run
+    from bench.run import build_parser, make_plan, plan_targets
+
+    def keys(*args: str) -> list[str]:
+        return [t.key for t in plan_targets(make_plan(build_parser().parse_args(["--databases", "sqlite", *args])))]
+
+    monkeypatch.setattr(bench.run, "aiohttp_installed", lambda: True)
+    assert keys() == ["baseline", "baseline_async", "floor", "sqlite"]
+    assert keys("--no-async-baseline") == ["baseline", "floor", "sqlite"]
+    assert keys("--no-baseline") == ["sqlite"]
+    monkeypatch.setattr(bench.run, "aiohttp_installed", lambda: False)
+    assert keys() == ["baseline", "floor", "sqlite"]
 
 
 def test_the_report_has_a_column_and_verdicts_per_target() -> None:
@@ -273,25 +290,28 @@ def test_the_report_has_a_column_and_verdicts_per_target() -> None:
             "sqlite": target(4.0, 20.0),
             "postgresql": target(8.0, 300.0),
             "postgresql_workers": target(6.0, 150.0, workers=2),
+            "baseline_async": target(1.6, 1.5),  # ran second; its column goes with the baselines
         },
     }
     table, verdicts = report(results)
     lines = table.splitlines()
     assert lines[0] == (
-        "| Measure | bare Bolt | bare Bolt + durable SQLite insert | handoff-slack, SQLite | handoff-slack, PostgreSQL"
-        " | PostgreSQL, 2 workers | durable insert / bare Bolt | SQLite / bare Bolt | PostgreSQL / bare Bolt"
+        "| Measure | bare Bolt | bare Bolt, AsyncApp on aiohttp | bare Bolt + durable SQLite insert"
+        " | handoff-slack, SQLite | handoff-slack, PostgreSQL | PostgreSQL, 2 workers | AsyncApp / bare Bolt"
+        " | durable insert / bare Bolt | SQLite / bare Bolt | PostgreSQL / bare Bolt"
         " | PostgreSQL, 2 workers / bare Bolt |"
     )
-    assert lines[1].count("---") == 10
+    assert lines[1].count("---") == 12
     relay = next(line for line in lines if line.startswith("| Relay latency p50"))
-    assert relay.endswith("| 2.00 | 3.00 | 4.00 | 8.00 | 6.00 | 1.50x | 2.00x | 4.00x | 3.00x |"), relay
+    assert relay.endswith("| 2.00 | 1.60 | 3.00 | 4.00 | 8.00 | 6.00 | 0.80x | 1.50x | 2.00x | 4.00x | 3.00x |"), relay
     by_target = {v["target"]: v for v in verdicts}
     assert by_target["PostgreSQL, 2 workers: relay p50 within 1.25x of bare Bolt"]["value"] == 3.0
     assert by_target["PostgreSQL, 2 workers: p99 ack at 200 ev/s under 100 ms"]["met"] is False
     assert by_target["postgresql_workers: no event lost or duplicated"]["met"] is True
     assert by_target["floor: no event lost or duplicated"]["met"] is True
-    # The floor is a baseline, not a target of the issue: no relay or ack verdict of its own.
-    assert [v for v in verdicts if v["target"].startswith("durable insert")] == []
+    assert by_target["baseline_async: no event lost or duplicated"]["met"] is True
+    # The baselines are not targets of the issue: no relay or ack verdict of their own.
+    assert [v for v in verdicts if v["target"].startswith(("durable insert", "AsyncApp", "bare Bolt"))] == []
 
 
 def test_the_durable_floor_commits_each_event_once(tmp_path: Path) -> None:
@@ -315,3 +335,50 @@ def test_the_durable_floor_commits_each_event_once(tmp_path: Path) -> None:
         default_synchronous = connection.execute("PRAGMA synchronous").fetchone()[0]
     info = store.info()
     assert (info["journal_mode"], info["synchronous"], info["rows"]) == ("wal", default_synchronous, 2)
+
+
+def test_the_async_baseline_acks_and_posts_each_event(tmp_path: Path) -> None:
+    """bench.bare_bolt_async_app, the AsyncApp baseline, as the benchmark runs it: a signed message
+    event gets its 200, then the event's text reaches Slack once, in the event's channel and thread."""
+    pytest.importorskip("aiohttp", reason="the AsyncApp baseline needs aiohttp: pip install -e '.[bench]'")
+    from tests.support.app_process import clean_env, free_port
+    from tests.support.app_under_test import SIGNING_SECRET
+    from tests.support.fake_slack import FakeSlack
+    from tests.support.slack_requests import SlackSender, dm_message
+    from tests.support.waiting import wait_until
+
+    with FakeSlack() as fake:
+        port = free_port()
+        env = clean_env(
+            SLACK_BOT_TOKEN=fake.bot_token,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=fake.api_url,
+            PORT=str(port),
+            HOST="127.0.0.1",
+        )
+        log = (tmp_path / "async-baseline.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bench.bare_bolt_async_app"], cwd=REPO, env=env, stdout=log, stderr=log
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+
+            def healthy() -> bool:
+                try:
+                    with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
+                        return bool(response.status == 200)
+                except OSError:
+                    assert process.poll() is None, (tmp_path / "async-baseline.log").read_text()
+                    return False
+
+            wait_until(healthy, timeout=20)
+            events = f"{base}/slack/events"
+            assert SlackSender(events, "not-the-secret").event(dm_message("UCUSTOMER", "tkforged")).status == 401
+            assert SlackSender(events, SIGNING_SECRET).event(dm_message("UCUSTOMER", "tkasync1 hello")).status == 200
+            (post,) = fake.wait_for("chat.postMessage", lambda c: c.params.get("text") == "tkasync1 hello")
+            assert post.params["channel"] == "DUCUSTOMER" and not post.params.get("thread_ts")
+            assert [c.params.get("text") for c in fake.calls("chat.postMessage")] == ["tkasync1 hello"]
+        finally:
+            process.terminate()
+            assert process.wait(10) == 0
+            log.close()
