@@ -24,6 +24,7 @@ from tests.support.journeys import (
     claim_and_wait,
     dm_posts,
     posted_to,
+    stored_messages,
     ticket_posts,
     wait_for_dm,
     wait_for_new_ticket,
@@ -89,13 +90,15 @@ def bot_app(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterato
     """Starts the app with BASE_CONFIG changed by `triage_mode`, `frustration`, ..."""
     started: list[AppUnderTest] = []
 
-    def start(triage_mode: str = "off", frustration: str = "off", no_match_limit: int = 2) -> AppUnderTest:
+    def start(
+        triage_mode: str = "off", frustration: str = "off", no_match_limit: int = 2, **settings: str
+    ) -> AppUnderTest:
         config = copy.deepcopy(BASE_CONFIG)
         config["triage"]["mode"] = triage_mode
         config["escalation"] = {"no_match_limit": no_match_limit, "frustration": {"action": frustration}}
         path = tmp_path / f"bot-{len(started)}.yaml"
         path.write_text(yaml.safe_dump(config))
-        app = AppUnderTest(settings_for(fake_slack, database_url, HANDOFF_CONFIG=str(path))).start()
+        app = AppUnderTest(settings_for(fake_slack, database_url, HANDOFF_CONFIG=str(path), **settings)).start()
         started.append(app)
         return app
 
@@ -401,6 +404,38 @@ def test_triage_survives_a_restart_and_a_redelivered_answer(bot_app: AppFactory,
     assert len(dm_posts(fake_slack, CUSTOMER, "Your e-mail address?")) == 1
     say(app, CUSTOMER, "Laptop will not boot")
     assert "*Company:* Initech" in triage_lines(wait_for_new_ticket(fake_slack, 0))
+
+
+def test_a_flood_mid_triage_is_kept_but_not_taken_as_the_answer(bot_app: AppFactory, fake_slack: FakeSlack) -> None:
+    app = bot_app(triage_mode="before_handoff", HANDOFF_FLOOD_LIMIT="2")
+    say(app, CUSTOMER, "agent")
+    asked(fake_slack, CUSTOMER, "Which company are you with?")
+    say(app, CUSTOMER, "Initech")
+    asked(fake_slack, CUSTOMER, "Your e-mail address?")
+    # Over the rate from the third message within the minute: kept, but neither answered nor taken
+    # as answers (else the e-mail and the problem would be filled in and a ticket opened).
+    say(app, CUSTOMER, "me@example.com")
+    say(app, CUSTOMER, "it is broken")
+    asked(fake_slack, CUSTOMER, "sending messages very quickly")
+    assert [m.text for m in stored_messages(app)][-2:] == ["me@example.com", "it is broken"]
+    assert open_tickets(app) == 0  # the acks have committed each step
+
+    say(app, CUSTOMER, "agent")  # asking for a person still works while flooding
+    ticket = wait_for_new_ticket(fake_slack, 0)
+    lines = triage_lines(ticket)
+    assert "*Company:* Initech" in lines and "me@example.com" not in lines and "it is broken" not in lines
+    assert "it is broken" in ticket_fields(ticket)  # the transcript has it
+    assert dm_posts(fake_slack, CUSTOMER, "What's the problem?") == []
+
+
+def open_tickets(app: AppUnderTest) -> int:
+    from sqlmodel import select
+
+    from handoff_slack.storage.models import Ticket
+
+    assert app.app is not None
+    with app.app.db.transaction() as session:
+        return len(session.exec(select(Ticket)).all())
 
 
 # -- frustration ------------------------------------------------------------------------------------

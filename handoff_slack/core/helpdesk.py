@@ -35,7 +35,7 @@ from handoff_slack.core.bot import (
 )
 from handoff_slack.core.clock import Clock, as_utc, utcnow
 from handoff_slack.core.deliveries import DeliveryLedger, SharedFile, files_to_json, has_text_part
-from handoff_slack.core.phrases import asks_to_cancel
+from handoff_slack.core.phrases import asks_for_human, asks_to_cancel
 from handoff_slack.core.states import (
     ConversationMode,
     DeliveryState,
@@ -257,6 +257,7 @@ class Helpdesk:
         """
         with self.deliveries.first_attempts.reserving() as reserve, self.db.transaction() as session:
             found = session.execute(self._customer_conversation, {"customer_user_id": customer.user_id}).first()
+            flooding = found is not None and self._flooding(found.flood_probe)
             if found is not None and self._kept_for_agent(ConversationMode(found.mode), text):
                 # The relay's hot path records no event ID: the message's own unique source
                 # (channel, ts) recognises a redelivery, under any event ID.
@@ -276,13 +277,11 @@ class Helpdesk:
                 else:
                     if self._message_exists(session, customer.dm_channel_id, ts):
                         return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
-                    outcome = self._route_customer_message(session, conversation, customer, ts, text, files)
+                    outcome = self._route_customer_message(session, conversation, customer, ts, text, files, flooding)
                     session.flush()
-            if outcome.action is CustomerMessageAction.DUPLICATE:
+            if outcome.action is CustomerMessageAction.DUPLICATE or found is None or not flooding:
                 return outcome
-            if found is None:  # a new conversation: no earlier messages to count
-                return outcome
-            return self._with_flood_control(session, outcome, found.flood_notice_at, found.flood_probe)
+            return self._with_flood_control(session, outcome, found.flood_notice_at)
 
     @staticmethod
     def _kept_for_agent(mode: ConversationMode, text: str) -> bool:
@@ -374,17 +373,15 @@ class Helpdesk:
             row["files"] = files_to_json(files)
         return row
 
+    def _flooding(self, earlier: datetime | None) -> bool:
+        """The customer's message `flood_limit` before this one (`earlier`) is inside the window."""
+        return earlier is not None and as_utc(earlier) > self.clock() - self.flood_window
+
     def _with_flood_control(
-        self,
-        session: Session,
-        outcome: CustomerMessageOutcome,
-        flood_notice_at: datetime | None,
-        earlier: datetime | None,
+        self, session: Session, outcome: CustomerMessageOutcome, flood_notice_at: datetime | None
     ) -> CustomerMessageOutcome:
-        """Flooding: the customer's message `flood_limit` before this one (`earlier`) is inside the window."""
+        """A flooding customer's message: no answer of its own, and a request to slow down once per window."""
         now = self.clock()
-        if earlier is None or as_utc(earlier) <= now - self.flood_window:
-            return outcome
         ask = flood_notice_at is None or now - as_utc(flood_notice_at) > self.flood_window
         if ask:
             session.execute(_ASK_TO_SLOW_DOWN, {"conversation_id": outcome.conversation_id, "now": now})
@@ -398,6 +395,7 @@ class Helpdesk:
         ts: str,
         text: str,
         files: Sequence[SharedFile] = (),
+        flooding: bool = False,
     ) -> CustomerMessageOutcome:
         """With the bot (its turn), or waiting and asking to leave the queue: not relayed."""
         assert conversation.id is not None
@@ -405,7 +403,13 @@ class Helpdesk:
             conversation, customer, ts, text, files, delivery_state=DeliveryState.NOT_RELAYED
         )
         outcome: CustomerMessageOutcome
-        if conversation.mode == ConversationMode.BOT:
+        if conversation.mode == ConversationMode.BOT and flooding and not asks_for_human(text):
+            # Over the rate the bot answers nothing, so it takes nothing as an answer either: the
+            # question the customer last saw (a triage question, a scenario's step) is still the
+            # one it waits on. The message is kept (the ticket's transcript shows it); asking
+            # for a person still works.
+            outcome = CustomerMessageOutcome(CustomerMessageAction.BOT_REPLY, conversation.id)
+        elif conversation.mode == ConversationMode.BOT:
             turn = self.responder.respond(BotState.from_json(conversation.bot_state), Said(text), customer.facts)
             ticket = self._apply_turn(session, conversation, turn)
             if ticket is None:

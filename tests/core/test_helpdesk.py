@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from handoff_slack.core.bot import BotEngine
+from handoff_slack.core.bot_config import BotConfig, TriageConfig, TriageMode, TriageQuestion, Validation
 from handoff_slack.core.helpdesk import (
     AgentMessageAction,
     CancelResult,
@@ -16,11 +18,12 @@ from handoff_slack.core.helpdesk import (
     CloseResult,
     Customer,
     CustomerMessageAction,
+    CustomerMessageOutcome,
     Helpdesk,
 )
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, EscalationReason, TicketState
 from handoff_slack.storage.database import Database, migrate
-from handoff_slack.storage.models import Message
+from handoff_slack.storage.models import Message, Ticket
 
 SUPPORT = "CSUPPORT"
 JANE = Customer(user_id="UJANE", dm_channel_id="DJANE", team_id="T1")
@@ -285,3 +288,60 @@ def test_a_redelivered_event_id_is_a_duplicate_even_with_a_different_message(des
     again = desk.receive_customer_message(JANE, ts(), "hello again", event_id="EvSame")
     assert first.action is CustomerMessageAction.BOT_REPLY
     assert again.action is CustomerMessageAction.DUPLICATE
+
+
+# -- flood control and the bot ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def triage_desk(database_url: str) -> Iterator[tuple[Helpdesk, FakeClock]]:
+    """Triage before the hand-off (e-mail, then the problem); flooding from the third message a minute."""
+    migrate(database_url)
+    db = Database(database_url)
+    clock = FakeClock()
+    questions = (
+        TriageQuestion("email", "E-mail", "Your e-mail?", validation=Validation.email()),
+        TriageQuestion("problem", "Problem", "What's wrong?"),
+    )
+    bot = BotEngine(BotConfig(triage=TriageConfig(mode=TriageMode.BEFORE_HANDOFF, questions=questions)))
+    yield Helpdesk(db, responder=bot, clock=clock, flood_limit=2, flood_window=timedelta(minutes=1)), clock
+    db.dispose()
+
+
+def test_a_flooding_customer_mid_triage_still_answers_the_question_they_last_saw(
+    triage_desk: tuple[Helpdesk, FakeClock],
+) -> None:
+    desk, clock = triage_desk
+
+    def say(text: str) -> CustomerMessageOutcome:
+        return desk.receive_customer_message(JANE, ts(), text)
+
+    assert say("agent").replies[-1].text == "Your e-mail?"
+    assert say("jane@example.com").replies[-1].text == "What's wrong?"
+    flood = [say("hello?"), say("anyone there?")]
+    # Not answered (quiet), and not taken as the answer either: no hand-over with "hello?" as the problem.
+    assert [(o.action, o.quiet, o.replies) for o in flood] == [(CustomerMessageAction.BOT_REPLY, True, ())] * 2
+    assert [o.ask_to_slow_down for o in flood] == [True, False]
+
+    clock.now += timedelta(minutes=2)  # the flood is over
+    handed_over = say("The printer jams")
+    assert handed_over.action is CustomerMessageAction.ESCALATED
+    with desk.db.transaction() as session:
+        ticket = session.get(Ticket, handed_over.ticket_id)
+        assert ticket is not None and ticket.triage is not None
+        assert {a["id"]: a["answer"] for a in ticket.triage} == {
+            "email": "jane@example.com",
+            "problem": "The printer jams",
+        }
+        kept = session.exec(select(Message).where(Message.conversation_id == handed_over.conversation_id)).all()
+        assert [m.text for m in kept if m.text in ("hello?", "anyone there?")] == ["hello?", "anyone there?"]
+
+
+def test_asking_for_a_person_while_flooding_mid_triage_still_hands_over(
+    triage_desk: tuple[Helpdesk, FakeClock],
+) -> None:
+    desk, _ = triage_desk
+    for text in ("agent", "not sure", "hello?"):  # triage, a wrong e-mail, then over the rate
+        desk.receive_customer_message(JANE, ts(), text)
+    outcome = desk.receive_customer_message(JANE, ts(), "I want a human")
+    assert outcome.action is CustomerMessageAction.ESCALATED and outcome.quiet
