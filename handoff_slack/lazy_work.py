@@ -5,9 +5,11 @@ memory. `LazyWork` counts the tasks submitted and not finished, and past `max_ba
 
 - work the scheduler also does is not queued at all. Every relayed message is committed before
   the ack, and the delivery retry job flushes whatever is still pending, so a relay's lazy flush
-  is only the fast path: when the backlog is full the ack phase calls `defer_if_full()` and the
-  relay waits for a later flush of its conversation (the next message's, or the retry job's,
-  which `on_drained` runs at once when the backlog is down to half after deferring).
+  is only the fast path: when the backlog is `full()` as the ack phase starts, the relay is stored
+  for the scheduler (no first attempt counted: see Helpdesk.receive_customer_message), the ack
+  phase calls `defer_next()`, and the relay waits for a later flush of its conversation (the next
+  message's, or the retry job's, which `on_drained` runs at once when the backlog is down to half
+  after deferring).
   Nothing is refused, so nothing depends on Slack redelivering it.
 - the HTTP edge answers the requests whose work only a lazy listener does (buttons, slash
   commands, forms) with a 503 before anything is stored; Slack's messages still go through. At
@@ -50,12 +52,10 @@ class LazyWork(ThreadPoolExecutor):
     def overflowing(self) -> bool:
         return self._backlog >= self.hard_limit
 
-    def defer_if_full(self) -> bool:
-        """From an ack phase whose lazy work the scheduler also does: when the backlog is full,
-        the lazy task this request is about to submit is not queued. True when it won't be."""
-        deferring = self.full()
-        self._defer_next.active = deferring
-        return deferring
+    def defer_next(self) -> None:
+        """From an ack phase whose lazy work the scheduler also does, having found the backlog
+        `full()`: the lazy task this request is about to submit is not queued."""
+        self._defer_next.active = True
 
     def forget_deferral(self) -> None:
         """A new request starts in this thread: no mark left over from one that never submitted."""

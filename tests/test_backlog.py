@@ -101,6 +101,27 @@ def test_with_the_backlog_full_relays_are_acked_and_stored_and_the_scheduler_del
     assert not [r for r in caplog.records if r.name == GUARD_LOGGER]  # nothing was refused
 
 
+def test_a_relay_deferred_with_the_backlog_full_is_stored_for_any_replica_to_post_without_a_look(
+    app: AppUnderTest, fake_slack: FakeSlack, database_url: str
+) -> None:
+    """Deferred relays have no first attempt counted: another replica's retry (or this one's after a
+    restart) posts them at once instead of first reading the thread for a copy."""
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    app.stop()
+    with app_with_backlog_of_one(fake_slack, database_url) as limited:
+        fake_slack.hold(POST)
+        dm(limited, CUSTOMER, "first: my order is late")
+        wait_until(lambda: fake_slack.held(POST) == 1, message="the first relay to wait on Slack")
+        second = dm_message(CUSTOMER, "second: deferred")
+        assert limited.slack.event(second).status == 200 and deferred(limited) == 1
+        [stored] = stored_messages(limited, second["text"])
+        assert stored.attempts == 0
+        fake_slack.release(POST)
+        wait_until(lambda: len(relayed_texts(fake_slack, ticket)) >= 2, timeout=10, message="both relayed")
+    assert relayed_texts(fake_slack, ticket) == ["first: my order is late", second["text"]]
+    assert fake_slack.calls("conversations.replies") == []
+
+
 def test_with_the_backlog_full_clicks_and_commands_get_503_and_at_twice_the_backlog_messages_too(
     fake_slack: FakeSlack, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -188,16 +209,16 @@ def test_a_backlog_flapping_at_its_limit_logs_one_warning_a_minute_and_counts_th
     assert "101 request(s)" in lines[3][1]
 
 
-def test_a_deferred_task_is_the_next_one_its_thread_submits_and_only_while_the_backlog_is_full() -> None:
+def test_a_deferred_task_is_the_next_one_its_thread_submits() -> None:
     work = LazyWork(max_workers=1, max_backlog=1, thread_name_prefix="test-lazy")
     gate, ran, drained = threading.Event(), [], []
     work.on_drained = lambda: drained.append(True)
     try:
-        assert not work.defer_if_full()  # room: the task is queued as usual
+        assert not work.full()  # room: the task is queued as usual
         work.submit(gate.wait, 5)
         assert work.backlog == 1 and work.full()
 
-        assert work.defer_if_full()
+        work.defer_next()
         other_thread = threading.Thread(target=lambda: work.submit(ran.append, "other thread"))
         other_thread.start()
         other_thread.join(5)  # the mark is this thread's: another thread's task is queued
@@ -205,7 +226,7 @@ def test_a_deferred_task_is_the_next_one_its_thread_submits_and_only_while_the_b
         work.submit(ran.append, "queued")  # the mark is used up
         assert (work.deferred, work.backlog) == (1, 3)
 
-        work.defer_if_full()
+        work.defer_next()
         work.forget_deferral()  # a new request in this thread: the old mark is gone
         work.submit(ran.append, "queued too")
         assert work.deferred == 1

@@ -250,10 +250,15 @@ class Helpdesk:
         text: str,
         event_id: str | None = None,
         files: Sequence[SharedFile] = (),
+        flushing_now: bool = True,
     ) -> CustomerMessageOutcome:
         """Store a customer's DM (and the files shared with it) and move their conversation on.
 
-        The caller renders the outcome. A file share's text may be empty.
+        The caller renders the outcome. A file share's text may be empty. `flushing_now`: the
+        caller flushes the conversation's outbox as soon as this commits (the relay's fast path),
+        so a relayed message's first attempt is counted and reserved here. False when the delivery
+        is left to the scheduler (a full backlog): then nothing is counted, and whichever process
+        or replica delivers it posts it without first looking for a copy.
         """
         with self.deliveries.first_attempts.reserving() as reserve, self.db.transaction() as session:
             found = session.execute(self._customer_conversation, {"customer_user_id": customer.user_id}).first()
@@ -265,7 +270,7 @@ class Helpdesk:
                     session.execute(
                         _MOVE_DM, {"conversation_id": found.id, "new_dm_channel_id": customer.dm_channel_id}
                     )
-                outcome = self._keep_for_agent(session, found, customer, ts, text, files, reserve)
+                outcome = self._keep_for_agent(session, found, customer, ts, text, files, reserve, flushing_now)
             else:
                 if not self._first_delivery(session, event_id):
                     return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
@@ -273,7 +278,9 @@ class Helpdesk:
                 conversation = self._conversation_for(session, customer)
                 # (Checked again: a request racing this one may have created the conversation meanwhile.)
                 if self._kept_for_agent(ConversationMode(conversation.mode), text):
-                    outcome = self._keep_for_agent(session, conversation, customer, ts, text, files, reserve)
+                    outcome = self._keep_for_agent(
+                        session, conversation, customer, ts, text, files, reserve, flushing_now
+                    )
                 else:
                     if self._message_exists(session, customer.dm_channel_id, ts):
                         return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
@@ -297,10 +304,13 @@ class Helpdesk:
         text: str,
         files: Sequence[SharedFile],
         reserve: Callable[[int], None],
+        flushing_now: bool,
     ) -> CustomerMessageOutcome:
         """Store the message for the agent: the relay's hot path, in Core statements."""
         relayed_now = conversation.mode == ConversationMode.CONNECTED
-        message = self._customer_message(conversation, customer, ts, text, files, first_attempt_reserved=relayed_now)
+        message = self._customer_message(
+            conversation, customer, ts, text, files, first_attempt_reserved=relayed_now and flushing_now
+        )
         if self._store_new(session, message, reserve) is None:  # the same message, redelivered under another event ID
             return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
         ticket_id = conversation.active_ticket_id
@@ -575,8 +585,12 @@ class Helpdesk:
         text: str,
         event_id: str | None = None,
         files: Sequence[SharedFile] = (),
+        flushing_now: bool = True,
     ) -> AgentMessageOutcome:
-        """Decide what a reply in the support channel is: relayed to the customer, or internal."""
+        """Decide what a reply in the support channel is: relayed to the customer, or internal.
+
+        `flushing_now`: as for `receive_customer_message`.
+        """
         with self.deliveries.first_attempts.reserving() as reserve, self.db.transaction() as session:
             ticket = session.execute(_THREAD_TICKET, {"channel_id": channel_id, "thread_ts": thread_ts}).first()
             if ticket is None:
@@ -600,7 +614,7 @@ class Helpdesk:
                 ts,
                 text,
                 files,
-                first_attempt_reserved=True,
+                first_attempt_reserved=flushing_now,
             )
             if self._store_new(session, message, reserve) is None:  # the same reply, redelivered under another event ID
                 return AgentMessageOutcome(AgentMessageAction.DUPLICATE, ticket.conversation_id, ticket.id)

@@ -346,6 +346,27 @@ def test_after_a_restart_a_counted_first_attempt_is_taken_as_possibly_made(
         restarted.db.dispose()
 
 
+def test_relays_left_to_the_scheduler_have_no_attempt_counted_for_any_replica(
+    desk: Helpdesk, connected: tuple[int, int, str], database_url: str
+) -> None:
+    """A full backlog: the ack phase stores the relay for the scheduler (`flushing_now=False`). No
+    attempt is counted or reserved, so whichever replica delivers it posts it without a look first."""
+    conversation_id, _, thread = connected
+    from_customer, from_agent = ts(), ts()
+    desk.receive_customer_message(JANE, from_customer, "deferred", flushing_now=False)
+    desk.receive_agent_message(SUPPORT, thread, "UALICE", from_agent, "deferred too", flushing_now=False)
+    assert (stored(desk, from_customer).attempts, stored(desk, from_agent).attempts) == (0, 0)
+    other_replica = Helpdesk(Database(database_url), clock=FakeClock())
+    try:
+        assert [d.attempts for d in other_replica.deliveries.pending(conversation_id)] == [0, 0]
+    finally:
+        other_replica.db.dispose()
+    # This process holds no reservation for them either: its own retry counts the attempt first.
+    first = desk.deliveries.pending(conversation_id)[0]
+    desk.deliveries.begin_attempt(first.message_id)
+    assert stored(desk, from_customer).attempts == 1
+
+
 def test_messages_not_relayed_at_once_have_no_attempt_counted(desk: Helpdesk, connected: tuple[int, int, str]) -> None:
     conversation_id, _, _ = connected
     only_files = ts()

@@ -24,7 +24,9 @@ def is_customer_message(event: dict[str, Any]) -> bool:
     )
 
 
-def record(services: Services, body: dict[str, Any], event: dict[str, Any]) -> CustomerMessageOutcome:
+def record(
+    services: Services, body: dict[str, Any], event: dict[str, Any], flushing_now: bool = True
+) -> CustomerMessageOutcome:
     """Ack phase: the message and the bot's step, committed before Slack gets its 200."""
     customer = customer_from_event(services, event)
     return services.helpdesk.receive_customer_message(
@@ -33,6 +35,7 @@ def record(services: Services, body: dict[str, Any], event: dict[str, Any]) -> C
         text=event.get("text") or "",
         event_id=body.get("event_id"),
         files=files_from_event(event),
+        flushing_now=flushing_now,
     )
 
 

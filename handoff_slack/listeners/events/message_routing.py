@@ -47,19 +47,22 @@ def register(app: App, services: Services) -> None:
     def record(ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
         kind = classify_message(event, support_channel)
         context[KIND_KEY] = kind
+        # Decided before the step: a relay left to the scheduler is stored as such (no first attempt
+        # counted, so any replica delivers it without looking for a copy first).
+        deferring = services.lazy_work.full()
         only_flushes = True  # the lazy phase at most flushes the outbox, as the delivery retry job does
         if kind is MessageKind.CUSTOMER_MESSAGE:
-            outcome = customer_message.record(services, body, event)
+            outcome = customer_message.record(services, body, event, flushing_now=not deferring)
             context[OUTCOME_KEY] = outcome
             only_flushes = services.effects.only_flushes(outcome)
         elif kind is MessageKind.AGENT_THREAD_REPLY:
-            context[OUTCOME_KEY] = support_thread_reply.record(services, body, event)
+            context[OUTCOME_KEY] = support_thread_reply.record(services, body, event, flushing_now=not deferring)
         elif kind is MessageKind.EDIT:
             context[OUTCOME_KEY] = message_edits.record(services, event)
-        if only_flushes:
-            # Committed: with the backlog full, the scheduler or the conversation's next flush
-            # delivers it, instead of a task waiting in memory (handoff_slack.lazy_work).
-            services.lazy_work.defer_if_full()
+        if only_flushes and deferring:
+            # Committed: the scheduler or the conversation's next flush delivers it, instead of a
+            # task waiting in memory (handoff_slack.lazy_work).
+            services.lazy_work.defer_next()
         ack()  # only after the step is committed: a failure above gets Slack's 500 and its retry
 
     def respond(event: dict[str, Any], context: BoltContext) -> None:

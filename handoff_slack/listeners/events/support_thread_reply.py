@@ -26,7 +26,9 @@ def is_thread_reply(event: dict[str, Any], support_channel: str) -> bool:
     )
 
 
-def record(services: Services, body: dict[str, Any], event: dict[str, Any]) -> AgentMessageOutcome:
+def record(
+    services: Services, body: dict[str, Any], event: dict[str, Any], flushing_now: bool = True
+) -> AgentMessageOutcome:
     """Ack phase: the reply is stored (to relay, or as an internal note) before Slack gets its 200."""
     return services.helpdesk.receive_agent_message(
         channel_id=event["channel"],
@@ -36,6 +38,7 @@ def record(services: Services, body: dict[str, Any], event: dict[str, Any]) -> A
         text=event.get("text") or "",
         event_id=body.get("event_id"),
         files=files_from_event(event),
+        flushing_now=flushing_now,
     )
 
 
