@@ -20,7 +20,7 @@ from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
-MESSAGES_EACH_WAY = 20
+MESSAGES_EACH_WAY = 50
 
 
 def workers_of(pid: int) -> list[int]:
@@ -86,9 +86,10 @@ def test_two_workers_share_the_port_relay_everything_once_in_order_and_stop_clea
     )
     assert in_thread() == customer_texts
     assert in_dm() == agent_texts
-    # 80 requests' and relays' work: far more than a worker's idle scheduler ticks in that time.
+    # 100 requests' and relays' work (~0.1 s of CPU a worker on a fast machine): far more than the
+    # scheduler ticks of a worker that got none (~0 s in that time).
     worked = {pid: cpu_seconds(pid) - cpu_before[pid] for pid in workers}
-    assert all(seconds >= 0.05 for seconds in worked.values()), worked
+    assert all(seconds >= 0.03 for seconds in worked.values()), worked
 
     app.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
     assert app.process.wait(timeout=20) == 0  # type: ignore[union-attr]
