@@ -746,6 +746,27 @@ def test_a_burst_through_429s_and_500s_is_delivered_once_in_order(app: AppUnderT
     assert not problems, "\n".join(problems) + "\n" + fake_slack.dump()
 
 
+def test_after_an_outage_the_delivery_retry_catches_up_several_conversations_at_once(
+    app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    first = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    second = connected_ticket(app, fake_slack, CUSTOMER_2, AGENT)
+    fake_slack.fail(POST, status=200, error="service_unavailable", count=2)  # no retry cures it at once
+    dm(app, CUSTOMER, "stuck one")
+    dm(app, CUSTOMER_2, "stuck two")
+    wait_until(lambda: fake_slack.faults_left(POST) == 0, message="both relays to fail")
+
+    # Slack is back but slow to answer: the scheduler's retry (every second here) has both
+    # conversations' posts in flight together, not one waiting for the other's.
+    fake_slack.hold(POST)
+    try:
+        wait_until(lambda: fake_slack.held(POST) == 2, timeout=10, message="both conversations' posts at once")
+    finally:
+        fake_slack.release(POST)
+    fake_slack.wait_for(POST, posted_to(SUPPORT_CHANNEL, "stuck one", first.ts))
+    fake_slack.wait_for(POST, posted_to(SUPPORT_CHANNEL, "stuck two", second.ts))
+
+
 CLIENT_TIMEOUT = 2  # seconds the app's Web API clients wait for Slack's answer in this test
 
 

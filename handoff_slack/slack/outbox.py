@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -79,6 +80,10 @@ GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "cant_delet
 
 
 _ALL_CONVERSATIONS = "all"  # Coalescing's key for the delivery retry (conversations are ints)
+# Conversations a delivery retry flushes at once. After a Slack outage or an overload a retry has
+# many conversations to catch up, each flush mostly waiting on Slack; one conversation's messages
+# still go one at a time, in order (its lock).
+RETRY_CONCURRENCY = 4
 
 AMBIGUOUS_RETRIES = 3
 AMBIGUOUS_RETRY_DELAY = 0.5  # seconds, doubled each time
@@ -119,8 +124,10 @@ class Outbox:
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
         files: FileRelay | None = None,
+        retry_concurrency: int = RETRY_CONCURRENCY,
     ) -> None:
         self.ledger = ledger
+        self.retry_concurrency = retry_concurrency
         self.client = client  # look-ups, updates and deletes: idempotent, full retries
         self.poster = poster or client  # new copies: see handoff_slack.slack.client
         self.sleep = sleep
@@ -157,7 +164,13 @@ class Outbox:
         return self._coalescing.run(_ALL_CONVERSATIONS, self.flush_all) or 0
 
     def flush_all(self) -> int:
-        return sum(self.flush(conversation_id) for conversation_id in self.ledger.conversations_with_work())
+        """Every conversation with work, `retry_concurrency` at a time; one failing flush stops no other."""
+        conversations = self.ledger.conversations_with_work()
+        if len(conversations) <= 1 or self.retry_concurrency <= 1:
+            return sum(self.flush(conversation_id) for conversation_id in conversations)
+        with ThreadPoolExecutor(min(self.retry_concurrency, len(conversations)), "delivery-retry") as pool:
+            flushes = [pool.submit(self.flush, conversation_id) for conversation_id in conversations]
+        return sum(flush.result() for flush in flushes)  # all have run: the first failure, if any, is raised
 
     # -- new messages -----------------------------------------------------------------------------
 
