@@ -17,6 +17,7 @@ import socket
 import sys
 import time
 from types import FrameType
+from typing import Any
 
 from waitress.server import create_server
 
@@ -35,7 +36,7 @@ STOP_GRACE_SECONDS = 30
 GC_THRESHOLDS = (10_000, 50, 100)  # a worker still running this long after SIGTERM is killed
 
 
-def build_http_server(app: HandoffApp, host: str, port: int, listener: socket.socket | None = None):  # type: ignore[no-untyped-def]
+def build_http_server(app: HandoffApp, host: str, port: int, listener: socket.socket | None = None) -> Any:
     where = {"sockets": [listener]} if listener is not None else {"host": host, "port": port}
     return create_server(
         app.wsgi(),

@@ -567,7 +567,7 @@ class BotEngine:
         return BotTurn(state, (self._triage_question_reply(state, facts),))
 
     def _form_filled(self, state: BotState, answers: Mapping[str, str], facts: CustomerFacts) -> BotTurn:
-        reason = EscalationReason(state.triage_reason) if state.in_triage else EscalationReason.TRIAGE
+        reason = EscalationReason(state.triage_reason) if state.triage_reason else EscalationReason.TRIAGE
         recorded = dict(state.triage_answers)
         for question in self.config.triage.questions:
             value = (answers.get(question.id) or "").strip()

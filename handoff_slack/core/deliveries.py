@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, or_, update
 from sqlalchemy import select as core_select
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from handoff_slack.core.states import DeliveryState, Direction
 from handoff_slack.storage.database import Database
@@ -476,7 +476,7 @@ class DeliveryLedger:
             return message.source_channel_id, ticket.message_ts if message.direction == Direction.FROM_AGENT else None
 
     @staticmethod
-    def _by_source(session, channel_id: str, ts: str) -> Message | None:  # type: ignore[no-untyped-def]
+    def _by_source(session: Session, channel_id: str, ts: str) -> Message | None:
         # Locked: a delivery recording its copy at this moment must finish first, or this change
         # would be decided on the row's old state and overwrite what the delivery recorded.
         return session.exec(

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import CursorResult, Result, bindparam, func, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -192,6 +192,11 @@ class QueueEntry:
 class QueueSnapshot:
     entries: list[QueueEntry]
     total: int
+
+
+def _rows_changed(result: Result[Any]) -> int:
+    """Rows an UPDATE changed (SQLAlchemy types `execute` as a plain Result; an UPDATE's is a CursorResult)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 class Helpdesk:
@@ -528,17 +533,19 @@ class Helpdesk:
         """Give a waiting ticket to an agent; of many simultaneous claims exactly one wins."""
         now = self.clock()
         with self.db.transaction() as session:
-            won = session.execute(
-                update(Ticket)
-                .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
-                .values(
-                    state=TicketState.CONNECTED,
-                    agent_user_id=agent_user_id,
-                    agent_name=agent_name,
-                    agent_avatar_url=agent_avatar_url,
-                    claimed_at=now,
+            won = _rows_changed(
+                session.execute(
+                    update(Ticket)
+                    .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
+                    .values(
+                        state=TicketState.CONNECTED,
+                        agent_user_id=agent_user_id,
+                        agent_name=agent_name,
+                        agent_avatar_url=agent_avatar_url,
+                        claimed_at=now,
+                    )
                 )
-            ).rowcount
+            )
             ticket = session.get(Ticket, ticket_id, populate_existing=True)
             if ticket is None:
                 return ClaimOutcome(ClaimResult.NOT_FOUND)
@@ -549,7 +556,7 @@ class Helpdesk:
                     .where(col(Conversation.id) == ticket.conversation_id)
                     .values(mode=ConversationMode.CONNECTED, updated_at=now)
                 )
-                session.refresh(conversation)  # type: ignore[arg-type]
+                session.refresh(conversation)
                 return ClaimOutcome(ClaimResult.CLAIMED, ticket, conversation)
             if ticket.state == TicketState.CONNECTED:
                 return ClaimOutcome(ClaimResult.ALREADY_CLAIMED, ticket, conversation)
@@ -563,17 +570,19 @@ class Helpdesk:
                 return CloseOutcome(CloseResult.NOT_FOUND)
             if not is_admin and ticket.agent_user_id != user_id:
                 return CloseOutcome(CloseResult.NOT_ALLOWED, ticket)
-            closed = session.execute(
-                update(Ticket)
-                .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.CONNECTED)
-                .values(state=TicketState.CLOSED, closed_by_user_id=user_id, closed_at=now)
-            ).rowcount
+            closed = _rows_changed(
+                session.execute(
+                    update(Ticket)
+                    .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.CONNECTED)
+                    .values(state=TicketState.CLOSED, closed_by_user_id=user_id, closed_at=now)
+                )
+            )
             session.refresh(ticket)
             conversation = session.get(Conversation, ticket.conversation_id)
             if not closed:
                 return CloseOutcome(CloseResult.NOT_OPEN, ticket, conversation)
             self._back_to_bot(session, ticket.conversation_id, ticket_id)
-            session.refresh(conversation)  # type: ignore[arg-type]
+            session.refresh(conversation)
             return CloseOutcome(CloseResult.CLOSED, ticket, conversation)
 
     def receive_agent_message(
@@ -661,13 +670,12 @@ class Helpdesk:
     def tickets_missing_their_message(self, created_before: datetime) -> list[int]:
         """Tickets whose support-channel message was never posted (e.g. the app died mid-way)."""
         with self.db.transaction() as session:
-            return list(
-                session.exec(
-                    select(Ticket.id)
-                    .where(col(Ticket.message_ts).is_(None), col(Ticket.created_at) < created_before)
-                    .order_by(col(Ticket.id))
-                ).all()
-            )  # type: ignore[arg-type]
+            found = session.exec(
+                select(Ticket.id)
+                .where(col(Ticket.message_ts).is_(None), col(Ticket.created_at) < created_before)
+                .order_by(col(Ticket.id))
+            ).all()
+            return [ticket_id for ticket_id in found if ticket_id is not None]  # stored rows all have one
 
     # -- the queue ------------------------------------------------------------------------------
 
@@ -759,13 +767,15 @@ class Helpdesk:
         return ticket
 
     def _cancel(self, session: Session, conversation: Conversation, ticket_id: int) -> bool:
-        cancelled = session.execute(
-            update(Ticket)
-            .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
-            .values(
-                state=TicketState.CANCELLED, closed_by_user_id=conversation.customer_user_id, closed_at=self.clock()
+        cancelled = _rows_changed(
+            session.execute(
+                update(Ticket)
+                .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
+                .values(
+                    state=TicketState.CANCELLED, closed_by_user_id=conversation.customer_user_id, closed_at=self.clock()
+                )
             )
-        ).rowcount
+        )
         if cancelled:
             self._back_to_bot(session, conversation.id, ticket_id)  # type: ignore[arg-type]
         return bool(cancelled)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import partial
 from typing import Any
 from urllib.error import HTTPError
 
@@ -243,9 +244,7 @@ class Outbox:
                     delivery.thread_ts,
                     self._sender(delivery),
                     pending_upload=delivery.file_pending_id if index == delivery.files_done else None,
-                    upload_started=lambda upload_id, index=index: self.ledger.file_upload_started(
-                        delivery.message_id, index, upload_id
-                    ),
+                    upload_started=partial(self.ledger.file_upload_started, delivery.message_id, index),
                 )
             except FileProblem as problem:
                 if not self._file_replaced_by_notice(delivery, index, file, problem):
@@ -254,8 +253,8 @@ class Outbox:
             except (SlackApiError, SlackRequestError, OSError) as error:
                 reason, permanent = _reason(error)
                 if permanent or self._too_old(delivery):
-                    problem = FileProblem(f"sharing it failed ({reason})")
-                    if not self._file_replaced_by_notice(delivery, index, file, problem):
+                    failure = FileProblem(f"sharing it failed ({reason})")
+                    if not self._file_replaced_by_notice(delivery, index, file, failure):
                         return _Outcome.RETRY_LATER
                     continue
                 self.ledger.attempt_failed(delivery.message_id, reason)

@@ -81,6 +81,7 @@ class TicketBoard:
         return current
 
     def _update(self, ticket: Ticket, conversation: Conversation) -> None:
+        assert ticket.message_channel_id is not None and ticket.message_ts is not None  # posted: see callers
         rendered = self._render(ticket, conversation)
         try:
             self.client.chat_update(

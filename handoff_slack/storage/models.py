@@ -15,7 +15,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _timestamp(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+def _timestamp(nullable: bool = False) -> Column[Any]:
     return Column(DateTime(timezone=True), nullable=nullable)
 
 
