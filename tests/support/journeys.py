@@ -204,6 +204,17 @@ def stored_messages(app: AppUnderTest, text: str | None = None) -> list[Any]:
         return list(session.exec(query).all())
 
 
+def stored_tickets(app: AppUnderTest) -> list[Any]:
+    """The app's `ticket` rows (oldest first), read straight from its database."""
+    from sqlmodel import col, select
+
+    from handoff_slack.storage.models import Ticket
+
+    assert app.app is not None
+    with app.app.db.transaction() as session:
+        return list(session.exec(select(Ticket).order_by(col(Ticket.id))).all())
+
+
 # -- the hand-off loop: menus, the button, the queue, waiting notices --------------------------
 
 
