@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -17,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from handoff_slack.blocks.notices import render_notice
 from handoff_slack.config_file import ConfigError, load_bot_config
 from handoff_slack.core.bot import BotEngine
 from handoff_slack.core.clock import Clock, utcnow
@@ -28,7 +30,6 @@ from handoff_slack.scheduler import build_scheduler, deliver_now
 from handoff_slack.services import Services
 from handoff_slack.settings import Settings
 from handoff_slack.slack.client import build_posting_client, build_web_client
-from handoff_slack.slack.customer_dm import CustomerDM
 from handoff_slack.slack.directory import AgentDirectory, PeopleDirectory
 from handoff_slack.slack.file_relay import FileRelay
 from handoff_slack.slack.handoff_effects import HandoffEffects
@@ -145,9 +146,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
             settings.bot_token, settings.slack_api_url, timeout=PROFILE_LOOKUP_TIMEOUT, max_retries=0
         ),
     )
-    board = TicketBoard(helpdesk, client, people, settings.support_channel)
-    customers = CustomerDM(client)
     poster = build_posting_client(settings.bot_token, settings.slack_api_url, timeout=settings.slack_timeout_seconds)
+    board = TicketBoard(helpdesk, client, people, settings.support_channel, poster=poster)
     files = FileRelay(
         client,
         # Uploads of up to HANDOFF_MAX_FILE_BYTES need longer than a message post.
@@ -161,10 +161,11 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         give_up_after=timedelta(seconds=settings.delivery_give_up_seconds),
         clock=clock,
         files=files,
+        render_notice=partial(render_notice, note_prefix=settings.note_prefix),
     )
-    effects = HandoffEffects(board, customers, outbox, settings.note_prefix, bot, helpdesk)
+    effects = HandoffEffects(board, outbox)
     executor = LazyWork(settings.http_threads, settings.max_backlog, thread_name_prefix="lazy-listener")
-    services = Services(settings, helpdesk, agents, people, board, customers, outbox, effects, executor, clock)
+    services = Services(settings, helpdesk, agents, people, board, client, outbox, effects, executor, clock)
     try:
         bolt = App(
             signing_secret=settings.signing_secret,

@@ -26,16 +26,22 @@ def retry_pending_deliveries(services: Services) -> None:
         logger.info("delivered %d pending message(s) on retry", delivered)
 
 
-def publish_missing_ticket_messages(services: Services) -> None:
-    """Post ticket messages that were never posted (Slack failed, or the app died mid-way)."""
+def repair_ticket_messages(services: Services) -> None:
+    """Post ticket messages that were never posted (Slack failed, or the app died mid-way), and
+    bring up to date those whose update failed."""
     for ticket_id in services.helpdesk.tickets_missing_their_message(services.clock() - TICKET_PUBLISH_GRACE):
         try:
             ticket = services.board.publish(ticket_id)
         except Exception:  # one bad ticket must not stop the others; the job runs again
             logger.exception("could not publish ticket %s", ticket_id)
             continue
-        if ticket is not None:
+        if ticket is not None:  # its thread's messages and notes waited for it
             services.outbox.flush(ticket.conversation_id)
+    for ticket_id in services.helpdesk.tickets_with_stale_message():
+        try:
+            services.board.refresh(ticket_id)
+        except Exception:
+            logger.exception("could not update ticket %s", ticket_id)
 
 
 def deliver_now(services: Services) -> None:
@@ -73,11 +79,11 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         next_run_time=now,
     )
     scheduler.add_job(
-        publish_missing_ticket_messages,
+        repair_ticket_messages,
         "interval",
         seconds=interval,
         args=[services],
-        id="publish_missing_ticket_messages",
+        id="repair_ticket_messages",
         next_run_time=now,
     )
     return scheduler

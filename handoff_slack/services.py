@@ -6,10 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from slack_sdk import WebClient
+
 from handoff_slack.core.helpdesk import Helpdesk
 from handoff_slack.lazy_work import LazyWork
 from handoff_slack.settings import Settings
-from handoff_slack.slack.customer_dm import CustomerDM
 from handoff_slack.slack.directory import AgentDirectory, PeopleDirectory
 from handoff_slack.slack.handoff_effects import HandoffEffects
 from handoff_slack.slack.outbox import Outbox
@@ -23,7 +24,7 @@ class Services:
     agents: AgentDirectory
     people: PeopleDirectory
     board: TicketBoard
-    customers: CustomerDM
+    client: WebClient  # the Web API with retries, for calls that are safe to repeat (views, look-ups)
     outbox: Outbox
     effects: HandoffEffects
     lazy_work: LazyWork  # the lazy listeners' executor: a relay's flush is deferred when it is full

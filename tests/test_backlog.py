@@ -22,7 +22,15 @@ from handoff_slack.storage.models import ProcessedEvent
 from tests.conftest import AGENT, CUSTOMER, CUSTOMER_2
 from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest, settings_for
 from tests.support.fake_slack import FakeSlack
-from tests.support.journeys import TicketPost, connected_ticket, customer_says, dm, stored_messages, thread_posts
+from tests.support.journeys import (
+    TicketPost,
+    connected_ticket,
+    customer_says,
+    dm,
+    stored_messages,
+    thread_posts,
+    wait_for_menu,
+)
 from tests.support.slack_requests import JSON, dm_message
 from tests.support.waiting import wait_until
 
@@ -141,9 +149,12 @@ def test_with_the_backlog_full_clicks_and_commands_get_503_and_at_twice_the_back
         answered = limited.slack.post(json.dumps(challenge).encode(), JSON)
         assert (answered.status, answered.json()) == (200, {"challenge": "c-123"})
 
-        # Messages still go through: a bot reply is not the scheduler's work, so its task is queued.
+        # Messages still go through. The bot's reply is in the outbox, which the scheduler also
+        # delivers: no task is queued for it. An escalation's ticket message is not, so its task is.
         dm(limited, CUSTOMER_2, "hello")
-        wait_until(lambda: backlog(limited) == 2, message="the second menu's task")
+        assert backlog(limited) == 1
+        dm(limited, CUSTOMER_2, "agent please")
+        wait_until(lambda: backlog(limited) == 2, message="the escalation's task")
         # At twice the backlog messages are refused too, before anything is stored.
         late = dm_message(CUSTOMER, "hello again")
         refused = limited.slack.event(late)
@@ -157,6 +168,7 @@ def test_with_the_backlog_full_clicks_and_commands_get_503_and_at_twice_the_back
         assert retried.status == 200, retried
         assert len(stored_messages(limited, late["text"])) == 1
         assert fake_slack.calls("response_url:q") == []  # the refused command did nothing
+        wait_for_menu(fake_slack, CUSTOMER_2)  # the deferred reply, delivered once the backlog drained
 
     guard_records = [r for r in caplog.records if r.name == GUARD_LOGGER]
     assert [r.levelno for r in guard_records] == [logging.WARNING, logging.INFO], guard_records  # one episode

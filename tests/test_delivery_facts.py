@@ -288,6 +288,8 @@ def test_redelivered_event_while_waiting_is_passed_on_once(app: AppUnderTest, fa
     customer_says(app, fake_slack, CUSTOMER, ticket, "and it was paid already")
 
     assert len(thread_posts(fake_slack, ticket, "It is about order 42")) == 1
+    # The notice of the last message follows its relay (same flush): wait for it, then count.
+    fake_slack.wait_for("chat.postMessage", lambda c: (c.params.get("text") or "").startswith(WAITING_NOTICE), count=2)
     notices = [c for c in dm_posts(fake_slack, CUSTOMER) if (c.params.get("text") or "").startswith(WAITING_NOTICE)]
     assert len(notices) == 2, fake_slack.dump()  # one per distinct message
 

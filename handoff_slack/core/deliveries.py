@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_, update
+from sqlalchemy import bindparam, insert, or_, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from handoff_slack.core.states import DeliveryState, Direction
+from handoff_slack.core.notices import Audience, Notice
+from handoff_slack.core.states import DeliveryState, Direction, TicketState
 from handoff_slack.storage.database import Database
-from handoff_slack.storage.models import Message, Ticket, conversation_table, message_table, ticket_table
+from handoff_slack.storage.models import Conversation, Message, Ticket, conversation_table, message_table, ticket_table
 
 # The outbox runs these per relayed message, so they are Core statements built once (see the note
 # in core.helpdesk); the rest of the ledger uses the ORM models.
@@ -53,6 +54,8 @@ _PENDING = (
         _messages.c.dest_extra_ts,
         _messages.c.dest_files_done,
         _messages.c.dest_file_pending_id,
+        _messages.c.notice,
+        _tickets.c.state.label("ticket_state"),
         _tickets.c.message_channel_id,
         _tickets.c.message_ts,
         _tickets.c.agent_name,
@@ -62,13 +65,20 @@ _PENDING = (
         _conversations.c.customer_avatar_url,
         _HAS_STALE_COPY.exists().label("has_stale_copy"),
     )
-    .join(_tickets, _tickets.c.id == _messages.c.ticket_id)
+    # Outer: the bot's replies in bot mode belong to no ticket.
+    .join(_tickets, _tickets.c.id == _messages.c.ticket_id, isouter=True)
     .join(_conversations, _conversations.c.id == _messages.c.conversation_id)
     .where(
         _messages.c.conversation_id == bindparam("conversation_id"),
         _messages.c.delivery_state == DeliveryState.PENDING.value,
     )
     .order_by(_messages.c.id)
+)
+_INSERT_MESSAGE = insert(_messages)
+_DROP = (
+    update(_messages)
+    .where(_messages.c.id == bindparam("message_id"), _messages.c.delivery_state == DeliveryState.PENDING.value)
+    .values(delivery_state=DeliveryState.DROPPED.value)
 )
 _COUNT_ATTEMPT = (
     update(_messages).where(_messages.c.id == bindparam("message_id")).values(attempts=_messages.c.attempts + 1)
@@ -160,7 +170,8 @@ class Delivery:
     """
 
     message_id: int
-    ticket_id: int
+    conversation_id: int
+    ticket_id: int | None  # None: the bot's reply to a customer with no ticket
     direction: Direction
     text: str
     channel_id: str
@@ -173,6 +184,8 @@ class Delivery:
     files_done: int = 0
     text_ts: tuple[str, ...] = ()  # the text's copy (all parts) once posted; () before
     file_pending_id: str | None = None  # Slack's ID of an upload of file `files_done` that may have been shared
+    notice: Notice | None = None  # the bot's own notice (direction to_customer / to_agents)
+    ticket_state: TicketState | None = None  # its ticket's state now (a notice may no longer be true)
 
     @property
     def has_text_part(self) -> bool:
@@ -191,6 +204,27 @@ class StaleCopy:
     ts: str
     extra_ts: tuple[str, ...]
     deleted: bool
+    conversation_id: int
+    ticket_id: int
+    sender_name: str | None
+    sender_avatar_url: str | None
+    created_at: datetime
+
+    def as_delivery(self) -> Delivery:
+        """The message as a delivery to the copy's place: for parts an edit adds, posted like the first."""
+        return Delivery(
+            message_id=self.message_id,
+            conversation_id=self.conversation_id,
+            ticket_id=self.ticket_id,
+            direction=self.direction,
+            text=self.text,
+            channel_id=self.channel_id,
+            thread_ts=self.thread_ts,
+            sender_name=self.sender_name,
+            sender_avatar_url=self.sender_avatar_url,
+            attempts=1,
+            created_at=self.created_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -272,17 +306,20 @@ class DeliveryLedger:
                 stale = connection.execute(_HAS_STALE_COPY, {"conversation_id": conversation_id}).first() is not None
         deliveries: list[Delivery] = []
         for row in rows:
-            from_customer = row.direction == Direction.FROM_CUSTOMER
-            if from_customer and (row.message_ts is None or row.message_channel_id is None):
+            direction = Direction(row.direction)
+            to_thread = direction.to_thread
+            if to_thread and (row.message_ts is None or row.message_channel_id is None):
                 continue
+            from_customer = direction is Direction.FROM_CUSTOMER
             deliveries.append(
                 Delivery(
                     message_id=row.id,
+                    conversation_id=conversation_id,
                     ticket_id=row.ticket_id,
-                    direction=Direction(row.direction),
+                    direction=direction,
                     text=row.text,
-                    channel_id=row.message_channel_id if from_customer else row.dm_channel_id,
-                    thread_ts=row.message_ts if from_customer else None,
+                    channel_id=row.message_channel_id if to_thread else row.dm_channel_id,
+                    thread_ts=row.message_ts if to_thread else None,
                     sender_name=row.customer_name if from_customer else row.agent_name,
                     sender_avatar_url=row.customer_avatar_url if from_customer else row.agent_avatar_url,
                     attempts=row.attempts - self.first_attempts.holds(row.id),
@@ -291,9 +328,46 @@ class DeliveryLedger:
                     files_done=row.dest_files_done,
                     file_pending_id=row.dest_file_pending_id,
                     text_ts=tuple([row.dest_ts, *(row.dest_extra_ts or "").split()]) if row.dest_ts else (),
+                    notice=Notice.from_json(row.notice) if row.notice else None,
+                    ticket_state=TicketState(row.ticket_state) if row.ticket_state else None,
                 )
             )
         return deliveries, stale
+
+    # -- the bot's notices ---------------------------------------------------------------------------
+
+    def notice_row(
+        self, conversation_id: int, ticket_id: int | None, audience: Audience, notice: Notice
+    ) -> dict[str, Any]:
+        """A notice's message row, to be stored in the transaction that decided it (see `store_notices`)."""
+        return {
+            "conversation_id": conversation_id,
+            "ticket_id": ticket_id,
+            "direction": audience.direction.value,
+            "text": "",
+            "notice": notice.to_json(),
+            "delivery_state": DeliveryState.PENDING.value,
+            "dest_files_done": 0,
+            "attempts": 0,
+            "copy_stale": False,
+            "created_at": self.clock(),
+        }
+
+    @staticmethod
+    def store_notices(connection: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Store notice rows (`notice_row`) on a session or connection, in the caller's transaction."""
+        for row in rows:  # one by one: their IDs are their order of delivery
+            connection.execute(_INSERT_MESSAGE, row)
+
+    def notify(self, conversation_id: int, ticket_id: int | None, audience: Audience, notice: Notice) -> None:
+        """Store one notice on its own (e.g. the outbox telling an author their message did not arrive)."""
+        with self.db.autocommit(writes=True) as connection:
+            self.store_notices(connection, [self.notice_row(conversation_id, ticket_id, audience, notice)])
+
+    def dropped(self, message_id: int) -> None:
+        """A notice that is no longer true, or that a newer one replaces: never sent."""
+        with self.db.autocommit(writes=True) as connection:
+            connection.execute(_DROP, {"message_id": message_id})
 
     def begin_attempt(self, message_id: int) -> None:
         """Count an attempt at the message's text before it is made (free when already reserved)."""
@@ -435,24 +509,35 @@ class DeliveryLedger:
     def stale_copies(self, conversation_id: int) -> list[StaleCopy]:
         with self.db.transaction() as session:
             rows = session.exec(
-                select(Message, Ticket)
+                select(Message, Ticket, Conversation)
                 .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
+                .join(Conversation, col(Conversation.id) == col(Message.conversation_id))
                 .where(col(Message.conversation_id) == conversation_id, col(Message.copy_stale).is_(True))
                 .order_by(col(Message.id))
             ).all()
-            return [
-                StaleCopy(
-                    message_id=message.id,  # type: ignore[arg-type]
-                    direction=Direction(message.direction),
-                    text=message.text,
-                    channel_id=message.dest_channel_id,  # type: ignore[arg-type]
-                    thread_ts=ticket.message_ts if message.direction == Direction.FROM_CUSTOMER else None,
-                    ts=message.dest_ts,  # type: ignore[arg-type]
-                    extra_ts=tuple((message.dest_extra_ts or "").split()),
-                    deleted=message.deleted_at is not None,
+            copies = []
+            for message, ticket, conversation in rows:
+                from_customer = message.direction == Direction.FROM_CUSTOMER
+                copies.append(
+                    StaleCopy(
+                        message_id=message.id,  # type: ignore[arg-type]
+                        direction=Direction(message.direction),
+                        text=message.text,
+                        channel_id=message.dest_channel_id,  # type: ignore[arg-type]
+                        thread_ts=ticket.message_ts if from_customer else None,
+                        ts=message.dest_ts,  # type: ignore[arg-type]
+                        extra_ts=tuple((message.dest_extra_ts or "").split()),
+                        deleted=message.deleted_at is not None,
+                        conversation_id=conversation_id,
+                        ticket_id=ticket.id,  # type: ignore[arg-type]
+                        sender_name=conversation.customer_name if from_customer else ticket.agent_name,
+                        sender_avatar_url=(
+                            conversation.customer_avatar_url if from_customer else ticket.agent_avatar_url
+                        ),
+                        created_at=message.created_at,
+                    )
                 )
-                for message, ticket in rows
-            ]
+            return copies
 
     def copy_synced(self, message_id: int, extra_ts: list[str]) -> None:
         with self.db.autocommit(writes=True) as connection:
@@ -461,19 +546,6 @@ class DeliveryLedger:
                 .where(col(Message.id) == message_id)
                 .values(copy_stale=False, dest_extra_ts=" ".join(extra_ts) or None)
             )
-
-    def source_of(self, message_id: int) -> tuple[str, str | None] | None:
-        """Where the author sees the message: (channel, thread ts)."""
-        with self.db.transaction() as session:
-            row = session.exec(
-                select(Message, Ticket)
-                .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
-                .where(col(Message.id) == message_id)
-            ).first()
-            if row is None:
-                return None
-            message, ticket = row
-            return message.source_channel_id, ticket.message_ts if message.direction == Direction.FROM_AGENT else None
 
     @staticmethod
     def _by_source(session: Session, channel_id: str, ts: str) -> Message | None:

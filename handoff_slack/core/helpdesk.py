@@ -35,6 +35,7 @@ from handoff_slack.core.bot import (
 )
 from handoff_slack.core.clock import Clock, as_utc, utcnow
 from handoff_slack.core.deliveries import DeliveryLedger, SharedFile, files_to_json, has_text_part
+from handoff_slack.core.notices import Audience, Notice, NoticeKind
 from handoff_slack.core.phrases import asks_for_human, asks_to_cancel
 from handoff_slack.core.states import (
     ConversationMode,
@@ -275,7 +276,9 @@ class Helpdesk:
                     session.execute(
                         _MOVE_DM, {"conversation_id": found.id, "new_dm_channel_id": customer.dm_channel_id}
                     )
-                outcome = self._keep_for_agent(session, found, customer, ts, text, files, reserve, flushing_now)
+                outcome = self._keep_for_agent(
+                    session, found, customer, ts, text, files, reserve, flushing_now, quiet=flooding
+                )
             else:
                 if not self._first_delivery(session, event_id):
                     return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
@@ -284,7 +287,7 @@ class Helpdesk:
                 # (Checked again: a request racing this one may have created the conversation meanwhile.)
                 if self._kept_for_agent(ConversationMode(conversation.mode), text):
                     outcome = self._keep_for_agent(
-                        session, conversation, customer, ts, text, files, reserve, flushing_now
+                        session, conversation, customer, ts, text, files, reserve, flushing_now, quiet=flooding
                     )
                 else:
                     if self._message_exists(session, customer.dm_channel_id, ts):
@@ -310,8 +313,13 @@ class Helpdesk:
         files: Sequence[SharedFile],
         reserve: Callable[[int], None],
         flushing_now: bool,
+        quiet: bool = False,
     ) -> CustomerMessageOutcome:
-        """Store the message for the agent: the relay's hot path, in Core statements."""
+        """Store the message for the agent: the relay's hot path, in Core statements.
+
+        While waiting, the customer is told it was passed on and their place now (unless flooding:
+        an answer per message would flood back).
+        """
         relayed_now = conversation.mode == ConversationMode.CONNECTED
         message = self._customer_message(
             conversation, customer, ts, text, files, first_attempt_reserved=relayed_now and flushing_now
@@ -321,9 +329,12 @@ class Helpdesk:
         ticket_id = conversation.active_ticket_id
         if relayed_now:
             return CustomerMessageOutcome(CustomerMessageAction.RELAY, conversation.id, ticket_id)
-        return CustomerMessageOutcome(
-            CustomerMessageAction.WAITING, conversation.id, ticket_id, self._position(session, ticket_id)
-        )
+        position = self._position(session, ticket_id)
+        if not quiet:
+            self._notify(
+                session, conversation.id, ticket_id, Audience.CUSTOMER, Notice.still_waiting(position, ticket_id)
+            )
+        return CustomerMessageOutcome(CustomerMessageAction.WAITING, conversation.id, ticket_id, position)
 
     def _customer_message(
         self, conversation: Any, customer: Customer, ts: str, text: str, files: Sequence[SharedFile], **row: Any
@@ -400,6 +411,9 @@ class Helpdesk:
         ask = flood_notice_at is None or now - as_utc(flood_notice_at) > self.flood_window
         if ask:
             session.execute(_ASK_TO_SLOW_DOWN, {"conversation_id": outcome.conversation_id, "now": now})
+            self._notify(
+                session, outcome.conversation_id, outcome.ticket_id, Audience.CUSTOMER, Notice(NoticeKind.SLOW_DOWN)
+            )
         return replace(outcome, quiet=True, ask_to_slow_down=ask)
 
     def _route_customer_message(
@@ -438,6 +452,7 @@ class Helpdesk:
                     self._position(session, ticket.id),  # type: ignore[arg-type]
                     replies=turn.replies,
                 )
+            self._bot_says(session, conversation.id, turn, outcome.position)
         else:  # waiting, and leaving the queue
             ticket_id = conversation.active_ticket_id
             self._cancel(session, conversation, ticket_id)  # type: ignore[arg-type]
@@ -465,6 +480,7 @@ class Helpdesk:
                     if conversation.mode == ConversationMode.WAITING and ticket_id
                     else None
                 )
+                self._tell_where_they_are(session, conversation, position)
                 return CustomerInputOutcome(
                     False,
                     conversation.id,
@@ -476,15 +492,13 @@ class Helpdesk:
             turn = self.responder.respond(BotState.from_json(conversation.bot_state), received, customer.facts)
             ticket = self._apply_turn(session, conversation, turn)
             if ticket is None:
+                self._bot_says(session, conversation.id, turn)
                 return CustomerInputOutcome(False, conversation.id, None, ConversationMode.BOT, replies=turn.replies)
             assert ticket.id is not None
+            position = self._position(session, ticket.id)
+            self._bot_says(session, conversation.id, turn, position)
             return CustomerInputOutcome(
-                True,
-                conversation.id,
-                ticket.id,
-                ConversationMode.WAITING,
-                self._position(session, ticket.id),
-                replies=turn.replies,
+                True, conversation.id, ticket.id, ConversationMode.WAITING, position, replies=turn.replies
             )
 
     def triage_form(
@@ -507,6 +521,7 @@ class Helpdesk:
             if ticket is None or conversation is None or conversation.customer_user_id != customer_user_id:
                 return CancelResult.NOT_YOURS
             if not self._cancel(session, conversation, ticket_id):
+                self._notify(session, conversation.id, ticket_id, Audience.CUSTOMER, Notice(NoticeKind.CANCEL_TOO_LATE))
                 return CancelResult.NOT_WAITING
             return CancelResult.CANCELLED
 
@@ -543,6 +558,7 @@ class Helpdesk:
                         agent_name=agent_name,
                         agent_avatar_url=agent_avatar_url,
                         claimed_at=now,
+                        message_stale=True,
                     )
                 )
             )
@@ -557,6 +573,13 @@ class Helpdesk:
                     .values(mode=ConversationMode.CONNECTED, updated_at=now)
                 )
                 session.refresh(conversation)
+                # The agents' thread first: the agent may reply before the customer's notice is out.
+                self._notify(
+                    session, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.claimed_note(agent_user_id)
+                )
+                self._notify(
+                    session, ticket.conversation_id, ticket_id, Audience.CUSTOMER, Notice.connected(agent_name)
+                )
                 return ClaimOutcome(ClaimResult.CLAIMED, ticket, conversation)
             if ticket.state == TicketState.CONNECTED:
                 return ClaimOutcome(ClaimResult.ALREADY_CLAIMED, ticket, conversation)
@@ -574,7 +597,7 @@ class Helpdesk:
                 session.execute(
                     update(Ticket)
                     .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.CONNECTED)
-                    .values(state=TicketState.CLOSED, closed_by_user_id=user_id, closed_at=now)
+                    .values(state=TicketState.CLOSED, closed_by_user_id=user_id, closed_at=now, message_stale=True)
                 )
             )
             session.refresh(ticket)
@@ -583,6 +606,10 @@ class Helpdesk:
                 return CloseOutcome(CloseResult.NOT_OPEN, ticket, conversation)
             self._back_to_bot(session, ticket.conversation_id, ticket_id)
             session.refresh(conversation)
+            self._notify(session, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.closed_note(user_id))
+            self._notify(
+                session, ticket.conversation_id, ticket_id, Audience.CUSTOMER, Notice.closed(ticket.agent_name)
+            )
             return CloseOutcome(CloseResult.CLOSED, ticket, conversation)
 
     def receive_agent_message(
@@ -639,6 +666,38 @@ class Helpdesk:
             session.execute(
                 update(Ticket).where(col(Ticket.id) == ticket_id).values(message_channel_id=channel_id, message_ts=ts)
             )
+
+    def begin_ticket_message(self, ticket_id: int) -> int:
+        """Count a post of the ticket message before it is made; the posts begun before this one.
+
+        More than none: an earlier post may have reached Slack (its answer lost, or the app died),
+        so the channel is searched for it before posting again.
+        """
+        with self.db.transaction() as session:
+            before = session.exec(select(Ticket.message_attempts).where(col(Ticket.id) == ticket_id)).one()
+            session.execute(
+                update(Ticket).where(col(Ticket.id) == ticket_id).values(message_attempts=Ticket.message_attempts + 1)
+            )
+            return int(before)
+
+    def ticket_message_shown(self, ticket_id: int, state: TicketState) -> None:
+        """The ticket message shows `state`: up to date, unless the ticket moved on meanwhile."""
+        with self.db.transaction() as session:
+            session.execute(
+                update(Ticket)
+                .where(col(Ticket.id) == ticket_id, col(Ticket.state) == state)
+                .values(message_stale=False)
+            )
+
+    def tickets_with_stale_message(self) -> list[int]:
+        """Posted ticket messages that show an older state than their ticket's (an update failed)."""
+        with self.db.transaction() as session:
+            found = session.exec(
+                select(Ticket.id)
+                .where(col(Ticket.message_stale).is_(True), col(Ticket.message_ts).is_not(None))
+                .order_by(col(Ticket.id))
+            ).all()
+            return [ticket_id for ticket_id in found if ticket_id is not None]
 
     def ticket(self, ticket_id: int) -> tuple[Ticket, Conversation] | None:
         with self.db.transaction() as session:
@@ -772,12 +831,24 @@ class Helpdesk:
                 update(Ticket)
                 .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
                 .values(
-                    state=TicketState.CANCELLED, closed_by_user_id=conversation.customer_user_id, closed_at=self.clock()
+                    state=TicketState.CANCELLED,
+                    closed_by_user_id=conversation.customer_user_id,
+                    closed_at=self.clock(),
+                    message_stale=True,
                 )
             )
         )
         if cancelled:
-            self._back_to_bot(session, conversation.id, ticket_id)  # type: ignore[arg-type]
+            assert conversation.id is not None
+            self._back_to_bot(session, conversation.id, ticket_id)
+            self._notify(
+                session,
+                conversation.id,
+                ticket_id,
+                Audience.CUSTOMER,
+                Notice(NoticeKind.LEFT_QUEUE),
+                Notice.bot_reply(self.responder.menu()),
+            )
         return bool(cancelled)
 
     def _back_to_bot(self, session: Session, conversation_id: int, ticket_id: int) -> None:
@@ -791,3 +862,36 @@ class Helpdesk:
     @staticmethod
     def _position(session: Session, ticket_id: int) -> int:
         return int(session.execute(_QUEUE_POSITION, {"ticket_id": ticket_id}).scalar_one())
+
+    # -- the bot's notices ----------------------------------------------------------------------
+
+    def _notify(
+        self, session: Session, conversation_id: int | None, ticket_id: int | None, audience: Audience, *said: Notice
+    ) -> None:
+        """Store notices in this transaction: the outbox sends them, in order, once (core.notices)."""
+        assert conversation_id is not None
+        rows = [self.deliveries.notice_row(conversation_id, ticket_id, audience, notice) for notice in said]
+        self.deliveries.store_notices(session, rows)
+
+    def _bot_says(
+        self, session: Session, conversation_id: int | None, turn: BotTurn, position: int | None = None
+    ) -> None:
+        """The bot's replies of a turn, and when it handed over, the customer's place in the queue."""
+        said = [Notice.bot_reply(reply) for reply in turn.replies]
+        ticket_id = None
+        if turn.handover is not None and position is not None:
+            conversation = session.get(Conversation, conversation_id)
+            ticket_id = conversation.active_ticket_id if conversation else None
+            if ticket_id is not None:
+                said.append(Notice.queued(position, ticket_id))
+        self._notify(session, conversation_id, ticket_id, Audience.CUSTOMER, *said)
+
+    def _tell_where_they_are(self, session: Session, conversation: Conversation, position: int | None) -> None:
+        """A bot button pressed while waiting or connected changes nothing: the customer hears where they are."""
+        ticket_id = conversation.active_ticket_id
+        if conversation.mode == ConversationMode.WAITING and ticket_id is not None:
+            notice = Notice.still_waiting(position or 1, ticket_id)
+        else:
+            ticket = session.get(Ticket, ticket_id) if ticket_id is not None else None
+            notice = Notice.already_connected(ticket.agent_name if ticket else None)
+        self._notify(session, conversation.id, ticket_id, Audience.CUSTOMER, notice)

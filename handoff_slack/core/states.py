@@ -36,6 +36,18 @@ class Direction(StrEnum):
 
     FROM_CUSTOMER = "from_customer"
     FROM_AGENT = "from_agent"
+    # The bot's own notices (core.notices): no Slack source, delivered by the outbox like relays.
+    TO_CUSTOMER = "to_customer"  # to the customer's DM
+    TO_AGENTS = "to_agents"  # to the ticket's thread in the support channel
+
+    @property
+    def to_thread(self) -> bool:
+        """Whether the message goes to the ticket's thread (else to the customer's DM)."""
+        return self in (Direction.FROM_CUSTOMER, Direction.TO_AGENTS)
+
+    @property
+    def is_notice(self) -> bool:
+        return self in (Direction.TO_CUSTOMER, Direction.TO_AGENTS)
 
 
 class DeliveryState(StrEnum):
@@ -43,3 +55,4 @@ class DeliveryState(StrEnum):
     DELIVERED = "delivered"
     NOT_RELAYED = "not_relayed"  # kept for the record only (bot-mode chat, queue commands)
     FAILED = "failed"  # given up on after retries
+    DROPPED = "dropped"  # a notice no longer true (or replaced by a newer one) before it could be sent

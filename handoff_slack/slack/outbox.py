@@ -20,6 +20,7 @@ already shared before uploading again.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,24 +28,26 @@ from datetime import datetime, timedelta
 from enum import Enum
 from functools import partial
 from typing import Any
-from urllib.error import HTTPError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
+from handoff_slack.blocks import Rendered
+from handoff_slack.blocks import notices as notice_blocks
 from handoff_slack.concurrency import Coalescing, KeyedLocks
+from handoff_slack.core import notices
 from handoff_slack.core.clock import as_utc, utcnow
 from handoff_slack.core.deliveries import Delivery, DeliveryLedger, SharedFile, StaleCopy
+from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.states import Direction
+from handoff_slack.slack.failures import GONE_ERRORS, ambiguous, failure_reason
 from handoff_slack.slack.file_relay import (
     DEFAULT_MAX_FILE_BYTES,
     FileProblem,
     FileRelay,
-    TransientFileError,
     destination_notice,
-    sender_notice,
 )
-from handoff_slack.slack.mrkdwn import escape, make_safe, quote, split_text
+from handoff_slack.slack.mrkdwn import make_safe, split_text
 from handoff_slack.storage.locks import OUTBOX_FLUSH, replica_lock
 
 logger = logging.getLogger(__name__)
@@ -55,36 +58,14 @@ MAX_PART_CHARS = 39_000
 EDITED_MARK = "\n_(edited)_"
 DELETED_IN_THREAD = "_(The customer deleted this message.)_"
 FALLBACK_SENDER = {Direction.FROM_CUSTOMER: "Customer", Direction.FROM_AGENT: "Support"}
-# Errors that retrying cannot cure for this message.
-PERMANENT_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "is_archived",
-        "not_in_channel",
-        "msg_too_long",
-        "no_text",
-        "restricted_action",
-        "restricted_action_read_only_channel",
-        "restricted_action_thread_only_channel",
-        "restricted_action_non_threadable_channel",
-        "cannot_reply_to_message",
-        "user_not_found",
-        "account_inactive",
-        "ekm_access_denied",
-        "team_access_not_granted",
-        "invalid_blocks",
-        "invalid_metadata_format",
-        "invalid_metadata_schema",
-    }
-)
-GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "cant_delete_message", "channel_not_found"})
-
-
 _ALL_CONVERSATIONS = "all"  # Coalescing's key for the delivery retry (conversations are ints)
 # Conversations a delivery retry flushes at once. After a Slack outage or an overload a retry has
 # many conversations to catch up, each flush mostly waiting on Slack; one conversation's messages
 # still go one at a time, in order (its lock).
 RETRY_CONCURRENCY = 4
+
+# Rounds a flush goes on for notices it stored itself (an author told their message did not arrive).
+NOTICE_ROUNDS = 2
 
 AMBIGUOUS_RETRIES = 3
 AMBIGUOUS_RETRY_DELAY = 0.5  # seconds, doubled each time
@@ -95,24 +76,6 @@ class _Outcome(Enum):
     GIVEN_UP = "given_up"
     RETRY_LATER = "retry_later"
     WITHDRAWN = "withdrawn"  # deleted at the source before all of it was passed on
-
-
-def _ambiguous(error: Exception) -> bool:
-    """A failure after which Slack may or may not have posted the message."""
-    if isinstance(error, SlackApiError):
-        return error.response.status_code >= 500
-    return True  # timeouts and dropped connections
-
-
-def _reason(error: Exception) -> tuple[str, bool]:
-    if isinstance(error, SlackApiError):
-        code = str(error.response.get("error") or f"http_{error.response.status_code}")
-        return code, code in PERMANENT_ERRORS
-    if isinstance(error, TransientFileError):
-        return error.code, False
-    if isinstance(error, HTTPError):  # the upload step (bytes to files.getUploadURLExternal's URL)
-        return f"http_{error.code}", False
-    return type(error).__name__, False
 
 
 class Outbox:
@@ -126,8 +89,10 @@ class Outbox:
         sleep: Callable[[float], None] = time.sleep,
         files: FileRelay | None = None,
         retry_concurrency: int = RETRY_CONCURRENCY,
+        render_notice: Callable[[Notice], Rendered] | None = None,
     ) -> None:
         self.ledger = ledger
+        self.render_notice = render_notice or partial(notice_blocks.render_notice, note_prefix="note:")
         self.retry_concurrency = retry_concurrency
         self.client = client  # look-ups, updates and deletes: idempotent, full retries
         self.poster = poster or client  # new copies: see handoff_slack.slack.client
@@ -135,6 +100,7 @@ class Outbox:
         self.give_up_after = give_up_after
         self.clock = clock
         self.files = files or FileRelay(client, self.poster, DEFAULT_MAX_FILE_BYTES, sleep)
+        self._round = threading.local()  # what the flush running in this thread did
         self._conversation_lock = KeyedLocks()
         self._coalescing = Coalescing()  # keys: conversation IDs, and _ALL_CONVERSATIONS
 
@@ -142,7 +108,13 @@ class Outbox:
         """Send the conversation's pending messages and sync edited copies; returns deliveries made."""
         # One flush per conversation at a time: in this process, and across replicas.
         with self._conversation_lock(conversation_id), replica_lock(self.ledger.db, OUTBOX_FLUSH, conversation_id):
-            delivered, stale = self._deliver_pending(conversation_id)
+            delivered, stale, told = self._deliver_pending(conversation_id)
+            for _ in range(NOTICE_ROUNDS):
+                if not told:
+                    break
+                # Giving up on a message stored a notice for its author: it goes out in this flush too.
+                more, more_stale, told = self._deliver_pending(conversation_id)
+                delivered, stale = delivered + more, stale or more_stale
             if stale:  # edited or deleted since their copy was made (known from the same reads)
                 self._sync_stale_copies(conversation_id)
         return delivered
@@ -175,23 +147,33 @@ class Outbox:
 
     # -- new messages -----------------------------------------------------------------------------
 
-    def _deliver_pending(self, conversation_id: int) -> tuple[int, bool]:
-        """Deliveries made, and whether stale copies (edited or deleted since) may need syncing."""
+    def _deliver_pending(self, conversation_id: int) -> tuple[int, bool, bool]:
+        """Deliveries made, whether stale copies (edited or deleted since) may need syncing, and
+        whether a give-up stored a notice for the author (to be delivered next)."""
         delivered = 0
+        self._round.told = False  # set by `_tell_author`
         deliveries, stale = self.ledger.pending_work(conversation_id)
+        replaced = notices.replaced([(d.message_id, d.ticket_id, d.notice) for d in deliveries if d.notice])
         for delivery in deliveries:
+            if delivery.notice is not None and (
+                delivery.message_id in replaced or not notices.still_true(delivery.notice, delivery.ticket_state)
+            ):
+                self.ledger.dropped(delivery.message_id)  # not true any more: sending it late would mislead
+                continue
             outcome, copy_stale = self._deliver(delivery)
             stale = stale or copy_stale
             if outcome is _Outcome.RETRY_LATER:
-                break  # nothing later may overtake this message
+                return delivered, stale, False  # nothing later may overtake this message, notices neither
             delivered += outcome is _Outcome.DELIVERED
-        return delivered, stale
+        return delivered, stale, self._round.told
 
     def _deliver(self, delivery: Delivery) -> tuple[_Outcome, bool]:
         """The text (unless a file share has none, or an earlier flush posted it), then the files.
 
         Also whether the text's copy was stale the moment it was recorded (edited meanwhile).
         """
+        if delivery.notice is not None:
+            return self._deliver_text(delivery)
         stale = False
         if delivery.has_text_part and not delivery.text_ts:
             outcome, stale = self._deliver_text(delivery)
@@ -207,12 +189,12 @@ class Outbox:
             try:
                 parts = self._send(delivery, may_exist)
             except (SlackApiError, OSError) as error:
-                reason, permanent = _reason(error)
+                reason, permanent = failure_reason(error)
                 if permanent or self._too_old(delivery):
                     self._give_up(delivery, reason)
                     return _Outcome.GIVEN_UP, False  # the rest of the conversation must not wait for this one
                 self.ledger.attempt_failed(delivery.message_id, reason)
-                if attempt == AMBIGUOUS_RETRIES or not _ambiguous(error):
+                if attempt == AMBIGUOUS_RETRIES or not ambiguous(error):
                     logger.warning("delivery of message %s failed (%s); will retry", delivery.message_id, reason)
                     return _Outcome.RETRY_LATER, False
                 may_exist = True  # Slack may have posted it before failing
@@ -251,7 +233,7 @@ class Outbox:
                     return _Outcome.RETRY_LATER
                 continue
             except (SlackApiError, SlackRequestError, OSError) as error:
-                reason, permanent = _reason(error)
+                reason, permanent = failure_reason(error)
                 if permanent or self._too_old(delivery):
                     failure = FileProblem(f"sharing it failed ({reason})")
                     if not self._file_replaced_by_notice(delivery, index, file, failure):
@@ -271,16 +253,14 @@ class Outbox:
 
     def _file_replaced_by_notice(self, delivery: Delivery, index: int, file: SharedFile, problem: FileProblem) -> bool:
         """Where the file should have gone, a notice; its author is told. False: retry later."""
+        part = f"file-{index + 1}"
+        notice = Rendered(text=destination_notice(self._sender(delivery), file, problem), blocks=[])
         try:
-            self.poster.chat_postMessage(
-                channel=delivery.channel_id,
-                thread_ts=delivery.thread_ts,
-                text=destination_notice(self._sender(delivery), file, problem),
-                unfurl_links=False,
-                unfurl_media=False,
-            )
+            # A rare path, and an earlier try may have posted it before failing: look first.
+            if part not in self._find_copies(delivery):
+                self._post(delivery, notice, part)
         except (SlackApiError, OSError) as error:
-            reason, permanent = _reason(error)
+            reason, permanent = failure_reason(error)
             if not permanent and not self._too_old(delivery):
                 self.ledger.attempt_failed(delivery.message_id, reason)
                 logger.warning("notice for file %d of message %s failed (%s)", index + 1, delivery.message_id, reason)
@@ -290,33 +270,33 @@ class Outbox:
             )
         self.ledger.file_passed(delivery.message_id, index)
         logger.info("file %d of message %s was not passed on; notices sent", index + 1, delivery.message_id)
-        try:
-            source = self.ledger.source_of(delivery.message_id)
-            if source is not None:
-                channel, thread_ts = source
-                self.client.chat_postMessage(
-                    channel=channel, thread_ts=thread_ts, text=sender_notice(file, problem), unfurl_links=False
-                )
-        except (SlackApiError, OSError) as error:
-            logger.warning(
-                "could not report file %d of message %s: %s", index + 1, delivery.message_id, _reason(error)[0]
-            )
+        self._tell_author(delivery, Notice.file_refused(file.name, problem.why))
         return True
 
     def _send(self, delivery: Delivery, may_exist: bool) -> list[str]:
-        from_customer = delivery.direction is Direction.FROM_CUSTOMER
-        chunks = split_text(make_safe(delivery.text, keep_user_mentions=not from_customer), MAX_PART_CHARS) or [" "]
+        pieces = self._pieces(delivery)
         found = self._find_copies(delivery) if may_exist else {}
         self.ledger.begin_attempt(delivery.message_id)  # free when counted as the message was stored
-        return [found.get(part) or self._post(delivery, chunk, part) for part, chunk in enumerate(chunks)]
+        return [found.get(part) or self._post(delivery, piece, part) for part, piece in enumerate(pieces)]
 
-    def _post(self, delivery: Delivery, text: str, part: int) -> str:
+    def _pieces(self, delivery: Delivery) -> list[Rendered]:
+        """What to post: a notice as the bot renders it, a relayed text in parts Slack accepts."""
+        if delivery.notice is not None:
+            return [self.render_notice(delivery.notice)]
+        from_customer = delivery.direction is Direction.FROM_CUSTOMER
+        chunks = split_text(make_safe(delivery.text, keep_user_mentions=not from_customer), MAX_PART_CHARS) or [" "]
+        return [Rendered(text=chunk, blocks=[]) for chunk in chunks]
+
+    def _post(self, delivery: Delivery, piece: Rendered, part: int | str) -> str:
+        """Post one part of a message, tagged with its ID (see `_find_copies`): never with a 5xx retry."""
+        as_bot = delivery.direction.is_notice  # a relayed message is shown as its author; a notice as the bot
         response = self.poster.chat_postMessage(
             channel=delivery.channel_id,
             thread_ts=delivery.thread_ts,
-            text=text,
-            username=delivery.sender_name or FALLBACK_SENDER[delivery.direction],
-            icon_url=delivery.sender_avatar_url,
+            text=piece.text,
+            blocks=piece.blocks or None,
+            username=None if as_bot else self._sender(delivery),
+            icon_url=None if as_bot else delivery.sender_avatar_url,
             parse="none",
             link_names=False,
             unfurl_links=False,
@@ -325,14 +305,14 @@ class Outbox:
         )
         return str(response["ts"])
 
-    def _find_copies(self, delivery: Delivery) -> dict[int, str]:
-        """Parts of this message already in the destination, by part number."""
-        found: dict[int, str] = {}
+    def _find_copies(self, delivery: Delivery) -> dict[int | str, str]:
+        """Parts of this message already in the destination, by part (a number; a file's notice: "file-N")."""
+        found: dict[int | str, str] = {}
         for message in self._destination_messages(delivery):
             metadata = message.get("metadata") or {}
             payload = metadata.get("event_payload") or {}
             if metadata.get("event_type") == METADATA_EVENT and payload.get("message_id") == delivery.message_id:
-                found[int(payload.get("part", 0))] = str(message["ts"])
+                found[payload.get("part", 0)] = str(message["ts"])
         if found:
             logger.info("message %s was already delivered before an interruption", delivery.message_id)
         return found
@@ -353,26 +333,20 @@ class Outbox:
 
     def _give_up(self, delivery: Delivery, reason: str) -> None:
         self.ledger.given_up(delivery.message_id, reason)
-        logger.warning("gave up on message %s (%s)", delivery.message_id, reason)
-        try:
-            self._tell_sender_side(delivery, reason)
-        except (SlackApiError, OSError) as error:
-            logger.warning("could not report undelivered message %s: %s", delivery.message_id, _reason(error)[0])
-
-    def _tell_sender_side(self, delivery: Delivery, reason: str) -> None:
-        """The side that wrote the message learns it did not arrive (and which one it was)."""
-        shown = quote(make_safe(delivery.text, keep_user_mentions=False), 500)
-        if delivery.files:
-            shown += "\n> (files: " + ", ".join(escape(file.name) for file in delivery.files) + ")"
-        source = self.ledger.source_of(delivery.message_id)
-        if source is None:
+        if delivery.direction.is_notice:  # the bot's own words: nobody else to tell
+            logger.warning("gave up on notice %s (%s)", delivery.message_id, reason)
             return
-        channel, thread_ts = source
-        if delivery.direction is Direction.FROM_AGENT:
-            text = f":warning: This reply could not be delivered to the customer ({reason}):\n{shown}"
-        else:
-            text = f":warning: Sorry, this message of yours could not reach our support team ({reason}):\n{shown}"
-        self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, unfurl_links=False)
+        logger.warning("gave up on message %s (%s)", delivery.message_id, reason)
+        # The side that wrote the message learns it did not arrive (and which one it was).
+        excerpt = delivery.text[: notice_blocks.QUOTED_CHARS + 1]  # all that the notice quotes
+        notice = Notice.undelivered(delivery.direction, reason, excerpt, (file.name for file in delivery.files))
+        self._tell_author(delivery, notice)
+
+    def _tell_author(self, delivery: Delivery, notice: Notice) -> None:
+        """A notice where the message's author sees it: the ticket's thread for an agent, else the DM."""
+        audience = Audience.AGENTS if delivery.direction is Direction.FROM_AGENT else Audience.CUSTOMER
+        self.ledger.notify(delivery.conversation_id, delivery.ticket_id, audience, notice)
+        self._round.told = True
 
     # -- edits and deletes ---------------------------------------------------------------------------
 
@@ -381,7 +355,7 @@ class Outbox:
             try:
                 extra = self._sync(copy)
             except (SlackApiError, OSError) as error:
-                reason, _ = _reason(error)
+                reason, _ = failure_reason(error)
                 if reason in GONE_ERRORS:  # the copy is gone or frozen: nothing left to fix
                     self.ledger.copy_synced(copy.message_id, list(copy.extra_ts))
                     continue
@@ -411,17 +385,14 @@ class Outbox:
                     channel=copy.channel_id, ts=parts[index], text=chunk, parse="none", link_names=False
                 )
                 kept.append(parts[index])
-            else:  # the edit made the text longer than its copy
-                response = self.client.chat_postMessage(
-                    channel=copy.channel_id,
-                    thread_ts=copy.thread_ts,
-                    text=chunk,
-                    parse="none",
-                    link_names=False,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                )
-                kept.append(str(response["ts"]))
+            else:  # the edit made the text longer than its copy: a new part, posted once
+                kept.append(self._post_extra_part(copy, chunk, index))
         for ts in parts[len(chunks) :]:  # ... or shorter
             self.client.chat_delete(channel=copy.channel_id, ts=ts)
         return kept[1:]
+
+    def _post_extra_part(self, copy: StaleCopy, text: str, part: int) -> str:
+        """A part an edit added, tagged like the parts before it; an earlier try's post is found, not repeated."""
+        delivery = copy.as_delivery()
+        found = self._find_copies(delivery).get(part)
+        return found or self._post(delivery, Rendered(text=text, blocks=[]), part)

@@ -1,10 +1,22 @@
-"""The support channel's side of a ticket: its message, kept current, and notes in its thread."""
+"""The support channel's side of a ticket: its message, posted once and kept current.
+
+The ticket message is posted through the client that never repeats a post on its own (see
+handoff_slack.slack.client) and carries the ticket's ID in Slack message metadata. Each post is
+counted before it is made; when an earlier one may have reached Slack (a 5xx or a timeout after
+Slack took it, or the app died), the channel is searched for the metadata before posting again,
+so agents see each ticket once. Updates (claimed, closed, cancelled) show the ticket's current
+state, so repeating one is harmless; the ticket stays marked stale until one succeeds, and the
+scheduler repairs what failed. Notes in the ticket's thread are notices (core.notices): the
+outbox sends them.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -12,26 +24,46 @@ from slack_sdk.errors import SlackApiError
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.ticket import ticket_message
 from handoff_slack.concurrency import KeyedLocks
+from handoff_slack.core.clock import as_utc
 from handoff_slack.core.helpdesk import Helpdesk
+from handoff_slack.core.states import TicketState
 from handoff_slack.slack.directory import PeopleDirectory
+from handoff_slack.slack.failures import GONE_ERRORS, ambiguous, failure_reason
 from handoff_slack.storage.locks import TICKET_MESSAGE, replica_lock
 from handoff_slack.storage.models import Conversation, Ticket
 
 logger = logging.getLogger(__name__)
 
 TRANSCRIPT_LENGTH = 5
+METADATA_EVENT = "handoff_ticket"
+AMBIGUOUS_RETRIES = 3
+AMBIGUOUS_RETRY_DELAY = 0.5  # seconds, doubled each time
 
 
 class TicketBoard:
-    def __init__(self, helpdesk: Helpdesk, client: WebClient, people: PeopleDirectory, support_channel: str) -> None:
+    def __init__(
+        self,
+        helpdesk: Helpdesk,
+        client: WebClient,
+        people: PeopleDirectory,
+        support_channel: str,
+        poster: WebClient | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.helpdesk = helpdesk
-        self.client = client
+        self.client = client  # look-ups and updates: idempotent, full retries
+        self.poster = poster or client  # the ticket message itself: never repeated blindly
         self.people = people
         self.support_channel = support_channel
+        self.sleep = sleep
         self._ticket_lock = KeyedLocks()  # the lazy listener and the scheduler may both publish
 
     def publish(self, ticket_id: int) -> Ticket | None:
-        """Post the ticket message once (with who the customer is), then remember where it is."""
+        """Post the ticket message once (with who the customer is), then remember where it is.
+
+        None when the ticket does not exist or its message could not be posted yet (the
+        scheduler tries again).
+        """
         with self._lock(ticket_id):
             found = self.helpdesk.ticket(ticket_id)
             if found is None or found[0].message_ts is not None:
@@ -47,7 +79,8 @@ class TicketBoard:
             ticket, conversation = found
             if ticket.message_ts is None:
                 return self._post(ticket, conversation)  # never posted: posting shows the current state
-            self._update(ticket, conversation)
+            if ticket.message_stale:  # else shown already (e.g. by the scheduler's repair meanwhile)
+                self._update(ticket, conversation)
             return ticket
 
     @contextmanager
@@ -57,7 +90,7 @@ class TicketBoard:
         with self._ticket_lock(ticket_id), replica_lock(self.helpdesk.db, TICKET_MESSAGE, ticket_id):
             yield
 
-    def _post(self, ticket: Ticket, conversation: Conversation) -> Ticket:
+    def _post(self, ticket: Ticket, conversation: Conversation) -> Ticket | None:
         assert ticket.id is not None and conversation.id is not None
         if conversation.customer_name is None:
             person = self.people.person(conversation.customer_user_id)
@@ -66,37 +99,74 @@ class TicketBoard:
             conversation.customer_name, conversation.customer_avatar_url = person.name, person.avatar_url
             conversation.customer_org_name = org
         rendered = self._render(ticket, conversation)
-        response = self.client.chat_postMessage(
+        may_exist = self.helpdesk.begin_ticket_message(ticket.id) > 0
+        for attempt in range(AMBIGUOUS_RETRIES + 1):
+            try:
+                channel, ts = (self._find_posted(ticket) if may_exist else None) or self._post_once(ticket, rendered)
+            except (SlackApiError, OSError) as error:
+                reason, permanent = failure_reason(error)
+                if ambiguous(error) and attempt < AMBIGUOUS_RETRIES:
+                    may_exist = True  # Slack may have posted it before failing
+                    self.sleep(AMBIGUOUS_RETRY_DELAY * 2**attempt)
+                    continue
+                # Agents cannot see this ticket: the operator must know (e.g. the bot left the channel).
+                level = logging.ERROR if permanent else logging.WARNING
+                logger.log(level, "could not post ticket %s in the support channel (%s); will retry", ticket.id, reason)
+                return None
+            break
+        self.helpdesk.attach_ticket_message(ticket.id, channel, ts)
+        # The ticket may have moved on (claimed, cancelled) while the post was on its way.
+        current, conversation = self.helpdesk.ticket(ticket.id)  # type: ignore[misc]
+        if current.state != ticket.state:
+            self._update(current, conversation)
+        elif current.message_stale:  # changed before the post, which shows it
+            self.helpdesk.ticket_message_shown(ticket.id, TicketState(ticket.state))
+        return current
+
+    def _post_once(self, ticket: Ticket, rendered: Rendered) -> tuple[str, str]:
+        response = self.poster.chat_postMessage(
             channel=self.support_channel,
             text=rendered.text,
             blocks=rendered.blocks,
             unfurl_links=False,
             unfurl_media=False,
+            metadata={"event_type": METADATA_EVENT, "event_payload": {"ticket_id": ticket.id}},
         )
-        self.helpdesk.attach_ticket_message(ticket.id, str(response["channel"]), str(response["ts"]))
-        # The ticket may have moved on (claimed, cancelled) while the post was on its way.
-        current, conversation = self.helpdesk.ticket(ticket.id)  # type: ignore[misc]
-        if current.state != ticket.state:
-            self._update(current, conversation)
-        return current
+        return str(response["channel"]), str(response["ts"])
+
+    def _find_posted(self, ticket: Ticket) -> tuple[str, str] | None:
+        """The ticket's message, if an earlier post reached the support channel."""
+        # Posted after the ticket was stored; a minute's margin covers clock skew.
+        oldest = f"{as_utc(ticket.created_at).timestamp() - 60:.6f}"
+        pages = self.client.conversations_history(
+            channel=self.support_channel, oldest=oldest, include_all_metadata=True, limit=200
+        )
+        for page in pages:
+            for message in page.get("messages", []):
+                if _is_ticket_message(message, ticket.id):
+                    logger.info("ticket %s was already posted before an interruption", ticket.id)
+                    return self.support_channel, str(message["ts"])
+        return None
 
     def _update(self, ticket: Ticket, conversation: Conversation) -> None:
-        assert ticket.message_channel_id is not None and ticket.message_ts is not None  # posted: see callers
+        assert ticket.id is not None and ticket.message_channel_id is not None and ticket.message_ts is not None
         rendered = self._render(ticket, conversation)
         try:
             self.client.chat_update(
                 channel=ticket.message_channel_id, ts=ticket.message_ts, text=rendered.text, blocks=rendered.blocks
             )
-        except SlackApiError as error:
-            logger.warning("could not update ticket %s message: %s", ticket.id, error.response.get("error"))
+        except (SlackApiError, OSError) as error:
+            reason, _ = failure_reason(error)
+            if reason not in GONE_ERRORS:  # else deleted in Slack: nothing left to show it on
+                logger.warning("could not update ticket %s message (%s); will retry", ticket.id, reason)
+                return
+        self.helpdesk.ticket_message_shown(ticket.id, TicketState(ticket.state))
 
     def _render(self, ticket: Ticket, conversation: Conversation) -> Rendered:
         return ticket_message(ticket, conversation, self.helpdesk.transcript(ticket, TRANSCRIPT_LENGTH))
 
-    def note_in_thread(self, ticket: Ticket, text: str) -> None:
-        if ticket.message_ts is None or ticket.message_channel_id is None:
-            return
-        try:
-            self.client.chat_postMessage(channel=ticket.message_channel_id, thread_ts=ticket.message_ts, text=text)
-        except SlackApiError as error:
-            logger.warning("could not post in ticket %s thread: %s", ticket.id, error.response.get("error"))
+
+def _is_ticket_message(message: dict[str, Any], ticket_id: int | None) -> bool:
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return metadata.get("event_type") == METADATA_EVENT and payload.get("ticket_id") == ticket_id

@@ -52,6 +52,8 @@ class Ticket(SQLModel, table=True):
         # Thread replies find their ticket by the ticket message.
         Index("ix_ticket_message", "message_channel_id", "message_ts"),
         Index("ix_ticket_agent_state", "agent_user_id", "state"),
+        # The scheduler's repair: ticket messages that show an older state.
+        Index("ix_ticket_message_stale", "message_stale"),
         # A conversation has at most one open ticket, whatever races the app loses.
         Index(
             "uq_ticket_open_per_conversation",
@@ -75,6 +77,12 @@ class Ticket(SQLModel, table=True):
     agent_avatar_url: str | None = Field(default=None, sa_type=String(1024))
     message_channel_id: str | None = Field(default=None, sa_type=String(32))
     message_ts: str | None = Field(default=None, sa_type=String(32))
+    # Posts of the ticket message begun (counted before each post: after a crash or a lost answer
+    # the channel is searched for the message's metadata before posting again).
+    message_attempts: int = Field(default=0)
+    # The ticket message shows an older state than the ticket's (set with the change, cleared by
+    # the update that shows it): the scheduler brings it up to date if the update failed.
+    message_stale: bool = Field(default=False)
     closed_by_user_id: str | None = Field(default=None, sa_type=String(32))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     claimed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
@@ -98,10 +106,13 @@ class Message(SQLModel, table=True):
     conversation_id: int = Field(foreign_key="conversation.id")
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
     direction: str = Field(default=Direction.FROM_CUSTOMER, sa_type=String(16))
-    author_user_id: str = Field(sa_type=String(32))
-    source_channel_id: str = Field(sa_type=String(32))
-    source_ts: str = Field(sa_type=String(32))
+    # Who wrote it and where (None for the bot's own notices, which have no Slack source).
+    author_user_id: str | None = Field(default=None, sa_type=String(32))
+    source_channel_id: str | None = Field(default=None, sa_type=String(32))
+    source_ts: str | None = Field(default=None, sa_type=String(32))
     text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # A notice of the bot's (direction to_customer / to_agents): what to say, core.notices.Notice.
+    notice: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # Files shared with the message, as Slack described them when it arrived: a list of
     # {id, name, title, mimetype, size, url_private_download, mode} (core.deliveries.SharedFile).
     files: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from handoff_slack.core.bot import BotEngine
 from handoff_slack.core.bot_config import BotConfig, TriageConfig, TriageMode, TriageQuestion, Validation
+from handoff_slack.core.deliveries import Delivery
 from handoff_slack.core.helpdesk import (
     AgentMessageAction,
     CancelResult,
@@ -28,6 +29,11 @@ from handoff_slack.storage.models import Message, Ticket
 SUPPORT = "CSUPPORT"
 JANE = Customer(user_id="UJANE", dm_channel_id="DJANE", team_id="T1")
 OMAR = Customer(user_id="UOMAR", dm_channel_id="DOMAR", team_id="T1")
+
+
+def relays(pending: list[Delivery]) -> list[Delivery]:
+    """The relayed messages among pending deliveries (the bot's own notices are tested on their own)."""
+    return [delivery for delivery in pending if delivery.notice is None]
 
 
 class FakeClock:
@@ -71,7 +77,11 @@ def test_plain_message_in_bot_mode_is_kept_but_not_relayed(desk: Helpdesk) -> No
     outcome = desk.receive_customer_message(JANE, ts(), "where is my order?")
     assert outcome.action is CustomerMessageAction.BOT_REPLY
     with desk.db.transaction() as session:
-        [message] = session.exec(select(Message).where(Message.conversation_id == outcome.conversation_id)).all()
+        [message] = session.exec(
+            select(Message).where(
+                Message.conversation_id == outcome.conversation_id, Message.direction == Direction.FROM_CUSTOMER
+            )
+        ).all()
     assert message.text == "where is my order?"
     assert message.delivery_state == DeliveryState.NOT_RELAYED
 
@@ -106,7 +116,7 @@ def test_messages_while_waiting_are_kept_for_the_ticket_thread(desk: Helpdesk) -
     ticket_id = escalate(desk)
     outcome = desk.receive_customer_message(JANE, ts(), "it's urgent")
     assert (outcome.action, outcome.position) == (CustomerMessageAction.WAITING, 1)
-    [delivery] = desk.deliveries.pending(outcome.conversation_id)  # type: ignore[arg-type]
+    [delivery] = relays(desk.deliveries.pending(outcome.conversation_id))  # type: ignore[arg-type]
     assert delivery.text == "it's urgent"
     assert (delivery.channel_id, delivery.thread_ts) == (SUPPORT, thread_of(desk, ticket_id))
 
@@ -114,9 +124,9 @@ def test_messages_while_waiting_are_kept_for_the_ticket_thread(desk: Helpdesk) -
 def test_waiting_messages_wait_for_the_ticket_message_before_delivery(desk: Helpdesk) -> None:
     outcome = desk.receive_customer_message(JANE, ts(), "human please")
     follow_up = desk.receive_customer_message(JANE, ts(), "hello?")
-    assert desk.deliveries.pending(follow_up.conversation_id) == []  # type: ignore[arg-type]
+    assert relays(desk.deliveries.pending(follow_up.conversation_id)) == []  # type: ignore[arg-type]
     desk.attach_ticket_message(outcome.ticket_id, SUPPORT, ts())  # type: ignore[arg-type]
-    assert [d.text for d in desk.deliveries.pending(follow_up.conversation_id)] == ["hello?"]  # type: ignore[arg-type]
+    assert [d.text for d in relays(desk.deliveries.pending(follow_up.conversation_id))] == ["hello?"]  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("text", ["never mind", "Nevermind!", "cancel", "cancel please"])
@@ -201,7 +211,7 @@ def test_owner_replies_are_relayed_and_everything_else_stays_internal(desk: Help
     assert other_agent.action is AgentMessageAction.INTERNAL
     assert note.action is AgentMessageAction.INTERNAL
     assert elsewhere.action is AgentMessageAction.IGNORED
-    [delivery] = desk.deliveries.pending(relayed.conversation_id)  # type: ignore[arg-type]
+    [delivery] = relays(desk.deliveries.pending(relayed.conversation_id))  # type: ignore[arg-type]
     assert (delivery.direction, delivery.channel_id, delivery.thread_ts) == (Direction.FROM_AGENT, "DJANE", None)
     assert delivery.sender_name == "Alice"
 
@@ -212,13 +222,13 @@ def test_deliveries_come_oldest_first_and_leave_the_outbox_once_delivered(desk: 
     conversation_id = desk.ticket(ticket_id)[1].id  # type: ignore[index]
     for text in ("one", "two", "three"):
         desk.receive_customer_message(JANE, ts(), text)
-    pending = desk.deliveries.pending(conversation_id)  # type: ignore[arg-type]
+    pending = relays(desk.deliveries.pending(conversation_id))  # type: ignore[arg-type]
     assert [d.text for d in pending] == ["one", "two", "three"]
     desk.deliveries.begin_attempt(pending[0].message_id)
     desk.deliveries.attempt_failed(pending[0].message_id, "ratelimited")
     desk.deliveries.begin_attempt(pending[0].message_id)
     desk.deliveries.delivered(pending[0].message_id, SUPPORT, ["1.1"], "one")
-    assert [d.text for d in desk.deliveries.pending(conversation_id)] == ["two", "three"]  # type: ignore[arg-type]
+    assert [d.text for d in relays(desk.deliveries.pending(conversation_id))] == ["two", "three"]  # type: ignore[arg-type]
     assert desk.deliveries.conversations_with_work() == [conversation_id]
     with desk.db.transaction() as session:
         delivered = session.get(Message, pending[0].message_id)

@@ -32,10 +32,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 Params = dict[str, Any]
+_T = TypeVar("_T", "_Fault", "_Delay")
 Handler = Callable[[Params], dict[str, Any]]
 
 # Hosting of files: upload URLs handed out by files.getUploadURLExternal, and private files
@@ -97,12 +98,14 @@ class _Fault:
     retry_after: int | None
     error: str | None
     after_handling: bool = False  # the call takes effect; only its answer is the fault
+    when: Callable[[Params], bool] | None = None  # only calls whose parameters match (see fail_when)
 
 
 @dataclass
 class _Delay:
     seconds: float
     after_handling: bool  # the call takes effect at once; only the answer is late
+    when: Callable[[Params], bool] | None = None  # only calls whose parameters match (see delay_when)
 
 
 class FakeSlack:
@@ -125,6 +128,8 @@ class FakeSlack:
         self._users: dict[str, dict[str, Any]] = {}
         self._teams: dict[str, dict[str, Any]] = {}
         self._faults: dict[str, deque[_Fault | None]] = {}  # None: answer this call normally
+        self._targeted_faults: dict[str, list[_Fault]] = {}  # faults for matching calls only
+        self._targeted_delays: dict[str, list[_Delay]] = {}  # delays for matching calls only
         self._delays: dict[str, deque[_Delay]] = {}
         self._answers_pending: dict[str, int] = {}  # handled calls whose answer is not sent yet
         self._holds: set[str] = set()  # methods whose calls wait for release()
@@ -293,6 +298,30 @@ class FakeSlack:
                 _Fault(status, retry_after, error, after_handling) for _ in range(count)
             )
 
+    def fail_when(
+        self,
+        method: str,
+        when: Callable[[Params], bool],
+        status: int = 500,
+        count: int = 1,
+        retry_after: int | None = None,
+        error: str | None = None,
+        *,
+        after_handling: bool = False,
+    ) -> None:
+        """Like ``fail``, for the next ``count`` calls of ``method`` whose parameters match ``when`` only
+        (e.g. one kind of message among many posts); other calls are answered as usual."""
+        if status == 200 and error is None:
+            raise ValueError("fail_when(status=200) needs an error")
+        with self._cond:
+            self._targeted_faults.setdefault(method, []).extend(
+                _Fault(status, retry_after, error, after_handling, when) for _ in range(count)
+            )
+
+    def targeted_faults_left(self, method: str) -> int:
+        with self._cond:
+            return len(self._targeted_faults.get(method, ()))
+
     def succeed(self, method: str, count: int = 1) -> None:
         """The next ``count`` calls of ``method`` are answered normally: spaces out faults queued after them.
 
@@ -311,8 +340,10 @@ class FakeSlack:
         with self._cond:
             if method is None:
                 self._faults.clear()
+                self._targeted_faults.clear()
             else:
                 self._faults.pop(method, None)
+                self._targeted_faults.pop(method, None)
 
     def delay(self, method: str, seconds: float, count: int = 1, *, after_handling: bool = False) -> None:
         """The next ``count`` calls of ``method`` are answered only after ``seconds``.
@@ -323,6 +354,21 @@ class FakeSlack:
         """
         with self._cond:
             self._delays.setdefault(method, deque()).extend(_Delay(seconds, after_handling) for _ in range(count))
+
+    def delay_when(
+        self,
+        method: str,
+        when: Callable[[Params], bool],
+        seconds: float,
+        count: int = 1,
+        *,
+        after_handling: bool = False,
+    ) -> None:
+        """Like ``delay``, for the next ``count`` calls of ``method`` whose parameters match ``when`` only."""
+        with self._cond:
+            self._targeted_delays.setdefault(method, []).extend(
+                _Delay(seconds, after_handling, when) for _ in range(count)
+            )
 
     def delays_left(self, method: str) -> int:
         """How many of ``method``'s delays no call has taken yet (0: the delayed call is in flight or done)."""
@@ -480,8 +526,8 @@ class FakeSlack:
                     self._cond.wait()
                 self._held[method] -= 1
             delays, faults = self._delays.get(method), self._faults.get(method)
-            delay = delays.popleft() if delays else None
-            fault = faults.popleft() if faults else None
+            delay = self._targeted(self._targeted_delays, method, params) or (delays.popleft() if delays else None)
+            fault = self._targeted(self._targeted_faults, method, params) or (faults.popleft() if faults else None)
         if delay is not None and not delay.after_handling:
             time.sleep(delay.seconds)  # simulates a slow server; not test synchronisation
 
@@ -526,6 +572,17 @@ class FakeSlack:
                 with self._cond:
                     self._answers_pending[method] -= 1
                     self._cond.notify_all()
+
+    @staticmethod
+    def _targeted(queued: dict[str, list[_T]], method: str, params: Params) -> _T | None:
+        """The first fault or delay queued by ``fail_when`` / ``delay_when`` for calls like this one, taken."""
+        targeted = queued.get(method, [])
+        for index, item in enumerate(targeted):
+            assert item.when is not None
+            if item.when(params):
+                del targeted[index]
+                return item
+        return None
 
     def _dispatch(self, method: str, params: Params) -> dict[str, Any]:
         handler = self._handlers.get(method)

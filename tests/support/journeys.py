@@ -191,16 +191,28 @@ def agent_says(app: AppUnderTest, fake: FakeSlack, agent: str, ticket: TicketPos
 
 
 def stored_messages(app: AppUnderTest, text: str | None = None) -> list[Any]:
-    """The app's `message` rows (oldest first), read straight from its database."""
+    """The app's `message` rows of what people wrote (oldest first), read straight from its database."""
     from sqlmodel import col, select
 
     from handoff_slack.storage.models import Message
 
     assert app.app is not None
     with app.app.db.transaction() as session:
-        query = select(Message).order_by(col(Message.id))
+        query = select(Message).where(col(Message.notice).is_(None)).order_by(col(Message.id))
         if text is not None:
             query = query.where(col(Message.text) == text)
+        return list(session.exec(query).all())
+
+
+def stored_notices(app: AppUnderTest) -> list[Any]:
+    """The app's `message` rows of the bot's own notices (oldest first)."""
+    from sqlmodel import col, select
+
+    from handoff_slack.storage.models import Message
+
+    assert app.app is not None
+    with app.app.db.transaction() as session:
+        query = select(Message).where(col(Message.notice).is_not(None)).order_by(col(Message.id))
         return list(session.exec(query).all())
 
 

@@ -61,7 +61,7 @@ def bot_step(services: Services, read: Callable[[dict[str, Any]], Pressed | None
         if outcome is None or channel is None:
             tell(respond, ONLY_IN_DM)
             return
-        services.effects.after_customer_input(outcome, channel)
+        services.effects.after_customer_input(outcome)
 
     return step, answer
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
-from handoff_slack.blocks import customer as customer_blocks
 from handoff_slack.blocks.action_ids import CANCEL_WAITING
 from handoff_slack.core.helpdesk import CancelResult
 from handoff_slack.listeners.payloads import OUTCOME_KEY, acting_user, tell, ticket_id_from_action
@@ -31,12 +30,12 @@ def register(app: App, services: Services) -> None:
             tell(respond, NOT_YOURS)
             return
         found = services.helpdesk.ticket(ticket_id)
-        if found is None:
+        if found is None or found[1].id is None:
             return
-        dm_channel = found[1].dm_channel_id  # the customer's own DM, whatever channel the payload names
+        # What to tell the customer was stored with the outcome; it goes to their own DM.
         if result is CancelResult.CANCELLED:
-            services.effects.cancelled(ticket_id, dm_channel)
-        elif result is CancelResult.NOT_WAITING:
-            services.customers.send(dm_channel, customer_blocks.cancel_too_late())
+            services.effects.cancelled(found[1].id, ticket_id)
+        else:
+            services.outbox.flush(found[1].id)
 
     app.action(CANCEL_WAITING)(ack=cancel, lazy=[announce])

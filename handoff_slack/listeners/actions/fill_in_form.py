@@ -36,9 +36,7 @@ def register(app: App, services: Services) -> None:
             tell(respond, NOT_WITH_THE_BOT)
             return
         try:
-            services.customers.client.views_open(
-                trigger_id=trigger_id, view=triage_form(questions, customer.dm_channel_id)
-            )
+            services.client.views_open(trigger_id=trigger_id, view=triage_form(questions, customer.dm_channel_id))
         except SlackApiError as error:
             logger.warning("could not open the triage form: %s", error.response.get("error"))
             tell(respond, "Sorry, I couldn't open the form. Please answer the questions here instead.")

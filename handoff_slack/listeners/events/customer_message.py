@@ -42,4 +42,4 @@ def record(
 def respond(services: Services, event: dict[str, Any], outcome: CustomerMessageOutcome | None) -> None:
     """Lazy phase: the bot's answer, the queue notice or the relay into the ticket's thread."""
     if outcome is not None:
-        services.effects.after_customer_message(outcome, event["channel"])
+        services.effects.after_customer_message(outcome)

@@ -34,6 +34,6 @@ def register(app: App, services: Services) -> None:
     def answer(view: dict[str, Any], context: BoltContext) -> None:
         outcome: CustomerInputOutcome | None = context.get(OUTCOME_KEY)
         if outcome is not None:
-            services.effects.after_customer_input(outcome, view["private_metadata"])
+            services.effects.after_customer_input(outcome)
 
     app.view(TRIAGE_FORM)(ack=submit, lazy=[answer])

@@ -1,0 +1,61 @@
+"""The bot's notices (core.notices) as Slack messages, rendered when the outbox sends them."""
+
+from __future__ import annotations
+
+from handoff_slack.blocks import Rendered
+from handoff_slack.blocks import customer as customer_blocks
+from handoff_slack.blocks.ticket import claimed_note
+from handoff_slack.core.notices import Notice, NoticeKind
+from handoff_slack.core.states import Direction
+from handoff_slack.slack.mrkdwn import escape, make_safe, quote
+
+QUOTED_CHARS = 500  # of an undelivered message, quoted back to its author
+
+
+def render_notice(notice: Notice, note_prefix: str) -> Rendered:
+    facts = notice.facts
+    kind = notice.kind
+    if kind is NoticeKind.BOT_REPLY:
+        return customer_blocks.bot_reply(notice.reply())
+    if kind is NoticeKind.QUEUED:
+        return customer_blocks.queued(int(facts["position"]), int(facts["ticket_id"]))
+    if kind is NoticeKind.STILL_WAITING:
+        return customer_blocks.still_waiting(int(facts["position"]), int(facts["ticket_id"]))
+    if kind is NoticeKind.ALREADY_CONNECTED:
+        return customer_blocks.already_connected(facts.get("agent_name"))
+    if kind is NoticeKind.LEFT_QUEUE:
+        return customer_blocks.left_queue()
+    if kind is NoticeKind.CANCEL_TOO_LATE:
+        return customer_blocks.cancel_too_late()
+    if kind is NoticeKind.CONNECTED:
+        return customer_blocks.connected(facts.get("agent_name") or "an agent")
+    if kind is NoticeKind.CLOSED:
+        return customer_blocks.closed(facts.get("agent_name"))
+    if kind is NoticeKind.SLOW_DOWN:
+        return customer_blocks.slow_down()
+    if kind is NoticeKind.CLAIMED_NOTE:
+        return _plain(claimed_note(str(facts["agent_user_id"]), note_prefix))
+    if kind is NoticeKind.CLOSED_NOTE:
+        return _plain(f"<@{facts['user_id']}> closed this ticket.")
+    if kind is NoticeKind.UNDELIVERED:
+        return _plain(_undelivered(notice))
+    if kind is NoticeKind.FILE_REFUSED:
+        return _plain(f":warning: Your file {escape(str(facts['file']))} could not be passed on: {facts['problem']}.")
+    raise ValueError(f"no rendering for notice {kind}")  # pragma: no cover - every kind is rendered above
+
+
+def _plain(text: str) -> Rendered:
+    return Rendered(text=text, blocks=[])
+
+
+def _undelivered(notice: Notice) -> str:
+    """The author of a message that was given up on learns which one, and why."""
+    facts = notice.facts
+    shown = quote(make_safe(str(facts.get("text") or ""), keep_user_mentions=False), QUOTED_CHARS)
+    files = [str(name) for name in facts.get("files") or ()]
+    if files:
+        shown += "\n> (files: " + ", ".join(escape(name) for name in files) + ")"
+    reason = escape(str(facts.get("reason") or "unknown"))
+    if facts.get("of") == Direction.FROM_AGENT.value:
+        return f":warning: This reply could not be delivered to the customer ({reason}):\n{shown}"
+    return f":warning: Sorry, this message of yours could not reach our support team ({reason}):\n{shown}"

@@ -1,0 +1,157 @@
+"""What the bot itself tells people: notices, as plain values the outbox stores and delivers.
+
+Every message the app writes on its own behalf (the bot's replies, queue notices, "you are now
+talking with …", notes in a ticket's thread, warnings that something did not arrive) is decided
+here as a `Notice`, stored as a message row of its conversation in the transaction that made the
+decision, and delivered by the outbox like a relayed message: in order with everything else of
+that conversation, once (its copy carries its message ID in Slack metadata), retried, or given up
+and logged. The Slack edge renders a notice only when it is sent.
+
+A notice may stop being true before it can be sent (Slack was down while the customer was
+connected): `still_true` says so, and such a notice is dropped instead of being sent late. A
+queue notice is also dropped when a newer one for the same ticket waits behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from handoff_slack.core.bot import Button, ButtonAction, Reply, ReplyKind
+from handoff_slack.core.states import Direction, TicketState
+
+
+class NoticeKind(StrEnum):
+    # To the customer, in their DM.
+    BOT_REPLY = "bot_reply"  # one of the bot's replies (text and buttons)
+    QUEUED = "queued"  # handed over: their place in the queue
+    STILL_WAITING = "still_waiting"  # a message while waiting: passed on, and their place now
+    ALREADY_CONNECTED = "already_connected"  # a bot button pressed while talking with an agent
+    LEFT_QUEUE = "left_queue"
+    CANCEL_TOO_LATE = "cancel_too_late"  # Cancel pressed after the ticket was claimed or closed
+    CONNECTED = "connected"  # who they are talking to now
+    CLOSED = "closed"
+    SLOW_DOWN = "slow_down"  # flood control, once per window
+    # To the ticket's thread, for the agents.
+    CLAIMED_NOTE = "claimed_note"
+    CLOSED_NOTE = "closed_note"
+    # To whichever side wrote a message that could not be passed on.
+    UNDELIVERED = "undelivered"  # a message given up on
+    FILE_REFUSED = "file_refused"  # a file that could not be passed on
+
+
+# A notice about the queue is true only while its ticket waits; "connected" only while it is open.
+_TRUE_WHILE: Mapping[NoticeKind, frozenset[TicketState]] = {
+    NoticeKind.QUEUED: frozenset({TicketState.WAITING}),
+    NoticeKind.STILL_WAITING: frozenset({TicketState.WAITING}),
+    NoticeKind.ALREADY_CONNECTED: frozenset({TicketState.CONNECTED}),
+    NoticeKind.CONNECTED: frozenset({TicketState.CONNECTED}),
+    NoticeKind.CLAIMED_NOTE: frozenset({TicketState.CONNECTED, TicketState.CLOSED}),
+}
+# A newer one of these for the same ticket that says otherwise makes the older ones untrue: "still
+# waiting, #3" held up by an outage is not sent after "#2" was decided. (The first "you are #N in the
+# queue" stays: it is the one with the introduction and the Cancel button.)
+_REPLACED_BY_NEWER = frozenset({NoticeKind.STILL_WAITING})
+
+
+class Audience(StrEnum):
+    """Who reads the notice: the message row's direction says where it goes."""
+
+    CUSTOMER = Direction.TO_CUSTOMER.value  # the customer's DM
+    AGENTS = Direction.TO_AGENTS.value  # the ticket's thread in the support channel
+
+    @property
+    def direction(self) -> Direction:
+        return Direction(self.value)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What to say (its kind and the facts it needs), not how it looks in Slack."""
+
+    kind: NoticeKind
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, **self.facts}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Notice:
+        facts = dict(data)
+        return cls(NoticeKind(facts.pop("kind")), facts)
+
+    # -- the notices, by kind ------------------------------------------------------------------------
+
+    @classmethod
+    def bot_reply(cls, reply: Reply) -> Notice:
+        buttons = [{"label": b.label, "action": b.action.value, "value": b.value} for b in reply.buttons]
+        return cls(NoticeKind.BOT_REPLY, {"reply_kind": reply.kind.value, "text": reply.text, "buttons": buttons})
+
+    def reply(self) -> Reply:
+        """The bot's reply a BOT_REPLY notice carries."""
+        buttons = tuple(
+            Button(str(b["label"]), ButtonAction(b["action"]), str(b.get("value") or ""))
+            for b in self.facts.get("buttons", ())
+        )
+        return Reply(ReplyKind(self.facts["reply_kind"]), str(self.facts["text"]), buttons)
+
+    @classmethod
+    def queued(cls, position: int, ticket_id: int) -> Notice:
+        return cls(NoticeKind.QUEUED, {"position": position, "ticket_id": ticket_id})
+
+    @classmethod
+    def still_waiting(cls, position: int, ticket_id: int) -> Notice:
+        return cls(NoticeKind.STILL_WAITING, {"position": position, "ticket_id": ticket_id})
+
+    @classmethod
+    def already_connected(cls, agent_name: str | None) -> Notice:
+        return cls(NoticeKind.ALREADY_CONNECTED, {"agent_name": agent_name})
+
+    @classmethod
+    def connected(cls, agent_name: str | None) -> Notice:
+        return cls(NoticeKind.CONNECTED, {"agent_name": agent_name})
+
+    @classmethod
+    def closed(cls, agent_name: str | None) -> Notice:
+        return cls(NoticeKind.CLOSED, {"agent_name": agent_name})
+
+    @classmethod
+    def claimed_note(cls, agent_user_id: str) -> Notice:
+        return cls(NoticeKind.CLAIMED_NOTE, {"agent_user_id": agent_user_id})
+
+    @classmethod
+    def closed_note(cls, user_id: str) -> Notice:
+        return cls(NoticeKind.CLOSED_NOTE, {"user_id": user_id})
+
+    @classmethod
+    def undelivered(cls, direction: Direction, reason: str, text: str, file_names: Iterable[str]) -> Notice:
+        """The author of a message that was given up on learns which one (`direction`: the message's)."""
+        return cls(
+            NoticeKind.UNDELIVERED,
+            {"of": direction.value, "reason": reason, "text": text, "files": list(file_names)},
+        )
+
+    @classmethod
+    def file_refused(cls, file_name: str, problem: str) -> Notice:
+        return cls(NoticeKind.FILE_REFUSED, {"file": file_name, "problem": problem})
+
+
+def still_true(notice: Notice, ticket_state: TicketState | None) -> bool:
+    """Whether the notice is still worth sending, given its ticket's state now (None: no ticket)."""
+    true_while = _TRUE_WHILE.get(notice.kind)
+    return true_while is None or ticket_state in true_while
+
+
+def replaced(pending: Sequence[tuple[int, int | None, Notice]]) -> set[int]:
+    """Of pending notices (message ID, ticket ID, notice), oldest first, those a newer one contradicts."""
+    newest: dict[tuple[int | None, NoticeKind], Notice] = {}
+    for _, ticket_id, notice in pending:
+        if notice.kind in _REPLACED_BY_NEWER:
+            newest[ticket_id, notice.kind] = notice
+    return {
+        message_id
+        for message_id, ticket_id, notice in pending
+        if notice.kind in _REPLACED_BY_NEWER and newest[ticket_id, notice.kind].facts != notice.facts
+    }
