@@ -69,9 +69,7 @@ def test_delivered_parts_are_recorded(desk: Helpdesk, connected: tuple[int, int,
     assert (row.dest_ts, row.dest_extra_ts, row.delivery_state) == ("9.1", "9.2 9.3", DeliveryState.DELIVERED)
 
 
-def test_a_given_up_message_leaves_the_queue(
-    desk: Helpdesk, connected: tuple[int, int, str]
-) -> None:
+def test_a_given_up_message_leaves_the_queue(desk: Helpdesk, connected: tuple[int, int, str]) -> None:
     conversation_id, _, thread = connected
     reply = ts()
     desk.receive_agent_message(SUPPORT, thread, "UALICE", reply, "hello Jane")
