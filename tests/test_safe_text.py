@@ -46,6 +46,17 @@ def test_relayed_links_show_their_real_target_both_ways(app: AppUnderTest, fake_
     assert in_dm[0].params["text"] == "try help@acme.com (<mailto:phish@evil.example>) or our desk (<tel:+15550100>)"
 
 
+def test_a_quoted_undelivered_reply_shows_where_its_link_really_goes(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = waiting_ticket(app, fake_slack, CUSTOMER)
+    claim_and_wait(app, fake_slack, AGENT, ticket)
+    fake_slack.fail("chat.postMessage", status=200, error="channel_not_found")
+
+    agent_reply(app, AGENT, ticket, DISGUISED)
+
+    warning = fake_slack.wait_for("chat.postMessage", posted_to("CSUPPORT", "could not be delivered", ticket.ts))
+    assert f"> {REVEALED}" in warning[0].params["text"]
+
+
 def test_the_queue_listing_shows_names_as_written(app: AppUnderTest, fake_slack: FakeSlack) -> None:
     fake_slack.add_user(CUSTOMER, name="jane", display_name="<https://evil.example|Acme IT> <!here>")
     waiting_ticket(app, fake_slack, CUSTOMER)
