@@ -12,12 +12,16 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from handoff_slack.services import Services
+from handoff_slack.storage.retention import prune_processed_events
 
 logger = logging.getLogger(__name__)
 
 # A ticket younger than this is still being published by its own listener.
 TICKET_PUBLISH_GRACE = timedelta(seconds=30)
 RETRY_JOB = "retry_pending_deliveries"
+PRUNE_JOB = "prune_processed_events"
+PRUNE_INTERVAL = timedelta(hours=1)
+PRUNE_FIRST_RUN_DELAY = timedelta(minutes=1)  # start-up's own work first
 
 
 def retry_pending_deliveries(services: Services) -> None:
@@ -42,6 +46,14 @@ def repair_ticket_messages(services: Services) -> None:
             services.board.refresh(ticket_id)
         except Exception:
             logger.exception("could not update ticket %s", ticket_id)
+
+
+def prune_old_event_ids(services: Services) -> None:
+    """Forget event IDs older than HANDOFF_EVENT_RETENTION_HOURS (redeliveries come long before)."""
+    cutoff = services.clock() - timedelta(hours=services.settings.event_retention_hours)
+    removed = prune_processed_events(services.helpdesk.db, cutoff)
+    if removed:
+        logger.info("forgot %d processed event ID(s) older than %s", removed, cutoff.isoformat(timespec="seconds"))
 
 
 def deliver_now(services: Services) -> None:
@@ -85,5 +97,13 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         args=[services],
         id="repair_ticket_messages",
         next_run_time=now,
+    )
+    scheduler.add_job(
+        prune_old_event_ids,
+        "interval",
+        seconds=PRUNE_INTERVAL.total_seconds(),
+        args=[services],
+        id=PRUNE_JOB,
+        next_run_time=now + PRUNE_FIRST_RUN_DELAY,  # also for a process restarted more often than hourly
     )
     return scheduler

@@ -55,6 +55,7 @@ class Settings:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     slack_timeout_seconds: int = 15
     log_level: str = "INFO"
+    event_retention_hours: int = 24  # processed event IDs kept for de-duplication (Slack retries within ~1 h)
     config_path: str | None = None  # the bot's YAML configuration; None = the built-in default
 
     @property
@@ -196,5 +197,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_file_bytes=_int(env, "HANDOFF_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES, 1, SLACK_MAX_FILE_BYTES),
         slack_timeout_seconds=_int(env, "HANDOFF_SLACK_TIMEOUT_SECONDS", 15, 1, 120),
         log_level=log_level,
+        event_retention_hours=_int(env, "HANDOFF_EVENT_RETENTION_HOURS", 24, 1, 24 * 366),
         config_path=_config_path(env),
     )

@@ -18,7 +18,7 @@ from handoff_slack.blocks.action_ids import (
     TALK_TO_AGENT,
 )
 from handoff_slack.core.bot import Button, ButtonAction, Reply
-from handoff_slack.slack.mrkdwn import escape, neutralise_pings
+from handoff_slack.slack.mrkdwn import make_safe
 
 BUTTON_ACTION_IDS: dict[ButtonAction, str] = {
     ButtonAction.SCENARIO: BOT_SCENARIO,
@@ -36,10 +36,10 @@ PRIMARY = frozenset({ButtonAction.FORM})
 def bot_reply(reply: Reply) -> Rendered:
     """One of the bot's replies: its text, then its buttons ("Talk to an agent" stays last in menus).
 
-    The text is the support team's configuration (mrkdwn allowed), which may quote the
-    customer's own earlier answers: pings are neutralised all the same.
+    The text is the support team's configuration (mrkdwn allowed, its links shown as written),
+    which may quote the customer's own earlier answers: pings are neutralised all the same.
     """
-    text = neutralise_pings(reply.text)
+    text = make_safe(reply.text, trusted_links=True)
     blocks = [SectionBlock(text=text[:SECTION_LIMIT] or " ").to_dict()]
     if reply.buttons:
         blocks.append(ActionsBlock(block_id=f"bot_{reply.kind.value}", elements=_buttons(reply.buttons)).to_dict())
@@ -96,7 +96,7 @@ def still_waiting(position: int, ticket_id: int) -> Rendered:
 
 
 def already_connected(agent_name: str | None) -> Rendered:
-    who = escape(agent_name) if agent_name else "an agent"
+    who = make_safe(agent_name, plain=True) if agent_name else "an agent"
     return Rendered(text=f"You are already talking with {who}; just write here.", blocks=[])
 
 
@@ -110,13 +110,13 @@ def cancel_too_late() -> Rendered:
 
 def connected(agent_name: str) -> Rendered:
     return Rendered(
-        text=f"You are now talking with *{escape(agent_name)}* from our support team. Go ahead!",
+        text=f"You are now talking with *{make_safe(agent_name, plain=True)}* from our support team. Go ahead!",
         blocks=[],
     )
 
 
 def closed(agent_name: str | None) -> Rendered:
-    who = f"*{escape(agent_name)}*" if agent_name else "Our support team"
+    who = f"*{make_safe(agent_name, plain=True)}*" if agent_name else "Our support team"
     return Rendered(
         text=f"{who} has closed this conversation. If you need anything else, just send me a message.",
         blocks=[],

@@ -20,7 +20,7 @@ from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET
 from handoff_slack.core.clock import as_utc
 from handoff_slack.core.states import EscalationReason, TicketState
-from handoff_slack.slack.mrkdwn import escape, neutralise_pings, quote
+from handoff_slack.slack.mrkdwn import make_safe, quote, shorten
 from handoff_slack.storage.models import Conversation, Message, Ticket
 
 REASON_LABELS: dict[str, str] = {
@@ -32,6 +32,7 @@ REASON_LABELS: dict[str, str] = {
     EscalationReason.SCENARIO: "a bot scenario needs a person",
 }
 TRIAGE_SOURCES = {"slack": " _(from Slack)_", "form": "", "typed": ""}
+SECTION_LIMIT = 3000  # characters of a section's text
 
 
 def reason_label(reason: str) -> str:
@@ -46,16 +47,17 @@ def slack_date(moment: datetime, fmt: str = "{date_short_pretty} {time}") -> str
 
 
 def customer_label(conversation: Conversation) -> str:
-    name = escape(conversation.customer_name or "A customer")
+    """The customer's profile name (and Slack Connect organisation): plain text, shown as written."""
+    name = make_safe(conversation.customer_name or "A customer", plain=True)
     if conversation.customer_org_name:
-        return f"{name} ({escape(conversation.customer_org_name)}, Slack Connect)"
+        return f"{name} ({make_safe(conversation.customer_org_name, plain=True)}, Slack Connect)"
     return name
 
 
 def transcript_line(message: Message) -> str:
     """A customer message as the ticket shows it: its text, and the names of files it shared."""
-    text = neutralise_pings(message.text, keep_user_mentions=False)
-    names = [escape(str(f.get("name") or f.get("title") or "a file")) for f in message.files or []]
+    text = make_safe(message.text, keep_user_mentions=False)
+    names = [make_safe(str(f.get("name") or f.get("title") or "a file"), plain=True) for f in message.files or []]
     if names:
         shared = f"_(shared {', '.join(names)})_"
         text = f"{text} {shared}" if text.strip() else shared
@@ -63,17 +65,17 @@ def transcript_line(message: Message) -> str:
 
 
 def triage_line(answer: dict[str, Any]) -> str:
-    """One triage answer for agents; the customer's words can't ping anyone."""
-    label = escape(str(answer.get("label") or answer.get("id") or "?"))
+    """One triage answer for agents; the customer's words can't ping anyone or hide a link."""
+    label = make_safe(str(answer.get("label") or answer.get("id") or "?"), plain=True)
     value, source = answer.get("answer"), str(answer.get("source") or "")
     if not value:
         return f"*{label}:* _{'skipped' if source == 'skipped' else 'not answered'}_"
-    # Typed in the DM: Slack markup, pings made harmless. From the form or a Slack profile: raw
-    # text, escaped so it is shown as written.
-    shown = neutralise_pings(str(value), keep_user_mentions=False) if source == "typed" else escape(str(value))
+    # Typed in the DM: Slack markup, made safe. From the form or a Slack profile: raw text, escaped
+    # so it is shown as written.
+    shown = make_safe(str(value), keep_user_mentions=False, plain=source != "typed")
     if "\n" in shown:
         return f"*{label}:*\n{quote(shown, 1000)}"
-    return f"*{label}:* {shown[:1000]}{TRIAGE_SOURCES.get(source, '')}"
+    return f"*{label}:* {shorten(shown, 1000)}{TRIAGE_SOURCES.get(source, '')}"
 
 
 def ticket_message(ticket: Ticket, conversation: Conversation, transcript: Sequence[Message]) -> Rendered:
@@ -95,10 +97,10 @@ def ticket_message(ticket: Ticket, conversation: Conversation, transcript: Seque
     ]
     if ticket.triage:
         answers = "\n".join(triage_line(answer) for answer in ticket.triage)
-        blocks.append(SectionBlock(text=f"*Triage*\n{answers}"[:3000]).to_dict())
+        blocks.append(_customer_section(f"*Triage*\n{answers}"))
     if transcript:
         lines = "\n".join(quote(transcript_line(m), 300) for m in transcript)
-        blocks.append(SectionBlock(text=f"*Recent messages*\n{lines}"[:3000]).to_dict())
+        blocks.append(_customer_section(f"*Recent messages*\n{lines}"))
     if state is TicketState.WAITING:
         blocks.append(
             ActionsBlock(
@@ -128,6 +130,12 @@ def ticket_message(ticket: Ticket, conversation: Conversation, transcript: Seque
         )
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Ticket {ticket.id} · {state.value}")]).to_dict())
     return Rendered(text=f"Support request #{ticket.id} from {who}: {reason} ({_status(ticket)})", blocks=blocks)
+
+
+def _customer_section(text: str) -> dict[str, Any]:
+    """A section of the customer's words: cut between tokens, and `verbatim` so Slack adds no links
+    or mentions of its own to what `make_safe` left as plain words."""
+    return SectionBlock(text=MarkdownTextObject(text=shorten(text, SECTION_LIMIT), verbatim=True)).to_dict()
 
 
 def _status(ticket: Ticket) -> str:

@@ -10,10 +10,12 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handoff_slack.listeners import actions, commands, events, views
+from handoff_slack.listeners.private_answers import answer_privately
 from handoff_slack.services import Services
 
 
 def register_listeners(app: App, services: Services) -> None:
+    app.middleware(answer_privately)  # a response_url that fails falls back to an ephemeral message
     # Bolt tries listeners in this order, building kwargs for each one's matchers; the kinds never
     # match each other's payloads, so messages (most of the traffic) come first.
     events.register(app, services)

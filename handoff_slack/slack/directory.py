@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from handoff_slack.slack.expiring_cache import ExpiringCache
+
 logger = logging.getLogger(__name__)
+
+# Profiles and organisation names are looked up again after an hour (a renamed person or team
+# shows up by then), and at most this many of each are kept (least recently used go first).
+PEOPLE_CACHE_SECONDS = 3600
+PEOPLE_CACHE_ENTRIES = 10_000
 
 
 @dataclass(frozen=True)
@@ -117,20 +124,30 @@ def _reason(error: Exception) -> str:
 
 
 class PeopleDirectory:
-    """Display names and avatars from users.info, and organisation names for Slack Connect users."""
+    """Display names and avatars from users.info, and organisation names for Slack Connect users.
 
-    def __init__(self, client: WebClient, home_team_id: str | None, lookup_client: WebClient | None = None) -> None:
+    Both are cached for `ttl_seconds`, at most `max_entries` of each.
+    """
+
+    def __init__(
+        self,
+        client: WebClient,
+        home_team_id: str | None,
+        lookup_client: WebClient | None = None,
+        *,
+        ttl_seconds: float = PEOPLE_CACHE_SECONDS,
+        max_entries: int = PEOPLE_CACHE_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.client = client
         self.home_team_id = home_team_id
         # For look-ups made while Slack waits for our ack: a short timeout and no retries.
         self.lookup_client = lookup_client or client
-        self._people: dict[str, Person] = {}
-        self._team_names: dict[str, str] = {}
-        self._lock = threading.Lock()
+        self._people: ExpiringCache[str, Person] = ExpiringCache(ttl_seconds, max_entries, clock)
+        self._team_names: ExpiringCache[str, str] = ExpiringCache(ttl_seconds, max_entries, clock)
 
     def person(self, user_id: str, client: WebClient | None = None) -> Person:
-        with self._lock:
-            cached = self._people.get(user_id)
+        cached = self._people.get(user_id)
         if cached is not None:
             return cached
         try:
@@ -149,8 +166,7 @@ class PeopleDirectory:
             avatar_url=profile.get("image_48"),
             team_id=user.get("team_id") or profile.get("team"),
         )
-        with self._lock:
-            self._people[user_id] = person
+        self._people.put(user_id, person)
         return person
 
     def customer_facts(self, user_id: str, team_id: str | None) -> tuple[str | None, str | None]:
@@ -176,14 +192,13 @@ class PeopleDirectory:
         """
         if not team_id or team_id == self.home_team_id:
             return None
-        with self._lock:
-            if team_id in self._team_names:
-                return self._team_names[team_id]
+        cached = self._team_names.get(team_id)
+        if cached is not None:
+            return cached
         try:
             name = (client or self.client).team_info(team=team_id)["team"]["name"]
         except SlackApiError as error:
             logger.warning("team.info failed for %s: %s", team_id, error.response.get("error"))
             return f"{unknown} ({team_id})" if unknown else None
-        with self._lock:
-            self._team_names[team_id] = name
+        self._team_names.put(team_id, name)
         return name

@@ -204,3 +204,79 @@ def test_file_shares_show_in_the_transcript_by_name() -> None:
     text = block_text(ticket_message(ticket(), conversation(), [only_files, with_text]).blocks)
     assert "> _(shared invoice&lt;1&gt;.pdf, screenshot)_" in text
     assert "> see _(shared invoice&lt;1&gt;.pdf)_" in text
+
+
+# -- Customer and agent text goes through make_safe in every place it is shown ------------------
+
+DISGUISED = "<HTTPS://evil.example|https://acme.com/reset> <!here>"
+REVEALED = "https://acme.com/reset (<HTTPS://evil.example>)"
+
+
+def hides_nothing(text: str) -> bool:
+    """No labelled link (`<target|label>`) and no ping survives."""
+    return "evil.example|" not in text and "<!here" not in text and "<HTTPS://evil.example>" in text
+
+
+def test_ticket_transcript_reveals_disguised_links() -> None:
+    transcript = [
+        Message(conversation_id=7, author_user_id="UJANE", source_channel_id="D", source_ts="1", text=DISGUISED)
+    ]
+    text = block_text(ticket_message(ticket(), conversation(), transcript).blocks)
+    assert f"> {REVEALED} @here" in text and hides_nothing(text)
+
+
+def test_ticket_triage_answers_typed_in_the_dm_reveal_disguised_links() -> None:
+    answers = [
+        {"id": "problem", "label": "Problem", "answer": DISGUISED, "source": "typed"},
+        {"id": "detail", "label": "Detail", "answer": f"line one\n{DISGUISED}", "source": "typed"},
+    ]
+    text = block_text(ticket_message(ticket(triage=answers), conversation(), []).blocks)
+    assert f"*Problem:* {REVEALED} @here" in text and f"> {REVEALED} @here" in text
+    assert hides_nothing(text)
+
+
+def test_ticket_triage_answers_from_the_form_show_as_written() -> None:
+    answers = [{"id": "site", "label": "<b>Site</b>", "answer": DISGUISED, "source": "form"}]
+    text = block_text(ticket_message(ticket(triage=answers), conversation(), []).blocks)
+    assert "*&lt;b&gt;Site&lt;/b&gt;:* &lt;HTTPS://evil.example|https://acme.com/reset&gt; &lt;!here&gt;" in text
+
+
+def test_ticket_customer_name_and_organisation_show_as_written() -> None:
+    disguised = conversation(customer_name="<https://evil.example|Acme IT>\u202e", customer_org_name="<!channel> Corp")
+    rendered = ticket_message(ticket(), disguised, [])
+    text = block_text(rendered.blocks)
+    assert "&lt;https://evil.example|Acme IT&gt; (&lt;!channel&gt; Corp, Slack Connect)" in text
+    assert "\u202e" not in text and "\u202e" not in rendered.text and "<!channel>" not in rendered.text
+
+
+def test_ticket_sections_of_customer_words_are_verbatim_and_cut_between_tokens() -> None:
+    long_text = "word " * 50 + "<https://evil.example/path|bank.com>"
+    transcript = [
+        Message(conversation_id=7, author_user_id="UJANE", source_channel_id="D", source_ts=str(i), text=long_text)
+        for i in range(20)
+    ]
+    rendered = ticket_message(ticket(), conversation(), transcript)
+    recent = next(b for b in rendered.blocks if b.get("text", {}).get("text", "").startswith("*Recent messages*"))
+    assert recent["text"]["verbatim"] is True
+    assert len(recent["text"]["text"]) <= 3000
+    shown = recent["text"]["text"]
+    assert shown.count("(<https://evil.example/path>)") == shown.count("<https")
+
+
+def test_queue_listing_shows_names_as_written() -> None:
+    entries = [QueueEntry(1, ticket(id=1), conversation(customer_name="<https://evil.example|Jane> <!here>"))]
+    text = block_text(queue_listing(QueueSnapshot(entries, total=1), NOW).blocks)
+    assert "&lt;https://evil.example|Jane&gt; &lt;!here&gt;" in text and "<!here>" not in text
+
+
+def test_bot_replies_keep_the_teams_links_but_not_pings() -> None:
+    reply = Reply(ReplyKind.ANSWER, "See <https://shop.example.com/orders|your orders page> <!HERE>")
+    rendered = customer.bot_reply(reply)
+    assert rendered.text == "See <https://shop.example.com/orders|your orders page> @HERE"
+
+
+def test_agent_names_in_customer_notices_show_as_written() -> None:
+    name = "<https://evil.example|Support>\u202e"
+    for rendered in (customer.connected(name), customer.closed(name), customer.already_connected(name)):
+        assert "&lt;https://evil.example|Support&gt;" in rendered.text
+        assert "\u202e" not in rendered.text

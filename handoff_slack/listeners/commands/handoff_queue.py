@@ -17,6 +17,7 @@ from handoff_slack.blocks.queue import queue_listing
 from handoff_slack.listeners.agent_check import require_agent
 from handoff_slack.listeners.payloads import can_respond
 from handoff_slack.services import Services
+from handoff_slack.slack.mrkdwn import make_safe
 
 COMMAND = "/handoff-queue"
 SHOWN_ENTRIES = 20
@@ -61,4 +62,4 @@ def shown(text: str) -> str:
     short = " ".join(printable.split())
     if len(short) > SHOWN_OPTION_CHARS:
         short = short[:SHOWN_OPTION_CHARS].rstrip() + "…"
-    return short.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return make_safe(short, plain=True)

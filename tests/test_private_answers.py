@@ -1,0 +1,113 @@
+"""Answers only the acting person sees, when the payload's response_url fails.
+
+Before, a refused or unreachable response_url left the person without an answer and the operator
+without a trace (slack_sdk logs it at DEBUG). Now the failure is a WARNING (no text, no URL) and
+the answer arrives as chat.postEphemeral to the same person in the payload's channel.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET
+from handoff_slack.listeners.commands.handoff_queue import REFUSAL
+from tests.conftest import AGENT, CUSTOMER, OUTSIDER
+from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest
+from tests.support.fake_slack import Call, FakeSlack
+from tests.support.journeys import block_text, waiting_ticket
+from tests.support.waiting import wait_until
+
+LOGGER = "handoff_slack.listeners.private_answers"
+
+
+def ephemeral_to(fake: FakeSlack, user: str, channel: str) -> Call:
+    return fake.wait_for(
+        "chat.postEphemeral", lambda c: c.params.get("user") == user and c.params.get("channel") == channel
+    )[0]
+
+
+def warnings_of(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == LOGGER and r.levelno == logging.WARNING]
+
+
+def test_the_queue_arrives_as_an_ephemeral_message_when_the_response_url_fails(
+    app: AppUnderTest, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    waiting_ticket(app, fake_slack, CUSTOMER, "I need a human, my secret is hunter2")
+    url = fake_slack.response_url("queue")
+    fake_slack.fail("response_url:queue", 500)
+
+    reply = app.slack.slash_command("/handoff-queue", "", AGENT, SUPPORT_CHANNEL, url)
+
+    assert reply.status == 200
+    answer = ephemeral_to(fake_slack, AGENT, SUPPORT_CHANNEL)
+    assert "Waiting tickets: 1" in answer.params["text"]
+    assert "Waiting tickets: 1" in block_text(answer.params["blocks"])
+    [warning] = warnings_of(caplog)
+    assert "HTTP 500" in warning.getMessage()
+    assert url not in warning.getMessage() and "Waiting" not in warning.getMessage()
+
+
+def test_a_refusal_arrives_when_the_response_url_is_unreachable(
+    app: AppUnderTest, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    unreachable = "http://127.0.0.1:9/response/gone"  # the discard port: nothing listens
+
+    app.slack.slash_command("/handoff-queue", "", OUTSIDER, SUPPORT_CHANNEL, unreachable)
+
+    assert ephemeral_to(fake_slack, OUTSIDER, SUPPORT_CHANNEL).params["text"] == REFUSAL
+    assert any("response_url" in r.getMessage() for r in warnings_of(caplog))
+
+
+def test_a_buttons_answer_arrives_when_the_response_url_fails(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = waiting_ticket(app, fake_slack, CUSTOMER)
+    # The agent check refuses an outsider (listeners/agent_check.py) ...
+    fake_slack.fail("response_url:claim", 404, error="expired_url")
+    app.slack.block_action(
+        OUTSIDER,
+        CLAIM_TICKET,
+        str(ticket.ticket_id),
+        channel_id=SUPPORT_CHANNEL,
+        message_ts=ticket.ts,
+        response_url=fake_slack.response_url("claim"),
+    )
+    assert "can claim tickets" in ephemeral_to(fake_slack, OUTSIDER, SUPPORT_CHANNEL).params["text"]
+
+    # ... and `tell` answers a button that names no ticket (listeners/payloads.py).
+    fake_slack.fail("response_url:close", 500)
+    app.slack.block_action(
+        AGENT,
+        CLOSE_TICKET,
+        "nope",
+        channel_id=SUPPORT_CHANNEL,
+        message_ts=ticket.ts,
+        response_url=fake_slack.response_url("close"),
+    )
+    assert "nothing was closed" in ephemeral_to(fake_slack, AGENT, SUPPORT_CHANNEL).params["text"]
+
+
+def test_a_working_response_url_needs_no_fallback(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    app.slack.slash_command("/handoff-queue", "", AGENT, SUPPORT_CHANNEL, fake_slack.response_url("queue"))
+    fake_slack.wait_for("response_url:queue")
+    # A later answer proves the app finished the first one; still no ephemeral message.
+    app.slack.slash_command("/handoff-queue", "", OUTSIDER, SUPPORT_CHANNEL, fake_slack.response_url("later"))
+    fake_slack.wait_for("response_url:later")
+    fake_slack.assert_no_call("chat.postEphemeral")
+
+
+def test_when_the_ephemeral_fallback_fails_too_the_operator_sees_both(
+    app: AppUnderTest, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    fake_slack.fail("response_url:queue", 500)
+    fake_slack.fail("chat.postEphemeral", 200, error="user_not_in_channel")
+
+    app.slack.slash_command("/handoff-queue", "", AGENT, SUPPORT_CHANNEL, fake_slack.response_url("queue"))
+
+    wait_until(lambda: len(warnings_of(caplog)) == 2, message="two warnings")
+    assert "user_not_in_channel" in warnings_of(caplog)[1].getMessage()
+    assert [c.status for c in fake_slack.calls("chat.postEphemeral")] == [200]  # tried once, refused
