@@ -40,7 +40,7 @@ def render_notice(notice: Notice, note_prefix: str) -> Rendered:
     if kind is NoticeKind.UNDELIVERED:
         return _plain(_undelivered(notice))
     if kind is NoticeKind.FILE_REFUSED:
-        return _plain(f":warning: Your file {escape(str(facts['file']))} could not be passed on: {facts['problem']}.")
+        return _plain(f":warning: Your file {make_safe(str(facts['file']), plain=True)} could not be passed on: {facts['problem']}.")
     raise ValueError(f"no rendering for notice {kind}")  # pragma: no cover - every kind is rendered above
 
 
@@ -54,7 +54,7 @@ def _undelivered(notice: Notice) -> str:
     shown = quote(make_safe(str(facts.get("text") or ""), keep_user_mentions=False), QUOTED_CHARS)
     files = [str(name) for name in facts.get("files") or ()]
     if files:
-        shown += "\n> (files: " + ", ".join(escape(name) for name in files) + ")"
+        shown += "\n> (files: " + ", ".join(make_safe(name, plain=True) for name in files) + ")"
     reason = escape(str(facts.get("reason") or "unknown"))
     if facts.get("of") == Direction.FROM_AGENT.value:
         return f":warning: This reply could not be delivered to the customer ({reason}):\n{shown}"
