@@ -30,7 +30,14 @@ from collections.abc import Callable
 from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import urljoin, urlsplit
-from urllib.request import HTTPRedirectHandler, HTTPSHandler, OpenerDirector, Request, build_opener
+from urllib.request import (
+    HTTPRedirectHandler,
+    HTTPSHandler,
+    OpenerDirector,
+    ProxyHandler,
+    Request,
+    build_opener,
+)
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -199,16 +206,9 @@ class FileRelay:
             raise TransientFileError("upload_url_missing")
         if upload_started is not None:
             upload_started(upload_id)
-        result = self.uploader._upload_file(  # the SDK's own step 2 of files_upload_v2
-            url=upload_url,
-            data=data,
-            logger=self.uploader._logger,
-            timeout=self.uploader.timeout,
-            proxy=self.uploader.proxy,
-            ssl=self.uploader.ssl,
+        upload_bytes(
+            upload_url, data, timeout=self.uploader.timeout, ssl_context=self.uploader.ssl, proxy=self.uploader.proxy
         )
-        if result.status != 200:
-            raise TransientFileError(f"upload_http_{result.status}")
         self._complete(upload_id, channel_id, thread_ts, file.title or file.name, sender)
 
     def _complete(self, upload_id: str, channel_id: str, thread_ts: str | None, title: str, sender: str) -> None:
@@ -395,6 +395,40 @@ def download(
         with response:
             return _read_capped(response, max_bytes, expected_mimetype, deadline, too_large)
     raise FileProblem(REFUSED)
+
+
+def upload_bytes(
+    url: str, data: bytes, *, timeout: float, ssl_context: ssl.SSLContext | None = None, proxy: str | None = None
+) -> None:
+    """Step 2 of the external upload: POST the bytes to the URL files.getUploadURLExternal gave.
+
+    The URL carries its own authorisation (no token is sent). Any failure is transient: the
+    upload's ID is recorded, so the retry asks files.info before uploading again.
+    """
+    if _origin(url) is None:
+        raise TransientFileError("upload_url_unusable")
+    handlers: list[Any] = [_NoRedirects()]
+    if ssl_context is not None:
+        handlers.append(HTTPSHandler(context=ssl_context))
+    if proxy:
+        handlers.append(ProxyHandler({"http": proxy, "https": proxy}))
+    opener = build_opener(*handlers)
+    request = Request(
+        url,
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/octet-stream", "User-Agent": "handoff-slack"},
+    )
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            response.read()
+    except HTTPError as error:
+        with error:
+            raise TransientFileError(f"upload_http_{error.code}") from None
+    except (URLError, TimeoutError, ConnectionError, http.client.HTTPException) as error:
+        raise TransientFileError(f"upload_{type(error).__name__}") from None
+    except ValueError:  # a URL http.client refuses
+        raise TransientFileError("upload_url_unusable") from None
 
 
 def _http_problem(status: int) -> Exception:
