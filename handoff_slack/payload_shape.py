@@ -15,7 +15,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-MAX_TEXT_CHARS = 160_000  # Slack allows 40,000 characters; its &amp; &lt; &gt; escapes can make that longer
+SLACK_TEXT_LIMIT = 40_000  # characters a person can type into one message
+# A message's text counted as typed (Slack sends & < > as &amp; &lt; &gt;: 33,000 typed "&" arrive
+# as 165,000 characters), with room for the markup Slack wraps around mentions and links
+# (`@Jane` arrives as `<@U0123ABCD>`). Longer: `TooLong`, acked, and its sender is told.
+MAX_TYPED_CHARS = 50_000
+MAX_BODY_CHARS = 4 * 1024 * 1024  # no string is longer than the body that carries it
+MAX_TEXT_CHARS = 160_000  # other texts (a button's value, a slash command's text), as sent
 MAX_ID_CHARS = 32  # Slack IDs and timestamps, as the database stores them
 MAX_EVENT_ID_CHARS = 64
 MAX_NAME_CHARS = 255  # types, subtypes, action and callback IDs, commands
@@ -41,8 +47,20 @@ class Refused(Exception):
         self.reason = reason
 
 
+class TooLong(Refused):
+    """A message (or edit) longer than anyone can type into Slack: refused, but its sender is told."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(400, reason)
+
+
 def malformed(reason: str) -> Refused:
     return Refused(400, reason)
+
+
+def typed_length(text: str) -> int:
+    """Characters as the person typed them: Slack's &amp; &lt; &gt; count as one each."""
+    return len(text) - 4 * text.count("&amp;") - 3 * (text.count("&lt;") + text.count("&gt;"))
 
 
 # -- parsing --------------------------------------------------------------------------------
@@ -176,7 +194,11 @@ def _check_message(message: dict[str, Any], where: str, *, top_level: bool = Fal
         _ts(message, key, where)
     _id(message, "user", where)
     _id(message, "team", where)
-    _text(message, "text", where=where, max_chars=MAX_TEXT_CHARS)
+    text = _text(message, "text", where=where, max_chars=MAX_BODY_CHARS)
+    # The text before an edit was checked when it arrived; the body's size bounds it here.
+    checked = text is not None and not where.endswith("previous_message")
+    if checked and len(text or "") > MAX_TYPED_CHARS and typed_length(text or "") > MAX_TYPED_CHARS:
+        raise TooLong(f"{where}.text is longer than {MAX_TYPED_CHARS} characters as typed")
     _text(message, "client_msg_id", where=where, max_chars=MAX_NAME_CHARS)
     for key in ("message", "previous_message"):
         nested = _object(message, key, where)

@@ -3,7 +3,8 @@
 `SlackGate` holds what both doors check, in this order, and then lets Bolt dispatch:
 
 1. shape: the fields Bolt and our listeners read have the types and sizes Slack sends (400;
-   handoff_slack.payload_shape),
+   handoff_slack.payload_shape). A message longer than anyone can type (counted as typed) is
+   the exception: acknowledged, not dispatched, and its sender told (`tell_sender`),
 2. overload: while the backlog of lazy work is full (`HANDOFF_MAX_BACKLOG`, see
    handoff_slack.lazy_work), requests whose work only a lazy listener would do (buttons, slash
    commands, forms; not Slack's messages, whose relays the scheduler also delivers) get a 503
@@ -15,7 +16,8 @@ answer) instead of Bolt's 404. A listener that fails in its ack phase still gets
 so its retry): only well-formed input gets that far.
 
 The HTTP door (`SlackRequestGuard`, POST /slack/events) first checks, cheaply and in this order:
-size (413 over `MAX_BODY_BYTES`; waitress refuses those before us too), signature and timestamp
+size (413 over `MAX_BODY_BYTES`, room for the largest body Slack can send; waitress refuses
+those before us too), signature and timestamp
 with slack_sdk's `SignatureVerifier` (401, like Bolt; only Slack's unsigned `ssl_check` ping is
 answered without one), content type (415 unless JSON or a form), parsing (400 unless a JSON
 object, or a form with a `payload` object or a slash command). The Socket Mode door
@@ -42,11 +44,14 @@ from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_sdk.signature import SignatureVerifier
 
 from handoff_slack.lazy_work import LazyWork
-from handoff_slack.payload_shape import FORM_TYPE, Refused, check_shape, malformed, parse_body
+from handoff_slack.payload_shape import FORM_TYPE, Refused, TooLong, check_shape, malformed, parse_body
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 2 * 1024 * 1024  # Slack's payloads are far smaller; anything bigger is not Slack
+# The largest body Slack can send, measured, with room: an edit of a thread broadcast carries the
+# message, the previous message and the thread's root, each with 40,000 characters of text and the
+# same again in its blocks, every character a JSON escape (an emoji is 12 bytes): 2.75 MiB.
+MAX_BODY_BYTES = 4 * 1024 * 1024
 UNHANDLED = 404  # Bolt's answer when no listener matched
 OVERLOADED = 503  # Slack redelivers the event later (with X-Slack-Retry-Num)
 MALFORMED = 400
@@ -58,16 +63,33 @@ class SlackGate:
     """What both doors check before Bolt dispatches a parsed payload, and Bolt's dispatch itself.
 
     `lazy_work`, when given, is the bounded executor of the lazy listeners (overload refusals).
+    `tell_sender`, when given, is told the message event whose text is too long to take
+    (handoff_slack.sender_notices): such a message is acknowledged, since Slack would retry a 400
+    and then drop it with nobody told.
     """
 
-    def __init__(self, bolt: App, lazy_work: LazyWork | None = None) -> None:
+    def __init__(
+        self,
+        bolt: App,
+        lazy_work: LazyWork | None = None,
+        tell_sender: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.bolt = bolt
         self.lazy_work = lazy_work
+        self.tell_sender = tell_sender
         self.overload = OverloadEpisodes()
 
     def handle(self, body: dict[str, Any], headers: Headers | None = None, query: str | None = None) -> BoltResponse:
         try:
             check_shape(body)
+        except TooLong as refused:
+            event = body.get("event")
+            if body.get("type") != "event_callback" or not isinstance(event, dict):
+                return BoltResponse(status=refused.status, body={"error": refused.reason})
+            logger.info("a message event was too long to take (%s); its sender is told", refused.reason)
+            if self.tell_sender is not None:
+                self.tell_sender(event)
+            return BoltResponse(status=200, body="")
         except Refused as refused:
             return BoltResponse(status=refused.status, body={"error": refused.reason})
         if self.lazy_work is not None:
@@ -102,8 +124,14 @@ class SlackGate:
 class SlackRequestGuard:
     """WSGI app for POST /slack/events: checks the HTTP request, then hands the payload to the gate."""
 
-    def __init__(self, bolt: App, signing_secret: str, lazy_work: LazyWork | None = None) -> None:
-        self.gate = SlackGate(bolt, lazy_work)
+    def __init__(
+        self,
+        bolt: App,
+        signing_secret: str,
+        lazy_work: LazyWork | None = None,
+        tell_sender: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.gate = SlackGate(bolt, lazy_work, tell_sender)
         self.verifier = SignatureVerifier(signing_secret)
 
     @property

@@ -23,13 +23,14 @@ from typing import Any
 from waitress.server import create_server
 
 from handoff_slack.app import HandoffApp, StartupError, create_app
-from handoff_slack.request_guard import SlackGate
+from handoff_slack.request_guard import MAX_BODY_BYTES, SlackGate
+from handoff_slack.sender_notices import TooLongNotices
 from handoff_slack.settings import Settings
 from handoff_slack.socket_mode import SocketModeDoor
 
 logger = logging.getLogger(__name__)
 
-MAX_REQUEST_BYTES = 2 * 1024 * 1024  # Slack's payloads are far smaller; anything bigger is not Slack
+MAX_REQUEST_BYTES = MAX_BODY_BYTES  # the largest body Slack can send, with room
 
 
 STOP_GRACE_SECONDS = 30
@@ -55,7 +56,7 @@ def build_socket_mode_door(app: HandoffApp) -> SocketModeDoor:
     """Socket Mode, through the same checks as HTTP (handoff_slack.request_guard.SlackGate)."""
     if app.settings.app_token is None:
         raise StartupError("Socket Mode needs SLACK_APP_TOKEN")
-    gate = SlackGate(app.bolt, lazy_work=app.executor)
+    gate = SlackGate(app.bolt, lazy_work=app.executor, tell_sender=TooLongNotices(app.services, app.bolt.client))
     return SocketModeDoor(gate, app.settings.app_token, app.bolt.client, concurrency=app.settings.http_threads)
 
 
