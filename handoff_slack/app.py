@@ -27,6 +27,7 @@ from handoff_slack.lazy_work import LazyWork
 from handoff_slack.listeners import register_listeners
 from handoff_slack.request_guard import SlackRequestGuard
 from handoff_slack.scheduler import build_scheduler, deliver_now
+from handoff_slack.sender_notices import TooLongNotices
 from handoff_slack.services import Services
 from handoff_slack.settings import Settings
 from handoff_slack.slack.client import build_posting_client, build_web_client
@@ -60,7 +61,12 @@ class HandoffApp:
 
     def wsgi(self) -> Callable[..., Iterable[bytes]]:
         """Slack's requests at POST /slack/events (checked by the guard first), GET /healthz, else 404."""
-        slack = SlackRequestGuard(self.bolt, self.settings.signing_secret, lazy_work=self.executor)
+        slack = SlackRequestGuard(
+            self.bolt,
+            self.settings.signing_secret,
+            lazy_work=self.executor,
+            tell_sender=TooLongNotices(self.services, self.bolt.client),
+        )
 
         def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")

@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 from types import FrameType
 from typing import Any
@@ -22,11 +23,14 @@ from typing import Any
 from waitress.server import create_server
 
 from handoff_slack.app import HandoffApp, StartupError, create_app
+from handoff_slack.request_guard import MAX_BODY_BYTES, SlackGate
+from handoff_slack.sender_notices import TooLongNotices
 from handoff_slack.settings import Settings
+from handoff_slack.socket_mode import SocketModeDoor
 
 logger = logging.getLogger(__name__)
 
-MAX_REQUEST_BYTES = 2 * 1024 * 1024  # Slack's payloads are far smaller; anything bigger is not Slack
+MAX_REQUEST_BYTES = MAX_BODY_BYTES  # the largest body Slack can send, with room
 
 
 STOP_GRACE_SECONDS = 30
@@ -48,6 +52,14 @@ def build_http_server(app: HandoffApp, host: str, port: int, listener: socket.so
     )
 
 
+def build_socket_mode_door(app: HandoffApp) -> SocketModeDoor:
+    """Socket Mode, through the same checks as HTTP (handoff_slack.request_guard.SlackGate)."""
+    if app.settings.app_token is None:
+        raise StartupError("Socket Mode needs SLACK_APP_TOKEN")
+    gate = SlackGate(app.bolt, lazy_work=app.executor, tell_sender=TooLongNotices(app.services, app.bolt.client))
+    return SocketModeDoor(gate, app.settings.app_token, app.bolt.client, concurrency=app.settings.http_threads)
+
+
 def settle_garbage_collector() -> None:
     """Once started: what exists now (modules, the app, its caches) lives as long as the process.
 
@@ -67,10 +79,13 @@ def serve(app: HandoffApp, listener: socket.socket | None = None) -> None:
     settle_garbage_collector()
     try:
         if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            logger.info("handoff-slack running in Socket Mode")
-            SocketModeHandler(app.bolt, settings.app_token).start()
+            door = build_socket_mode_door(app)
+            try:
+                door.connect()
+                logger.info("handoff-slack running in Socket Mode")
+                threading.Event().wait()  # until interrupted; the door's threads serve meanwhile
+            finally:
+                door.close()
         else:
             server = build_http_server(app, settings.host, settings.port, listener)
             if listener is None:

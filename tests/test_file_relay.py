@@ -18,6 +18,7 @@ from handoff_slack.slack.file_relay import (
     download,
     files_from_event,
     format_size,
+    token_origins,
 )
 from tests.conftest import AGENT, AGENT_2, CUSTOMER
 from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest, settings_for
@@ -39,6 +40,11 @@ from tests.support.waiting import wait_until
 DM = f"D{CUSTOMER}"
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40  # binary, ~10 KB
 MB = 1024 * 1024
+
+
+def fake_origins(fake: FakeSlack) -> frozenset[tuple[str, str, int]]:
+    """Where the app sends its token when SLACK_API_URL is the fake's."""
+    return token_origins(fake.api_url)
 
 
 def customer_shares(app: AppUnderTest, files: list[dict[str, Any]], text: str = "", **extra: Any) -> dict[str, Any]:
@@ -248,6 +254,39 @@ def test_a_redirect_on_the_same_host_is_followed_with_the_token(app: AppUnderTes
     assert [c.status for c in fake_slack.calls(FILE_DOWNLOAD)] == [302, 200]
 
 
+def test_the_token_is_never_sent_to_a_file_link_outside_slack(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    with FakeSlack() as elsewhere:  # same bot token: it would gladly serve the file to the app
+        report = elsewhere.host_file("report.pdf", PDF, "application/pdf", user=CUSTOMER)
+
+        event = customer_shares(app, [report])
+
+        fake_slack.wait_for(
+            "chat.postMessage",
+            posted_to(SUPPORT_CHANNEL, "Jane shared a file (report.pdf) that could not be passed on", ticket.ts),
+        )
+        fake_slack.wait_for("chat.postMessage", posted_to(DM, "Your file report.pdf could not be passed on"))
+        delivered(app, event["ts"])
+        assert elsewhere.calls() == []  # no request at all, so none carrying the token
+    fake_slack.assert_no_call(FILE_DOWNLOAD)
+    fake_slack.assert_no_call("files.getUploadURLExternal")
+
+
+def test_the_token_goes_only_over_https_to_slacks_file_hosts_or_the_configured_api_host() -> None:
+    slack = token_origins("https://slack.com/api/")
+    assert ("https", "files.slack.com", 443) in slack
+    assert ("https", "files.slack-gov.com", 443) in token_origins("https://slack-gov.com/api/")
+    assert ("http", "127.0.0.1", 8080) in token_origins("http://127.0.0.1:8080/api/")  # a test's fake Slack
+    for url in (
+        "http://files.slack.com/files-pri/T1-F1/download/a.pdf",  # not over https
+        "https://files.slack.com.evil.example/files-pri/T1-F1/download/a.pdf",
+        "https://evil.example/files-pri/T1-F1/download/a.pdf",
+        "https://files.slack.com:8443/files-pri/T1-F1/download/a.pdf",
+    ):
+        with pytest.raises(FileProblem, match="does not point to Slack's file servers"):
+            download(url, "xoxb-secret", MB, token_origins=slack)  # refused before any connection
+
+
 # -- failures that pass ----------------------------------------------------------------------------------
 
 
@@ -416,32 +455,44 @@ def test_a_download_of_unknown_length_stops_at_the_limit() -> None:
 def test_downloads_use_only_http_and_refuse_slacks_sign_in_page(fake_slack: FakeSlack) -> None:
     for url in ("file:///etc/passwd", "ftp://files.slack.com/x", "https:///no-host"):
         with pytest.raises(FileProblem):
-            download(url, fake_slack.bot_token, MB)
+            download(url, fake_slack.bot_token, MB, token_origins=fake_origins(fake_slack))
     page = fake_slack.host_file("report.pdf", b"<html>Sign in</html>", "text/html")
     with pytest.raises(FileProblem) as raised:
-        download(page["url_private_download"], fake_slack.bot_token, MB, expected_mimetype="application/pdf")
+        download(
+            page["url_private_download"],
+            fake_slack.bot_token,
+            MB,
+            expected_mimetype="application/pdf",
+            token_origins=fake_origins(fake_slack),
+        )
     assert raised.value.why == "Slack did not let the app download it"
     # An HTML file is an HTML file.
-    assert download(page["url_private_download"], fake_slack.bot_token, MB, expected_mimetype="text/html")
+    assert download(
+        page["url_private_download"],
+        fake_slack.bot_token,
+        MB,
+        expected_mimetype="text/html",
+        token_origins=fake_origins(fake_slack),
+    )
 
 
 def test_download_failures_are_told_apart(fake_slack: FakeSlack) -> None:
     report = fake_slack.host_file("report.pdf", PDF, "application/pdf")
     url = report["url_private_download"]
-    assert download(url, fake_slack.bot_token, MB) == PDF
+    assert download(url, fake_slack.bot_token, MB, token_origins=fake_origins(fake_slack)) == PDF
     with pytest.raises(FileProblem):
-        download(url, "xoxb-someone-else", MB)  # 403
+        download(url, "xoxb-someone-else", MB, token_origins=fake_origins(fake_slack))  # 403
     fake_slack.fail(FILE_DOWNLOAD, status=404)
     with pytest.raises(FileProblem, match="no longer available"):
-        download(url, fake_slack.bot_token, MB)
+        download(url, fake_slack.bot_token, MB, token_origins=fake_origins(fake_slack))
     fake_slack.fail(FILE_DOWNLOAD, status=503)
     with pytest.raises(TransientFileError, match="download_http_503"):
-        download(url, fake_slack.bot_token, MB)
+        download(url, fake_slack.bot_token, MB, token_origins=fake_origins(fake_slack))
     fake_slack.fail(FILE_DOWNLOAD, status=429)
     with pytest.raises(TransientFileError):
-        download(url, fake_slack.bot_token, MB)
+        download(url, fake_slack.bot_token, MB, token_origins=fake_origins(fake_slack))
     with pytest.raises(FileProblem) as raised:
-        download(url, fake_slack.bot_token, 1000)
+        download(url, fake_slack.bot_token, 1000, token_origins=fake_origins(fake_slack))
     assert raised.value.too_large_size == format_size(len(PDF)) == "10 KB"
 
 

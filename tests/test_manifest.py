@@ -24,6 +24,7 @@ from referencing.jsonschema import DRAFT7
 
 HERE = Path(__file__).parent
 REPO_ROOT = HERE.parent
+PACKAGE = REPO_ROOT / "handoff_slack"
 MANIFEST_PATH = REPO_ROOT / "manifest.yml"
 SCHEMA_DIR = HERE / "fixtures" / "slack-manifest-schema"
 DISPATCH_SCHEMA_PATH = SCHEMA_DIR / "manifest.schema.json"
@@ -51,22 +52,31 @@ REQUIRED_BOT_EVENTS = (
     "member_left_channel",
 )
 
-# Web API methods the app calls -> bot scope(s) they need. Values are a scope or a tuple of
-# scopes (all required: the support channel may be public or private).
-REQUIRED_SCOPES: dict[str, str | tuple[str, ...]] = {
-    "chat.postMessage": "chat:write",
-    "chat.postMessage (username / icon_url: relay as customer or agent)": "chat:write.customize",
-    "chat.update": "chat:write",
-    "chat.postEphemeral": "chat:write",
-    "conversations.open": "im:write",
-    "conversations.info (customer DM)": "im:read",
-    "conversations.info (support channel)": ("channels:read", "groups:read"),
+# Web API methods -> the bot scopes this app needs for them (from each method's page on
+# api.slack.com). A tuple holds every scope needed: the support channel may be public or private,
+# and conversations.history/replies read both it and customers' DMs. The methods the app calls are
+# found in its source (`called_methods`), so a new call without an entry here fails the test.
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "auth.test": (),
+    "chat.postMessage": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "chat.delete": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "conversations.history": ("channels:history", "groups:history", "im:history"),
+    "conversations.replies": ("channels:history", "groups:history", "im:history"),
     "conversations.members": ("channels:read", "groups:read"),
-    "users.info": "users:read",
-    "team.info": "team:read",
-    "files_upload_v2 / files.getUploadURLExternal / files.completeUploadExternal": "files:write",
-    "files.info": "files:read",
-    "reactions.add": "reactions:write",
+    "users.info": ("users:read",),
+    "team.info": ("team:read",),
+    "files.info": ("files:read",),
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",),
+    "views.open": (),  # needs a trigger_id, no scope
+}
+
+# What the app does besides calling a method, found by a pattern in its source -> the scope it needs.
+SOURCE_FEATURE_SCOPES: dict[str, tuple[str, str]] = {
+    "posting under another name and avatar": (r"\bicon_url=|\busername=", "chat:write.customize"),
+    "downloading shared files with the bot token": (r"url_private_download", "files:read"),
 }
 
 # Events API subscriptions -> bot scope(s) Slack requires before it will deliver them.
@@ -237,24 +247,81 @@ def test_interactivity_and_request_urls(manifest):
     assert settings["token_rotation_enabled"] is False
 
 
-@pytest.mark.parametrize(
-    "what, mapping",
-    [("Web API methods", REQUIRED_SCOPES), ("events", EVENT_SCOPES), ("features", FEATURE_SCOPES)],
-)
-def test_bot_scopes_cover_usage(manifest, what, mapping):
-    declared = set(manifest["oauth_config"]["scopes"]["bot"])
-    missing = {
-        name: scope
-        for name, scopes in mapping.items()
-        for scope in ((scopes,) if isinstance(scopes, str) else scopes)
-        if scope not in declared
+# --- scopes: what the app calls, found in its source --------------------------------------------
+
+
+def web_api_method(client_method: str) -> str:
+    """slack_sdk's WebClient method name -> the Web API method (chat_postMessage -> chat.postMessage)."""
+    return client_method.replace("_", ".")
+
+
+def called_methods(sources: dict[str, str]) -> dict[str, set[str]]:
+    """Web API methods called in `sources` (name -> text): WebClient methods and api_call("...")."""
+    from slack_sdk import WebClient
+
+    client_methods = {n for n in dir(WebClient) if not n.startswith("_") and callable(getattr(WebClient, n))}
+    client_methods -= {"api_call", "close"}
+    found: dict[str, set[str]] = {}
+    for name, text in sources.items():
+        for match in re.finditer(r"\.([A-Za-z][A-Za-z0-9_]*)\(", text):
+            if match.group(1) in client_methods:
+                found.setdefault(web_api_method(match.group(1)), set()).add(name)
+        for match in re.finditer(r"api_call\(\s*[\"']([A-Za-z.]+)[\"']", text):
+            found.setdefault(match.group(1), set()).add(name)
+    return found
+
+
+def package_sources() -> dict[str, str]:
+    return {str(path.relative_to(REPO_ROOT)): path.read_text(encoding="utf-8") for path in PACKAGE.rglob("*.py")}
+
+
+def used_features(sources: dict[str, str]) -> dict[str, str]:
+    """SOURCE_FEATURE_SCOPES entries whose pattern occurs in the source: feature -> scope."""
+    return {
+        feature: scope
+        for feature, (pattern, scope) in SOURCE_FEATURE_SCOPES.items()
+        if any(re.search(pattern, text) for text in sources.values())
     }
-    assert not missing, f"bot scopes missing for {what}: {missing}"
 
 
-def test_no_unjustified_bot_scopes(manifest):
+def needed_scopes(manifest: dict) -> dict[str, set[str]]:
+    """Each scope the app needs -> what needs it (methods called, events subscribed, features)."""
+    sources = package_sources()
+    needs: dict[str, set[str]] = {}
+    for method in called_methods(sources):
+        for scope in METHOD_SCOPES.get(method, ()):
+            needs.setdefault(scope, set()).add(method)
+    for event in manifest["settings"]["event_subscriptions"]["bot_events"]:
+        for scope in _scopes({event: EVENT_SCOPES[event]}):
+            needs.setdefault(scope, set()).add(f"event {event}")
+    for feature, scope in {**used_features(sources), **FEATURE_SCOPES}.items():
+        for one in (scope,) if isinstance(scope, str) else scope:
+            needs.setdefault(one, set()).add(feature)
+    return needs
+
+
+def test_every_web_api_method_the_app_calls_has_its_scopes_in_the_table() -> None:
+    called = called_methods(package_sources())
+    assert "chat.postMessage" in called and "files.completeUploadExternal" in called  # the scan finds calls
+    unknown = {method: sorted(where) for method, where in called.items() if method not in METHOD_SCOPES}
+    assert not unknown, f"add these methods to METHOD_SCOPES with the scopes api.slack.com names: {unknown}"
+
+
+def test_the_manifest_requests_every_scope_the_app_needs_and_no_other(manifest):
     declared = manifest["oauth_config"]["scopes"]["bot"]
     assert len(declared) == len(set(declared)), "duplicate bot scopes"
-    justified = _scopes(REQUIRED_SCOPES) | _scopes(EVENT_SCOPES) | _scopes(FEATURE_SCOPES)
-    extra = set(declared) - justified
-    assert not extra, f"bot scopes not justified by REQUIRED_SCOPES/EVENT_SCOPES/FEATURE_SCOPES: {extra}"
+    needs = needed_scopes(manifest)
+    missing = {scope: sorted(why) for scope, why in needs.items() if scope not in declared}
+    assert not missing, f"bot scopes missing from manifest.yml: {missing}"
+    unused = set(declared) - set(needs)
+    assert not unused, f"bot scopes manifest.yml requests but nothing uses: {sorted(unused)}"
+
+
+def test_a_new_call_is_found_with_the_method_it_calls() -> None:
+    sources = {
+        "a.py": 'client.reactions_add(channel=c, name="eyes")\nclient.api_call("pins.add")\nx.not_a_method(1)',
+        "b.py": "self.client.chat_postMessage(channel=c, text=t, icon_url=u)",
+    }
+    assert called_methods(sources) == {"reactions.add": {"a.py"}, "pins.add": {"a.py"}, "chat.postMessage": {"b.py"}}
+    assert "reactions.add" not in METHOD_SCOPES  # so a call like it would fail the table test
+    assert used_features(sources) == {"posting under another name and avatar": "chat:write.customize"}

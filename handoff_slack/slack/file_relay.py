@@ -16,8 +16,10 @@ passed, the next attempt asks files.info about that ID first: shared into the de
 means done, uploaded but not completed means completed now, unknown means nothing was shared and
 the upload starts over.
 
-The token goes only to the host of the URL Slack gave (scheme, host and port). Redirects are followed
-by hand, at most a few, http(s) only, and without the token once they leave that host.
+The token goes only to Slack's file servers: https to files.slack.com or files.slack-gov.com, or to
+the API's own host as SLACK_API_URL names it (and `files.` under it), so a `url_private_download`
+pointing anywhere else is refused before any request. Redirects are followed by hand, at most a
+few, http(s) only, and without the token once they leave the URL's host.
 """
 
 from __future__ import annotations
@@ -26,11 +28,18 @@ import http.client
 import logging
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import urljoin, urlsplit
-from urllib.request import HTTPRedirectHandler, HTTPSHandler, OpenerDirector, Request, build_opener
+from urllib.request import (
+    HTTPRedirectHandler,
+    HTTPSHandler,
+    OpenerDirector,
+    ProxyHandler,
+    Request,
+    build_opener,
+)
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -58,6 +67,12 @@ UNAVAILABLE_MODES = {
 }
 GONE_FILE_ERRORS = frozenset({"file_not_found", "file_deleted"})
 REFUSED = "Slack did not let the app download it"
+NOT_ON_SLACK = "its download link does not point to Slack's file servers"
+# Where Slack serves private files (commercial Slack, GovSlack); the bot token goes nowhere else
+# but these (over https) and the host of SLACK_API_URL (see token_origins).
+SLACK_FILE_HOSTS = ("files.slack.com", "files.slack-gov.com")
+
+Origin = tuple[str, str, int]  # scheme, host, port
 
 
 class FileProblem(Exception):
@@ -166,6 +181,7 @@ class FileRelay:
         self.uploader = uploader or client  # uploads: not repeated blindly (see slack.client)
         self.max_bytes = max_bytes
         self.sleep = sleep
+        self.token_origins = token_origins(client.base_url)
 
     def pass_on(
         self,
@@ -199,16 +215,9 @@ class FileRelay:
             raise TransientFileError("upload_url_missing")
         if upload_started is not None:
             upload_started(upload_id)
-        result = self.uploader._upload_file(  # the SDK's own step 2 of files_upload_v2
-            url=upload_url,
-            data=data,
-            logger=self.uploader._logger,
-            timeout=self.uploader.timeout,
-            proxy=self.uploader.proxy,
-            ssl=self.uploader.ssl,
+        upload_bytes(
+            upload_url, data, timeout=self.uploader.timeout, ssl_context=self.uploader.ssl, proxy=self.uploader.proxy
         )
-        if result.status != 200:
-            raise TransientFileError(f"upload_http_{result.status}")
         self._complete(upload_id, channel_id, thread_ts, file.title or file.name, sender)
 
     def _complete(self, upload_id: str, channel_id: str, thread_ts: str | None, title: str, sender: str) -> None:
@@ -304,6 +313,7 @@ class FileRelay:
                     self.max_bytes,
                     expected_mimetype=file.mimetype,
                     ssl_context=self.client.ssl,
+                    token_origins=self.token_origins,
                     too_large=self._too_large,
                 )
             except TransientFileError as error:
@@ -338,7 +348,24 @@ class _NoRedirects(HTTPRedirectHandler):
         return None
 
 
-def _origin(url: str) -> tuple[str, str, int] | None:
+def token_origins(api_url: str) -> frozenset[Origin]:
+    """Where the bot token may be sent: Slack's file hosts over https, and the API's own host.
+
+    The API's host is taken as SLACK_API_URL gives it (scheme and port too: the tests' fake Slack
+    serves plain http on a local port), with `files.` under it for an https API
+    (https://slack-gov.com/api/ -> files.slack-gov.com).
+    """
+    origins = {("https", host, 443) for host in SLACK_FILE_HOSTS}
+    api = _origin(api_url)
+    if api is not None:
+        origins.add(api)
+        scheme, host, port = api
+        if scheme == "https":
+            origins.add((scheme, f"files.{host}", port))
+    return frozenset(origins)
+
+
+def _origin(url: str) -> Origin | None:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
@@ -358,14 +385,20 @@ def download(
     expected_mimetype: str | None = None,
     ssl_context: ssl.SSLContext | None = None,
     too_large: Callable[[str], FileProblem] | None = None,
+    token_origins: Collection[Origin] = token_origins("https://slack.com/api/"),
     socket_timeout: float = DOWNLOAD_SOCKET_TIMEOUT,
     deadline_seconds: float = DOWNLOAD_DEADLINE,
 ) -> bytes:
-    """GET a private Slack file with the bot token, at most `max_bytes` of it."""
+    """GET a private Slack file with the bot token, at most `max_bytes` of it.
+
+    Only from `token_origins` (FileProblem otherwise, before any request is made).
+    """
     too_large = too_large or (lambda shown: FileProblem(f"it is larger than {format_size(max_bytes)}", shown))
     origin = _origin(url)
     if origin is None:
         raise FileProblem(REFUSED)
+    if origin not in token_origins:
+        raise FileProblem(NOT_ON_SLACK)
     handlers: list[Any] = [_NoRedirects()]
     if ssl_context is not None:
         handlers.append(HTTPSHandler(context=ssl_context))
@@ -395,6 +428,40 @@ def download(
         with response:
             return _read_capped(response, max_bytes, expected_mimetype, deadline, too_large)
     raise FileProblem(REFUSED)
+
+
+def upload_bytes(
+    url: str, data: bytes, *, timeout: float, ssl_context: ssl.SSLContext | None = None, proxy: str | None = None
+) -> None:
+    """Step 2 of the external upload: POST the bytes to the URL files.getUploadURLExternal gave.
+
+    The URL carries its own authorisation (no token is sent). Any failure is transient: the
+    upload's ID is recorded, so the retry asks files.info before uploading again.
+    """
+    if _origin(url) is None:
+        raise TransientFileError("upload_url_unusable")
+    handlers: list[Any] = [_NoRedirects()]
+    if ssl_context is not None:
+        handlers.append(HTTPSHandler(context=ssl_context))
+    if proxy:
+        handlers.append(ProxyHandler({"http": proxy, "https": proxy}))
+    opener = build_opener(*handlers)
+    request = Request(
+        url,
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/octet-stream", "User-Agent": "handoff-slack"},
+    )
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            response.read()
+    except HTTPError as error:
+        with error:
+            raise TransientFileError(f"upload_http_{error.code}") from None
+    except (URLError, TimeoutError, ConnectionError, http.client.HTTPException) as error:
+        raise TransientFileError(f"upload_{type(error).__name__}") from None
+    except ValueError:  # a URL http.client refuses
+        raise TransientFileError("upload_url_unusable") from None
 
 
 def _http_problem(status: int) -> Exception:

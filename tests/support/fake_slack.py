@@ -120,6 +120,10 @@ class FakeSlack:
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.team_id = team_id
+        # Socket Mode (tests/support/fake_socket_mode.py): apps.connections.open answers this token
+        # with `socket_mode_url`.
+        self.app_token = "xapp-test-token"
+        self.socket_mode_url: str | None = None
         self._cond = threading.Condition()  # guards all state below
         self._calls: list[Call] = []
         self._messages: dict[str, list[dict[str, Any]]] = {}
@@ -164,6 +168,7 @@ class FakeSlack:
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "files.info": self._files_info,
+            "apps.connections.open": self._apps_connections_open,
         }
 
     # ----------------------------------------------------------------- lifecycle
@@ -546,7 +551,8 @@ class FakeSlack:
         else:
             auth = headers.get("authorization", "")
             bearer = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
-            if self.bot_token not in (bearer, token):
+            expected = self.app_token if method.startswith("apps.connections.") else self.bot_token
+            if expected not in (bearer, token):
                 status, response = 200, {"ok": False, "error": "invalid_auth"}
             else:
                 status, response = 200, self._dispatch(method, params)
@@ -958,6 +964,11 @@ class FakeSlack:
                 ]
                 self._files[file["id"]]["file"] = file
         return {"files": [{"id": f["id"], "title": f["title"]} for f in shared]}
+
+    def _apps_connections_open(self, p: Params) -> dict[str, Any]:
+        if self.socket_mode_url is None:
+            raise SlackError("not_allowed_token_type")
+        return {"url": self.socket_mode_url}
 
     def _files_info(self, p: Params) -> dict[str, Any]:
         hosted = self._files.get(str(p.get("file") or ""))

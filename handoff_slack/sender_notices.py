@@ -1,0 +1,61 @@
+"""Telling a person that their message was too long to pass on (the request guard acked it instead of a 400).
+
+A customer's DM gets a notice in the DM; an agent's reply in a ticket thread gets an ephemeral
+notice in that thread (only the agent sees it). Messages of bots (the app's own included) and
+anywhere else get nothing. The notice is posted after the ack, on the lazy listeners' executor.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from handoff_slack.blocks import Rendered
+from handoff_slack.payload_shape import SLACK_TEXT_LIMIT
+from handoff_slack.services import Services
+
+logger = logging.getLogger(__name__)
+
+TOO_LONG = (
+    f":warning: Your message was not passed on: it is longer than the {SLACK_TEXT_LIMIT:,} characters "
+    "a Slack message can hold. Please send it in shorter parts."
+)
+AUTHORED_SUBTYPES = (None, "file_share", "thread_broadcast", "message_changed")
+
+
+class TooLongNotices:
+    """`SlackGate.tell_sender`: tells the author of a message event the guard could not take."""
+
+    def __init__(self, services: Services, client: WebClient) -> None:
+        self.services = services
+        self.client = client
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if event.get("subtype") not in AUTHORED_SUBTYPES:
+            return
+        # An edit's author is the edited message's.
+        message = event.get("message") if event.get("subtype") == "message_changed" else event
+        channel = event.get("channel")
+        if not isinstance(message, dict) or not isinstance(channel, str):
+            return
+        user, thread_ts = message.get("user"), message.get("thread_ts")
+        if message.get("bot_id") or not isinstance(user, str):
+            return  # bots, the app itself among them, are not told
+        if event.get("channel_type") == "im":
+            self.services.lazy_work.submit(self._tell_customer, channel)
+        elif channel == self.services.settings.support_channel and isinstance(thread_ts, str):
+            self.services.lazy_work.submit(self._tell_agent, channel, user, thread_ts)
+
+    def _tell_customer(self, dm_channel_id: str) -> None:
+        self.services.customers.send(dm_channel_id, Rendered(text=TOO_LONG, blocks=[]))
+
+    def _tell_agent(self, channel_id: str, user_id: str, thread_ts: str) -> None:
+        try:
+            self.client.chat_postEphemeral(channel=channel_id, user=user_id, thread_ts=thread_ts, text=TOO_LONG)
+        except SlackApiError as error:
+            logger.warning(
+                "could not tell an agent in %s their reply was too long: %s", channel_id, error.response.get("error")
+            )
