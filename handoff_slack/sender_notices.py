@@ -13,16 +13,16 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handoff_slack.blocks import Rendered
+from handoff_slack.blocks.notices import render_notice
+from handoff_slack.core.helpdesk import Customer
+from handoff_slack.core.notices import Notice
 from handoff_slack.payload_shape import SLACK_TEXT_LIMIT
 from handoff_slack.services import Services
 
 logger = logging.getLogger(__name__)
 
-TOO_LONG = (
-    f":warning: Your message was not passed on: it is longer than the {SLACK_TEXT_LIMIT:,} characters "
-    "a Slack message can hold. Please send it in shorter parts."
-)
+# As the customer sees it (core.notices); the agent's ephemeral says the same.
+TOO_LONG = render_notice(Notice.too_long(SLACK_TEXT_LIMIT), note_prefix="").text
 AUTHORED_SUBTYPES = (None, "file_share", "thread_broadcast", "message_changed")
 
 
@@ -45,12 +45,15 @@ class TooLongNotices:
         if message.get("bot_id") or not isinstance(user, str):
             return  # bots, the app itself among them, are not told
         if event.get("channel_type") == "im":
-            self.services.lazy_work.submit(self._tell_customer, channel)
+            team = message.get("team") if isinstance(message.get("team"), str) else None
+            self.services.lazy_work.submit(self._tell_customer, Customer(user, channel, team))
         elif channel == self.services.settings.support_channel and isinstance(thread_ts, str):
             self.services.lazy_work.submit(self._tell_agent, channel, user, thread_ts)
 
-    def _tell_customer(self, dm_channel_id: str) -> None:
-        self.services.customers.send(dm_channel_id, Rendered(text=TOO_LONG, blocks=[]))
+    def _tell_customer(self, customer: Customer) -> None:
+        # Through the outbox, like every notice: once, in order, retried.
+        conversation_id = self.services.helpdesk.tell_customer(customer, Notice.too_long(SLACK_TEXT_LIMIT))
+        self.services.outbox.flush(conversation_id)
 
     def _tell_agent(self, channel_id: str, user_id: str, thread_ts: str) -> None:
         try:

@@ -40,7 +40,13 @@ def render_notice(notice: Notice, note_prefix: str) -> Rendered:
     if kind is NoticeKind.UNDELIVERED:
         return _plain(_undelivered(notice))
     if kind is NoticeKind.FILE_REFUSED:
-        return _plain(f":warning: Your file {make_safe(str(facts['file']), plain=True)} could not be passed on: {facts['problem']}.")
+        name = make_safe(str(facts["file"]), plain=True)
+        return _plain(f":warning: Your file {name} could not be passed on: {facts['problem']}.")
+    if kind is NoticeKind.TOO_LONG:
+        return _plain(
+            f":warning: Your message was not passed on: it is longer than the {int(facts['limit']):,} characters "
+            "a Slack message can hold. Please send it in shorter parts."
+        )
     raise ValueError(f"no rendering for notice {kind}")  # pragma: no cover - every kind is rendered above
 
 

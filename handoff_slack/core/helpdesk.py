@@ -525,6 +525,16 @@ class Helpdesk:
                 return CancelResult.NOT_WAITING
             return CancelResult.CANCELLED
 
+    def tell_customer(self, customer: Customer, notice: Notice) -> int:
+        """Store a notice for a customer outside any step of theirs (e.g. a message the guard could
+        not take); their conversation, to flush."""
+        with self.db.transaction() as session:
+            conversation = self._conversation_for(session, customer)
+            session.flush()
+            self._notify(session, conversation.id, conversation.active_ticket_id, Audience.CUSTOMER, notice)
+            assert conversation.id is not None
+            return conversation.id
+
     def set_customer_profile(
         self, conversation_id: int, name: str | None, avatar_url: str | None, org_name: str | None
     ) -> None:

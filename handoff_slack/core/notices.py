@@ -40,6 +40,7 @@ class NoticeKind(StrEnum):
     # To whichever side wrote a message that could not be passed on.
     UNDELIVERED = "undelivered"  # a message given up on
     FILE_REFUSED = "file_refused"  # a file that could not be passed on
+    TOO_LONG = "too_long"  # a message longer than any Slack can send, acked but not taken
 
 
 # A notice about the queue is true only while its ticket waits; "connected" only while it is open.
@@ -132,6 +133,10 @@ class Notice:
             NoticeKind.UNDELIVERED,
             {"of": direction.value, "reason": reason, "text": text, "files": list(file_names)},
         )
+
+    @classmethod
+    def too_long(cls, limit: int) -> Notice:
+        return cls(NoticeKind.TOO_LONG, {"limit": limit})
 
     @classmethod
     def file_refused(cls, file_name: str, problem: str) -> Notice:
