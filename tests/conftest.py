@@ -32,6 +32,8 @@ def postgres_url() -> str | None:
 
 def _skip_without_postgres() -> str:
     url = postgres_url()
+    if url is None and os.environ.get("CI") == "true":
+        pytest.fail(f"{POSTGRES_ENV} is not set on CI: the PostgreSQL tests must run there, not skip")
     if url is None:
         pytest.skip(f"{POSTGRES_ENV} is not set; PostgreSQL tests need a server URL (.ci/run sets it)")
     return url

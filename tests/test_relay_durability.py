@@ -11,6 +11,7 @@ from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest, settings
 from tests.support.fake_slack import FakeSlack, new_ts
 from tests.support.journeys import (
     TicketPost,
+    agent_reply,
     agent_says,
     connected_ticket,
     customer_says,
@@ -18,9 +19,11 @@ from tests.support.journeys import (
     dm_posts,
     is_menu,
     posted_to,
+    press_close,
     stored_messages,
     thread_posts,
     wait_for_dm,
+    wait_for_menu,
 )
 from tests.support.slack_requests import channel_message, dm_message
 from tests.support.waiting import wait_until
@@ -76,7 +79,7 @@ def agent_event(app: AppUnderTest, fake: FakeSlack, ticket: TicketPost, text: st
 
 def test_a_text_over_slacks_limit_arrives_whole_in_parts(app: AppUnderTest, fake_slack: FakeSlack) -> None:
     ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
-    words = [f"w{i:05d}" for i in range(7500)]  # 52,499 characters
+    words = [f"w{i:05d}" for i in range(6000)]  # 41,999 characters: over what one post takes, under the guard's limit
     dm(app, CUSTOMER, " ".join(words))
     fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") == ticket.ts, count=3)
     parts = [c.params["text"] for c in thread_posts(fake_slack, ticket)[1:]]  # after the claim note
@@ -135,6 +138,29 @@ def test_an_agent_delete_removes_the_copy_from_the_dm(app: AppUnderTest, fake_sl
     assert removal.params["channel"] == f"D{CUSTOMER}"
 
 
+@pytest.mark.parametrize("change", ["edit", "delete"])
+def test_after_the_ticket_is_closed_the_former_owner_cannot_change_what_the_customer_was_told(
+    app: AppUnderTest, fake_slack: FakeSlack, change: str
+) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    source, copy = agent_event(app, fake_slack, ticket, "refund of 10 EUR")
+    press_close(app, fake_slack, AGENT, ticket)
+    wait_for_dm(fake_slack, CUSTOMER, "has closed this conversation")
+
+    if change == "edit":
+        event = edited(SUPPORT_CHANNEL, AGENT, source, "refund of 0 EUR", thread_ts=ticket.ts)
+    else:
+        event = deleted(SUPPORT_CHANNEL, AGENT, source, thread_ts=ticket.ts)
+    assert app.slack.event(event).status == 200
+
+    [stored] = stored_messages(app, "refund of 10 EUR")  # decided before the ack: the record is unchanged
+    assert stored.deleted_at is None and not stored.copy_stale
+    dm(app, CUSTOMER, "hello again")  # back with the bot: processing has moved on
+    wait_for_menu(fake_slack, CUSTOMER)
+    fake_slack.assert_no_call("chat.update", lambda c: c.params.get("ts") == copy)
+    fake_slack.assert_no_call("chat.delete", lambda c: c.params.get("ts") == copy)
+
+
 def test_an_undeliverable_reply_is_reported_to_the_agent_and_later_replies_still_arrive(
     app: AppUnderTest, fake_slack: FakeSlack
 ) -> None:
@@ -148,6 +174,52 @@ def test_an_undeliverable_reply_is_reported_to_the_agent_and_later_replies_still
     agent_says(app, fake_slack, AGENT, ticket, "second try")
     assert dm_posts(fake_slack, CUSTOMER, "lost reply 42") == []
     assert [m.delivery_state for m in stored_messages(app, "lost reply 42")] == ["failed"]
+
+
+def test_relayed_messages_show_their_authors_name_and_avatar(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    in_thread = customer_says(app, fake_slack, CUSTOMER, ticket, "from Jane")
+    in_dm = agent_says(app, fake_slack, AGENT, ticket, "from Alice")
+
+    assert (in_thread.params["username"], in_thread.params["icon_url"]) == (
+        "Jane",
+        f"https://fake.slack.com/avatars/{CUSTOMER}_48.png",
+    )
+    assert (in_dm.params["username"], in_dm.params["icon_url"]) == (
+        "Alice",
+        f"https://fake.slack.com/avatars/{AGENT}_48.png",
+    )
+    # What the customer sees in their DM: the agent's face, not the bot's.
+    [shown] = [m for m in fake_slack.messages(f"D{CUSTOMER}") if m.get("text") == "from Alice"]
+    assert shown["icons"] == {"image_48": f"https://fake.slack.com/avatars/{AGENT}_48.png"}
+
+
+@pytest.fixture
+def impatient_app(fake_slack: FakeSlack, database_url: str) -> Iterator[AppUnderTest]:
+    running = AppUnderTest(settings_for(fake_slack, database_url, HANDOFF_DELIVERY_GIVE_UP_SECONDS="2")).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_a_reply_slack_keeps_failing_is_given_up_after_the_give_up_time_and_the_agent_told(
+    impatient_app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    app = impatient_app
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    # Slack's 500s never end for this reply; each retry is transient, so only the give-up time ends it.
+    fake_slack.fail_when("chat.postMessage", lambda p: p.get("text") == "stuck reply 7", status=500, count=1000)
+
+    agent_reply(app, AGENT, ticket, "stuck reply 7")
+
+    warning = fake_slack.wait_for(
+        "chat.postMessage", posted_to(SUPPORT_CHANNEL, "could not be delivered", ticket.ts), timeout=15
+    )
+    assert "stuck reply 7" in warning[0].params["text"] and "internal_error" in warning[0].params["text"]
+    assert [m.delivery_state for m in stored_messages(app, "stuck reply 7")] == ["failed"]
+    agent_says(app, fake_slack, AGENT, ticket, "the next reply flows")  # nothing is held back behind it
+    assert [m for m in fake_slack.messages(f"D{CUSTOMER}") if m.get("text") == "stuck reply 7"] == []
 
 
 def test_an_edit_before_delivery_sends_only_the_new_text(app: AppUnderTest, fake_slack: FakeSlack) -> None:

@@ -484,7 +484,7 @@ class DeliveryLedger:
     def source_edited(self, channel_id: str, ts: str, text: str) -> SourceChange:
         with self.db.transaction() as session:
             message = self._by_source(session, channel_id, ts)
-            if message is None or message.deleted_at is not None:
+            if message is None or message.deleted_at is not None or not self._author_may_relay(session, message):
                 return SourceChange(None)
             if message.text == text:  # Slack also reports unfurls and reactions as changes
                 return SourceChange(message.conversation_id)
@@ -497,7 +497,7 @@ class DeliveryLedger:
     def source_deleted(self, channel_id: str, ts: str) -> SourceChange:
         with self.db.transaction() as session:
             message = self._by_source(session, channel_id, ts)
-            if message is None or message.deleted_at is not None:
+            if message is None or message.deleted_at is not None or not self._author_may_relay(session, message):
                 return SourceChange(None)
             message.deleted_at = self.clock()
             if message.delivery_state == DeliveryState.PENDING:
@@ -546,6 +546,20 @@ class DeliveryLedger:
                 .where(col(Message.id) == message_id)
                 .values(copy_stale=False, dest_extra_ts=" ".join(extra_ts) or None)
             )
+
+    @staticmethod
+    def _author_may_relay(session: Session, message: Message) -> bool:
+        """Whether the message's author could still write to the other side: its ticket is open, and
+        for an agent's reply, still theirs. Else the copy stays as it was when the ticket ended or
+        changed hands (a former owner does not rewrite what the customer was told)."""
+        if message.ticket_id is None:
+            return True  # kept for the record only (the bot's conversation): no copy to change
+        ticket = session.get(Ticket, message.ticket_id)
+        if ticket is None:
+            return False
+        if message.direction == Direction.FROM_AGENT:
+            return ticket.state == TicketState.CONNECTED and ticket.agent_user_id == message.author_user_id
+        return ticket.state in (TicketState.WAITING, TicketState.CONNECTED)
 
     @staticmethod
     def _by_source(session: Session, channel_id: str, ts: str) -> Message | None:
