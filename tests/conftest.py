@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.support.app_process import AppProcess
 from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest, settings_for
 from tests.support.fake_slack import FakeSlack
 from tests.support.tcp_proxy import TcpProxy
@@ -112,3 +114,13 @@ def app(fake_slack: FakeSlack, database_url: str) -> Iterator[AppUnderTest]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def app_process(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[AppProcess]:
+    """`python main.py` in a child process (it can be killed for real), on the test's database."""
+    process = AppProcess(fake_slack, database_url, tmp_path)
+    try:
+        yield process.start()
+    finally:
+        process.stop()

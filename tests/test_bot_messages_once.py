@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -225,15 +224,6 @@ DIES_DURING = {
     "the queue notice": (False, Afterwards(_customer_writes_again, DM, "You are still waiting")),
     "the connected notice": (True, Afterwards(_agent_writes, DM, "hello from Alice")),
 }
-
-
-@pytest.fixture
-def app_process(fake_slack: FakeSlack, sqlite_url: str, tmp_path: Path) -> Iterator[AppProcess]:
-    process = AppProcess(fake_slack, sqlite_url, tmp_path)
-    try:
-        yield process.start()
-    finally:
-        process.stop()
 
 
 @pytest.mark.slow

@@ -17,7 +17,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -316,15 +315,6 @@ class Deadline:
 
 BURST_EACH_WAY = 100
 KILL_AFTER_ACKS = (2 * BURST_EACH_WAY) // 3
-
-
-@pytest.fixture
-def app_process(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[AppProcess]:
-    process = AppProcess(fake_slack, database_url, tmp_path)
-    try:
-        yield process.start()
-    finally:
-        process.stop()
 
 
 @pytest.mark.slow
