@@ -3,8 +3,9 @@
 The app (`python main.py`, HTTP, waitress, a fresh database) runs with the shipped bot
 configuration but no triage questions (so "I need a human please" hands over at once), against
 the benchmark's fake Slack (`bench.fake_slack_process`), each in its own process. Signed DMs of
-1,000 to 160,000 characters (distinct made-up words: the costliest text for the bot to read) are
-sent one at a time, and each one's ack (the HTTP answer to Slack's request) is timed:
+1,000 to 160,000 characters (distinct made-up words: the costliest text for the bot to read), and
+an ordinary 60-character one for comparison, are sent one at a time, and each one's ack (the HTTP
+answer to Slack's request) is timed:
 
 - in bot mode: each DM from a customer the bot has greeted once, so the bot reads it (scenario
   matching, frustration scoring, phrase checks) and answers;
@@ -70,9 +71,10 @@ from bench.run import (
     drop_postgres,
     fresh_postgres,
     machine,
+    postgres_version,
 )
 
-SIZES = (1_000, 10_000, 40_000, 160_000)
+SIZES = (60, 1_000, 10_000, 40_000, 160_000)  # 60: an ordinary DM, for comparison
 INTERFERING_SIZE = 40_000
 TARGET_ACK_MS = 100.0
 TARGET_ADDED_MS = 50.0
@@ -339,7 +341,7 @@ def main(argv: list[str]) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     found = verdicts(results)
     rendered = table(results)
-    info = machine()
+    info = machine() | {"postgresql": postgres_version(args.postgres_url) if args.postgres else None}
     if root != REPO:  # the commit measured is the app's, not the benchmark's
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True)
         info |= {"app_root": str(root), "git_commit": commit.stdout.strip() or "(not a git checkout)"}

@@ -401,7 +401,7 @@ def test_the_large_messages_benchmark_runs(tmp_path: Path) -> None:
     results = json.loads(out.read_text())
     sqlite = results["results"]["sqlite"]
     for mode in ("bot", "connected"):
-        assert [int(size) for size in sqlite[mode]] == [1_000, 10_000, 40_000, 160_000]
+        assert [int(size) for size in sqlite[mode]] == [60, 1_000, 10_000, 40_000, 160_000]
         assert all(measured["n"] == 1 and measured["max"] > 0 for measured in sqlite[mode].values())
     assert sqlite["other_relay"]["during_large_dm"]["n"] == 1
     assert [v["value"] is not None for v in results["verdicts"]] == [True, True]
