@@ -382,3 +382,27 @@ def test_the_async_baseline_acks_and_posts_each_event(tmp_path: Path) -> None:
             process.terminate()
             assert process.wait(10) == 0
             log.close()
+
+
+def test_the_large_messages_benchmark_runs(tmp_path: Path) -> None:
+    """`python -m bench.large_messages` briefly (one DM per size and mode): every ack and relay it
+    waits for arrives, and it reports every size and both targets (their numbers are its job)."""
+    mark = uuid.uuid4().hex
+    out = tmp_path / "large.json"
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.large_messages", "--reps", "1", "--out", str(out)],
+        cwd=REPO,
+        env={**os.environ, MARK: mark, "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    results = json.loads(out.read_text())
+    sqlite = results["results"]["sqlite"]
+    for mode in ("bot", "connected"):
+        assert [int(size) for size in sqlite[mode]] == [60, 1_000, 10_000, 40_000, 160_000]
+        assert all(measured["n"] == 1 and measured["max"] > 0 for measured in sqlite[mode].values())
+    assert sqlite["other_relay"]["during_large_dm"]["n"] == 1
+    assert [v["value"] is not None for v in results["verdicts"]] == [True, True]
+    assert not wait_until_gone(mark)

@@ -7,6 +7,10 @@ with signed requests and asserts on what the fake Slack received.
 from __future__ import annotations
 
 import copy
+import random
+import string
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,7 @@ from tests.support.journeys import (
     wait_for_dm,
     wait_for_new_ticket,
 )
-from tests.support.slack_requests import dm_message
+from tests.support.slack_requests import Reply, dm_message
 
 BASE_CONFIG: dict[str, Any] = {
     "scenarios": [
@@ -480,6 +484,51 @@ def test_a_claimed_and_closed_ticket_starts_a_fresh_bot_conversation(
 
     say(app, EXTERNAL_CUSTOMER, "hello again")
     asked(fake_slack, EXTERNAL_CUSTOMER, "Your e-mail address?", count=2)
+
+
+# -- long messages ----------------------------------------------------------------------------------
+
+SLACK_ACK_DEADLINE = 3.0  # seconds: Slack redelivers an event it has no answer to by then
+
+
+def long_dm(opening: str, length: int = 40_000) -> str:
+    """`opening`, then distinct made-up words up to `length` characters: the costliest text to match."""
+    rng = random.Random(13)
+    words = [opening]
+    while sum(len(w) + 1 for w in words) < length:
+        words.append("".join(rng.choices(string.ascii_lowercase, k=rng.randint(4, 8))))
+    return " ".join(words)[:length]
+
+
+def timed_dm(app: AppUnderTest, user: str, text: str) -> tuple[Reply, float]:
+    started = time.monotonic()
+    reply = app.slack.event(dm_message(user, text, team=team_of(user)))
+    return reply, time.monotonic() - started
+
+
+def test_a_40000_character_dm_gets_its_answer_and_holds_nobody_up(bot_app: AppFactory, fake_slack: FakeSlack) -> None:
+    """The bot reads the start of a long paste; another customer writing meanwhile is answered too.
+
+    The acks are checked against Slack's own deadline only (this is not a speed test: the
+    benchmark `python -m bench.large_messages` measures them); before the bot read a bounded
+    prefix, matching this message took seconds inside the write transaction.
+    """
+    app = bot_app(frustration="offer")
+    text = long_dm("Hi, I forgot my password and")
+    long_ack: list[tuple[Reply, float]] = []
+    sender = threading.Thread(target=lambda: long_ack.append(timed_dm(app, CUSTOMER, text)))
+    sender.start()
+    other_reply, other_seconds = timed_dm(app, CUSTOMER_2, "where is my order")
+    sender.join(30)
+
+    assert not sender.is_alive()
+    ((reply, seconds),) = long_ack
+    assert reply.status == 200, reply
+    assert other_reply.status == 200, other_reply
+    assert seconds < SLACK_ACK_DEADLINE and other_seconds < SLACK_ACK_DEADLINE, (seconds, other_seconds)
+    asked(fake_slack, CUSTOMER, "Can you still read the e-mail")
+    asked(fake_slack, CUSTOMER_2, "What's your order number?")
+    assert len(stored_messages(app, text)) == 1  # stored whole: only the bot's reading is bounded
 
 
 # -- the configuration that ships -------------------------------------------------------------------

@@ -29,11 +29,12 @@ from handoff_slack.core.phrases import (
     asks_for_menu,
     asks_to_cancel,
     asks_to_skip,
-    normalise,
+    normalised_prefix,
+    read_prefix,
     says_no,
     says_yes,
 )
-from handoff_slack.core.scenario_matching import MatchKind, match_scenario, trigger_score
+from handoff_slack.core.scenario_matching import MatchKind, MessageWords, match_scenario
 from handoff_slack.core.states import EscalationReason
 
 _CHOICE_SIMILARITY = 0.8
@@ -311,7 +312,8 @@ class BotEngine:
     def _read_mood(self, state: BotState, text: str) -> tuple[BotState, bool]:
         """Add the message to the window; True when it tips the customer into frustration (once)."""
         settings = self.config.escalation.frustration
-        recent = (*state.recent, text)[-max(settings.window, 1) :]
+        # Only the part the detector reads is kept: the state is saved with every turn.
+        recent = (*state.recent, read_prefix(text))[-max(settings.window, 1) :]
         state = replace(state, recent=recent)
         if settings.action is FrustrationAction.OFF:
             return state, False
@@ -429,11 +431,11 @@ class BotEngine:
 
     @staticmethod
     def _typed_choice(step: Step, text: str) -> str | None:
-        words = normalise(text).split()
+        words = MessageWords(normalised_prefix(text).split())
+        typed = " ".join(words.words)
         best, best_score = None, 0.0
         for choice in step.choices:
-            label = normalise(choice.label)
-            score = 1.0 if " ".join(words) == label else trigger_score(words, choice.label)
+            score = 1.0 if typed == normalised_prefix(choice.label) else words.trigger_score(choice.label)
             if score > best_score:
                 best, best_score = choice.goto, score
         return best if best_score >= _CHOICE_SIMILARITY else None
@@ -538,7 +540,7 @@ class BotEngine:
         if asks_to_cancel(text):
             left = self._leave_triage(state)
             return BotTurn(left, (self.menu("OK, I won't hand you over. I'm here if you need anything else."),))
-        if asks_for_human(text) and len(normalise(text).split()) <= _SHORT_REQUEST_WORDS:
+        if asks_for_human(text) and len(normalised_prefix(text).split()) <= _SHORT_REQUEST_WORDS:
             # "The customer can always type agent": hand over with what we have.
             return self._handover_turn(state, EscalationReason(state.triage_reason), facts)  # type: ignore[arg-type]
         if asks_to_skip(text):

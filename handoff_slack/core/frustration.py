@@ -19,6 +19,10 @@ working" (0.3) reaches the default threshold of 0.5 alone: each needs a second s
 "!!!" or "?!", an explicit frustration phrase or a repeated message is enough by itself. Measured on
 tests/fixtures/frustration_conversations.yaml; the figures are in the README.
 
+Each message is read up to `phrases.READ_LIMIT` characters (an angry sentence lives near the
+start, and "!!!" in a 40,000-character paste says little): reading, TextBlob's sentiment included,
+costs at most that much per message.
+
 TextBlob (with NLTK and its word lists, ~20 MB resident) loads only when a detector is built with
 `preload=True` or first reads a text: with frustration detection off the app never loads it.
 """
@@ -32,7 +36,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
-from handoff_slack.core.phrases import asks_for_human, normalise
+from handoff_slack.core.phrases import SLACK_MARKUP, asks_for_human, normalised_prefix, read_prefix
 
 NEGATIVE_WEIGHT = 0.3
 NEGATIVE_POLARITY = -0.25  # a message at or below this counts towards a negative trend
@@ -74,7 +78,6 @@ _PERSISTING = re.compile(
     r"\b(still (not|nothing|broken|wrong|fail\w*|doesnt|isnt|cant|wont|no)|not again|again and again)\b"
 )
 _MARKS = re.compile(r"[!?]{2,}")
-_SLACK_MARKUP = re.compile(r"<[^>]*>")
 _CONTRACTION = re.compile(r"\b(\w+)n['’]t\b", re.IGNORECASE)
 _IRREGULAR_NEGATIONS = {"ca": "can", "wo": "will", "sha": "shall"}  # can't, won't, shan't
 
@@ -132,8 +135,8 @@ class FrustrationDetector:
         The caller passes up to `window`; extra older ones are ignored.
         """
         lexicon = _load_lexicon()
-        recent = [m for m in messages[-self.window :] if m and m.strip()]
-        words = [normalise(m) for m in recent]
+        recent = [read_prefix(m) for m in messages[-self.window :] if m and m.strip()]
+        words = [normalised_prefix(m) for m in recent]
         polarities = [_polarity(lexicon, m) for m in recent]
         contributions: dict[str, float] = {}
 
@@ -169,11 +172,11 @@ def _polarity(lexicon: _Lexicon, text: str) -> float:
     # TextBlob's pattern lexicon knows "not" but not "isn't", so spell negations out first;
     # punctuation and emoji are dropped because "!!" is a signal of its own.
     text = _CONTRACTION.sub(lambda m: _IRREGULAR_NEGATIONS.get(m[1].lower(), m[1]) + " not", text)
-    return float(lexicon.analyzer.analyze(normalise(text)).polarity)
+    return float(lexicon.analyzer.analyze(normalised_prefix(text)).polarity)
 
 
 def _caps_weight(lexicon: _Lexicon, text: str) -> float:
-    text = _SLACK_MARKUP.sub(" ", text)  # user IDs like <@U0BOT> are capitals too
+    text = SLACK_MARKUP.sub(" ", text)  # user IDs like <@U0BOT> are capitals too
     letters = [ch for ch in text if ch.isalpha()]
     upper = sum(ch.isupper() for ch in letters)
     if len(letters) >= _SHOUTING_MIN_LETTERS and upper / len(letters) >= _SHOUTING_SHARE:

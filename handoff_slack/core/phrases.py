@@ -2,12 +2,24 @@
 
 Kept deliberately conservative: "cancel" only counts when it is (nearly) the whole message, so
 "I want to cancel my order" never drops someone from the queue.
+
+The bot reads a bounded prefix of what a customer types (`READ_LIMIT`): a request, a trigger
+phrase or an angry sentence lives near the start of a message, and a 40,000-character paste must
+cost no more to read than a paragraph. Everything that reads a customer's words (these checks,
+scenario matching, frustration scoring) reads `read_prefix(text)` or `normalised_prefix(text)`.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+
+# The characters of a message the bot reads, counted as Slack sends them (an "&" typed arrives as
+# "&amp;"). About 300 words: every realistic request, rant or answer to a question fits, so the bot
+# behaves exactly as if it read the whole message; a longer paste is read up to here. Reading is
+# linear in this bound, which keeps the bot's turn a few milliseconds for any message Slack can send.
+READ_LIMIT = 2_000
 
 _HUMAN_PATTERNS = re.compile(
     r"\b(agent|agents|human|humans|real person|a person|someone|somebody|representative|operator"
@@ -16,16 +28,45 @@ _HUMAN_PATTERNS = re.compile(
 _CANCEL_STARTS = ("never mind", "nevermind", "nvm", "cancel", "forget it", "no longer needed")
 _MAX_CANCEL_WORDS = 5
 _PUNCTUATION = re.compile(r"[^\w\s]")
-_SLACK_MARKUP = re.compile(r"<[^>]*>")
+# Slack markup (<@U123>, <https://…|label>) never nests; "[^<>]" keeps a run of "<" linear to scan.
+SLACK_MARKUP = re.compile(r"<[^<>]*>")
 
 
 def normalise(text: str) -> str:
     """Lower-case words only: no Slack markup, punctuation, accents or repeated spaces."""
-    text = _SLACK_MARKUP.sub(" ", text)
+    text = SLACK_MARKUP.sub(" ", text)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _PUNCTUATION.sub(" ", text.lower().replace("’", "'").replace("'", ""))
     return " ".join(text.split())
+
+
+def read_prefix(text: str) -> str:
+    """The part of a customer's message the bot reads: its first `READ_LIMIT` characters."""
+    return text[:READ_LIMIT]
+
+
+def normalised_prefix(text: str) -> str:
+    """`normalise` of the part the bot reads, at most `READ_LIMIT` characters long.
+
+    Cut again after normalising: compatibility decomposition can make one character eighteen
+    ("ﷺ"). Cached, because one turn asks several questions of the same message.
+    """
+    return _normalised(read_prefix(text))
+
+
+@lru_cache(maxsize=128)
+def _normalised(prefix: str) -> str:
+    return normalise(prefix)[:READ_LIMIT]
+
+
+def _whole_short_reply(text: str) -> str | None:
+    """The normalised text of a message the bot reads whole; None for one longer than it reads.
+
+    For the checks that compare the whole message with a short reply ("yes", "cancel", "menu"):
+    a message cut at `READ_LIMIT` is never one of those.
+    """
+    return normalised_prefix(text) if len(text) <= READ_LIMIT else None
 
 
 # Words that ask for the menu or greet; a message of these (plus a few fillers) shows the menu.
@@ -40,28 +81,29 @@ _SKIP = frozenset({"skip", "pass", "skip it", "skip this", "rather not say", "pr
 
 def asks_for_menu(text: str) -> bool:
     """A greeting or a call for the menu ("menu", "help", "hi there", "show me the menu")."""
-    words = normalise(text).split()
+    words = (_whole_short_reply(text) or "").split()
     return 0 < len(words) <= 4 and set(words) <= _MENU_WORDS and bool(set(words) & _MENU_CORE)
 
 
 def says_yes(text: str) -> bool:
-    return normalise(text) in _YES
+    return _whole_short_reply(text) in _YES
 
 
 def says_no(text: str) -> bool:
-    return normalise(text) in _NO
+    return _whole_short_reply(text) in _NO
 
 
 def asks_to_skip(text: str) -> bool:
-    return normalise(text) in _SKIP
+    return _whole_short_reply(text) in _SKIP
 
 
 def asks_for_human(text: str) -> bool:
-    return bool(_HUMAN_PATTERNS.search(normalise(text)))
+    """A request for a person in the part of the message the bot reads."""
+    return bool(_HUMAN_PATTERNS.search(normalised_prefix(text)))
 
 
 def asks_to_cancel(text: str) -> bool:
-    words = normalise(text)
+    words = _whole_short_reply(text)
     if not words or len(words.split()) > _MAX_CANCEL_WORDS:
         return False
     return any(words == start or words.startswith(start + " ") for start in _CANCEL_STARTS)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+import pytest
+
 from handoff_slack.core.bot import (
     BotEngine,
     BotState,
@@ -31,6 +33,7 @@ from handoff_slack.core.bot_config import (
     Validation,
 )
 from handoff_slack.core.frustration import FrustrationReading
+from handoff_slack.core.phrases import READ_LIMIT
 from handoff_slack.core.states import EscalationReason
 
 HOURS = Scenario("hours", "Opening hours", ("opening hours", "when are you open"), (Step("answer", answer="9 to 5."),))
@@ -358,3 +361,43 @@ def test_state_survives_the_database_round_trip() -> None:
     state = replace(talk(engine(TriageMode.BEFORE_HANDOFF), "agent", "Ada").state, suggestions=("hours",))
     assert BotState.from_json(state.to_json()) == state
     assert BotState.from_json(None) == BotState()
+
+
+# -- long messages ----------------------------------------------------------------------------------
+
+LONG_TAIL = " and then, much later in a very long paste, I forgot my password, agent, WHY!!!"
+
+
+def pasted(opening: str, length: int = 160_000) -> str:
+    """`opening`, filler up to the read limit, and a tail that would change the turn if it were read."""
+    filler = " lorem ipsum dolor sit amet" * (READ_LIMIT // 20)
+    return (opening + filler)[:READ_LIMIT] + (LONG_TAIL * (length // len(LONG_TAIL) + 1))[: length - READ_LIMIT]
+
+
+@pytest.mark.parametrize(
+    ("opening", "state"),
+    [
+        ("where is my order", BotState(greeted=True)),
+        ("my printer is on fire", BotState(greeted=True, misses=1)),
+        ("yes", BotState(greeted=True, scenario_id="password", step_id="email")),
+        ("this is ridiculous", BotState(greeted=True, recent=("my order is late", "still late"))),
+        ("x" * 5_000, BotState()),
+    ],
+    ids=["a trigger", "a second miss", "a typed choice", "frustration", "one long word"],
+)
+def test_the_turn_on_a_huge_message_is_the_turn_on_what_the_bot_reads(opening: str, state: BotState) -> None:
+    bot = engine(frustration=FrustrationConfig(action=FrustrationAction.OFFER))
+    huge = pasted(opening)
+    assert len(huge) == 160_000
+    on_huge, on_prefix = bot.respond(state, Said(huge), NOBODY), bot.respond(state, Said(huge[:READ_LIMIT]), NOBODY)
+    assert (on_huge.replies, on_huge.handover, on_huge.state) == (
+        on_prefix.replies,
+        on_prefix.handover,
+        on_prefix.state,
+    )
+
+
+def test_the_saved_state_keeps_only_what_the_bot_reads() -> None:
+    bot = engine(frustration=FrustrationConfig(action=FrustrationAction.OFFER))
+    turn = talk(bot, "hello", pasted("where is my order"), pasted("#48213"))
+    assert [len(text) for text in turn.state.recent] == [5, READ_LIMIT, READ_LIMIT]

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from handoff_slack.core.bot_config import FrustrationConfig
 from handoff_slack.core.frustration import FrustrationDetector, FrustrationReading
+from handoff_slack.core.phrases import READ_LIMIT
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "frustration_conversations.yaml"
@@ -433,3 +434,39 @@ print("textblob" in sys.modules)
         "False",
         "True",
     ]
+
+
+# ---------------------------------------------------------------------------- long messages
+
+
+CALM = "my order number is 4821 and it shipped on monday. " * (READ_LIMIT // 20)
+
+
+@pytest.mark.parametrize(
+    ("angry", "signal"),
+    [("this is ridiculous", "phrase"), ("WHERE IS MY ORDER!!!", "exclamations"), ("still not working", "persisting")],
+)
+def test_a_signal_within_the_read_limit_counts_one_after_it_does_not(
+    detector: FrustrationDetector, angry: str, signal: str
+) -> None:
+    within = CALM[: READ_LIMIT - len(angry) - 1] + " " + angry
+    assert len(within) <= READ_LIMIT
+    assert signal in detector.read([within + CALM]).signals
+
+    after = CALM[:READ_LIMIT] + " " + angry
+    assert signal not in detector.read([after]).signals
+
+
+@pytest.mark.parametrize(
+    "huge",
+    [
+        "WHY " * 40_000,
+        "I'm so fed up!!! " + "x" * 160_000,
+        ("😡ﷺ é\u0301 &amp; <@U0ABC> " * 8_000),
+        "<" * 160_000,
+    ],
+    ids=["shouting", "one long word", "odd unicode and markup", "a run of <"],
+)
+def test_a_huge_message_reads_as_its_prefix(detector: FrustrationDetector, huge: str) -> None:
+    earlier = ["my order is late", huge]
+    assert detector.read([*earlier, huge]) == detector.read([*earlier[:1], huge[:READ_LIMIT], huge[:READ_LIMIT]])
