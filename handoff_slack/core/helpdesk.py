@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from handoff_slack.core.bot import (
     BotEngine,
+    BotInput,
     BotResponder,
     BotState,
     BotTurn,
@@ -35,6 +36,7 @@ from handoff_slack.core.bot import (
 )
 from handoff_slack.core.clock import Clock, as_utc, utcnow
 from handoff_slack.core.deliveries import DeliveryLedger, SharedFile, files_to_json, has_text_part
+from handoff_slack.core.early_turns import AwayFromBot, EarlyTurn
 from handoff_slack.core.notices import Audience, Notice, NoticeKind
 from handoff_slack.core.phrases import asks_for_human, asks_to_cancel
 from handoff_slack.core.states import (
@@ -85,6 +87,9 @@ _QUEUE_POSITION = (
     .select_from(_tickets)
     .where(_tickets.c.state == TicketState.WAITING.value, _tickets.c.id <= bindparam("ticket_id"))
 )
+_BOT_STATE = core_select(_conversations.c.mode, _conversations.c.bot_state).where(
+    _conversations.c.customer_user_id == bindparam("customer_user_id")
+)
 _record_event = InsertIfAbsent(ProcessedEvent)
 _store_message = InsertIfAbsent(Message)
 
@@ -106,6 +111,12 @@ class CustomerMessageAction(StrEnum):
     WAITING = "waiting"  # waiting: kept for the agent, the customer gets a waiting notice
     CANCELLED = "cancelled"  # waiting: the customer left the queue
     RELAY = "relay"  # connected: goes to the agent
+
+
+# Outcomes after which the customer is waiting or connected (their next message skips the early turn).
+_AWAY_FROM_BOT = frozenset(
+    {CustomerMessageAction.RELAY, CustomerMessageAction.WAITING, CustomerMessageAction.ESCALATED}
+)
 
 
 @dataclass(frozen=True)
@@ -217,6 +228,7 @@ class Helpdesk:
         self.flood_limit = flood_limit
         self.flood_window = flood_window
         self.deliveries = DeliveryLedger(db, clock)
+        self._away_from_bot = AwayFromBot()
         # Flood control's probe: when the customer's message `flood_limit` before the one arriving
         # was written. Reading just that one row (newest first, by index) keeps it cheap however
         # long the conversation is.
@@ -266,6 +278,23 @@ class Helpdesk:
         is left to the scheduler (a full backlog): then nothing is counted, and whichever process
         or replica delivers it posts it without first looking for a copy.
         """
+        # The bot's decision, made before the write lock (core.early_turns); not for the relay's hot path.
+        early = None if customer.user_id in self._away_from_bot else self._early_turn(customer, Said(text))
+        outcome = self._receive_customer_message(customer, ts, text, event_id, files, flushing_now, early)
+        if outcome.action is not CustomerMessageAction.DUPLICATE:
+            self._away_from_bot.seen(customer.user_id, outcome.action in _AWAY_FROM_BOT)
+        return outcome
+
+    def _receive_customer_message(
+        self,
+        customer: Customer,
+        ts: str,
+        text: str,
+        event_id: str | None,
+        files: Sequence[SharedFile],
+        flushing_now: bool,
+        early: EarlyTurn | None,
+    ) -> CustomerMessageOutcome:
         with self.deliveries.first_attempts.reserving() as reserve, self.db.transaction() as session:
             found = session.execute(self._customer_conversation, {"customer_user_id": customer.user_id}).first()
             flooding = found is not None and self._flooding(found.flood_probe)
@@ -292,7 +321,9 @@ class Helpdesk:
                 else:
                     if self._message_exists(session, customer.dm_channel_id, ts):
                         return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
-                    outcome = self._route_customer_message(session, conversation, customer, ts, text, files, flooding)
+                    outcome = self._route_customer_message(
+                        session, conversation, customer, ts, text, files, flooding, early
+                    )
                     session.flush()
             if outcome.action is CustomerMessageAction.DUPLICATE or found is None or not flooding:
                 return outcome
@@ -425,6 +456,7 @@ class Helpdesk:
         text: str,
         files: Sequence[SharedFile] = (),
         flooding: bool = False,
+        early: EarlyTurn | None = None,
     ) -> CustomerMessageOutcome:
         """With the bot (its turn), or waiting and asking to leave the queue: not relayed."""
         assert conversation.id is not None
@@ -439,7 +471,7 @@ class Helpdesk:
             # for a person still works.
             outcome = CustomerMessageOutcome(CustomerMessageAction.BOT_REPLY, conversation.id)
         elif conversation.mode == ConversationMode.BOT:
-            turn = self.responder.respond(BotState.from_json(conversation.bot_state), Said(text), customer.facts)
+            turn = self._turn(conversation, Said(text), customer, early)
             ticket = self._apply_turn(session, conversation, turn)
             if ticket is None:
                 outcome = CustomerMessageOutcome(CustomerMessageAction.BOT_REPLY, conversation.id, replies=turn.replies)
@@ -470,6 +502,7 @@ class Helpdesk:
         Only bot mode runs the bot: a double click, or an old button pressed while waiting or
         connected, changes nothing (one ticket per conversation) and says where they are.
         """
+        early = self._early_turn(customer, received)
         with self.db.transaction() as session:
             conversation = self._conversation_for(session, customer)
             assert conversation.id is not None
@@ -489,7 +522,7 @@ class Helpdesk:
                     position,
                     handled_by_bot=False,
                 )
-            turn = self.responder.respond(BotState.from_json(conversation.bot_state), received, customer.facts)
+            turn = self._turn(conversation, received, customer, early)
             ticket = self._apply_turn(session, conversation, turn)
             if ticket is None:
                 self._bot_says(session, conversation.id, turn)
@@ -810,6 +843,24 @@ class Helpdesk:
         except IntegrityError:
             return session.exec(by_customer).one()
         return conversation
+
+    def _early_turn(self, customer: Customer, received: BotInput) -> EarlyTurn | None:
+        """The bot's turn, decided from a read of the customer's state before the write transaction
+        (core.early_turns). None: not with the bot."""
+        with self.db.autocommit() as connection:
+            row = connection.execute(_BOT_STATE, {"customer_user_id": customer.user_id}).first()
+        if row is not None and row.mode != ConversationMode.BOT:
+            return None
+        bot_state = row.bot_state if row is not None else None
+        return EarlyTurn(bot_state, self.responder.respond(BotState.from_json(bot_state), received, customer.facts))
+
+    def _turn(
+        self, conversation: Conversation, received: BotInput, customer: Customer, early: EarlyTurn | None
+    ) -> BotTurn:
+        """The early turn if the state it was decided on is still the conversation's; else decided again."""
+        if early is not None and early.bot_state == conversation.bot_state:
+            return early.turn
+        return self.responder.respond(BotState.from_json(conversation.bot_state), received, customer.facts)
 
     def _apply_turn(self, session: Session, conversation: Conversation, turn: BotTurn) -> Ticket | None:
         """Save the bot's new state; open the ticket when the turn hands over."""

@@ -1,0 +1,50 @@
+"""The bot's turn decided before the write transaction, so its cost is not paid under the write lock.
+
+Matching and sentiment read a bounded prefix (core.phrases.READ_LIMIT) and cost a few milliseconds at
+most; on SQLite every other request waits while one holds the write lock, so the turn is decided from a
+plain read of the customer's saved state first, and applied in the transaction only if that state is
+still the conversation's (a turn depends only on the saved state, the input and the customer's facts);
+otherwise it is decided again under the lock.
+
+The read costs a round trip, which the relay's hot path (a customer waiting or talking with an agent)
+does not need: `AwayFromBot` remembers, in this process and bounded, customers last seen away from the
+bot, whose messages skip the early read. A stale entry (their ticket was closed elsewhere) only means
+one turn decided under the lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from handoff_slack.core.bot import BotTurn
+
+
+@dataclass(frozen=True)
+class EarlyTurn:
+    """The bot's turn decided before the write transaction, and the saved state it was decided on."""
+
+    bot_state: dict[str, Any] | None
+    turn: BotTurn
+
+
+class AwayFromBot:
+    """Customer IDs last seen waiting or connected (a hint; the oldest are forgotten first)."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._users: dict[str, None] = {}
+        self._lock = threading.Lock()
+
+    def __contains__(self, user_id: str) -> bool:
+        return user_id in self._users
+
+    def seen(self, user_id: str, away: bool) -> None:
+        with self._lock:
+            if not away:
+                self._users.pop(user_id, None)
+                return
+            self._users[user_id] = None
+            if len(self._users) > self.limit:
+                del self._users[next(iter(self._users))]
