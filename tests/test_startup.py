@@ -147,6 +147,29 @@ def test_a_bad_bot_configuration_stops_start_up_with_one_line_naming_key_and_lin
     assert not (tmp_path / "handoff.db").exists()  # refused before touching anything
 
 
+def test_every_problem_of_the_bot_configuration_is_named_in_one_run(tmp_path: Path) -> None:
+    config = tmp_path / "bot.yaml"
+    config.write_text(
+        "greting: typo\n"
+        "scenarios:\n"
+        "  - {id: hours, title: Hours, triggers: [hours], answr: 9-5}\n"
+        "  - {id: Bad-Id, title: Refunds, triggers: [refund], answer: Sure}\n"
+        "triage:\n  mode: sometimes\n"
+    )
+
+    done = run_main(clean_env(**valid_settings(tmp_path), HANDOFF_CONFIG=str(config)))
+
+    assert done.returncode == 2
+    problems = [line for line in done.stderr.splitlines() if "configuration error" in line]
+    assert [next(key for key in ("greting", "answr", "Bad-Id", "sometimes") if key in p) for p in problems] == [
+        "greting",
+        "answr",
+        "Bad-Id",
+        "sometimes",
+    ], done.stderr
+    assert all(str(config) in problem for problem in problems)
+
+
 def test_a_token_slack_refuses_stops_start_up_with_one_line(tmp_path: Path, fake_slack: FakeSlack) -> None:
     settings = valid_settings(tmp_path) | {
         "SLACK_BOT_TOKEN": "xoxb-not-the-right-one",
