@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -13,8 +12,6 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_bolt.error import BoltError
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -36,6 +33,7 @@ from handoff_slack.slack.file_relay import FileRelay
 from handoff_slack.slack.handoff_effects import HandoffEffects
 from handoff_slack.slack.outbox import Outbox
 from handoff_slack.slack.ticket_board import TicketBoard
+from handoff_slack.startup import StartupError, bolt_logger, verify_bot_token
 from handoff_slack.storage.database import Database, DatabaseUnavailable, migrate
 
 logger = logging.getLogger(__name__)
@@ -44,10 +42,6 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 FILE_UPLOAD_TIMEOUT = 120  # seconds
 PROFILE_LOOKUP_TIMEOUT = 3  # seconds: triage prefill is looked up while Slack waits for our ack
-
-
-class StartupError(RuntimeError):
-    """The app cannot start; the message is one line for the operator."""
 
 
 @dataclass
@@ -99,34 +93,12 @@ class HandoffApp:
         self.db.dispose()
 
 
-@contextmanager
-def _quiet_client_logs() -> Iterator[None]:
-    """slack_sdk logs every retry of a failing call; at start-up one line of ours says it all."""
-    client_logger = logging.getLogger("slack_sdk.web.base_client")
-    level = client_logger.level
-    client_logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        client_logger.setLevel(level)
-
-
-def verify_bot_token(client: WebClient) -> dict[str, Any]:
-    """auth.test: who the bot is; a refused token or an unreachable Slack is a StartupError."""
-    try:
-        with _quiet_client_logs():
-            return dict(client.auth_test().data)  # type: ignore[arg-type]
-    except SlackApiError as error:
-        raise StartupError(f"SLACK_BOT_TOKEN was refused by Slack: {error.response.get('error')}") from None
-    except OSError as error:
-        raise StartupError(f"cannot reach the Slack Web API at SLACK_API_URL: {type(error).__name__}") from None
-
-
 def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock = utcnow) -> HandoffApp:
     try:
         bot = BotEngine(load_bot_config(settings.config_path))
     except ConfigError as error:
         raise StartupError(str(error)) from None
+    identity = verify_bot_token(settings)  # before anything is created: a refusal leaves no trace
     if run_migrations:
         try:
             migrate(settings.database_url)
@@ -134,7 +106,6 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
             raise StartupError(str(error)) from None
     db = Database(settings.database_url, pool_size=settings.http_threads)
     client = build_web_client(settings.bot_token, settings.slack_api_url, timeout=settings.slack_timeout_seconds)
-    identity = verify_bot_token(client)
 
     helpdesk = Helpdesk(
         db,
@@ -183,7 +154,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
             # every start would wait on (or, if Slack fails, be dropped by) its own auth.test.
             token_verification_enabled=True,
             listener_executor=executor,
-            logger=logging.getLogger("slack_bolt"),
+            logger=bolt_logger(),
         )
     except (BoltError, OSError) as error:
         executor.shutdown()

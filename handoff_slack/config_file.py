@@ -1,7 +1,8 @@
 """Reading the bot's YAML configuration (HANDOFF_CONFIG) into `core.bot_config` objects.
 
 The file is parsed into YAML *nodes* (PyYAML's safe composer, nothing is constructed from tags),
-so every problem can be reported with its line. Any problem raises `ConfigError` with one line:
+so every problem can be reported with its line. Problems raise one `ConfigError`, a line each (each
+top-level key and each scenario is read even when another has a problem):
 
     HANDOFF_CONFIG /etc/bot.yaml, line 12: scenarios[1].steps[0].choices[0].goto: no step 'foo' in …
 
@@ -128,13 +129,26 @@ def _did_you_mean(word: str, allowed: Sequence[str]) -> str:
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
+        self.problems: list[str] = []  # from parts read independently (gather), raised together
+
+    def gather(self, read: Callable[[], T], fallback: T) -> T:
+        """One independent part of the file (a top-level key, one scenario): a problem in it is
+        noted and the other parts are still read, so one start names all of them."""
+        try:
+            return read()
+        except ConfigError as error:
+            self.problems.extend(error.problems)
+            return fallback
 
     def fail(self, node: Node | None, path: str, problem: str) -> NoReturn:
+        raise ConfigError(self.located(node, path, problem))
+
+    def located(self, node: Node | None, path: str, problem: str) -> str:
         where = f"HANDOFF_CONFIG {self.source}"
         if node is not None:
             where += f", line {node.start_mark.line + 1}"
         key = f"{path}: " if path else ""
-        raise ConfigError(f"{where}: {key}{_one_line(problem)}")
+        return f"{where}: {key}{_one_line(problem)}"
 
     # --- the document -------------------------------------------------------------------------
 
@@ -146,19 +160,28 @@ class _Parser:
                 "greeting, scenarios, triage"
             )
         keys = self.mapping(
-            root, "", ("greeting", "talk_to_agent_label", "no_match", "scenarios", "triage", "escalation"), ()
+            root,
+            "",
+            ("greeting", "talk_to_agent_label", "no_match", "scenarios", "triage", "escalation"),
+            (),
+            read_known_keys=True,
         )
         defaults = BotConfig()
-        return BotConfig(
-            greeting=self.optional(keys, "", "greeting", defaults.greeting, self.section_text),
-            talk_to_agent_label=self.optional(
-                keys, "", "talk_to_agent_label", defaults.talk_to_agent_label, self.button_text
-            ),
-            no_match=self.optional(keys, "", "no_match", defaults.no_match, self.section_text),
-            scenarios=self.optional(keys, "", "scenarios", defaults.scenarios, self.scenarios),
-            triage=self.optional(keys, "", "triage", defaults.triage, self.triage),
-            escalation=self.optional(keys, "", "escalation", defaults.escalation, self.escalation),
+
+        def part(key: str, default: T, read: Callable[[Node, str], T]) -> T:
+            return self.gather(lambda: self.optional(keys, "", key, default, read), default)
+
+        config = BotConfig(
+            greeting=part("greeting", defaults.greeting, self.section_text),
+            talk_to_agent_label=part("talk_to_agent_label", defaults.talk_to_agent_label, self.button_text),
+            no_match=part("no_match", defaults.no_match, self.section_text),
+            scenarios=part("scenarios", defaults.scenarios, self.scenarios),
+            triage=part("triage", defaults.triage, self.triage),
+            escalation=part("escalation", defaults.escalation, self.escalation),
         )
+        if self.problems:
+            raise ConfigError(*self.problems)
+        return config
 
     def compose(self, text: str) -> Node | None:
         try:
@@ -186,17 +209,23 @@ class _Parser:
         trigger_owners: dict[str, str] = {}  # normalised trigger -> scenario ID
         for index, item in enumerate(items):
             item_path = f"{path}[{index}]"
-            keys = self.mapping(item, item_path, _SCENARIO_KEYS, ("id", "title", "triggers"))
-            scenario = self.scenario(item, item_path, keys)
-            if scenario.id in ids:
-                self.fail(
-                    keys["id"][1],
-                    f"{item_path}.id",
-                    f"duplicate scenario ID {scenario.id!r} (also {path}[{ids[scenario.id]}])",
-                )
-            ids[scenario.id] = index
-            self.check_triggers(keys["triggers"][1], f"{item_path}.triggers", scenario, trigger_owners)
-            scenarios.append(scenario)
+
+            def read(item: Node = item, item_path: str = item_path, index: int = index) -> Scenario:
+                keys = self.mapping(item, item_path, _SCENARIO_KEYS, ("id", "title", "triggers"))
+                scenario = self.scenario(item, item_path, keys)
+                if scenario.id in ids:
+                    self.fail(
+                        keys["id"][1],
+                        f"{item_path}.id",
+                        f"duplicate scenario ID {scenario.id!r} (also {path}[{ids[scenario.id]}])",
+                    )
+                ids[scenario.id] = index
+                self.check_triggers(keys["triggers"][1], f"{item_path}.triggers", scenario, trigger_owners)
+                return scenario
+
+            scenario = self.gather(read, None)  # each scenario on its own: all their problems at once
+            if scenario is not None:
+                scenarios.append(scenario)
         return tuple(scenarios)
 
     def check_triggers(self, node: Node, path: str, scenario: Scenario, owners: dict[str, str]) -> None:
@@ -439,12 +468,17 @@ class _Parser:
 
     # --- building blocks ----------------------------------------------------------------------
 
-    def mapping(self, node: Node, path: str, allowed: Sequence[str], required: Sequence[str]) -> _Keys:
-        """The mapping's keys -> (key node, value node); unknown, duplicate and missing keys fail."""
+    def mapping(
+        self, node: Node, path: str, allowed: Sequence[str], required: Sequence[str], read_known_keys: bool = False
+    ) -> _Keys:
+        """The mapping's keys -> (key node, value node); unknown, duplicate and missing keys fail.
+        With `read_known_keys` (the top level, where every key is optional and independent)
+        unknown keys are only noted, and the file fails once the others have been read."""
         if not isinstance(node, MappingNode):
             what = "the top level must be" if not path else "must be"
             self.fail(node, path, f"{what} a mapping with keys ({_choices(allowed)}), got {_describe(node)}")
         keys: _Keys = {}
+        unknown: list[str] = []
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 self.fail(key_node, path, "merge keys (<<) are not supported; repeat the keys, or alias a whole value")
@@ -454,12 +488,14 @@ class _Parser:
             if key in keys:
                 self.fail(key_node, path, f"duplicate key {key!r} (first on line {keys[key][0].start_mark.line + 1})")
             if key not in allowed:
-                self.fail(
-                    key_node,
-                    path,
-                    f"unknown key {key!r}{_did_you_mean(key, allowed)}; expected one of: {_choices(allowed)}",
-                )
+                problem = f"unknown key {key!r}{_did_you_mean(key, allowed)}; expected one of: {_choices(allowed)}"
+                unknown.append(self.located(key_node, path, problem))
+                continue
             keys[key] = (key_node, value_node)
+        if unknown and read_known_keys:
+            self.problems.extend(unknown)
+        elif unknown:  # reading on would report what the misspelt key left out; the problem is the key
+            raise ConfigError(*unknown)
         for key in required:
             if key not in keys:
                 self.fail(node, path, f"missing required key {key!r}")

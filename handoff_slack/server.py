@@ -22,11 +22,12 @@ from typing import Any
 
 from waitress.server import create_server
 
-from handoff_slack.app import HandoffApp, StartupError, create_app
+from handoff_slack.app import HandoffApp, create_app
 from handoff_slack.request_guard import MAX_BODY_BYTES, SlackGate
 from handoff_slack.sender_notices import TooLongNotices
 from handoff_slack.settings import Settings
 from handoff_slack.socket_mode import SocketModeDoor
+from handoff_slack.startup import StartupError
 
 logger = logging.getLogger(__name__)
 

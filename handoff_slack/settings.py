@@ -1,7 +1,8 @@
 """Settings read from the environment, validated once at start-up.
 
-Every problem is raised as a `SettingsError` whose message names the variable, so `main.py` can
-stop with one clear line instead of a traceback.
+Every problem is named, each on its own line of one `SettingsError`, so `main.py` stops with
+all of them at once instead of a traceback. `SETTINGS` describes every variable and holds the
+defaults the readers use; `python main.py --help` lists it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,64 @@ SLACK_MAX_FILE_BYTES = 1024 * 1024 * 1024  # files_upload_v2 refuses anything la
 
 
 class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names it."""
+    """Settings are missing or malformed: one problem per line, each naming its variable."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable as `python main.py --help` shows it.
+
+    `default` is the value that applies when the variable is unset, written as one would set it
+    (the parsers below read their defaults from here); None when there is none, and `unset` says
+    what leaving it out means instead.
+    """
+
+    name: str
+    default: str | None
+    summary: str
+    unset: str = ""
+
+    @property
+    def shown_default(self) -> str:
+        return self.default or self.unset
+
+    @property
+    def required(self) -> bool:
+        return self.unset == REQUIRED
+
+
+REQUIRED = "required"
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SLACK_BOT_TOKEN", None, "bot token (xoxb-...), checked with auth.test at start-up", REQUIRED),
+    Setting("SLACK_SIGNING_SECRET", None, "verifies that requests come from Slack", REQUIRED),
+    Setting("HANDOFF_SUPPORT_CHANNEL", None, "support channel ID (C... or G...); its members are the agents", REQUIRED),
+    Setting("SLACK_APP_TOKEN", None, "app-level token (xapp-...): Socket Mode instead of HTTP", "unset: HTTP mode"),
+    Setting("PORT", "3000", "HTTP port; Slack's requests go to POST /slack/events"),
+    Setting("HOST", "0.0.0.0", "HTTP bind address"),
+    Setting("SLACK_API_URL", DEFAULT_SLACK_API_URL, "Web API base URL"),
+    Setting("DATABASE_URL", DEFAULT_DATABASE_URL, "sqlite:///FILE, or postgresql://user:pass@host/db"),
+    Setting("HANDOFF_ADMINS", "", "comma-separated user IDs who may claim and close any ticket", "empty"),
+    Setting("HANDOFF_NOTE_PREFIX", "note:", "agents' thread replies starting with this stay internal"),
+    Setting("HANDOFF_AGENT_CACHE_SECONDS", "300", "how long the support channel's member list is cached"),
+    Setting("HANDOFF_DELIVERY_RETRY_SECONDS", "30", "how often undelivered messages are retried"),
+    Setting("HANDOFF_DELIVERY_GIVE_UP_SECONDS", "3600", "an undeliverable message is given up after this long"),
+    Setting("HANDOFF_EVENT_RETENTION_HOURS", "24", "how long handled event IDs are kept against redeliveries"),
+    Setting("HANDOFF_FLOOD_LIMIT", "20", "customer messages per window before the bot asks them to slow down"),
+    Setting("HANDOFF_FLOOD_WINDOW_SECONDS", "60", "the flood-control window"),
+    Setting("HANDOFF_MAX_FILE_BYTES", str(DEFAULT_MAX_FILE_BYTES), "largest file passed on (20 MB; up to 1 GB)"),
+    Setting("HANDOFF_SLACK_TIMEOUT_SECONDS", "15", "how long a Web API call waits for Slack's answer"),
+    Setting("HANDOFF_HTTP_THREADS", "16", "HTTP worker threads, and threads for work after the ack"),
+    Setting("HANDOFF_WORKERS", "1", "HTTP server processes on the port (above 1: PostgreSQL, HTTP mode)"),
+    Setting("HANDOFF_MAX_BACKLOG", "1000", "most tasks of work after the ack queued or running"),
+    Setting("HANDOFF_CONFIG", None, "path to the bot's YAML file (docs/configuration.md)", "built-in default"),
+    Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
+)
+_DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
 
 
 @dataclass(frozen=True)
@@ -69,134 +127,205 @@ class Settings:
         )
 
 
-def _required(env: Mapping[str, str], name: str) -> str:
+# Each reader below appends what is wrong to `problems` and returns a stand-in, so that one run
+# names every bad setting; `load_settings` raises them together.
+
+
+def _default(name: str) -> str:
+    default = _DEFAULTS[name]
+    assert default is not None, name
+    return default
+
+
+def _required(env: Mapping[str, str], problems: list[str], name: str) -> str:
     value = env.get(name, "").strip()
     if not value:
-        raise SettingsError(f"{name} is not set")
+        problems.append(f"{name} is not set")
     return value
 
 
-def _token(env: Mapping[str, str], name: str, prefix: str, required: bool = True) -> str | None:
-    value = _required(env, name) if required else (env.get(name, "").strip() or None)
+def _token(env: Mapping[str, str], problems: list[str], name: str, prefix: str) -> str:
+    value = _required(env, problems, name)
+    if value and not value.startswith(prefix):
+        problems.append(f"{name} must start with {prefix!r}")
+    return value
+
+
+def _optional_token(env: Mapping[str, str], problems: list[str], name: str, prefix: str) -> str | None:
+    value = env.get(name, "").strip() or None
     if value is not None and not value.startswith(prefix):
-        raise SettingsError(f"{name} must start with {prefix!r}")
+        problems.append(f"{name} must start with {prefix!r}")
     return value
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+def _int(env: Mapping[str, str], problems: list[str], name: str, low: int, high: int) -> int:
+    default = int(_default(name))
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+        problems.append(f"{name} must be a whole number, got {raw!r}")
+        return default
     if not low <= value <= high:
-        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+        problems.append(f"{name} must be between {low} and {high}, got {value}")
+        return default
     return value
 
 
-def _api_url(env: Mapping[str, str]) -> str:
+def _api_url(env: Mapping[str, str], problems: list[str]) -> str:
     raw = env.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
     parsed = urlparse(raw)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise SettingsError(f"SLACK_API_URL must be an http(s) URL, got {raw!r}")
+        problems.append(f"SLACK_API_URL must be an http(s) URL, got {raw!r}")
+        return DEFAULT_SLACK_API_URL
     # slack_sdk joins method names onto the base URL, which therefore needs its trailing slash.
     return raw if raw.endswith("/") else raw + "/"
 
 
 def database_url_from_env(env: Mapping[str, str] | None = None) -> str:
-    return _database_url(os.environ if env is None else env)
+    problems: list[str] = []
+    url = _database_url(os.environ if env is None else env, problems)
+    if url is None:
+        raise SettingsError(*problems)
+    return url
 
 
-def _database_url(env: Mapping[str, str]) -> str:
+def config_path_from_env(env: Mapping[str, str] | None = None) -> str | None:
+    """HANDOFF_CONFIG alone (None: the built-in configuration), for checking the bot's file even
+    when other settings are wrong."""
+    problems: list[str] = []
+    path = _config_path(os.environ if env is None else env, problems)
+    if problems:
+        raise SettingsError(*problems)
+    return path
+
+
+def _database_url(env: Mapping[str, str], problems: list[str]) -> str | None:
+    """The URL to connect with, or None (and a problem) when it is not one we can use."""
     raw = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
     try:
         url = make_url(raw)
     except ArgumentError:
-        raise SettingsError("DATABASE_URL is not a valid database URL") from None
+        problems.append("DATABASE_URL is not a valid database URL")
+        return None
     backend = url.get_backend_name()
     if backend not in _SUPPORTED_DATABASES:
-        raise SettingsError(f"DATABASE_URL must be a sqlite:// or postgresql:// URL, got {backend}://")
+        problems.append(f"DATABASE_URL must be a sqlite:// or postgresql:// URL, got {backend}://")
+        return None
     if url.drivername not in _SUPPORTED_DRIVERS[backend]:
         supported = " or ".join(f"{driver}://" for driver in _SUPPORTED_DRIVERS[backend])
-        raise SettingsError(f"DATABASE_URL must use {supported} (the drivers the app ships), got {url.drivername}://")
+        problems.append(f"DATABASE_URL must use {supported} (the drivers the app ships), got {url.drivername}://")
+        return None
     if backend == "postgresql" and url.drivername == "postgresql":
         # psycopg 3 is the driver we ship; plain postgresql:// would ask SQLAlchemy for psycopg2.
         raw = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return raw
 
 
-def _admins(env: Mapping[str, str]) -> frozenset[str]:
+def _admins(env: Mapping[str, str], problems: list[str]) -> frozenset[str]:
     raw = env.get("HANDOFF_ADMINS", "")
     admins = [part.strip() for part in raw.split(",") if part.strip()]
     for admin in admins:
         if not _USER_ID.match(admin):
-            raise SettingsError(f"HANDOFF_ADMINS must be comma-separated Slack user IDs, got {admin!r}")
+            problems.append(f"HANDOFF_ADMINS must be comma-separated Slack user IDs, got {admin!r}")
+            break
     return frozenset(admins)
 
 
-def _config_path(env: Mapping[str, str]) -> str | None:
+def _support_channel(env: Mapping[str, str], problems: list[str]) -> str:
+    channel = _required(env, problems, "HANDOFF_SUPPORT_CHANNEL")
+    if channel and not _CHANNEL_ID.match(channel):
+        problems.append(f"HANDOFF_SUPPORT_CHANNEL must be a channel ID like C0123ABCD, got {channel!r}")
+    return channel
+
+
+def _note_prefix(env: Mapping[str, str], problems: list[str]) -> str:
+    note_prefix = env.get("HANDOFF_NOTE_PREFIX", _default("HANDOFF_NOTE_PREFIX")).strip()
+    if not note_prefix:
+        problems.append("HANDOFF_NOTE_PREFIX must not be empty")
+    return note_prefix
+
+
+def _log_level(env: Mapping[str, str], problems: list[str]) -> str:
+    log_level = (env.get("LOG_LEVEL", "").strip() or _default("LOG_LEVEL")).upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+    return log_level
+
+
+def _config_path(env: Mapping[str, str], problems: list[str]) -> str | None:
     """Only that the file can be read: `config_file.load_bot_config` checks what is in it."""
     path = env.get("HANDOFF_CONFIG", "").strip()
     if not path:
         return None
     if os.path.isdir(path):
-        raise SettingsError(f"HANDOFF_CONFIG: is a directory, not a file: {path}")
+        problems.append(f"HANDOFF_CONFIG: is a directory, not a file: {path}")
+        return None
     if not os.path.isfile(path):  # checked before opening: a FIFO or device could block
         problem = "not a regular file" if os.path.exists(path) else "no such file"
-        raise SettingsError(f"HANDOFF_CONFIG: {problem}: {path}")
+        problems.append(f"HANDOFF_CONFIG: {problem}: {path}")
+        return None
     try:
         with open(path, "rb"):
             pass
     except OSError as error:
-        raise SettingsError(f"HANDOFF_CONFIG: cannot read {path}: {error.strerror or type(error).__name__}") from None
+        problems.append(f"HANDOFF_CONFIG: cannot read {path}: {error.strerror or type(error).__name__}")
+        return None
     return path
 
 
-def _workers(env: Mapping[str, str]) -> int:
-    workers = _int(env, "HANDOFF_WORKERS", 1, 1, 64)
-    if workers > 1 and make_url(_database_url(env)).get_backend_name() != "postgresql":
+def _workers(env: Mapping[str, str], problems: list[str], database_url: str | None, socket_mode: bool) -> int:
+    workers = _int(env, problems, "HANDOFF_WORKERS", 1, 64)
+    if workers > 1 and database_url is not None and make_url(database_url).get_backend_name() != "postgresql":
         # SQLite has one writer, and a conversation's deliveries are serialised by locks in the process.
-        raise SettingsError("HANDOFF_WORKERS above 1 needs PostgreSQL (DATABASE_URL): SQLite serves one process")
-    if workers > 1 and env.get("SLACK_APP_TOKEN", "").strip():
-        raise SettingsError("HANDOFF_WORKERS above 1 is for HTTP mode; unset it or SLACK_APP_TOKEN (Socket Mode)")
+        problems.append("HANDOFF_WORKERS above 1 needs PostgreSQL (DATABASE_URL): SQLite serves one process")
+    elif workers > 1 and socket_mode:
+        problems.append("HANDOFF_WORKERS above 1 is for HTTP mode; unset it or SLACK_APP_TOKEN (Socket Mode)")
     return workers
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings from `env` (the process environment by default); a `SettingsError` names
+    every missing or malformed one, each on its own line."""
     env = os.environ if env is None else env
-    support_channel = _required(env, "HANDOFF_SUPPORT_CHANNEL")
-    if not _CHANNEL_ID.match(support_channel):
-        raise SettingsError(f"HANDOFF_SUPPORT_CHANNEL must be a channel ID like C0123ABCD, got {support_channel!r}")
-    note_prefix = env.get("HANDOFF_NOTE_PREFIX", "note:").strip()
-    if not note_prefix:
-        raise SettingsError("HANDOFF_NOTE_PREFIX must not be empty")
-    log_level = (env.get("LOG_LEVEL", "").strip() or "INFO").upper()
-    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
-    return Settings(
-        bot_token=_token(env, "SLACK_BOT_TOKEN", "xoxb-"),  # type: ignore[arg-type]
-        signing_secret=_required(env, "SLACK_SIGNING_SECRET"),
-        app_token=_token(env, "SLACK_APP_TOKEN", "xapp-", required=False),
-        support_channel=support_channel,
-        port=_int(env, "PORT", 3000, 1, 65535),
-        host=env.get("HOST", "").strip() or "0.0.0.0",
-        slack_api_url=_api_url(env),
-        database_url=_database_url(env),
-        admins=_admins(env),
-        note_prefix=note_prefix,
-        agent_cache_seconds=_int(env, "HANDOFF_AGENT_CACHE_SECONDS", 300, 0, 86400),
-        http_threads=_int(env, "HANDOFF_HTTP_THREADS", 16, 1, 256),
-        workers=_workers(env),
-        max_backlog=_int(env, "HANDOFF_MAX_BACKLOG", 1000, 1, 1_000_000),
-        delivery_retry_seconds=_int(env, "HANDOFF_DELIVERY_RETRY_SECONDS", 30, 1, 3600),
-        delivery_give_up_seconds=_int(env, "HANDOFF_DELIVERY_GIVE_UP_SECONDS", 3600, 1, 7 * 86400),
-        flood_limit=_int(env, "HANDOFF_FLOOD_LIMIT", 20, 1, 10_000),
-        flood_window_seconds=_int(env, "HANDOFF_FLOOD_WINDOW_SECONDS", 60, 1, 3600),
-        max_file_bytes=_int(env, "HANDOFF_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES, 1, SLACK_MAX_FILE_BYTES),
-        slack_timeout_seconds=_int(env, "HANDOFF_SLACK_TIMEOUT_SECONDS", 15, 1, 120),
-        log_level=log_level,
-        event_retention_hours=_int(env, "HANDOFF_EVENT_RETENTION_HOURS", 24, 1, 24 * 366),
-        config_path=_config_path(env),
+    problems: list[str] = []
+    app_token = _optional_token(env, problems, "SLACK_APP_TOKEN", "xapp-")
+    database_url = _database_url(env, problems)
+    settings = Settings(
+        bot_token=_token(env, problems, "SLACK_BOT_TOKEN", "xoxb-"),
+        signing_secret=_required(env, problems, "SLACK_SIGNING_SECRET"),
+        app_token=app_token,
+        support_channel=_support_channel(env, problems),
+        port=_int(env, problems, "PORT", 1, 65535),
+        host=env.get("HOST", "").strip() or _default("HOST"),
+        slack_api_url=_api_url(env, problems),
+        database_url=database_url or DEFAULT_DATABASE_URL,
+        admins=_admins(env, problems),
+        note_prefix=_note_prefix(env, problems),
+        agent_cache_seconds=_int(env, problems, "HANDOFF_AGENT_CACHE_SECONDS", 0, 86400),
+        http_threads=_int(env, problems, "HANDOFF_HTTP_THREADS", 1, 256),
+        workers=_workers(env, problems, database_url, socket_mode=bool(env.get("SLACK_APP_TOKEN", "").strip())),
+        max_backlog=_int(env, problems, "HANDOFF_MAX_BACKLOG", 1, 1_000_000),
+        delivery_retry_seconds=_int(env, problems, "HANDOFF_DELIVERY_RETRY_SECONDS", 1, 3600),
+        delivery_give_up_seconds=_int(env, problems, "HANDOFF_DELIVERY_GIVE_UP_SECONDS", 1, 7 * 86400),
+        flood_limit=_int(env, problems, "HANDOFF_FLOOD_LIMIT", 1, 10_000),
+        flood_window_seconds=_int(env, problems, "HANDOFF_FLOOD_WINDOW_SECONDS", 1, 3600),
+        max_file_bytes=_int(env, problems, "HANDOFF_MAX_FILE_BYTES", 1, SLACK_MAX_FILE_BYTES),
+        slack_timeout_seconds=_int(env, problems, "HANDOFF_SLACK_TIMEOUT_SECONDS", 1, 120),
+        log_level=_log_level(env, problems),
+        event_retention_hours=_int(env, problems, "HANDOFF_EVENT_RETENTION_HOURS", 1, 24 * 366),
+        config_path=_config_path(env, problems),
     )
+    if problems:
+        raise SettingsError(*sorted(problems, key=_listed_position))
+    return settings
+
+
+def _listed_position(problem: str) -> int:
+    """Problems in the order `SETTINGS` (and `--help`) lists their variables."""
+    for position, setting in enumerate(SETTINGS):
+        if re.match(rf"{setting.name}\b", problem):
+            return position
+    return len(SETTINGS)

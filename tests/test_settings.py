@@ -9,6 +9,9 @@ import pytest
 from handoff_slack.settings import (
     DEFAULT_DATABASE_URL,
     DEFAULT_SLACK_API_URL,
+    SETTINGS,
+    Setting,
+    Settings,
     SettingsError,
     load_settings,
 )
@@ -122,3 +125,50 @@ def test_config_path_is_optional_and_must_name_a_readable_file(tmp_path: Path) -
     assert load_settings({**REQUIRED, "HANDOFF_CONFIG": f" {path} "}).config_path == str(path)
     with pytest.raises(SettingsError, match=r"^HANDOFF_CONFIG: no such file: /nonexistent/bot\.yaml$"):
         load_settings({**REQUIRED, "HANDOFF_CONFIG": "/nonexistent/bot.yaml"})
+
+
+def test_every_problem_is_named_at_once_one_line_each_in_the_order_help_lists_them() -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"LOG_LEVEL": "chatty", "PORT": "abc", "SLACK_BOT_TOKEN": "xoxp-user-token"})
+    problems = raised.value.problems
+    named = ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "HANDOFF_SUPPORT_CHANNEL", "PORT", "LOG_LEVEL"]
+    assert [problem.split()[0] for problem in problems] == named
+    assert str(raised.value).splitlines() == list(problems)
+
+
+def test_a_bad_database_url_is_named_once_even_with_workers_asked_for() -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**REQUIRED, "DATABASE_URL": "mysql://x/y", "HANDOFF_WORKERS": "2"})
+    assert [problem.split()[0] for problem in raised.value.problems] == ["DATABASE_URL"]
+
+
+class RecordingEnv(dict[str, str]):
+    """An environment that remembers every variable asked for."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        self.asked.add(key)
+        return super().get(key, default)
+
+
+def test_every_variable_read_is_in_the_settings_list_help_shows() -> None:
+    env = RecordingEnv({**REQUIRED, "HANDOFF_WORKERS": "2", "DATABASE_URL": "postgresql://db/x"})
+    load_settings(env)
+    assert env.asked == {setting.name for setting in SETTINGS}
+
+
+@pytest.mark.parametrize("setting", [s for s in SETTINGS if s.default is not None], ids=lambda s: s.name)
+def test_the_listed_default_is_what_applies_when_unset(setting: Setting) -> None:
+    assert setting.default is not None
+    assert load_settings({**REQUIRED, setting.name: setting.default}) == load_settings(REQUIRED)
+
+
+def test_the_settings_class_defaults_are_the_loaded_defaults() -> None:
+    assert load_settings(REQUIRED) == Settings(
+        bot_token=REQUIRED["SLACK_BOT_TOKEN"],
+        signing_secret=REQUIRED["SLACK_SIGNING_SECRET"],
+        support_channel=REQUIRED["HANDOFF_SUPPORT_CHANNEL"],
+    )

@@ -7,8 +7,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -79,10 +84,37 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path: Path, va
 
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
-    lines = done.stderr.splitlines()
-    assert len(lines) == 1, done.stderr
-    assert variable in lines[0]
+    problems = [line for line in done.stderr.splitlines() if "configuration error" in line]
+    assert len(problems) == 1, done.stderr
+    assert variable in problems[0]
     assert not (tmp_path / "handoff.db").exists()  # refused before touching anything
+
+
+def test_every_missing_and_malformed_setting_is_named_in_one_run(tmp_path: Path) -> None:
+    settings = {"PORT": "abc", "DATABASE_URL": "mysql://x", "HANDOFF_CONFIG": str(tmp_path / "missing.yaml")}
+
+    done = run_main(clean_env(**settings))
+
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    problems = [line for line in done.stderr.splitlines() if "configuration error" in line]
+    named = ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "HANDOFF_SUPPORT_CHANNEL", "PORT", "DATABASE_URL"]
+    assert [line.split(": ")[2].split()[0] for line in problems] == [*named, "HANDOFF_CONFIG"], done.stderr
+    # What a newcomer with nothing set needs next.
+    assert "python main.py --help" in done.stderr and "python main.py sandbox" in done.stderr
+    assert not list(tmp_path.glob("*.db")) and not Path(REPO, "handoff.db").exists()
+
+
+def test_bad_settings_and_a_bad_bot_configuration_are_named_together(tmp_path: Path) -> None:
+    config = tmp_path / "bot.yaml"
+    config.write_text("greting: typo\n")
+
+    done = run_main(clean_env(**(valid_settings(tmp_path) | {"PORT": "abc", "HANDOFF_CONFIG": str(config)})))
+
+    assert done.returncode == 2
+    problems = [line for line in done.stderr.splitlines() if "configuration error" in line]
+    assert len(problems) == 2, done.stderr
+    assert "PORT" in problems[0] and "greting" in problems[1]
 
 
 @pytest.mark.parametrize(
@@ -115,6 +147,29 @@ def test_a_bad_bot_configuration_stops_start_up_with_one_line_naming_key_and_lin
     assert not (tmp_path / "handoff.db").exists()  # refused before touching anything
 
 
+def test_every_problem_of_the_bot_configuration_is_named_in_one_run(tmp_path: Path) -> None:
+    config = tmp_path / "bot.yaml"
+    config.write_text(
+        "greting: typo\n"
+        "scenarios:\n"
+        "  - {id: hours, title: Hours, triggers: [hours], answr: 9-5}\n"
+        "  - {id: Bad-Id, title: Refunds, triggers: [refund], answer: Sure}\n"
+        "triage:\n  mode: sometimes\n"
+    )
+
+    done = run_main(clean_env(**valid_settings(tmp_path), HANDOFF_CONFIG=str(config)))
+
+    assert done.returncode == 2
+    problems = [line for line in done.stderr.splitlines() if "configuration error" in line]
+    assert [next(key for key in ("greting", "answr", "Bad-Id", "sometimes") if key in p) for p in problems] == [
+        "greting",
+        "answr",
+        "Bad-Id",
+        "sometimes",
+    ], done.stderr
+    assert all(str(config) in problem for problem in problems)
+
+
 def test_a_token_slack_refuses_stops_start_up_with_one_line(tmp_path: Path, fake_slack: FakeSlack) -> None:
     settings = valid_settings(tmp_path) | {
         "SLACK_BOT_TOKEN": "xoxb-not-the-right-one",
@@ -123,23 +178,115 @@ def test_a_token_slack_refuses_stops_start_up_with_one_line(tmp_path: Path, fake
 
     done = run_main(clean_env(**settings))
 
-    assert done.returncode != 0
+    assert done.returncode == 1
     assert "Traceback" not in done.stderr
     lines = done.stderr.splitlines()
-    naming = [line for line in lines if "SLACK_BOT_TOKEN" in line]
-    assert naming == [lines[-1]], done.stderr  # one line, and it is the last word
-    assert "invalid_auth" in naming[0]
+    assert "SLACK_BOT_TOKEN" in lines[0] and "invalid_auth" in lines[0], done.stderr
+    assert fake_slack.api_url + "auth.test" in lines[0]
+    assert "Bot User OAuth Token" in lines[0]  # what to do about it
+    assert [line for line in lines if "SLACK_BOT_TOKEN" in line] == [lines[0]]
+    assert "python main.py sandbox" in done.stderr
     assert "xoxb-not-the-right-one" not in done.stdout + done.stderr
     assert [c.response.get("error") for c in fake_slack.calls("auth.test")] == ["invalid_auth"]
+    assert not (tmp_path / "handoff.db").exists()  # the token is checked before the database is made
 
 
-def test_an_unreachable_slack_api_stops_start_up_with_exactly_one_line(tmp_path: Path) -> None:
-    settings = valid_settings(tmp_path) | {"SLACK_API_URL": "http://127.0.0.1:1/api/"}  # nothing listens there
+UNREACHABLE_WITHIN = 4.0  # seconds for the whole process; retrying these cost 6 s before
+
+
+@contextmanager
+def silent_listener() -> Iterator[int]:
+    """A port that accepts connections (the kernel's backlog) and never answers."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        yield int(listener.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("where", "cause"),
+    [
+        ("refused", "connection refused by 127.0.0.1 port 1"),
+        ("dns", "the host name handoff-test.invalid could not be resolved (DNS"),
+        ("tls", "TLS failed with 127.0.0.1"),
+        ("silent", "no answer within 1 s"),
+    ],
+)
+def test_an_unreachable_slack_api_is_explained_at_once_and_leaves_no_database(
+    tmp_path: Path, fake_slack: FakeSlack, where: str, cause: str
+) -> None:
+    with silent_listener() as silent_port:
+        api_url = {
+            "refused": "http://127.0.0.1:1/api/",  # nothing listens there
+            "dns": "http://handoff-test.invalid/api/",  # .invalid never resolves (RFC 2606)
+            "tls": fake_slack.api_url.replace("http://", "https://"),  # plain HTTP answers the handshake
+            "silent": f"http://127.0.0.1:{silent_port}/api/",
+        }[where]
+        settings = valid_settings(tmp_path) | {"SLACK_API_URL": api_url, "HANDOFF_SLACK_TIMEOUT_SECONDS": "1"}
+
+        started = time.monotonic()
+        done = run_main(clean_env(**settings))
+        took = time.monotonic() - started
+
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "handoff.db").exists()
+    assert took < UNREACHABLE_WITHIN, f"took {took:.1f} s"
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith("handoff-slack: cannot reach the Slack Web API"), done.stderr
+    assert api_url + "auth.test" in lines[0]  # what was tried
+    assert cause in lines[0], done.stderr  # why it failed
+    assert f"SLACK_API_URL ({api_url})" in lines[0]  # the setting, since it was set
+    assert any("python main.py sandbox" in line for line in lines[1:])  # what to do
+    assert any("Creating the Slack app" in line for line in lines[1:])
+
+
+class NotSlack(BaseHTTPRequestHandler):
+    """Some web server: SLACK_API_URL pointed at the wrong place."""
+
+    def do_POST(self) -> None:
+        body = b"<html><body>Not Found</body></html>"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_web_server_that_is_not_slack_is_named_as_such(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotSlack)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api_url = f"http://127.0.0.1:{server.server_address[1]}/api/"
+        done = run_main(clean_env(**(valid_settings(tmp_path) | {"SLACK_API_URL": api_url})))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert lines[0] == (
+        f"handoff-slack: {api_url}auth.test answered HTTP 404, which is not a Slack Web API answer; "
+        f"check SLACK_API_URL ({api_url})"
+    ), done.stderr
+    assert "<html>" not in done.stderr
+    assert not (tmp_path / "handoff.db").exists()
+
+
+def test_with_the_default_api_url_no_setting_the_user_did_not_set_is_named(tmp_path: Path) -> None:
+    # The README's placeholder token, Slack out of reach: a proxy that refuses stands in for the
+    # network, so nothing leaves the machine (slack_sdk sends every call through HTTPS_PROXY).
+    settings = valid_settings(tmp_path) | {"SLACK_BOT_TOKEN": "xoxb-your-token", "HTTPS_PROXY": "http://127.0.0.1:1"}
+    del settings["SLACK_API_URL"]
 
     done = run_main(clean_env(**settings))
 
     assert done.returncode == 1
-    assert done.stderr.splitlines() == ["handoff-slack: cannot reach the Slack Web API at SLACK_API_URL: URLError"]
+    lines = done.stderr.splitlines()
+    assert "https://slack.com/api/auth.test failed: connection refused by the proxy 127.0.0.1" in lines[0], lines
+    assert "SLACK_API_URL" not in done.stderr
+    assert not (tmp_path / "handoff.db").exists()
 
 
 def test_migrate_needs_only_the_database_url(tmp_path: Path) -> None:
@@ -215,3 +362,32 @@ def test_serves_slack_and_stops_cleanly_after_in_flight_work_on_sigterm(tmp_path
         stderr.seek(0)
         output = stderr.read()
     assert "Traceback" not in output, output
+    assert "listening on" in output  # the log is there, at INFO
+    assert "will be unused" not in output, output  # Bolt's warning about our client and the token
+
+
+def test_help_lists_the_commands_and_every_setting_with_its_default() -> None:
+    from handoff_slack.settings import SETTINGS
+    from main import COMMANDS
+
+    for flag in ("--help", "-h", "help"):
+        done = run_main(clean_env(), flag)
+
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        for name in ("serve", "migrate", *COMMANDS):
+            assert any(line.split()[:1] == [name] for line in lines), f"{name} missing from {flag}"
+        for setting in SETTINGS:
+            listed = [line for line in lines if line.split()[:1] == [setting.name]]
+            assert len(listed) == 1, f"{setting.name} missing from {flag}"
+            assert setting.shown_default in listed[0]
+    assert "(the default)" in next(line for line in lines if line.split()[:1] == ["serve"])
+
+
+def test_an_unknown_command_says_so_shows_the_help_and_exits_2(tmp_path: Path) -> None:
+    done = run_main(clean_env(**valid_settings(tmp_path)), "--port")
+
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == "handoff-slack: unknown command '--port'"
+    assert "Commands:" in done.stderr and "SLACK_BOT_TOKEN" in done.stderr
+    assert not (tmp_path / "handoff.db").exists()
