@@ -30,6 +30,9 @@ from tests.support.journeys import (
     press_close,
     stored_notices,
     stored_tickets,
+    ticket_message_recorded,
+    wait_for_dm,
+    wait_for_new_ticket,
     waiting_ticket,
 )
 from tests.support.waiting import wait_until
@@ -255,3 +258,25 @@ def test_a_bot_message_in_flight_when_the_app_is_killed_is_shown_once_after_the_
         message="what was sent after it (the conversation's messages go in order)",
     )
     assert len(shown(fake_slack, kind)) == 1, fake_slack.dump()
+
+
+# -- a notice that is no longer true is not sent late ----------------------------------------------------
+
+
+def test_a_queue_notice_slack_could_not_take_is_dropped_once_the_customer_is_connected(
+    quick_app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    app, queue_notice = quick_app, KINDS["the queue notice"]
+    fake_slack.fail_when(POST, queue_notice.matches, status=500, count=1000)  # Slack refuses it for now
+    dm(app, CUSTOMER, "agent please")
+    ticket = ticket_message_recorded(app, wait_for_new_ticket(fake_slack, 0))
+    wait_until(lambda: fake_slack.targeted_faults_left(POST) < 1000, message="the queue notice to be tried")
+
+    claim(app, fake_slack, AGENT, ticket)
+    wait_for_dm(fake_slack, CUSTOMER, "You are now talking with")
+    fake_slack.heal()  # Slack would take it now: too late, it is no longer true
+    wait_until(lambda: settled(app), message="every notice sent or dropped")
+
+    assert shown(fake_slack, queue_notice) == []
+    states = {row.notice["kind"]: row.delivery_state for row in stored_notices(app)}
+    assert states["queued"] == "dropped" and states["connected"] == "delivered"
