@@ -114,10 +114,18 @@ class People(HttpEdge):
             self._response_urls[name] = {"user": user, "channel": channel, "message_ts": message_ts}
         return self.response_url(name)
 
-    def record_ephemeral(self, user: str, channel: str, answer: dict[str, Any], *, via: str) -> None:
-        """Show ``answer`` (``text``/``blocks``) to ``user`` only, in ``channel``."""
+    def record_command_answer(self, user: str, channel: str, answer: dict[str, Any]) -> None:
+        """The app's immediate answer to ``user``'s slash command: shown to them only, or to the channel
+        with ``response_type: in_channel`` (posted by the bot)."""
         with self._cond:
-            self._add_ephemeral(channel, user, answer, via=via)
+            if answer.get("response_type") == "in_channel":
+                msg: dict[str, Any] = {"type": "message", "text": answer.get("text") or "", "user": self.bot_user_id}
+                msg.update(bot_id=self.bot_id, ts=new_ts(), team=self.team_id)
+                if answer.get("blocks"):
+                    msg["blocks"] = copied(answer["blocks"])
+                self._store_message(channel, msg)
+            else:
+                self._add_ephemeral(channel, user, answer, via="command_answer")
 
     def view_of(self, user: str, view_id: str) -> dict[str, Any]:
         """A copy of ``user``'s open view ``view_id``; ``NotAllowed`` if it is not open for them."""

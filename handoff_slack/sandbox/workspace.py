@@ -248,7 +248,7 @@ class Workspace:
         if not answer and 200 <= reply.status < 300 and reply.body.strip():
             answer = {"text": reply.body}  # a plain-text answer is shown as is
         if answer.get("text") or answer.get("blocks"):
-            self.emulator.record_ephemeral(user, channel, answer, via="command_answer")
+            self.emulator.record_command_answer(user, channel, answer)
         return Acted(reply)
 
     # ----------------------------------------------------------------- helpers

@@ -74,5 +74,6 @@ def test_a_slash_command_answer_is_shown_to_its_user_only(app: AppUnderTest, fak
     ran = people.run_command(AGENT, SUPPORT_CHANNEL, "/handoff-queue")
     assert ran.accepted
     wait_until(lambda: fake_slack.ephemerals(AGENT, SUPPORT_CHANNEL), message="the queue shown to the agent")
+    assert [m["via"] for m in fake_slack.ephemerals(AGENT)] == ["response_url"]
     assert fake_slack.ephemerals(AGENT_2) == []
     assert fake_slack.conversation(SUPPORT_CHANNEL) == []
