@@ -50,6 +50,10 @@ def main(argv: list[str]) -> int:
     from handoff_slack.settings import SettingsError, database_url_from_env, load_settings
 
     command = argv[1:]
+    if command[:1] == ["sandbox"]:  # the app with a local Slack emulator: handoff_slack/sandbox/runner.py
+        from handoff_slack.sandbox.runner import main as sandbox
+
+        return sandbox(command[1:])
     if command not in ([], ["migrate"]):
         print(f"handoff-slack: unknown command {' '.join(command)!r} (use no argument, or 'migrate')", file=sys.stderr)
         return 2

@@ -15,9 +15,10 @@ import itertools
 import json
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlencode
 
+from handoff_slack.sandbox.emulator import SlackEmulator
 from handoff_slack.sandbox.slack_client import FORM, Reply, SlackSender, channel_message, dm_message
 from handoff_slack.sandbox.slack_shapes import Call, new_ts
 from handoff_slack.sandbox.web.personas import HOME_TEAM, SUPPORT_CHANNEL, Persona
@@ -26,22 +27,12 @@ API_APP_ID = "A0SANDBOX"
 _VIEW_METHODS = ("views.open", "views.push", "views.update")
 
 
-class Emulator(Protocol):
-    """The parts of SlackEmulator the people's side uses."""
-
-    def calls(self, method: str | None = None, **match: Any) -> list[Call]: ...
-
-    def response_url(self, name: str = "cmd") -> str: ...
-
-    def host_file(self, name: str, content: bytes, mimetype: str = ..., **kwargs: Any) -> dict[str, Any]: ...
-
-
 class ActRefused(Exception):
     """The person cannot do that (not their message, no such view ...); the page shows the reason."""
 
 
 class People:
-    def __init__(self, emulator: Emulator, sender: SlackSender, on_change: Callable[[], None]) -> None:
+    def __init__(self, emulator: SlackEmulator, sender: SlackSender, on_change: Callable[[], None]) -> None:
         self.emulator = emulator
         self.sender = sender
         self._on_change = on_change
@@ -70,8 +61,14 @@ class People:
             return [dict(v) for v in self._views.get(user, [])]
 
     # ------------------------------------------------------------------ messages
-    def post(self, who: Persona, channel: str, text: str, thread_ts: str | None = None,
-             files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def post(
+        self,
+        who: Persona,
+        channel: str,
+        text: str,
+        thread_ts: str | None = None,
+        files: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         extra: dict[str, Any] = {"subtype": "file_share", "files": files, "upload": False} if files else {}
         if who.external:
             extra["user_team"] = extra["source_team"] = who.team_id
@@ -81,7 +78,7 @@ class People:
                 event["thread_ts"] = thread_ts
         else:
             event = channel_message(who.id, text, channel, thread_ts=thread_ts, team=who.team_id, **extra)
-        stored = {k: event[k] for k in ("type", "user", "text", "ts", "team") if k in event}
+        stored: dict[str, Any] = {k: event[k] for k in ("type", "user", "text", "ts", "team") if k in event}
         if thread_ts:
             stored["thread_ts"] = thread_ts
         if files:
@@ -109,8 +106,16 @@ class People:
         self._on_change()
         self._deliver(self._change_event(channel, "message_deleted", deleted_ts=ts, previous_message=message))
 
-    def share_file(self, who: Persona, channel: str, name: str, content: bytes, mimetype: str,
-                   text: str = "", thread_ts: str | None = None) -> dict[str, Any]:
+    def share_file(
+        self,
+        who: Persona,
+        channel: str,
+        name: str,
+        content: bytes,
+        mimetype: str,
+        text: str = "",
+        thread_ts: str | None = None,
+    ) -> dict[str, Any]:
         file = self.emulator.host_file(name, content, mimetype or "application/octet-stream", user=who.id)
         return self.post(who, channel, text, thread_ts, files=[file])
 
@@ -118,11 +123,17 @@ class People:
     def command(self, who: Persona, channel: str, command: str, text: str) -> Reply:
         response_url = self._response_url(who.id, channel, None)
         reply = self.sender.slash_command(
-            command, text, who.id, channel, response_url, team_id=HOME_TEAM, user_name=who.handle,
+            command,
+            text,
+            who.id,
+            channel,
+            response_url,
+            team_id=HOME_TEAM,
+            user_name=who.handle,
             api_app_id=API_APP_ID,
         )
         if reply.status != 200:
-            self._add_ephemeral(who.id, channel, None, {"text": f"{command} failed with the error \"dispatch_failed\""})
+            self._add_ephemeral(who.id, channel, None, {"text": f'{command} failed with the error "dispatch_failed"'})
         elif reply.body.strip():  # an immediate answer (ack with text) shows to the person only
             try:
                 answer = json.loads(reply.body)
@@ -131,10 +142,19 @@ class People:
             self._add_ephemeral(who.id, channel, None, answer if isinstance(answer, dict) else {"text": reply.body})
         return reply
 
-    def press(self, who: Persona, action: dict[str, Any], *, channel: str | None = None,
-              message_ts: str | None = None, is_ephemeral: bool = False, thread_ts: str | None = None,
-              view_id: str | None = None, values: dict[str, Any] | None = None,
-              message: dict[str, Any] | None = None) -> Reply:
+    def press(
+        self,
+        who: Persona,
+        action: dict[str, Any],
+        *,
+        channel: str | None = None,
+        message_ts: str | None = None,
+        is_ephemeral: bool = False,
+        thread_ts: str | None = None,
+        view_id: str | None = None,
+        values: dict[str, Any] | None = None,
+        message: dict[str, Any] | None = None,
+    ) -> Reply:
         """A button, select or overflow in a message (or, with ``view_id``, in the person's open modal)."""
         trigger_id = self._trigger(who.id)
         payload: dict[str, Any] = {
@@ -156,11 +176,17 @@ class People:
         else:
             if channel is None or message_ts is None:
                 raise ActRefused("an action needs its message")
-            payload["container"] = {"type": "message", "message_ts": message_ts, "channel_id": channel,
-                                    "is_ephemeral": is_ephemeral}
+            payload["container"] = {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel,
+                "is_ephemeral": is_ephemeral,
+            }
             payload["channel"] = {"id": channel, "name": channel.lower()}
             payload["state"] = {"values": {}}
-            payload["response_url"] = self._response_url(who.id, channel, thread_ts, message_ts if is_ephemeral else None)
+            payload["response_url"] = self._response_url(
+                who.id, channel, thread_ts, message_ts if is_ephemeral else None
+            )
             if not is_ephemeral:
                 payload["message"] = self._message_for_payload(channel, message_ts, message)
         return self._send_payload(payload)
@@ -168,7 +194,7 @@ class People:
     def submit(self, who: Persona, view_id: str, values: dict[str, Any]) -> dict[str, str]:
         """view_submission; returns the errors the app answered (none: the view was closed or changed)."""
         view = self._view(who.id, view_id)
-        payload = {
+        payload: dict[str, Any] = {
             "type": "view_submission",
             "team": {"id": HOME_TEAM, "domain": HOME_TEAM.lower()},
             "user": _user(who),
@@ -212,15 +238,17 @@ class People:
             self._drop_view(who.id, view_id)
         self._on_change()
         if view.get("notify_on_close"):
-            self._send_payload({
-                "type": "view_closed",
-                "team": {"id": HOME_TEAM, "domain": HOME_TEAM.lower()},
-                "user": _user(who),
-                "api_app_id": API_APP_ID,
-                "token": "legacy-verification-token",
-                "view": view,
-                "is_cleared": False,
-            })
+            self._send_payload(
+                {
+                    "type": "view_closed",
+                    "team": {"id": HOME_TEAM, "domain": HOME_TEAM.lower()},
+                    "user": _user(who),
+                    "api_app_id": API_APP_ID,
+                    "token": "legacy-verification-token",
+                    "view": view,
+                    "is_cleared": False,
+                }
+            )
 
     # ------------------------------------------------------------------ the app's answers
     def _catch_up(self) -> None:
@@ -232,8 +260,13 @@ class People:
                 continue
             p = call.params
             if call.method == "chat.postEphemeral":
-                self._add_ephemeral(str(p.get("user")), _dm_or(str(p.get("channel"))), p.get("thread_ts"), p,
-                                    ts=call.response.get("message_ts"))
+                self._add_ephemeral(
+                    str(p.get("user")),
+                    _dm_or(str(p.get("channel"))),
+                    p.get("thread_ts"),
+                    p,
+                    ts=call.response.get("message_ts"),
+                )
             elif call.method.startswith("response_url:"):
                 self._answer(call.method[len("response_url:") :], p)
             elif call.method in _VIEW_METHODS:
@@ -259,7 +292,9 @@ class People:
         if call.method == "views.update":
             for stack in self._views.values():
                 for index, shown in enumerate(stack):
-                    if shown["id"] == view.get("id") or (view.get("external_id") and shown.get("external_id") == view["external_id"]):
+                    if shown["id"] == view.get("id") or (
+                        view.get("external_id") and shown.get("external_id") == view["external_id"]
+                    ):
                         stack[index] = self._shown_view(view, shown["id"])
             return
         user = self._triggers.get(str(p.get("trigger_id")))
@@ -330,7 +365,12 @@ class People:
     def _response_url(self, user: str, channel: str, thread_ts: str | None, ephemeral_ts: str | None = None) -> str:
         name = f"r{next(self._numbers)}"
         with self._lock:
-            self._answers[name] = {"user": user, "channel": channel, "thread_ts": thread_ts, "ephemeral_ts": ephemeral_ts}
+            self._answers[name] = {
+                "user": user,
+                "channel": channel,
+                "thread_ts": thread_ts,
+                "ephemeral_ts": ephemeral_ts,
+            }
         return self.emulator.response_url(name)
 
     def _change_event(self, channel: str, subtype: str, **fields: Any) -> dict[str, Any]:

@@ -4,7 +4,10 @@ agents and an admin, seeded into the Slack emulator with the support channel the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from handoff_slack.sandbox.emulator import SlackEmulator
 
 SUPPORT_CHANNEL = "CSUPPORT"
 SUPPORT_CHANNEL_NAME = "support"
@@ -61,17 +64,7 @@ def persona(user_id: str) -> Persona | None:
     return next((p for p in PERSONAS if p.id == user_id), None)
 
 
-class Directory(Protocol):
-    """The parts of the Slack emulator that seeding uses."""
-
-    def add_team(self, id: str, name: str, domain: str | None = None) -> None: ...
-
-    def add_user(self, id: str, name: str | None = ..., real_name: str | None = ..., *args: Any, **kwargs: Any) -> Any: ...
-
-    def set_members(self, channel: str, user_ids: list[str]) -> None: ...
-
-
-def seed(emulator: Directory) -> None:
+def seed(emulator: SlackEmulator) -> None:
     """The teams, people and support channel members, as the app will look them up."""
     emulator.add_team(PARTNER_TEAM, PARTNER_TEAM_NAME)
     for p in PERSONAS:

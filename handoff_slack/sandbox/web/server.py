@@ -9,6 +9,7 @@ changed", the page then reads its state again) and ``/api/files/<id>`` (a shared
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import logging
@@ -72,11 +73,13 @@ class ChangeFeed:
 
 
 class PageServer:
-    def __init__(self, backend: PageBackend, app_url: str, host: str = "127.0.0.1", port: int = 3000) -> None:
-        self.backend = backend
-        self.app = urlsplit(app_url)  # http://127.0.0.1:<port> of the app's waitress server
+    """Bound at construction (a taken port fails before anything else starts); serving from ``start``."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 3000) -> None:
+        self.backend: PageBackend | None = None
+        self.app = urlsplit("http://127.0.0.1:0")  # the app's own server, set by ``start``
         self.feed = ChangeFeed()
-        self._unsubscribe = backend.subscribe(self.feed.bump)
+        self._unsubscribe: Callable[[], None] | None = None
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True  # open event streams never hold up the stop
         self._thread: threading.Thread | None = None
@@ -84,20 +87,24 @@ class PageServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host!s}:{port}/"
 
-    def start(self) -> PageServer:
+    def start(self, backend: PageBackend, app_url: str) -> PageServer:
+        self.backend = backend
+        self.app = urlsplit(app_url)
+        self._unsubscribe = backend.subscribe(self.feed.bump)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.2,), name="sandbox-page")
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._unsubscribe()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
         self.feed.close()  # event streams end their loops
-        self._server.shutdown()
-        self._server.server_close()
         if self._thread is not None:
+            self._server.shutdown()
             self._thread.join(5)
+        self._server.server_close()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         page = self
@@ -127,7 +134,7 @@ class _PageHandler(BaseHTTPRequestHandler):
             self._static(path[len("/static/") :])
         elif path == "/api/state":
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-            self._json(200, self.server_page.backend.state_for(query.get("as", ""), query.get("dm", "")))
+            self._json(200, self._backend().state_for(query.get("as", ""), query.get("dm", "")))
         elif path == "/api/events":
             self._events()
         elif path.startswith("/api/files/"):
@@ -186,24 +193,33 @@ class _PageHandler(BaseHTTPRequestHandler):
             self._json(400, {"ok": False, "error": "invalid_json"})
             return
         except _TooLarge:
+            self.close_connection = True  # the body was not read
             self._json(413, {"ok": False, "error": "too_large"})
             return
         if not isinstance(request, dict) or not isinstance(request.get("as"), str):
             self._json(400, {"ok": False, "error": "invalid_request"})
             return
-        answer = self.server_page.backend.act(request["as"], request)
+        try:
+            answer = self._backend().act(request["as"], request)
+        except Exception:  # a bug in the sandbox: the page says so, the server goes on
+            log.exception("the sandbox failed to carry out an act")
+            answer = {"ok": False, "error": "sandbox_failed"}
         self._json(200 if answer.get("ok") else 400, answer)
 
     def _file(self, file_id: str) -> None:
-        found = self.server_page.backend.file(file_id)
+        found = self._backend().file(file_id)
         if found is None:
             self._json(404, {"ok": False, "error": "file_not_found"})
             return
         content, mimetype = found
         # Shown as a download unless it is an image: an HTML file shared in the sandbox never runs here.
         disposition = "inline" if mimetype.startswith("image/") and mimetype != "image/svg+xml" else "attachment"
-        self._send(200, content, mimetype if disposition == "inline" else "application/octet-stream",
-                   {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"})
+        self._send(
+            200,
+            content,
+            mimetype if disposition == "inline" else "application/octet-stream",
+            {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
+        )
 
     def _events(self) -> None:
         """Server-sent events: one ``data`` line per change (the page reads its state again)."""
@@ -230,6 +246,11 @@ class _PageHandler(BaseHTTPRequestHandler):
             pass  # the page went away
 
     # ------------------------------------------------------------------ plumbing
+    def _backend(self) -> PageBackend:
+        backend = self.server_page.backend
+        assert backend is not None, "requests are served only after start()"
+        return backend
+
     def _body(self, limit: int | None) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         if limit is not None and length > limit:
@@ -247,10 +268,8 @@ class _PageHandler(BaseHTTPRequestHandler):
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
-        try:
+        with contextlib.suppress(OSError):  # the browser went away
             self.wfile.write(data)
-        except OSError:
-            pass  # the browser went away
 
 
 class _TooLarge(Exception):
