@@ -130,6 +130,8 @@ class _PageHandler(BaseHTTPRequestHandler):
             self._pass_to_app()
         elif path == "/":
             self._static("index.html")
+        elif path == "/favicon.ico":
+            self._send(204, b"", "image/x-icon")
         elif path.startswith("/static/"):
             self._static(path[len("/static/") :])
         elif path == "/api/state":

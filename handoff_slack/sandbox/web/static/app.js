@@ -57,9 +57,11 @@ async function refresh() {
   try {
     do {
       page.again = false;
-      const query = new URLSearchParams({ as: page.me, dm: page.dmCustomer });
-      const state = await api("/api/state?" + query);
+      const asked = { as: page.me, dm: page.dmCustomer };
+      const state = await api("/api/state?" + new URLSearchParams(asked));
       if (state.ok === false) { toast(state.error || "cannot read the state"); break; }
+      // Someone switched persona (or DM) while this was on its way: read again for them.
+      if (asked.as !== page.me || asked.dm !== page.dmCustomer) { page.again = true; continue; }
       page.state = state;
       page.me = state.me;
       page.dmCustomer = state.dm.customer;
@@ -90,7 +92,8 @@ function userName(id) {
 const COLORS = ["#2d9ee0", "#e8912d", "#2bac76", "#9b59b6", "#e01e5a", "#1264a3", "#7a4a00"];
 function avatar(id, name) {
   const hue = [...String(id)].reduce((a, c) => a + c.charCodeAt(0), 0) % COLORS.length;
-  const box = el("div", "avatar", (name || "?").slice(0, 2).toUpperCase());
+  const initials = String(name || "?").split(/\s+/).filter(Boolean).map((w) => w[0]).join("").slice(0, 2);
+  const box = el("div", "avatar", initials.toUpperCase());
   box.style.background = COLORS[hue];
   return box;
 }
@@ -144,6 +147,7 @@ function renderPersonas(s) {
       if (p.role === "customer") page.dmCustomer = p.id;
       page.viewShown = null;
       page.editing = null;
+      page.threadTarget = { dm: null, channel: null };
       refresh();
     });
     nav.appendChild(b);
@@ -297,7 +301,7 @@ function renderFiles(files) {
       img.alt = f.name;
       link.appendChild(img);
     } else {
-      link.appendChild(el("span", null, "📄"));
+      link.appendChild(el("span", "file-type", (f.name.split(".").pop() || "file").slice(0, 4).toUpperCase()));
     }
     link.appendChild(el("span", "file-name", `${f.title || f.name} (${f.size} bytes)`));
     box.appendChild(link);

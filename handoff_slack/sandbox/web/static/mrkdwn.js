@@ -32,11 +32,15 @@ const Mrkdwn = (() => {
       span.textContent = "#" + unescapeEntities(label || target.slice(1));
       return span;
     }
+    if (target.startsWith("!date^")) {
+      return document.createTextNode(unescapeEntities(label || target.split("^")[1] || ""));
+    }
     if (target.startsWith("!")) {
       const span = document.createElement("span");
       span.className = "mention";
       const word = target.slice(1).split("^")[0];
-      span.textContent = "@" + unescapeEntities(label || word);
+      const shown = unescapeEntities(label || word);
+      span.textContent = shown.startsWith("@") ? shown : "@" + shown;
       return span;
     }
     const href = safeHref(unescapeEntities(target));
@@ -57,11 +61,21 @@ const Mrkdwn = (() => {
   ];
 
   // Inline markup inside one line of text (no code spans here: handled before).
+  // The emoji the app's own messages use; others stay as their :name:.
+  const EMOJI = {
+    warning: "⚠️", white_check_mark: "✅", speech_balloon: "💬", tada: "🎉",
+    no_entry_sign: "🚫", hourglass_flowing_sand: "⏳", wave: "👋", eyes: "👀",
+  };
+
+  function emoji(text) {
+    return text.replace(/:([a-z0-9_+-]+):/g, (whole, name) => EMOJI[name] || whole);
+  }
+
   function inline(text, ctx, parent) {
     let i = 0;
     let buffer = "";
     const flush = () => {
-      if (buffer) parent.appendChild(document.createTextNode(unescapeEntities(buffer)));
+      if (buffer) parent.appendChild(document.createTextNode(emoji(unescapeEntities(buffer))));
       buffer = "";
     };
     while (i < text.length) {
