@@ -246,3 +246,13 @@ def test_blocks_and_mrkdwn_are_escaped_and_unknown_blocks_shown(person: Person) 
     assert rendered["elements"] == 0  # no element from message text; the outside image is not loaded
     assert rendered["unknown"] == ["Unknown block type: mystery_block", "Unknown element type: mystery_element"]
     assert '"payload"' in rendered["json"]
+
+
+def test_a_slack_connect_customer_is_shown_with_their_organisation(person: Person) -> None:
+    person.become("UCUST2")
+    person.send("dm", "agent please")
+    person.shows(person.dm, "what's the problem?")
+    person.send("dm", "I cannot log in")
+    ticket = person.message(person.channel, "Grace Hopper")
+    person.shows(ticket, "Globex")
+    person.expect(person.dm.locator(".message", has_text="I cannot log in").locator(".ext-tag")).to_have_text("Globex")
