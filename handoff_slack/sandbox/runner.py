@@ -90,6 +90,7 @@ def main(argv: list[str]) -> int:
         )
         return 1
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C even when started in the background
     emulator = SlackEmulator().start()
     app: Any = None
     app_server: Any = None

@@ -26,8 +26,11 @@ class SandboxProcess:
         self.output: list[str] = []
         self._lines: queue.Queue[str | None] = queue.Queue()
 
-    def start(self, timeout: float = 10) -> SandboxProcess:
-        """Start it and wait for the one URL it prints (within `timeout` seconds, or fail)."""
+    def start(self, timeout: float = 10, *, as_background_job: bool = False) -> SandboxProcess:
+        """Start it and wait for the one URL it prints (within `timeout` seconds, or fail).
+
+        ``as_background_job``: started like `python main.py sandbox &` from a script, with SIGINT ignored.
+        """
         env = {key: value for key, value in os.environ.items() if not key.startswith(OUR_VARIABLES)}
         self.process = subprocess.Popen(
             [sys.executable, str(REPO / "main.py"), "sandbox", "--port", str(self.port)],
@@ -36,6 +39,7 @@ class SandboxProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if as_background_job else None,
         )
         threading.Thread(target=self._read, daemon=True).start()
         deadline = time.monotonic() + timeout

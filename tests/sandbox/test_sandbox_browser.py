@@ -2,7 +2,7 @@
 hand-off clicked through as customer and agents, asserting on what each person's page shows.
 
 Without Playwright or chromium the tests skip with the reason; with HANDOFF_REQUIRE_BROWSER=1
-(.ci/run sets it) they fail instead. Screenshots go to HANDOFF_SCREENSHOTS, else a temporary
+(.ci/run sets it on CI) they fail instead. HANDOFF_CHROMIUM names another chromium executable. Screenshots go to HANDOFF_SCREENSHOTS, else a temporary
 directory (its path is printed).
 """
 
@@ -32,9 +32,12 @@ def _no_browser(reason: str) -> None:
 
 
 def _chromium() -> str:
-    found = next((path for path in CHROMIUM_CANDIDATES if os.access(path, os.X_OK)), None) or shutil.which("chromium")
+    chosen = os.environ.get("HANDOFF_CHROMIUM")  # another chromium build, e.g. outside Debian
+    candidates = (chosen,) if chosen else CHROMIUM_CANDIDATES
+    found = next((path for path in candidates if os.access(path, os.X_OK)), None)
+    found = found or (None if chosen else shutil.which("chromium"))
     if found is None:
-        _no_browser("no chromium is installed (apt-get install -y chromium)")
+        _no_browser(f"no chromium at {chosen or ' or '.join(CHROMIUM_CANDIDATES)} (apt-get install -y chromium)")
     return str(found)
 
 

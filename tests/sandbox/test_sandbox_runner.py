@@ -58,6 +58,19 @@ def test_starts_on_a_fresh_directory_serves_page_and_edge_and_stops_on_ctrl_c(tm
     assert "Traceback" not in sandbox.log()
 
 
+def test_ctrl_c_stops_it_with_a_page_listening_even_when_started_as_a_background_job(tmp_path: Path) -> None:
+    sandbox = SandboxProcess(tmp_path).start(timeout=10, as_background_job=True)
+    stream = urllib.request.urlopen(sandbox.url + "api/events", timeout=5)  # a page's live updates
+    try:
+        assert stream.readline().startswith(b"retry:")
+        assert sandbox.interrupt(timeout=10) == 0, sandbox.log()
+        assert stream.read() is not None  # the stream ended with the process
+    finally:
+        stream.close()
+        sandbox.stop()
+    assert not listening(sandbox.port)
+
+
 def test_a_taken_port_is_one_line(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
