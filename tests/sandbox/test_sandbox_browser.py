@@ -2,8 +2,8 @@
 hand-off clicked through as customer and agents, asserting on what each person's page shows.
 
 Without Playwright or chromium the tests skip with the reason; with HANDOFF_REQUIRE_BROWSER=1
-(.ci/run sets it on CI) they fail instead. HANDOFF_CHROMIUM names another chromium executable. Screenshots go to HANDOFF_SCREENSHOTS, else a temporary
-directory (its path is printed).
+(.ci/run sets it on CI) they fail instead. HANDOFF_CHROMIUM names another chromium executable.
+Screenshots go to HANDOFF_SCREENSHOTS, else a temporary directory (its path is printed).
 """
 
 from __future__ import annotations
