@@ -24,12 +24,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from handoff_slack.sandbox.http_server import HttpEdge
+from handoff_slack.sandbox.people import People
 from handoff_slack.sandbox.slack_shapes import Call, Params, copied
 from handoff_slack.sandbox.state import Change, Subscriber
 
 
-class SlackEmulator(HttpEdge):
+class SlackEmulator(People):
     def __init__(
         self,
         bot_token: str = "xoxb-test-token",
@@ -49,8 +49,32 @@ class SlackEmulator(HttpEdge):
         return self.start()
 
     # ----------------------------------------------------------------- configuration
-    def set_members(self, channel: str, user_ids: list[str]) -> None:
+    def add_channel(
+        self,
+        channel: str,
+        name: str | None = None,
+        members: list[str] | tuple[str, ...] = (),
+        *,
+        is_private: bool | None = None,
+        bot_member: bool = True,
+    ) -> None:
+        """Create a channel ("C..." public, "G..." private unless ``is_private`` says otherwise).
+
+        ``members`` are its people; the bot is a member too unless ``bot_member=False`` (then the app's
+        posts there are answered ``not_in_channel``, as Slack does).
+        """
         with self._cond:
+            self._register_channel(channel, name, is_private=is_private)
+            self._members[channel] = list(members)
+            (self._bot_channels.add if bot_member else self._bot_channels.discard)(channel)
+            self._changed(Change("channel", channel))
+
+    def set_members(self, channel: str, user_ids: list[str]) -> None:
+        """The people of ``channel`` (created, with the bot in it, if it does not exist yet)."""
+        with self._cond:
+            if channel not in self._channels:
+                self._register_channel(channel)
+                self._bot_channels.add(channel)
             self._members[channel] = list(user_ids)
             self._changed(Change("member", channel))
 
@@ -167,6 +191,76 @@ class SlackEmulator(HttpEdge):
             if thread_ts is not None:
                 msgs = [m for m in msgs if m.get("thread_ts") == thread_ts and m["ts"] != thread_ts]
             return [dict(m) for m in msgs]
+
+    def ephemerals(self, user: str, channel: str | None = None) -> list[dict[str, Any]]:
+        """The ephemeral messages ``user`` was shown (in ``channel`` if given), oldest first.
+
+        Each has ``channel``, ``ts``, ``text``, ``blocks`` (if any), ``thread_ts`` (if any) and ``via``
+        (``chat.postEphemeral`` or ``response_url``).
+        """
+        with self._cond:
+            shown = [m for m in self._ephemerals if m["visible_to"] == user and channel in (None, m["channel"])]
+            return [dict(copied(m)) for m in shown]
+
+    def open_views(self, user: str) -> list[dict[str, Any]]:
+        """``user``'s open modals, the root first and the one on top last (empty when none is open)."""
+        with self._cond:
+            return [dict(copied(v)) for v in self._views.get(user, [])]
+
+    def home_view(self, user: str) -> dict[str, Any] | None:
+        """The App Home view published for ``user`` (views.publish), if any."""
+        with self._cond:
+            view = self._home_views.get(user)
+            return dict(copied(view)) if view else None
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every user as ``users.info`` shows them."""
+        with self._cond:
+            return [dict(copied(u)) for u in self._users.values()]
+
+    def user(self, user_id: str) -> dict[str, Any] | None:
+        with self._cond:
+            found = self._users.get(user_id)
+            return dict(copied(found)) if found else None
+
+    def teams(self) -> list[dict[str, Any]]:
+        """Every team (the home team first) as ``team.info`` shows them."""
+        with self._cond:
+            return [dict(t) for t in self._teams.values()]
+
+    def channels(self, user: str | None = None) -> list[dict[str, Any]]:
+        """Channels and DMs with messages or members, as ``conversations.info`` shows them, plus
+        ``members`` (the bot included when it is in); only those ``user`` is in if given."""
+        with self._cond:
+            ids = list(self._channels) + sorted(c for c in self._messages if c.startswith("D"))
+            found = []
+            for channel in ids:
+                people = self._people_in(channel)
+                if user is None or user in people:
+                    found.append({**self._channel_object(channel), "members": people})
+            return found
+
+    def dm_channel(self, user: str) -> str:
+        """The ID of the DM between ``user`` and the app."""
+        return f"D{user}"
+
+    def conversation(self, channel: str) -> list[dict[str, Any]]:
+        """The top-level messages of ``channel``, oldest first, as ``conversations.history`` shows them
+        (``reply_count``, ``latest_reply``... on thread parents, metadata included), each with
+        ``replies``: its thread's replies, oldest first."""
+        with self._cond:
+            msgs = self._messages.get(channel, [])
+            top_level = [m for m in msgs if m.get("thread_ts") in (None, m["ts"])]
+            shown = []
+            for msg in top_level:
+                replies = [m for m in msgs if m.get("thread_ts") == msg["ts"] and m is not msg]
+                shown.append(
+                    {
+                        **self._visible(channel, msg, with_metadata=True),
+                        "replies": [self._visible(channel, r, with_metadata=True) for r in replies],
+                    }
+                )
+            return shown
 
     def updates(self, channel: str, ts: str) -> list[Params]:
         """The parameters of every chat.update of the message ``ts``, in order."""

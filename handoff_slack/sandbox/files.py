@@ -18,20 +18,20 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import quote, unquote
 
+from handoff_slack.sandbox.conversations import Handler
 from handoff_slack.sandbox.faults import DROP, FILE_DOWNLOAD, FILE_UPLOAD
 from handoff_slack.sandbox.http_replies import drop_connection, send_bytes
 from handoff_slack.sandbox.slack_shapes import Call, Params, SlackError, copied, mimetype_of, new_ts
 from handoff_slack.sandbox.state import Change
-from handoff_slack.sandbox.web_api import Handler, WebApi
+from handoff_slack.sandbox.views import Views
 
 UPLOAD_PATH = "/upload/v1/"
 FILES_PATH = "/files-pri/"
 
 
-class Files(WebApi):
-    def _api_handlers(self) -> dict[str, Handler]:
+class Files(Views):
+    def _file_handlers(self) -> dict[str, Handler]:
         return {
-            **super()._api_handlers(),
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "files.info": self._files_info,
@@ -176,7 +176,7 @@ class Files(WebApi):
                 raise SlackError("file_not_found")
             if pending["content"] is None:
                 raise SlackError("file_upload_not_complete")  # nothing was uploaded to its URL
-        channel = self._channel({"channel": p["channel_id"]}) if p.get("channel_id") else None
+        channel = self._postable_channel({"channel": p["channel_id"]}) if p.get("channel_id") else None
         thread_ts = p.get("thread_ts") or None
         if thread_ts is not None and channel is None:
             raise SlackError("invalid_arguments")
@@ -213,14 +213,13 @@ class Files(WebApi):
             msg["bot_id"] = self.bot_id
         if thread_ts is not None:
             msg["thread_ts"] = thread_ts
-        self._messages.setdefault(channel, []).append(msg)
+        self._store_message(channel, msg)
         kind = "private" if channel[0] in "DG" else "public"
         for file in shared:
             share = {"ts": ts, **({"thread_ts": thread_ts} if thread_ts else {})}
             file.setdefault("shares", {}).setdefault(kind, {})[channel] = [share]
             file["ims" if channel.startswith("D") else "groups" if channel.startswith("G") else "channels"] = [channel]
             self._files[file["id"]]["file"] = file
-        self._changed(Change("message", channel, ts, user))
         return msg
 
     def _files_info(self, p: Params) -> dict[str, Any]:

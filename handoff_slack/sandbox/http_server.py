@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from handoff_slack.sandbox.conversations import Handler
 from handoff_slack.sandbox.faults import DROP
 from handoff_slack.sandbox.files import FILES_PATH, UPLOAD_PATH, Files
 from handoff_slack.sandbox.http_replies import drop_connection, send_bytes, send_json
@@ -26,14 +27,14 @@ RESPONSE_PATH = "/response/"
 class HttpEdge(Files):
     def start(self, port: int = 0) -> Any:
         """Serve on 127.0.0.1:``port`` (a free port by default) in a daemon thread; returns self."""
-        emulator = self
+        handle = self._handle_http
 
         class _RequestHandler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                emulator._handle_http(self)
+                handle(self)
 
             def do_GET(self) -> None:
-                emulator._handle_http(self)
+                handle(self)
 
             def log_message(self, format: str, *args: Any) -> None:  # silence stderr
                 pass
@@ -123,8 +124,10 @@ class HttpEdge(Files):
                 drop_connection(req)
             elif is_api or fault is not None:
                 send_json(req, status, response, extra_headers)
-            else:
+            elif response.get("ok"):
                 send_bytes(req, 200, b"ok", "text/plain")
+            else:  # a response_url refusing what was posted
+                send_bytes(req, 400, str(response.get("error")).encode(), "text/plain")
         except OSError:
             pass  # the client gave up or died meanwhile (as Slack sees it: an answer nobody reads)
         finally:
@@ -132,6 +135,15 @@ class HttpEdge(Files):
                 with self._cond:
                     self._answers_pending[method] -= 1
                     self._cond.notify_all()
+
+    def _api_handlers(self) -> dict[str, Handler]:
+        """Every Web API method the emulator answers, by name."""
+        return {
+            **self._conversation_handlers(),
+            **self._message_handlers(),
+            **self._view_handlers(),
+            **self._file_handlers(),
+        }
 
     def _handle_unfaulted(self, method: str, params: Params, is_api: bool) -> dict[str, Any]:
         if is_api:

@@ -92,6 +92,7 @@ class SlackSender:
         team_id: str = "T0HOME",
         api_app_id: str = "A0APP",
         authorizations_user: str = "UBOT",
+        is_ext_shared_channel: bool = False,
     ) -> Reply:
         event_id = event_id or next_event_id()
         envelope = {
@@ -111,7 +112,7 @@ class SlackSender:
                     "is_enterprise_install": False,
                 }
             ],
-            "is_ext_shared_channel": False,
+            "is_ext_shared_channel": is_ext_shared_channel,
             "event_context": f"4-{event_id}",
         }
         headers: dict[str, str] = {}
@@ -135,13 +136,27 @@ class SlackSender:
         trigger_id: str = "trig",
         message: dict[str, Any] | None = None,
         api_app_id: str = "A0APP",
+        action: dict[str, Any] | None = None,
+        user_name: str | None = None,
+        is_ephemeral: bool = False,
+        view: dict[str, Any] | None = None,
     ) -> Reply:
+        """A ``block_actions`` payload: a click on ``action_id`` in a message (or in ``view``, a modal).
+
+        ``action`` is the whole action object as Slack sends it (for selects: ``selected_option``);
+        without it, a button with ``value``.
+        """
         payload: dict[str, Any] = {
             "type": "block_actions",
-            "user": _user(user_id, team_id),
+            "user": _user(user_id, team_id, user_name),
             "api_app_id": api_app_id,
             "token": "legacy-verification-token",
-            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": False},
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel_id,
+                "is_ephemeral": is_ephemeral,
+            },
             "trigger_id": trigger_id,
             "team": {"id": team_id, "domain": team_id.lower()},
             "enterprise": None,
@@ -150,7 +165,8 @@ class SlackSender:
             "state": {"values": {}},
             "response_url": response_url,
             "actions": [
-                {
+                action
+                or {
                     "action_id": action_id,
                     "block_id": block_id,
                     "value": value,
@@ -161,6 +177,12 @@ class SlackSender:
         }
         if channel_id is not None:
             payload["channel"] = {"id": channel_id, "name": channel_id.lower()}
+        if view is not None:  # a click inside a modal: no message, no channel, no response_url
+            payload["container"] = {"type": "view", "view_id": view.get("id")}
+            payload["view"] = view
+            payload["state"] = view.get("state") or {"values": {}}
+            for key in ("message", "channel", "response_url"):
+                payload.pop(key, None)
         return self._post_payload(payload)
 
     def view_submission(
@@ -171,8 +193,15 @@ class SlackSender:
         private_metadata: str = "",
         team_id: str = "T0HOME",
         api_app_id: str = "A0APP",
+        view: dict[str, Any] | None = None,
+        user_name: str | None = None,
+        trigger_id: str = "trig",
     ) -> Reply:
-        """``values`` is Slack's ``{block_id: {action_id: {...}}}``; a plain str leaf becomes a text input."""
+        """``values`` is Slack's ``{block_id: {action_id: {...}}}``; a plain str leaf becomes a text input.
+
+        ``view`` is the open view as the emulator holds it (its id, blocks, hash...); without it, a
+        minimal modal with ``callback_id`` and ``private_metadata``.
+        """
         state = {
             block: {
                 action: ({"type": "plain_text_input", "value": v} if isinstance(v, str) else v)
@@ -184,10 +213,10 @@ class SlackSender:
         payload: dict[str, Any] = {
             "type": "view_submission",
             "team": {"id": team_id, "domain": team_id.lower()},
-            "user": _user(user_id, team_id),
+            "user": _user(user_id, team_id, user_name),
             "api_app_id": api_app_id,
             "token": "legacy-verification-token",
-            "trigger_id": "trig",
+            "trigger_id": trigger_id,
             "view": {
                 "id": view_id,
                 "team_id": team_id,
@@ -208,6 +237,8 @@ class SlackSender:
             "enterprise": None,
             "is_enterprise_install": False,
         }
+        if view is not None:
+            payload["view"] = {**view, "state": {"values": state}}
         return self._post_payload(payload)
 
     def slash_command(
@@ -220,6 +251,7 @@ class SlackSender:
         team_id: str = "T0HOME",
         user_name: str = "someone",
         api_app_id: str = "A0APP",
+        trigger_id: str = "trig",
     ) -> Reply:
         form = {
             "token": "legacy-verification-token",
@@ -234,9 +266,13 @@ class SlackSender:
             "api_app_id": api_app_id,
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": "trig",
+            "trigger_id": trigger_id,
         }
         return self.post(urlencode(form).encode(), FORM)
+
+    def interaction(self, payload: dict[str, Any]) -> Reply:
+        """Any interactivity payload (``view_closed``, ``shortcut``...), posted as Slack does."""
+        return self._post_payload(payload)
 
     def _post_payload(self, payload: dict[str, Any]) -> Reply:
         return self.post(urlencode({"payload": json.dumps(payload)}).encode(), FORM)
@@ -249,8 +285,8 @@ def _lower(items: Any) -> dict[str, str]:
     return {k.lower(): v for k, v in items}
 
 
-def _user(user_id: str, team_id: str) -> dict[str, str]:
-    name = user_id.lower()
+def _user(user_id: str, team_id: str, user_name: str | None = None) -> dict[str, str]:
+    name = user_name or user_id.lower()
     return {"id": user_id, "username": name, "name": name, "team_id": team_id}
 
 

@@ -57,7 +57,15 @@ class EmulatorState:
         self._calls: list[Call] = []
         self._messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages, oldest first
         self._updates: dict[tuple[str, str], list[Params]] = {}  # (channel, ts) -> chat.update params
-        self._members: dict[str, list[str]] = {}
+        # Channels ("C..." public, "G..." private) exist once added; DMs ("D" + user ID) always do.
+        self._channels: dict[str, dict[str, Any]] = {}  # id -> {id, name, is_private}
+        self._members: dict[str, list[str]] = {}  # channel -> its people (the bot apart)
+        self._bot_channels: set[str] = set()  # channels the bot is a member of
+        self._ephemerals: list[dict[str, Any]] = []  # each with "channel" and "visible_to"
+        self._views: dict[str, list[dict[str, Any]]] = {}  # user -> their modal stack, root first
+        self._home_views: dict[str, dict[str, Any]] = {}  # user -> App Home view (views.publish)
+        self._triggers: dict[str, tuple[str, float]] = {}  # trigger_id -> (user, issued at)
+        self._response_urls: dict[str, dict[str, Any]] = {}  # name -> {user, channel, message_ts}
         self._users: dict[str, dict[str, Any]] = {}
         self._teams: dict[str, dict[str, Any]] = {}
         self._faults: dict[str, deque[Fault | None]] = {}  # None: answer this call normally

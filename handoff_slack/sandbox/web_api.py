@@ -1,115 +1,67 @@
-"""The Web API methods the emulator answers, in Slack's shapes and with Slack's error codes.
+"""Messages: ``chat.*``, ``reactions.*``, and what an app posts to a ``response_url``.
 
-``chat.*`` (postMessage, update, delete, postEphemeral, getPermalink), ``conversations.*`` (open,
-members, info, history, replies), ``users.info``, ``team.info``, ``views.*``, ``reactions.*``,
-``auth.test`` and ``apps.connections.open``. The file methods are in ``files``. Every handler runs
-with the state's lock held and either returns the answer's fields or raises ``SlackError``.
+As Slack answers them: the bot posts only where it is a member (``not_in_channel``;
+``channel_not_found`` for unknown channels), with text or blocks (``no_text``), text of at most
+40,000 characters (``msg_too_long``), valid blocks (``invalid_blocks``, see ``block_rules``) and
+valid metadata. It updates and deletes only its own messages (``cant_update_message``,
+``cant_delete_message``, ``message_not_found``). ``chat.postEphemeral`` needs the user in the
+channel (``user_not_in_channel``) and stores the message for that user only. Reactions are kept on
+the message (``already_reacted``, ``no_reaction``).
+
+A response_url issued by the workspace (``Workspace.run_command``, a button's payload) turns what the
+app posts there into an ephemeral message for its user, an in-channel message
+(``response_type: in_channel``), or a replacement or deletion of the original message
+(``replace_original`` / ``delete_original``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from handoff_slack.sandbox.faults import Faults
-from handoff_slack.sandbox.slack_shapes import (
-    Params,
-    SlackError,
-    TimeWindow,
-    check_metadata,
-    copied,
-    cursor_for,
-    flag,
-    new_ts,
-    offset_of,
-    page_limit,
-    ts_key,
-)
+from handoff_slack.sandbox.block_rules import check_blocks
+from handoff_slack.sandbox.conversations import Conversations, Handler
+from handoff_slack.sandbox.slack_shapes import Params, SlackError, check_metadata, copied, flag, new_ts
 from handoff_slack.sandbox.state import Change
 
-Handler = Callable[[Params], dict[str, Any]]
+TEXT_MAX = 40_000
 
 
-class WebApi(Faults):
-    def _api_handlers(self) -> dict[str, Handler]:
+class WebApi(Conversations):
+    def _message_handlers(self) -> dict[str, Handler]:
         return {
-            "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.delete": self._chat_delete,
             "chat.getPermalink": self._chat_get_permalink,
-            "conversations.open": self._conversations_open,
-            "conversations.members": self._conversations_members,
-            "conversations.info": self._conversations_info,
-            "conversations.history": self._conversations_history,
-            "conversations.replies": self._conversations_replies,
-            "users.info": self._users_info,
-            "team.info": self._team_info,
-            "views.open": self._view,
-            "views.update": self._view,
-            "views.push": self._view,
-            "views.publish": self._view,
-            "reactions.add": self._ok,
-            "reactions.remove": self._ok,
-            "apps.connections.open": self._apps_connections_open,
+            "reactions.add": self._reactions_add,
+            "reactions.remove": self._reactions_remove,
         }
-
-    def _answer_response_url(self, name: str, params: Params) -> dict[str, Any]:
-        """What the app posted to a response_url; answered ``ok``."""
-        return {"ok": True}
-
-    # ----------------------------------------------------------------- auth, apps
-    def _ok(self, p: Params) -> dict[str, Any]:
-        return {}
-
-    def _auth_test(self, p: Params) -> dict[str, Any]:
-        team = self._teams[self.team_id]
-        return {
-            "url": f"https://{team['domain']}.fake.slack.com/",
-            "team": team["name"],
-            "user": "handoff-bot",
-            "team_id": self.team_id,
-            "user_id": self.bot_user_id,
-            "bot_id": self.bot_id,
-            "is_enterprise_install": False,
-        }
-
-    def _apps_connections_open(self, p: Params) -> dict[str, Any]:
-        if self.socket_mode_url is None:
-            raise SlackError("not_allowed_token_type")
-        return {"url": self.socket_mode_url}
 
     # ----------------------------------------------------------------- chat
-    def _channel(self, p: Params, key: str = "channel") -> str:
-        channel = p.get(key)
-        if not channel:
-            raise SlackError("channel_not_found")
-        if channel[0] in "UW":  # posting to a user id lands in the bot's DM with them
-            channel = "D" + channel
-        return str(channel)
+    def _postable_channel(self, p: Params) -> str:
+        channel = self._channel(p)
+        if not self._bot_is_in(channel):
+            raise SlackError("not_in_channel")
+        return channel
 
     def _chat_post_message(self, p: Params) -> dict[str, Any]:
-        channel = self._channel(p)
-        if not p.get("text") and not p.get("blocks") and not p.get("attachments"):
-            raise SlackError("no_text")
-        check_metadata(p.get("metadata"))
-        ts = new_ts()
-        msg: dict[str, Any] = {
-            "type": "message",
-            "text": p.get("text", ""),
-            "user": self.bot_user_id,
-            "bot_id": self.bot_id,
-            "ts": ts,
-        }
+        channel = self._postable_channel(p)
+        _check_content(p)
+        msg: dict[str, Any] = {"type": "message", "text": p.get("text", ""), "user": self.bot_user_id}
+        msg.update(bot_id=self.bot_id, ts=new_ts(), team=self.team_id)
         for key in ("blocks", "attachments", "metadata", "thread_ts", "username"):
             if p.get(key):
                 msg[key] = p[key]
         if p.get("icon_url") or p.get("icon_emoji"):
             msg["icons"] = {"image_48": p["icon_url"]} if p.get("icon_url") else {"emoji": p["icon_emoji"]}
+        self._store_message(channel, msg)
+        return {"channel": channel, "ts": msg["ts"], "message": dict(msg)}
+
+    def _store_message(self, channel: str, msg: dict[str, Any]) -> None:
+        """Append a message to ``channel`` and tell the subscribers; the caller holds ``_cond``."""
         self._messages.setdefault(channel, []).append(msg)
-        self._changed(Change("message", channel, ts, self.bot_user_id))
-        return {"channel": channel, "ts": ts, "message": dict(msg)}
+        self._changed(Change("message", channel, msg["ts"], msg.get("user", ""), {"thread_ts": msg.get("thread_ts")}))
 
     def _find_message(self, channel: str, ts: str | None) -> dict[str, Any]:
         for msg in self._messages.get(channel, []):
@@ -120,7 +72,9 @@ class WebApi(Faults):
     def _chat_update(self, p: Params) -> dict[str, Any]:
         channel = self._channel(p)
         msg = self._find_message(channel, p.get("ts"))
-        check_metadata(p.get("metadata"))
+        if msg.get("user") != self.bot_user_id:
+            raise SlackError("cant_update_message")
+        _check_content(p, require=False)
         for key in ("text", "blocks", "attachments", "metadata"):
             if key in p:
                 msg[key] = p[key]
@@ -129,165 +83,116 @@ class WebApi(Faults):
         self._changed(Change("message_changed", channel, msg["ts"], self.bot_user_id))
         return {"channel": channel, "ts": msg["ts"], "text": msg.get("text", ""), "message": dict(msg)}
 
-    def _chat_post_ephemeral(self, p: Params) -> dict[str, Any]:
-        self._channel(p)
-        if not p.get("user"):
-            raise SlackError("user_not_in_channel")
-        if not p.get("text") and not p.get("blocks") and not p.get("attachments"):
-            raise SlackError("no_text")
-        return {"message_ts": new_ts()}
-
     def _chat_delete(self, p: Params) -> dict[str, Any]:
         channel = self._channel(p)
-        msgs = self._messages.get(channel, [])
-        self._messages[channel] = [m for m in msgs if m["ts"] != p.get("ts")]
-        self._changed(Change("message_deleted", channel, str(p.get("ts") or "")))
-        return {"channel": channel, "ts": p.get("ts")}
+        msg = self._find_message(channel, p.get("ts"))
+        if msg.get("user") != self.bot_user_id:
+            raise SlackError("cant_delete_message")
+        self._remove_message(channel, msg)
+        return {"channel": channel, "ts": msg["ts"]}
+
+    def _remove_message(self, channel: str, msg: dict[str, Any]) -> None:
+        self._messages[channel] = [m for m in self._messages.get(channel, []) if m is not msg]
+        self._changed(Change("message_deleted", channel, msg["ts"], msg.get("user", "")))
+
+    def _chat_post_ephemeral(self, p: Params) -> dict[str, Any]:
+        channel = self._postable_channel(p)
+        user = str(p.get("user") or "")
+        if not user or user not in self._people_in(channel):
+            raise SlackError("user_not_in_channel")
+        _check_content(p)
+        ts = self._add_ephemeral(channel, user, p, via="chat.postEphemeral")
+        return {"message_ts": ts}
+
+    def _add_ephemeral(self, channel: str, user: str, p: Params, *, via: str) -> str:
+        """Store a message only ``user`` sees; the caller holds ``_cond``."""
+        ts = new_ts()
+        msg: dict[str, Any] = {"type": "message", "subtype": "ephemeral", "text": p.get("text") or ""}
+        msg.update(user=self.bot_user_id, bot_id=self.bot_id, ts=ts, channel=channel, visible_to=user, via=via)
+        for key in ("blocks", "attachments", "thread_ts"):
+            if p.get(key):
+                msg[key] = p[key]
+        self._ephemerals.append(msg)
+        self._changed(Change("ephemeral", channel, ts, user))
+        return ts
 
     def _chat_get_permalink(self, p: Params) -> dict[str, Any]:
         channel = self._channel(p)
         ts = str(p.get("message_ts", ""))
+        self._find_message(channel, ts)
         return {"channel": channel, "permalink": f"https://fake.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
 
-    # ----------------------------------------------------------------- conversations
-    def _conversations_open(self, p: Params) -> dict[str, Any]:
-        if p.get("channel"):
-            return {"channel": {"id": p["channel"]}}
-        users = [u for u in str(p.get("users", "")).split(",") if u]
-        if not users:
-            raise SlackError("users_list_not_supplied")
-        cid = "D" + users[0] if len(users) == 1 else "G" + "".join(sorted(users))
-        return {"channel": {"id": cid}}
+    # ----------------------------------------------------------------- reactions
+    def _reactions_add(self, p: Params) -> dict[str, Any]:
+        return self._react(p, self.bot_user_id, add=True)
 
-    def _conversations_members(self, p: Params) -> dict[str, Any]:
-        channel = p.get("channel")
-        if channel not in self._members:
-            raise SlackError("channel_not_found")
-        members = self._members[channel]
-        limit = int(p.get("limit") or 100)
-        start = offset_of(p.get("cursor"))
-        end = start + limit
-        nxt = cursor_for(end) if end < len(members) else ""
-        return {"members": members[start:end], "response_metadata": {"next_cursor": nxt}}
+    def _reactions_remove(self, p: Params) -> dict[str, Any]:
+        return self._react(p, self.bot_user_id, add=False)
 
-    def _conversations_info(self, p: Params) -> dict[str, Any]:
+    def _react(self, p: Params, user: str, *, add: bool) -> dict[str, Any]:
+        """reactions.add / reactions.remove of ``user``; the caller holds ``_cond``."""
         channel = self._channel(p)
-        is_im = channel.startswith("D")
-        return {
-            "channel": {
-                "id": channel,
-                "name": channel.lower(),
-                "is_channel": not is_im,
-                "is_im": is_im,
-                "is_private": channel.startswith("G"),
-                "is_member": True,
-                "context_team_id": self.team_id,
-            }
-        }
+        name = str(p.get("name") or "").strip(":")
+        if not name:
+            raise SlackError("invalid_name")
+        msg = self._find_message(channel, p.get("timestamp"))
+        reactions: list[dict[str, Any]] = msg.get("reactions", [])
+        reaction = next((r for r in reactions if r["name"] == name), None)
+        if add:
+            if reaction is not None and user in reaction["users"]:
+                raise SlackError("already_reacted")
+            if reaction is None:
+                reaction = {"name": name, "users": [], "count": 0}
+                reactions.append(reaction)
+            reaction["users"].append(user)
+        else:
+            if reaction is None or user not in reaction["users"]:
+                raise SlackError("no_reaction")
+            reaction["users"].remove(user)
+        reaction["count"] = len(reaction["users"])
+        msg["reactions"] = [r for r in reactions if r["count"]]
+        if not msg["reactions"]:
+            del msg["reactions"]
+        self._changed(Change("reaction", channel, msg["ts"], user, {"name": name, "added": add}))
+        return {}
 
-    def _conversations_history(self, p: Params) -> dict[str, Any]:
-        """Top-level messages (thread parents included, replies not), newest first, paginated."""
-        channel = self._channel(p)
-        with_metadata = flag(p.get("include_all_metadata"))
-        window = TimeWindow.from_params(p)
-        msgs = self._messages.get(channel, [])
-        top_level = [m for m in msgs if m.get("thread_ts") in (None, m["ts"]) and window.contains(m["ts"])]
-        top_level.sort(key=lambda m: ts_key(m["ts"]), reverse=True)
-        start, limit = offset_of(p.get("cursor")), page_limit(p.get("limit"), default=100, maximum=999)
-        page = top_level[start : start + limit]
-        has_more = start + limit < len(top_level)
-        response: dict[str, Any] = {
-            "messages": [self._visible(channel, m, with_metadata) for m in page],
-            "has_more": has_more,
-            "pin_count": 0,
-        }
-        if has_more:
-            response["response_metadata"] = {"next_cursor": cursor_for(start + limit)}
-        return response
+    # ----------------------------------------------------------------- response_url
+    def _answer_response_url(self, name: str, params: Params) -> dict[str, Any]:
+        """What the app posted to a response_url, applied as Slack would; unknown names are only recorded."""
+        with self._cond:
+            issued = self._response_urls.get(name)
+            if issued is None:
+                return {"ok": True}
+            channel, user, original_ts = issued["channel"], issued["user"], issued.get("message_ts")
+            original = next((m for m in self._messages.get(channel, []) if m["ts"] == original_ts), None)
+            if flag(params.get("delete_original")):
+                if original is not None:
+                    self._remove_message(channel, original)
+                return {"ok": True}
+            if not params.get("text") and not params.get("blocks"):
+                return {"ok": False, "error": "no_text"}
+            if flag(params.get("replace_original")) and original is not None:
+                for key in ("text", "blocks", "attachments"):
+                    if key in params:
+                        original[key] = params[key]
+                self._changed(Change("message_changed", channel, original["ts"], self.bot_user_id))
+            elif params.get("response_type") == "in_channel":
+                msg = {"type": "message", "text": params.get("text") or "", "user": self.bot_user_id}
+                msg.update(bot_id=self.bot_id, ts=new_ts(), team=self.team_id)
+                for key in ("blocks", "attachments", "thread_ts"):
+                    if params.get(key):
+                        msg[key] = copied(params[key])
+                self._store_message(channel, msg)
+            else:
+                self._add_ephemeral(channel, user, params, via="response_url")
+            return {"ok": True}
 
-    def _conversations_replies(self, p: Params) -> dict[str, Any]:
-        """A thread: its parent first, then the replies oldest first, paginated (the parent only on page one).
 
-        ``ts`` may be the parent's or any reply's; a message without replies is returned alone.
-        ``oldest``/``latest`` narrow the replies; the parent is always included.
-        """
-        channel = self._channel(p)
-        with_metadata = flag(p.get("include_all_metadata"))
-        window = TimeWindow.from_params(p)
-        msgs = self._messages.get(channel, [])
-        ts = p.get("ts")
-        if not ts:
-            raise SlackError("invalid_arguments")
-        target = next((m for m in msgs if m["ts"] == ts), None)
-        if target is None:
-            raise SlackError("thread_not_found")
-        root_ts = target.get("thread_ts") or target["ts"]
-        parent = next((m for m in msgs if m["ts"] == root_ts), None)
-        if parent is None:
-            raise SlackError("thread_not_found")
-        replies = [m for m in msgs if m.get("thread_ts") == root_ts and m["ts"] != root_ts and window.contains(m["ts"])]
-        replies.sort(key=lambda m: ts_key(m["ts"]))
-        thread = [parent, *replies]
-        start, limit = offset_of(p.get("cursor")), page_limit(p.get("limit"), default=1000, maximum=1000)
-        page = thread[start : start + limit]
-        has_more = start + limit < len(thread)
-        response: dict[str, Any] = {
-            "messages": [self._visible(channel, m, with_metadata) for m in page],
-            "has_more": has_more,
-        }
-        if has_more:
-            response["response_metadata"] = {"next_cursor": cursor_for(start + limit)}
-        return response
-
-    def _visible(self, channel: str, msg: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
-        """A stored message as the read methods show it: thread fields filled in, metadata only on request."""
-        shown: dict[str, Any] = copied(msg)
-        if not with_metadata:
-            shown.pop("metadata", None)
-        replies = [m for m in self._messages.get(channel, []) if m.get("thread_ts") == msg["ts"] and m is not msg]
-        if replies:
-            users = sorted({m.get("user", "") for m in replies})
-            shown.update(
-                thread_ts=msg["ts"],
-                reply_count=len(replies),
-                reply_users=users,
-                reply_users_count=len(users),
-                latest_reply=max((m["ts"] for m in replies), key=ts_key),
-            )
-        elif msg.get("thread_ts") not in (None, msg["ts"]):
-            parent = next((m for m in self._messages.get(channel, []) if m["ts"] == msg["thread_ts"]), None)
-            if parent is not None:
-                shown["parent_user_id"] = parent.get("user", "")
-        return shown
-
-    # ----------------------------------------------------------------- users, teams, views
-    def _users_info(self, p: Params) -> dict[str, Any]:
-        user = self._users.get(p.get("user", ""))
-        if user is None:
-            raise SlackError("user_not_found")
-        return {"user": copied(user)}
-
-    def _team_info(self, p: Params) -> dict[str, Any]:
-        team = self._teams.get(p.get("team") or self.team_id)
-        if team is None:
-            raise SlackError("team_not_found")
-        return {"team": dict(team)}
-
-    def _view(self, p: Params) -> dict[str, Any]:
-        view = p.get("view")
-        if not isinstance(view, dict):
-            raise SlackError("invalid_arguments")
-        view_id = p.get("view_id")
-        if not view_id:
-            self._view_counter += 1
-            view_id = f"V{self._view_counter:08d}"
-        return {
-            "view": {
-                **view,
-                "id": view_id,
-                "team_id": self.team_id,
-                "hash": f"h.{view_id}",
-                "bot_id": self.bot_id,
-                "external_id": p.get("external_id", ""),
-            }
-        }
+def _check_content(p: Params, *, require: bool = True) -> None:
+    """The message parameters Slack checks before posting or updating."""
+    if require and not p.get("text") and not p.get("blocks") and not p.get("attachments"):
+        raise SlackError("no_text")
+    if len(str(p.get("text") or "")) > TEXT_MAX:
+        raise SlackError("msg_too_long")
+    check_blocks(p.get("blocks"))
+    check_metadata(p.get("metadata"))
