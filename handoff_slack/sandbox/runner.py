@@ -16,7 +16,10 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from handoff_slack.sandbox.personas import Personas
 
 DEFAULT_PORT = 3000
 DATABASE_FILE = "sandbox.db"
@@ -41,9 +44,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     return arguments
 
 
-def _settings_env(api_url: str, bot_token: str, signing_secret: str, database: Path) -> dict[str, str]:
-    from handoff_slack.sandbox.web.personas import ADMINS, SUPPORT_CHANNEL
-
+def _settings_env(api_url: str, bot_token: str, signing_secret: str, database: Path, cast: Personas) -> dict[str, str]:
     env = {key: os.environ[key] for key in _PASSED_THROUGH if os.environ.get(key, "").strip()}
     env.setdefault("LOG_LEVEL", "WARNING")  # the URL stays the last thing on the screen
     env.update(
@@ -51,8 +52,8 @@ def _settings_env(api_url: str, bot_token: str, signing_secret: str, database: P
         SLACK_SIGNING_SECRET=signing_secret,
         SLACK_API_URL=api_url,
         DATABASE_URL=f"sqlite:///{database}",
-        HANDOFF_SUPPORT_CHANNEL=SUPPORT_CHANNEL,
-        HANDOFF_ADMINS=",".join(ADMINS),
+        HANDOFF_SUPPORT_CHANNEL=cast.support_channel,
+        HANDOFF_ADMINS=cast.admin.user_id,
         HOST=LOOPBACK,
         HANDOFF_DELIVERY_RETRY_SECONDS="2",
     )
@@ -74,10 +75,10 @@ def main(argv: list[str]) -> int:
     from handoff_slack.app import StartupError, create_app
     from handoff_slack.logging_setup import configure_logging, secrets_of
     from handoff_slack.sandbox.emulator import SlackEmulator
-    from handoff_slack.sandbox.slack_client import SlackSender
-    from handoff_slack.sandbox.web.personas import seed
+    from handoff_slack.sandbox.personas import seed
+    from handoff_slack.sandbox.web.page_model import PageModel
     from handoff_slack.sandbox.web.server import PageServer
-    from handoff_slack.sandbox.web.workspace import Workspace
+    from handoff_slack.sandbox.workspace import Workspace
     from handoff_slack.server import build_http_server
     from handoff_slack.settings import SettingsError, load_settings
 
@@ -95,14 +96,17 @@ def main(argv: list[str]) -> int:
     app: Any = None
     app_server: Any = None
     app_thread: threading.Thread | None = None
-    workspace: Workspace | None = None
     try:
-        seed(emulator)
+        cast = seed(emulator)
+        # The admin works in the support channel too (runs /handoff-queue there, sees tickets).
+        emulator.set_members(cast.support_channel, [cast.agent_1.user_id, cast.agent_2.user_id, cast.admin.user_id])
         database = Path.cwd() / DATABASE_FILE
         _fresh_database(database)
         signing_secret = SIGNING_SECRET
         try:
-            settings = load_settings(_settings_env(emulator.api_url, emulator.bot_token, signing_secret, database))
+            settings = load_settings(
+                _settings_env(emulator.api_url, emulator.bot_token, signing_secret, database, cast)
+            )
             configure_logging(settings.log_level, secrets_of(settings))
             app = create_app(settings)
         except (SettingsError, StartupError) as error:
@@ -113,8 +117,8 @@ def main(argv: list[str]) -> int:
         app_thread.start()
         app.start_background_work()
         app_url = f"http://{LOOPBACK}:{app_server.effective_port}"
-        workspace = Workspace(emulator, SlackSender(app_url + "/slack/events", signing_secret))
-        page.start(workspace, app_url)
+        workspace = Workspace(emulator, app_url + "/slack/events", signing_secret)
+        page.start(PageModel(emulator, workspace, cast), app_url)
         print(f"handoff-slack sandbox: open {page.url}  (Ctrl-C stops it; database {database})", flush=True)
         threading.Event().wait()  # until Ctrl-C or SIGTERM
         return 0
@@ -123,8 +127,6 @@ def main(argv: list[str]) -> int:
         return 0
     finally:
         page.stop()
-        if workspace is not None:
-            workspace.close()
         if app_server is not None:
             app_server.trigger.pull_trigger(app_server.close)  # ends waitress's loop now
             if app_thread is not None:

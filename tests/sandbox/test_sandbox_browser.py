@@ -138,7 +138,7 @@ def test_a_whole_hand_off_in_the_browser(person: Person, sandbox: SandboxProcess
     person.dm.get_by_role("button", name="Fill in the form").last.click()
     modal = page.locator(".modal")
     expect(modal).to_be_visible(timeout=TIMEOUT_MS)
-    expect(modal.locator('[data-block-id="name"] input')).to_have_value("Ada Lovelace")  # known from Slack
+    expect(modal.locator('[data-block-id="name"] input')).to_have_value("Jane")  # her Slack display name
     modal.get_by_role("button", name="Send").click()
     # The app's view_submission errors are shown on their fields; the modal stays.
     expect(modal.locator('[data-block-id="problem"] .bk-error')).to_have_text("Please answer this one.")
@@ -160,10 +160,10 @@ def test_a_whole_hand_off_in_the_browser(person: Person, sandbox: SandboxProcess
     # Agent 1 answers in the ticket's thread; the customer gets it in their DM.
     person.message(person.channel, "Support request #1").locator('[data-tool="reply"]').click()
     expect(page.locator("#channel-composer .chip")).to_contain_text("Replying in thread")
-    person.send("channel", "Hi Ada, I'm looking into it.")
+    person.send("channel", "Hi Jane, I'm looking into it.")
     thread = page.locator("#channel-messages .thread")
-    person.shows(thread, "Hi Ada, I'm looking into it.")
-    person.shows(person.dm, "Hi Ada, I'm looking into it.")
+    person.shows(thread, "Hi Jane, I'm looking into it.")
+    person.shows(person.dm, "Hi Jane, I'm looking into it.")
     person.shot("agent-claimed-and-answered")
 
     # The customer answers with a file; the agent sees text and file in the thread.
@@ -216,7 +216,7 @@ def test_blocks_and_mrkdwn_are_escaped_and_unknown_blocks_shown(person: Person) 
     page = person.page
     rendered = page.evaluate(
         """() => {
-            const ctx = { userName: (id) => ({ UAGENT1: "Alex Agent" })[id] || null,
+            const ctx = { userName: (id) => ({ UAGENT1: "Alice Agent" })[id] || null,
                           imageSrc: () => null, confirm: () => Promise.resolve(true),
                           registerInput: () => {}, errorFor: () => null, act: () => {} };
             const text = "*bold* _it_ `code` <https://example.com|a link> <javascript:alert(1)|bad> " +
@@ -244,7 +244,7 @@ def test_blocks_and_mrkdwn_are_escaped_and_unknown_blocks_shown(person: Person) 
     )
     assert (rendered["strong"], rendered["em"], rendered["code"]) == ("bold", "it", "code")
     assert rendered["links"] == [["a link", "https://example.com"]]  # javascript: stays text
-    assert "bad" in rendered["text"] and "@Alex Agent" in rendered["text"]
+    assert "bad" in rendered["text"] and "@Alice Agent" in rendered["text"]
     assert "<b>x</b>" in rendered["text"] and "<script>alert(2)</script>" in rendered["text"]
     assert rendered["elements"] == 0  # no element from message text; the outside image is not loaded
     assert rendered["unknown"] == ["Unknown block type: mystery_block", "Unknown element type: mystery_element"]
@@ -252,10 +252,11 @@ def test_blocks_and_mrkdwn_are_escaped_and_unknown_blocks_shown(person: Person) 
 
 
 def test_a_slack_connect_customer_is_shown_with_their_organisation(person: Person) -> None:
-    person.become("UCUST2")
+    person.become("UEXT1")
     person.send("dm", "agent please")
     person.shows(person.dm, "what's the problem?")
     person.send("dm", "I cannot log in")
-    ticket = person.message(person.channel, "Grace Hopper")
-    person.shows(ticket, "Globex")
-    person.expect(person.dm.locator(".message", has_text="I cannot log in").locator(".ext-tag")).to_have_text("Globex")
+    ticket = person.message(person.channel, "Erin External")
+    person.shows(ticket, "Acme Corp")
+    typed = person.dm.locator(".message", has_text="I cannot log in")
+    person.expect(typed.locator(".ext-tag")).to_have_text("Acme Corp")
