@@ -167,6 +167,13 @@ def help_text() -> str:
     )
 
 
+def sandbox_command(args: list[str]) -> int:
+    """The app with a local Slack emulator and its page: handoff_slack/sandbox/runner.py."""
+    from handoff_slack.sandbox.runner import main as sandbox
+
+    return sandbox(args)
+
+
 def help_command(args: list[str]) -> int:
     print(help_text())
     return 0
@@ -180,6 +187,11 @@ COMMANDS: dict[str, Command] = {
     ),
     "migrate": Command(
         migrate_command, "only bring the database schema to the newest revision (needs only DATABASE_URL)"
+    ),
+    "sandbox": Command(
+        sandbox_command,
+        "the whole product in a browser without a Slack workspace: the app, a local Slack emulator and "
+        "its page on one loopback URL (--port N, default 3000); no setting needed",
     ),
     "help": Command(help_command, "this help (also -h, --help)"),
 }

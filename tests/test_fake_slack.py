@@ -29,6 +29,8 @@ SECRET = "s3cr3t-signing"
 @pytest.fixture
 def fake() -> Iterator[FakeSlack]:
     with FakeSlack() as f:
+        for channel in ("C1", "C2", "C3", "C9"):  # channels exist in Slack before anyone posts there
+            f.add_channel(channel)
         yield f
 
 
@@ -81,7 +83,7 @@ def test_form_encoded_methods_and_pagination(fake: FakeSlack) -> None:
         cursor = resp["response_metadata"]["next_cursor"]
         if not cursor:
             break
-    assert pages == [["U0", "U1"], ["U2", "U3"], ["U4"]]
+    assert pages == [["U0", "U1"], ["U2", "U3"], ["U4", "UBOT"]]  # Slack lists the bot among the members
     assert fake.calls("conversations.members")[0].params["limit"] == "2"  # form values stay strings
 
     assert web.users_info(user="U1")["user"]["profile"]["real_name"] == "Ana Agent"
@@ -100,7 +102,8 @@ def test_form_encoded_methods_and_pagination(fake: FakeSlack) -> None:
     # JSON-string form fields are decoded
     web.api_call("chat.postMessage", params={"channel": "C9", "blocks": json.dumps([{"type": "divider"}])})
     assert fake.calls("chat.postMessage", channel="C9")[0].params["blocks"] == [{"type": "divider"}]
-    view = web.views_open(trigger_id="t", view={"type": "modal", "callback_id": "cb"})["view"]
+    modal = {"type": "modal", "callback_id": "cb", "title": {"type": "plain_text", "text": "Form"}}
+    view = web.views_open(trigger_id="t", view=modal)["view"]
     assert view["callback_id"] == "cb" and view["id"]
 
 
@@ -233,6 +236,7 @@ def test_history_and_replies_read_back_messages_and_their_metadata(fake: FakeSla
     assert first["has_more"] and [m["ts"] for m in first["messages"]] == [later]
     second = web.conversations_history(channel="C1", limit=1, cursor=first["response_metadata"]["next_cursor"])
     assert not second["has_more"] and [m["ts"] for m in second["messages"]] == [parent]
+    fake.add_channel("CEMPTY")
     assert web.conversations_history(channel="CEMPTY")["messages"] == []
 
     # replies: the parent first, then replies oldest first, metadata on request; a reply's ts finds its thread

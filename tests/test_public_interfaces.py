@@ -1,7 +1,7 @@
 """The app uses only the public interfaces of Bolt and slack_sdk, so a minor upgrade cannot break it.
 
 A scan of the package's source: no import from an `internals` module or of a `_name`, and no
-`_attribute` read on anything but the app's own objects (self, cls). Python's own `os._exit` (the
+`_attribute` read on anything but the app's own objects (self, cls, the module's own classes). Python's own `os._exit` (the
 documented way for a forked worker to end) is the one exception.
 """
 
@@ -16,7 +16,10 @@ ALLOWED = {("os", "_exit")}
 
 def private_uses(source: str) -> list[str]:
     found: list[str] = []
-    for node in ast.walk(ast.parse(source)):
+    tree = ast.parse(source)
+    # The module's own classes are the app's own objects too (e.g. a table of a class's methods).
+    own = {"self", "cls"} | {node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
+    for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module != "__future__":
             parts = node.module.split(".")
             if "internals" in parts or parts[-1].startswith("_"):
@@ -24,7 +27,7 @@ def private_uses(source: str) -> list[str]:
             found += [f"line {node.lineno}: import {a.name}" for a in node.names if a.name.startswith("_")]
         elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
             owner = node.value.id if isinstance(node.value, ast.Name) else None
-            if owner in ("self", "cls") or (owner, node.attr) in ALLOWED:
+            if owner in own or (owner, node.attr) in ALLOWED:
                 continue
             found.append(f"line {node.lineno}: .{node.attr}")
     return found

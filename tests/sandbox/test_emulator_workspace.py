@@ -1,0 +1,79 @@
+"""People acting in the emulated workspace reach the real app as Slack's requests; its answers land back."""
+
+from __future__ import annotations
+
+import pytest
+
+from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET
+from handoff_slack.sandbox.emulator import SlackEmulator
+from handoff_slack.sandbox.workspace import NotAllowed, Workspace
+from tests.conftest import AGENT, AGENT_2, CUSTOMER
+from tests.support.app_under_test import SIGNING_SECRET, SUPPORT_CHANNEL, AppUnderTest
+from tests.support.waiting import wait_until
+
+
+def texts(messages: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    return [m.get("text", "") for m in messages]
+
+
+def ticket_message(fake: SlackEmulator) -> dict:  # type: ignore[type-arg]
+    wait_until(lambda: fake.conversation(SUPPORT_CHANNEL), message="a ticket in the support channel")
+    return fake.conversation(SUPPORT_CHANNEL)[0]
+
+
+def test_a_hand_off_acted_out_by_people(app: AppUnderTest, fake_slack: SlackEmulator) -> None:
+    people = Workspace(fake_slack, app.events_url, SIGNING_SECRET)
+    dm = people.dm(CUSTOMER)
+
+    asked = people.post(CUSTOMER, dm, "I need a human please")
+    assert asked.accepted and asked.message is not None and asked.message["blocks"][0]["type"] == "rich_text"
+    ticket = ticket_message(fake_slack)
+
+    people.click(AGENT, SUPPORT_CHANNEL, ticket["ts"], CLAIM_TICKET)
+    wait_until(
+        lambda: any("You are now talking with" in t for t in texts(fake_slack.conversation(dm))),
+        message="the customer told who joined",
+    )
+
+    people.post(AGENT, SUPPORT_CHANNEL, "Hello Jane, how can I help?", thread_ts=ticket["ts"])
+    wait_until(lambda: "Hello Jane, how can I help?" in texts(fake_slack.conversation(dm)), message="relayed to DM")
+
+    shared = people.share_file(CUSTOMER, dm, "receipt.txt", b"order 42", text="here it is")
+    assert shared.accepted
+    wait_until(
+        lambda: any(f["content"] == b"order 42" for f in fake_slack.shared_files(SUPPORT_CHANNEL, ticket["ts"])),
+        message="the customer's file relayed into the ticket's thread",
+    )
+
+    said = people.post(CUSTOMER, dm, "tpyo")
+    people.edit(CUSTOMER, dm, said.ts or "", "typo fixed")
+    wait_until(
+        lambda: any(t.startswith("typo fixed") for t in texts(fake_slack.conversation(SUPPORT_CHANNEL)[0]["replies"])),
+        message="the edit reached the relayed copy",
+    )
+
+    people.click(AGENT, SUPPORT_CHANNEL, ticket["ts"], CLOSE_TICKET)
+    wait_until(lambda: "Closed" in str(fake_slack.conversation(SUPPORT_CHANNEL)[0]), message="the ticket closed")
+
+
+def test_people_can_do_only_what_slack_lets_them(app: AppUnderTest, fake_slack: SlackEmulator) -> None:
+    people = Workspace(fake_slack, app.events_url, SIGNING_SECRET)
+    with pytest.raises(NotAllowed):
+        people.post(CUSTOMER, SUPPORT_CHANNEL, "not my channel")
+    with pytest.raises(NotAllowed):
+        people.post(AGENT, people.dm(CUSTOMER), "not my DM")
+    mine = people.post(AGENT, SUPPORT_CHANNEL, "hello team")
+    with pytest.raises(NotAllowed):
+        people.edit(AGENT_2, SUPPORT_CHANNEL, mine.ts or "", "rewritten")
+    people.delete(AGENT, SUPPORT_CHANNEL, mine.ts or "")
+    assert fake_slack.conversation(SUPPORT_CHANNEL) == []
+
+
+def test_a_slash_command_answer_is_shown_to_its_user_only(app: AppUnderTest, fake_slack: SlackEmulator) -> None:
+    people = Workspace(fake_slack, app.events_url, SIGNING_SECRET)
+    ran = people.run_command(AGENT, SUPPORT_CHANNEL, "/handoff-queue")
+    assert ran.accepted
+    wait_until(lambda: fake_slack.ephemerals(AGENT, SUPPORT_CHANNEL), message="the queue shown to the agent")
+    assert [m["via"] for m in fake_slack.ephemerals(AGENT)] == ["response_url"]
+    assert fake_slack.ephemerals(AGENT_2) == []
+    assert fake_slack.conversation(SUPPORT_CHANNEL) == []
