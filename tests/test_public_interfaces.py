@@ -1,8 +1,8 @@
 """The app uses only the public interfaces of Bolt and slack_sdk, so a minor upgrade cannot break it.
 
 A scan of the package's source: no import from an `internals` module or of a `_name`, and no
-`_attribute` read on anything but the app's own objects (self, cls, the module's own classes). Python's own `os._exit` (the
-documented way for a forked worker to end) is the one exception.
+`_attribute` read on anything but the app's own objects (self, cls, the module's own classes).
+Python's own `os._exit` (the documented way for a forked worker to end) is the one exception.
 """
 
 from __future__ import annotations
