@@ -4,7 +4,8 @@ Bolt's `respond` posts to the response_url and returns whatever came back; a ref
 unreachable URL is noticed only in slack_sdk's DEBUG log, and the person who pressed a button or
 ran a command gets no answer at all. Every listener's `respond` is therefore one that checks the
 outcome, logs a failure at WARNING (never the text, nor the URL, which lets anyone post as the app)
-and falls back to chat.postEphemeral to the same person in the payload's channel.
+and falls back to chat.postEphemeral to the same person in the payload's channel (or, for someone
+who is not in that channel, a message in their DM with the app).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookResponse
 
 logger = logging.getLogger(__name__)
+
+# Slack's refusals of an ephemeral message for someone who is not in the channel.
+NOT_IN_THAT_CHANNEL = frozenset({"user_not_in_channel", "channel_not_found"})
 
 
 class RespondOrEphemeral(Respond):
@@ -78,9 +82,17 @@ class RespondOrEphemeral(Respond):
             self.channel_id,
         )
         try:
-            self.client.chat_postEphemeral(
-                channel=self.channel_id, user=self.user_id, text=text, blocks=blocks or None, unfurl_links=False
-            )
+            try:
+                self.client.chat_postEphemeral(
+                    channel=self.channel_id, user=self.user_id, text=text, blocks=blocks or None, unfurl_links=False
+                )
+            except SlackApiError as error:
+                if error.response.get("error") not in NOT_IN_THAT_CHANNEL:
+                    raise
+                # Someone outside the channel (e.g. a non-member pressing a button in a public support
+                # channel) cannot see an ephemeral message there: their DM with the app can.
+                logger.info("%s is not in %s: answering in their DM with the app", self.user_id, self.channel_id)
+                self.client.chat_postMessage(channel=self.user_id, text=text, blocks=blocks or None, unfurl_links=False)
         except SlackApiError as error:
             logger.warning(
                 "the ephemeral answer to %s failed too: %s", self.user_id, error.response.get("error") or "error"

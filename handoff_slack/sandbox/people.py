@@ -65,7 +65,9 @@ class People(HttpEdge):
         with self._cond:
             if thread_ts is not None and not any(m["ts"] == thread_ts for m in self._messages.get(channel, [])):
                 raise NotAllowed(f"no message {thread_ts} in {channel} to reply to")
-            msg: dict[str, Any] = {"type": "message", "user": user, "text": text, "ts": new_ts()}
+            # Slack keeps what was typed in the blocks and sends `text` with `&`, `<`, `>` escaped: a
+            # typed "<!here>" is text, not a ping, as the app must see it.
+            msg: dict[str, Any] = {"type": "message", "user": user, "text": typed_as_sent(text), "ts": new_ts()}
             msg.update(team=self.team_of(user), client_msg_id=str(uuid.uuid4()))
             if text:
                 msg["blocks"] = rich_text(text)
@@ -86,7 +88,7 @@ class People(HttpEdge):
         with self._cond:
             msg = self._own_message(user, channel, ts)
             before = dict(copied(msg))
-            msg["text"] = text
+            msg["text"] = typed_as_sent(text)
             msg["blocks"] = rich_text(text)
             msg["edited"] = {"user": user, "ts": new_ts()}
             self._changed(Change("message_changed", channel, ts, user))
@@ -188,3 +190,8 @@ class People(HttpEdge):
         if msg.get("user") != user or msg.get("bot_id"):
             raise NotAllowed(f"{user} can only change their own messages")
         return msg
+
+
+def typed_as_sent(text: str) -> str:
+    """What Slack sends as a message's `text` for what a person typed: `&`, `<` and `>` escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
