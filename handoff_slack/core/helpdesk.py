@@ -484,7 +484,8 @@ class Helpdesk:
                     self._position(session, ticket.id),  # type: ignore[arg-type]
                     replies=turn.replies,
                 )
-            self._bot_says(session, conversation.id, turn, outcome.position)
+            queued = (ticket.id, outcome.position) if ticket is not None and ticket.id and outcome.position else None
+            self._bot_says(session, conversation.id, turn, queued)
         else:  # waiting, and leaving the queue
             ticket_id = conversation.active_ticket_id
             self._cancel(session, conversation, ticket_id)  # type: ignore[arg-type]
@@ -529,7 +530,7 @@ class Helpdesk:
                 return CustomerInputOutcome(False, conversation.id, None, ConversationMode.BOT, replies=turn.replies)
             assert ticket.id is not None
             position = self._position(session, ticket.id)
-            self._bot_says(session, conversation.id, turn, position)
+            self._bot_says(session, conversation.id, turn, (ticket.id, position))
             return CustomerInputOutcome(
                 True, conversation.id, ticket.id, ConversationMode.WAITING, position, replies=turn.replies
             )
@@ -935,16 +936,15 @@ class Helpdesk:
         self.deliveries.store_notices(session, rows)
 
     def _bot_says(
-        self, session: Session, conversation_id: int | None, turn: BotTurn, position: int | None = None
+        self, session: Session, conversation_id: int | None, turn: BotTurn, queued: tuple[int, int] | None = None
     ) -> None:
-        """The bot's replies of a turn, and when it handed over, the customer's place in the queue."""
+        """The bot's replies of a turn, and when it handed over (`queued`: the ticket and the
+        customer's place in the queue), that place."""
         said = [Notice.bot_reply(reply) for reply in turn.replies]
         ticket_id = None
-        if turn.handover is not None and position is not None:
-            conversation = session.get(Conversation, conversation_id)
-            ticket_id = conversation.active_ticket_id if conversation else None
-            if ticket_id is not None:
-                said.append(Notice.queued(position, ticket_id))
+        if queued is not None:
+            ticket_id, position = queued
+            said.append(Notice.queued(position, ticket_id))
         self._notify(session, conversation_id, ticket_id, Audience.CUSTOMER, *said)
 
     def _tell_where_they_are(self, session: Session, conversation: Conversation, position: int | None) -> None:
