@@ -35,7 +35,7 @@ from handoff_slack.core.bot import (
     TriageQuestion,
 )
 from handoff_slack.core.clock import Clock, as_utc, utcnow
-from handoff_slack.core.deliveries import DeliveryLedger, SharedFile, files_to_json, has_text_part
+from handoff_slack.core.deliveries import SharedFile, files_to_json, has_text_part
 from handoff_slack.core.early_turns import AwayFromBot, EarlyTurn
 from handoff_slack.core.notices import Audience, Notice, NoticeKind
 from handoff_slack.core.phrases import asks_for_human, asks_to_cancel
@@ -47,6 +47,7 @@ from handoff_slack.core.states import (
     TicketState,
 )
 from handoff_slack.storage.database import Database, InsertIfAbsent
+from handoff_slack.storage.delivery_ledger import DeliveryLedger
 from handoff_slack.storage.models import (
     Conversation,
     Message,

@@ -37,7 +37,7 @@ from handoff_slack.blocks import notices as notice_blocks
 from handoff_slack.concurrency import Coalescing, KeyedLocks
 from handoff_slack.core import notices
 from handoff_slack.core.clock import as_utc, utcnow
-from handoff_slack.core.deliveries import Delivery, DeliveryLedger, SharedFile, StaleCopy
+from handoff_slack.core.deliveries import Delivery, SharedFile, StaleCopy
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.states import Direction
 from handoff_slack.slack.failures import GONE_ERRORS, ambiguous, failure_reason
@@ -48,6 +48,7 @@ from handoff_slack.slack.file_relay import (
     destination_notice,
 )
 from handoff_slack.slack.mrkdwn import make_safe, split_text
+from handoff_slack.storage.delivery_ledger import DeliveryLedger
 from handoff_slack.storage.locks import OUTBOX_FLUSH, replica_lock
 
 logger = logging.getLogger(__name__)
