@@ -10,13 +10,13 @@ from typing import Any, ClassVar
 
 import pytest
 
-from handoff_slack.slack.file_relay import (
+from handoff_slack.slack.file_relay import files_from_event
+from handoff_slack.slack.file_transfer import (
     CHUNK_BYTES,
     FileProblem,
     TransientFileError,
     _read_capped,
     download,
-    files_from_event,
     format_size,
     token_origins,
 )

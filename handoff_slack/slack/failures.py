@@ -6,7 +6,7 @@ from urllib.error import HTTPError
 
 from slack_sdk.errors import SlackApiError
 
-from handoff_slack.slack.file_relay import TransientFileError
+from handoff_slack.slack.file_transfer import TransientFileError
 
 # Errors that retrying cannot cure for this message.
 PERMANENT_ERRORS = frozenset(

@@ -41,12 +41,8 @@ from handoff_slack.core.deliveries import Delivery, SharedFile, StaleCopy
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.states import Direction
 from handoff_slack.slack.failures import GONE_ERRORS, ambiguous, failure_reason
-from handoff_slack.slack.file_relay import (
-    DEFAULT_MAX_FILE_BYTES,
-    FileProblem,
-    FileRelay,
-    destination_notice,
-)
+from handoff_slack.slack.file_relay import DEFAULT_MAX_FILE_BYTES, FileRelay, destination_notice
+from handoff_slack.slack.file_transfer import FileProblem
 from handoff_slack.slack.mrkdwn import make_safe, split_text
 from handoff_slack.storage.delivery_ledger import DeliveryLedger
 from handoff_slack.storage.locks import OUTBOX_FLUSH, replica_lock
