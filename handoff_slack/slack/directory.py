@@ -79,17 +79,20 @@ class AgentDirectory:
             if self._members is not None:
                 (self._members.add if joined else self._members.discard)(user_id)
 
-    def _fresh(self) -> bool:
-        return self._members is not None and self.clock() - self._loaded_at < self.ttl_seconds
+    def _fresh_members(self) -> set[str] | None:
+        """The cached members, unless there are none or they are older than the TTL."""
+        if self._members is None or self.clock() - self._loaded_at >= self.ttl_seconds:
+            return None
+        return self._members
 
     def _current_members(self) -> set[str]:
         with self._lock:
-            if self._fresh():
-                return self._members  # type: ignore[return-value]
+            if (members := self._fresh_members()) is not None:
+                return members
         with self._refresh_lock:  # one refresh at a time; the others wait for its result
             with self._lock:
-                if self._fresh():
-                    return self._members  # type: ignore[return-value]
+                if (members := self._fresh_members()) is not None:
+                    return members
                 self._changes_during_refresh = []
             try:
                 members = self._fetch_members()
@@ -196,7 +199,7 @@ class PeopleDirectory:
         if cached is not None:
             return cached
         try:
-            name = (client or self.client).team_info(team=team_id)["team"]["name"]
+            name = str((client or self.client).team_info(team=team_id)["team"]["name"])
         except SlackApiError as error:
             logger.warning("team.info failed for %s: %s", team_id, error.response.get("error"))
             return f"{unknown} ({team_id})" if unknown else None

@@ -37,7 +37,7 @@ GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "cant_delet
 def ambiguous(error: Exception) -> bool:
     """A failure after which Slack may or may not have posted the message."""
     if isinstance(error, SlackApiError):
-        return error.response.status_code >= 500
+        return int(error.response.status_code) >= 500
     return True  # timeouts and dropped connections
 
 

@@ -25,7 +25,7 @@ from handoff_slack.core.deliveries import Delivery, FirstAttempts, SourceChange,
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.states import DeliveryState, Direction, TicketState
 from handoff_slack.storage.database import Database
-from handoff_slack.storage.models import Conversation, Message, Ticket, conversation_table, message_table, ticket_table
+from handoff_slack.storage.models import Message, Ticket, conversation_table, message_table, ticket_table
 
 # The outbox runs these per relayed message, so they are Core statements built once (see the note
 # in core.helpdesk); the rest of the ledger uses the ORM models.
@@ -70,6 +70,29 @@ _PENDING = (
         _messages.c.conversation_id == bindparam("conversation_id"),
         _messages.c.delivery_state == DeliveryState.PENDING.value,
     )
+    .order_by(_messages.c.id)
+)
+# Delivered copies whose source was edited or deleted since, oldest first, with where they are and as whom.
+_STALE_COPIES = (
+    core_select(
+        _messages.c.id,
+        _messages.c.ticket_id,
+        _messages.c.direction,
+        _messages.c.text,
+        _messages.c.dest_channel_id,
+        _messages.c.dest_ts,
+        _messages.c.dest_extra_ts,
+        _messages.c.deleted_at,
+        _messages.c.created_at,
+        _tickets.c.message_ts,
+        _tickets.c.agent_name,
+        _tickets.c.agent_avatar_url,
+        _conversations.c.customer_name,
+        _conversations.c.customer_avatar_url,
+    )
+    .join(_tickets, _tickets.c.id == _messages.c.ticket_id)
+    .join(_conversations, _conversations.c.id == _messages.c.conversation_id)
+    .where(_messages.c.conversation_id == bindparam("conversation_id"), _messages.c.copy_stale.is_(True))
     .order_by(_messages.c.id)
 )
 _INSERT_MESSAGE = insert(_messages)
@@ -334,37 +357,29 @@ class DeliveryLedger:
             return SourceChange(message.conversation_id, message.copy_stale)
 
     def stale_copies(self, conversation_id: int) -> list[StaleCopy]:
-        with self.db.transaction() as session:
-            rows = session.exec(
-                select(Message, Ticket, Conversation)
-                .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
-                .join(Conversation, col(Conversation.id) == col(Message.conversation_id))
-                .where(col(Message.conversation_id) == conversation_id, col(Message.copy_stale).is_(True))
-                .order_by(col(Message.id))
-            ).all()
-            copies = []
-            for message, ticket, conversation in rows:
-                from_customer = message.direction == Direction.FROM_CUSTOMER
-                copies.append(
-                    StaleCopy(
-                        message_id=message.id,  # type: ignore[arg-type]
-                        direction=Direction(message.direction),
-                        text=message.text,
-                        channel_id=message.dest_channel_id,  # type: ignore[arg-type]
-                        thread_ts=ticket.message_ts if from_customer else None,
-                        ts=message.dest_ts,  # type: ignore[arg-type]
-                        extra_ts=tuple((message.dest_extra_ts or "").split()),
-                        deleted=message.deleted_at is not None,
-                        conversation_id=conversation_id,
-                        ticket_id=ticket.id,  # type: ignore[arg-type]
-                        sender_name=conversation.customer_name if from_customer else ticket.agent_name,
-                        sender_avatar_url=(
-                            conversation.customer_avatar_url if from_customer else ticket.agent_avatar_url
-                        ),
-                        created_at=message.created_at,
-                    )
+        with self.db.autocommit() as connection:
+            rows = connection.execute(_STALE_COPIES, {"conversation_id": conversation_id}).all()
+        copies = []
+        for row in rows:
+            from_customer = row.direction == Direction.FROM_CUSTOMER
+            copies.append(
+                StaleCopy(
+                    message_id=row.id,
+                    direction=Direction(row.direction),
+                    text=row.text,
+                    channel_id=row.dest_channel_id,
+                    thread_ts=row.message_ts if from_customer else None,
+                    ts=row.dest_ts,
+                    extra_ts=tuple((row.dest_extra_ts or "").split()),
+                    deleted=row.deleted_at is not None,
+                    conversation_id=conversation_id,
+                    ticket_id=row.ticket_id,
+                    sender_name=row.customer_name if from_customer else row.agent_name,
+                    sender_avatar_url=row.customer_avatar_url if from_customer else row.agent_avatar_url,
+                    created_at=row.created_at,
                 )
-            return copies
+            )
+        return copies
 
     def copy_synced(self, message_id: int, extra_ts: list[str]) -> None:
         with self.db.autocommit(writes=True) as connection:

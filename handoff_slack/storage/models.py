@@ -148,6 +148,6 @@ class ProcessedEvent(SQLModel, table=True):
 
 # The tables themselves, for the Core statements the relay's hot path prebuilds (core.helpdesk,
 # storage.delivery_ledger): building ORM statements per event costs more CPU than running them.
-conversation_table: Table = Conversation.__table__  # type: ignore[attr-defined]
-ticket_table: Table = Ticket.__table__  # type: ignore[attr-defined]
-message_table: Table = Message.__table__  # type: ignore[attr-defined]
+conversation_table: Table = SQLModel.metadata.tables[Conversation.__tablename__]
+ticket_table: Table = SQLModel.metadata.tables[Ticket.__tablename__]
+message_table: Table = SQLModel.metadata.tables[Message.__tablename__]

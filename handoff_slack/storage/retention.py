@@ -13,13 +13,14 @@ from typing import Any, cast
 
 from sqlalchemy import delete, select
 from sqlalchemy.engine import CursorResult
+from sqlmodel import SQLModel
 
 from handoff_slack.core.clock import as_utc
 from handoff_slack.storage.database import Database
 from handoff_slack.storage.models import ProcessedEvent
 
 PRUNE_BATCH = 5000  # rows per transaction
-_events = ProcessedEvent.__table__  # type: ignore[attr-defined]
+_events = SQLModel.metadata.tables[ProcessedEvent.__tablename__]
 
 
 def prune_processed_events(db: Database, older_than: datetime, batch: int = PRUNE_BATCH) -> int:
