@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from handoff_slack.sandbox.conversations import Handler
-from handoff_slack.sandbox.faults import DROP
+from handoff_slack.sandbox.faults import DROP, FILE_DOWNLOAD, FILE_UPLOAD
 from handoff_slack.sandbox.files import FILES_PATH, UPLOAD_PATH, Files
 from handoff_slack.sandbox.http_replies import drop_connection, send_bytes, send_json
 from handoff_slack.sandbox.slack_shapes import Call, Params, SlackError, parse_params
@@ -135,6 +135,10 @@ class HttpEdge(Files):
                 with self._cond:
                     self._answers_pending[method] -= 1
                     self._cond.notify_all()
+
+    def methods(self) -> list[str]:
+        """Every Web API method the emulator answers, sorted, then the file transfers (fault targets)."""
+        return [*sorted(self._api_handlers()), FILE_UPLOAD, FILE_DOWNLOAD]
 
     def _api_handlers(self) -> dict[str, Handler]:
         """Every Web API method the emulator answers, by name."""

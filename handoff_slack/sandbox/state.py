@@ -30,7 +30,8 @@ class Change:
 
     ``kind`` is one of: ``message`` (posted), ``message_changed``, ``message_deleted``, ``ephemeral``,
     ``view_opened``, ``view_updated``, ``view_closed``, ``reaction``, ``file``, ``member``, ``user``,
-    ``team``, ``channel``. ``channel``/``ts``/``user`` say where (empty when not relevant).
+    ``team``, ``channel``, ``fault`` (armed, healed, or taken by a call). ``channel``/``ts``/``user``
+    say where (empty when not relevant).
     """
 
     kind: str

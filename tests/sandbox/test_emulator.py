@@ -142,6 +142,31 @@ def test_faults_per_method_and_channel(emulator: SlackEmulator, web: WebClient) 
     assert web.chat_postMessage(channel="CIN", text="x")["ok"]  # the fault was used up
 
 
+def test_armed_faults_are_described_counted_down_and_healed(emulator: SlackEmulator, web: WebClient) -> None:
+    no_retries = WebClient(token=emulator.bot_token, base_url=emulator.api_url, timeout=5, retry_handlers=[])
+    emulator.fail_in("CIN", "chat.postMessage", 429, count=2, retry_after=3)
+    emulator.fail("chat.update", 500, count=None)  # until healed
+    emulator.delay("conversations.history", 0.1)
+    assert emulator.armed() == [
+        {"method": "chat.postMessage", "channel": "CIN", "kind": "error", "status": 429, "retry_after": 3,
+         "error": "ratelimited", "seconds": None, "left": 2},
+        {"method": "chat.update", "channel": None, "kind": "error", "status": 500, "retry_after": None,
+         "error": "internal_error", "seconds": None, "left": None},
+        {"method": "conversations.history", "channel": None, "kind": "slow", "status": None, "retry_after": None,
+         "error": None, "seconds": 0.1, "left": 1},
+    ]  # fmt: skip
+    with pytest.raises(SlackApiError) as raised:
+        no_retries.chat_postMessage(channel="CIN", text="x")
+    assert raised.value.response.headers["Retry-After"] == "3"
+    assert emulator.armed()[0]["left"] == 1
+    for _ in range(3):  # never used up
+        assert error_of(no_retries.chat_update, channel="CIN", ts="1.0", text="z") == "internal_error"
+    emulator.heal()
+    emulator.clear_delays()
+    assert emulator.armed() == []
+    assert web.chat_postMessage(channel="CIN", text="healed")["ok"]
+
+
 def test_a_dropped_connection_gets_no_answer(emulator: SlackEmulator, web: WebClient) -> None:
     emulator.fail("chat.postMessage", DROP, after_handling=True)
     no_retries = WebClient(token=emulator.bot_token, base_url=emulator.api_url, timeout=5, retry_handlers=[])
