@@ -124,9 +124,16 @@ def button(call: Call, label: str) -> dict[str, Any]:
     return found[0]
 
 
-def press(app: AppUnderTest, user: str, pressed: dict[str, Any]) -> None:
+def press(app: AppUnderTest, user: str, pressed: dict[str, Any], trigger_id: str = "trig") -> None:
+    """A click on ``pressed``; ``trigger_id`` from ``fake_slack.issue_trigger`` where the app opens a modal."""
     reply = app.slack.block_action(
-        user, pressed["action_id"], pressed["value"], channel_id=f"D{user}", message_ts="1.0", team_id=team_of(user)
+        user,
+        pressed["action_id"],
+        pressed["value"],
+        channel_id=f"D{user}",
+        message_ts="1.0",
+        team_id=team_of(user),
+        trigger_id=trigger_id,
     )
     assert reply.status == 200, reply
 
@@ -322,7 +329,7 @@ def test_the_form_path_checks_answers_in_the_modal_then_hands_over(bot_app: AppF
     app = bot_app(triage_mode="before_handoff")
     say(app, CUSTOMER_2, "agent please")
     question = asked(fake_slack, CUSTOMER_2, "Which company are you with?")  # his name is known
-    press(app, CUSTOMER_2, button(question, "Fill in the form"))
+    press(app, CUSTOMER_2, button(question, "Fill in the form"), fake_slack.issue_trigger(CUSTOMER_2))
 
     opened = fake_slack.wait_for("views.open")[0]
     view = opened.params["view"]

@@ -103,7 +103,7 @@ def test_form_encoded_methods_and_pagination(fake: FakeSlack) -> None:
     web.api_call("chat.postMessage", params={"channel": "C9", "blocks": json.dumps([{"type": "divider"}])})
     assert fake.calls("chat.postMessage", channel="C9")[0].params["blocks"] == [{"type": "divider"}]
     modal = {"type": "modal", "callback_id": "cb", "title": {"type": "plain_text", "text": "Form"}}
-    view = web.views_open(trigger_id="t", view=modal)["view"]
+    view = web.views_open(trigger_id=fake.issue_trigger("U1"), view=modal)["view"]
     assert view["callback_id"] == "cb" and view["id"]
 
 

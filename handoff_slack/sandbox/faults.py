@@ -9,6 +9,11 @@ the call takes effect at once and only its answer is late, like a response lost 
 connection without any answer. ``hold`` keeps calls of a method waiting, unhandled, until ``release``
 (a server stuck for exactly as long as a test needs).
 
+``count=None`` arms a fault or delay that is never used up: every matching call takes it until
+``heal`` (``clear_delays``) ends it. ``armed()`` describes what is armed (the sandbox page's fault
+panel shows it); arming, healing and every fault or delay a call takes are told to subscribers as a
+``fault`` change.
+
 Methods are Web API method names (``"chat.postMessage"``), or ``FILE_UPLOAD`` / ``FILE_DOWNLOAD``
 for the file transfers, or ``"response_url:<name>"`` for a response_url.
 """
@@ -17,11 +22,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from handoff_slack.sandbox.slack_shapes import Params
-from handoff_slack.sandbox.state import EmulatorState
+from handoff_slack.sandbox.state import Change, EmulatorState
 
 DROP = 0  # the fault status that closes the connection without an answer
 
@@ -39,6 +44,8 @@ class Fault:
     error: str | None
     after_handling: bool = False  # the call takes effect; only its answer is the fault
     when: Callable[[Params], bool] | None = None  # only calls whose parameters match (see fail_when)
+    channel: str | None = None  # the channel ``when`` stands for (fail_in), to describe it
+    forever: bool = False  # never used up (count=None): every matching call takes it until healed
 
     @property
     def error_code(self) -> str:
@@ -52,9 +59,12 @@ class Delay:
     seconds: float
     after_handling: bool  # the call takes effect at once; only the answer is late
     when: Callable[[Params], bool] | None = None  # only calls whose parameters match (see delay_when)
+    channel: str | None = None  # the channel ``when`` stands for (delay_in), to describe it
+    forever: bool = False  # never used up (count=None): every matching call takes it until healed
 
 
 _T = TypeVar("_T", Fault, Delay)
+_Q = TypeVar("_Q", Fault | None, Delay)
 
 
 def in_channel(channel: str) -> Callable[[Params], bool]:
@@ -71,7 +81,7 @@ class Faults(EmulatorState):
         self,
         method: str,
         status: int = 500,
-        count: int = 1,
+        count: int | None = 1,
         retry_after: int | None = None,
         error: str | None = None,
         *,
@@ -79,23 +89,24 @@ class Faults(EmulatorState):
     ) -> None:
         """The next ``count`` calls of ``method`` fail with ``status`` (or ok:false ``error`` if status 200).
 
-        ``status=DROP`` closes the connection unanswered. With ``after_handling=True`` (Web API
+        429 answers carry ``Retry-After: retry_after`` when given; other statuses answer Slack's error
+        envelope; ``DROP`` closes the connection unanswered. With ``after_handling=True`` (Web API
         methods) the call is handled first, as Slack would, and only its answer is the failure: the
-        client is told it failed although it took effect.
+        client is told it failed although it took effect. ``count=None``: every call until ``heal``.
         """
         if status == 200 and error is None:
             raise ValueError("fail(status=200) needs an error")
+        fault = Fault(status, retry_after, error, after_handling, forever=count is None)
         with self._cond:
-            self._faults.setdefault(method, deque()).extend(
-                Fault(status, retry_after, error, after_handling) for _ in range(count)
-            )
+            self._faults.setdefault(method, deque()).extend(_copies(fault, count))
+            self._changed(Change("fault", detail={"method": method}))
 
     def fail_when(
         self,
         method: str,
         when: Callable[[Params], bool],
         status: int = 500,
-        count: int = 1,
+        count: int | None = 1,
         retry_after: int | None = None,
         error: str | None = None,
         *,
@@ -103,26 +114,30 @@ class Faults(EmulatorState):
     ) -> None:
         """Like ``fail``, for the next ``count`` calls of ``method`` whose parameters match ``when`` only
         (e.g. one kind of message among many posts); other calls are answered as usual."""
-        if status == 200 and error is None:
-            raise ValueError("fail_when(status=200) needs an error")
-        with self._cond:
-            self._targeted_faults.setdefault(method, []).extend(
-                Fault(status, retry_after, error, after_handling, when) for _ in range(count)
-            )
+        fault = Fault(status, retry_after, error, after_handling, when, forever=count is None)
+        self._arm_targeted_fault(method, fault, count)
 
     def fail_in(
         self,
         channel: str,
         method: str,
         status: int = 500,
-        count: int = 1,
+        count: int | None = 1,
         retry_after: int | None = None,
         error: str | None = None,
         *,
         after_handling: bool = False,
     ) -> None:
         """Like ``fail``, for the next ``count`` calls of ``method`` about ``channel`` only."""
-        self.fail_when(method, in_channel(channel), status, count, retry_after, error, after_handling=after_handling)
+        fault = Fault(status, retry_after, error, after_handling, in_channel(channel), channel, count is None)
+        self._arm_targeted_fault(method, fault, count)
+
+    def _arm_targeted_fault(self, method: str, fault: Fault, count: int | None) -> None:
+        if fault.status == 200 and fault.error is None:
+            raise ValueError("fail(status=200) needs an error")
+        with self._cond:
+            self._targeted_faults.setdefault(method, []).extend(_copies(fault, count))
+            self._changed(Change("fault", detail={"method": method}))
 
     def targeted_faults_left(self, method: str) -> int:
         with self._cond:
@@ -150,37 +165,44 @@ class Faults(EmulatorState):
             else:
                 self._faults.pop(method, None)
                 self._targeted_faults.pop(method, None)
+            self._changed(Change("fault", detail={"method": method or ""}))
 
-    def delay(self, method: str, seconds: float, count: int = 1, *, after_handling: bool = False) -> None:
+    def delay(self, method: str, seconds: float, count: int | None = 1, *, after_handling: bool = False) -> None:
         """The next ``count`` calls of ``method`` are answered only after ``seconds``.
 
         By default the call is handled after the wait (a slow server). With ``after_handling=True``
         it is handled (and recorded) at once and only the answer waits: a client that gives up or dies
-        meanwhile never learns that its message was posted.
+        meanwhile never learns that its message was posted. ``count=None``: every call until
+        ``clear_delays``.
         """
+        delay = Delay(seconds, after_handling, forever=count is None)
         with self._cond:
-            self._delays.setdefault(method, deque()).extend(Delay(seconds, after_handling) for _ in range(count))
+            self._delays.setdefault(method, deque()).extend(_copies(delay, count))
+            self._changed(Change("fault", detail={"method": method}))
 
     def delay_when(
         self,
         method: str,
         when: Callable[[Params], bool],
         seconds: float,
-        count: int = 1,
+        count: int | None = 1,
         *,
         after_handling: bool = False,
     ) -> None:
         """Like ``delay``, for the next ``count`` calls of ``method`` whose parameters match ``when`` only."""
-        with self._cond:
-            self._targeted_delays.setdefault(method, []).extend(
-                Delay(seconds, after_handling, when) for _ in range(count)
-            )
+        self._arm_targeted_delay(method, Delay(seconds, after_handling, when, forever=count is None), count)
 
     def delay_in(
-        self, channel: str, method: str, seconds: float, count: int = 1, *, after_handling: bool = False
+        self, channel: str, method: str, seconds: float, count: int | None = 1, *, after_handling: bool = False
     ) -> None:
         """Like ``delay``, for the next ``count`` calls of ``method`` about ``channel`` only."""
-        self.delay_when(method, in_channel(channel), seconds, count, after_handling=after_handling)
+        delay = Delay(seconds, after_handling, in_channel(channel), channel, count is None)
+        self._arm_targeted_delay(method, delay, count)
+
+    def _arm_targeted_delay(self, method: str, delay: Delay, count: int | None) -> None:
+        with self._cond:
+            self._targeted_delays.setdefault(method, []).extend(_copies(delay, count))
+            self._changed(Change("fault", detail={"method": method}))
 
     def delays_left(self, method: str) -> int:
         """How many of ``method``'s delays no call has taken yet (0: the delayed call is in flight or done)."""
@@ -196,6 +218,41 @@ class Faults(EmulatorState):
             else:
                 self._delays.pop(method, None)
                 self._targeted_delays.pop(method, None)
+            self._changed(Change("fault", detail={"method": method or ""}))
+
+    def armed(self) -> list[dict[str, Any]]:
+        """What is armed, by method, in the order calls take it: one entry per run of like faults or delays.
+
+        Each: ``method``, ``channel`` (None: any call of the method; "?": a ``*_when`` predicate),
+        ``kind`` (``error``, ``drop`` or ``slow``), ``status``, ``retry_after``, ``error``, ``seconds``
+        and ``left`` (None: until healed). ``succeed`` spacers are not shown.
+        """
+        found: list[dict[str, Any]] = []
+        with self._cond:
+            queues: list[tuple[str, list[Fault | Delay | None]]] = []
+            for method, faults in self._faults.items():
+                queues.append((method, [*self._targeted_faults.get(method, []), *faults]))
+            for method, targeted in self._targeted_faults.items():
+                if method not in self._faults:
+                    queues.append((method, list(targeted)))
+            for method, delays in self._delays.items():
+                queues.append((method, [*self._targeted_delays.get(method, []), *delays]))
+            for method, targeted_delays in self._targeted_delays.items():
+                if method not in self._delays:
+                    queues.append((method, list(targeted_delays)))
+            queues.sort(key=lambda queue: queue[0])  # by method; each in the order calls take it
+            for method, items in queues:
+                for item in items:
+                    if item is None:
+                        continue
+                    entry = _described(method, item)
+                    last = found[-1] if found else None
+                    countable = last is not None and None not in (last["left"], entry["left"])
+                    if countable and last is not None and {**last, "left": 0} == {**entry, "left": 0}:
+                        last["left"] += 1
+                    else:
+                        found.append(entry)
+        return found
 
     def hold(self, method: str) -> None:
         """Calls of ``method`` from now on wait, not handled and not recorded yet, until ``release``."""
@@ -234,10 +291,18 @@ class Faults(EmulatorState):
 
     def _take_delay_and_fault(self, method: str, params: Params) -> tuple[Delay | None, Fault | None]:
         """The delay and the fault scripted for this call, taken; the caller holds ``_cond``."""
-        delays, faults = self._delays.get(method), self._faults.get(method)
-        delay = _take_targeted(self._targeted_delays, method, params) or (delays.popleft() if delays else None)
-        fault = _take_targeted(self._targeted_faults, method, params) or (faults.popleft() if faults else None)
+        delay = _take_targeted(self._targeted_delays, method, params) or _take_queued(self._delays.get(method))
+        fault = _take_targeted(self._targeted_faults, method, params) or _take_queued(self._faults.get(method))
+        if delay is not None or fault is not None:
+            self._changed(Change("fault", detail={"method": method}))
         return delay, fault
+
+
+def _copies(item: _T, count: int | None) -> list[_T]:
+    """``count`` of ``item`` to queue; one (never used up) for ``count=None``."""
+    if count is not None and count < 1:
+        raise ValueError("count must be at least 1 (or None: until healed)")
+    return [item] if count is None else [replace(item) for _ in range(count)]
 
 
 def _take_targeted(queued: dict[str, list[_T]], method: str, params: Params) -> _T | None:
@@ -245,6 +310,34 @@ def _take_targeted(queued: dict[str, list[_T]], method: str, params: Params) -> 
     targeted = queued.get(method, [])
     for index, item in enumerate(targeted):
         if item.when is not None and item.when(params):
-            del targeted[index]
+            if not item.forever:
+                del targeted[index]
             return item
     return None
+
+
+def _take_queued(queued: deque[_Q] | None) -> _Q | None:
+    """The next fault or delay queued for every call of a method, taken (left in place if never used up)."""
+    if not queued:
+        return None
+    item = queued[0]
+    if item is None or not item.forever:
+        queued.popleft()
+    return item
+
+
+def _described(method: str, item: Fault | Delay) -> dict[str, Any]:
+    channel = item.channel if item.channel is not None else (None if item.when is None else "?")
+    entry: dict[str, Any] = {"method": method, "channel": channel, "left": None if item.forever else 1}
+    if isinstance(item, Delay):
+        return {**entry, "kind": "slow", "seconds": item.seconds, "status": None, "retry_after": None, "error": None}
+    kind = "drop" if item.status == DROP else "error"
+    error = item.error_code if item.status != DROP else None
+    return {
+        **entry,
+        "kind": kind,
+        "seconds": None,
+        "status": item.status,
+        "retry_after": item.retry_after,
+        "error": error,
+    }

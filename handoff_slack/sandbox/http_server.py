@@ -16,10 +16,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from handoff_slack.sandbox.conversations import Handler
-from handoff_slack.sandbox.faults import DROP
+from handoff_slack.sandbox.faults import DROP, FILE_DOWNLOAD, FILE_UPLOAD
 from handoff_slack.sandbox.files import FILES_PATH, UPLOAD_PATH, Files
 from handoff_slack.sandbox.http_replies import drop_connection, send_bytes, send_json
 from handoff_slack.sandbox.slack_shapes import Call, Params, SlackError, parse_params
+from handoff_slack.sandbox.web_api import RESPONSE_URL_GONE
 
 RESPONSE_PATH = "/response/"
 
@@ -126,8 +127,9 @@ class HttpEdge(Files):
                 send_json(req, status, response, extra_headers)
             elif response.get("ok"):
                 send_bytes(req, 200, b"ok", "text/plain")
-            else:  # a response_url refusing what was posted
-                send_bytes(req, 400, str(response.get("error")).encode(), "text/plain")
+            else:  # a response_url refusing what was posted (404 once used up or expired, as Slack)
+                error = str(response.get("error"))
+                send_bytes(req, 404 if error in RESPONSE_URL_GONE else 400, error.encode(), "text/plain")
         except OSError:
             pass  # the client gave up or died meanwhile (as Slack sees it: an answer nobody reads)
         finally:
@@ -135,6 +137,10 @@ class HttpEdge(Files):
                 with self._cond:
                     self._answers_pending[method] -= 1
                     self._cond.notify_all()
+
+    def methods(self) -> list[str]:
+        """Every Web API method the emulator answers, sorted, then the file transfers (fault targets)."""
+        return [*sorted(self._api_handlers()), FILE_UPLOAD, FILE_DOWNLOAD]
 
     def _api_handlers(self) -> dict[str, Handler]:
         """Every Web API method the emulator answers, by name."""

@@ -7,6 +7,7 @@ not theirs). They return copies of what was stored.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -113,7 +114,12 @@ class People(HttpEdge):
         """A response_url for an interaction of ``user`` in ``channel`` (about ``message_ts`` if given)."""
         name = uuid.uuid4().hex
         with self._cond:
-            self._response_urls[name] = {"user": user, "channel": channel, "message_ts": message_ts}
+            self._response_urls[name] = {
+                "user": user,
+                "channel": channel,
+                "message_ts": message_ts,
+                "issued_at": time.monotonic(),
+            }
         return self.response_url(name)
 
     def record_command_answer(self, user: str, channel: str, answer: dict[str, Any]) -> None:

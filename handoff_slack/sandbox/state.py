@@ -30,7 +30,8 @@ class Change:
 
     ``kind`` is one of: ``message`` (posted), ``message_changed``, ``message_deleted``, ``ephemeral``,
     ``view_opened``, ``view_updated``, ``view_closed``, ``reaction``, ``file``, ``member``, ``user``,
-    ``team``, ``channel``. ``channel``/``ts``/``user`` say where (empty when not relevant).
+    ``team``, ``channel``, ``fault`` (armed, healed, or taken by a call). ``channel``/``ts``/``user``
+    say where (empty when not relevant).
     """
 
     kind: str
@@ -65,7 +66,9 @@ class EmulatorState:
         self._views: dict[str, list[dict[str, Any]]] = {}  # user -> their modal stack, root first
         self._home_views: dict[str, dict[str, Any]] = {}  # user -> App Home view (views.publish)
         self._triggers: dict[str, tuple[str, float]] = {}  # trigger_id -> (user, issued at)
-        self._response_urls: dict[str, dict[str, Any]] = {}  # name -> {user, channel, message_ts}
+        self._response_urls: dict[str, dict[str, Any]] = {}  # name -> {user, channel, message_ts, issued_at}
+        self._response_url_uses: dict[str, tuple[int, float]] = {}  # name -> (posts taken, first post at)
+        self._used_triggers: set[str] = set()  # trigger IDs views.open / views.push exchanged
         self._users: dict[str, dict[str, Any]] = {}
         self._teams: dict[str, dict[str, Any]] = {}
         self._faults: dict[str, deque[Fault | None]] = {}  # None: answer this call normally

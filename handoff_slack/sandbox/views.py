@@ -1,10 +1,12 @@
 """Modals and App Home: ``views.open``, ``views.push``, ``views.update``, ``views.publish``.
 
 Each user has a stack of open modals (at most 3; ``push_limit_reached``). ``views.open`` and
-``views.push`` need a ``trigger_id`` (``invalid_arguments`` without); one the emulator issued
-(``issue_trigger``, with every interaction the workspace sends) expires after 3 seconds
-(``expired_trigger_id``) and opens the view for its user. A trigger the emulator did not issue (a
-test's hand-made payload) is accepted and its view stored under the user ``""``. ``views.update`` finds the view by
+``views.push`` need a ``trigger_id`` (``invalid_arguments`` without), as Slack documents it: one
+the emulator issued (``issue_trigger``, with every interaction the workspace sends: block_actions,
+slash commands, view_submission), else ``invalid_trigger_id``; within 3 seconds of the interaction,
+else ``expired_trigger_id``; and exchanged once only, else ``exchanged_trigger_id``. The view opens
+for the trigger's user. A test that sends a hand-made payload passes
+``trigger_id=emulator.issue_trigger(user)`` when the app is to open a modal. ``views.update`` finds the view by
 ``view_id`` or ``external_id`` (``not_found``) and refuses a stale ``hash`` (``hash_conflict``).
 Views are checked like messages' blocks (at most 100 blocks) and need a ``type`` and, for modals,
 a plain-text ``title``.
@@ -23,9 +25,6 @@ from handoff_slack.sandbox.web_api import WebApi
 
 TRIGGER_SECONDS = 3.0
 MAX_STACK = 3
-# A trigger the emulator did not issue (a test's hand-made payload): its modal opens for nobody in
-# particular, stored under this user key.
-UNKNOWN_USER = ""
 
 
 class Views(WebApi):
@@ -50,10 +49,12 @@ class Views(WebApi):
             raise SlackError("invalid_arguments")
         issued = self._triggers.get(trigger)
         if issued is None:
-            return UNKNOWN_USER
+            raise SlackError("invalid_trigger_id")
         user, at = issued
         if time.monotonic() - at > TRIGGER_SECONDS:
             raise SlackError("expired_trigger_id")
+        if trigger in self._used_triggers:
+            raise SlackError("exchanged_trigger_id")
         return user
 
     def _new_view(self, p: Params, *, root: dict[str, Any] | None = None, view_id: str | None = None) -> dict[str, Any]:
@@ -89,6 +90,7 @@ class Views(WebApi):
     def _views_open(self, p: Params) -> dict[str, Any]:
         user = self._trigger_user(p)
         view = self._new_view(p)
+        self._used_triggers.add(str(p["trigger_id"]))
         self._views[user] = [view]
         self._changed(Change("view_opened", user=user, detail={"view_id": view["id"]}))
         return {"view": copied(view)}
@@ -101,6 +103,7 @@ class Views(WebApi):
         if len(stack) >= MAX_STACK:
             raise SlackError("push_limit_reached")
         view = self._new_view(p, root=stack[0])
+        self._used_triggers.add(str(p["trigger_id"]))
         view["previous_view_id"] = stack[-1]["id"]
         stack.append(view)
         self._changed(Change("view_opened", user=user, detail={"view_id": view["id"]}))

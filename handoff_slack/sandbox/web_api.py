@@ -11,11 +11,22 @@ the message (``already_reacted``, ``no_reaction``).
 A response_url issued by the workspace (``Workspace.run_command``, a button's payload) turns what the
 app posts there into an ephemeral message for its user, an in-channel message
 (``response_type: in_channel``), or a replacement or deletion of the original message
-(``replace_original`` / ``delete_original``).
+(``replace_original`` / ``delete_original``). As Slack documents, a response_url takes at most 5
+posts within 30 minutes (of the interaction, or of the first post to a hand-made
+``response_url(name)``); after that the emulator answers HTTP 404 ``used_url`` (5 posts) or
+``expired_url`` (30 minutes), what Slack's response_url endpoint is seen answering (its status and
+body are not documented).
+
+A ``thread_ts`` that is not a timestamp (``""`` included) is ``invalid_thread_ts``. A well-formed
+``thread_ts`` of no message in the channel is accepted, as Slack accepts it (``ok: true``; its
+documented errors have none for it, and clients see it so): the message is stored as a reply to that
+``ts`` and, like Slack's, shows neither in the channel's history nor in any thread.
 """
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
 from handoff_slack.sandbox.block_rules import check_blocks
@@ -24,6 +35,10 @@ from handoff_slack.sandbox.slack_shapes import Params, SlackError, check_metadat
 from handoff_slack.sandbox.state import Change
 
 TEXT_MAX = 40_000
+RESPONSE_URL_USES = 5
+RESPONSE_URL_SECONDS = 30 * 60
+RESPONSE_URL_GONE = ("used_url", "expired_url")  # answered with HTTP 404, as Slack does
+_TS = re.compile(r"\d+\.\d+")
 
 
 class WebApi(Conversations):
@@ -48,6 +63,8 @@ class WebApi(Conversations):
     def _chat_post_message(self, p: Params) -> dict[str, Any]:
         channel = self._postable_channel(p)
         _check_content(p)
+        if "thread_ts" in p and not _TS.fullmatch(str(p["thread_ts"])):
+            raise SlackError("invalid_thread_ts")
         msg: dict[str, Any] = {"type": "message", "text": p.get("text", ""), "user": self.bot_user_id}
         msg.update(bot_id=self.bot_id, ts=new_ts(), team=self.team_id)
         for key in ("blocks", "attachments", "metadata", "thread_ts", "username"):
@@ -160,7 +177,14 @@ class WebApi(Conversations):
     def _answer_response_url(self, name: str, params: Params) -> dict[str, Any]:
         """What the app posted to a response_url, applied as Slack would; unknown names are only recorded."""
         with self._cond:
+            uses, first_at = self._response_url_uses.get(name, (0, time.monotonic()))
             issued = self._response_urls.get(name)
+            started = issued["issued_at"] if issued is not None else first_at
+            if time.monotonic() - started > RESPONSE_URL_SECONDS:
+                return {"ok": False, "error": "expired_url"}
+            if uses >= RESPONSE_URL_USES:
+                return {"ok": False, "error": "used_url"}
+            self._response_url_uses[name] = (uses + 1, first_at)
             if issued is None:
                 return {"ok": True}
             channel, user, original_ts = issued["channel"], issued["user"], issued.get("message_ts")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -114,10 +117,11 @@ def test_history_pages_with_cursor_and_has_more(web: WebClient) -> None:
 
 
 def test_modals_stack_per_user_and_update_by_id_with_hash(emulator: SlackEmulator, web: WebClient) -> None:
-    trigger = emulator.issue_trigger("U1")
-    opened = web.views_open(trigger_id=trigger, view={"type": "modal", "title": TITLE, "blocks": []})["view"]
+    opened = web.views_open(
+        trigger_id=emulator.issue_trigger("U1"), view={"type": "modal", "title": TITLE, "blocks": []}
+    )["view"]
     assert [v["id"] for v in emulator.open_views("U1")] == [opened["id"]] and emulator.open_views("U2") == []
-    pushed = web.views_push(trigger_id=trigger, view={"type": "modal", "title": TITLE})["view"]
+    pushed = web.views_push(trigger_id=emulator.issue_trigger("U1"), view={"type": "modal", "title": TITLE})["view"]
     assert pushed["root_view_id"] == opened["id"] and pushed["previous_view_id"] == opened["id"]
     assert error_of(web.views_update, view_id=opened["id"], hash="stale", view={"type": "modal", "title": TITLE}) == (
         "hash_conflict"
@@ -125,11 +129,60 @@ def test_modals_stack_per_user_and_update_by_id_with_hash(emulator: SlackEmulato
     updated = web.views_update(view_id=opened["id"], hash=opened["hash"], view={"type": "modal", "title": TITLE})
     assert updated["view"]["id"] == opened["id"]
     assert error_of(web.views_update, view_id="VNOPE", view={"type": "modal", "title": TITLE}) == "not_found"
-    assert error_of(web.views_open, trigger_id=trigger, view={"type": "modal"}) == "invalid_arguments"  # no title
-    web.views_push(trigger_id=trigger, view={"type": "modal", "title": TITLE})
-    assert error_of(web.views_push, trigger_id=trigger, view={"type": "modal", "title": TITLE}) == (
-        "push_limit_reached"
-    )
+    no_title = {"type": "modal"}
+    assert error_of(web.views_open, trigger_id=emulator.issue_trigger("U1"), view=no_title) == "invalid_arguments"
+    web.views_push(trigger_id=emulator.issue_trigger("U1"), view={"type": "modal", "title": TITLE})
+    assert error_of(
+        web.views_push, trigger_id=emulator.issue_trigger("U1"), view={"type": "modal", "title": TITLE}
+    ) == ("push_limit_reached")
+
+
+def test_a_modal_needs_a_trigger_the_emulator_issued_unused_and_fresh(
+    emulator: SlackEmulator, web: WebClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    modal = {"type": "modal", "title": TITLE}
+    assert error_of(web.views_open, trigger_id="12345.98765.abcd2358fdea", view=modal) == "invalid_trigger_id"
+    assert error_of(web.views_open, view=modal) == "invalid_arguments"
+    trigger = emulator.issue_trigger("U1")
+    web.views_open(trigger_id=trigger, view=modal)
+    assert error_of(web.views_open, trigger_id=trigger, view=modal) == "exchanged_trigger_id"
+    assert error_of(web.views_push, trigger_id=trigger, view=modal) == "exchanged_trigger_id"
+
+    late = emulator.issue_trigger("U1")
+    issued_at = time.monotonic()
+    monkeypatch.setattr(time, "monotonic", lambda: issued_at + 3.5)  # the app took longer than Slack allows
+    assert error_of(web.views_open, trigger_id=late, view=modal) == "expired_trigger_id"
+
+
+def test_a_response_url_takes_five_posts_within_30_minutes(
+    emulator: SlackEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def post(url: str) -> tuple[int, str]:
+        request = urllib.request.Request(url, data=b'{"text": "hi"}', headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, error.read().decode()
+
+    url = emulator.issue_response_url("U1", "CIN")
+    assert [post(url) for _ in range(5)] == [(200, "ok")] * 5
+    assert post(url) == (404, "used_url")
+    assert len(emulator.ephemerals("U1", "CIN")) == 5
+
+    later = emulator.issue_response_url("U1", "CIN")
+    issued_at = time.monotonic()
+    monkeypatch.setattr(time, "monotonic", lambda: issued_at + 30 * 60 + 1)
+    assert post(later) == (404, "expired_url")
+
+
+def test_a_reply_to_a_thread_that_is_not_there(emulator: SlackEmulator, web: WebClient) -> None:
+    assert error_of(web.chat_postMessage, channel="CIN", text="x", thread_ts="") == "invalid_thread_ts"
+    assert error_of(web.chat_postMessage, channel="CIN", text="x", thread_ts="soon") == "invalid_thread_ts"
+    posted = web.chat_postMessage(channel="CIN", text="to nowhere", thread_ts="1700000000.000100")
+    assert posted["ok"] and posted["message"]["thread_ts"] == "1700000000.000100"  # Slack accepts it
+    assert web.conversations_history(channel="CIN")["messages"] == []  # and shows it nowhere in the channel
 
 
 def test_faults_per_method_and_channel(emulator: SlackEmulator, web: WebClient) -> None:
@@ -140,6 +193,31 @@ def test_faults_per_method_and_channel(emulator: SlackEmulator, web: WebClient) 
         web.chat_postMessage(channel="CIN", text="x")
     assert raised.value.response.status_code == 500
     assert web.chat_postMessage(channel="CIN", text="x")["ok"]  # the fault was used up
+
+
+def test_armed_faults_are_described_counted_down_and_healed(emulator: SlackEmulator, web: WebClient) -> None:
+    no_retries = WebClient(token=emulator.bot_token, base_url=emulator.api_url, timeout=5, retry_handlers=[])
+    emulator.fail_in("CIN", "chat.postMessage", 429, count=2, retry_after=3)
+    emulator.fail("chat.update", 500, count=None)  # until healed
+    emulator.delay("conversations.history", 0.1)
+    assert emulator.armed() == [
+        {"method": "chat.postMessage", "channel": "CIN", "kind": "error", "status": 429, "retry_after": 3,
+         "error": "ratelimited", "seconds": None, "left": 2},
+        {"method": "chat.update", "channel": None, "kind": "error", "status": 500, "retry_after": None,
+         "error": "internal_error", "seconds": None, "left": None},
+        {"method": "conversations.history", "channel": None, "kind": "slow", "status": None, "retry_after": None,
+         "error": None, "seconds": 0.1, "left": 1},
+    ]  # fmt: skip
+    with pytest.raises(SlackApiError) as raised:
+        no_retries.chat_postMessage(channel="CIN", text="x")
+    assert raised.value.response.headers["Retry-After"] == "3"
+    assert emulator.armed()[0]["left"] == 1
+    for _ in range(3):  # never used up
+        assert error_of(no_retries.chat_update, channel="CIN", ts="1.0", text="z") == "internal_error"
+    emulator.heal()
+    emulator.clear_delays()
+    assert emulator.armed() == []
+    assert web.chat_postMessage(channel="CIN", text="healed")["ok"]
 
 
 def test_a_dropped_connection_gets_no_answer(emulator: SlackEmulator, web: WebClient) -> None:

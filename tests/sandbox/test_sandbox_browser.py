@@ -8,8 +8,6 @@ Screenshots go to HANDOFF_SCREENSHOTS, else a temporary directory (its path is p
 
 from __future__ import annotations
 
-import os
-import shutil
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,40 +19,7 @@ from tests.sandbox.sandbox_process import SandboxProcess
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 TIMEOUT_MS = 15_000
-
-
-def _no_browser(reason: str) -> None:
-    if os.environ.get("HANDOFF_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"HANDOFF_REQUIRE_BROWSER=1 but {reason}")
-    pytest.skip(reason)
-
-
-def _chromium() -> str:
-    chosen = os.environ.get("HANDOFF_CHROMIUM")  # another chromium build, e.g. outside Debian
-    candidates = (chosen,) if chosen else CHROMIUM_CANDIDATES
-    found = next((path for path in candidates if os.access(path, os.X_OK)), None)
-    found = found or (None if chosen else shutil.which("chromium"))
-    if found is None:
-        _no_browser(f"no chromium at {chosen or ' or '.join(CHROMIUM_CANDIDATES)} (apt-get install -y chromium)")
-    return str(found)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError:
-        _no_browser("Playwright for Python is not installed (pip install -e '.[test]')")
-    executable = _chromium()
-    with sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(executable_path=executable, headless=True)
-        except Error as error:
-            _no_browser(f"chromium at {executable} does not start: {str(error).splitlines()[0]}")
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +27,6 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess
     running = SandboxProcess(tmp_path_factory.mktemp("sandbox")).start(timeout=10)
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    where = Path(os.environ.get("HANDOFF_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
-    where.mkdir(parents=True, exist_ok=True)
-    print(f"screenshots in {where}")
-    return where
 
 
 class Person:
@@ -260,3 +217,56 @@ def test_a_slack_connect_customer_is_shown_with_their_organisation(person: Perso
     person.shows(ticket, "Acme Corp")
     typed = person.dm.locator(".message", has_text="I cannot log in")
     person.expect(typed.locator(".ext-tag")).to_have_text("Acme Corp")
+
+
+@pytest.fixture
+def fresh_person(browser: Any, tmp_path: Path, screenshots: Path) -> Iterator[Person]:
+    """The page of a sandbox of its own: nothing another test did is in it."""
+    running = SandboxProcess(tmp_path).start(timeout=10)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(running.url)
+        yield Person(page, screenshots)
+    finally:
+        page.close()
+        running.stop()
+    assert not errors, f"the page's scripts failed: {errors}"
+
+
+def test_a_fault_armed_from_the_drawer_is_survived_and_the_hand_off_completes(fresh_person: Person) -> None:
+    person = fresh_person
+    page, expect = person.page, person.expect
+
+    # The visitor makes Slack answer the app's next post in #support with a 500.
+    page.locator("#faults-toggle").click()
+    drawer = page.locator("#faults-drawer")
+    expect(drawer).to_be_visible()
+    drawer.locator("#fault-method").select_option("chat.postMessage")
+    drawer.locator("#fault-channel").select_option(label="#support")
+    drawer.locator("#fault-kind").select_option("500")
+    drawer.locator("#fault-count").fill("1")
+    drawer.get_by_role("button", name="Arm").click()
+    armed = drawer.locator("#faults-armed")
+    expect(armed).to_contain_text("500 internal_error · chat.postMessage · #support · 1 left")
+    person.shot("fault-armed")
+
+    # The customer asks for a person: the ticket's first post fails, the app posts it again.
+    person.become("UCUST1")
+    person.send("dm", "agent please")
+    person.shows(person.dm, "Which company are you with?")
+    person.send("dm", "Home Co")
+    person.shows(person.dm, "what's the problem?")
+    person.send("dm", "My invoice is wrong")
+    ticket = person.shows(person.channel, "Support request #1")
+    expect(armed).to_contain_text("Nothing armed", timeout=TIMEOUT_MS)  # the app's first try took it
+    expect(person.channel.locator(".message", has_text="Support request #1")).to_have_count(1)
+
+    # The rest of the hand-off goes as usual.
+    person.become("UAGENT1")
+    person.channel.get_by_role("button", name="Claim").click()
+    person.shows(ticket, "Claimed by")
+    person.shows(person.dm, "You are now talking with")
+    page.locator("#faults-heal").click()
+    person.shot("fault-survived")

@@ -11,6 +11,7 @@ from typing import Any
 
 from handoff_slack.sandbox.emulator import SlackEmulator
 from handoff_slack.sandbox.personas import Persona, Personas
+from handoff_slack.sandbox.web.fault_panel import FaultPanel
 from handoff_slack.sandbox.workspace import Acted, NotAllowed, Workspace
 
 BOT_NAME = "handoff"
@@ -30,6 +31,7 @@ class PageModel:
         self.emulator = emulator
         self.workspace = workspace
         self.cast = cast
+        self.fault_panel = FaultPanel(emulator, cast)
 
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
         return self.emulator.subscribe(lambda change: callback())

@@ -4,7 +4,9 @@ A small threaded HTTP server on loopback. ``/slack/events`` and ``/healthz`` are
 to the app's own HTTP server (waitress, its real edge), so one URL serves everything; the rest is
 the page: ``/`` and ``/static/*`` (files shipped in the package), ``/api/state`` (what one person
 sees), ``/api/act`` (something that person does), ``/api/events`` (server-sent events: "something
-changed", the page then reads its state again) and ``/api/files/<id>`` (a shared file's bytes).
+changed", the page then reads its state again), ``/api/files/<id>`` (a shared file's bytes) and
+``/api/faults`` (the "Slack faults" drawer, ``fault_panel``: GET what is armed, POST arms one,
+POST ``/api/faults/heal`` ends them all).
 """
 
 from __future__ import annotations
@@ -17,13 +19,17 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    from handoff_slack.sandbox.web.fault_panel import FaultPanel
 
 log = logging.getLogger(__name__)
 
 APP_PATHS = ("/slack/events", "/healthz")  # the app's own edge, passed through
 MAX_ACT_BYTES = 30 * 1024 * 1024  # a file attached in the page arrives base64-encoded in one act
+MAX_FAULT_BYTES = 4096
 KEEPALIVE_SECONDS = 15.0
 _STATIC_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -45,6 +51,9 @@ class PageBackend(Protocol):
     def file(self, file_id: str) -> tuple[bytes, str] | None: ...
 
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]: ...
+
+    @property
+    def fault_panel(self) -> FaultPanel: ...
 
 
 class ChangeFeed:
@@ -141,6 +150,8 @@ class _PageHandler(BaseHTTPRequestHandler):
             self._events()
         elif path.startswith("/api/files/"):
             self._file(path[len("/api/files/") :])
+        elif path == "/api/faults":
+            self._json(200, self._backend().fault_panel.state())
         else:
             self._json(404, {"ok": False, "error": "not_found"})
 
@@ -150,6 +161,11 @@ class _PageHandler(BaseHTTPRequestHandler):
             self._pass_to_app()
         elif path == "/api/act":
             self._act()
+        elif path == "/api/faults":
+            self._arm_fault()
+        elif path == "/api/faults/heal":
+            self._body(limit=MAX_ACT_BYTES)  # whatever was sent is not needed
+            self._json(200, self._backend().fault_panel.heal())
         else:
             self._json(404, {"ok": False, "error": "not_found"})
 
@@ -206,6 +222,22 @@ class _PageHandler(BaseHTTPRequestHandler):
         except Exception:  # a bug in the sandbox: the page says so, the server goes on
             log.exception("the sandbox failed to carry out an act")
             answer = {"ok": False, "error": "sandbox_failed"}
+        self._json(200 if answer.get("ok") else 400, answer)
+
+    def _arm_fault(self) -> None:
+        try:
+            request = json.loads(self._body(limit=MAX_FAULT_BYTES) or b"{}")
+        except ValueError:
+            self._json(400, {"ok": False, "error": "invalid_json"})
+            return
+        except _TooLarge:
+            self.close_connection = True  # the body was not read
+            self._json(413, {"ok": False, "error": "too_large"})
+            return
+        if not isinstance(request, dict):
+            self._json(400, {"ok": False, "error": "invalid_request"})
+            return
+        answer = self._backend().fault_panel.arm(request)
         self._json(200 if answer.get("ok") else 400, answer)
 
     def _file(self, file_id: str) -> None:

@@ -76,7 +76,10 @@ function listen() {
   const source = new EventSource("/api/events");
   source.onopen = () => $("live").classList.add("on");
   source.onerror = () => $("live").classList.remove("on");
-  source.onmessage = () => refresh();
+  source.onmessage = () => {
+    refresh();
+    if (typeof FaultDrawer !== "undefined") FaultDrawer.refresh();
+  };
 }
 
 // ------------------------------------------------------------------ helpers
