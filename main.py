@@ -77,7 +77,7 @@ def _say_configuration_errors(problems: tuple[str, ...] | list[str]) -> None:
 
 def checked_settings() -> Settings | None:
     """The settings, and the bot's configuration file checked; else every problem said, and None."""
-    from handoff_slack.config_file import load_bot_config
+    from handoff_slack.config_file import ConfigError, load_bot_config
     from handoff_slack.settings import SettingsError, config_path_from_env, load_settings
 
     problems: list[str] = []
@@ -89,7 +89,7 @@ def checked_settings() -> Settings | None:
     try:
         # Read on its own too, so one run names the file's problems along with the settings'.
         load_bot_config(settings.config_path if settings is not None else config_path_from_env())
-    except SettingsError as error:
+    except (SettingsError, ConfigError) as error:  # HANDOFF_CONFIG unset or unreadable, or the file's problems
         problems.extend(problem for problem in error.problems if problem not in problems)
     if problems:
         _say_configuration_errors(problems)

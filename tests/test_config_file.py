@@ -554,6 +554,50 @@ MISTAKES = [
         ", line 2: escalation: merge keys (<<) are not supported",
         id="merge-key",
     ),
+    pytest.param("[1, 2]: x\n", ", line 1: keys must be words, got a list", id="list-as-key"),
+    pytest.param(
+        SCENARIO_HEAD + "    steps:\n      - {id: q, ask:, goto: e}\n      - {id: e, answer: E}\n",
+        ", line 6: scenarios[0].steps[0].ask: has no value; expected text",
+        id="optional-key-without-value",
+    ),
+    pytest.param(
+        SCENARIO_HEAD + "    steps:\n      - {id: q, ask: Q, expect:, goto: e}\n      - {id: e, answer: E}\n",
+        ", line 6: scenarios[0].steps[0].expect: must be email or a mapping with pattern and message, got nothing",
+        id="expect-without-value",
+    ),
+    pytest.param(
+        SCENARIO_HEAD + "    steps:\n      - {id: q, ask: Q, choices: [{label: A}]}\n",
+        ", line 6: scenarios[0].steps[0].choices[0]: missing required key 'goto'",
+        id="choice-without-goto",
+    ),
+    pytest.param(
+        SCENARIO_HEAD
+        + "    steps:\n      - {id: q, ask: Q, choices: ["
+        + ", ".join(f"{{label: L{i}, goto: e}}" for i in range(25))
+        + "]}\n      - {id: e, answer: E}\n",
+        ", line 6: scenarios[0].steps[0].choices: at most 24 choices fit in one row of buttons, got 25",
+        id="too-many-choices",
+    ),
+    pytest.param(
+        "escalation:\n  match_threshold: .nan\n",
+        ", line 2: escalation.match_threshold: must be between 0 and 1, got .nan",
+        id="threshold-not-a-number",
+    ),
+    pytest.param(
+        "escalation:\n  no_match_limit: true\n",
+        ", line 2: escalation.no_match_limit: must be a whole number, got 'true'",
+        id="bool-as-number",
+    ),
+    pytest.param(
+        "triage:\n  questions:\n    - {id: a, label: A, prompt: P, skippable: 1}\n",
+        ", line 3: triage.questions[0].skippable: must be true or false, got '1'",
+        id="number-as-bool",
+    ),
+    pytest.param(
+        "scenarios: &loop [*loop]\n",
+        ", line 1: scenarios[0]: an alias here names a value that contains it",
+        id="alias-loop",
+    ),
 ]
 
 
@@ -561,6 +605,34 @@ MISTAKES = [
 def test_each_mistake_names_the_line_and_the_key(tmp_path: Path, text: str, expected: str) -> None:
     message = error_for(tmp_path, text)
     assert message.startswith(expected), message
+
+
+def test_every_problem_of_a_file_is_named_in_one_run_in_the_files_order(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        greting: hi
+        scenarios:
+          - {id: a, title: A, triggers: [apples], answer: x, answer: y}
+          - {id: B, title: B, triggers: [bananas], answer: z}
+        triage:
+          mode: sometimes
+          <<: {intro: hello}
+        escalation: {window: 2}
+        """,
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_bot_config(path)
+    assert [problem.removeprefix(f"HANDOFF_CONFIG {path}, ") for problem in raised.value.problems] == [
+        "line 1: unknown key 'greting' (did you mean 'greeting'?); expected one of: greeting, talk_to_agent_label, "
+        "no_match, scenarios, triage, escalation",
+        "line 3: scenarios[0]: duplicate key 'answer' (first on line 3)",
+        "line 4: scenarios[1].id: IDs are 1 to 40 lower-case letters, digits or underscores, got 'B'",
+        "line 6: triage.mode: unknown value 'sometimes'; expected one of: off, triage_first, before_handoff",
+        "line 7: triage: merge keys (<<) are not supported; repeat the keys, or alias a whole value",
+        "line 8: escalation: unknown key 'window'; expected one of: no_match_limit, match_threshold, "
+        "suggest_threshold, frustration",
+    ]
 
 
 def test_too_many_scenarios_for_the_menu(tmp_path: Path) -> None:
@@ -626,5 +698,6 @@ def test_a_file_that_is_not_utf8(tmp_path: Path) -> None:
         load_bot_config(str(path))
 
 
-def test_config_error_is_a_settings_error() -> None:
-    assert issubclass(ConfigError, SettingsError) and issubclass(ConfigError, ValueError)
+def test_config_error_is_its_own_error_not_a_settings_error() -> None:
+    # The file's problems are the configuration's, not the environment's: no dependency on settings.
+    assert not issubclass(ConfigError, SettingsError) and issubclass(ConfigError, ValueError)

@@ -1,0 +1,97 @@
+"""A checked configuration file (`schema.BotFile`) as the `core.bot_config` objects the bot runs on."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from handoff_slack.config.errors import ConfigError, problems_from
+from handoff_slack.config.schema import BotFile, QuestionEntry, ScenarioEntry, StepEntry, ValidationRule
+from handoff_slack.config.yaml_source import read_document
+from handoff_slack.core.bot_config import (
+    BotConfig,
+    Choice,
+    EscalationConfig,
+    FrustrationConfig,
+    Scenario,
+    Step,
+    TriageConfig,
+    TriageQuestion,
+    Validation,
+)
+
+
+def bot_config_from_text(text: str, source: str) -> BotConfig:
+    """`text` as a configuration; `source` names it in error messages. Every problem of the file
+    raises one `ConfigError`, a line each, in the file's order."""
+    document = read_document(text, source)
+    if document.data is None and not document.places:
+        raise ConfigError(
+            f"HANDOFF_CONFIG {source}: the file is empty; expected a mapping with keys like greeting, scenarios, triage"
+        )
+    problems = list(document.problems)
+    try:
+        file = BotFile.model_validate(document.data)
+    except ValidationError as error:
+        problems.extend(problems_from(error, document, BotFile))
+    if problems:
+        in_order = sorted(problems, key=lambda problem: problem.line or 0)
+        raise ConfigError(*dict.fromkeys(problem.said(source) for problem in in_order))
+    return bot_config(file)
+
+
+def bot_config(file: BotFile) -> BotConfig:
+    triage, escalation = file.triage, file.escalation
+    frustration = escalation.frustration
+    return BotConfig(
+        greeting=file.greeting,
+        talk_to_agent_label=file.talk_to_agent_label,
+        no_match=file.no_match,
+        scenarios=tuple(_scenario(scenario) for scenario in file.scenarios),
+        triage=TriageConfig(
+            mode=triage.mode, intro=triage.intro, questions=tuple(_question(question) for question in triage.questions)
+        ),
+        escalation=EscalationConfig(
+            no_match_limit=escalation.no_match_limit,
+            match_threshold=escalation.match_threshold,
+            suggest_threshold=escalation.suggest_threshold,
+            frustration=FrustrationConfig(
+                action=frustration.action, window=frustration.window, threshold=frustration.threshold
+            ),
+        ),
+    )
+
+
+def _scenario(scenario: ScenarioEntry) -> Scenario:
+    if scenario.steps is not None:
+        steps = tuple(_step(step) for step in scenario.steps)
+    else:  # a fixed answer is a scenario of one answer step
+        steps = (Step(id="answer", answer=scenario.answer, escalate=scenario.escalate),)
+    return Scenario(id=scenario.id, title=scenario.title, triggers=scenario.triggers, steps=steps)
+
+
+def _step(step: StepEntry) -> Step:
+    return Step(
+        id=step.id,
+        ask=step.ask,
+        choices=tuple(Choice(label=choice.label, goto=choice.goto) for choice in step.choices or ()),
+        expect=_validation(step.expect),
+        goto=step.goto,
+        answer=step.answer,
+        escalate=step.escalate,
+    )
+
+
+def _question(question: QuestionEntry) -> TriageQuestion:
+    return TriageQuestion(
+        id=question.id,
+        label=question.label,
+        prompt=question.prompt,
+        validation=_validation(question.validation),
+        skippable=question.skippable,
+        prefill=question.prefill,
+        multiline=question.multiline,
+    )
+
+
+def _validation(rule: ValidationRule | None) -> Validation | None:
+    return None if rule is None else Validation(pattern=rule.pattern, message=rule.message)

@@ -1,0 +1,252 @@
+"""What the configuration file may hold, as pydantic models (the YAML keys, in the file's order).
+
+The models are strict: YAML's guesses don't slip through (`escalate: 'yes'` is text, not true;
+`no_match_limit: 2.5` is not a whole number), unknown keys are refused, and a key written with no
+value is an error (leave it out for the default). Texts are read as written (`title: 1.10`).
+Checks between keys (a `goto` to an existing step, no duplicate IDs, …) are the models' own
+validators, in `scenario_rules.py`. `load.py` turns a valid file into `core.bot_config` objects.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from handoff_slack.config import scenario_rules
+from handoff_slack.config.errors import NO_VALUE, Expected, Says, rule
+from handoff_slack.config.yaml_source import Scalar
+from handoff_slack.core.bot_config import (
+    BotConfig,
+    EscalationConfig,
+    FrustrationAction,
+    FrustrationConfig,
+    Prefill,
+    TriageConfig,
+    TriageMode,
+    Validation,
+)
+
+ID_PATTERN = r"^[a-z0-9_]{1,40}$"  # IDs travel in Slack button values and block IDs
+MAX_BUTTON_TEXT = 75  # Slack's limit for a button's text
+MAX_SECTION_TEXT = 3000  # Slack's limit for a section block's text
+MAX_BUTTONS = 24  # one row of buttons holds 25; one is kept for "Talk to an agent"
+MAX_TRIAGE_QUESTIONS = 10  # a longer form is a survey, not triage
+
+
+def _as_written(value: object) -> object:
+    """A scalar's text as written, whatever YAML made of it: `label: Yes` is the word Yes."""
+    return str(value) if isinstance(value, Scalar) else value
+
+
+def _as_yaml_reads_it(value: object) -> object:
+    """A scalar as YAML reads it (true, 2, 0.5); the strict types then refuse the wrong kind."""
+    return value.resolved if isinstance(value, Scalar) else value
+
+
+def _given(value: object) -> object:
+    """Optional keys: left out is the default, but `key:` with nothing after it is a mistake."""
+    if value is None:
+        raise PydanticCustomError(NO_VALUE, "has no value")
+    return value
+
+
+def _validation(value: object) -> object:
+    """`email`, or {pattern, message}: the check on a typed answer and what to say when it fails."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, Scalar) and str(value) == "email":
+        email = Validation.email()
+        return {"pattern": email.pattern, "message": email.message}
+    got = repr(str(value)) if isinstance(value, Scalar) else "a list" if isinstance(value, tuple) else "nothing"
+    raise rule(f"must be email or a mapping with pattern and message, got {got}")
+
+
+def _compiles(pattern: str) -> str:
+    if not pattern.strip():
+        raise rule("must not be empty")
+    try:
+        re.compile(pattern, re.IGNORECASE)
+    except re.error as error:
+        raise rule(f"invalid regular expression {pattern!r}: {error}") from None
+    return pattern
+
+
+_TEXT = BeforeValidator(_as_written)
+_READ = BeforeValidator(_as_yaml_reads_it)
+GIVEN = BeforeValidator(_given)
+
+# Constraints come before the validators, so pydantic applies them to the string itself.
+SectionText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SECTION_TEXT), _TEXT, Expected("text")
+]
+ButtonText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BUTTON_TEXT), _TEXT, Expected("text")
+]
+Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN), _TEXT, Expected("an ID")]
+Flag = Annotated[bool, _READ, Expected("true or false")]
+Fraction = Annotated[
+    float,
+    Field(ge=0, le=1, allow_inf_nan=False),
+    _READ,
+    Expected("a number from 0 to 1"),
+    Says(out_of_range="must be between 0 and 1, got {value}"),
+]
+Count = Annotated[int, Field(ge=0), _READ, Expected("a whole number")]
+PositiveCount = Annotated[int, Field(ge=1), _READ, Expected("a whole number")]
+RegularExpression = Annotated[str, _TEXT, AfterValidator(_compiles), Expected("a regular expression")]
+# A YAML 1.1 word like `off` is the word, not false: enums take the text as written.
+Mode = Annotated[TriageMode, Strict(False), _TEXT, Expected.one_of(TriageMode)]
+Action = Annotated[FrustrationAction, Strict(False), _TEXT, Expected.one_of(FrustrationAction)]
+PrefillFact = Annotated[Prefill, Strict(False), _TEXT, Expected.one_of(Prefill)]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class ValidationRule(_Part):
+    pattern: RegularExpression
+    message: SectionText
+
+
+TypedAnswerCheck = Annotated[ValidationRule | None, GIVEN, BeforeValidator(_validation)]
+
+
+class ChoiceEntry(_Part):
+    label: ButtonText
+    goto: Identifier
+
+
+class StepEntry(_Part):
+    id: Identifier
+    ask: Annotated[SectionText | None, GIVEN] = None
+    choices: Annotated[
+        tuple[ChoiceEntry, ...] | None,
+        GIVEN,
+        Field(min_length=1, max_length=MAX_BUTTONS),
+        Says(
+            too_short="a question with choices needs at least one choice",
+            too_long="at most {max_length} choices fit in one row of buttons, got {actual_length}",
+        ),
+    ] = None
+    expect: TypedAnswerCheck = None
+    goto: Annotated[Identifier | None, GIVEN] = None
+    answer: Annotated[SectionText | None, GIVEN] = None
+    escalate: Flag = False
+
+    @model_validator(mode="after")
+    def _question_or_answer(self) -> Self:
+        scenario_rules.check_step(self)
+        return self
+
+
+class ScenarioEntry(_Part):
+    id: Identifier
+    title: ButtonText
+    triggers: Annotated[
+        tuple[SectionText, ...], Field(min_length=1), Says(too_short="a scenario needs at least one trigger")
+    ]
+    answer: Annotated[SectionText | None, GIVEN] = None
+    escalate: Flag = False
+    steps: Annotated[
+        tuple[StepEntry, ...] | None, GIVEN, Field(min_length=1), Says(too_short="a scenario needs at least one step")
+    ] = None
+
+    @model_validator(mode="after")
+    def _a_conversation_that_ends(self) -> Self:
+        scenario_rules.check_scenario(self)
+        return self
+
+
+class QuestionEntry(_Part):
+    id: Identifier
+    label: ButtonText
+    prompt: SectionText
+    validation: Annotated[TypedAnswerCheck, Field(alias="validate")] = None
+    skippable: Flag = False
+    prefill: Annotated[PrefillFact | None, GIVEN] = None
+    multiline: Flag = False
+
+
+_TRIAGE = TriageConfig()
+
+
+class TriageEntry(_Part):
+    mode: Mode = _TRIAGE.mode
+    intro: SectionText = _TRIAGE.intro
+    questions: Annotated[
+        tuple[QuestionEntry, ...],
+        Field(max_length=MAX_TRIAGE_QUESTIONS),
+        Says(too_long="at most {max_length} triage questions, got {actual_length}"),
+    ] = ()
+
+    @field_validator("questions", mode="after")
+    @classmethod
+    def _distinct(cls, questions: tuple[QuestionEntry, ...]) -> tuple[QuestionEntry, ...]:
+        scenario_rules.check_questions(questions)
+        return questions
+
+
+_FRUSTRATION = FrustrationConfig()
+_ESCALATION = EscalationConfig()
+
+
+class FrustrationEntry(_Part):
+    action: Action = _FRUSTRATION.action
+    window: PositiveCount = _FRUSTRATION.window
+    threshold: Fraction = _FRUSTRATION.threshold
+
+
+class EscalationEntry(_Part):
+    no_match_limit: Count = _ESCALATION.no_match_limit
+    match_threshold: Fraction = _ESCALATION.match_threshold
+    suggest_threshold: Fraction = _ESCALATION.suggest_threshold
+    frustration: FrustrationEntry = FrustrationEntry()
+
+    @model_validator(mode="after")
+    def _guess_below_match(self) -> Self:
+        if self.suggest_threshold > self.match_threshold:
+            blame = "suggest_threshold" if "suggest_threshold" in self.model_fields_set else "match_threshold"
+            raise rule(
+                f"suggest_threshold ({self.suggest_threshold}) must not be above match_threshold "
+                f"({self.match_threshold}): a guess needs less similarity than a sure match",
+                (blame,),
+            )
+        return self
+
+
+_BOT = BotConfig()
+
+
+class BotFile(_Part):
+    """The whole file; every key is optional."""
+
+    greeting: SectionText = _BOT.greeting
+    talk_to_agent_label: ButtonText = _BOT.talk_to_agent_label
+    no_match: SectionText = _BOT.no_match
+    scenarios: Annotated[
+        tuple[ScenarioEntry, ...],
+        Field(max_length=MAX_BUTTONS),
+        Says(too_long="at most {max_length} scenarios fit in the menu, got {actual_length}"),
+    ] = ()
+    triage: TriageEntry = TriageEntry()
+    escalation: EscalationEntry = EscalationEntry()
+
+    @field_validator("scenarios", mode="after")
+    @classmethod
+    def _distinct(cls, scenarios: tuple[ScenarioEntry, ...]) -> tuple[ScenarioEntry, ...]:
+        scenario_rules.check_scenarios(scenarios)
+        return scenarios
