@@ -10,18 +10,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from typing import Any, Protocol
+from dataclasses import replace
 
 from handoff_slack.core.bot_config import (
     BotConfig,
     FrustrationAction,
-    Prefill,
     Scenario,
     Step,
     TriageMode,
     TriageQuestion,
+)
+from handoff_slack.core.bot_turn import (
+    BotInput,
+    BotResponder,
+    BotState,
+    BotTurn,
+    Button,
+    ButtonAction,
+    CustomerFacts,
+    FormFilled,
+    Handover,
+    Pressed,
+    Reply,
+    ReplyKind,
+    Said,
+    TriageAnswer,
 )
 from handoff_slack.core.frustration import FrustrationDetector
 from handoff_slack.core.phrases import (
@@ -37,195 +50,29 @@ from handoff_slack.core.phrases import (
 from handoff_slack.core.scenario_matching import MatchKind, MessageWords, match_scenario
 from handoff_slack.core.states import EscalationReason
 
+# The turn's values are defined in core.bot_turn; importing them from here keeps working.
+__all__ = [
+    "BotEngine",
+    "BotInput",
+    "BotResponder",
+    "BotState",
+    "BotTurn",
+    "Button",
+    "ButtonAction",
+    "CustomerFacts",
+    "FormFilled",
+    "Handover",
+    "Pressed",
+    "Reply",
+    "ReplyKind",
+    "Said",
+    "TriageAnswer",
+]
+
 _CHOICE_SIMILARITY = 0.8
 _PLACEHOLDER = re.compile(r"\{([a-z0-9_]{1,40})\}")
 _MAX_QUOTED_ANSWER = 200
 _SHORT_REQUEST_WORDS = 5  # "agent", "a human please": a request, not an answer to a question
-
-
-# -- what the customer did ----------------------------------------------------------------------
-
-
-class ButtonAction(StrEnum):
-    """What a bot button does; the Slack edge maps each to an action ID."""
-
-    SCENARIO = "scenario"  # value: scenario ID (menu entries, "did you mean" guesses)
-    CHOICE = "choice"  # value: "scenario_id:step_id:choice_index"
-    SKIP = "skip"  # value: triage question ID
-    FORM = "form"  # open the triage form (handled at the edge, which then submits FormFilled)
-    TALK_TO_AGENT = "talk_to_agent"  # value: why ("menu", "frustration", "no_scenario", ...)
-    NO_THANKS = "no_thanks"  # decline the offer of a person
-    MENU = "menu"  # show the menu again
-
-
-@dataclass(frozen=True)
-class Said:
-    text: str
-
-
-@dataclass(frozen=True)
-class Pressed:
-    action: ButtonAction
-    value: str = ""
-
-
-@dataclass(frozen=True)
-class FormFilled:
-    """The triage form's answers by question ID; "" (or absent) for a skipped question."""
-
-    answers: Mapping[str, str]
-
-
-BotInput = Said | Pressed | FormFilled
-
-
-@dataclass(frozen=True)
-class CustomerFacts:
-    """What Slack knows about the customer (None: unknown), looked up before the bot's step."""
-
-    name: str | None = None
-    organisation: str | None = None
-
-    def value_for(self, prefill: Prefill | None) -> str | None:
-        if prefill is Prefill.PROFILE_NAME:
-            return self.name
-        if prefill is Prefill.ORGANISATION:
-            return self.organisation
-        return None
-
-
-# -- what the bot does --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    action: ButtonAction
-    value: str = ""
-
-
-class ReplyKind(StrEnum):
-    MENU = "menu"  # text, then the menu's buttons (scenarios, "Talk to an agent" last)
-    ANSWER = "answer"  # a scenario's answer
-    QUESTION = "question"  # a scenario's question
-    SUGGESTIONS = "suggestions"  # "did you mean …?"
-    NO_MATCH = "no_match"
-    TRIAGE_QUESTION = "triage_question"  # with "Skip" where allowed and "Fill in the form"
-    OFFER = "offer"  # "Would you like to talk to a person?"
-    NOTE = "note"  # a plain line ("OK, I won't hand you over.")
-
-
-@dataclass(frozen=True)
-class Reply:
-    kind: ReplyKind
-    text: str
-    buttons: tuple[Button, ...] = ()
-
-
-@dataclass(frozen=True)
-class TriageAnswer:
-    """One triage question's outcome, as shown on the ticket (labels copied: config may change later)."""
-
-    question_id: str
-    label: str
-    answer: str | None  # None: skipped or not asked
-    source: str  # "typed", "form", "slack" (prefilled), "skipped", "not_asked"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.question_id, "label": self.label, "answer": self.answer, "source": self.source}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TriageAnswer:
-        return cls(str(data.get("id", "")), str(data.get("label", "")), data.get("answer"), str(data.get("source", "")))
-
-
-@dataclass(frozen=True)
-class Handover:
-    """The bot hands the customer to a person: the ticket's reason, triage answers and frustration score."""
-
-    reason: EscalationReason
-    triage: tuple[TriageAnswer, ...] = ()
-    frustration_score: float | None = None
-
-
-@dataclass(frozen=True)
-class BotState:
-    """Where the customer is with the bot; saved as JSON on the conversation."""
-
-    scenario_id: str | None = None  # a scenario question waiting for an answer
-    step_id: str | None = None
-    scenario_answers: dict[str, str] = field(default_factory=dict)
-    misses: int = 0  # unmatched messages in a row
-    suggestions: tuple[str, ...] = ()  # the last "did you mean" guesses
-    triage_reason: str | None = None  # set while triage questions are being asked
-    triage_answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # question ID → TriageAnswer JSON
-    triage_done: bool = False  # triage_first: the opening questions were answered (or declined)
-    recent: tuple[str, ...] = ()  # the customer's latest texts, for frustration
-    greeted: bool = False  # the conversation's first message has been answered
-    offered: bool = False  # a person was offered for the current frustration
-    frustration_score: float | None = None
-
-    @property
-    def in_triage(self) -> bool:
-        return self.triage_reason is not None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "scenario_id": self.scenario_id,
-            "step_id": self.step_id,
-            "scenario_answers": dict(self.scenario_answers),
-            "misses": self.misses,
-            "suggestions": list(self.suggestions),
-            "triage_reason": self.triage_reason,
-            "triage_answers": dict(self.triage_answers),
-            "triage_done": self.triage_done,
-            "recent": list(self.recent),
-            "greeted": self.greeted,
-            "offered": self.offered,
-            "frustration_score": self.frustration_score,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any] | None) -> BotState:
-        if not data:
-            return cls()
-        score = data.get("frustration_score")
-        return cls(
-            scenario_id=data.get("scenario_id"),
-            step_id=data.get("step_id"),
-            scenario_answers=dict(data.get("scenario_answers") or {}),
-            misses=int(data.get("misses") or 0),
-            suggestions=tuple(data.get("suggestions") or ()),
-            triage_reason=data.get("triage_reason"),
-            triage_answers=dict(data.get("triage_answers") or {}),
-            triage_done=bool(data.get("triage_done")),
-            recent=tuple(data.get("recent") or ()),
-            greeted=bool(data.get("greeted")),
-            offered=bool(data.get("offered")),
-            frustration_score=float(score) if score is not None else None,
-        )
-
-
-@dataclass(frozen=True)
-class BotTurn:
-    state: BotState
-    replies: tuple[Reply, ...] = ()
-    handover: Handover | None = None
-
-
-class BotResponder(Protocol):
-    """Decides the bot's turns; `BotEngine` is the configured one, tests may bring their own."""
-
-    def respond(self, state: BotState, received: BotInput, facts: CustomerFacts) -> BotTurn: ...
-
-    def menu(self, text: str | None = None) -> Reply: ...
-
-    @property
-    def needs_customer_facts(self) -> bool: ...
-
-    def form_questions(self, state: BotState, facts: CustomerFacts) -> list[tuple[TriageQuestion, str | None]]: ...
-
-    def form_errors(self, answers: Mapping[str, str]) -> dict[str, str]: ...
 
 
 # -- the engine ---------------------------------------------------------------------------------
