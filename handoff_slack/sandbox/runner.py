@@ -72,7 +72,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str]) -> int:
     arguments = _arguments(argv)
-    from handoff_slack.app import StartupError, create_app
+    from handoff_slack.startup import StartupError, create_app
     from handoff_slack.logging_setup import configure_logging, secrets_of
     from handoff_slack.sandbox.emulator import SlackEmulator
     from handoff_slack.sandbox.personas import seed
