@@ -56,25 +56,16 @@ from bench.common import (
     REPO,
     SIGNING_SECRET,
     SUPPORT_CHANNEL,
-    clean_env,
-    free_port,
     now,
     sign,
-    start_process,
-    stop_process,
-    wait_for_http,
 )
+from bench.conversations import connect_conversations
+from bench.databases import DEFAULT_POSTGRES, drop_postgres, fresh_postgres, postgres_version
 from bench.load import event_body
-from bench.run import (
-    DEFAULT_POSTGRES,
-    FakeSlackProcess,
-    _terminated,
-    connect_conversations,
-    drop_postgres,
-    fresh_postgres,
-    machine,
-    postgres_version,
-)
+from bench.machine import machine
+from bench.processes import clean_env, free_port, start_process, stop_process, wait_for_http
+from bench.processes import interrupt_on_sigterm as _terminated
+from bench.servers import FakeSlackProcess
 
 SIZES = (60, 1_000, 10_000, 40_000, 160_000)  # 60: an ordinary DM, for comparison
 INTERFERING_SIZE = 40_000

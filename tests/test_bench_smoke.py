@@ -233,7 +233,8 @@ def test_the_load_generator_redelivers_like_slack() -> None:
 
 def test_the_options_plan_the_targets() -> None:
     """The durable floor comes with the baseline; the workers' target with PostgreSQL."""
-    from bench.run import build_parser, make_plan, plan_targets
+    from bench.plan import make_plan, plan_targets
+    from bench.run import build_parser
 
     def targets(*args: str) -> list[Any]:
         return plan_targets(make_plan(build_parser().parse_args(list(args))))
@@ -257,22 +258,23 @@ def test_the_options_plan_the_targets() -> None:
 
 
 def test_the_async_baseline_comes_with_the_baseline_when_aiohttp_is_installed(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import bench.run
-    from bench.run import build_parser, make_plan, plan_targets
+    import bench.plan
+    from bench.plan import make_plan, plan_targets
+    from bench.run import build_parser
 
     def keys(*args: str) -> list[str]:
         return [t.key for t in plan_targets(make_plan(build_parser().parse_args(["--databases", "sqlite", *args])))]
 
-    monkeypatch.setattr(bench.run, "aiohttp_installed", lambda: True)
+    monkeypatch.setattr(bench.plan, "aiohttp_installed", lambda: True)
     assert keys() == ["baseline", "baseline_async", "floor", "sqlite"]
     assert keys("--no-async-baseline") == ["baseline", "floor", "sqlite"]
     assert keys("--no-baseline") == ["sqlite"]
-    monkeypatch.setattr(bench.run, "aiohttp_installed", lambda: False)
+    monkeypatch.setattr(bench.plan, "aiohttp_installed", lambda: False)
     assert keys() == ["baseline", "floor", "sqlite"]
 
 
 def test_the_report_has_a_column_and_verdicts_per_target() -> None:
-    from bench.run import report
+    from bench.report import report
 
     def target(relay_p50: float, ack_p99_at_200: float, **more: Any) -> dict[str, Any]:
         return {

@@ -8,32 +8,20 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from bench.processes import APP_VARIABLES, clean_env, free_port
 from tests.support.app_under_test import ADMIN, PLAIN_HANDOFF_CONFIG, SIGNING_SECRET, SUPPORT_CHANNEL, SlackEdge
 from tests.support.fake_slack import FakeSlack
 from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
-OUR_VARIABLES = ("SLACK_", "HANDOFF_", "DATABASE_URL", "PORT", "HOST", "LOG_LEVEL")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def clean_env(**settings: str) -> dict[str, str]:
-    """The test process's environment without any of the app's settings, plus `settings`."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(OUR_VARIABLES)}
-    env.update(settings)
-    return env
+OUR_VARIABLES = APP_VARIABLES  # the app's settings' names, which no child inherits (tests/sandbox uses it)
+__all__ = ["OUR_VARIABLES", "REPO", "AppProcess", "clean_env", "free_port"]  # the last two: for other tests
 
 
 class AppProcess(SlackEdge):
