@@ -72,7 +72,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str]) -> int:
     arguments = _arguments(argv)
-    from handoff_slack.startup import StartupError, create_app
+    from handoff_slack.app import create_app
     from handoff_slack.logging_setup import configure_logging, secrets_of
     from handoff_slack.sandbox.emulator import SlackEmulator
     from handoff_slack.sandbox.personas import seed
@@ -81,6 +81,7 @@ def main(argv: list[str]) -> int:
     from handoff_slack.sandbox.workspace import Workspace
     from handoff_slack.server import build_http_server
     from handoff_slack.settings import SettingsError, load_settings
+    from handoff_slack.startup import StartupError
 
     try:  # the one URL first: a taken port is one line, before anything is created
         page = PageServer(LOOPBACK, arguments.port)
