@@ -12,7 +12,6 @@ import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.client import RemoteDisconnected
 from typing import Any
 from urllib.error import URLError
 from urllib.parse import urlparse
@@ -21,12 +20,9 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
-from slack_sdk.http_retry.handler import RetryHandler
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 
 from handoff_slack.settings import DEFAULT_SLACK_API_URL, Settings
+from handoff_slack.slack.client import TransientConnectionRetryHandler
 
 START_UP_RETRIES = 2
 TRY_WITHOUT_SLACK = "to try handoff-slack without a Slack workspace: python main.py sandbox"
@@ -44,28 +40,6 @@ REFUSED_TOKEN_ADVICE = {
 
 class StartupError(RuntimeError):
     """The app cannot start; the message is what to tell the operator, one line per point."""
-
-
-class TransientConnectionRetryHandler(RetryHandler):
-    """Retries a connection that broke on its way, as slack_sdk's ConnectionErrorRetryHandler
-    does; not one that can only fail again right away (an unknown host, a refused connection, a
-    TLS failure) nor one that has already waited the whole timeout, so a misconfiguration is
-    reported at once."""
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if error is None or response is not None:
-            return False
-        reason = error.reason if isinstance(error, URLError) else error
-        if isinstance(reason, socket.gaierror | ConnectionRefusedError | ssl.SSLError | TimeoutError):
-            return False
-        return isinstance(error, URLError | ConnectionResetError | RemoteDisconnected)
 
 
 class _ClientCarriesTheToken(logging.Filter):

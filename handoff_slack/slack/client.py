@@ -8,6 +8,9 @@ anything was sent) and handles ambiguous failures itself, looking for the copy b
 
 from __future__ import annotations
 
+import socket
+import ssl
+from http.client import RemoteDisconnected
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -35,6 +38,28 @@ class RefusedConnectionRetryHandler(RetryHandler):
     ) -> bool:
         reason = error.reason if isinstance(error, URLError) else error
         return response is None and isinstance(reason, ConnectionRefusedError)
+
+
+class TransientConnectionRetryHandler(RetryHandler):
+    """Retries a connection that broke on its way, as slack_sdk's ConnectionErrorRetryHandler
+    does; not one that can only fail again right away (an unknown host, a refused connection, a
+    TLS failure) nor one that has already waited the whole timeout, so a misconfiguration is
+    reported at once."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if error is None or response is not None:
+            return False
+        reason = error.reason if isinstance(error, URLError) else error
+        if isinstance(reason, socket.gaierror | ConnectionRefusedError | ssl.SSLError | TimeoutError):
+            return False
+        return isinstance(error, URLError | ConnectionResetError | RemoteDisconnected)
 
 
 def build_web_client(token: str, base_url: str, timeout: int = 15, max_retries: int = 3) -> WebClient:
