@@ -41,8 +41,8 @@ def register(app: App, services: Services) -> None:
             # The click was acked before this ran, so Slack will not send it again: say so.
             tell(respond, CLAIM_FAILED)
             raise
-        if outcome.result is ClaimResult.CLAIMED:
-            services.effects.claimed(outcome)
+        if outcome.result is ClaimResult.CLAIMED and outcome.ticket is not None:
+            services.effects.claimed(outcome.ticket)
             return
         if outcome.result is ClaimResult.ALREADY_CLAIMED and outcome.ticket is not None:
             owner = outcome.ticket.agent_user_id
