@@ -457,7 +457,7 @@ def test_frustration_offer_mode_asks_first_and_hands_over_on_yes(bot_app: AppFac
     ticket = wait_for_new_ticket(fake_slack, 0)
     assert "sounded frustrated (score" in ticket_fields(ticket)
     found = app.helpdesk.ticket(ticket.ticket_id)
-    assert found is not None and found[0].frustration_score is not None and found[0].frustration_score >= 0.5
+    assert found is not None and found.frustration_score is not None and found.frustration_score >= 0.5
 
 
 def test_frustration_escalate_mode_hands_over_at_once(bot_app: AppFactory, fake_slack: FakeSlack) -> None:

@@ -15,6 +15,7 @@ import pytest
 from handoff_slack.core.helpdesk import ClaimResult, Customer, CustomerMessageAction, Helpdesk
 from handoff_slack.core.states import ConversationMode, TicketState
 from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.models import Conversation
 from tests.conftest import CUSTOMER
 from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest
 from tests.support.fake_slack import Call, FakeSlack
@@ -61,7 +62,10 @@ def test_twenty_simultaneous_claims_over_http_have_one_winner(app: AppUnderTest,
 
     found = app.helpdesk.ticket(ticket.ticket_id)
     assert found is not None
-    stored, conversation = found
+    stored = found
+    with app.helpdesk.db.transaction() as session:
+        conversation = session.get(Conversation, stored.conversation_id)
+    assert conversation is not None
     winner = stored.agent_user_id
     assert winner in agents
     assert stored.state == TicketState.CONNECTED and conversation.mode == ConversationMode.CONNECTED
@@ -103,5 +107,5 @@ def test_twenty_simultaneous_claims_in_the_core_have_one_winner(helpdesk: Helpde
     winner = f"URACER{results.index(ClaimResult.CLAIMED):02d}"
     found = helpdesk.ticket(ticket_id)
     assert found is not None
-    assert found[0].agent_user_id == winner and found[0].state == TicketState.CONNECTED
+    assert found.agent_user_id == winner and found.state == TicketState.CONNECTED
     assert all(o.ticket is not None and o.ticket.agent_user_id == winner for o in outcomes)

@@ -205,7 +205,7 @@ def test_forged_claim_is_refused_and_changes_nothing(app: AppUnderTest, fake_sla
     ], fake_slack.dump()
     found = app.helpdesk.ticket(ticket.ticket_id)
     assert found is not None
-    assert found[0].state == TicketState.WAITING and found[0].agent_user_id is None
+    assert found.state == TicketState.WAITING and found.agent_user_id is None
 
 
 def test_forged_slash_command_is_refused_and_changes_nothing(app: AppUnderTest, fake_slack: FakeSlack) -> None:

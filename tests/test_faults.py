@@ -687,7 +687,7 @@ def test_claims_pressed_at_once_on_two_replicas_have_one_winner(
         )
         found = first.helpdesk.ticket(ticket.ticket_id)
         assert found is not None
-        winner = found[0].agent_user_id
+        winner = found.agent_user_id
         loser = AGENT_2 if winner == AGENT else AGENT
         assert winner in (AGENT, AGENT_2)
         assert [c.method for c in loser_answer] == [f"response_url:{names[loser]}"], fake_slack.dump()

@@ -153,7 +153,7 @@ def answer_to(fake: FakeSlack, name: str) -> str:
 def ticket_state(app: AppUnderTest, ticket_id: int) -> tuple[str, str | None]:
     found = app.helpdesk.ticket(ticket_id)
     assert found is not None
-    return found[0].state, found[0].agent_user_id
+    return found.state, found.agent_user_id
 
 
 # -- 1. a signed request replayed later -----------------------------------------------------------

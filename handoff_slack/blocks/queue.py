@@ -10,7 +10,7 @@ from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import CLAIM_TICKET
 from handoff_slack.blocks.ticket import customer_label, reason_label
 from handoff_slack.core.clock import as_utc
-from handoff_slack.core.helpdesk import QueueSnapshot
+from handoff_slack.core.views import QueueSnapshot
 
 
 def age(since: datetime, now: datetime) -> str:
@@ -34,7 +34,7 @@ def queue_listing(snapshot: QueueSnapshot, now: datetime) -> Rendered:
         blocks.append(
             SectionBlock(
                 text=(
-                    f"*#{entry.position}* · {customer_label(entry.conversation)} · waiting "
+                    f"*#{entry.position}* · {customer_label(ticket.customer)} · waiting "
                     f"{age(ticket.created_at, now)} · {reason_label(ticket.reason)} · ticket {ticket.id}"
                 ),
                 accessory=ButtonElement(text="Claim", action_id=CLAIM_TICKET, value=str(ticket.id)),

@@ -18,10 +18,11 @@ from slack_sdk.models.blocks import (
 
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET
+from handoff_slack.core.bot import TriageAnswer
 from handoff_slack.core.clock import as_utc
 from handoff_slack.core.states import EscalationReason, TicketState
+from handoff_slack.core.views import TicketCustomer, TicketView, TranscriptLine
 from handoff_slack.slack.mrkdwn import make_safe, quote, shorten
-from handoff_slack.storage.models import Conversation, Message, Ticket
 
 REASON_LABELS: dict[str, str] = {
     EscalationReason.MENU: "pressed “Talk to an agent”",
@@ -46,28 +47,28 @@ def slack_date(moment: datetime, fmt: str = "{date_short_pretty} {time}") -> str
     return f"<!date^{int(moment.timestamp())}^{fmt}|{fallback}>"
 
 
-def customer_label(conversation: Conversation) -> str:
+def customer_label(customer: TicketCustomer) -> str:
     """The customer's profile name (and Slack Connect organisation): plain text, shown as written."""
-    name = make_safe(conversation.customer_name or "A customer", plain=True)
-    if conversation.customer_org_name:
-        return f"{name} ({make_safe(conversation.customer_org_name, plain=True)}, Slack Connect)"
+    name = make_safe(customer.name or "A customer", plain=True)
+    if customer.org_name:
+        return f"{name} ({make_safe(customer.org_name, plain=True)}, Slack Connect)"
     return name
 
 
-def transcript_line(message: Message) -> str:
+def transcript_line(message: TranscriptLine) -> str:
     """A customer message as the ticket shows it: its text, and the names of files it shared."""
     text = make_safe(message.text, keep_user_mentions=False)
-    names = [make_safe(str(f.get("name") or f.get("title") or "a file"), plain=True) for f in message.files or []]
+    names = [make_safe(name or "a file", plain=True) for name in message.file_names]
     if names:
         shared = f"_(shared {', '.join(names)})_"
         text = f"{text} {shared}" if text.strip() else shared
     return text
 
 
-def triage_line(answer: dict[str, Any]) -> str:
+def triage_line(answer: TriageAnswer) -> str:
     """One triage answer for agents; the customer's words can't ping anyone or hide a link."""
-    label = make_safe(str(answer.get("label") or answer.get("id") or "?"), plain=True)
-    value, source = answer.get("answer"), str(answer.get("source") or "")
+    label = make_safe(answer.label or answer.question_id or "?", plain=True)
+    value, source = answer.answer, answer.source
     if not value:
         return f"*{label}:* _{'skipped' if source == 'skipped' else 'not answered'}_"
     # Typed in the DM: Slack markup, made safe. From the form or a Slack profile: raw text, escaped
@@ -78,17 +79,17 @@ def triage_line(answer: dict[str, Any]) -> str:
     return f"*{label}:* {shorten(shown, 1000)}{TRIAGE_SOURCES.get(source, '')}"
 
 
-def ticket_message(ticket: Ticket, conversation: Conversation, transcript: Sequence[Message]) -> Rendered:
-    who = customer_label(conversation)
+def ticket_message(ticket: TicketView, transcript: Sequence[TranscriptLine]) -> Rendered:
+    who = customer_label(ticket.customer)
     reason = reason_label(ticket.reason)
     if ticket.frustration_score is not None and ticket.reason == EscalationReason.FRUSTRATION:
         reason = f"{reason} (score {ticket.frustration_score:.2f})"
-    state = TicketState(ticket.state)
+    state = ticket.state
     blocks = [
         HeaderBlock(text=f"Support request #{ticket.id}").to_dict(),
         SectionBlock(
             fields=[
-                MarkdownTextObject(text=f"*Customer*\n{who} (<@{conversation.customer_user_id}>)"),
+                MarkdownTextObject(text=f"*Customer*\n{who} (<@{ticket.customer.user_id}>)"),
                 MarkdownTextObject(text=f"*Why*\n{reason}"),
                 MarkdownTextObject(text=f"*Since*\n{slack_date(ticket.created_at)}"),
                 MarkdownTextObject(text=f"*Status*\n{_status(ticket)}"),
@@ -138,8 +139,8 @@ def _customer_section(text: str) -> dict[str, Any]:
     return SectionBlock(text=MarkdownTextObject(text=shorten(text, SECTION_LIMIT), verbatim=True)).to_dict()
 
 
-def _status(ticket: Ticket) -> str:
-    state = TicketState(ticket.state)
+def _status(ticket: TicketView) -> str:
+    state = ticket.state
     if state is TicketState.WAITING:
         return ":hourglass_flowing_sand: Waiting for an agent"
     if state is TicketState.CONNECTED:

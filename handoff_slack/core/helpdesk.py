@@ -3,7 +3,8 @@
 Each public method is one database transaction. State changes that can race (escalate, cancel,
 claim, close) are conditional UPDATEs, so concurrent callers, in one process or many, see exactly
 one winner. Nothing here knows about Slack: callers pass plain IDs and text, and get back
-outcomes that say what happened so the Slack edge can render it.
+outcomes that say what happened so the Slack edge can render it: plain frozen values (here and in
+core.views), never database rows.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from handoff_slack.core.bot import (
     BotResponder,
     BotState,
     BotTurn,
-    ButtonAction,
     CustomerFacts,
     FormFilled,
     Handover,
@@ -39,13 +39,8 @@ from handoff_slack.core.deliveries import SharedFile, files_to_json, has_text_pa
 from handoff_slack.core.early_turns import AwayFromBot, EarlyTurn
 from handoff_slack.core.notices import Audience, Notice, NoticeKind
 from handoff_slack.core.phrases import asks_for_human, asks_to_cancel
-from handoff_slack.core.states import (
-    ConversationMode,
-    DeliveryState,
-    Direction,
-    EscalationReason,
-    TicketState,
-)
+from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, TicketState
+from handoff_slack.core.views import QueueEntry, QueueSnapshot, TicketView, TranscriptLine
 from handoff_slack.storage.database import Database, InsertIfAbsent
 from handoff_slack.storage.delivery_ledger import DeliveryLedger
 from handoff_slack.storage.models import (
@@ -162,8 +157,7 @@ class ClaimResult(StrEnum):
 @dataclass(frozen=True)
 class ClaimOutcome:
     result: ClaimResult
-    ticket: Ticket | None = None
-    conversation: Conversation | None = None
+    ticket: TicketView | None = None  # as it is after the claim; None only when not found
 
 
 class CloseResult(StrEnum):
@@ -176,8 +170,7 @@ class CloseResult(StrEnum):
 @dataclass(frozen=True)
 class CloseOutcome:
     result: CloseResult
-    ticket: Ticket | None = None
-    conversation: Conversation | None = None
+    ticket: TicketView | None = None  # as it is after the close; None only when not found
 
 
 class AgentMessageAction(StrEnum):
@@ -192,19 +185,6 @@ class AgentMessageOutcome:
     action: AgentMessageAction
     conversation_id: int | None = None
     ticket_id: int | None = None
-
-
-@dataclass(frozen=True)
-class QueueEntry:
-    position: int
-    ticket: Ticket
-    conversation: Conversation
-
-
-@dataclass(frozen=True)
-class QueueSnapshot:
-    entries: list[QueueEntry]
-    total: int
 
 
 def _rows_changed(result: Result[Any]) -> int:
@@ -299,14 +279,14 @@ class Helpdesk:
         with self.deliveries.first_attempts.reserving() as reserve, self.db.transaction() as session:
             found = session.execute(self._customer_conversation, {"customer_user_id": customer.user_id}).first()
             flooding = found is not None and self._flooding(found.flood_probe)
-            if found is not None and self._kept_for_agent(ConversationMode(found.mode), text):
+            if found is not None and self._is_for_the_agent(ConversationMode(found.mode), text):
                 # The relay's hot path records no event ID: the message's own unique source
                 # (channel, ts) recognises a redelivery, under any event ID.
                 if found.dm_channel_id != customer.dm_channel_id:
                     session.execute(
                         _MOVE_DM, {"conversation_id": found.id, "new_dm_channel_id": customer.dm_channel_id}
                     )
-                outcome = self._keep_for_agent(
+                outcome = self._store_for_agent(
                     session, found, customer, ts, text, files, reserve, flushing_now, quiet=flooding
                 )
             else:
@@ -315,8 +295,8 @@ class Helpdesk:
                 # New, with the bot, or leaving the queue: the bot's turn runs on the ORM models.
                 conversation = self._conversation_for(session, customer)
                 # (Checked again: a request racing this one may have created the conversation meanwhile.)
-                if self._kept_for_agent(ConversationMode(conversation.mode), text):
-                    outcome = self._keep_for_agent(
+                if self._is_for_the_agent(ConversationMode(conversation.mode), text):
+                    outcome = self._store_for_agent(
                         session, conversation, customer, ts, text, files, reserve, flushing_now, quiet=flooding
                     )
                 else:
@@ -331,11 +311,11 @@ class Helpdesk:
             return self._with_flood_control(session, outcome, found.flood_notice_at)
 
     @staticmethod
-    def _kept_for_agent(mode: ConversationMode, text: str) -> bool:
+    def _is_for_the_agent(mode: ConversationMode, text: str) -> bool:
         """Waiting (unless leaving the queue) or connected: the message is stored for the agent."""
         return mode is ConversationMode.CONNECTED or (mode is ConversationMode.WAITING and not asks_to_cancel(text))
 
-    def _keep_for_agent(
+    def _store_for_agent(
         self,
         session: Session,
         conversation: Any,
@@ -473,30 +453,24 @@ class Helpdesk:
             outcome = CustomerMessageOutcome(CustomerMessageAction.BOT_REPLY, conversation.id)
         elif conversation.mode == ConversationMode.BOT:
             turn = self._turn(conversation, Said(text), customer, early)
-            ticket = self._apply_turn(session, conversation, turn)
-            if ticket is None:
+            new_ticket_id = self._apply_turn(session, conversation, conversation.id, turn)
+            queued = None
+            if new_ticket_id is None:
                 outcome = CustomerMessageOutcome(CustomerMessageAction.BOT_REPLY, conversation.id, replies=turn.replies)
             else:
-                message["ticket_id"] = ticket.id
+                message["ticket_id"] = new_ticket_id
+                queued = (new_ticket_id, self._position(session, new_ticket_id))
                 outcome = CustomerMessageOutcome(
-                    CustomerMessageAction.ESCALATED,
-                    conversation.id,
-                    ticket.id,
-                    self._position(session, ticket.id),  # type: ignore[arg-type]
-                    replies=turn.replies,
+                    CustomerMessageAction.ESCALATED, conversation.id, *queued, replies=turn.replies
                 )
-            queued = (ticket.id, outcome.position) if ticket is not None and ticket.id and outcome.position else None
             self._bot_says(session, conversation.id, turn, queued)
         else:  # waiting, and leaving the queue
             ticket_id = conversation.active_ticket_id
-            self._cancel(session, conversation, ticket_id)  # type: ignore[arg-type]
+            assert ticket_id is not None  # waiting: its ticket is open
+            self._cancel(session, conversation, ticket_id)
             outcome = CustomerMessageOutcome(CustomerMessageAction.CANCELLED, conversation.id, ticket_id)
         _store_message(session, message)  # the caller checked it is not there yet
         return outcome
-
-    def escalate(self, customer: Customer, reason: EscalationReason) -> CustomerInputOutcome:
-        """The customer asked for a person by button: triage first if configured, then a ticket."""
-        return self.receive_customer_input(customer, Pressed(ButtonAction.TALK_TO_AGENT, reason.value))
 
     def receive_customer_input(self, customer: Customer, received: Pressed | FormFilled) -> CustomerInputOutcome:
         """A bot button pressed or the triage form sent, in the customer's DM.
@@ -525,15 +499,14 @@ class Helpdesk:
                     handled_by_bot=False,
                 )
             turn = self._turn(conversation, received, customer, early)
-            ticket = self._apply_turn(session, conversation, turn)
-            if ticket is None:
+            new_ticket_id = self._apply_turn(session, conversation, conversation.id, turn)
+            if new_ticket_id is None:
                 self._bot_says(session, conversation.id, turn)
                 return CustomerInputOutcome(False, conversation.id, None, ConversationMode.BOT, replies=turn.replies)
-            assert ticket.id is not None
-            position = self._position(session, ticket.id)
-            self._bot_says(session, conversation.id, turn, (ticket.id, position))
+            position = self._position(session, new_ticket_id)
+            self._bot_says(session, conversation.id, turn, (new_ticket_id, position))
             return CustomerInputOutcome(
-                True, conversation.id, ticket.id, ConversationMode.WAITING, position, replies=turn.replies
+                True, conversation.id, new_ticket_id, ConversationMode.WAITING, position, replies=turn.replies
             )
 
     def triage_form(
@@ -611,13 +584,13 @@ class Helpdesk:
             if ticket is None:
                 return ClaimOutcome(ClaimResult.NOT_FOUND)
             conversation = session.get(Conversation, ticket.conversation_id)
+            view = TicketView.from_rows(ticket, conversation)
             if won:
                 session.execute(
                     update(Conversation)
                     .where(col(Conversation.id) == ticket.conversation_id)
                     .values(mode=ConversationMode.CONNECTED, updated_at=now)
                 )
-                session.refresh(conversation)
                 # The agents' thread first: the agent may reply before the customer's notice is out.
                 self._notify(
                     session, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.claimed_note(agent_user_id)
@@ -625,10 +598,10 @@ class Helpdesk:
                 self._notify(
                     session, ticket.conversation_id, ticket_id, Audience.CUSTOMER, Notice.connected(agent_name)
                 )
-                return ClaimOutcome(ClaimResult.CLAIMED, ticket, conversation)
+                return ClaimOutcome(ClaimResult.CLAIMED, view)
             if ticket.state == TicketState.CONNECTED:
-                return ClaimOutcome(ClaimResult.ALREADY_CLAIMED, ticket, conversation)
-            return ClaimOutcome(ClaimResult.NOT_WAITING, ticket, conversation)
+                return ClaimOutcome(ClaimResult.ALREADY_CLAIMED, view)
+            return ClaimOutcome(ClaimResult.NOT_WAITING, view)
 
     def close(self, ticket_id: int, user_id: str, is_admin: bool) -> CloseOutcome:
         now = self.clock()
@@ -636,8 +609,9 @@ class Helpdesk:
             ticket = session.get(Ticket, ticket_id)
             if ticket is None:
                 return CloseOutcome(CloseResult.NOT_FOUND)
+            conversation = session.get(Conversation, ticket.conversation_id)
             if not is_admin and ticket.agent_user_id != user_id:
-                return CloseOutcome(CloseResult.NOT_ALLOWED, ticket)
+                return CloseOutcome(CloseResult.NOT_ALLOWED, TicketView.from_rows(ticket, conversation))
             closed = _rows_changed(
                 session.execute(
                     update(Ticket)
@@ -646,16 +620,15 @@ class Helpdesk:
                 )
             )
             session.refresh(ticket)
-            conversation = session.get(Conversation, ticket.conversation_id)
+            view = TicketView.from_rows(ticket, conversation)
             if not closed:
-                return CloseOutcome(CloseResult.NOT_OPEN, ticket, conversation)
+                return CloseOutcome(CloseResult.NOT_OPEN, view)
             self._back_to_bot(session, ticket.conversation_id, ticket_id)
-            session.refresh(conversation)
             self._notify(session, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.closed_note(user_id))
             self._notify(
                 session, ticket.conversation_id, ticket_id, Audience.CUSTOMER, Notice.closed(ticket.agent_name)
             )
-            return CloseOutcome(CloseResult.CLOSED, ticket, conversation)
+            return CloseOutcome(CloseResult.CLOSED, view)
 
     def receive_agent_message(
         self,
@@ -744,16 +717,14 @@ class Helpdesk:
             ).all()
             return [ticket_id for ticket_id in found if ticket_id is not None]
 
-    def ticket(self, ticket_id: int) -> tuple[Ticket, Conversation] | None:
+    def ticket(self, ticket_id: int) -> TicketView | None:
         with self.db.transaction() as session:
             ticket = session.get(Ticket, ticket_id)
             if ticket is None:
                 return None
-            conversation = session.get(Conversation, ticket.conversation_id)
-            assert conversation is not None
-            return ticket, conversation
+            return TicketView.from_rows(ticket, session.get(Conversation, ticket.conversation_id))
 
-    def transcript(self, ticket: Ticket, limit: int = 5) -> list[Message]:
+    def transcript(self, ticket: TicketView, limit: int = 5) -> list[TranscriptLine]:
         """What the customer said to the bot before this ticket, since any earlier ticket ended."""
         with self.db.transaction() as session:
             previous_end = session.exec(
@@ -769,7 +740,7 @@ class Helpdesk:
             if previous_end is not None:
                 query = query.where(col(Message.created_at) > previous_end)
             rows = session.exec(query.order_by(col(Message.id).desc()).limit(limit)).all()
-            return list(reversed(rows))
+            return [TranscriptLine.from_row(row.text, row.files) for row in reversed(rows)]
 
     def tickets_missing_their_message(self, created_before: datetime) -> list[int]:
         """Tickets whose support-channel message was never posted (e.g. the app died mid-way)."""
@@ -783,13 +754,6 @@ class Helpdesk:
 
     # -- the queue ------------------------------------------------------------------------------
 
-    def position(self, ticket_id: int) -> int | None:
-        with self.db.transaction() as session:
-            ticket = session.get(Ticket, ticket_id)
-            if ticket is None or ticket.state != TicketState.WAITING:
-                return None
-            return self._position(session, ticket_id)
-
     def queue(self, limit: int = 20) -> QueueSnapshot:
         with self.db.transaction() as session:
             total = session.exec(
@@ -802,7 +766,10 @@ class Helpdesk:
                 .order_by(col(Ticket.id))
                 .limit(limit)
             ).all()
-            entries = [QueueEntry(i + 1, ticket, conversation) for i, (ticket, conversation) in enumerate(rows)]
+            entries = tuple(
+                QueueEntry(i + 1, TicketView.from_rows(ticket, conversation))
+                for i, (ticket, conversation) in enumerate(rows)
+            )
             return QueueSnapshot(entries, int(total))
 
     # -- internals ------------------------------------------------------------------------------
@@ -864,17 +831,22 @@ class Helpdesk:
             return early.turn
         return self.responder.respond(BotState.from_json(conversation.bot_state), received, customer.facts)
 
-    def _apply_turn(self, session: Session, conversation: Conversation, turn: BotTurn) -> Ticket | None:
-        """Save the bot's new state; open the ticket when the turn hands over."""
+    def _apply_turn(
+        self, session: Session, conversation: Conversation, conversation_id: int, turn: BotTurn
+    ) -> int | None:
+        """Save the bot's new state; open the ticket when the turn hands over (its ID)."""
         conversation.bot_state = turn.state.to_json()
         if turn.handover is None:
             return None
-        return self._open_ticket(session, conversation, turn.handover)
+        return self._open_ticket(session, conversation, conversation_id, turn.handover)
 
-    def _open_ticket(self, session: Session, conversation: Conversation, handover: Handover) -> Ticket:
+    def _open_ticket(
+        self, session: Session, conversation: Conversation, conversation_id: int, handover: Handover
+    ) -> int:
+        """The new waiting ticket's ID (`conversation_id`: the stored conversation's, `conversation.id`)."""
         now = self.clock()
         ticket = Ticket(
-            conversation_id=conversation.id,  # type: ignore[arg-type]
+            conversation_id=conversation_id,
             reason=handover.reason,
             triage=[answer.to_json() for answer in handover.triage] or None,
             frustration_score=handover.frustration_score,
@@ -882,11 +854,12 @@ class Helpdesk:
         )
         session.add(ticket)
         session.flush()  # the partial unique index refuses a second open ticket here
+        assert ticket.id is not None  # stored by the flush
         conversation.mode = ConversationMode.WAITING
         conversation.active_ticket_id = ticket.id
         conversation.updated_at = now
         session.flush()
-        return ticket
+        return ticket.id
 
     def _cancel(self, session: Session, conversation: Conversation, ticket_id: int) -> bool:
         cancelled = _rows_changed(

@@ -31,4 +31,4 @@ def customer_from_action(services: Services, body: dict[str, Any]) -> Customer |
     channel, user, team = action_channel(body), acting_user(body), acting_team(body)
     if not is_direct_message(channel) or not user:
         return None
-    return Customer(user, channel, team, facts_about(services, user, team))  # type: ignore[arg-type]
+    return Customer(user, channel, team, facts_about(services, user, team))

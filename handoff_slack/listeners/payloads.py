@@ -6,7 +6,7 @@ refuses such bodies before any listener runs; these readers don't rely on it).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from slack_bolt import Respond
 
@@ -48,9 +48,9 @@ def action_channel(body: dict[str, Any]) -> str | None:
     return _field(body, "channel", "id") or _field(body, "container", "channel_id") or None
 
 
-def is_direct_message(channel_id: str | None) -> bool:
+def is_direct_message(channel_id: str | None) -> TypeGuard[str]:
     """Slack's IDs of direct-message channels start with D."""
-    return bool(channel_id) and channel_id.startswith("D")  # type: ignore[union-attr]
+    return channel_id is not None and channel_id.startswith("D")
 
 
 def tell(respond: Respond, text: str) -> None:

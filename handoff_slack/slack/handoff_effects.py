@@ -7,15 +7,8 @@ to date.
 
 from __future__ import annotations
 
-from handoff_slack.core.helpdesk import (
-    ClaimOutcome,
-    ClaimResult,
-    CloseOutcome,
-    CloseResult,
-    CustomerInputOutcome,
-    CustomerMessageAction,
-    CustomerMessageOutcome,
-)
+from handoff_slack.core.helpdesk import CustomerInputOutcome, CustomerMessageAction, CustomerMessageOutcome
+from handoff_slack.core.views import TicketView
 from handoff_slack.slack.outbox import Outbox
 from handoff_slack.slack.ticket_board import TicketBoard
 
@@ -60,16 +53,14 @@ class HandoffEffects:
         self.outbox.flush(conversation_id)
         self.board.refresh(ticket_id)
 
-    def claimed(self, outcome: ClaimOutcome) -> None:
-        assert outcome.result is ClaimResult.CLAIMED and outcome.ticket and outcome.conversation
-        assert outcome.ticket.id is not None and outcome.conversation.id is not None
+    def claimed(self, ticket: TicketView) -> None:
+        """After a won claim (`ticket`: as the claim left it)."""
         # Posted now if the claim beat the first post: the thread note needs the ticket message.
-        self.board.refresh(outcome.ticket.id)
-        self.outbox.flush(outcome.conversation.id)
+        self.board.refresh(ticket.id)
+        self.outbox.flush(ticket.conversation_id)
 
-    def closed(self, outcome: CloseOutcome) -> None:
-        assert outcome.result is CloseResult.CLOSED and outcome.ticket and outcome.conversation
-        assert outcome.ticket.id is not None and outcome.conversation.id is not None
+    def closed(self, ticket: TicketView) -> None:
+        """After a close (`ticket`: as the close left it)."""
         # Anything the agent wrote before closing reaches the customer before the goodbye (stored after).
-        self.outbox.flush(outcome.conversation.id)
-        self.board.refresh(outcome.ticket.id)
+        self.outbox.flush(ticket.conversation_id)
+        self.board.refresh(ticket.id)

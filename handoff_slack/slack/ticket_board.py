@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk import WebClient
@@ -26,11 +27,10 @@ from handoff_slack.blocks.ticket import ticket_message
 from handoff_slack.concurrency import KeyedLocks
 from handoff_slack.core.clock import as_utc
 from handoff_slack.core.helpdesk import Helpdesk
-from handoff_slack.core.states import TicketState
+from handoff_slack.core.views import TicketView
 from handoff_slack.slack.directory import PeopleDirectory
 from handoff_slack.slack.failures import GONE_ERRORS, ambiguous, failure_reason
 from handoff_slack.storage.locks import TICKET_MESSAGE, replica_lock
-from handoff_slack.storage.models import Conversation, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -58,29 +58,28 @@ class TicketBoard:
         self.sleep = sleep
         self._ticket_lock = KeyedLocks()  # the lazy listener and the scheduler may both publish
 
-    def publish(self, ticket_id: int) -> Ticket | None:
+    def publish(self, ticket_id: int) -> TicketView | None:
         """Post the ticket message once (with who the customer is), then remember where it is.
 
         None when the ticket does not exist or its message could not be posted yet (the
         scheduler tries again).
         """
         with self._lock(ticket_id):
-            found = self.helpdesk.ticket(ticket_id)
-            if found is None or found[0].message_ts is not None:
-                return found[0] if found else None
-            return self._post(*found)
+            ticket = self.helpdesk.ticket(ticket_id)
+            if ticket is None or ticket.message_ts is not None:
+                return ticket
+            return self._post(ticket)
 
-    def refresh(self, ticket_id: int) -> Ticket | None:
+    def refresh(self, ticket_id: int) -> TicketView | None:
         """Show the ticket's current state on its message (claimed, closed, cancelled)."""
         with self._lock(ticket_id):  # after a publication in flight, never beside it
-            found = self.helpdesk.ticket(ticket_id)
-            if found is None:
+            ticket = self.helpdesk.ticket(ticket_id)
+            if ticket is None:
                 return None
-            ticket, conversation = found
             if ticket.message_ts is None:
-                return self._post(ticket, conversation)  # never posted: posting shows the current state
+                return self._post(ticket)  # never posted: posting shows the current state
             if ticket.message_stale:  # else shown already (e.g. by the scheduler's repair meanwhile)
-                self._update(ticket, conversation)
+                self._update(ticket)
             return ticket
 
     @contextmanager
@@ -90,15 +89,15 @@ class TicketBoard:
         with self._ticket_lock(ticket_id), replica_lock(self.helpdesk.db, TICKET_MESSAGE, ticket_id):
             yield
 
-    def _post(self, ticket: Ticket, conversation: Conversation) -> Ticket | None:
-        assert ticket.id is not None and conversation.id is not None
-        if conversation.customer_name is None:
-            person = self.people.person(conversation.customer_user_id)
-            org = self.people.external_org_name(person.team_id or conversation.customer_team_id)
-            self.helpdesk.set_customer_profile(conversation.id, person.name, person.avatar_url, org)
-            conversation.customer_name, conversation.customer_avatar_url = person.name, person.avatar_url
-            conversation.customer_org_name = org
-        rendered = self._render(ticket, conversation)
+    def _post(self, ticket: TicketView) -> TicketView | None:
+        customer = ticket.customer
+        if customer.name is None:
+            person = self.people.person(customer.user_id)
+            org = self.people.external_org_name(person.team_id or customer.team_id)
+            self.helpdesk.set_customer_profile(ticket.conversation_id, person.name, person.avatar_url, org)
+            customer = replace(customer, name=person.name, avatar_url=person.avatar_url, org_name=org)
+            ticket = replace(ticket, customer=customer)
+        rendered = self._render(ticket)
         may_exist = self.helpdesk.begin_ticket_message(ticket.id) > 0
         for attempt in range(AMBIGUOUS_RETRIES + 1):
             try:
@@ -116,14 +115,15 @@ class TicketBoard:
             break
         self.helpdesk.attach_ticket_message(ticket.id, channel, ts)
         # The ticket may have moved on (claimed, cancelled) while the post was on its way.
-        current, conversation = self.helpdesk.ticket(ticket.id)  # type: ignore[misc]
+        current = self.helpdesk.ticket(ticket.id)
+        assert current is not None  # tickets are never deleted
         if current.state != ticket.state:
-            self._update(current, conversation)
+            self._update(current)
         elif current.message_stale:  # changed before the post, which shows it
-            self.helpdesk.ticket_message_shown(ticket.id, TicketState(ticket.state))
+            self.helpdesk.ticket_message_shown(ticket.id, ticket.state)
         return current
 
-    def _post_once(self, ticket: Ticket, rendered: Rendered) -> tuple[str, str]:
+    def _post_once(self, ticket: TicketView, rendered: Rendered) -> tuple[str, str]:
         response = self.poster.chat_postMessage(
             channel=self.support_channel,
             text=rendered.text,
@@ -134,7 +134,7 @@ class TicketBoard:
         )
         return str(response["channel"]), str(response["ts"])
 
-    def _find_posted(self, ticket: Ticket) -> tuple[str, str] | None:
+    def _find_posted(self, ticket: TicketView) -> tuple[str, str] | None:
         """The ticket's message, if an earlier post reached the support channel."""
         # Posted after the ticket was stored; a minute's margin covers clock skew.
         oldest = f"{as_utc(ticket.created_at).timestamp() - 60:.6f}"
@@ -148,9 +148,9 @@ class TicketBoard:
                     return self.support_channel, str(message["ts"])
         return None
 
-    def _update(self, ticket: Ticket, conversation: Conversation) -> None:
-        assert ticket.id is not None and ticket.message_channel_id is not None and ticket.message_ts is not None
-        rendered = self._render(ticket, conversation)
+    def _update(self, ticket: TicketView) -> None:
+        assert ticket.message_channel_id is not None and ticket.message_ts is not None  # posted ones only
+        rendered = self._render(ticket)
         try:
             self.client.chat_update(
                 channel=ticket.message_channel_id, ts=ticket.message_ts, text=rendered.text, blocks=rendered.blocks
@@ -160,13 +160,13 @@ class TicketBoard:
             if reason not in GONE_ERRORS:  # else deleted in Slack: nothing left to show it on
                 logger.warning("could not update ticket %s message (%s); will retry", ticket.id, reason)
                 return
-        self.helpdesk.ticket_message_shown(ticket.id, TicketState(ticket.state))
+        self.helpdesk.ticket_message_shown(ticket.id, ticket.state)
 
-    def _render(self, ticket: Ticket, conversation: Conversation) -> Rendered:
-        return ticket_message(ticket, conversation, self.helpdesk.transcript(ticket, TRANSCRIPT_LENGTH))
+    def _render(self, ticket: TicketView) -> Rendered:
+        return ticket_message(ticket, self.helpdesk.transcript(ticket, TRANSCRIPT_LENGTH))
 
 
-def _is_ticket_message(message: dict[str, Any], ticket_id: int | None) -> bool:
+def _is_ticket_message(message: dict[str, Any], ticket_id: int) -> bool:
     metadata = message.get("metadata") or {}
     payload = metadata.get("event_payload") or {}
     return metadata.get("event_type") == METADATA_EVENT and payload.get("ticket_id") == ticket_id

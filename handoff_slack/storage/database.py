@@ -14,14 +14,40 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, create_engine
+
+from handoff_slack.core.errors import StorageUnavailable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 _AUTOCOMMIT = "handoff_autocommit"  # a Connection execution option: see Database.autocommit
 # A pooled PostgreSQL connection idle longer than this is pinged before use (see _check_on_checkout).
 PING_AFTER_IDLE_SECONDS = 30.0
+# SQLAlchemy's errors for a database that did not answer (as opposed to a refused statement, such
+# as a broken constraint): the core's callers see them as StorageUnavailable.
+_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, DisconnectionError)
+
+
+def _unavailable(error: BaseException) -> bool:
+    if isinstance(error, _UNAVAILABLE):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+@contextmanager
+def _reported_as_unavailable() -> Iterator[None]:
+    """SQLAlchemy's connection failures, raised as the core's StorageUnavailable (the original chained)."""
+    try:
+        yield
+    except StorageUnavailable:
+        raise
+    except Exception as error:
+        if not _unavailable(error):
+            raise
+        cause = error.orig if isinstance(error, DBAPIError) else error
+        raise StorageUnavailable(f"the database did not answer ({type(cause).__name__})") from error
 
 
 def create_database_engine(url: str, pool_size: int = 10) -> Engine:
@@ -146,9 +172,16 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work is committed on success and rolled back on any error."""
+        """A session whose work is committed on success and rolled back on any error.
+
+        A database that does not answer raises core.errors.StorageUnavailable.
+        """
         bind = getattr(self._pinned, "connection", None) or self.engine
-        with self._writer or nullcontext(), Session(bind, expire_on_commit=False) as session:
+        with (
+            _reported_as_unavailable(),
+            self._writer or nullcontext(),
+            Session(bind, expire_on_commit=False) as session,
+        ):
             try:
                 yield session
                 session.commit()
@@ -162,10 +195,12 @@ class Database:
 
         For a unit of work that is one write (`writes`), or reads that need no common snapshot: on
         PostgreSQL that is two round trips fewer than `transaction`, and on SQLite a read takes no
-        write lock (WAL readers don't wait for the writer).
+        write lock (WAL readers don't wait for the writer). A database that does not answer raises
+        core.errors.StorageUnavailable.
         """
         pinned = getattr(self._pinned, "connection", None)
         with (
+            _reported_as_unavailable(),
             self._writer if writes and self._writer else nullcontext(),
             nullcontext(pinned) if pinned is not None else self.engine.connect() as connection,
         ):

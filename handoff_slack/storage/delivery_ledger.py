@@ -134,19 +134,13 @@ class DeliveryLedger:
         self.clock = clock
         self.first_attempts = FirstAttempts()
 
-    def pending(self, conversation_id: int) -> list[Delivery]:
-        """Undelivered messages of a conversation, oldest first, with their destinations.
+    def pending_work(self, conversation_id: int) -> tuple[list[Delivery], bool]:
+        """Undelivered messages of a conversation, oldest first, with their destinations; and
+        whether the conversation has stale copies to sync. Reads only.
 
         A customer message whose ticket has no support-channel message yet has nowhere to go; it
-        is left out and picked up once the ticket message exists.
-        """
-        return self.pending_work(conversation_id)[0]
-
-    def pending_work(self, conversation_id: int) -> tuple[list[Delivery], bool]:
-        """`pending`, and whether the conversation has stale copies to sync: reads only.
-
-        A delivery's `attempts` are the attempts begun: a first attempt reserved by this process
-        (counted, not made) is not one of them.
+        is left out and picked up once the ticket message exists. A delivery's `attempts` are the
+        attempts begun: a first attempt reserved by this process (counted, not made) is not one of them.
         """
         with self.db.autocommit() as connection:
             rows = connection.execute(_PENDING, {"conversation_id": conversation_id}).all()

@@ -19,11 +19,10 @@ from handoff_slack.blocks.action_ids import (
 from handoff_slack.blocks.queue import age, queue_listing
 from handoff_slack.blocks.ticket import customer_label, slack_date, ticket_message
 from handoff_slack.blocks.triage_form import answers_from_view, triage_form
-from handoff_slack.core.bot import BotEngine, Button, ButtonAction, Reply, ReplyKind
+from handoff_slack.core.bot import BotEngine, Button, ButtonAction, Reply, ReplyKind, TriageAnswer
 from handoff_slack.core.bot_config import BotConfig, Scenario, Step, TriageQuestion
-from handoff_slack.core.helpdesk import QueueEntry, QueueSnapshot
 from handoff_slack.core.states import EscalationReason, TicketState
-from handoff_slack.storage.models import Conversation, Message, Ticket
+from handoff_slack.core.views import QueueEntry, QueueSnapshot, TicketCustomer, TicketView, TranscriptLine
 from tests.support.journeys import action_ids, block_text
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -31,27 +30,35 @@ PASSWORD = Scenario("password", "Reset my password", ("forgot password",), (Step
 ORDERS = Scenario("orders", "Where is my order?", ("order status",), (Step("answer", answer="Track it online."),))
 
 
-def conversation(**fields: object) -> Conversation:
-    values: dict[str, object] = {
-        "id": 7,
-        "customer_user_id": "UJANE",
-        "dm_channel_id": "DJANE",
-        "customer_name": "Jane",
-    }
+def ticket_customer(**fields: object) -> TicketCustomer:
+    """The ticket's customer."""
+    values: dict[str, object] = {"user_id": "UJANE", "dm_channel_id": "DJANE", "name": "Jane"}
     values.update(fields)
-    return Conversation(**values)  # type: ignore[arg-type]
+    return TicketCustomer(**values)  # type: ignore[arg-type]
 
 
-def ticket(state: TicketState = TicketState.WAITING, **fields: object) -> Ticket:
+def ticket(
+    state: TicketState = TicketState.WAITING,
+    customer: TicketCustomer | None = None,
+    triage: list[dict[str, object]] | None = None,
+    **fields: object,
+) -> TicketView:
     values: dict[str, object] = {
         "id": 12,
         "conversation_id": 7,
         "state": state,
         "reason": EscalationReason.MENU,
         "created_at": NOW,
+        "customer": customer or ticket_customer(),
+        "triage": tuple(TriageAnswer.from_json(answer) for answer in triage or ()),
     }
     values.update(fields)
-    return Ticket(**values)  # type: ignore[arg-type]
+    return TicketView(**values)  # type: ignore[arg-type]
+
+
+def said(text: str, files: list[dict[str, object]] | None = None) -> TranscriptLine:
+    """A customer's message as the transcript holds it."""
+    return TranscriptLine.from_row(text, files)
 
 
 def menu_with(*scenarios: Scenario) -> Reply:
@@ -109,7 +116,7 @@ def test_ticket_shows_triage_answers_without_letting_them_ping() -> None:
         {"id": "email", "label": "E-mail", "answer": "<!here> a@b.co", "source": "form"},
         {"id": "problem", "label": "Problem", "answer": "printer <!channel> broken", "source": "typed"},
     ]
-    rendered = ticket_message(ticket(triage=answers), conversation(), [])
+    rendered = ticket_message(ticket(triage=answers), [])
     text = block_text(rendered.blocks)
 
     assert "*Name:* Ada _(from Slack)_" in text
@@ -120,7 +127,7 @@ def test_ticket_shows_triage_answers_without_letting_them_ping() -> None:
 
 
 def test_frustration_tickets_show_the_score() -> None:
-    rendered = ticket_message(ticket(reason=EscalationReason.FRUSTRATION, frustration_score=0.734), conversation(), [])
+    rendered = ticket_message(ticket(reason=EscalationReason.FRUSTRATION, frustration_score=0.734), [])
     assert "sounded frustrated (score 0.73)" in block_text(rendered.blocks)
 
 
@@ -136,10 +143,8 @@ def test_names_are_escaped_in_customer_notices() -> None:
 
 
 def test_waiting_ticket_shows_customer_reason_transcript_and_claim() -> None:
-    transcript = [
-        Message(conversation_id=7, author_user_id="UJANE", source_channel_id="D", source_ts="1", text="help <!channel>")
-    ]
-    rendered = ticket_message(ticket(), conversation(), transcript)
+    transcript = [said("help <!channel>")]
+    rendered = ticket_message(ticket(), transcript)
     text = block_text(rendered.blocks)
     assert "Jane" in text and "Talk to an agent" in text and "Waiting for an agent" in text
     assert "> help @channel" in text and "<!channel>" not in text
@@ -147,7 +152,7 @@ def test_waiting_ticket_shows_customer_reason_transcript_and_claim() -> None:
 
 
 def test_claimed_ticket_offers_close_with_confirmation() -> None:
-    rendered = ticket_message(ticket(TicketState.CONNECTED, agent_user_id="UALICE"), conversation(), [])
+    rendered = ticket_message(ticket(TicketState.CONNECTED, agent_user_id="UALICE"), [])
     assert "Claimed by <@UALICE>" in block_text(rendered.blocks)
     assert action_ids(rendered.blocks) == [CLOSE_TICKET]
     close = next(b for b in rendered.blocks if b["type"] == "actions")["elements"][0]
@@ -155,15 +160,15 @@ def test_claimed_ticket_offers_close_with_confirmation() -> None:
 
 
 def test_finished_tickets_have_no_buttons() -> None:
-    closed = ticket_message(ticket(TicketState.CLOSED, closed_by_user_id="UALICE"), conversation(), [])
-    cancelled = ticket_message(ticket(TicketState.CANCELLED), conversation(), [])
+    closed = ticket_message(ticket(TicketState.CLOSED, closed_by_user_id="UALICE"), [])
+    cancelled = ticket_message(ticket(TicketState.CANCELLED), [])
     assert action_ids(closed.blocks) == [] and "Closed by <@UALICE>" in closed.text
     assert action_ids(cancelled.blocks) == [] and "Cancelled" in cancelled.text
 
 
 def test_slack_connect_customers_show_their_organisation() -> None:
-    assert customer_label(conversation(customer_org_name="Acme & Co")) == "Jane (Acme &amp; Co, Slack Connect)"
-    assert customer_label(conversation(customer_name=None)) == "A customer"
+    assert customer_label(ticket_customer(org_name="Acme & Co")) == "Jane (Acme &amp; Co, Slack Connect)"
+    assert customer_label(ticket_customer(name=None)) == "A customer"
 
 
 def test_dates_render_in_each_readers_time_zone_with_a_fallback() -> None:
@@ -173,10 +178,10 @@ def test_dates_render_in_each_readers_time_zone_with_a_fallback() -> None:
 
 def test_queue_listing_orders_entries_and_counts_the_rest() -> None:
     entries = [
-        QueueEntry(1, ticket(id=1, created_at=NOW - timedelta(minutes=5)), conversation(customer_name="Jane")),
-        QueueEntry(2, ticket(id=2, created_at=NOW - timedelta(seconds=20)), conversation(customer_name="Omar")),
+        QueueEntry(1, ticket(id=1, created_at=NOW - timedelta(minutes=5), customer=ticket_customer(name="Jane"))),
+        QueueEntry(2, ticket(id=2, created_at=NOW - timedelta(seconds=20), customer=ticket_customer(name="Omar"))),
     ]
-    rendered = queue_listing(QueueSnapshot(entries, total=5), NOW)
+    rendered = queue_listing(QueueSnapshot(tuple(entries), total=5), NOW)
     text = block_text(rendered.blocks)
     assert text.index("*#1* · Jane") < text.index("*#2* · Omar")
     assert "waiting 5 min" in text and "waiting under a minute" in text
@@ -185,7 +190,7 @@ def test_queue_listing_orders_entries_and_counts_the_rest() -> None:
 
 
 def test_empty_queue() -> None:
-    assert queue_listing(QueueSnapshot([], 0), NOW).text.startswith("Nobody is waiting")
+    assert queue_listing(QueueSnapshot((), 0), NOW).text.startswith("Nobody is waiting")
 
 
 def test_ages_read_naturally() -> None:
@@ -195,13 +200,9 @@ def test_ages_read_naturally() -> None:
 
 def test_file_shares_show_in_the_transcript_by_name() -> None:
     files = [{"name": "invoice<1>.pdf"}, {"title": "screenshot"}]
-    only_files = Message(
-        conversation_id=7, author_user_id="UJANE", source_channel_id="D", source_ts="1", text="", files=files
-    )
-    with_text = Message(
-        conversation_id=7, author_user_id="UJANE", source_channel_id="D", source_ts="2", text="see", files=files[:1]
-    )
-    text = block_text(ticket_message(ticket(), conversation(), [only_files, with_text]).blocks)
+    only_files = said("", files)
+    with_text = said("see", files[:1])
+    text = block_text(ticket_message(ticket(), [only_files, with_text]).blocks)
     assert "> _(shared invoice&lt;1&gt;.pdf, screenshot)_" in text
     assert "> see _(shared invoice&lt;1&gt;.pdf)_" in text
 
@@ -218,10 +219,8 @@ def hides_nothing(text: str) -> bool:
 
 
 def test_ticket_transcript_reveals_disguised_links() -> None:
-    transcript = [
-        Message(conversation_id=7, author_user_id="UJANE", source_channel_id="D", source_ts="1", text=DISGUISED)
-    ]
-    text = block_text(ticket_message(ticket(), conversation(), transcript).blocks)
+    transcript = [said(DISGUISED)]
+    text = block_text(ticket_message(ticket(), transcript).blocks)
     assert f"> {REVEALED} @here" in text and hides_nothing(text)
 
 
@@ -230,20 +229,20 @@ def test_ticket_triage_answers_typed_in_the_dm_reveal_disguised_links() -> None:
         {"id": "problem", "label": "Problem", "answer": DISGUISED, "source": "typed"},
         {"id": "detail", "label": "Detail", "answer": f"line one\n{DISGUISED}", "source": "typed"},
     ]
-    text = block_text(ticket_message(ticket(triage=answers), conversation(), []).blocks)
+    text = block_text(ticket_message(ticket(triage=answers), []).blocks)
     assert f"*Problem:* {REVEALED} @here" in text and f"> {REVEALED} @here" in text
     assert hides_nothing(text)
 
 
 def test_ticket_triage_answers_from_the_form_show_as_written() -> None:
     answers = [{"id": "site", "label": "<b>Site</b>", "answer": DISGUISED, "source": "form"}]
-    text = block_text(ticket_message(ticket(triage=answers), conversation(), []).blocks)
+    text = block_text(ticket_message(ticket(triage=answers), []).blocks)
     assert "*&lt;b&gt;Site&lt;/b&gt;:* &lt;HTTPS://evil.example|https://acme.com/reset&gt; &lt;!here&gt;" in text
 
 
 def test_ticket_customer_name_and_organisation_show_as_written() -> None:
-    disguised = conversation(customer_name="<https://evil.example|Acme IT>\u202e", customer_org_name="<!channel> Corp")
-    rendered = ticket_message(ticket(), disguised, [])
+    disguised = ticket_customer(name="<https://evil.example|Acme IT>\u202e", org_name="<!channel> Corp")
+    rendered = ticket_message(ticket(customer=disguised), [])
     text = block_text(rendered.blocks)
     assert "&lt;https://evil.example|Acme IT&gt; (&lt;!channel&gt; Corp, Slack Connect)" in text
     assert "\u202e" not in text and "\u202e" not in rendered.text and "<!channel>" not in rendered.text
@@ -251,11 +250,8 @@ def test_ticket_customer_name_and_organisation_show_as_written() -> None:
 
 def test_ticket_sections_of_customer_words_are_verbatim_and_cut_between_tokens() -> None:
     long_text = "word " * 50 + "<https://evil.example/path|bank.com>"
-    transcript = [
-        Message(conversation_id=7, author_user_id="UJANE", source_channel_id="D", source_ts=str(i), text=long_text)
-        for i in range(20)
-    ]
-    rendered = ticket_message(ticket(), conversation(), transcript)
+    transcript = [said(long_text) for _ in range(20)]
+    rendered = ticket_message(ticket(), transcript)
     recent = next(b for b in rendered.blocks if b.get("text", {}).get("text", "").startswith("*Recent messages*"))
     assert recent["text"]["verbatim"] is True
     assert len(recent["text"]["text"]) <= 3000
@@ -264,7 +260,7 @@ def test_ticket_sections_of_customer_words_are_verbatim_and_cut_between_tokens()
 
 
 def test_queue_listing_shows_names_as_written() -> None:
-    entries = [QueueEntry(1, ticket(id=1), conversation(customer_name="<https://evil.example|Jane> <!here>"))]
+    entries = (QueueEntry(1, ticket(id=1, customer=ticket_customer(name="<https://evil.example|Jane> <!here>"))),)
     text = block_text(queue_listing(QueueSnapshot(entries, total=1), NOW).blocks)
     assert "&lt;https://evil.example|Jane&gt; &lt;!here&gt;" in text and "<!here>" not in text
 

@@ -14,7 +14,7 @@ from handoff_slack.core.notices import NoticeKind
 from handoff_slack.core.states import DeliveryState, Direction
 from handoff_slack.storage.database import Database, migrate
 from handoff_slack.storage.models import Message
-from tests.core.test_helpdesk import FakeClock, relays
+from tests.core.test_helpdesk import FakeClock, pending, relays
 
 SUPPORT = "CSUPPORT"
 JANE = Customer(user_id="UJANE", dm_channel_id="DJANE")
@@ -46,7 +46,7 @@ def connected(desk: Helpdesk) -> tuple[int, int, str]:
 
 def settle_notices(desk: Helpdesk, conversation_id: int) -> None:
     """The bot's notices so far (queued, connected, ...) are out of the way: these tests are about relays."""
-    for delivery in desk.deliveries.pending(conversation_id):
+    for delivery in pending(desk, conversation_id):
         if delivery.notice is not None:
             desk.deliveries.delivered(delivery.message_id, delivery.channel_id, [ts()], sent_text="")
 
@@ -60,10 +60,10 @@ def test_delivered_parts_are_recorded(desk: Helpdesk, connected: tuple[int, int,
     conversation_id, _, thread = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "long text")
-    [delivery] = relays(desk.deliveries.pending(conversation_id))
+    [delivery] = relays(pending(desk, conversation_id))
     assert (delivery.channel_id, delivery.thread_ts, delivery.attempts) == (SUPPORT, thread, 0)
     desk.deliveries.begin_attempt(delivery.message_id)
-    assert relays(desk.deliveries.pending(conversation_id))[0].attempts == 1  # a crash now leaves a trace
+    assert relays(pending(desk, conversation_id))[0].attempts == 1  # a crash now leaves a trace
     desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1", "9.2", "9.3"], "long text")
     row = stored(desk, source)
     assert (row.dest_ts, row.dest_extra_ts, row.delivery_state) == ("9.1", "9.2 9.3", DeliveryState.DELIVERED)
@@ -73,9 +73,9 @@ def test_a_given_up_message_leaves_the_queue(desk: Helpdesk, connected: tuple[in
     conversation_id, _, thread = connected
     reply = ts()
     desk.receive_agent_message(SUPPORT, thread, "UALICE", reply, "hello Jane")
-    [delivery] = relays(desk.deliveries.pending(conversation_id))
+    [delivery] = relays(pending(desk, conversation_id))
     desk.deliveries.given_up(delivery.message_id, "channel_not_found")
-    assert relays(desk.deliveries.pending(conversation_id)) == []
+    assert relays(pending(desk, conversation_id)) == []
     assert stored(desk, reply).delivery_state == DeliveryState.FAILED
 
 
@@ -83,7 +83,7 @@ def test_editing_a_delivered_message_marks_its_copy_stale(desk: Helpdesk, connec
     conversation_id, _, thread = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "my order is 1234")
-    [delivery] = relays(desk.deliveries.pending(conversation_id))
+    [delivery] = relays(pending(desk, conversation_id))
     desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1"], "my order is 1234")
 
     change = desk.deliveries.source_edited(JANE.dm_channel_id, source, "my order is 1243")
@@ -100,7 +100,7 @@ def test_an_edit_that_changes_nothing_needs_no_sync(desk: Helpdesk, connected: t
     conversation_id, _, _ = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "see https://example.com")
-    [delivery] = relays(desk.deliveries.pending(conversation_id))
+    [delivery] = relays(pending(desk, conversation_id))
     desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1"], "see https://example.com")
     # Slack reports unfurls as message_changed with the same text.
     assert not desk.deliveries.source_edited(JANE.dm_channel_id, source, "see https://example.com").needs_sync
@@ -112,7 +112,7 @@ def test_editing_a_pending_message_changes_what_will_be_sent(desk: Helpdesk, con
     desk.receive_customer_message(JANE, source, "typo")
     change = desk.deliveries.source_edited(JANE.dm_channel_id, source, "fixed")
     assert not change.needs_sync
-    assert [d.text for d in relays(desk.deliveries.pending(conversation_id))] == ["fixed"]
+    assert [d.text for d in relays(pending(desk, conversation_id))] == ["fixed"]
 
 
 def test_deleting_a_pending_message_withdraws_it(desk: Helpdesk, connected: tuple[int, int, str]) -> None:
@@ -120,7 +120,7 @@ def test_deleting_a_pending_message_withdraws_it(desk: Helpdesk, connected: tupl
     source = ts()
     desk.receive_customer_message(JANE, source, "oops, wrong chat")
     assert not desk.deliveries.source_deleted(JANE.dm_channel_id, source).needs_sync
-    assert relays(desk.deliveries.pending(conversation_id)) == []
+    assert relays(pending(desk, conversation_id)) == []
     assert stored(desk, source).delivery_state == DeliveryState.NOT_RELAYED
 
 
@@ -130,7 +130,7 @@ def test_deleting_a_delivered_message_marks_its_copy_for_removal(
     conversation_id, _, thread = connected
     reply = ts()
     desk.receive_agent_message(SUPPORT, thread, "UALICE", reply, "wrong customer, sorry")
-    [delivery] = relays(desk.deliveries.pending(conversation_id))
+    [delivery] = relays(pending(desk, conversation_id))
     desk.deliveries.delivered(delivery.message_id, "DJANE", ["9.5", "9.6"], "wrong customer, sorry")
 
     assert desk.deliveries.source_deleted(SUPPORT, reply).needs_sync
@@ -168,7 +168,7 @@ def test_an_edit_during_delivery_leaves_the_copy_to_be_synced(desk: Helpdesk, co
     conversation_id, _, _ = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "first version")
-    [delivery] = relays(desk.deliveries.pending(conversation_id))
+    [delivery] = relays(pending(desk, conversation_id))
     desk.deliveries.source_edited(JANE.dm_channel_id, source, "second version")  # while the post is on its way
     desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1"], sent_text=delivery.text)
     [copy] = desk.deliveries.stale_copies(conversation_id)
@@ -181,7 +181,7 @@ def test_a_delete_during_delivery_leaves_the_copy_to_be_removed(
     conversation_id, _, _ = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "regret")
-    [delivery] = relays(desk.deliveries.pending(conversation_id))
+    [delivery] = relays(pending(desk, conversation_id))
     desk.deliveries.source_deleted(JANE.dm_channel_id, source)
     desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1"], sent_text=delivery.text)
     [copy] = desk.deliveries.stale_copies(conversation_id)
@@ -209,7 +209,7 @@ def test_files_are_stored_with_the_message_and_handed_to_the_outbox(
     source = ts()
     desk.receive_customer_message(JANE, source, "", files=[REPORT, PHOTO])
     assert stored(desk, source).files == [REPORT.to_json(), PHOTO.to_json()]
-    [delivery] = relays(desk.deliveries.pending(conversation_id))
+    [delivery] = relays(pending(desk, conversation_id))
     assert (delivery.files, delivery.files_done, delivery.text_ts) == ((REPORT, PHOTO), 0, ())
     assert not delivery.has_text_part  # a file share without words is only its files
 
@@ -218,20 +218,20 @@ def test_a_file_shares_progress_is_recorded_step_by_step(desk: Helpdesk, connect
     conversation_id, _, thread = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "here you go", files=[REPORT, PHOTO])
-    [delivery] = relays(desk.deliveries.pending(conversation_id))
+    [delivery] = relays(pending(desk, conversation_id))
     assert delivery.has_text_part
 
     desk.deliveries.text_posted(delivery.message_id, SUPPORT, ["9.1", "9.2"], "here you go")
     assert desk.deliveries.begin_file(delivery.message_id)
     desk.deliveries.file_passed(delivery.message_id, 0)
-    [later] = relays(desk.deliveries.pending(conversation_id))  # still pending: a retry starts at the second file
+    [later] = relays(pending(desk, conversation_id))  # still pending: a retry starts at the second file
     assert (later.text_ts, later.files_done, later.thread_ts) == (("9.1", "9.2"), 1, thread)
 
     desk.deliveries.file_passed(delivery.message_id, 0)  # recorded twice: no step back, no step skipped
-    assert relays(desk.deliveries.pending(conversation_id))[0].files_done == 1
+    assert relays(pending(desk, conversation_id))[0].files_done == 1
     desk.deliveries.file_passed(delivery.message_id, 1)
     desk.deliveries.files_delivered(delivery.message_id, SUPPORT)
-    assert relays(desk.deliveries.pending(conversation_id)) == []
+    assert relays(pending(desk, conversation_id)) == []
     row = stored(desk, source)
     assert (row.delivery_state, row.dest_ts, row.dest_extra_ts, row.dest_files_done) == (
         DeliveryState.DELIVERED,
@@ -247,16 +247,16 @@ def test_an_upload_in_flight_is_remembered_until_its_file_is_passed(
     conversation_id, _, _ = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "", files=[REPORT, PHOTO])
-    [delivery] = relays(desk.deliveries.pending(conversation_id))
+    [delivery] = relays(pending(desk, conversation_id))
     assert delivery.file_pending_id is None
 
     desk.deliveries.file_upload_started(delivery.message_id, 0, "F0UPLOAD1")
-    assert relays(desk.deliveries.pending(conversation_id))[0].file_pending_id == "F0UPLOAD1"  # a retry asks Slack
+    assert relays(pending(desk, conversation_id))[0].file_pending_id == "F0UPLOAD1"  # a retry asks Slack
     desk.deliveries.file_upload_started(delivery.message_id, 1, "F0STALE")  # not the next file: ignored
-    assert relays(desk.deliveries.pending(conversation_id))[0].file_pending_id == "F0UPLOAD1"
+    assert relays(pending(desk, conversation_id))[0].file_pending_id == "F0UPLOAD1"
 
     desk.deliveries.file_passed(delivery.message_id, 0)
-    [later] = relays(desk.deliveries.pending(conversation_id))
+    [later] = relays(pending(desk, conversation_id))
     assert (later.files_done, later.file_pending_id) == (1, None)
     assert stored(desk, source).dest_file_pending_id is None
 
@@ -267,7 +267,7 @@ def test_a_message_of_only_files_is_delivered_without_a_text_copy(
     conversation_id, _, thread = connected
     reply = ts()
     desk.receive_agent_message(SUPPORT, thread, "UALICE", reply, "", files=[PHOTO])
-    [delivery] = relays(desk.deliveries.pending(conversation_id))
+    [delivery] = relays(pending(desk, conversation_id))
     assert (delivery.channel_id, delivery.thread_ts, delivery.files) == ("DJANE", None, (PHOTO,))
     desk.deliveries.file_passed(delivery.message_id, 0)
     desk.deliveries.files_delivered(delivery.message_id, "DJANE")
@@ -283,13 +283,13 @@ def test_an_edit_while_the_files_are_on_their_way_updates_the_text_already_shown
     conversation_id, _, _ = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "the invoice", files=[REPORT])
-    [delivery] = relays(desk.deliveries.pending(conversation_id))
+    [delivery] = relays(pending(desk, conversation_id))
     desk.deliveries.text_posted(delivery.message_id, SUPPORT, ["9.1"], "the invoice")
 
     assert desk.deliveries.source_edited(JANE.dm_channel_id, source, "the invoice (Q3)").needs_sync
     [copy] = desk.deliveries.stale_copies(conversation_id)
     assert (copy.ts, copy.text) == ("9.1", "the invoice (Q3)")
-    assert relays(desk.deliveries.pending(conversation_id))[0].files_done == 0  # the file still follows
+    assert relays(pending(desk, conversation_id))[0].files_done == 0  # the file still follows
 
 
 def test_a_delete_while_the_files_are_on_their_way_withdraws_the_rest(
@@ -298,7 +298,7 @@ def test_a_delete_while_the_files_are_on_their_way_withdraws_the_rest(
     conversation_id, _, _ = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "wrong files", files=[REPORT, PHOTO])
-    [delivery] = relays(desk.deliveries.pending(conversation_id))
+    [delivery] = relays(pending(desk, conversation_id))
     desk.deliveries.text_posted(delivery.message_id, SUPPORT, ["9.1"], "wrong files")
     desk.deliveries.file_passed(delivery.message_id, 0)
 
@@ -317,7 +317,7 @@ def test_file_shares_in_bot_mode_are_kept_but_not_relayed(desk: Helpdesk) -> Non
     assert outcome.conversation_id is not None
     row = stored(desk, source)
     assert (row.delivery_state, row.files) == (DeliveryState.NOT_RELAYED, [PHOTO.to_json()])
-    assert relays(desk.deliveries.pending(outcome.conversation_id)) == []
+    assert relays(pending(desk, outcome.conversation_id)) == []
 
 
 def test_stored_files_read_back_whatever_the_json_holds() -> None:
@@ -340,11 +340,11 @@ def test_a_relayed_message_is_stored_with_its_first_attempt_counted_and_reserved
     desk.receive_agent_message(SUPPORT, thread, "UALICE", reply, "to Jane")
     assert (stored(desk, source).attempts, stored(desk, reply).attempts) == (1, 1)  # a crash now leaves a trace
     # ... yet no attempt was made: the outbox posts without looking for a copy first.
-    assert [d.attempts for d in relays(desk.deliveries.pending(conversation_id))] == [0, 0]
-    for delivery in relays(desk.deliveries.pending(conversation_id)):
+    assert [d.attempts for d in relays(pending(desk, conversation_id))] == [0, 0]
+    for delivery in relays(pending(desk, conversation_id)):
         desk.deliveries.begin_attempt(delivery.message_id)  # takes the reservation: no second count
     assert (stored(desk, source).attempts, stored(desk, reply).attempts) == (1, 1)
-    assert [d.attempts for d in relays(desk.deliveries.pending(conversation_id))] == [1, 1]
+    assert [d.attempts for d in relays(pending(desk, conversation_id))] == [1, 1]
     desk.deliveries.begin_attempt(stored(desk, source).id)  # a retry counts again
     assert stored(desk, source).attempts == 2
 
@@ -358,7 +358,7 @@ def test_after_a_restart_a_counted_first_attempt_is_taken_as_possibly_made(
     restarted = Helpdesk(Database(database_url), clock=FakeClock())  # same database, fresh memory
     try:
         # Another replica sees the same: the copy may exist, so it is looked for before posting.
-        assert [d.attempts for d in restarted.deliveries.pending(conversation_id)] == [1, 1]
+        assert [d.attempts for d in pending(restarted, conversation_id)] == [1, 1]
     finally:
         restarted.db.dispose()
 
@@ -375,11 +375,11 @@ def test_relays_left_to_the_scheduler_have_no_attempt_counted_for_any_replica(
     assert (stored(desk, from_customer).attempts, stored(desk, from_agent).attempts) == (0, 0)
     other_replica = Helpdesk(Database(database_url), clock=FakeClock())
     try:
-        assert [d.attempts for d in other_replica.deliveries.pending(conversation_id)] == [0, 0]
+        assert [d.attempts for d in pending(other_replica, conversation_id)] == [0, 0]
     finally:
         other_replica.db.dispose()
     # This process holds no reservation for them either: its own retry counts the attempt first.
-    first = relays(desk.deliveries.pending(conversation_id))[0]
+    first = relays(pending(desk, conversation_id))[0]
     desk.deliveries.begin_attempt(first.message_id)
     assert stored(desk, from_customer).attempts == 1
 
@@ -393,7 +393,7 @@ def test_messages_not_relayed_at_once_have_no_attempt_counted(desk: Helpdesk, co
     while_waiting = ts()
     desk.receive_customer_message(waiting, while_waiting, "still there?")  # kept until an agent claims
     assert (stored(desk, only_files).attempts, stored(desk, while_waiting).attempts) == (0, 0)
-    assert [d.attempts for d in relays(desk.deliveries.pending(conversation_id))] == [0]
+    assert [d.attempts for d in relays(pending(desk, conversation_id))] == [0]
 
 
 def test_first_attempt_reservations_are_bounded_and_dropped_with_their_transaction() -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from handoff_slack.core.bot import BotEngine
+from handoff_slack.core.bot import BotEngine, ButtonAction, Pressed
 from handoff_slack.core.bot_config import BotConfig, TriageConfig, TriageMode, TriageQuestion, Validation
 from handoff_slack.core.deliveries import Delivery
 from handoff_slack.core.helpdesk import (
@@ -24,11 +24,32 @@ from handoff_slack.core.helpdesk import (
 )
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, EscalationReason, TicketState
 from handoff_slack.storage.database import Database, migrate
-from handoff_slack.storage.models import Message, Ticket
+from handoff_slack.storage.models import Conversation, Message, Ticket
 
 SUPPORT = "CSUPPORT"
 JANE = Customer(user_id="UJANE", dm_channel_id="DJANE", team_id="T1")
 OMAR = Customer(user_id="UOMAR", dm_channel_id="DOMAR", team_id="T1")
+
+
+def pending(desk: Helpdesk, conversation_id: int | None) -> list[Delivery]:
+    """A conversation's undelivered messages, as the outbox reads them."""
+    assert conversation_id is not None
+    return desk.deliveries.pending_work(conversation_id)[0]
+
+
+def conversation_of(desk: Helpdesk, ticket_id: int) -> Conversation:
+    """The ticket's conversation row (the mode the customer is in)."""
+    ticket = desk.ticket(ticket_id)
+    assert ticket is not None
+    with desk.db.transaction() as session:
+        found = session.get(Conversation, ticket.conversation_id)
+    assert found is not None
+    return found
+
+
+def position(desk: Helpdesk, ticket_id: int) -> int | None:
+    """The ticket's place in the queue as `/handoff-queue` shows it; None unless waiting."""
+    return {entry.ticket.id: entry.position for entry in desk.queue(limit=1000).entries}.get(ticket_id)
 
 
 def relays(pending: list[Delivery]) -> list[Delivery]:
@@ -62,15 +83,15 @@ def ts() -> str:
 
 def escalate(desk: Helpdesk, customer: Customer = JANE) -> int:
     outcome = desk.receive_customer_message(customer, ts(), "I want a human")
-    assert outcome.action is CustomerMessageAction.ESCALATED
-    desk.attach_ticket_message(outcome.ticket_id, SUPPORT, ts())  # type: ignore[arg-type]
-    return outcome.ticket_id  # type: ignore[return-value]
+    assert outcome.action is CustomerMessageAction.ESCALATED and outcome.ticket_id is not None
+    desk.attach_ticket_message(outcome.ticket_id, SUPPORT, ts())
+    return outcome.ticket_id
 
 
 def thread_of(desk: Helpdesk, ticket_id: int) -> str:
     found = desk.ticket(ticket_id)
-    assert found is not None and found[0].message_ts is not None
-    return found[0].message_ts
+    assert found is not None and found.message_ts is not None
+    return found.message_ts
 
 
 def test_plain_message_in_bot_mode_is_kept_but_not_relayed(desk: Helpdesk) -> None:
@@ -91,7 +112,9 @@ def test_asking_for_a_person_opens_a_waiting_ticket_with_its_position(desk: Help
     second = desk.receive_customer_message(OMAR, ts(), "agent!")
     assert (first.action, first.position) == (CustomerMessageAction.ESCALATED, 1)
     assert (second.action, second.position) == (CustomerMessageAction.ESCALATED, 2)
-    ticket, conversation = desk.ticket(first.ticket_id)  # type: ignore[arg-type,misc]
+    assert first.ticket_id is not None
+    ticket, conversation = desk.ticket(first.ticket_id), conversation_of(desk, first.ticket_id)
+    assert ticket is not None
     assert ticket.state == TicketState.WAITING and ticket.reason == EscalationReason.ASKED_FOR_HUMAN
     assert conversation.mode == ConversationMode.WAITING and conversation.active_ticket_id == ticket.id
 
@@ -105,8 +128,9 @@ def test_the_same_event_or_message_is_processed_once(desk: Helpdesk) -> None:
 
 
 def test_escalating_twice_keeps_one_ticket(desk: Helpdesk) -> None:
-    first = desk.escalate(JANE, EscalationReason.MENU)
-    again = desk.escalate(JANE, EscalationReason.MENU)
+    # The "Talk to an agent" button, as its listener passes it on.
+    first = desk.receive_customer_input(JANE, Pressed(ButtonAction.TALK_TO_AGENT, EscalationReason.MENU.value))
+    again = desk.receive_customer_input(JANE, Pressed(ButtonAction.TALK_TO_AGENT, EscalationReason.MENU.value))
     assert first.created and not again.created
     assert again.ticket_id == first.ticket_id and again.position == 1
     assert desk.queue().total == 1
@@ -116,7 +140,7 @@ def test_messages_while_waiting_are_kept_for_the_ticket_thread(desk: Helpdesk) -
     ticket_id = escalate(desk)
     outcome = desk.receive_customer_message(JANE, ts(), "it's urgent")
     assert (outcome.action, outcome.position) == (CustomerMessageAction.WAITING, 1)
-    [delivery] = relays(desk.deliveries.pending(outcome.conversation_id))  # type: ignore[arg-type]
+    [delivery] = relays(pending(desk, outcome.conversation_id))
     assert delivery.text == "it's urgent"
     assert (delivery.channel_id, delivery.thread_ts) == (SUPPORT, thread_of(desk, ticket_id))
 
@@ -124,9 +148,9 @@ def test_messages_while_waiting_are_kept_for_the_ticket_thread(desk: Helpdesk) -
 def test_waiting_messages_wait_for_the_ticket_message_before_delivery(desk: Helpdesk) -> None:
     outcome = desk.receive_customer_message(JANE, ts(), "human please")
     follow_up = desk.receive_customer_message(JANE, ts(), "hello?")
-    assert relays(desk.deliveries.pending(follow_up.conversation_id)) == []  # type: ignore[arg-type]
-    desk.attach_ticket_message(outcome.ticket_id, SUPPORT, ts())  # type: ignore[arg-type]
-    assert [d.text for d in relays(desk.deliveries.pending(follow_up.conversation_id))] == ["hello?"]  # type: ignore[arg-type]
+    assert relays(pending(desk, follow_up.conversation_id)) == []
+    desk.attach_ticket_message(outcome.ticket_id, SUPPORT, ts())
+    assert [d.text for d in relays(pending(desk, follow_up.conversation_id))] == ["hello?"]
 
 
 @pytest.mark.parametrize("text", ["never mind", "Nevermind!", "cancel", "cancel please"])
@@ -134,7 +158,8 @@ def test_never_mind_leaves_the_queue(desk: Helpdesk, text: str) -> None:
     ticket_id = escalate(desk)
     outcome = desk.receive_customer_message(JANE, ts(), text)
     assert outcome.action is CustomerMessageAction.CANCELLED and outcome.ticket_id == ticket_id
-    ticket, conversation = desk.ticket(ticket_id)  # type: ignore[misc]
+    ticket, conversation = desk.ticket(ticket_id), conversation_of(desk, ticket_id)
+    assert ticket is not None
     assert ticket.state == TicketState.CANCELLED and conversation.mode == ConversationMode.BOT
     assert desk.receive_customer_message(JANE, ts(), "hi").action is CustomerMessageAction.BOT_REPLY
 
@@ -155,9 +180,9 @@ def test_cancel_button_only_works_for_the_tickets_own_customer(desk: Helpdesk) -
 def test_queue_positions_move_up_when_someone_leaves(desk: Helpdesk) -> None:
     jane = escalate(desk, JANE)
     omar = escalate(desk, OMAR)
-    assert (desk.position(jane), desk.position(omar)) == (1, 2)
+    assert (position(desk, jane), position(desk, omar)) == (1, 2)
     desk.cancel_waiting(JANE.user_id, jane)
-    assert (desk.position(jane), desk.position(omar)) == (None, 1)
+    assert (position(desk, jane), position(desk, omar)) == (None, 1)
     snapshot = desk.queue()
     assert snapshot.total == 1 and [e.ticket.id for e in snapshot.entries] == [omar]
 
@@ -166,8 +191,9 @@ def test_claim_connects_the_customer_and_a_second_claim_loses(desk: Helpdesk) ->
     ticket_id = escalate(desk)
     won = desk.claim(ticket_id, "UALICE", "Alice")
     lost = desk.claim(ticket_id, "UBOB", "Bob")
-    assert won.result is ClaimResult.CLAIMED and won.conversation.mode == ConversationMode.CONNECTED  # type: ignore[union-attr]
-    assert lost.result is ClaimResult.ALREADY_CLAIMED and lost.ticket.agent_user_id == "UALICE"  # type: ignore[union-attr]
+    assert won.result is ClaimResult.CLAIMED and conversation_of(desk, ticket_id).mode == ConversationMode.CONNECTED
+    assert lost.result is ClaimResult.ALREADY_CLAIMED and lost.ticket is not None
+    assert lost.ticket.agent_user_id == "UALICE"
     assert desk.claim(999_999, "UBOB").result is ClaimResult.NOT_FOUND
 
 
@@ -194,7 +220,8 @@ def test_concurrent_claims_have_exactly_one_winner(desk: Helpdesk) -> None:
         thread.join(30)
     winners = [agent for agent, result in results.items() if result is ClaimResult.CLAIMED]
     assert len(results) == 20 and len(winners) == 1
-    assert desk.ticket(ticket_id)[0].agent_user_id == winners[0]  # type: ignore[index]
+    found = desk.ticket(ticket_id)
+    assert found is not None and found.agent_user_id == winners[0]
 
 
 def test_owner_replies_are_relayed_and_everything_else_stays_internal(desk: Helpdesk) -> None:
@@ -211,7 +238,7 @@ def test_owner_replies_are_relayed_and_everything_else_stays_internal(desk: Help
     assert other_agent.action is AgentMessageAction.INTERNAL
     assert note.action is AgentMessageAction.INTERNAL
     assert elsewhere.action is AgentMessageAction.IGNORED
-    [delivery] = relays(desk.deliveries.pending(relayed.conversation_id))  # type: ignore[arg-type]
+    [delivery] = relays(pending(desk, relayed.conversation_id))
     assert (delivery.direction, delivery.channel_id, delivery.thread_ts) == (Direction.FROM_AGENT, "DJANE", None)
     assert delivery.sender_name == "Alice"
 
@@ -219,19 +246,19 @@ def test_owner_replies_are_relayed_and_everything_else_stays_internal(desk: Help
 def test_deliveries_come_oldest_first_and_leave_the_outbox_once_delivered(desk: Helpdesk) -> None:
     ticket_id = escalate(desk)
     desk.claim(ticket_id, "UALICE", "Alice")
-    conversation_id = desk.ticket(ticket_id)[1].id  # type: ignore[index]
+    conversation_id = conversation_of(desk, ticket_id).id
     for text in ("one", "two", "three"):
         desk.receive_customer_message(JANE, ts(), text)
-    pending = relays(desk.deliveries.pending(conversation_id))  # type: ignore[arg-type]
-    assert [d.text for d in pending] == ["one", "two", "three"]
-    desk.deliveries.begin_attempt(pending[0].message_id)
-    desk.deliveries.attempt_failed(pending[0].message_id, "ratelimited")
-    desk.deliveries.begin_attempt(pending[0].message_id)
-    desk.deliveries.delivered(pending[0].message_id, SUPPORT, ["1.1"], "one")
-    assert [d.text for d in relays(desk.deliveries.pending(conversation_id))] == ["two", "three"]  # type: ignore[arg-type]
+    outbox = relays(pending(desk, conversation_id))
+    assert [d.text for d in outbox] == ["one", "two", "three"]
+    desk.deliveries.begin_attempt(outbox[0].message_id)
+    desk.deliveries.attempt_failed(outbox[0].message_id, "ratelimited")
+    desk.deliveries.begin_attempt(outbox[0].message_id)
+    desk.deliveries.delivered(outbox[0].message_id, SUPPORT, ["1.1"], "one")
+    assert [d.text for d in relays(pending(desk, conversation_id))] == ["two", "three"]
     assert desk.deliveries.conversations_with_work() == [conversation_id]
     with desk.db.transaction() as session:
-        delivered = session.get(Message, pending[0].message_id)
+        delivered = session.get(Message, outbox[0].message_id)
         assert delivered is not None
         assert (delivered.delivery_state, delivered.attempts, delivered.dest_ts) == ("delivered", 2, "1.1")
 
@@ -241,8 +268,8 @@ def test_close_is_for_the_owner_or_an_admin(desk: Helpdesk) -> None:
     desk.claim(ticket_id, "UALICE", "Alice")
     assert desk.close(ticket_id, "UBOB", is_admin=False).result is CloseResult.NOT_ALLOWED
     closed = desk.close(ticket_id, "UALICE", is_admin=False)
-    assert closed.result is CloseResult.CLOSED and closed.conversation.mode == ConversationMode.BOT  # type: ignore[union-attr]
-    assert closed.ticket.closed_at is not None  # type: ignore[union-attr]
+    assert closed.result is CloseResult.CLOSED and conversation_of(desk, ticket_id).mode == ConversationMode.BOT
+    assert closed.ticket is not None and closed.ticket.closed_at is not None
     assert desk.close(ticket_id, "UALICE", is_admin=False).result is CloseResult.NOT_OPEN
     # After close the customer is back with the bot and the agent's replies stay internal.
     assert desk.receive_customer_message(JANE, ts(), "thanks").action is CustomerMessageAction.BOT_REPLY
@@ -261,14 +288,15 @@ def test_a_new_escalation_after_close_opens_a_new_ticket(desk: Helpdesk) -> None
     desk.claim(first, "UALICE")
     desk.close(first, "UALICE", is_admin=False)
     second = escalate(desk)
-    assert second != first and desk.position(second) == 1
+    assert second != first and position(desk, second) == 1
 
 
 def test_transcript_holds_the_messages_up_to_the_escalation(desk: Helpdesk) -> None:
     desk.receive_customer_message(JANE, ts(), "my printer is broken")
     ticket_id = escalate(desk)
     desk.receive_customer_message(JANE, ts(), "still there?")
-    ticket, _ = desk.ticket(ticket_id)  # type: ignore[misc]
+    ticket = desk.ticket(ticket_id)
+    assert ticket is not None
     assert [m.text for m in desk.transcript(ticket)] == ["my printer is broken", "I want a human"]
 
 
@@ -279,7 +307,8 @@ def test_a_later_tickets_transcript_starts_after_the_previous_ticket(desk: Helpd
     desk.receive_customer_message(JANE, ts(), "talking to Alice")
     desk.close(first, "UALICE", is_admin=False)
     desk.receive_customer_message(JANE, ts(), "new problem")
-    second, _ = desk.ticket(escalate(desk))  # type: ignore[misc]
+    second = desk.ticket(escalate(desk))
+    assert second is not None
     assert [m.text for m in desk.transcript(second)] == ["new problem", "I want a human"]
     assert [m.text for m in desk.transcript(second, limit=1)] == ["I want a human"]
 
@@ -288,7 +317,7 @@ def test_tickets_missing_their_message_are_found_for_repair(desk: Helpdesk) -> N
     outcome = desk.receive_customer_message(JANE, ts(), "human")
     later = datetime(2100, 1, 1, tzinfo=UTC)
     assert desk.tickets_missing_their_message(later) == [outcome.ticket_id]
-    desk.attach_ticket_message(outcome.ticket_id, SUPPORT, ts())  # type: ignore[arg-type]
+    desk.attach_ticket_message(outcome.ticket_id, SUPPORT, ts())
     assert desk.tickets_missing_their_message(later) == []
 
 

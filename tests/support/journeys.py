@@ -123,7 +123,7 @@ def claim_and_wait(
 def customer_of(app: AppUnderTest, ticket: TicketPost) -> str:
     found = app.helpdesk.ticket(ticket.ticket_id)
     assert found is not None
-    return found[1].customer_user_id
+    return found.customer.user_id
 
 
 def press_close(app: AppUnderTest, fake: FakeSlack, user: str, ticket: TicketPost) -> str:
@@ -288,7 +288,7 @@ def ticket_message_recorded(app: AppUnderTest, ticket: TicketPost) -> TicketPost
     was once never shown on the ticket message; tests/test_handoff_loop.py covers it on its own).
     """
     wait_until(
-        lambda: (found := app.helpdesk.ticket(ticket.ticket_id)) is not None and found[0].message_ts == ticket.ts,
+        lambda: (found := app.helpdesk.ticket(ticket.ticket_id)) is not None and found.message_ts == ticket.ts,
         message=f"the app to record ticket {ticket.ticket_id}'s message",
     )
     return ticket

@@ -29,13 +29,13 @@ def register(app: App, services: Services) -> None:
         if result is None or result is CancelResult.NOT_YOURS or ticket_id is None:
             tell(respond, NOT_YOURS)
             return
-        found = services.helpdesk.ticket(ticket_id)
-        if found is None or found[1].id is None:
+        ticket = services.helpdesk.ticket(ticket_id)
+        if ticket is None:
             return
         # What to tell the customer was stored with the outcome; it goes to their own DM.
         if result is CancelResult.CANCELLED:
-            services.effects.cancelled(found[1].id, ticket_id)
+            services.effects.cancelled(ticket.conversation_id, ticket_id)
         else:
-            services.outbox.flush(found[1].id)
+            services.outbox.flush(ticket.conversation_id)
 
     app.action(CANCEL_WAITING)(ack=cancel, lazy=[announce])

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
-from sqlalchemy.exc import SQLAlchemyError
 
 from handoff_slack.blocks.action_ids import CLAIM_TICKET
+from handoff_slack.core.errors import StorageUnavailable
 from handoff_slack.core.helpdesk import ClaimResult
 from handoff_slack.listeners.agent_check import require_agent
 from handoff_slack.listeners.payloads import acting_user, can_respond, tell, ticket_id_from_action
@@ -37,12 +37,12 @@ def register(app: App, services: Services) -> None:
         agent = services.people.person(user)
         try:
             outcome = services.helpdesk.claim(ticket_id, user, agent.name, agent.avatar_url)
-        except SQLAlchemyError:
+        except StorageUnavailable:
             # The click was acked before this ran, so Slack will not send it again: say so.
             tell(respond, CLAIM_FAILED)
             raise
-        if outcome.result is ClaimResult.CLAIMED:
-            services.effects.claimed(outcome)
+        if outcome.result is ClaimResult.CLAIMED and outcome.ticket is not None:
+            services.effects.claimed(outcome.ticket)
             return
         if outcome.result is ClaimResult.ALREADY_CLAIMED and outcome.ticket is not None:
             owner = outcome.ticket.agent_user_id

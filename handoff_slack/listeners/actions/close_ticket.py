@@ -28,8 +28,8 @@ def register(app: App, services: Services) -> None:
         outcome: CloseOutcome | None = context.get(OUTCOME_KEY)
         if outcome is None:
             tell(respond, NOT_A_TICKET)
-        elif outcome.result is CloseResult.CLOSED:
-            services.effects.closed(outcome)
+        elif outcome.result is CloseResult.CLOSED and outcome.ticket is not None:
+            services.effects.closed(outcome.ticket)
         elif outcome.result is CloseResult.NOT_ALLOWED and outcome.ticket is not None:
             owner = outcome.ticket.agent_user_id
             tell(respond, f"Only <@{owner}> or an admin can close this ticket." if owner else ONLY_OWNER)

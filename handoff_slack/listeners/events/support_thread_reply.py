@@ -44,5 +44,5 @@ def record(
 
 def relay(services: Services, outcome: AgentMessageOutcome | None) -> None:
     """Lazy phase: the owner's reply goes to the customer's DM."""
-    if outcome is not None and outcome.action is AgentMessageAction.RELAY:
-        services.outbox.flush_coalesced(outcome.conversation_id)  # type: ignore[arg-type]
+    if outcome is not None and outcome.action is AgentMessageAction.RELAY and outcome.conversation_id is not None:
+        services.outbox.flush_coalesced(outcome.conversation_id)

@@ -1,0 +1,115 @@
+"""What the helpdesk tells the edge about tickets: plain frozen values, never database rows.
+
+Built from the rows inside the helpdesk's transactions (the `from_rows` helpers take any object
+with the rows' attributes, so this module needs nothing from storage). The Block Kit builders and
+the ticket board render these; IDs of stored rows are never None here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from handoff_slack.core.bot import TriageAnswer
+from handoff_slack.core.states import TicketState
+
+
+@dataclass(frozen=True)
+class TicketCustomer:
+    """Who the ticket is for: their Slack IDs and, once looked up, their profile."""
+
+    user_id: str
+    dm_channel_id: str
+    team_id: str | None = None
+    name: str | None = None  # None until the profile was looked up (the ticket board does it)
+    avatar_url: str | None = None
+    org_name: str | None = None  # set only for customers of another organisation (Slack Connect)
+
+    @classmethod
+    def from_row(cls, conversation: Any) -> TicketCustomer:
+        return cls(
+            user_id=conversation.customer_user_id,
+            dm_channel_id=conversation.dm_channel_id,
+            team_id=conversation.customer_team_id,
+            name=conversation.customer_name,
+            avatar_url=conversation.customer_avatar_url,
+            org_name=conversation.customer_org_name,
+        )
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """One ticket as the support channel shows it, with its customer."""
+
+    id: int
+    conversation_id: int
+    state: TicketState
+    reason: str  # an EscalationReason's value (kept as stored: an unknown one is shown as written)
+    customer: TicketCustomer
+    created_at: datetime
+    triage: tuple[TriageAnswer, ...] = ()
+    frustration_score: float | None = None
+    agent_user_id: str | None = None
+    agent_name: str | None = None
+    agent_avatar_url: str | None = None
+    message_channel_id: str | None = None  # where the ticket message is, once posted
+    message_ts: str | None = None
+    message_stale: bool = False  # the ticket message shows an older state than this
+    closed_by_user_id: str | None = None
+    claimed_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @classmethod
+    def from_rows(cls, ticket: Any, conversation: Any) -> TicketView:
+        """From a stored ticket row and its conversation's row."""
+        return cls(
+            id=int(ticket.id),
+            conversation_id=int(ticket.conversation_id),
+            state=TicketState(ticket.state),
+            reason=str(ticket.reason),
+            customer=TicketCustomer.from_row(conversation),
+            created_at=ticket.created_at,
+            triage=tuple(TriageAnswer.from_json(answer) for answer in ticket.triage or ()),
+            frustration_score=ticket.frustration_score,
+            agent_user_id=ticket.agent_user_id,
+            agent_name=ticket.agent_name,
+            agent_avatar_url=ticket.agent_avatar_url,
+            message_channel_id=ticket.message_channel_id,
+            message_ts=ticket.message_ts,
+            message_stale=bool(ticket.message_stale),
+            closed_by_user_id=ticket.closed_by_user_id,
+            claimed_at=ticket.claimed_at,
+            closed_at=ticket.closed_at,
+        )
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    """A customer's message to the bot, as the ticket quotes it: its text and the files it shared."""
+
+    text: str
+    file_names: tuple[str | None, ...] = ()  # None: Slack gave the file neither a name nor a title
+
+    @classmethod
+    def from_row(cls, text: str, files: Sequence[Mapping[str, Any]] | None) -> TranscriptLine:
+        names = tuple(_file_name(file) for file in files or ())
+        return cls(text, names)
+
+
+def _file_name(file: Mapping[str, Any]) -> str | None:
+    name = file.get("name") or file.get("title")
+    return str(name) if name else None
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    position: int  # 1 is next
+    ticket: TicketView
+
+
+@dataclass(frozen=True)
+class QueueSnapshot:
+    entries: tuple[QueueEntry, ...]
+    total: int  # all waiting tickets, also those beyond `entries`
