@@ -17,8 +17,8 @@ from handoff_slack.blocks.action_ids import (
     CANCEL_WAITING,
     TALK_TO_AGENT,
 )
+from handoff_slack.blocks.mrkdwn import make_safe
 from handoff_slack.core.bot import Button, ButtonAction, Reply
-from handoff_slack.slack.mrkdwn import make_safe
 
 BUTTON_ACTION_IDS: dict[ButtonAction, str] = {
     ButtonAction.SCENARIO: BOT_SCENARIO,

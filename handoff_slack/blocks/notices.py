@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks import customer as customer_blocks
+from handoff_slack.blocks.mrkdwn import escape, make_safe, quote
 from handoff_slack.blocks.ticket import claimed_note
 from handoff_slack.core.notices import Notice, NoticeKind
 from handoff_slack.core.states import Direction
-from handoff_slack.slack.mrkdwn import escape, make_safe, quote
 
 QUOTED_CHARS = 500  # of an undelivered message, quoted back to its author
 

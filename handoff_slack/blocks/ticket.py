@@ -18,11 +18,11 @@ from slack_sdk.models.blocks import (
 
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET
+from handoff_slack.blocks.mrkdwn import make_safe, quote, shorten
 from handoff_slack.core.bot import TriageAnswer
 from handoff_slack.core.clock import as_utc
 from handoff_slack.core.states import EscalationReason, TicketState
 from handoff_slack.core.views import TicketCustomer, TicketView, TranscriptLine
-from handoff_slack.slack.mrkdwn import make_safe, quote, shorten
 
 REASON_LABELS: dict[str, str] = {
     EscalationReason.MENU: "pressed “Talk to an agent”",

@@ -32,8 +32,8 @@ from handoff_slack.core.bot import (
     Pressed,
     Reply,
     Said,
-    TriageQuestion,
 )
+from handoff_slack.core.bot_config import TriageQuestion
 from handoff_slack.core.clock import Clock, as_utc, utcnow
 from handoff_slack.core.deliveries import SharedFile, files_to_json, has_text_part
 from handoff_slack.core.early_turns import AwayFromBot, EarlyTurn

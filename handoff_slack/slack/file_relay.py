@@ -32,6 +32,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from handoff_slack.blocks.mrkdwn import escape
 from handoff_slack.core.deliveries import SharedFile
 from handoff_slack.slack.file_transfer import (
     REFUSED,
@@ -42,7 +43,6 @@ from handoff_slack.slack.file_transfer import (
     token_origins,
     upload_bytes,
 )
-from handoff_slack.slack.mrkdwn import escape
 
 logger = logging.getLogger(__name__)
 

@@ -34,6 +34,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks import notices as notice_blocks
+from handoff_slack.blocks.mrkdwn import make_safe, split_text
 from handoff_slack.concurrency import Coalescing, KeyedLocks
 from handoff_slack.core import notices
 from handoff_slack.core.clock import as_utc, utcnow
@@ -43,7 +44,6 @@ from handoff_slack.core.states import Direction
 from handoff_slack.slack.failures import GONE_ERRORS, ambiguous, failure_reason
 from handoff_slack.slack.file_relay import DEFAULT_MAX_FILE_BYTES, FileRelay, destination_notice
 from handoff_slack.slack.file_transfer import FileProblem
-from handoff_slack.slack.mrkdwn import make_safe, split_text
 from handoff_slack.storage.delivery_ledger import DeliveryLedger
 from handoff_slack.storage.locks import OUTBOX_FLUSH, replica_lock
 

@@ -13,11 +13,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk.models.blocks import SectionBlock
 
+from handoff_slack.blocks.mrkdwn import make_safe
 from handoff_slack.blocks.queue import queue_listing
 from handoff_slack.listeners.agent_check import require_agent
 from handoff_slack.listeners.payloads import can_respond
 from handoff_slack.services import Services
-from handoff_slack.slack.mrkdwn import make_safe
 
 COMMAND = "/handoff-queue"
 SHOWN_ENTRIES = 20

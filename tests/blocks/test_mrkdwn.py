@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from handoff_slack.slack.mrkdwn import escape, make_safe, quote, shorten, split_text
+from handoff_slack.blocks.mrkdwn import escape, make_safe, quote, shorten, split_text
 
 
 def pings_only(text: str, keep_user_mentions: bool = True) -> str:
