@@ -25,7 +25,7 @@ PRUNE_FIRST_RUN_DELAY = timedelta(minutes=1)  # start-up's own work first
 
 
 def retry_pending_deliveries(services: Services) -> None:
-    delivered = services.outbox.retry_all()
+    delivered = services.outbox.retry()
     if delivered:
         logger.info("delivered %d pending message(s) on retry", delivered)
 
@@ -40,7 +40,7 @@ def repair_ticket_messages(services: Services) -> None:
             logger.exception("could not publish ticket %s", ticket_id)
             continue
         if ticket is not None:  # its thread's messages and notes waited for it
-            services.outbox.flush(ticket.conversation_id)
+            services.outbox.deliver(ticket.conversation_id)
     for ticket_id in services.helpdesk.tickets_with_stale_message():
         try:
             services.board.refresh(ticket_id)
@@ -61,7 +61,7 @@ def deliver_now(services: Services) -> None:
 
     As lazy work, not through the scheduler: APScheduler skips a run asked for while the job is
     still running, which would leave what was deferred meanwhile for the next interval. The retry
-    is coalesced instead (`Outbox.retry_all`): a running one goes round once more.
+    is coalesced instead (`Outbox.retry`): a running one goes round once more.
     """
     with contextlib.suppress(RuntimeError):  # shut down meanwhile
         services.lazy_work.submit(_retry_reporting_failure, services)

@@ -53,7 +53,7 @@ class TooLongNotices:
     def _tell_customer(self, customer: Customer) -> None:
         # Through the outbox, like every notice: once, in order, retried.
         conversation_id = self.services.helpdesk.tell_customer(customer, Notice.too_long(SLACK_TEXT_LIMIT))
-        self.services.outbox.flush(conversation_id)
+        self.services.outbox.deliver(conversation_id)
 
     def _tell_agent(self, channel_id: str, user_id: str, thread_ts: str) -> None:
         try:

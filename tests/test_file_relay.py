@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from handoff_slack.slack.file_relay import files_from_event
+from handoff_slack.slack.file_objects import files_from_event
 from handoff_slack.slack.file_transfer import (
     CHUNK_BYTES,
     FileProblem,

@@ -34,6 +34,7 @@ from slack_sdk.errors import SlackApiError
 
 from handoff_slack.blocks.mrkdwn import escape
 from handoff_slack.core.deliveries import SharedFile
+from handoff_slack.slack.file_objects import shared_file
 from handoff_slack.slack.file_transfer import (
     REFUSED,
     FileProblem,
@@ -47,10 +48,8 @@ from handoff_slack.slack.file_transfer import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_FILES_PER_MESSAGE = 20  # Slack attaches at most 10 to a message
 DOWNLOAD_RETRIES = 2  # downloads are safe to repeat; after these the outbox retries later
 DOWNLOAD_RETRY_DELAY = 0.5  # seconds, doubled each time
-MAX_NAME_CHARS = 255
 
 # Modes of files Slack will not hand out (https://api.slack.com/types/file), with the reason shown.
 UNAVAILABLE_MODES = {
@@ -59,42 +58,6 @@ UNAVAILABLE_MODES = {
     "external": "it is stored outside Slack",
 }
 GONE_FILE_ERRORS = frozenset({"file_not_found", "file_deleted"})
-
-
-# -- reading Slack's file objects -------------------------------------------------------------------
-
-
-def files_from_event(event: dict[str, Any]) -> list[SharedFile]:
-    """The files of a `file_share` message event; anything not shaped like a Slack file is skipped."""
-    raw = event.get("files")
-    if not isinstance(raw, list):
-        return []
-    return [file for file in (shared_file(item) for item in raw[:MAX_FILES_PER_MESSAGE]) if file is not None]
-
-
-def shared_file(obj: Any) -> SharedFile | None:
-    """A Slack file object as the fields the relay needs (None unless it has an ID)."""
-    if not isinstance(obj, dict):
-        return None
-    file_id = obj.get("id")
-    if not isinstance(file_id, str) or not file_id:
-        return None
-
-    def text(key: str) -> str | None:
-        value = obj.get(key)
-        return value[:MAX_NAME_CHARS] if isinstance(value, str) and value else None
-
-    size = obj.get("size")
-    url = obj.get("url_private_download")
-    return SharedFile(
-        id=file_id[:64],
-        name=text("name") or text("title") or file_id[:64],
-        title=text("title"),
-        mimetype=text("mimetype"),
-        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
-        url_private_download=url if isinstance(url, str) and url.startswith(("https://", "http://")) else None,
-        mode=text("mode"),
-    )
 
 
 # -- what people are told ------------------------------------------------------------------------------

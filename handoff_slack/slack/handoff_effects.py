@@ -23,7 +23,7 @@ class HandoffEffects:
         if outcome.created and outcome.ticket_id is not None:
             self.escalated(outcome.conversation_id, outcome.ticket_id)
         else:
-            self.outbox.flush(outcome.conversation_id)
+            self.outbox.deliver(outcome.conversation_id)
 
     @staticmethod
     def only_flushes(outcome: CustomerMessageOutcome) -> bool:
@@ -39,28 +39,28 @@ class HandoffEffects:
         elif outcome.action is CustomerMessageAction.CANCELLED and outcome.ticket_id is not None:
             self.cancelled(outcome.conversation_id, outcome.ticket_id)
         else:  # the bot's replies, waiting notices, relays: all in the outbox
-            self.outbox.flush_coalesced(outcome.conversation_id)
+            self.outbox.deliver_new(outcome.conversation_id)
 
     def escalated(self, conversation_id: int, ticket_id: int) -> None:
         # The customer hears first (the bot's last words, their place in the queue): the ticket
         # message needs Slack look-ups that may be slow.
-        self.outbox.flush(conversation_id)
+        self.outbox.deliver(conversation_id)
         if self.board.publish(ticket_id) is not None:
             # What the customer sent while the ticket message was being posted now has a thread.
-            self.outbox.flush(conversation_id)
+            self.outbox.deliver(conversation_id)
 
     def cancelled(self, conversation_id: int, ticket_id: int) -> None:
-        self.outbox.flush(conversation_id)
+        self.outbox.deliver(conversation_id)
         self.board.refresh(ticket_id)
 
     def claimed(self, ticket: TicketView) -> None:
         """After a won claim (`ticket`: as the claim left it)."""
         # Posted now if the claim beat the first post: the thread note needs the ticket message.
         self.board.refresh(ticket.id)
-        self.outbox.flush(ticket.conversation_id)
+        self.outbox.deliver(ticket.conversation_id)
 
     def closed(self, ticket: TicketView) -> None:
         """After a close (`ticket`: as the close left it)."""
         # Anything the agent wrote before closing reaches the customer before the goodbye (stored after).
-        self.outbox.flush(ticket.conversation_id)
+        self.outbox.deliver(ticket.conversation_id)
         self.board.refresh(ticket.id)

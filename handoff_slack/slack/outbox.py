@@ -101,7 +101,7 @@ class Outbox:
         self._conversation_lock = KeyedLocks()
         self._coalescing = Coalescing()  # keys: conversation IDs, and _ALL_CONVERSATIONS
 
-    def flush(self, conversation_id: int) -> int:
+    def deliver(self, conversation_id: int) -> int:
         """Send the conversation's pending messages and sync edited copies; returns deliveries made."""
         # One flush per conversation at a time: in this process, and across replicas.
         with self._conversation_lock(conversation_id), replica_lock(self.ledger.db, OUTBOX_FLUSH, conversation_id):
@@ -116,8 +116,8 @@ class Outbox:
                 self._sync_stale_copies(conversation_id)
         return delivered
 
-    def flush_coalesced(self, conversation_id: int) -> None:
-        """`flush`, unless this process is already flushing the conversation for a new message:
+    def deliver_new(self, conversation_id: int) -> None:
+        """`deliver`, unless this process is already flushing the conversation for a new message:
         then that flush goes round once more, and this returns at once.
 
         For new messages, whose sender waits on nothing but the delivery. A chatty conversation
@@ -125,21 +125,21 @@ class Outbox:
         lock, most to find their message delivered by the flush before). After a failure the
         scheduler's delivery retry picks up what is left.
         """
-        self._coalescing.run(conversation_id, lambda: self.flush(conversation_id))
+        self._coalescing.run(conversation_id, lambda: self.deliver(conversation_id))
 
-    def retry_all(self) -> int:
-        """`flush_all`, coalesced like `flush_coalesced`: the scheduler's delivery retry, which is also
+    def retry(self) -> int:
+        """`deliver_all`, coalesced like `deliver_new`: the scheduler's delivery retry, which is also
         run at once when relays were deferred (see handoff_slack.lazy_work) and may be asked for
         again while it runs. Deliveries made (0 when a running retry took this call over)."""
-        return self._coalescing.run(_ALL_CONVERSATIONS, self.flush_all) or 0
+        return self._coalescing.run(_ALL_CONVERSATIONS, self.deliver_all) or 0
 
-    def flush_all(self) -> int:
+    def deliver_all(self) -> int:
         """Every conversation with work, `retry_concurrency` at a time; one failing flush stops no other."""
         conversations = self.ledger.conversations_with_work()
         if len(conversations) <= 1 or self.retry_concurrency <= 1:
-            return sum(self.flush(conversation_id) for conversation_id in conversations)
+            return sum(self.deliver(conversation_id) for conversation_id in conversations)
         with ThreadPoolExecutor(min(self.retry_concurrency, len(conversations)), "delivery-retry") as pool:
-            flushes = [pool.submit(self.flush, conversation_id) for conversation_id in conversations]
+            flushes = [pool.submit(self.deliver, conversation_id) for conversation_id in conversations]
         return sum(flush.result() for flush in flushes)  # all have run: the first failure, if any, is raised
 
     # -- new messages -----------------------------------------------------------------------------
@@ -157,14 +157,14 @@ class Outbox:
             ):
                 self.ledger.dropped(delivery.message_id)  # not true any more: sending it late would mislead
                 continue
-            outcome, copy_stale = self._deliver(delivery)
+            outcome, copy_stale = self._deliver_one(delivery)
             stale = stale or copy_stale
             if outcome is _Outcome.RETRY_LATER:
                 return delivered, stale, False  # nothing later may overtake this message, notices neither
             delivered += outcome is _Outcome.DELIVERED
         return delivered, stale, self._round.told
 
-    def _deliver(self, delivery: Delivery) -> tuple[_Outcome, bool]:
+    def _deliver_one(self, delivery: Delivery) -> tuple[_Outcome, bool]:
         """The text (unless a file share has none, or an earlier flush posted it), then the files.
 
         Also whether the text's copy was stale the moment it was recorded (edited meanwhile).

@@ -36,6 +36,6 @@ def register(app: App, services: Services) -> None:
         if result is CancelResult.CANCELLED:
             services.effects.cancelled(ticket.conversation_id, ticket_id)
         else:
-            services.outbox.flush(ticket.conversation_id)
+            services.outbox.deliver(ticket.conversation_id)
 
     app.action(CANCEL_WAITING)(ack=cancel, lazy=[announce])

@@ -8,7 +8,7 @@ from handoff_slack.core.helpdesk import CustomerMessageOutcome
 from handoff_slack.listeners.customers import customer_from_event
 from handoff_slack.listeners.payloads import has_content
 from handoff_slack.services import Services
-from handoff_slack.slack.file_relay import files_from_event
+from handoff_slack.slack.file_objects import files_from_event
 
 # Plain messages, and file shares (their text may be empty; the files are stored with the message).
 HANDLED_SUBTYPES = frozenset({None, "file_share"})

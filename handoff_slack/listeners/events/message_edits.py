@@ -32,4 +32,4 @@ def record(services: Services, event: dict[str, Any]) -> SourceChange:
 def sync(services: Services, change: SourceChange | None) -> None:
     """Lazy phase: the copies in Slack are updated or deleted to match."""
     if change is not None and change.needs_sync and change.conversation_id is not None:
-        services.outbox.flush(change.conversation_id)
+        services.outbox.deliver(change.conversation_id)

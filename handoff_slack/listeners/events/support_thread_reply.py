@@ -7,7 +7,7 @@ from typing import Any
 from handoff_slack.core.helpdesk import AgentMessageAction, AgentMessageOutcome
 from handoff_slack.listeners.payloads import has_content
 from handoff_slack.services import Services
-from handoff_slack.slack.file_relay import files_from_event
+from handoff_slack.slack.file_objects import files_from_event
 
 # Replies, replies also sent to the channel, and file shares (their files go to the customer too).
 HANDLED_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
@@ -45,4 +45,4 @@ def record(
 def relay(services: Services, outcome: AgentMessageOutcome | None) -> None:
     """Lazy phase: the owner's reply goes to the customer's DM."""
     if outcome is not None and outcome.action is AgentMessageAction.RELAY and outcome.conversation_id is not None:
-        services.outbox.flush_coalesced(outcome.conversation_id)
+        services.outbox.deliver_new(outcome.conversation_id)
