@@ -113,7 +113,7 @@ def check_shape(body: dict[str, Any]) -> None:
     if "event" in body and not isinstance(body["event"], dict):
         raise malformed("event is not an object")
     _check_bolt_fields(body, "body")
-    check = _BY_TYPE.get(kind)  # type: ignore[arg-type]
+    check = _BY_TYPE.get(kind) if kind is not None else None
     if check is not None:
         check(body)
 

@@ -84,12 +84,15 @@ def verify_bot_token(settings: Settings) -> dict[str, Any]:
     url = settings.slack_api_url + "auth.test"
     try:
         with _quiet_client_logs():
-            return dict(client.auth_test().data)  # type: ignore[arg-type]
+            answer = client.auth_test().data
     except SlackApiError as error:
         raise StartupError(_refused(error, url, settings)) from None
     except OSError as error:  # URLError, and what urllib raises unwrapped (timeouts, resets)
         problem = f"cannot reach the Slack Web API: {url} failed: {_why_unreachable(error, settings, client.proxy)}"
         raise StartupError("\n".join([problem, TRY_WITHOUT_SLACK, SET_UP_SLACK])) from None
+    if not isinstance(answer, dict):  # JSON bytes only for file downloads: never for auth.test
+        raise StartupError(f"{url} did not answer like the Slack Web API (no JSON object)")
+    return dict(answer)
 
 
 @contextmanager

@@ -187,7 +187,7 @@ class BotEngine:
         if found.kind is MatchKind.HIT:
             return self._run_scenario(self._fresh(state), found.scenario_ids[0], facts)
         if found.kind is MatchKind.SUGGEST:
-            titles = [self.config.scenario(sid).title for sid in found.scenario_ids]  # type: ignore[union-attr]
+            titles = [self._scenario(sid).title for sid in found.scenario_ids]
             question = "Did you mean " + " or ".join(f"*{t}*" for t in titles) + "?"
             buttons = [Button(t, ButtonAction.SCENARIO, sid) for t, sid in zip(titles, found.scenario_ids, strict=True)]
             buttons.append(self._talk_button(EscalationReason.MENU))
@@ -333,6 +333,18 @@ class BotEngine:
 
     # Triage and hand-over.
 
+    def _scenario(self, scenario_id: str) -> Scenario:
+        """A scenario the matcher found (its IDs come from the configuration: it exists)."""
+        scenario = self.config.scenario(scenario_id)
+        if scenario is None:
+            raise KeyError(scenario_id)
+        return scenario
+
+    @staticmethod
+    def _triage_reason(state: BotState) -> EscalationReason:
+        """Why the customer is being triaged (set when triage starts; the menu button otherwise)."""
+        return EscalationReason(state.triage_reason or EscalationReason.MENU)
+
     def _starts_with_triage(self, state: BotState) -> bool:
         triage = self.config.triage
         return triage.mode is TriageMode.TRIAGE_FIRST and bool(triage.questions) and not state.triage_done
@@ -383,13 +395,13 @@ class BotEngine:
     def _triage_answer(self, state: BotState, text: str, facts: CustomerFacts) -> BotTurn:
         question = self._current_question(state, facts)
         if question is None:  # answered meanwhile (the form): hand over
-            return self._handover_turn(state, EscalationReason(state.triage_reason), facts)  # type: ignore[arg-type]
+            return self._handover_turn(state, self._triage_reason(state), facts)
         if asks_to_cancel(text):
             left = self._leave_triage(state)
             return BotTurn(left, (self.menu("OK, I won't hand you over. I'm here if you need anything else."),))
         if asks_for_human(text) and len(normalised_prefix(text).split()) <= _SHORT_REQUEST_WORDS:
             # "The customer can always type agent": hand over with what we have.
-            return self._handover_turn(state, EscalationReason(state.triage_reason), facts)  # type: ignore[arg-type]
+            return self._handover_turn(state, self._triage_reason(state), facts)
         if asks_to_skip(text):
             if question.skippable:
                 return self._record(state, question, None, "skipped", facts)
@@ -412,7 +424,7 @@ class BotEngine:
         answer = TriageAnswer(question.id, question.label, value, source)
         state = replace(state, triage_answers={**state.triage_answers, question.id: answer.to_json()})
         if self._current_question(state, facts) is None:
-            return self._handover_turn(state, EscalationReason(state.triage_reason), facts)  # type: ignore[arg-type]
+            return self._handover_turn(state, self._triage_reason(state), facts)
         return BotTurn(state, (self._triage_question_reply(state, facts),))
 
     def _form_filled(self, state: BotState, answers: Mapping[str, str], facts: CustomerFacts) -> BotTurn:
