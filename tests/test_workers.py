@@ -98,14 +98,51 @@ def test_two_workers_share_the_port_relay_everything_once_in_order_and_stop_clea
     assert "with 2 workers" in log and "Traceback" not in log
 
 
-def test_a_worker_that_dies_stops_the_others_and_the_set_exits_1_for_its_supervisor(two_workers: AppProcess) -> None:
+def test_a_worker_that_dies_is_replaced_while_the_other_keeps_serving(
+    two_workers: AppProcess, fake_slack: FakeSlack
+) -> None:
     app = two_workers
     wait_until(lambda: len(workers_of(app.pid)) == 2, timeout=10, message="two worker processes")
-    first, second = workers_of(app.pid)
-    os.kill(first, signal.SIGKILL)
-    assert app.process.wait(timeout=45) == 1  # type: ignore[union-attr]
-    assert not alive(second)
-    assert "exited with -9; stopping the others" in app.log_path.read_text()
+    ticket = connect_over_http(app, fake_slack, CUSTOMER, AGENT)
+    dead, survivor = workers_of(app.pid)
+    os.kill(dead, signal.SIGKILL)
+    wait_until(
+        lambda: len(workers_of(app.pid)) == 2 and dead not in workers_of(app.pid),
+        timeout=20,
+        message="a fresh worker in the dead one's place",
+    )
+    assert survivor in workers_of(app.pid) and app.process.poll() is None  # type: ignore[union-attr]
+
+    # Both sockets take connections again: every message of the conversation is still relayed.
+    texts = [f"after {i:02d}" for i in range(10)]
+    for text in texts:
+        dm(app, CUSTOMER, text)
+
+    def in_thread() -> list[str]:
+        return [
+            m["text"] for m in fake_slack.messages("CSUPPORT", thread_ts=ticket.ts) if m["text"].startswith("after ")
+        ]
+
+    wait_until(lambda: len(in_thread()) >= len(texts), timeout=30, message="the messages relayed")
+    assert in_thread() == texts
+    app.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+    assert app.process.wait(timeout=20) == 0  # type: ignore[union-attr]
+    assert f"Worker (pid:{dead}) was sent SIGKILL" in app.log_path.read_text()
+
+
+def test_a_worker_that_cannot_start_stops_the_set_with_exit_1_for_its_supervisor(
+    fake_slack: FakeSlack, postgres_database_url: str, tmp_path: Path
+) -> None:
+    # The start-up check (the first auth.test) passes; each worker's own check is refused, as if
+    # the token were revoked in between.
+    answers = iter([False])
+    fake_slack.fail_when("auth.test", lambda params: next(answers, True), status=200, error="invalid_auth", count=None)
+    process = AppProcess(fake_slack, postgres_database_url, tmp_path, HANDOFF_WORKERS="2", LOG_LEVEL="INFO")
+    with process.log_path.open("wb") as log:
+        started = subprocess.Popen([sys.executable, "main.py"], cwd=REPO, env=process.env, stdout=log, stderr=log)
+        assert started.wait(timeout=60) == 1
+    log_text = process.log_path.read_text()
+    assert "invalid_auth" in log_text and "Traceback" not in log_text, log_text
 
 
 def test_with_a_refused_token_workers_do_not_start_and_the_error_is_one_line(
