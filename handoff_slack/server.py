@@ -111,6 +111,14 @@ def serve_in_workers(settings: Settings) -> int:
     SIGINT quickly. A worker that dies is replaced by a fresh one while the others keep serving;
     one that cannot start stops the set with exit 1 for the supervisor (systemd, Kubernetes, ...).
     """
+    # gunicorn's workers bind after the fork, and one that cannot is restarted for ever: try here
+    # first, so a port another program holds is one line and exit 1, as in one process.
+    try:
+        socket.create_server((settings.host, settings.port), backlog=1, reuse_port=True).close()
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)  # without create_server's address suffix
+        print(f"handoff-slack: cannot listen on {settings.host}:{settings.port}: {reason}", file=sys.stderr)
+        return 1
     arbiter = os.getpid()
     try:
         _Workers(settings).run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -163,3 +164,18 @@ def test_with_a_refused_token_workers_do_not_start_and_the_error_is_one_line(
     assert [line for line in lines if "SLACK_BOT_TOKEN" in line] == [lines[0]], done.stderr  # said once
     assert "invalid_auth" in lines[0]
     assert len(fake_slack.calls("auth.test")) == 1  # checked once, before any worker started
+
+
+def test_a_port_another_program_holds_stops_start_up_with_one_line_and_exit_1(
+    fake_slack: FakeSlack, postgres_database_url: str, tmp_path: Path
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:  # no SO_REUSEPORT: nobody may share it
+        process = AppProcess(fake_slack, postgres_database_url, tmp_path, HANDOFF_WORKERS="2")
+        env = {**process.env, "PORT": str(taken.getsockname()[1])}
+        done = subprocess.run(
+            [sys.executable, "main.py"], cwd=REPO, env=env, capture_output=True, text=True, timeout=30
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"handoff-slack: cannot listen on 127.0.0.1:{env['PORT']}: Address already in use"
+    ]
