@@ -171,6 +171,7 @@ class _Workers(BaseApplication):  # type: ignore[misc]
         self.app = app
         app.start_background_work()
         settle_garbage_collector()
+        logger.info("worker %s ready", os.getpid())
         return app.wsgi()
 
     def _ready(self, arbiter: Any) -> None:
@@ -182,6 +183,6 @@ class _Workers(BaseApplication):  # type: ignore[misc]
             settings.workers,
         )
 
-    def _worker_exit(self, arbiter: Any, worker: Any) -> None:
+    def _worker_exit(self, arbiter: Any, worker: Any) -> None:  # in the worker, as it ends
         if self.app is not None:  # the scheduler stops; lazy listeners in flight finish their Slack calls
             self.app.close()

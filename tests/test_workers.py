@@ -99,6 +99,20 @@ def test_two_workers_share_the_port_relay_everything_once_in_order_and_stop_clea
     assert "with 2 workers" in log and "Traceback" not in log
 
 
+def test_ctrl_c_stops_the_arbiter_and_its_workers_cleanly(two_workers: AppProcess) -> None:
+    app = two_workers
+    wait_until(lambda: len(workers_of(app.pid)) == 2, timeout=10, message="two worker processes")
+    workers = workers_of(app.pid)
+    # Once serving (a signal while a worker still imports can land in a weakref callback, where
+    # Python ignores the handler's exit and prints it).
+    wait_until(lambda: app.log_path.read_text().count(" ready") == 2, timeout=20, message="both workers ready")
+    for pid in [app.pid, *workers]:  # what Ctrl-C does: SIGINT to the whole foreground process group
+        os.kill(pid, signal.SIGINT)
+    assert app.process.wait(timeout=20) == 0  # type: ignore[union-attr]
+    assert not [pid for pid in workers if alive(pid)]
+    assert "Traceback" not in app.log_path.read_text()
+
+
 def test_a_worker_that_dies_is_replaced_while_the_other_keeps_serving(
     two_workers: AppProcess, fake_slack: FakeSlack
 ) -> None:
