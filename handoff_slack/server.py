@@ -153,7 +153,7 @@ class _Workers(BaseApplication):  # type: ignore[misc]
             "graceful_timeout": STOP_GRACE_SECONDS,
             "loglevel": settings.log_level.lower(),
             "proc_name": "handoff-slack",
-            "control_socket_disable": True,  # no control socket file (gunicorn 24+)
+            "control_socket_disable": True,  # no control socket file (newer gunicorn; older ones have none)
             "when_ready": self._ready,
             "worker_exit": self._worker_exit,
         }
