@@ -7,6 +7,7 @@ import argparse
 import importlib.util
 from dataclasses import dataclass
 
+WORKERS_ONLY = "postgresql_workers"  # in --databases: the "PostgreSQL, N workers" target alone
 TARGET_RATE = 200.0  # the p99 ack target's rate, always measured when it is one of the steps
 
 
@@ -54,9 +55,12 @@ def plan_targets(plan: Plan) -> list[Target]:
     if plan.floor:
         targets.append(Target("floor", "floor", "fl"))
     for database in plan.databases:
+        if database == WORKERS_ONLY:  # just the workers' column, e.g. to compare two process managers
+            targets.append(Target(WORKERS_ONLY, "handoff", "pw", "postgresql", max(plan.workers, 2)))
+            continue
         targets.append(Target(database, "handoff", database[:2], database))
         if database == "postgresql" and plan.workers > 1:
-            targets.append(Target("postgresql_workers", "handoff", "pw", database, plan.workers))
+            targets.append(Target(WORKERS_ONLY, "handoff", "pw", database, plan.workers))
     return targets
 
 

@@ -94,7 +94,7 @@ class AppProcess:
 
     `kind` "floor": the bare Bolt app committing each event to the SQLite file `database_url` (a
     path) before its ack. `workers` above 1: handoff-slack with HANDOFF_WORKERS (its process is then
-    the workers' supervisor; CPU and memory are read over its process tree).
+    gunicorn's arbiter; CPU and memory are read over its process tree).
     """
 
     def __init__(
@@ -156,7 +156,7 @@ class AppProcess:
                 "--format",
                 "raw",
                 *launch.profile_args,
-                *(["--subprocesses"] if workers > 1 else []),  # the workers, not just their supervisor
+                *(["--subprocesses"] if workers > 1 else []),  # the workers, not just their arbiter
                 "--nonblocking",
                 "-o",
                 str(out),
@@ -237,7 +237,7 @@ def app_cpu_seconds(app: AppProcess | Replicas) -> float:
 
 
 def app_cpu_by_process(app: AppProcess | Replicas) -> dict[int, float]:
-    """CPU seconds of each process of the app (replicas, workers and their supervisor)."""
+    """CPU seconds of each process of the app (replicas, workers and their arbiter)."""
     found = {}
     for pid in app_pids(app):
         for member in process_tree(pid):

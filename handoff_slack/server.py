@@ -8,18 +8,16 @@ process, and at a few hundred events a second one process is CPU-bound. Each wor
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
 import os
-import signal
 import socket
 import sys
 import threading
-import time
-from types import FrameType
 from typing import Any
 
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from waitress.server import create_server
 
 from handoff_slack.app import HandoffApp, create_app
@@ -34,11 +32,13 @@ logger = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = MAX_BODY_BYTES  # the largest body Slack can send, with room
 
 
-STOP_GRACE_SECONDS = 30
+STOP_GRACE_SECONDS = 30  # a worker still running this long after SIGTERM is killed
+KEEPALIVE_SECONDS = 75  # an idle keep-alive connection is kept this long (longer than load balancers' 60 s)
+WORKER_BOOT_ERROR: int = Arbiter.WORKER_BOOT_ERROR
 # Collect the youngest generation every 10,000 net allocations instead of 700: each event
 # allocates thousands of short-lived objects (Bolt deep-copies every request for its lazy
 # listener), which made the collector run every few events and, under load, rescan everything.
-GC_THRESHOLDS = (10_000, 50, 100)  # a worker still running this long after SIGTERM is killed
+GC_THRESHOLDS = (10_000, 50, 100)
 
 
 def build_http_server(app: HandoffApp, host: str, port: int, listener: socket.socket | None = None) -> Any:
@@ -101,107 +101,88 @@ def serve(app: HandoffApp, listener: socket.socket | None = None) -> None:
 
 
 def serve_in_workers(settings: Settings) -> int:
-    """HTTP mode in `settings.workers` processes, one port; returns the exit code.
+    """HTTP mode in `settings.workers` gunicorn workers on one port; returns the exit code.
 
     The caller has migrated the database and checked the token (one error line, not one per
-    worker). This process binds a listening socket per worker on the same port (SO_REUSEPORT:
-    the kernel spreads new connections over them evenly, where one shared socket goes to
-    whichever worker wakes first, often the same one, and Slack's connections are long-lived),
-    forks the workers and stops them: on SIGTERM or SIGINT it passes SIGTERM on; if a worker dies
-    it stops the others and returns 1, so the supervisor (systemd, Kubernetes, ...) restarts the
-    whole set.
+    worker). gunicorn's arbiter forks the workers; with `reuse_port` each worker binds its own
+    listening socket (SO_REUSEPORT: the kernel spreads new connections over them evenly, where one
+    shared socket goes to whichever worker wakes first, and Slack's connections are long-lived).
+    SIGTERM stops the set gracefully (in-flight requests finish, then each worker closes its app);
+    SIGINT quickly. A worker that dies is replaced by a fresh one while the others keep serving;
+    one that cannot start stops the set with exit 1 for the supervisor (systemd, Kubernetes, ...).
     """
-    listeners: list[socket.socket] = []
+    # gunicorn's workers bind after the fork, and one that cannot is restarted for ever: try here
+    # first, so a port another program holds is one line and exit 1, as in one process.
     try:
-        for _ in range(settings.workers):
-            listeners.append(socket.create_server((settings.host, settings.port), backlog=1024, reuse_port=True))
+        socket.create_server((settings.host, settings.port), backlog=1, reuse_port=True).close()
     except OSError as error:
-        for listener in listeners:
-            listener.close()
-        print(f"handoff-slack: cannot listen on {settings.host}:{settings.port}: {error.strerror}", file=sys.stderr)
+        reason = os.strerror(error.errno) if error.errno else str(error)  # without create_server's address suffix
+        print(f"handoff-slack: cannot listen on {settings.host}:{settings.port}: {reason}", file=sys.stderr)
         return 1
-    workers: dict[int, int] = {}  # pid -> worker number
-    for number, own in enumerate(listeners, start=1):
-        pid = os.fork()
-        if pid == 0:  # the worker: never returns
-            for other in listeners:  # a socket nobody accepts on would swallow its share of connections
-                if other is not own:
-                    other.close()
-            os._exit(_run_worker(settings, own))
-        workers[pid] = number
-    port = listeners[0].getsockname()[1]
-    for listener in listeners:
-        listener.close()  # the workers have theirs
-    logger.info(
-        "handoff-slack listening on http://%s:%s/slack/events with %d workers", settings.host, port, settings.workers
-    )
-    return _Supervisor(workers).run()
-
-
-def _run_worker(settings: Settings, listener: socket.socket) -> int:
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt  # unwinds into serve(), which shuts down cleanly
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    arbiter = os.getpid()
     try:
+        _Workers(settings).run()
+    except SystemExit as ended:
+        if os.getpid() != arbiter:
+            raise  # a worker ending: its exit code tells the arbiter how (e.g. failed to boot)
+        return 0 if ended.code in (0, None) else 1
+    return 0
+
+
+# gunicorn publishes no type information: BaseApplication is `Any` to mypy, a library boundary.
+class _Workers(BaseApplication):  # type: ignore[misc]
+    """gunicorn's arbiter and `gthread` workers (a thread pool per process, as waitress's) serving
+    the app; each worker builds its own app (connection pool, scheduler, lazy executor)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app: HandoffApp | None = None  # the worker's own, once built
+        super().__init__()
+
+    def load_config(self) -> None:
+        settings = self.settings
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        options: dict[str, object] = {
+            "bind": [f"{host}:{settings.port}"],
+            "workers": settings.workers,
+            "worker_class": "gthread",
+            "threads": settings.http_threads,
+            "reuse_port": True,
+            "backlog": 1024,
+            "keepalive": KEEPALIVE_SECONDS,
+            "graceful_timeout": STOP_GRACE_SECONDS,
+            "loglevel": settings.log_level.lower(),
+            "proc_name": "handoff-slack",
+            "control_socket_disable": True,  # no control socket file (newer gunicorn; older ones have none)
+            "when_ready": self._ready,
+            "worker_exit": self._worker_exit,
+        }
+        for key, value in options.items():
+            if key in self.cfg.settings:
+                self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        """In each worker, after the fork: its own app, as one process would run it."""
         try:
-            app = create_app(settings, run_migrations=False)
+            app = create_app(self.settings, run_migrations=False)
         except StartupError as error:
             print(f"handoff-slack: worker {os.getpid()}: {error}", file=sys.stderr)
-            return 1
-        serve(app, listener)
-        return 0
-    except KeyboardInterrupt:  # stopped while starting
-        return 0
-    except BaseException:
-        logger.exception("worker %s failed", os.getpid())
-        return 1
-    finally:
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
+            sys.exit(WORKER_BOOT_ERROR)  # gunicorn's arbiter then stops the set instead of retrying
+        self.app = app
+        app.start_background_work()
+        settle_garbage_collector()
+        logger.info("worker %s ready", os.getpid())
+        return app.wsgi()
 
+    def _ready(self, arbiter: Any) -> None:
+        settings = self.settings
+        logger.info(
+            "handoff-slack listening on http://%s:%s/slack/events with %d workers",
+            settings.host,
+            settings.port,
+            settings.workers,
+        )
 
-class _Supervisor:
-    """Waits for the workers; the first signal or unexpected exit stops them all."""
-
-    def __init__(self, workers: dict[int, int]) -> None:
-        self.workers = workers  # pid -> worker number
-        self.stopping_since: float | None = None
-        self.killed = False
-        self.code = 0
-
-    def stop_all(self, code: int = 0) -> None:
-        self.code = self.code or code
-        if self.stopping_since is None:
-            self.stopping_since = time.monotonic()
-            for pid in self.workers:
-                _signal(pid, signal.SIGTERM)
-
-    def run(self) -> int:
-        signal.signal(signal.SIGTERM, lambda signum, frame: self.stop_all())
-        signal.signal(signal.SIGINT, lambda signum, frame: self.stop_all())
-        while self.workers:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-            if pid == 0:
-                since = self.stopping_since
-                if since is not None and not self.killed and time.monotonic() - since > STOP_GRACE_SECONDS:
-                    self.killed = True
-                    for straggler in self.workers:
-                        logger.warning("worker %s did not stop in %s s; killing it", straggler, STOP_GRACE_SECONDS)
-                        _signal(straggler, signal.SIGKILL)
-                time.sleep(0.2)  # a supervisor's poll, not a synchronisation
-                continue
-            number = self.workers.pop(pid, None)
-            if number is not None and self.stopping_since is None:
-                code = os.waitstatus_to_exitcode(status)
-                logger.error("worker %d (pid %d) exited with %s; stopping the others", number, pid, code)
-                self.stop_all(code=1)
-        logger.info("stopped")
-        return self.code
-
-
-def _signal(pid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):  # already gone
-        os.kill(pid, signum)
+    def _worker_exit(self, arbiter: Any, worker: Any) -> None:  # in the worker, as it ends
+        if self.app is not None:  # the scheduler stops; lazy listeners in flight finish their Slack calls
+            self.app.close()
