@@ -9,16 +9,11 @@ core.views), never database rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, cast
-
-from sqlalchemy import CursorResult, Result, bindparam, func, update
-from sqlalchemy import select as core_select
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from typing import Any
 
 from handoff_slack.core.bot import (
     BotEngine,
@@ -41,53 +36,11 @@ from handoff_slack.core.notices import Audience, Notice, NoticeKind
 from handoff_slack.core.phrases import asks_for_human, asks_to_cancel
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, TicketState
 from handoff_slack.core.views import QueueEntry, QueueSnapshot, TicketView, TranscriptLine
-from handoff_slack.storage.database import Database, InsertIfAbsent
+from handoff_slack.storage.database import Database
 from handoff_slack.storage.delivery_ledger import DeliveryLedger
-from handoff_slack.storage.models import (
-    Conversation,
-    Message,
-    ProcessedEvent,
-    Ticket,
-    conversation_table,
-    message_table,
-    ticket_table,
-)
+from handoff_slack.storage.helpdesk_store import HelpdeskStore, HelpdeskTransaction
 
 DEFAULT_FLOOD_WINDOW = timedelta(minutes=1)
-
-# The relay's hot path (every message of a waiting or connected customer, every agent reply) runs
-# these Core statements, built once: the ORM and statement building cost more CPU than the
-# database takes to run them. Everything else uses the ORM models.
-_conversations, _tickets, _messages = conversation_table, ticket_table, message_table
-
-_MOVE_DM = (
-    update(_conversations)
-    .where(_conversations.c.id == bindparam("conversation_id"))
-    .values(dm_channel_id=bindparam("new_dm_channel_id"))
-)
-_ASK_TO_SLOW_DOWN = (
-    update(_conversations)
-    .where(_conversations.c.id == bindparam("conversation_id"))
-    .values(flood_notice_at=bindparam("now"))
-)
-_THREAD_TICKET = core_select(
-    _tickets.c.id, _tickets.c.conversation_id, _tickets.c.state, _tickets.c.agent_user_id
-).where(_tickets.c.message_channel_id == bindparam("channel_id"), _tickets.c.message_ts == bindparam("thread_ts"))
-_MESSAGE_AT_SOURCE = (
-    core_select(_messages.c.id)
-    .where(_messages.c.source_channel_id == bindparam("channel_id"), _messages.c.source_ts == bindparam("ts"))
-    .limit(1)
-)
-_QUEUE_POSITION = (
-    core_select(func.count())
-    .select_from(_tickets)
-    .where(_tickets.c.state == TicketState.WAITING.value, _tickets.c.id <= bindparam("ticket_id"))
-)
-_BOT_STATE = core_select(_conversations.c.mode, _conversations.c.bot_state).where(
-    _conversations.c.customer_user_id == bindparam("customer_user_id")
-)
-_record_event = InsertIfAbsent(ProcessedEvent)
-_store_message = InsertIfAbsent(Message)
 
 
 @dataclass(frozen=True)
@@ -187,11 +140,6 @@ class AgentMessageOutcome:
     ticket_id: int | None = None
 
 
-def _rows_changed(result: Result[Any]) -> int:
-    """Rows an UPDATE changed (SQLAlchemy types `execute` as a plain Result; an UPDATE's is a CursorResult)."""
-    return cast(CursorResult[Any], result).rowcount
-
-
 class Helpdesk:
     def __init__(
         self,
@@ -209,36 +157,8 @@ class Helpdesk:
         self.flood_limit = flood_limit
         self.flood_window = flood_window
         self.deliveries = DeliveryLedger(db, clock)
+        self.store = HelpdeskStore(db, self.deliveries, flood_limit)
         self._away_from_bot = AwayFromBot()
-        # Flood control's probe: when the customer's message `flood_limit` before the one arriving
-        # was written. Reading just that one row (newest first, by index) keeps it cheap however
-        # long the conversation is.
-        flood_probe = (
-            core_select(_messages.c.created_at)
-            .where(
-                _messages.c.conversation_id == _conversations.c.id,
-                _messages.c.direction == Direction.FROM_CUSTOMER.value,
-            )
-            .order_by(_messages.c.id.desc())
-            .offset(max(flood_limit - 1, 0))  # read before the new message is stored
-            .limit(1)
-            .scalar_subquery()
-        )
-        # Locks the customer's row: their messages are handled one at a time across replicas.
-        # FOR NO KEY UPDATE (key_share): rows that refer to it, such as an agent's reply stored at
-        # the same moment, need not wait for it.
-        self._customer_conversation = (
-            core_select(
-                _conversations.c.id,
-                _conversations.c.mode,
-                _conversations.c.active_ticket_id,
-                _conversations.c.dm_channel_id,
-                _conversations.c.flood_notice_at,
-                flood_probe.label("flood_probe"),
-            )
-            .where(_conversations.c.customer_user_id == bindparam("customer_user_id"))
-            .with_for_update(of=_conversations, key_share=True)
-        )
 
     # -- customers ------------------------------------------------------------------------------
 
@@ -276,39 +196,33 @@ class Helpdesk:
         flushing_now: bool,
         early: EarlyTurn | None,
     ) -> CustomerMessageOutcome:
-        with self.deliveries.first_attempts.reserving() as reserve, self.db.transaction() as session:
-            found = session.execute(self._customer_conversation, {"customer_user_id": customer.user_id}).first()
+        with self.store.transaction(reserving=True) as tx:
+            found = tx.conversations.locked_for_message(customer.user_id)
             flooding = found is not None and self._flooding(found.flood_probe)
             if found is not None and self._is_for_the_agent(ConversationMode(found.mode), text):
                 # The relay's hot path records no event ID: the message's own unique source
                 # (channel, ts) recognises a redelivery, under any event ID.
                 if found.dm_channel_id != customer.dm_channel_id:
-                    session.execute(
-                        _MOVE_DM, {"conversation_id": found.id, "new_dm_channel_id": customer.dm_channel_id}
-                    )
-                outcome = self._store_for_agent(
-                    session, found, customer, ts, text, files, reserve, flushing_now, quiet=flooding
-                )
+                    tx.conversations.move_dm(found.id, customer.dm_channel_id)
+                outcome = self._store_for_agent(tx, found, customer, ts, text, files, flushing_now, quiet=flooding)
             else:
-                if not self._first_delivery(session, event_id):
+                if not self._first_delivery(tx, event_id):
                     return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
                 # New, with the bot, or leaving the queue: the bot's turn runs on the ORM models.
-                conversation = self._conversation_for(session, customer)
+                conversation = self._conversation_for(tx, customer)
                 # (Checked again: a request racing this one may have created the conversation meanwhile.)
                 if self._is_for_the_agent(ConversationMode(conversation.mode), text):
                     outcome = self._store_for_agent(
-                        session, conversation, customer, ts, text, files, reserve, flushing_now, quiet=flooding
+                        tx, conversation, customer, ts, text, files, flushing_now, quiet=flooding
                     )
                 else:
-                    if self._message_exists(session, customer.dm_channel_id, ts):
+                    if tx.messages.exists(customer.dm_channel_id, ts):
                         return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
-                    outcome = self._route_customer_message(
-                        session, conversation, customer, ts, text, files, flooding, early
-                    )
-                    session.flush()
+                    outcome = self._route_customer_message(tx, conversation, customer, ts, text, files, flooding, early)
+                    tx.flush()
             if outcome.action is CustomerMessageAction.DUPLICATE or found is None or not flooding:
                 return outcome
-            return self._with_flood_control(session, outcome, found.flood_notice_at)
+            return self._with_flood_control(tx, outcome, found.flood_notice_at)
 
     @staticmethod
     def _is_for_the_agent(mode: ConversationMode, text: str) -> bool:
@@ -317,13 +231,12 @@ class Helpdesk:
 
     def _store_for_agent(
         self,
-        session: Session,
+        tx: HelpdeskTransaction,
         conversation: Any,
         customer: Customer,
         ts: str,
         text: str,
         files: Sequence[SharedFile],
-        reserve: Callable[[int], None],
         flushing_now: bool,
         quiet: bool = False,
     ) -> CustomerMessageOutcome:
@@ -336,16 +249,14 @@ class Helpdesk:
         message = self._customer_message(
             conversation, customer, ts, text, files, first_attempt_reserved=relayed_now and flushing_now
         )
-        if self._store_new(session, message, reserve) is None:  # the same message, redelivered under another event ID
+        if self._store_new(tx, message) is None:  # the same message, redelivered under another event ID
             return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
         ticket_id = conversation.active_ticket_id
         if relayed_now:
             return CustomerMessageOutcome(CustomerMessageAction.RELAY, conversation.id, ticket_id)
-        position = self._position(session, ticket_id)
+        position = tx.tickets.position(ticket_id)
         if not quiet:
-            self._notify(
-                session, conversation.id, ticket_id, Audience.CUSTOMER, Notice.still_waiting(position, ticket_id)
-            )
+            self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, Notice.still_waiting(position, ticket_id))
         return CustomerMessageOutcome(CustomerMessageAction.WAITING, conversation.id, ticket_id, position)
 
     def _customer_message(
@@ -364,14 +275,15 @@ class Helpdesk:
             **row,
         )
 
-    def _store_new(self, session: Session, message: dict[str, Any], reserve: Callable[[int], None]) -> int | None:
+    @staticmethod
+    def _store_new(tx: HelpdeskTransaction, message: dict[str, Any]) -> int | None:
         """Store a new message row: its ID, or None when it was there already (a redelivery).
 
         A first attempt counted in the row is reserved for this process (see DeliveryLedger.first_attempts).
         """
-        message_id = _store_message(session, message)
+        message_id = tx.messages.store_new(message)
         if message_id is not None and message["attempts"]:
-            reserve(message_id)
+            tx.reserve(message_id)
         return message_id
 
     def _new_message(
@@ -387,7 +299,7 @@ class Helpdesk:
         delivery_state: DeliveryState = DeliveryState.PENDING,
         first_attempt_reserved: bool = False,
     ) -> dict[str, Any]:
-        """A new message's row (received now), for `_store_message`.
+        """A new message's row (received now), for `_store_new`.
 
         `first_attempt_reserved`: the message is relayed right away, and its text's first attempt is
         counted now, to be reserved in `DeliveryLedger.first_attempts` once stored (a file share
@@ -416,22 +328,22 @@ class Helpdesk:
         return earlier is not None and as_utc(earlier) > self.clock() - self.flood_window
 
     def _with_flood_control(
-        self, session: Session, outcome: CustomerMessageOutcome, flood_notice_at: datetime | None
+        self, tx: HelpdeskTransaction, outcome: CustomerMessageOutcome, flood_notice_at: datetime | None
     ) -> CustomerMessageOutcome:
         """A flooding customer's message: no answer of its own, and a request to slow down once per window."""
         now = self.clock()
         ask = flood_notice_at is None or now - as_utc(flood_notice_at) > self.flood_window
         if ask:
-            session.execute(_ASK_TO_SLOW_DOWN, {"conversation_id": outcome.conversation_id, "now": now})
+            tx.conversations.asked_to_slow_down(outcome.conversation_id, now)
             self._notify(
-                session, outcome.conversation_id, outcome.ticket_id, Audience.CUSTOMER, Notice(NoticeKind.SLOW_DOWN)
+                tx, outcome.conversation_id, outcome.ticket_id, Audience.CUSTOMER, Notice(NoticeKind.SLOW_DOWN)
             )
         return replace(outcome, quiet=True, ask_to_slow_down=ask)
 
     def _route_customer_message(
         self,
-        session: Session,
-        conversation: Conversation,
+        tx: HelpdeskTransaction,
+        conversation: Any,
         customer: Customer,
         ts: str,
         text: str,
@@ -453,23 +365,23 @@ class Helpdesk:
             outcome = CustomerMessageOutcome(CustomerMessageAction.BOT_REPLY, conversation.id)
         elif conversation.mode == ConversationMode.BOT:
             turn = self._turn(conversation, Said(text), customer, early)
-            new_ticket_id = self._apply_turn(session, conversation, conversation.id, turn)
+            new_ticket_id = self._apply_turn(tx, conversation, conversation.id, turn)
             queued = None
             if new_ticket_id is None:
                 outcome = CustomerMessageOutcome(CustomerMessageAction.BOT_REPLY, conversation.id, replies=turn.replies)
             else:
                 message["ticket_id"] = new_ticket_id
-                queued = (new_ticket_id, self._position(session, new_ticket_id))
+                queued = (new_ticket_id, tx.tickets.position(new_ticket_id))
                 outcome = CustomerMessageOutcome(
                     CustomerMessageAction.ESCALATED, conversation.id, *queued, replies=turn.replies
                 )
-            self._bot_says(session, conversation.id, turn, queued)
+            self._bot_says(tx, conversation.id, turn, queued)
         else:  # waiting, and leaving the queue
             ticket_id = conversation.active_ticket_id
             assert ticket_id is not None  # waiting: its ticket is open
-            self._cancel(session, conversation, ticket_id)
+            self._cancel(tx, conversation, ticket_id)
             outcome = CustomerMessageOutcome(CustomerMessageAction.CANCELLED, conversation.id, ticket_id)
-        _store_message(session, message)  # the caller checked it is not there yet
+        tx.messages.store_new(message)  # the caller checked it is not there yet
         return outcome
 
     def receive_customer_input(self, customer: Customer, received: Pressed | FormFilled) -> CustomerInputOutcome:
@@ -479,17 +391,17 @@ class Helpdesk:
         connected, changes nothing (one ticket per conversation) and says where they are.
         """
         early = self._early_turn(customer, received)
-        with self.db.transaction() as session:
-            conversation = self._conversation_for(session, customer)
+        with self.store.transaction() as tx:
+            conversation = self._conversation_for(tx, customer)
             assert conversation.id is not None
             if conversation.mode != ConversationMode.BOT:
                 ticket_id = conversation.active_ticket_id
                 position = (
-                    self._position(session, ticket_id)
+                    tx.tickets.position(ticket_id)
                     if conversation.mode == ConversationMode.WAITING and ticket_id
                     else None
                 )
-                self._tell_where_they_are(session, conversation, position)
+                self._tell_where_they_are(tx, conversation, position)
                 return CustomerInputOutcome(
                     False,
                     conversation.id,
@@ -499,12 +411,12 @@ class Helpdesk:
                     handled_by_bot=False,
                 )
             turn = self._turn(conversation, received, customer, early)
-            new_ticket_id = self._apply_turn(session, conversation, conversation.id, turn)
+            new_ticket_id = self._apply_turn(tx, conversation, conversation.id, turn)
             if new_ticket_id is None:
-                self._bot_says(session, conversation.id, turn)
+                self._bot_says(tx, conversation.id, turn)
                 return CustomerInputOutcome(False, conversation.id, None, ConversationMode.BOT, replies=turn.replies)
-            position = self._position(session, new_ticket_id)
-            self._bot_says(session, conversation.id, turn, (new_ticket_id, position))
+            position = tx.tickets.position(new_ticket_id)
+            self._bot_says(tx, conversation.id, turn, (new_ticket_id, position))
             return CustomerInputOutcome(
                 True, conversation.id, new_ticket_id, ConversationMode.WAITING, position, replies=turn.replies
             )
@@ -513,50 +425,39 @@ class Helpdesk:
         self, customer_user_id: str, facts: CustomerFacts
     ) -> list[tuple[TriageQuestion, str | None]] | None:
         """The triage questions with what is known so far; None unless the customer is with the bot."""
-        with self.db.transaction() as session:
-            conversation = session.exec(
-                select(Conversation).where(col(Conversation.customer_user_id) == customer_user_id)
-            ).first()
+        with self.store.transaction() as tx:
+            conversation = tx.conversations.of_customer(customer_user_id)
             if conversation is not None and conversation.mode != ConversationMode.BOT:
                 return None
             state = BotState.from_json(conversation.bot_state if conversation else None)
         return self.responder.form_questions(state, facts)
 
     def cancel_waiting(self, customer_user_id: str, ticket_id: int) -> CancelResult:
-        with self.db.transaction() as session:
-            ticket = session.get(Ticket, ticket_id)
-            conversation = session.get(Conversation, ticket.conversation_id) if ticket else None
+        with self.store.transaction() as tx:
+            ticket = tx.tickets.get(ticket_id)
+            conversation = tx.conversations.get(ticket.conversation_id) if ticket else None
             if ticket is None or conversation is None or conversation.customer_user_id != customer_user_id:
                 return CancelResult.NOT_YOURS
-            if not self._cancel(session, conversation, ticket_id):
-                self._notify(session, conversation.id, ticket_id, Audience.CUSTOMER, Notice(NoticeKind.CANCEL_TOO_LATE))
+            if not self._cancel(tx, conversation, ticket_id):
+                self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, Notice(NoticeKind.CANCEL_TOO_LATE))
                 return CancelResult.NOT_WAITING
             return CancelResult.CANCELLED
 
     def tell_customer(self, customer: Customer, notice: Notice) -> int:
         """Store a notice for a customer outside any step of theirs (e.g. a message the guard could
         not take); their conversation, to flush."""
-        with self.db.transaction() as session:
-            conversation = self._conversation_for(session, customer)
-            session.flush()
-            self._notify(session, conversation.id, conversation.active_ticket_id, Audience.CUSTOMER, notice)
+        with self.store.transaction() as tx:
+            conversation = self._conversation_for(tx, customer)
+            tx.flush()
+            self._notify(tx, conversation.id, conversation.active_ticket_id, Audience.CUSTOMER, notice)
             assert conversation.id is not None
-            return conversation.id
+            return int(conversation.id)
 
     def set_customer_profile(
         self, conversation_id: int, name: str | None, avatar_url: str | None, org_name: str | None
     ) -> None:
-        with self.db.transaction() as session:
-            session.execute(
-                update(Conversation)
-                .where(col(Conversation.id) == conversation_id)
-                .values(
-                    customer_name=name,
-                    customer_avatar_url=avatar_url,
-                    customer_org_name=org_name,
-                    updated_at=self.clock(),
-                )
-            )
+        with self.store.transaction() as tx:
+            tx.conversations.set_profile(conversation_id, name, avatar_url, org_name, self.clock())
 
     # -- agents ---------------------------------------------------------------------------------
 
@@ -565,39 +466,18 @@ class Helpdesk:
     ) -> ClaimOutcome:
         """Give a waiting ticket to an agent; of many simultaneous claims exactly one wins."""
         now = self.clock()
-        with self.db.transaction() as session:
-            won = _rows_changed(
-                session.execute(
-                    update(Ticket)
-                    .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
-                    .values(
-                        state=TicketState.CONNECTED,
-                        agent_user_id=agent_user_id,
-                        agent_name=agent_name,
-                        agent_avatar_url=agent_avatar_url,
-                        claimed_at=now,
-                        message_stale=True,
-                    )
-                )
-            )
-            ticket = session.get(Ticket, ticket_id, populate_existing=True)
+        with self.store.transaction() as tx:
+            won = tx.tickets.claim(ticket_id, agent_user_id, agent_name, agent_avatar_url, now)
+            ticket = tx.tickets.get(ticket_id, fresh=True)
             if ticket is None:
                 return ClaimOutcome(ClaimResult.NOT_FOUND)
-            conversation = session.get(Conversation, ticket.conversation_id)
+            conversation = tx.conversations.get(ticket.conversation_id)
             view = TicketView.from_rows(ticket, conversation)
             if won:
-                session.execute(
-                    update(Conversation)
-                    .where(col(Conversation.id) == ticket.conversation_id)
-                    .values(mode=ConversationMode.CONNECTED, updated_at=now)
-                )
+                tx.conversations.connected(ticket.conversation_id, now)
                 # The agents' thread first: the agent may reply before the customer's notice is out.
-                self._notify(
-                    session, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.claimed_note(agent_user_id)
-                )
-                self._notify(
-                    session, ticket.conversation_id, ticket_id, Audience.CUSTOMER, Notice.connected(agent_name)
-                )
+                self._notify(tx, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.claimed_note(agent_user_id))
+                self._notify(tx, ticket.conversation_id, ticket_id, Audience.CUSTOMER, Notice.connected(agent_name))
                 return ClaimOutcome(ClaimResult.CLAIMED, view)
             if ticket.state == TicketState.CONNECTED:
                 return ClaimOutcome(ClaimResult.ALREADY_CLAIMED, view)
@@ -605,29 +485,21 @@ class Helpdesk:
 
     def close(self, ticket_id: int, user_id: str, is_admin: bool) -> CloseOutcome:
         now = self.clock()
-        with self.db.transaction() as session:
-            ticket = session.get(Ticket, ticket_id)
+        with self.store.transaction() as tx:
+            ticket = tx.tickets.get(ticket_id)
             if ticket is None:
                 return CloseOutcome(CloseResult.NOT_FOUND)
-            conversation = session.get(Conversation, ticket.conversation_id)
+            conversation = tx.conversations.get(ticket.conversation_id)
             if not is_admin and ticket.agent_user_id != user_id:
                 return CloseOutcome(CloseResult.NOT_ALLOWED, TicketView.from_rows(ticket, conversation))
-            closed = _rows_changed(
-                session.execute(
-                    update(Ticket)
-                    .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.CONNECTED)
-                    .values(state=TicketState.CLOSED, closed_by_user_id=user_id, closed_at=now, message_stale=True)
-                )
-            )
-            session.refresh(ticket)
+            closed = tx.tickets.close(ticket_id, user_id, now)
+            tx.tickets.reload(ticket)
             view = TicketView.from_rows(ticket, conversation)
             if not closed:
                 return CloseOutcome(CloseResult.NOT_OPEN, view)
-            self._back_to_bot(session, ticket.conversation_id, ticket_id)
-            self._notify(session, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.closed_note(user_id))
-            self._notify(
-                session, ticket.conversation_id, ticket_id, Audience.CUSTOMER, Notice.closed(ticket.agent_name)
-            )
+            tx.conversations.back_to_bot(ticket.conversation_id, ticket_id, self.clock())
+            self._notify(tx, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.closed_note(user_id))
+            self._notify(tx, ticket.conversation_id, ticket_id, Audience.CUSTOMER, Notice.closed(ticket.agent_name))
             return CloseOutcome(CloseResult.CLOSED, view)
 
     def receive_agent_message(
@@ -645,8 +517,8 @@ class Helpdesk:
 
         `flushing_now`: as for `receive_customer_message`.
         """
-        with self.deliveries.first_attempts.reserving() as reserve, self.db.transaction() as session:
-            ticket = session.execute(_THREAD_TICKET, {"channel_id": channel_id, "thread_ts": thread_ts}).first()
+        with self.store.transaction(reserving=True) as tx:
+            ticket = tx.tickets.in_thread(channel_id, thread_ts)
             if ticket is None:
                 return AgentMessageOutcome(AgentMessageAction.IGNORED)
             relayed = (
@@ -655,7 +527,7 @@ class Helpdesk:
                 and not self.is_internal_note(text)
             )
             if not relayed:
-                if not self._first_delivery(session, event_id) or self._message_exists(session, channel_id, ts):
+                if not self._first_delivery(tx, event_id) or tx.messages.exists(channel_id, ts):
                     return AgentMessageOutcome(AgentMessageAction.DUPLICATE, ticket.conversation_id, ticket.id)
                 return AgentMessageOutcome(AgentMessageAction.INTERNAL, ticket.conversation_id, ticket.id)
             # Relayed: as for a customer's message, the stored message's source recognises a redelivery.
@@ -670,7 +542,7 @@ class Helpdesk:
                 files,
                 first_attempt_reserved=flushing_now,
             )
-            if self._store_new(session, message, reserve) is None:  # the same reply, redelivered under another event ID
+            if self._store_new(tx, message) is None:  # the same reply, redelivered under another event ID
                 return AgentMessageOutcome(AgentMessageAction.DUPLICATE, ticket.conversation_id, ticket.id)
             return AgentMessageOutcome(AgentMessageAction.RELAY, ticket.conversation_id, ticket.id)
 
@@ -680,10 +552,8 @@ class Helpdesk:
     # -- the ticket message ---------------------------------------------------------------------
 
     def attach_ticket_message(self, ticket_id: int, channel_id: str, ts: str) -> None:
-        with self.db.transaction() as session:
-            session.execute(
-                update(Ticket).where(col(Ticket.id) == ticket_id).values(message_channel_id=channel_id, message_ts=ts)
-            )
+        with self.store.transaction() as tx:
+            tx.tickets.attach_message(ticket_id, channel_id, ts)
 
     def begin_ticket_message(self, ticket_id: int) -> int:
         """Count a post of the ticket message before it is made; the posts begun before this one.
@@ -691,226 +561,129 @@ class Helpdesk:
         More than none: an earlier post may have reached Slack (its answer lost, or the app died),
         so the channel is searched for it before posting again.
         """
-        with self.db.transaction() as session:
-            before = session.exec(select(Ticket.message_attempts).where(col(Ticket.id) == ticket_id)).one()
-            session.execute(
-                update(Ticket).where(col(Ticket.id) == ticket_id).values(message_attempts=Ticket.message_attempts + 1)
-            )
-            return int(before)
+        with self.store.transaction() as tx:
+            return tx.tickets.count_message_post(ticket_id)
 
     def ticket_message_shown(self, ticket_id: int, state: TicketState) -> None:
         """The ticket message shows `state`: up to date, unless the ticket moved on meanwhile."""
-        with self.db.transaction() as session:
-            session.execute(
-                update(Ticket)
-                .where(col(Ticket.id) == ticket_id, col(Ticket.state) == state)
-                .values(message_stale=False)
-            )
+        with self.store.transaction() as tx:
+            tx.tickets.message_shown(ticket_id, state)
 
     def tickets_with_stale_message(self) -> list[int]:
         """Posted ticket messages that show an older state than their ticket's (an update failed)."""
-        with self.db.transaction() as session:
-            found = session.exec(
-                select(Ticket.id)
-                .where(col(Ticket.message_stale).is_(True), col(Ticket.message_ts).is_not(None))
-                .order_by(col(Ticket.id))
-            ).all()
-            return [ticket_id for ticket_id in found if ticket_id is not None]
+        with self.store.transaction() as tx:
+            return tx.tickets.with_stale_message()
 
     def ticket(self, ticket_id: int) -> TicketView | None:
-        with self.db.transaction() as session:
-            ticket = session.get(Ticket, ticket_id)
+        with self.store.transaction() as tx:
+            ticket = tx.tickets.get(ticket_id)
             if ticket is None:
                 return None
-            return TicketView.from_rows(ticket, session.get(Conversation, ticket.conversation_id))
+            return TicketView.from_rows(ticket, tx.conversations.get(ticket.conversation_id))
 
     def transcript(self, ticket: TicketView, limit: int = 5) -> list[TranscriptLine]:
         """What the customer said to the bot before this ticket, since any earlier ticket ended."""
-        with self.db.transaction() as session:
-            previous_end = session.exec(
-                select(func.max(Ticket.closed_at)).where(
-                    col(Ticket.conversation_id) == ticket.conversation_id, col(Ticket.id) < ticket.id
-                )
-            ).one()
-            query = select(Message).where(
-                col(Message.conversation_id) == ticket.conversation_id,
-                col(Message.direction) == Direction.FROM_CUSTOMER,
-                col(Message.created_at) <= ticket.created_at,
-            )
-            if previous_end is not None:
-                query = query.where(col(Message.created_at) > previous_end)
-            rows = session.exec(query.order_by(col(Message.id).desc()).limit(limit)).all()
+        with self.store.transaction() as tx:
+            previous_end = tx.tickets.previous_end(ticket.conversation_id, ticket.id)
+            rows = tx.messages.said_to_bot(ticket.conversation_id, ticket.created_at, previous_end, limit)
             return [TranscriptLine.from_row(row.text, row.files) for row in reversed(rows)]
 
     def tickets_missing_their_message(self, created_before: datetime) -> list[int]:
         """Tickets whose support-channel message was never posted (e.g. the app died mid-way)."""
-        with self.db.transaction() as session:
-            found = session.exec(
-                select(Ticket.id)
-                .where(col(Ticket.message_ts).is_(None), col(Ticket.created_at) < created_before)
-                .order_by(col(Ticket.id))
-            ).all()
-            return [ticket_id for ticket_id in found if ticket_id is not None]  # stored rows all have one
+        with self.store.transaction() as tx:
+            return tx.tickets.missing_their_message(created_before)
 
     # -- the queue ------------------------------------------------------------------------------
 
     def queue(self, limit: int = 20) -> QueueSnapshot:
-        with self.db.transaction() as session:
-            total = session.exec(
-                select(func.count()).select_from(Ticket).where(col(Ticket.state) == TicketState.WAITING)
-            ).one()
-            rows = session.exec(
-                select(Ticket, Conversation)
-                .join(Conversation, col(Conversation.id) == col(Ticket.conversation_id))
-                .where(col(Ticket.state) == TicketState.WAITING)
-                .order_by(col(Ticket.id))
-                .limit(limit)
-            ).all()
+        with self.store.transaction() as tx:
+            total = tx.tickets.waiting_count()
+            rows = tx.tickets.waiting(limit)
             entries = tuple(
                 QueueEntry(i + 1, TicketView.from_rows(ticket, conversation))
                 for i, (ticket, conversation) in enumerate(rows)
             )
-            return QueueSnapshot(entries, int(total))
+            return QueueSnapshot(entries, total)
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _first_delivery(self, session: Session, event_id: str | None) -> bool:
-        """Record the event ID; False when it was recorded before (Slack retried the delivery).
-
-        One INSERT … ON CONFLICT DO NOTHING: a concurrent delivery of the same event (another
-        thread or replica) inserts nothing and waits for, or sees, the first one's row.
-        """
+    def _first_delivery(self, tx: HelpdeskTransaction, event_id: str | None) -> bool:
+        """Record the event ID; False when it was recorded before (Slack retried the delivery)."""
         if not event_id:
             return True
-        return _record_event(session, {"event_id": event_id, "received_at": self.clock()}) is not None
+        return tx.messages.first_delivery(event_id, self.clock())
 
-    @staticmethod
-    def _message_exists(session: Session, channel_id: str, ts: str) -> bool:
-        return session.execute(_MESSAGE_AT_SOURCE, {"channel_id": channel_id, "ts": ts}).first() is not None
-
-    def _conversation_for(self, session: Session, customer: Customer) -> Conversation:
-        by_customer = (
-            select(Conversation)
-            .where(col(Conversation.customer_user_id) == customer.user_id)
-            .with_for_update(key_share=True)
-        )
-        found = session.exec(by_customer).first()
-        if found is not None:
-            if found.dm_channel_id != customer.dm_channel_id:
-                found.dm_channel_id = customer.dm_channel_id
-            return found
-        conversation = Conversation(
-            customer_user_id=customer.user_id,
-            customer_team_id=customer.team_id,
-            dm_channel_id=customer.dm_channel_id,
-            created_at=self.clock(),
-            updated_at=self.clock(),
-        )
-        try:
-            with session.begin_nested():  # a savepoint: losing the race must not abort the rest
-                session.add(conversation)
-        except IntegrityError:
-            return session.exec(by_customer).one()
-        return conversation
+    def _conversation_for(self, tx: HelpdeskTransaction, customer: Customer) -> Any:
+        """The customer's conversation, row-locked (created if new)."""
+        return tx.conversations.for_customer(customer.user_id, customer.dm_channel_id, customer.team_id, self.clock())
 
     def _early_turn(self, customer: Customer, received: BotInput) -> EarlyTurn | None:
         """The bot's turn, decided from a read of the customer's state before the write transaction
         (core.early_turns). None: not with the bot."""
-        with self.db.autocommit() as connection:
-            row = connection.execute(_BOT_STATE, {"customer_user_id": customer.user_id}).first()
-        if row is not None and row.mode != ConversationMode.BOT:
+        found = self.store.bot_state(customer.user_id)
+        if found is not None and found[0] != ConversationMode.BOT:
             return None
-        bot_state = row.bot_state if row is not None else None
+        bot_state = found[1] if found is not None else None
         return EarlyTurn(bot_state, self.responder.respond(BotState.from_json(bot_state), received, customer.facts))
 
-    def _turn(
-        self, conversation: Conversation, received: BotInput, customer: Customer, early: EarlyTurn | None
-    ) -> BotTurn:
+    def _turn(self, conversation: Any, received: BotInput, customer: Customer, early: EarlyTurn | None) -> BotTurn:
         """The early turn if the state it was decided on is still the conversation's; else decided again."""
         if early is not None and early.bot_state == conversation.bot_state:
             return early.turn
         return self.responder.respond(BotState.from_json(conversation.bot_state), received, customer.facts)
 
     def _apply_turn(
-        self, session: Session, conversation: Conversation, conversation_id: int, turn: BotTurn
+        self, tx: HelpdeskTransaction, conversation: Any, conversation_id: int, turn: BotTurn
     ) -> int | None:
         """Save the bot's new state; open the ticket when the turn hands over (its ID)."""
-        conversation.bot_state = turn.state.to_json()
+        tx.conversations.save_bot_state(conversation, turn.state.to_json())
         if turn.handover is None:
             return None
-        return self._open_ticket(session, conversation, conversation_id, turn.handover)
+        return self._open_ticket(tx, conversation, conversation_id, turn.handover)
 
-    def _open_ticket(
-        self, session: Session, conversation: Conversation, conversation_id: int, handover: Handover
-    ) -> int:
+    def _open_ticket(self, tx: HelpdeskTransaction, conversation: Any, conversation_id: int, handover: Handover) -> int:
         """The new waiting ticket's ID (`conversation_id`: the stored conversation's, `conversation.id`)."""
-        now = self.clock()
-        ticket = Ticket(
-            conversation_id=conversation_id,
-            reason=handover.reason,
-            triage=[answer.to_json() for answer in handover.triage] or None,
-            frustration_score=handover.frustration_score,
-            created_at=now,
+        return tx.tickets.open(
+            conversation,
+            conversation_id,
+            handover.reason,
+            [answer.to_json() for answer in handover.triage] or None,
+            handover.frustration_score,
+            self.clock(),
         )
-        session.add(ticket)
-        session.flush()  # the partial unique index refuses a second open ticket here
-        assert ticket.id is not None  # stored by the flush
-        conversation.mode = ConversationMode.WAITING
-        conversation.active_ticket_id = ticket.id
-        conversation.updated_at = now
-        session.flush()
-        return ticket.id
 
-    def _cancel(self, session: Session, conversation: Conversation, ticket_id: int) -> bool:
-        cancelled = _rows_changed(
-            session.execute(
-                update(Ticket)
-                .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
-                .values(
-                    state=TicketState.CANCELLED,
-                    closed_by_user_id=conversation.customer_user_id,
-                    closed_at=self.clock(),
-                    message_stale=True,
-                )
-            )
-        )
+    def _cancel(self, tx: HelpdeskTransaction, conversation: Any, ticket_id: int) -> bool:
+        cancelled = tx.tickets.cancel(ticket_id, conversation.customer_user_id, self.clock())
         if cancelled:
             assert conversation.id is not None
-            self._back_to_bot(session, conversation.id, ticket_id)
+            tx.conversations.back_to_bot(conversation.id, ticket_id, self.clock())
             self._notify(
-                session,
+                tx,
                 conversation.id,
                 ticket_id,
                 Audience.CUSTOMER,
                 Notice(NoticeKind.LEFT_QUEUE),
                 Notice.bot_reply(self.responder.menu()),
             )
-        return bool(cancelled)
-
-    def _back_to_bot(self, session: Session, conversation_id: int, ticket_id: int) -> None:
-        session.execute(
-            update(Conversation)
-            .where(col(Conversation.id) == conversation_id, col(Conversation.active_ticket_id) == ticket_id)
-            # A fresh start with the bot: a new conversation as far as scenarios and triage go.
-            .values(mode=ConversationMode.BOT, active_ticket_id=None, bot_state=None, updated_at=self.clock())
-        )
-
-    @staticmethod
-    def _position(session: Session, ticket_id: int) -> int:
-        return int(session.execute(_QUEUE_POSITION, {"ticket_id": ticket_id}).scalar_one())
+        return cancelled
 
     # -- the bot's notices ----------------------------------------------------------------------
 
     def _notify(
-        self, session: Session, conversation_id: int | None, ticket_id: int | None, audience: Audience, *said: Notice
+        self,
+        tx: HelpdeskTransaction,
+        conversation_id: int | None,
+        ticket_id: int | None,
+        audience: Audience,
+        *said: Notice,
     ) -> None:
         """Store notices in this transaction: the outbox sends them, in order, once (core.notices)."""
         assert conversation_id is not None
         rows = [self.deliveries.notice_row(conversation_id, ticket_id, audience, notice) for notice in said]
-        self.deliveries.store_notices(session, rows)
+        tx.store_notices(rows)
 
     def _bot_says(
-        self, session: Session, conversation_id: int | None, turn: BotTurn, queued: tuple[int, int] | None = None
+        self, tx: HelpdeskTransaction, conversation_id: int | None, turn: BotTurn, queued: tuple[int, int] | None = None
     ) -> None:
         """The bot's replies of a turn, and when it handed over (`queued`: the ticket and the
         customer's place in the queue), that place."""
@@ -919,14 +692,14 @@ class Helpdesk:
         if queued is not None:
             ticket_id, position = queued
             said.append(Notice.queued(position, ticket_id))
-        self._notify(session, conversation_id, ticket_id, Audience.CUSTOMER, *said)
+        self._notify(tx, conversation_id, ticket_id, Audience.CUSTOMER, *said)
 
-    def _tell_where_they_are(self, session: Session, conversation: Conversation, position: int | None) -> None:
+    def _tell_where_they_are(self, tx: HelpdeskTransaction, conversation: Any, position: int | None) -> None:
         """A bot button pressed while waiting or connected changes nothing: the customer hears where they are."""
         ticket_id = conversation.active_ticket_id
         if conversation.mode == ConversationMode.WAITING and ticket_id is not None:
             notice = Notice.still_waiting(position or 1, ticket_id)
         else:
-            ticket = session.get(Ticket, ticket_id) if ticket_id is not None else None
+            ticket = tx.tickets.get(ticket_id) if ticket_id is not None else None
             notice = Notice.already_connected(ticket.agent_name if ticket else None)
-        self._notify(session, conversation.id, ticket_id, Audience.CUSTOMER, notice)
+        self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, notice)
