@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, update
+from sqlalchemy import bindparam, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from handoff_slack.core.helpdesk_storage import LockedConversation, StoredConversation
 from handoff_slack.core.states import ConversationMode, Direction
 from handoff_slack.storage.models import Conversation, conversation_table, message_table
 
@@ -77,7 +78,7 @@ class ConversationRepository:
         self._session = session
         self._statements = statements
 
-    def locked_for_message(self, customer_user_id: str) -> Row[Any] | None:
+    def locked_for_message(self, customer_user_id: str) -> LockedConversation | None:
         """The customer's conversation (id, mode, active ticket, DM, flood notice and probe), row-locked."""
         return self._session.execute(
             self._statements.customer_conversation, {"customer_user_id": customer_user_id}
@@ -126,7 +127,8 @@ class ConversationRepository:
         return self._session.get(Conversation, conversation_id)
 
     @staticmethod
-    def save_bot_state(conversation: Conversation, bot_state: dict[str, Any] | None) -> None:
+    def save_bot_state(conversation: StoredConversation, bot_state: dict[str, Any] | None) -> None:
+        assert isinstance(conversation, Conversation)  # one this repository gave out
         conversation.bot_state = bot_state
 
     def back_to_bot(self, conversation_id: int, ticket_id: int, now: datetime) -> None:

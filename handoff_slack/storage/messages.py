@@ -1,5 +1,6 @@
 """The messages that passed through (the helpdesk's side): storing one, finding one by its source,
-and a conversation's messages to the bot for a ticket's transcript."""
+and a conversation's messages to the bot for a ticket's transcript. (The outbox's statements are
+storage.delivery_ledger's.)"""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from handoff_slack.core.states import Direction
 from handoff_slack.storage.database import InsertIfAbsent
-from handoff_slack.storage.models import Message, ProcessedEvent, message_table
+from handoff_slack.storage.models import Message, message_table
 
 _messages = message_table
 _MESSAGE_AT_SOURCE = (
@@ -22,11 +23,10 @@ _MESSAGE_AT_SOURCE = (
     .limit(1)
 )
 _store_message = InsertIfAbsent(Message)
-_record_event = InsertIfAbsent(ProcessedEvent)
 
 
 class MessageRepository:
-    """Messages and processed events, inside one transaction (`session`)."""
+    """Messages, inside one transaction (`session`)."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -38,14 +38,6 @@ class MessageRepository:
 
     def exists(self, channel_id: str, ts: str) -> bool:
         return self._session.execute(_MESSAGE_AT_SOURCE, {"channel_id": channel_id, "ts": ts}).first() is not None
-
-    def first_delivery(self, event_id: str, received_at: datetime) -> bool:
-        """Record the event ID; False when it was recorded before (Slack retried the delivery).
-
-        One INSERT … ON CONFLICT DO NOTHING: a concurrent delivery of the same event (another
-        thread or replica) inserts nothing and waits for, or sees, the first one's row.
-        """
-        return _record_event(self._session, {"event_id": event_id, "received_at": received_at}) is not None
 
     def said_to_bot(
         self, conversation_id: int, until: datetime, since: datetime | None, limit: int

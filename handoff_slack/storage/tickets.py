@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, Row, bindparam, func, update
+from sqlalchemy import CursorResult, Result, bindparam, func, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from handoff_slack.core.helpdesk_storage import StoredConversation, StoredTicket, ThreadTicket
 from handoff_slack.core.states import ConversationMode, TicketState
 from handoff_slack.storage.models import Conversation, Ticket, ticket_table
 
@@ -47,10 +48,11 @@ class TicketRepository:
         """`fresh`: as the database has it now (after a conditional UPDATE), not as first loaded."""
         return self._session.get(Ticket, ticket_id, populate_existing=fresh)
 
-    def reload(self, ticket: Ticket) -> None:
+    def reload(self, ticket: StoredTicket) -> None:
+        """Read the ticket again (after a conditional UPDATE)."""
         self._session.refresh(ticket)
 
-    def in_thread(self, channel_id: str, thread_ts: str) -> Row[Any] | None:
+    def in_thread(self, channel_id: str, thread_ts: str) -> ThreadTicket | None:
         """The ticket whose message starts this thread (id, conversation, state, agent)."""
         return self._session.execute(_THREAD_TICKET, {"channel_id": channel_id, "thread_ts": thread_ts}).first()
 
@@ -88,7 +90,7 @@ class TicketRepository:
 
     def open(
         self,
-        conversation: Conversation,
+        conversation: StoredConversation,
         conversation_id: int,
         reason: str,
         triage: list[Any] | None,
@@ -106,6 +108,7 @@ class TicketRepository:
         self._session.add(ticket)
         self._session.flush()  # the partial unique index refuses a second open ticket here
         assert ticket.id is not None  # stored by the flush
+        assert isinstance(conversation, Conversation)  # one the conversations repository gave out
         conversation.mode = ConversationMode.WAITING
         conversation.active_ticket_id = ticket.id
         conversation.updated_at = now
