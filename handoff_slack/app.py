@@ -19,7 +19,6 @@ from handoff_slack.blocks.notices import render_notice
 from handoff_slack.config_file import ConfigError, load_bot_config
 from handoff_slack.core.bot import BotEngine
 from handoff_slack.core.clock import Clock, utcnow
-from handoff_slack.core.helpdesk import Helpdesk
 from handoff_slack.lazy_work import LazyWork
 from handoff_slack.listeners import register_listeners
 from handoff_slack.request_guard import SlackRequestGuard
@@ -35,6 +34,7 @@ from handoff_slack.slack.outbox import Outbox
 from handoff_slack.slack.ticket_board import TicketBoard
 from handoff_slack.startup import StartupError, bolt_logger, verify_bot_token
 from handoff_slack.storage.database import Database, DatabaseUnavailable, migrate
+from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
     db = Database(settings.database_url, pool_size=settings.http_threads)
     client = build_web_client(settings.bot_token, settings.slack_api_url, timeout=settings.slack_timeout_seconds)
 
-    helpdesk = Helpdesk(
+    helpdesk = SqlHelpdesk(
         db,
         responder=bot,
         note_prefix=settings.note_prefix,

@@ -8,19 +8,19 @@ from datetime import datetime
 
 from slack_sdk import WebClient
 
-from handoff_slack.core.helpdesk import Helpdesk
 from handoff_slack.lazy_work import LazyWork
 from handoff_slack.settings import Settings
 from handoff_slack.slack.directory import AgentDirectory, PeopleDirectory
 from handoff_slack.slack.handoff_effects import HandoffEffects
 from handoff_slack.slack.outbox import Outbox
 from handoff_slack.slack.ticket_board import TicketBoard
+from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    helpdesk: Helpdesk
+    helpdesk: SqlHelpdesk
     agents: AgentDirectory
     people: PeopleDirectory
     board: TicketBoard

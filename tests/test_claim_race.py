@@ -12,9 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from handoff_slack.core.helpdesk import ClaimResult, Customer, CustomerMessageAction, Helpdesk
+from handoff_slack.core.helpdesk import ClaimResult, Customer, CustomerMessageAction
 from handoff_slack.core.states import ConversationMode, TicketState
 from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.models import Conversation
 from tests.conftest import CUSTOMER
 from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest
@@ -85,14 +86,14 @@ def test_twenty_simultaneous_claims_over_http_have_one_winner(app: AppUnderTest,
 
 
 @pytest.fixture
-def helpdesk(database_url: str) -> Iterator[Helpdesk]:
+def helpdesk(database_url: str) -> Iterator[SqlHelpdesk]:
     migrate(database_url)
     db = Database(database_url, pool_size=RACERS)
-    yield Helpdesk(db)
+    yield SqlHelpdesk(db)
     db.dispose()
 
 
-def test_twenty_simultaneous_claims_in_the_core_have_one_winner(helpdesk: Helpdesk) -> None:
+def test_twenty_simultaneous_claims_in_the_core_have_one_winner(helpdesk: SqlHelpdesk) -> None:
     customer = Customer(user_id="URACECUST", dm_channel_id="DRACECUST")
     escalated = helpdesk.receive_customer_message(customer, "1700000000.000001", "I need a human please")
     assert escalated.action is CustomerMessageAction.ESCALATED

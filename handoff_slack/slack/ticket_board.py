@@ -26,10 +26,10 @@ from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.ticket import ticket_message
 from handoff_slack.concurrency import KeyedLocks
 from handoff_slack.core.clock import as_utc
-from handoff_slack.core.helpdesk import Helpdesk
 from handoff_slack.core.views import TicketView
 from handoff_slack.slack.directory import PeopleDirectory
 from handoff_slack.slack.failures import GONE_ERRORS, ambiguous, failure_reason
+from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.locks import TICKET_MESSAGE, replica_lock
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ AMBIGUOUS_RETRY_DELAY = 0.5  # seconds, doubled each time
 class TicketBoard:
     def __init__(
         self,
-        helpdesk: Helpdesk,
+        helpdesk: SqlHelpdesk,
         client: WebClient,
         people: PeopleDirectory,
         support_channel: str,

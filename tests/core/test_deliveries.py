@@ -9,10 +9,11 @@ import pytest
 from sqlmodel import select
 
 from handoff_slack.core.deliveries import FirstAttempts, SharedFile, files_from_json
-from handoff_slack.core.helpdesk import Customer, Helpdesk
+from handoff_slack.core.helpdesk import Customer
 from handoff_slack.core.notices import NoticeKind
 from handoff_slack.core.states import DeliveryState, Direction
 from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.models import Message
 from tests.core.test_helpdesk import FakeClock, pending, relays
 
@@ -26,15 +27,15 @@ def ts() -> str:
 
 
 @pytest.fixture
-def desk(database_url: str) -> Iterator[Helpdesk]:
+def desk(database_url: str) -> Iterator[SqlHelpdesk]:
     migrate(database_url)
     db = Database(database_url)
-    yield Helpdesk(db, clock=FakeClock(), flood_limit=5, flood_window=timedelta(minutes=1))
+    yield SqlHelpdesk(db, clock=FakeClock(), flood_limit=5, flood_window=timedelta(minutes=1))
     db.dispose()
 
 
 @pytest.fixture
-def connected(desk: Helpdesk) -> tuple[int, int, str]:
+def connected(desk: SqlHelpdesk) -> tuple[int, int, str]:
     """A connected conversation: (conversation id, ticket id, ticket thread ts)."""
     outcome = desk.receive_customer_message(JANE, ts(), "agent please")
     thread = ts()
@@ -44,19 +45,19 @@ def connected(desk: Helpdesk) -> tuple[int, int, str]:
     return outcome.conversation_id, outcome.ticket_id, thread  # type: ignore[return-value]
 
 
-def settle_notices(desk: Helpdesk, conversation_id: int) -> None:
+def settle_notices(desk: SqlHelpdesk, conversation_id: int) -> None:
     """The bot's notices so far (queued, connected, ...) are out of the way: these tests are about relays."""
     for delivery in pending(desk, conversation_id):
         if delivery.notice is not None:
             desk.deliveries.delivered(delivery.message_id, delivery.channel_id, [ts()], sent_text="")
 
 
-def stored(desk: Helpdesk, source_ts: str) -> Message:
+def stored(desk: SqlHelpdesk, source_ts: str) -> Message:
     with desk.db.transaction() as session:
         return session.exec(Message.__table__.select().where(Message.source_ts == source_ts)).one()  # type: ignore[attr-defined]
 
 
-def test_delivered_parts_are_recorded(desk: Helpdesk, connected: tuple[int, int, str]) -> None:
+def test_delivered_parts_are_recorded(desk: SqlHelpdesk, connected: tuple[int, int, str]) -> None:
     conversation_id, _, thread = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "long text")
@@ -69,7 +70,7 @@ def test_delivered_parts_are_recorded(desk: Helpdesk, connected: tuple[int, int,
     assert (row.dest_ts, row.dest_extra_ts, row.delivery_state) == ("9.1", "9.2 9.3", DeliveryState.DELIVERED)
 
 
-def test_a_given_up_message_leaves_the_queue(desk: Helpdesk, connected: tuple[int, int, str]) -> None:
+def test_a_given_up_message_leaves_the_queue(desk: SqlHelpdesk, connected: tuple[int, int, str]) -> None:
     conversation_id, _, thread = connected
     reply = ts()
     desk.receive_agent_message(SUPPORT, thread, "UALICE", reply, "hello Jane")
@@ -79,7 +80,7 @@ def test_a_given_up_message_leaves_the_queue(desk: Helpdesk, connected: tuple[in
     assert stored(desk, reply).delivery_state == DeliveryState.FAILED
 
 
-def test_editing_a_delivered_message_marks_its_copy_stale(desk: Helpdesk, connected: tuple[int, int, str]) -> None:
+def test_editing_a_delivered_message_marks_its_copy_stale(desk: SqlHelpdesk, connected: tuple[int, int, str]) -> None:
     conversation_id, _, thread = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "my order is 1234")
@@ -96,7 +97,7 @@ def test_editing_a_delivered_message_marks_its_copy_stale(desk: Helpdesk, connec
     assert desk.deliveries.stale_copies(conversation_id) == []
 
 
-def test_an_edit_that_changes_nothing_needs_no_sync(desk: Helpdesk, connected: tuple[int, int, str]) -> None:
+def test_an_edit_that_changes_nothing_needs_no_sync(desk: SqlHelpdesk, connected: tuple[int, int, str]) -> None:
     conversation_id, _, _ = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "see https://example.com")
@@ -106,7 +107,9 @@ def test_an_edit_that_changes_nothing_needs_no_sync(desk: Helpdesk, connected: t
     assert not desk.deliveries.source_edited(JANE.dm_channel_id, source, "see https://example.com").needs_sync
 
 
-def test_editing_a_pending_message_changes_what_will_be_sent(desk: Helpdesk, connected: tuple[int, int, str]) -> None:
+def test_editing_a_pending_message_changes_what_will_be_sent(
+    desk: SqlHelpdesk, connected: tuple[int, int, str]
+) -> None:
     conversation_id, _, _ = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "typo")
@@ -115,7 +118,7 @@ def test_editing_a_pending_message_changes_what_will_be_sent(desk: Helpdesk, con
     assert [d.text for d in relays(pending(desk, conversation_id))] == ["fixed"]
 
 
-def test_deleting_a_pending_message_withdraws_it(desk: Helpdesk, connected: tuple[int, int, str]) -> None:
+def test_deleting_a_pending_message_withdraws_it(desk: SqlHelpdesk, connected: tuple[int, int, str]) -> None:
     conversation_id, _, _ = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "oops, wrong chat")
@@ -125,7 +128,7 @@ def test_deleting_a_pending_message_withdraws_it(desk: Helpdesk, connected: tupl
 
 
 def test_deleting_a_delivered_message_marks_its_copy_for_removal(
-    desk: Helpdesk, connected: tuple[int, int, str]
+    desk: SqlHelpdesk, connected: tuple[int, int, str]
 ) -> None:
     conversation_id, _, thread = connected
     reply = ts()
@@ -141,12 +144,12 @@ def test_deleting_a_delivered_message_marks_its_copy_for_removal(
     assert desk.deliveries.source_edited(SUPPORT, reply, "x").conversation_id is None
 
 
-def test_unknown_sources_are_ignored(desk: Helpdesk) -> None:
+def test_unknown_sources_are_ignored(desk: SqlHelpdesk) -> None:
     assert desk.deliveries.source_edited("DNOBODY", "1.1", "x").conversation_id is None
     assert desk.deliveries.source_deleted("DNOBODY", "1.1").conversation_id is None
 
 
-def test_flooding_customers_are_asked_once_to_slow_down_and_every_message_is_kept(desk: Helpdesk) -> None:
+def test_flooding_customers_are_asked_once_to_slow_down_and_every_message_is_kept(desk: SqlHelpdesk) -> None:
     outcomes = [desk.receive_customer_message(JANE, ts(), f"message {i}") for i in range(12)]
     assert [o.quiet for o in outcomes] == [False] * 5 + [True] * 7
     assert [o.ask_to_slow_down for o in outcomes].count(True) == 1 and outcomes[5].ask_to_slow_down
@@ -164,7 +167,9 @@ def test_flooding_customers_are_asked_once_to_slow_down_and_every_message_is_kep
     ]
 
 
-def test_an_edit_during_delivery_leaves_the_copy_to_be_synced(desk: Helpdesk, connected: tuple[int, int, str]) -> None:
+def test_an_edit_during_delivery_leaves_the_copy_to_be_synced(
+    desk: SqlHelpdesk, connected: tuple[int, int, str]
+) -> None:
     conversation_id, _, _ = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "first version")
@@ -176,7 +181,7 @@ def test_an_edit_during_delivery_leaves_the_copy_to_be_synced(desk: Helpdesk, co
 
 
 def test_a_delete_during_delivery_leaves_the_copy_to_be_removed(
-    desk: Helpdesk, connected: tuple[int, int, str]
+    desk: SqlHelpdesk, connected: tuple[int, int, str]
 ) -> None:
     conversation_id, _, _ = connected
     source = ts()
@@ -203,7 +208,7 @@ PHOTO = SharedFile(id="F2", name="photo.png", mimetype="image/png", size=99, mod
 
 
 def test_files_are_stored_with_the_message_and_handed_to_the_outbox(
-    desk: Helpdesk, connected: tuple[int, int, str]
+    desk: SqlHelpdesk, connected: tuple[int, int, str]
 ) -> None:
     conversation_id, _, _ = connected
     source = ts()
@@ -214,7 +219,7 @@ def test_files_are_stored_with_the_message_and_handed_to_the_outbox(
     assert not delivery.has_text_part  # a file share without words is only its files
 
 
-def test_a_file_shares_progress_is_recorded_step_by_step(desk: Helpdesk, connected: tuple[int, int, str]) -> None:
+def test_a_file_shares_progress_is_recorded_step_by_step(desk: SqlHelpdesk, connected: tuple[int, int, str]) -> None:
     conversation_id, _, thread = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "here you go", files=[REPORT, PHOTO])
@@ -242,7 +247,7 @@ def test_a_file_shares_progress_is_recorded_step_by_step(desk: Helpdesk, connect
 
 
 def test_an_upload_in_flight_is_remembered_until_its_file_is_passed(
-    desk: Helpdesk, connected: tuple[int, int, str]
+    desk: SqlHelpdesk, connected: tuple[int, int, str]
 ) -> None:
     conversation_id, _, _ = connected
     source = ts()
@@ -262,7 +267,7 @@ def test_an_upload_in_flight_is_remembered_until_its_file_is_passed(
 
 
 def test_a_message_of_only_files_is_delivered_without_a_text_copy(
-    desk: Helpdesk, connected: tuple[int, int, str]
+    desk: SqlHelpdesk, connected: tuple[int, int, str]
 ) -> None:
     conversation_id, _, thread = connected
     reply = ts()
@@ -278,7 +283,7 @@ def test_a_message_of_only_files_is_delivered_without_a_text_copy(
 
 
 def test_an_edit_while_the_files_are_on_their_way_updates_the_text_already_shown(
-    desk: Helpdesk, connected: tuple[int, int, str]
+    desk: SqlHelpdesk, connected: tuple[int, int, str]
 ) -> None:
     conversation_id, _, _ = connected
     source = ts()
@@ -293,7 +298,7 @@ def test_an_edit_while_the_files_are_on_their_way_updates_the_text_already_shown
 
 
 def test_a_delete_while_the_files_are_on_their_way_withdraws_the_rest(
-    desk: Helpdesk, connected: tuple[int, int, str]
+    desk: SqlHelpdesk, connected: tuple[int, int, str]
 ) -> None:
     conversation_id, _, _ = connected
     source = ts()
@@ -311,7 +316,7 @@ def test_a_delete_while_the_files_are_on_their_way_withdraws_the_rest(
     assert copy.deleted and copy.ts == "9.1"
 
 
-def test_file_shares_in_bot_mode_are_kept_but_not_relayed(desk: Helpdesk) -> None:
+def test_file_shares_in_bot_mode_are_kept_but_not_relayed(desk: SqlHelpdesk) -> None:
     source = ts()
     outcome = desk.receive_customer_message(JANE, source, "", files=[PHOTO])
     assert outcome.conversation_id is not None
@@ -332,7 +337,7 @@ def test_stored_files_read_back_whatever_the_json_holds() -> None:
 
 
 def test_a_relayed_message_is_stored_with_its_first_attempt_counted_and_reserved(
-    desk: Helpdesk, connected: tuple[int, int, str]
+    desk: SqlHelpdesk, connected: tuple[int, int, str]
 ) -> None:
     conversation_id, _, thread = connected
     source, reply = ts(), ts()
@@ -350,12 +355,12 @@ def test_a_relayed_message_is_stored_with_its_first_attempt_counted_and_reserved
 
 
 def test_after_a_restart_a_counted_first_attempt_is_taken_as_possibly_made(
-    desk: Helpdesk, connected: tuple[int, int, str], database_url: str
+    desk: SqlHelpdesk, connected: tuple[int, int, str], database_url: str
 ) -> None:
     conversation_id, _, thread = connected
     desk.receive_customer_message(JANE, ts(), "stored, then the app died")
     desk.receive_agent_message(SUPPORT, thread, "UALICE", ts(), "mine too")
-    restarted = Helpdesk(Database(database_url), clock=FakeClock())  # same database, fresh memory
+    restarted = SqlHelpdesk(Database(database_url), clock=FakeClock())  # same database, fresh memory
     try:
         # Another replica sees the same: the copy may exist, so it is looked for before posting.
         assert [d.attempts for d in pending(restarted, conversation_id)] == [1, 1]
@@ -364,7 +369,7 @@ def test_after_a_restart_a_counted_first_attempt_is_taken_as_possibly_made(
 
 
 def test_relays_left_to_the_scheduler_have_no_attempt_counted_for_any_replica(
-    desk: Helpdesk, connected: tuple[int, int, str], database_url: str
+    desk: SqlHelpdesk, connected: tuple[int, int, str], database_url: str
 ) -> None:
     """A full backlog: the ack phase stores the relay for the scheduler (`flushing_now=False`). No
     attempt is counted or reserved, so whichever replica delivers it posts it without a look first."""
@@ -373,7 +378,7 @@ def test_relays_left_to_the_scheduler_have_no_attempt_counted_for_any_replica(
     desk.receive_customer_message(JANE, from_customer, "deferred", flushing_now=False)
     desk.receive_agent_message(SUPPORT, thread, "UALICE", from_agent, "deferred too", flushing_now=False)
     assert (stored(desk, from_customer).attempts, stored(desk, from_agent).attempts) == (0, 0)
-    other_replica = Helpdesk(Database(database_url), clock=FakeClock())
+    other_replica = SqlHelpdesk(Database(database_url), clock=FakeClock())
     try:
         assert [d.attempts for d in pending(other_replica, conversation_id)] == [0, 0]
     finally:
@@ -384,7 +389,9 @@ def test_relays_left_to_the_scheduler_have_no_attempt_counted_for_any_replica(
     assert stored(desk, from_customer).attempts == 1
 
 
-def test_messages_not_relayed_at_once_have_no_attempt_counted(desk: Helpdesk, connected: tuple[int, int, str]) -> None:
+def test_messages_not_relayed_at_once_have_no_attempt_counted(
+    desk: SqlHelpdesk, connected: tuple[int, int, str]
+) -> None:
     conversation_id, _, _ = connected
     only_files = ts()
     desk.receive_customer_message(JANE, only_files, "", files=[REPORT])  # no text to post: files count their own

@@ -10,8 +10,9 @@ import pytest
 from sqlmodel import select
 
 from handoff_slack.core.bot import BotEngine, BotInput, BotState, BotTurn, CustomerFacts, Reply, Said
-from handoff_slack.core.helpdesk import Customer, CustomerMessageAction, Helpdesk
+from handoff_slack.core.helpdesk import Customer, CustomerMessageAction
 from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.models import Conversation
 from tests.core.test_helpdesk import FakeClock
 
@@ -24,7 +25,7 @@ class WritingWhileDeciding:
 
     def __init__(self) -> None:
         self.engine = BotEngine()
-        self.desk: Helpdesk | None = None
+        self.desk: SqlHelpdesk | None = None
         self.others_got_through: list[bool] = []
         self.others: list[threading.Thread] = []
         self.turns = 0
@@ -47,18 +48,18 @@ class WritingWhileDeciding:
 
 
 @pytest.fixture
-def bot_and_desk(database_url: str) -> Iterator[tuple[WritingWhileDeciding, Helpdesk]]:
+def bot_and_desk(database_url: str) -> Iterator[tuple[WritingWhileDeciding, SqlHelpdesk]]:
     migrate(database_url)
     db = Database(database_url)
     bot = WritingWhileDeciding()
-    desk = Helpdesk(db, responder=bot, clock=FakeClock())
+    desk = SqlHelpdesk(db, responder=bot, clock=FakeClock())
     bot.desk = desk
     yield bot, desk
     db.dispose()
 
 
 def test_another_customers_message_is_stored_while_the_bot_decides(
-    bot_and_desk: tuple[WritingWhileDeciding, Helpdesk],
+    bot_and_desk: tuple[WritingWhileDeciding, SqlHelpdesk],
 ) -> None:
     bot, desk = bot_and_desk
     probing = Customer(JANE.user_id, JANE.dm_channel_id, facts=CustomerFacts(name="probe"))
@@ -71,7 +72,7 @@ def test_another_customers_message_is_stored_while_the_bot_decides(
 
 
 def test_a_turn_decided_on_a_state_that_moved_on_is_decided_again(
-    bot_and_desk: tuple[WritingWhileDeciding, Helpdesk],
+    bot_and_desk: tuple[WritingWhileDeciding, SqlHelpdesk],
 ) -> None:
     bot, desk = bot_and_desk
     desk.receive_customer_message(JANE, "1.1", "hello")  # the menu: Jane's state is saved

@@ -20,10 +20,10 @@ from handoff_slack.core.helpdesk import (
     Customer,
     CustomerMessageAction,
     CustomerMessageOutcome,
-    Helpdesk,
 )
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, EscalationReason, TicketState
 from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.models import Conversation, Message, Ticket
 
 SUPPORT = "CSUPPORT"
@@ -31,13 +31,13 @@ JANE = Customer(user_id="UJANE", dm_channel_id="DJANE", team_id="T1")
 OMAR = Customer(user_id="UOMAR", dm_channel_id="DOMAR", team_id="T1")
 
 
-def pending(desk: Helpdesk, conversation_id: int | None) -> list[Delivery]:
+def pending(desk: SqlHelpdesk, conversation_id: int | None) -> list[Delivery]:
     """A conversation's undelivered messages, as the outbox reads them."""
     assert conversation_id is not None
     return desk.deliveries.pending_work(conversation_id)[0]
 
 
-def conversation_of(desk: Helpdesk, ticket_id: int) -> Conversation:
+def conversation_of(desk: SqlHelpdesk, ticket_id: int) -> Conversation:
     """The ticket's conversation row (the mode the customer is in)."""
     ticket = desk.ticket(ticket_id)
     assert ticket is not None
@@ -47,7 +47,7 @@ def conversation_of(desk: Helpdesk, ticket_id: int) -> Conversation:
     return found
 
 
-def position(desk: Helpdesk, ticket_id: int) -> int | None:
+def position(desk: SqlHelpdesk, ticket_id: int) -> int | None:
     """The ticket's place in the queue as `/handoff-queue` shows it; None unless waiting."""
     return {entry.ticket.id: entry.position for entry in desk.queue(limit=1000).entries}.get(ticket_id)
 
@@ -67,10 +67,10 @@ class FakeClock:
 
 
 @pytest.fixture
-def desk(database_url: str) -> Iterator[Helpdesk]:
+def desk(database_url: str) -> Iterator[SqlHelpdesk]:
     migrate(database_url)
     db = Database(database_url)
-    yield Helpdesk(db, note_prefix="note:", clock=FakeClock())
+    yield SqlHelpdesk(db, note_prefix="note:", clock=FakeClock())
     db.dispose()
 
 
@@ -81,20 +81,20 @@ def ts() -> str:
     return f"1700000000.{next(_ts):06d}"
 
 
-def escalate(desk: Helpdesk, customer: Customer = JANE) -> int:
+def escalate(desk: SqlHelpdesk, customer: Customer = JANE) -> int:
     outcome = desk.receive_customer_message(customer, ts(), "I want a human")
     assert outcome.action is CustomerMessageAction.ESCALATED and outcome.ticket_id is not None
     desk.attach_ticket_message(outcome.ticket_id, SUPPORT, ts())
     return outcome.ticket_id
 
 
-def thread_of(desk: Helpdesk, ticket_id: int) -> str:
+def thread_of(desk: SqlHelpdesk, ticket_id: int) -> str:
     found = desk.ticket(ticket_id)
     assert found is not None and found.message_ts is not None
     return found.message_ts
 
 
-def test_plain_message_in_bot_mode_is_kept_but_not_relayed(desk: Helpdesk) -> None:
+def test_plain_message_in_bot_mode_is_kept_but_not_relayed(desk: SqlHelpdesk) -> None:
     outcome = desk.receive_customer_message(JANE, ts(), "where is my order?")
     assert outcome.action is CustomerMessageAction.BOT_REPLY
     with desk.db.transaction() as session:
@@ -107,7 +107,7 @@ def test_plain_message_in_bot_mode_is_kept_but_not_relayed(desk: Helpdesk) -> No
     assert message.delivery_state == DeliveryState.NOT_RELAYED
 
 
-def test_asking_for_a_person_opens_a_waiting_ticket_with_its_position(desk: Helpdesk) -> None:
+def test_asking_for_a_person_opens_a_waiting_ticket_with_its_position(desk: SqlHelpdesk) -> None:
     first = desk.receive_customer_message(JANE, ts(), "can I talk to a real person")
     second = desk.receive_customer_message(OMAR, ts(), "agent!")
     assert (first.action, first.position) == (CustomerMessageAction.ESCALATED, 1)
@@ -119,7 +119,7 @@ def test_asking_for_a_person_opens_a_waiting_ticket_with_its_position(desk: Help
     assert conversation.mode == ConversationMode.WAITING and conversation.active_ticket_id == ticket.id
 
 
-def test_the_same_event_or_message_is_processed_once(desk: Helpdesk) -> None:
+def test_the_same_event_or_message_is_processed_once(desk: SqlHelpdesk) -> None:
     stamp = ts()
     assert desk.receive_customer_message(JANE, stamp, "hi", event_id="Ev1").action is CustomerMessageAction.BOT_REPLY
     assert desk.receive_customer_message(JANE, stamp, "hi", event_id="Ev1").action is CustomerMessageAction.DUPLICATE
@@ -127,7 +127,7 @@ def test_the_same_event_or_message_is_processed_once(desk: Helpdesk) -> None:
     assert desk.receive_customer_message(JANE, stamp, "hi", event_id="Ev2").action is CustomerMessageAction.DUPLICATE
 
 
-def test_escalating_twice_keeps_one_ticket(desk: Helpdesk) -> None:
+def test_escalating_twice_keeps_one_ticket(desk: SqlHelpdesk) -> None:
     # The "Talk to an agent" button, as its listener passes it on.
     first = desk.receive_customer_input(JANE, Pressed(ButtonAction.TALK_TO_AGENT, EscalationReason.MENU.value))
     again = desk.receive_customer_input(JANE, Pressed(ButtonAction.TALK_TO_AGENT, EscalationReason.MENU.value))
@@ -136,7 +136,7 @@ def test_escalating_twice_keeps_one_ticket(desk: Helpdesk) -> None:
     assert desk.queue().total == 1
 
 
-def test_messages_while_waiting_are_kept_for_the_ticket_thread(desk: Helpdesk) -> None:
+def test_messages_while_waiting_are_kept_for_the_ticket_thread(desk: SqlHelpdesk) -> None:
     ticket_id = escalate(desk)
     outcome = desk.receive_customer_message(JANE, ts(), "it's urgent")
     assert (outcome.action, outcome.position) == (CustomerMessageAction.WAITING, 1)
@@ -145,7 +145,7 @@ def test_messages_while_waiting_are_kept_for_the_ticket_thread(desk: Helpdesk) -
     assert (delivery.channel_id, delivery.thread_ts) == (SUPPORT, thread_of(desk, ticket_id))
 
 
-def test_waiting_messages_wait_for_the_ticket_message_before_delivery(desk: Helpdesk) -> None:
+def test_waiting_messages_wait_for_the_ticket_message_before_delivery(desk: SqlHelpdesk) -> None:
     outcome = desk.receive_customer_message(JANE, ts(), "human please")
     follow_up = desk.receive_customer_message(JANE, ts(), "hello?")
     assert relays(pending(desk, follow_up.conversation_id)) == []
@@ -154,7 +154,7 @@ def test_waiting_messages_wait_for_the_ticket_message_before_delivery(desk: Help
 
 
 @pytest.mark.parametrize("text", ["never mind", "Nevermind!", "cancel", "cancel please"])
-def test_never_mind_leaves_the_queue(desk: Helpdesk, text: str) -> None:
+def test_never_mind_leaves_the_queue(desk: SqlHelpdesk, text: str) -> None:
     ticket_id = escalate(desk)
     outcome = desk.receive_customer_message(JANE, ts(), text)
     assert outcome.action is CustomerMessageAction.CANCELLED and outcome.ticket_id == ticket_id
@@ -164,20 +164,20 @@ def test_never_mind_leaves_the_queue(desk: Helpdesk, text: str) -> None:
     assert desk.receive_customer_message(JANE, ts(), "hi").action is CustomerMessageAction.BOT_REPLY
 
 
-def test_cancelling_an_order_is_not_leaving_the_queue(desk: Helpdesk) -> None:
+def test_cancelling_an_order_is_not_leaving_the_queue(desk: SqlHelpdesk) -> None:
     escalate(desk)
     outcome = desk.receive_customer_message(JANE, ts(), "I want to cancel my order")
     assert outcome.action is CustomerMessageAction.WAITING
 
 
-def test_cancel_button_only_works_for_the_tickets_own_customer(desk: Helpdesk) -> None:
+def test_cancel_button_only_works_for_the_tickets_own_customer(desk: SqlHelpdesk) -> None:
     ticket_id = escalate(desk)
     assert desk.cancel_waiting(OMAR.user_id, ticket_id) is CancelResult.NOT_YOURS
     assert desk.cancel_waiting(JANE.user_id, ticket_id) is CancelResult.CANCELLED
     assert desk.cancel_waiting(JANE.user_id, ticket_id) is CancelResult.NOT_WAITING
 
 
-def test_queue_positions_move_up_when_someone_leaves(desk: Helpdesk) -> None:
+def test_queue_positions_move_up_when_someone_leaves(desk: SqlHelpdesk) -> None:
     jane = escalate(desk, JANE)
     omar = escalate(desk, OMAR)
     assert (position(desk, jane), position(desk, omar)) == (1, 2)
@@ -187,7 +187,7 @@ def test_queue_positions_move_up_when_someone_leaves(desk: Helpdesk) -> None:
     assert snapshot.total == 1 and [e.ticket.id for e in snapshot.entries] == [omar]
 
 
-def test_claim_connects_the_customer_and_a_second_claim_loses(desk: Helpdesk) -> None:
+def test_claim_connects_the_customer_and_a_second_claim_loses(desk: SqlHelpdesk) -> None:
     ticket_id = escalate(desk)
     won = desk.claim(ticket_id, "UALICE", "Alice")
     lost = desk.claim(ticket_id, "UBOB", "Bob")
@@ -197,13 +197,13 @@ def test_claim_connects_the_customer_and_a_second_claim_loses(desk: Helpdesk) ->
     assert desk.claim(999_999, "UBOB").result is ClaimResult.NOT_FOUND
 
 
-def test_a_cancelled_ticket_cannot_be_claimed(desk: Helpdesk) -> None:
+def test_a_cancelled_ticket_cannot_be_claimed(desk: SqlHelpdesk) -> None:
     ticket_id = escalate(desk)
     desk.cancel_waiting(JANE.user_id, ticket_id)
     assert desk.claim(ticket_id, "UALICE").result is ClaimResult.NOT_WAITING
 
 
-def test_concurrent_claims_have_exactly_one_winner(desk: Helpdesk) -> None:
+def test_concurrent_claims_have_exactly_one_winner(desk: SqlHelpdesk) -> None:
     ticket_id = escalate(desk)
     agents = [f"UAGENT{i}" for i in range(20)]
     barrier = threading.Barrier(len(agents))
@@ -224,7 +224,7 @@ def test_concurrent_claims_have_exactly_one_winner(desk: Helpdesk) -> None:
     assert found is not None and found.agent_user_id == winners[0]
 
 
-def test_owner_replies_are_relayed_and_everything_else_stays_internal(desk: Helpdesk) -> None:
+def test_owner_replies_are_relayed_and_everything_else_stays_internal(desk: SqlHelpdesk) -> None:
     ticket_id = escalate(desk)
     thread = thread_of(desk, ticket_id)
     before_claim = desk.receive_agent_message(SUPPORT, thread, "UALICE", ts(), "looking")
@@ -243,7 +243,7 @@ def test_owner_replies_are_relayed_and_everything_else_stays_internal(desk: Help
     assert delivery.sender_name == "Alice"
 
 
-def test_deliveries_come_oldest_first_and_leave_the_outbox_once_delivered(desk: Helpdesk) -> None:
+def test_deliveries_come_oldest_first_and_leave_the_outbox_once_delivered(desk: SqlHelpdesk) -> None:
     ticket_id = escalate(desk)
     desk.claim(ticket_id, "UALICE", "Alice")
     conversation_id = conversation_of(desk, ticket_id).id
@@ -263,7 +263,7 @@ def test_deliveries_come_oldest_first_and_leave_the_outbox_once_delivered(desk: 
         assert (delivered.delivery_state, delivered.attempts, delivered.dest_ts) == ("delivered", 2, "1.1")
 
 
-def test_close_is_for_the_owner_or_an_admin(desk: Helpdesk) -> None:
+def test_close_is_for_the_owner_or_an_admin(desk: SqlHelpdesk) -> None:
     ticket_id = escalate(desk)
     desk.claim(ticket_id, "UALICE", "Alice")
     assert desk.close(ticket_id, "UBOB", is_admin=False).result is CloseResult.NOT_ALLOWED
@@ -277,13 +277,13 @@ def test_close_is_for_the_owner_or_an_admin(desk: Helpdesk) -> None:
     assert late.action is AgentMessageAction.INTERNAL
 
 
-def test_an_admin_can_close_someone_elses_ticket(desk: Helpdesk) -> None:
+def test_an_admin_can_close_someone_elses_ticket(desk: SqlHelpdesk) -> None:
     ticket_id = escalate(desk)
     desk.claim(ticket_id, "UALICE")
     assert desk.close(ticket_id, "UADMIN", is_admin=True).result is CloseResult.CLOSED
 
 
-def test_a_new_escalation_after_close_opens_a_new_ticket(desk: Helpdesk) -> None:
+def test_a_new_escalation_after_close_opens_a_new_ticket(desk: SqlHelpdesk) -> None:
     first = escalate(desk)
     desk.claim(first, "UALICE")
     desk.close(first, "UALICE", is_admin=False)
@@ -291,7 +291,7 @@ def test_a_new_escalation_after_close_opens_a_new_ticket(desk: Helpdesk) -> None
     assert second != first and position(desk, second) == 1
 
 
-def test_transcript_holds_the_messages_up_to_the_escalation(desk: Helpdesk) -> None:
+def test_transcript_holds_the_messages_up_to_the_escalation(desk: SqlHelpdesk) -> None:
     desk.receive_customer_message(JANE, ts(), "my printer is broken")
     ticket_id = escalate(desk)
     desk.receive_customer_message(JANE, ts(), "still there?")
@@ -300,7 +300,7 @@ def test_transcript_holds_the_messages_up_to_the_escalation(desk: Helpdesk) -> N
     assert [m.text for m in desk.transcript(ticket)] == ["my printer is broken", "I want a human"]
 
 
-def test_a_later_tickets_transcript_starts_after_the_previous_ticket(desk: Helpdesk) -> None:
+def test_a_later_tickets_transcript_starts_after_the_previous_ticket(desk: SqlHelpdesk) -> None:
     desk.receive_customer_message(JANE, ts(), "first problem")
     first = escalate(desk)
     desk.claim(first, "UALICE")
@@ -313,7 +313,7 @@ def test_a_later_tickets_transcript_starts_after_the_previous_ticket(desk: Helpd
     assert [m.text for m in desk.transcript(second, limit=1)] == ["I want a human"]
 
 
-def test_tickets_missing_their_message_are_found_for_repair(desk: Helpdesk) -> None:
+def test_tickets_missing_their_message_are_found_for_repair(desk: SqlHelpdesk) -> None:
     outcome = desk.receive_customer_message(JANE, ts(), "human")
     later = datetime(2100, 1, 1, tzinfo=UTC)
     assert desk.tickets_missing_their_message(later) == [outcome.ticket_id]
@@ -321,7 +321,7 @@ def test_tickets_missing_their_message_are_found_for_repair(desk: Helpdesk) -> N
     assert desk.tickets_missing_their_message(later) == []
 
 
-def test_a_redelivered_event_id_is_a_duplicate_even_with_a_different_message(desk: Helpdesk) -> None:
+def test_a_redelivered_event_id_is_a_duplicate_even_with_a_different_message(desk: SqlHelpdesk) -> None:
     # The (channel, ts) check must not be what catches it: the event ID alone decides.
     first = desk.receive_customer_message(JANE, ts(), "hello", event_id="EvSame")
     again = desk.receive_customer_message(JANE, ts(), "hello again", event_id="EvSame")
@@ -333,7 +333,7 @@ def test_a_redelivered_event_id_is_a_duplicate_even_with_a_different_message(des
 
 
 @pytest.fixture
-def triage_desk(database_url: str) -> Iterator[tuple[Helpdesk, FakeClock]]:
+def triage_desk(database_url: str) -> Iterator[tuple[SqlHelpdesk, FakeClock]]:
     """Triage before the hand-off (e-mail, then the problem); flooding from the third message a minute."""
     migrate(database_url)
     db = Database(database_url)
@@ -343,12 +343,12 @@ def triage_desk(database_url: str) -> Iterator[tuple[Helpdesk, FakeClock]]:
         TriageQuestion("problem", "Problem", "What's wrong?"),
     )
     bot = BotEngine(BotConfig(triage=TriageConfig(mode=TriageMode.BEFORE_HANDOFF, questions=questions)))
-    yield Helpdesk(db, responder=bot, clock=clock, flood_limit=2, flood_window=timedelta(minutes=1)), clock
+    yield SqlHelpdesk(db, responder=bot, clock=clock, flood_limit=2, flood_window=timedelta(minutes=1)), clock
     db.dispose()
 
 
 def test_a_flooding_customer_mid_triage_still_answers_the_question_they_last_saw(
-    triage_desk: tuple[Helpdesk, FakeClock],
+    triage_desk: tuple[SqlHelpdesk, FakeClock],
 ) -> None:
     desk, clock = triage_desk
 
@@ -377,7 +377,7 @@ def test_a_flooding_customer_mid_triage_still_answers_the_question_they_last_saw
 
 
 def test_asking_for_a_person_while_flooding_mid_triage_still_hands_over(
-    triage_desk: tuple[Helpdesk, FakeClock],
+    triage_desk: tuple[SqlHelpdesk, FakeClock],
 ) -> None:
     desk, _ = triage_desk
     for text in ("agent", "not sure", "hello?"):  # triage, a wrong e-mail, then over the rate

@@ -1,0 +1,111 @@
+"""The agents' side of the hand-off: claiming and closing tickets, and replies in a ticket's thread."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handoff_slack.core.deliveries import SharedFile
+from handoff_slack.core.handoff_steps import HandoffSteps
+from handoff_slack.core.helpdesk_outcomes import (
+    AgentMessageAction,
+    AgentMessageOutcome,
+    ClaimOutcome,
+    ClaimResult,
+    CloseOutcome,
+    CloseResult,
+)
+from handoff_slack.core.notices import Audience, Notice
+from handoff_slack.core.states import Direction, TicketState
+from handoff_slack.core.views import TicketView
+
+
+class AgentDesk(HandoffSteps):
+    # -- agents ---------------------------------------------------------------------------------
+
+    def claim(
+        self, ticket_id: int, agent_user_id: str, agent_name: str | None = None, agent_avatar_url: str | None = None
+    ) -> ClaimOutcome:
+        """Give a waiting ticket to an agent; of many simultaneous claims exactly one wins."""
+        now = self.clock()
+        with self.storage.transaction() as tx:
+            won = tx.tickets.claim(ticket_id, agent_user_id, agent_name, agent_avatar_url, now)
+            ticket = tx.tickets.get(ticket_id, fresh=True)
+            if ticket is None:
+                return ClaimOutcome(ClaimResult.NOT_FOUND)
+            conversation = tx.conversations.get(ticket.conversation_id)
+            view = TicketView.from_rows(ticket, conversation)
+            if won:
+                tx.conversations.connected(ticket.conversation_id, now)
+                # The agents' thread first: the agent may reply before the customer's notice is out.
+                self._notify(tx, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.claimed_note(agent_user_id))
+                self._notify(tx, ticket.conversation_id, ticket_id, Audience.CUSTOMER, Notice.connected(agent_name))
+                return ClaimOutcome(ClaimResult.CLAIMED, view)
+            if ticket.state == TicketState.CONNECTED:
+                return ClaimOutcome(ClaimResult.ALREADY_CLAIMED, view)
+            return ClaimOutcome(ClaimResult.NOT_WAITING, view)
+
+    def close(self, ticket_id: int, user_id: str, is_admin: bool) -> CloseOutcome:
+        now = self.clock()
+        with self.storage.transaction() as tx:
+            ticket = tx.tickets.get(ticket_id)
+            if ticket is None:
+                return CloseOutcome(CloseResult.NOT_FOUND)
+            conversation = tx.conversations.get(ticket.conversation_id)
+            if not is_admin and ticket.agent_user_id != user_id:
+                return CloseOutcome(CloseResult.NOT_ALLOWED, TicketView.from_rows(ticket, conversation))
+            closed = tx.tickets.close(ticket_id, user_id, now)
+            tx.tickets.reload(ticket)
+            view = TicketView.from_rows(ticket, conversation)
+            if not closed:
+                return CloseOutcome(CloseResult.NOT_OPEN, view)
+            tx.conversations.back_to_bot(ticket.conversation_id, ticket_id, self.clock())
+            self._notify(tx, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.closed_note(user_id))
+            self._notify(tx, ticket.conversation_id, ticket_id, Audience.CUSTOMER, Notice.closed(ticket.agent_name))
+            return CloseOutcome(CloseResult.CLOSED, view)
+
+    def receive_agent_message(
+        self,
+        channel_id: str,
+        thread_ts: str,
+        user_id: str,
+        ts: str,
+        text: str,
+        event_id: str | None = None,
+        files: Sequence[SharedFile] = (),
+        flushing_now: bool = True,
+    ) -> AgentMessageOutcome:
+        """Decide what a reply in the support channel is: relayed to the customer, or internal.
+
+        `flushing_now`: as for `receive_customer_message`.
+        """
+        with self.storage.transaction(reserving=True) as tx:
+            ticket = tx.tickets.in_thread(channel_id, thread_ts)
+            if ticket is None:
+                return AgentMessageOutcome(AgentMessageAction.IGNORED)
+            relayed = (
+                ticket.state == TicketState.CONNECTED
+                and ticket.agent_user_id == user_id
+                and not self.is_internal_note(text)
+            )
+            if not relayed:
+                if not self._first_delivery(tx, event_id) or tx.messages.exists(channel_id, ts):
+                    return AgentMessageOutcome(AgentMessageAction.DUPLICATE, ticket.conversation_id, ticket.id)
+                return AgentMessageOutcome(AgentMessageAction.INTERNAL, ticket.conversation_id, ticket.id)
+            # Relayed: as for a customer's message, the stored message's source recognises a redelivery.
+            message = self._new_message(
+                ticket.conversation_id,
+                ticket.id,
+                Direction.FROM_AGENT,
+                user_id,
+                channel_id,
+                ts,
+                text,
+                files,
+                first_attempt_reserved=flushing_now,
+            )
+            if self._store_new(tx, message) is None:  # the same reply, redelivered under another event ID
+                return AgentMessageOutcome(AgentMessageAction.DUPLICATE, ticket.conversation_id, ticket.id)
+            return AgentMessageOutcome(AgentMessageAction.RELAY, ticket.conversation_id, ticket.id)
+
+    def is_internal_note(self, text: str) -> bool:
+        return text.lstrip().lower().startswith(self.note_prefix)

@@ -1,0 +1,197 @@
+"""The steps the hand-off's operations share: the bot's turn, opening and cancelling a ticket,
+new message rows, and storing the bot's notices, each inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from handoff_slack.core.bot import (
+    BotEngine,
+    BotInput,
+    BotResponder,
+    BotState,
+    BotTurn,
+    Handover,
+)
+from handoff_slack.core.clock import Clock, utcnow
+from handoff_slack.core.deliveries import SharedFile, files_to_json, has_text_part
+from handoff_slack.core.early_turns import AwayFromBot, EarlyTurn
+from handoff_slack.core.helpdesk_outcomes import Customer
+from handoff_slack.core.helpdesk_storage import HelpdeskStorage, HelpdeskTransaction, StoredConversation
+from handoff_slack.core.notices import Audience, Notice, NoticeKind
+from handoff_slack.core.states import ConversationMode, DeliveryState, Direction
+
+DEFAULT_FLOOD_WINDOW = timedelta(minutes=1)
+
+
+class HandoffSteps:
+    """The state and steps that Helpdesk's parts (intake, agent desk, ticket records) share."""
+
+    def __init__(
+        self,
+        storage: HelpdeskStorage,
+        responder: BotResponder | None = None,
+        note_prefix: str = "note:",
+        clock: Clock = utcnow,
+        flood_window: timedelta = DEFAULT_FLOOD_WINDOW,
+    ) -> None:
+        self.storage = storage
+        self.responder = responder or BotEngine()
+        self.note_prefix = note_prefix.lower()
+        self.clock = clock
+        self.flood_window = flood_window
+        self._away_from_bot = AwayFromBot()
+
+    @staticmethod
+    def _store_new(tx: HelpdeskTransaction, message: dict[str, Any]) -> int | None:
+        """Store a new message row: its ID, or None when it was there already (a redelivery).
+
+        A first attempt counted in the row is reserved for this process (see DeliveryLedger.first_attempts).
+        """
+        message_id = tx.messages.store_new(message)
+        if message_id is not None and message["attempts"]:
+            tx.reserve(message_id)
+        return message_id
+
+    def _new_message(
+        self,
+        conversation_id: int,
+        ticket_id: int | None,
+        direction: Direction,
+        author_user_id: str,
+        channel_id: str,
+        ts: str,
+        text: str,
+        files: Sequence[SharedFile],
+        delivery_state: DeliveryState = DeliveryState.PENDING,
+        first_attempt_reserved: bool = False,
+    ) -> dict[str, Any]:
+        """A new message's row (received now), for `_store_new`.
+
+        `first_attempt_reserved`: the message is relayed right away, and its text's first attempt is
+        counted now, to be reserved in `DeliveryLedger.first_attempts` once stored (a file share
+        without words has no text: its files count their own attempts).
+        """
+        row: dict[str, Any] = {
+            "conversation_id": conversation_id,
+            "ticket_id": ticket_id,
+            "direction": direction.value,
+            "author_user_id": author_user_id,
+            "source_channel_id": channel_id,
+            "source_ts": ts,
+            "text": text,
+            "delivery_state": delivery_state.value,
+            "dest_files_done": 0,
+            "attempts": int(first_attempt_reserved and has_text_part(text, files)),
+            "copy_stale": False,
+            "created_at": self.clock(),
+        }
+        if files:  # else SQL NULL, as the ORM stores it (not JSON null)
+            row["files"] = files_to_json(files)
+        return row
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _first_delivery(self, tx: HelpdeskTransaction, event_id: str | None) -> bool:
+        """Record the event ID; False when it was recorded before (Slack retried the delivery)."""
+        if not event_id:
+            return True
+        return tx.events.first_delivery(event_id, self.clock())
+
+    def _conversation_for(self, tx: HelpdeskTransaction, customer: Customer) -> StoredConversation:
+        """The customer's conversation, row-locked (created if new)."""
+        return tx.conversations.for_customer(customer.user_id, customer.dm_channel_id, customer.team_id, self.clock())
+
+    def _early_turn(self, customer: Customer, received: BotInput) -> EarlyTurn | None:
+        """The bot's turn, decided from a read of the customer's state before the write transaction
+        (core.early_turns). None: not with the bot."""
+        found = self.storage.bot_state(customer.user_id)
+        if found is not None and found[0] != ConversationMode.BOT:
+            return None
+        bot_state = found[1] if found is not None else None
+        return EarlyTurn(bot_state, self.responder.respond(BotState.from_json(bot_state), received, customer.facts))
+
+    def _turn(
+        self, conversation: StoredConversation, received: BotInput, customer: Customer, early: EarlyTurn | None
+    ) -> BotTurn:
+        """The early turn if the state it was decided on is still the conversation's; else decided again."""
+        if early is not None and early.bot_state == conversation.bot_state:
+            return early.turn
+        return self.responder.respond(BotState.from_json(conversation.bot_state), received, customer.facts)
+
+    def _apply_turn(
+        self, tx: HelpdeskTransaction, conversation: StoredConversation, conversation_id: int, turn: BotTurn
+    ) -> int | None:
+        """Save the bot's new state; open the ticket when the turn hands over (its ID)."""
+        tx.conversations.save_bot_state(conversation, turn.state.to_json())
+        if turn.handover is None:
+            return None
+        return self._open_ticket(tx, conversation, conversation_id, turn.handover)
+
+    def _open_ticket(
+        self, tx: HelpdeskTransaction, conversation: StoredConversation, conversation_id: int, handover: Handover
+    ) -> int:
+        """The new waiting ticket's ID (`conversation_id`: the stored conversation's, `conversation.id`)."""
+        return tx.tickets.open(
+            conversation,
+            conversation_id,
+            handover.reason,
+            [answer.to_json() for answer in handover.triage] or None,
+            handover.frustration_score,
+            self.clock(),
+        )
+
+    def _cancel(self, tx: HelpdeskTransaction, conversation: StoredConversation, ticket_id: int) -> bool:
+        cancelled = tx.tickets.cancel(ticket_id, conversation.customer_user_id, self.clock())
+        if cancelled:
+            assert conversation.id is not None
+            tx.conversations.back_to_bot(conversation.id, ticket_id, self.clock())
+            self._notify(
+                tx,
+                conversation.id,
+                ticket_id,
+                Audience.CUSTOMER,
+                Notice(NoticeKind.LEFT_QUEUE),
+                Notice.bot_reply(self.responder.menu()),
+            )
+        return cancelled
+
+    # -- the bot's notices ----------------------------------------------------------------------
+
+    def _notify(
+        self,
+        tx: HelpdeskTransaction,
+        conversation_id: int | None,
+        ticket_id: int | None,
+        audience: Audience,
+        *said: Notice,
+    ) -> None:
+        """Store notices in this transaction: the outbox sends them, in order, once (core.notices)."""
+        assert conversation_id is not None
+        tx.store_notices(conversation_id, ticket_id, audience, said)
+
+    def _bot_says(
+        self, tx: HelpdeskTransaction, conversation_id: int | None, turn: BotTurn, queued: tuple[int, int] | None = None
+    ) -> None:
+        """The bot's replies of a turn, and when it handed over (`queued`: the ticket and the
+        customer's place in the queue), that place."""
+        said = [Notice.bot_reply(reply) for reply in turn.replies]
+        ticket_id = None
+        if queued is not None:
+            ticket_id, position = queued
+            said.append(Notice.queued(position, ticket_id))
+        self._notify(tx, conversation_id, ticket_id, Audience.CUSTOMER, *said)
+
+    def _tell_where_they_are(
+        self, tx: HelpdeskTransaction, conversation: StoredConversation, position: int | None
+    ) -> None:
+        """A bot button pressed while waiting or connected changes nothing: the customer hears where they are."""
+        ticket_id = conversation.active_ticket_id
+        if conversation.mode == ConversationMode.WAITING and ticket_id is not None:
+            notice = Notice.still_waiting(position or 1, ticket_id)
+        else:
+            ticket = tx.tickets.get(ticket_id) if ticket_id is not None else None
+            notice = Notice.already_connected(ticket.agent_name if ticket else None)
+        self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, notice)

@@ -1,0 +1,67 @@
+"""Reads of tickets and the queue, and the bookkeeping of each ticket's support-channel message."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from handoff_slack.core.handoff_steps import HandoffSteps
+from handoff_slack.core.states import TicketState
+from handoff_slack.core.views import QueueEntry, QueueSnapshot, TicketView, TranscriptLine
+
+
+class TicketRecords(HandoffSteps):
+    # -- the ticket message ---------------------------------------------------------------------
+
+    def attach_ticket_message(self, ticket_id: int, channel_id: str, ts: str) -> None:
+        with self.storage.transaction() as tx:
+            tx.tickets.attach_message(ticket_id, channel_id, ts)
+
+    def begin_ticket_message(self, ticket_id: int) -> int:
+        """Count a post of the ticket message before it is made; the posts begun before this one.
+
+        More than none: an earlier post may have reached Slack (its answer lost, or the app died),
+        so the channel is searched for it before posting again.
+        """
+        with self.storage.transaction() as tx:
+            return tx.tickets.count_message_post(ticket_id)
+
+    def ticket_message_shown(self, ticket_id: int, state: TicketState) -> None:
+        """The ticket message shows `state`: up to date, unless the ticket moved on meanwhile."""
+        with self.storage.transaction() as tx:
+            tx.tickets.message_shown(ticket_id, state)
+
+    def tickets_with_stale_message(self) -> list[int]:
+        """Posted ticket messages that show an older state than their ticket's (an update failed)."""
+        with self.storage.transaction() as tx:
+            return tx.tickets.with_stale_message()
+
+    def ticket(self, ticket_id: int) -> TicketView | None:
+        with self.storage.transaction() as tx:
+            ticket = tx.tickets.get(ticket_id)
+            if ticket is None:
+                return None
+            return TicketView.from_rows(ticket, tx.conversations.get(ticket.conversation_id))
+
+    def transcript(self, ticket: TicketView, limit: int = 5) -> list[TranscriptLine]:
+        """What the customer said to the bot before this ticket, since any earlier ticket ended."""
+        with self.storage.transaction() as tx:
+            previous_end = tx.tickets.previous_end(ticket.conversation_id, ticket.id)
+            rows = tx.messages.said_to_bot(ticket.conversation_id, ticket.created_at, previous_end, limit)
+            return [TranscriptLine.from_row(row.text, row.files) for row in reversed(rows)]
+
+    def tickets_missing_their_message(self, created_before: datetime) -> list[int]:
+        """Tickets whose support-channel message was never posted (e.g. the app died mid-way)."""
+        with self.storage.transaction() as tx:
+            return tx.tickets.missing_their_message(created_before)
+
+    # -- the queue ------------------------------------------------------------------------------
+
+    def queue(self, limit: int = 20) -> QueueSnapshot:
+        with self.storage.transaction() as tx:
+            total = tx.tickets.waiting_count()
+            rows = tx.tickets.waiting(limit)
+            entries = tuple(
+                QueueEntry(i + 1, TicketView.from_rows(ticket, conversation))
+                for i, (ticket, conversation) in enumerate(rows)
+            )
+            return QueueSnapshot(entries, total)

@@ -1,0 +1,112 @@
+"""The helpdesk's storage (core.helpdesk_storage's interfaces on SQL), and SqlHelpdesk: the
+Helpdesk on the app's database.
+
+`transaction()` is one unit of work of the helpdesk (one per public Helpdesk method): the
+conversations, tickets and messages repositories share its session, and the bot's notices are
+stored in it too, so a state change and what the bot says about it commit together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from handoff_slack.core.bot import BotResponder
+from handoff_slack.core.clock import Clock, utcnow
+from handoff_slack.core.helpdesk import DEFAULT_FLOOD_WINDOW, Helpdesk
+from handoff_slack.core.notices import Audience, Notice
+from handoff_slack.storage.conversations import BOT_STATE, ConversationRepository, ConversationStatements
+from handoff_slack.storage.database import Database
+from handoff_slack.storage.delivery_ledger import DeliveryLedger
+from handoff_slack.storage.events import EventRepository
+from handoff_slack.storage.messages import MessageRepository
+from handoff_slack.storage.tickets import TicketRepository
+
+
+def _reserve_nothing(_message_id: int) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class SqlTransaction:
+    """One open transaction and the repositories that run their statements in it."""
+
+    session: Session
+    deliveries: DeliveryLedger
+    conversations: ConversationRepository
+    tickets: TicketRepository
+    messages: MessageRepository
+    events: EventRepository
+    # Reserve a stored message's counted first attempt for this process (DeliveryLedger.first_attempts).
+    reserve: Callable[[int], None] = _reserve_nothing
+
+    def flush(self) -> None:
+        """Send the pending ORM changes now (e.g. to learn a new row's ID), inside the transaction."""
+        self.session.flush()
+
+    def store_notices(
+        self, conversation_id: int, ticket_id: int | None, audience: Audience, notices: Sequence[Notice]
+    ) -> None:
+        """Store the bot's notices in this transaction: the outbox sends them, in order, once."""
+        rows = [self.deliveries.notice_row(conversation_id, ticket_id, audience, notice) for notice in notices]
+        self.deliveries.store_notices(self.session, rows)
+
+
+class HelpdeskStore:
+    """core.helpdesk_storage.HelpdeskStorage on the app's database."""
+
+    def __init__(self, db: Database, deliveries: DeliveryLedger, flood_limit: int) -> None:
+        self.db = db
+        self.deliveries = deliveries
+        self._statements = ConversationStatements(flood_limit)
+
+    @contextmanager
+    def transaction(self, reserving: bool = False) -> Iterator[SqlTransaction]:
+        """One transaction; `reserving`: first attempts counted in it are reserved once it commits."""
+        if not reserving:
+            with self.db.transaction() as session:
+                yield self._in(session)
+            return
+        with self.deliveries.first_attempts.reserving() as reserve, self.db.transaction() as session:
+            yield self._in(session, reserve)
+
+    def _in(self, session: Session, reserve: Callable[[int], None] = _reserve_nothing) -> SqlTransaction:
+        return SqlTransaction(
+            session,
+            self.deliveries,
+            ConversationRepository(session, self._statements),
+            TicketRepository(session),
+            MessageRepository(session),
+            EventRepository(session),
+            reserve,
+        )
+
+    def bot_state(self, customer_user_id: str) -> tuple[str, dict[str, Any] | None] | None:
+        """The customer's mode and bot state, read without a transaction (the early turn's read)."""
+        with self.db.autocommit() as connection:
+            row = connection.execute(BOT_STATE, {"customer_user_id": customer_user_id}).first()
+        return None if row is None else (row.mode, row.bot_state)
+
+
+class SqlHelpdesk(Helpdesk):
+    """The Helpdesk on a database, with the database and delivery ledger the edge also uses
+    (the outbox's ledger, the ticket board's replica locks, the scheduler's pruning)."""
+
+    def __init__(
+        self,
+        db: Database,
+        responder: BotResponder | None = None,
+        note_prefix: str = "note:",
+        clock: Clock = utcnow,
+        flood_limit: int = 20,
+        flood_window: timedelta = DEFAULT_FLOOD_WINDOW,
+    ) -> None:
+        self.db = db
+        self.deliveries = DeliveryLedger(db, clock)
+        self.flood_limit = flood_limit
+        super().__init__(HelpdeskStore(db, self.deliveries, flood_limit), responder, note_prefix, clock, flood_window)

@@ -1,0 +1,53 @@
+"""The messages that passed through (the helpdesk's side): storing one, finding one by its source,
+and a conversation's messages to the bot for a ticket's transcript. (The outbox's statements are
+storage.delivery_ledger's.)"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col, select
+
+from handoff_slack.core.states import Direction
+from handoff_slack.storage.database import InsertIfAbsent
+from handoff_slack.storage.models import Message, message_table
+
+_messages = message_table
+_MESSAGE_AT_SOURCE = (
+    core_select(_messages.c.id)
+    .where(_messages.c.source_channel_id == bindparam("channel_id"), _messages.c.source_ts == bindparam("ts"))
+    .limit(1)
+)
+_store_message = InsertIfAbsent(Message)
+
+
+class MessageRepository:
+    """Messages, inside one transaction (`session`)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def store_new(self, row: dict[str, Any]) -> int | None:
+        """Store a new message row: its ID, or None when one with the same source was there (a redelivery)."""
+        message_id = _store_message(self._session, row)
+        return None if message_id is None else int(message_id)
+
+    def exists(self, channel_id: str, ts: str) -> bool:
+        return self._session.execute(_MESSAGE_AT_SOURCE, {"channel_id": channel_id, "ts": ts}).first() is not None
+
+    def said_to_bot(
+        self, conversation_id: int, until: datetime, since: datetime | None, limit: int
+    ) -> Sequence[Message]:
+        """The customer's last `limit` messages up to `until` (after `since`), newest first."""
+        query = select(Message).where(
+            col(Message.conversation_id) == conversation_id,
+            col(Message.direction) == Direction.FROM_CUSTOMER,
+            col(Message.created_at) <= until,
+        )
+        if since is not None:
+            query = query.where(col(Message.created_at) > since)
+        return self._session.exec(query.order_by(col(Message.id).desc()).limit(limit)).all()

@@ -1,0 +1,199 @@
+"""Tickets: every SQL statement of escalation, claim, close and cancel, the queue, and the
+bookkeeping of each ticket's support-channel message.
+
+State changes that can race (cancel, claim, close) are conditional UPDATEs: of concurrent callers,
+in one process or many, exactly one changes the row. The relay's hot path (an agent's reply, a
+waiting customer's place) runs Core statements built once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Result, bindparam, func, update
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col, select
+
+from handoff_slack.core.helpdesk_storage import StoredConversation, StoredTicket, ThreadTicket
+from handoff_slack.core.states import ConversationMode, TicketState
+from handoff_slack.storage.models import Conversation, Ticket, ticket_table
+
+_tickets = ticket_table
+
+_THREAD_TICKET = core_select(
+    _tickets.c.id, _tickets.c.conversation_id, _tickets.c.state, _tickets.c.agent_user_id
+).where(_tickets.c.message_channel_id == bindparam("channel_id"), _tickets.c.message_ts == bindparam("thread_ts"))
+_QUEUE_POSITION = (
+    core_select(func.count())
+    .select_from(_tickets)
+    .where(_tickets.c.state == TicketState.WAITING.value, _tickets.c.id <= bindparam("ticket_id"))
+)
+
+
+def _rows_changed(result: Result[Any]) -> int:
+    """Rows an UPDATE changed (SQLAlchemy types `execute` as a plain Result; an UPDATE's is a CursorResult)."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+class TicketRepository:
+    """The tickets, inside one transaction (`session`)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def get(self, ticket_id: int, fresh: bool = False) -> Ticket | None:
+        """`fresh`: as the database has it now (after a conditional UPDATE), not as first loaded."""
+        return self._session.get(Ticket, ticket_id, populate_existing=fresh)
+
+    def reload(self, ticket: StoredTicket) -> None:
+        """Read the ticket again (after a conditional UPDATE)."""
+        self._session.refresh(ticket)
+
+    def in_thread(self, channel_id: str, thread_ts: str) -> ThreadTicket | None:
+        """The ticket whose message starts this thread (id, conversation, state, agent)."""
+        return self._session.execute(_THREAD_TICKET, {"channel_id": channel_id, "thread_ts": thread_ts}).first()
+
+    def position(self, ticket_id: int) -> int:
+        """The waiting ticket's place in the queue (1 is next)."""
+        return int(self._session.execute(_QUEUE_POSITION, {"ticket_id": ticket_id}).scalar_one())
+
+    def previous_end(self, conversation_id: int, ticket_id: int) -> datetime | None:
+        """When the conversation's last ticket before this one ended."""
+        return self._session.exec(
+            select(func.max(Ticket.closed_at)).where(
+                col(Ticket.conversation_id) == conversation_id, col(Ticket.id) < ticket_id
+            )
+        ).one()
+
+    def waiting_count(self) -> int:
+        return int(
+            self._session.exec(
+                select(func.count()).select_from(Ticket).where(col(Ticket.state) == TicketState.WAITING)
+            ).one()
+        )
+
+    def waiting(self, limit: int) -> list[tuple[Ticket, Conversation]]:
+        """The first `limit` waiting tickets, in arrival order, with their conversations."""
+        rows = self._session.exec(
+            select(Ticket, Conversation)
+            .join(Conversation, col(Conversation.id) == col(Ticket.conversation_id))
+            .where(col(Ticket.state) == TicketState.WAITING)
+            .order_by(col(Ticket.id))
+            .limit(limit)
+        ).all()
+        return [(ticket, conversation) for ticket, conversation in rows]
+
+    # -- state changes --------------------------------------------------------------------------
+
+    def open(
+        self,
+        conversation: StoredConversation,
+        conversation_id: int,
+        reason: str,
+        triage: list[Any] | None,
+        frustration_score: float | None,
+        now: datetime,
+    ) -> int:
+        """A new waiting ticket for the conversation, now waiting on it: the ticket's ID."""
+        ticket = Ticket(
+            conversation_id=conversation_id,
+            reason=reason,
+            triage=triage,
+            frustration_score=frustration_score,
+            created_at=now,
+        )
+        self._session.add(ticket)
+        self._session.flush()  # the partial unique index refuses a second open ticket here
+        assert ticket.id is not None  # stored by the flush
+        assert isinstance(conversation, Conversation)  # one the conversations repository gave out
+        conversation.mode = ConversationMode.WAITING
+        conversation.active_ticket_id = ticket.id
+        conversation.updated_at = now
+        self._session.flush()
+        return ticket.id
+
+    def cancel(self, ticket_id: int, by_user_id: str, now: datetime) -> bool:
+        """Cancel the ticket if it still waits."""
+        return bool(
+            _rows_changed(
+                self._session.execute(
+                    update(Ticket)
+                    .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
+                    .values(
+                        state=TicketState.CANCELLED, closed_by_user_id=by_user_id, closed_at=now, message_stale=True
+                    )
+                )
+            )
+        )
+
+    def claim(
+        self, ticket_id: int, agent_user_id: str, agent_name: str | None, agent_avatar_url: str | None, now: datetime
+    ) -> bool:
+        """Give the ticket to the agent if it still waits."""
+        return bool(
+            _rows_changed(
+                self._session.execute(
+                    update(Ticket)
+                    .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
+                    .values(
+                        state=TicketState.CONNECTED,
+                        agent_user_id=agent_user_id,
+                        agent_name=agent_name,
+                        agent_avatar_url=agent_avatar_url,
+                        claimed_at=now,
+                        message_stale=True,
+                    )
+                )
+            )
+        )
+
+    def close(self, ticket_id: int, by_user_id: str, now: datetime) -> bool:
+        """Close the ticket if it is connected."""
+        return bool(
+            _rows_changed(
+                self._session.execute(
+                    update(Ticket)
+                    .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.CONNECTED)
+                    .values(state=TicketState.CLOSED, closed_by_user_id=by_user_id, closed_at=now, message_stale=True)
+                )
+            )
+        )
+
+    # -- the ticket message ---------------------------------------------------------------------
+
+    def attach_message(self, ticket_id: int, channel_id: str, ts: str) -> None:
+        self._session.execute(
+            update(Ticket).where(col(Ticket.id) == ticket_id).values(message_channel_id=channel_id, message_ts=ts)
+        )
+
+    def count_message_post(self, ticket_id: int) -> int:
+        """Count a post of the ticket message: the posts counted before this one."""
+        before = self._session.exec(select(Ticket.message_attempts).where(col(Ticket.id) == ticket_id)).one()
+        self._session.execute(
+            update(Ticket).where(col(Ticket.id) == ticket_id).values(message_attempts=Ticket.message_attempts + 1)
+        )
+        return int(before)
+
+    def message_shown(self, ticket_id: int, state: TicketState) -> None:
+        self._session.execute(
+            update(Ticket).where(col(Ticket.id) == ticket_id, col(Ticket.state) == state).values(message_stale=False)
+        )
+
+    def with_stale_message(self) -> list[int]:
+        found = self._session.exec(
+            select(Ticket.id)
+            .where(col(Ticket.message_stale).is_(True), col(Ticket.message_ts).is_not(None))
+            .order_by(col(Ticket.id))
+        ).all()
+        return [ticket_id for ticket_id in found if ticket_id is not None]
+
+    def missing_their_message(self, created_before: datetime) -> list[int]:
+        found = self._session.exec(
+            select(Ticket.id)
+            .where(col(Ticket.message_ts).is_(None), col(Ticket.created_at) < created_before)
+            .order_by(col(Ticket.id))
+        ).all()
+        return [ticket_id for ticket_id in found if ticket_id is not None]  # stored rows all have one
