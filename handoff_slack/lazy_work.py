@@ -65,11 +65,17 @@ class LazyWork(ThreadPoolExecutor):
         if getattr(self._defer_next, "active", False):
             self._defer_next.active = False
             with self._count_lock:
-                self.deferred += 1
-                self._owed = True
-            done: Future[Any] = Future()
-            done.set_result(None)
-            return done
+                # The backlog may have drained between the ack phase's look and now: then no task
+                # is left whose end would set the retry off, and a deferred task would wait for the
+                # scheduler's next interval. Queue it after all.
+                defer = self._backlog > self.max_backlog // 2
+                if defer:
+                    self.deferred += 1
+                    self._owed = True
+            if defer:
+                done: Future[Any] = Future()
+                done.set_result(None)
+                return done
         with self._count_lock:
             self._backlog += 1
         try:

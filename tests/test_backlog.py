@@ -176,6 +176,24 @@ def test_with_the_backlog_full_clicks_and_commands_get_503_and_at_twice_the_back
     assert all("hello" not in r.getMessage() for r in caplog.records)
 
 
+def test_a_task_deferred_just_as_the_backlog_drained_is_queued_not_left_for_the_next_interval() -> None:
+    executor = LazyWork(max_workers=2, max_backlog=1, thread_name_prefix="test-lazy")
+    gate = threading.Event()
+    try:
+        executor.submit(gate.wait, 5)
+        assert executor.full()
+        executor.defer_next()  # an ack phase found the backlog full ...
+        gate.set()
+        wait_until(lambda: executor.backlog == 0, message="the backlog to drain")
+        ran = threading.Event()
+        executor.submit(ran.set)  # ... and its lazy task comes only now: nothing else would set it off
+        assert ran.wait(5), "the task was deferred with no task left whose end would run the retry"
+        assert executor.deferred == 0
+    finally:
+        gate.set()
+        executor.shutdown(wait=True)
+
+
 def test_the_executor_counts_tasks_until_they_finish_even_when_they_fail() -> None:
     executor = LazyWork(max_workers=2, max_backlog=2, thread_name_prefix="test-lazy")
     gate = threading.Event()
