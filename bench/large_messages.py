@@ -51,10 +51,7 @@ from typing import Any
 import yaml
 
 from bench.common import (
-    ADMIN,
-    BOT_TOKEN,
     REPO,
-    SIGNING_SECRET,
     SUPPORT_CHANNEL,
     now,
     sign,
@@ -63,9 +60,9 @@ from bench.conversations import connect_conversations
 from bench.databases import DEFAULT_POSTGRES, drop_postgres, fresh_postgres, postgres_version
 from bench.load import event_body
 from bench.machine import machine
-from bench.processes import clean_env, free_port, start_process, stop_process, wait_for_http
+from bench.processes import free_port, start_process, stop_process, wait_for_http
 from bench.processes import interrupt_on_sigterm as _terminated
-from bench.servers import FakeSlackProcess
+from bench.servers import FakeSlackProcess, app_env
 
 SIZES = (60, 1_000, 10_000, 40_000, 160_000)  # 60: an ordinary DM, for comparison
 INTERFERING_SIZE = 40_000
@@ -114,19 +111,7 @@ class App:
         config_path = workdir / f"config-{name}.yaml"
         config_path.write_text(yaml.safe_dump(config))
         self.port = free_port()
-        env = clean_env(
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=fake.api_url,
-            HANDOFF_SUPPORT_CHANNEL=SUPPORT_CHANNEL,
-            HANDOFF_ADMINS=ADMIN,
-            PORT=str(self.port),
-            HOST="127.0.0.1",
-            LOG_LEVEL="WARNING",
-            HANDOFF_CONFIG=str(config_path),
-            HANDOFF_FLOOD_LIMIT="10000",
-            DATABASE_URL=database_url,
-        )
+        env = app_env(fake.api_url, self.port, config_path, DATABASE_URL=database_url)
         self.process = start_process(["main.py"], env, workdir / f"app-{name}.log", cwd=root)
         try:
             wait_for_http(f"http://127.0.0.1:{self.port}/healthz", self.process, 60, f"the app ({name})")

@@ -21,6 +21,25 @@ from bench.resource_use import cpu_seconds, process_tree, tree_cpu_seconds, tree
 BENCH_CONFIG = REPO / "bench" / "bench_config.yaml"
 
 
+def app_env(api_url: str, port: int, config: Path, **more: str) -> dict[str, str]:
+    """The environment of an app under the benchmark: the fake Slack, loopback, quiet logs."""
+    return clean_env(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=api_url,
+        HANDOFF_SUPPORT_CHANNEL=SUPPORT_CHANNEL,
+        HANDOFF_ADMINS=ADMIN,
+        PORT=str(port),
+        HOST="127.0.0.1",
+        LOG_LEVEL="WARNING",
+        HANDOFF_CONFIG=str(config),
+        # A load generator writes far faster per customer than a person: without this every
+        # benchmark message would be a flood-control case (still relayed, plus a notice).
+        HANDOFF_FLOOD_LIMIT="10000",
+        **more,
+    )
+
+
 class FakeSlackProcess:
     def __init__(self, workdir: Path, name: str) -> None:
         self.port = free_port()
@@ -110,20 +129,7 @@ class AppProcess:
     ) -> None:
         self.kind = kind
         self.port = free_port()
-        env = clean_env(
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=fake.api_url,
-            HANDOFF_SUPPORT_CHANNEL=SUPPORT_CHANNEL,
-            HANDOFF_ADMINS=ADMIN,
-            PORT=str(self.port),
-            HOST="127.0.0.1",
-            LOG_LEVEL="WARNING",
-            HANDOFF_CONFIG=str(BENCH_CONFIG),
-            # A load generator writes far faster per customer than a person: without this every
-            # benchmark message would be a flood-control case (still relayed, plus a notice).
-            HANDOFF_FLOOD_LIMIT="10000",
-        )
+        env = app_env(fake.api_url, self.port, BENCH_CONFIG)
         if database_url and kind == "handoff":
             env["DATABASE_URL"] = database_url
         env.update(launch.env)

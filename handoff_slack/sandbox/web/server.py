@@ -204,17 +204,27 @@ class _PageHandler(BaseHTTPRequestHandler):
             return
         self._send(200, resource.read_bytes(), _STATIC_TYPES[suffix], {"Cache-Control": "no-cache"})
 
-    def _act(self) -> None:
+    def _json_object(self, limit: int) -> dict[str, Any] | None:
+        """The request's body as a JSON object; else the error is answered and None returned."""
         try:
-            request = json.loads(self._body(limit=MAX_ACT_BYTES) or b"{}")
+            request = json.loads(self._body(limit=limit) or b"{}")
         except ValueError:
             self._json(400, {"ok": False, "error": "invalid_json"})
-            return
+            return None
         except _TooLarge:
             self.close_connection = True  # the body was not read
             self._json(413, {"ok": False, "error": "too_large"})
+            return None
+        if not isinstance(request, dict):
+            self._json(400, {"ok": False, "error": "invalid_request"})
+            return None
+        return request
+
+    def _act(self) -> None:
+        request = self._json_object(MAX_ACT_BYTES)
+        if request is None:
             return
-        if not isinstance(request, dict) or not isinstance(request.get("as"), str):
+        if not isinstance(request.get("as"), str):
             self._json(400, {"ok": False, "error": "invalid_request"})
             return
         try:
@@ -225,17 +235,8 @@ class _PageHandler(BaseHTTPRequestHandler):
         self._json(200 if answer.get("ok") else 400, answer)
 
     def _arm_fault(self) -> None:
-        try:
-            request = json.loads(self._body(limit=MAX_FAULT_BYTES) or b"{}")
-        except ValueError:
-            self._json(400, {"ok": False, "error": "invalid_json"})
-            return
-        except _TooLarge:
-            self.close_connection = True  # the body was not read
-            self._json(413, {"ok": False, "error": "too_large"})
-            return
-        if not isinstance(request, dict):
-            self._json(400, {"ok": False, "error": "invalid_request"})
+        request = self._json_object(MAX_FAULT_BYTES)
+        if request is None:
             return
         answer = self._backend().fault_panel.arm(request)
         self._json(200 if answer.get("ok") else 400, answer)
