@@ -12,7 +12,6 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from handoff_slack.services import Services
-from handoff_slack.storage.retention import prune_processed_events
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ def repair_ticket_messages(services: Services) -> None:
 def prune_old_event_ids(services: Services) -> None:
     """Forget event IDs older than HANDOFF_EVENT_RETENTION_HOURS (redeliveries come long before)."""
     cutoff = services.clock() - timedelta(hours=services.settings.event_retention_hours)
-    removed = prune_processed_events(services.helpdesk.db, cutoff)
+    removed = services.helpdesk.forget_events_before(cutoff)
     if removed:
         logger.info("forgot %d processed event ID(s) older than %s", removed, cutoff.isoformat(timespec="seconds"))
 

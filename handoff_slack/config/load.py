@@ -14,6 +14,7 @@ from handoff_slack.core.bot_config import (
     FrustrationConfig,
     Scenario,
     Step,
+    SupervisionConfig,
     TriageConfig,
     TriageQuestion,
     Validation,
@@ -58,6 +59,12 @@ def bot_config(file: BotFile) -> BotConfig:
                 action=frustration.action, window=frustration.window, threshold=frustration.threshold
             ),
         ),
+        supervision=SupervisionConfig(
+            default=file.supervision.default,
+            approvers=file.supervision.approvers,
+            timeout_seconds=file.supervision.timeout_seconds,
+            checking_message=file.supervision.checking_message,
+        ),
     )
 
 
@@ -66,7 +73,9 @@ def _scenario(scenario: ScenarioEntry) -> Scenario:
         steps = tuple(_step(step) for step in scenario.steps)
     else:  # a fixed answer is a scenario of one answer step
         steps = (Step(id="answer", answer=scenario.answer, escalate=scenario.escalate),)
-    return Scenario(id=scenario.id, title=scenario.title, triggers=scenario.triggers, steps=steps)
+    return Scenario(
+        id=scenario.id, title=scenario.title, triggers=scenario.triggers, steps=steps, supervised=scenario.supervised
+    )
 
 
 def _step(step: StepEntry) -> Step:

@@ -29,11 +29,14 @@ from handoff_slack.config import scenario_rules
 from handoff_slack.config.errors import NO_VALUE, Expected, Says, rule
 from handoff_slack.config.yaml_source import Scalar
 from handoff_slack.core.bot_config import (
+    AGENTS_APPROVE,
     BotConfig,
     EscalationConfig,
     FrustrationAction,
     FrustrationConfig,
     Prefill,
+    SupervisionConfig,
+    SupervisionDefault,
     TriageConfig,
     TriageMode,
     Validation,
@@ -164,6 +167,7 @@ class ScenarioEntry(_Part):
     steps: Annotated[
         tuple[StepEntry, ...] | None, GIVEN, Field(min_length=1), Says(too_short="a scenario needs at least one step")
     ] = None
+    supervised: Annotated[Flag | None, GIVEN] = None  # left out: as supervision.default says
 
     @model_validator(mode="after")
     def _a_conversation_that_ends(self) -> Self:
@@ -228,6 +232,34 @@ class EscalationEntry(_Part):
         return self
 
 
+_SUPERVISION = SupervisionConfig()
+USER_GROUP_PATTERN = r"^S[A-Z0-9]{2,30}$"
+
+
+def _approvers(value: object) -> object:
+    text = str(value) if isinstance(value, Scalar) else value
+    if text == AGENTS_APPROVE or (isinstance(text, str) and re.fullmatch(USER_GROUP_PATTERN, text)):
+        return text
+    raise rule(f"must be {AGENTS_APPROVE} or a user group's ID (S…), got {text!r}")
+
+
+class SupervisionEntry(_Part):
+    default: Annotated[SupervisionDefault, Strict(False), _TEXT, Expected.one_of(SupervisionDefault)] = (
+        _SUPERVISION.default
+    )
+    approvers: Annotated[str, BeforeValidator(_approvers), Expected("agents or a user group ID")] = (
+        _SUPERVISION.approvers
+    )
+    timeout_seconds: Annotated[
+        int,
+        Field(ge=10, le=86400),
+        _READ,
+        Expected("a whole number"),
+        Says(out_of_range="must be between 10 and 86400 seconds, got {value}"),
+    ] = _SUPERVISION.timeout_seconds
+    checking_message: SectionText = _SUPERVISION.checking_message
+
+
 _BOT = BotConfig()
 
 
@@ -244,6 +276,7 @@ class BotFile(_Part):
     ] = ()
     triage: TriageEntry = TriageEntry()
     escalation: EscalationEntry = EscalationEntry()
+    supervision: SupervisionEntry = SupervisionEntry()
 
     @field_validator("scenarios", mode="after")
     @classmethod

@@ -14,12 +14,14 @@ from dataclasses import replace
 
 from handoff_slack.core.bot_config import (
     BotConfig,
+    Choice,
     FrustrationAction,
     Scenario,
     Step,
     TriageMode,
     TriageQuestion,
 )
+from handoff_slack.core.bot_triage import TriageFlow
 from handoff_slack.core.bot_turn import (
     BotInput,
     BotResponder,
@@ -31,6 +33,7 @@ from handoff_slack.core.bot_turn import (
     FormFilled,
     Handover,
     Pressed,
+    Proposal,
     Reply,
     ReplyKind,
     Said,
@@ -41,7 +44,6 @@ from handoff_slack.core.phrases import (
     asks_for_human,
     asks_for_menu,
     asks_to_cancel,
-    asks_to_skip,
     normalised_prefix,
     read_prefix,
     says_no,
@@ -72,7 +74,6 @@ __all__ = [
 _CHOICE_SIMILARITY = 0.8
 _PLACEHOLDER = re.compile(r"\{([a-z0-9_]{1,40})\}")
 _MAX_QUOTED_ANSWER = 200
-_SHORT_REQUEST_WORDS = 5  # "agent", "a human please": a request, not an answer to a question
 
 
 # -- the engine ---------------------------------------------------------------------------------
@@ -88,6 +89,7 @@ class BotEngine:
             # On: TextBlob loads now, not in the first customer's request. Off: it never loads.
             preload=settings.action is not FrustrationAction.OFF,
         )
+        self.triage = TriageFlow(self.config.triage, self.menu)
 
     @property
     def needs_customer_facts(self) -> bool:
@@ -110,25 +112,14 @@ class BotEngine:
         if isinstance(received, Said):
             return self._said(state, received.text, facts)
         if isinstance(received, FormFilled):
-            return self._form_filled(state, received.answers, facts)
+            return self.triage.form_filled(state, received.answers, facts)
         return self._pressed(state, received, facts)
 
     def form_errors(self, answers: Mapping[str, str]) -> dict[str, str]:
-        """Question ID → what's wrong, for the triage form (checked before it is accepted)."""
-        errors: dict[str, str] = {}
-        for question in self.config.triage.questions:
-            value = (answers.get(question.id) or "").strip()
-            if not value:
-                if not question.skippable:
-                    errors[question.id] = "Please answer this one."
-            elif question.validation and not question.validation.accepts(value):
-                errors[question.id] = question.validation.message
-        return errors
+        return self.triage.form_errors(answers)
 
     def form_questions(self, state: BotState, facts: CustomerFacts) -> list[tuple[TriageQuestion, str | None]]:
-        """The triage questions with what is known so far, to fill the form with."""
-        known = self._known_answers(state, facts)
-        return [(q, known[q.id].answer if q.id in known else None) for q in self.config.triage.questions]
+        return self.triage.form_questions(state, facts)
 
     # Typed messages.
 
@@ -136,13 +127,13 @@ class BotEngine:
         first_contact = not state.greeted
         state, frustrated = self._read_mood(replace(state, greeted=True), text)
         if state.in_triage:
-            return self._triage_answer(state, text, facts)
-        if self._starts_with_triage(state):
-            return self._hand_over(state, EscalationReason.TRIAGE, facts)
+            return self.triage.answer(state, text, facts)
+        if self.triage.starts_first(state):
+            return self.triage.hand_over(state, EscalationReason.TRIAGE, facts)
         if asks_for_human(text):
-            return self._hand_over(state, EscalationReason.ASKED_FOR_HUMAN, facts)
+            return self.triage.hand_over(state, EscalationReason.ASKED_FOR_HUMAN, facts)
         if frustrated and self.config.escalation.frustration.action is FrustrationAction.ESCALATE:
-            return self._hand_over(state, EscalationReason.FRUSTRATION, facts)
+            return self.triage.hand_over(state, EscalationReason.FRUSTRATION, facts)
         turn = self._converse(state, text, facts, first_contact)
         if frustrated and turn.handover is None and not turn.state.offered:
             offer = Reply(
@@ -172,20 +163,20 @@ class BotEngine:
 
     def _converse(self, state: BotState, text: str, facts: CustomerFacts, first_contact: bool = False) -> BotTurn:
         if asks_for_menu(text):
-            return BotTurn(self._fresh(state), (self.menu(),))
+            return BotTurn(state.fresh(), (self.menu(),))
         if state.scenario_id is not None:
             turn = self._scenario_answer(state, text, facts)
             if turn is not None:
                 return turn
         if state.suggestions:
             if says_yes(text) and len(state.suggestions) == 1:
-                return self._run_scenario(self._fresh(state), state.suggestions[0], facts)
+                return self._run_scenario(state.fresh(), state.suggestions[0], facts)
             if says_no(text):
                 return self._no_match(replace(state, suggestions=()), facts)
         config = self.config.escalation
         found = match_scenario(text, self.config.scenarios, config.match_threshold, config.suggest_threshold)
         if found.kind is MatchKind.HIT:
-            return self._run_scenario(self._fresh(state), found.scenario_ids[0], facts)
+            return self._run_scenario(state.fresh(), found.scenario_ids[0], facts)
         if found.kind is MatchKind.SUGGEST:
             titles = [self._scenario(sid).title for sid in found.scenario_ids]
             question = "Did you mean " + " or ".join(f"*{t}*" for t in titles) + "?"
@@ -204,25 +195,18 @@ class BotEngine:
         state = replace(state, misses=misses, suggestions=(), scenario_id=None, step_id=None)
         limit = self.config.escalation.no_match_limit
         if limit and misses >= limit:
-            return self._hand_over(state, EscalationReason.NO_SCENARIO, facts)
+            return self.triage.hand_over(state, EscalationReason.NO_SCENARIO, facts)
         # "Talk to an agent" last, as in every menu.
         buttons = [Button("Show the menu", ButtonAction.MENU), self._talk_button(EscalationReason.MENU)]
         return BotTurn(state, (Reply(ReplyKind.NO_MATCH, self.config.no_match, tuple(buttons)),))
-
-    @staticmethod
-    def _fresh(state: BotState) -> BotState:
-        """Out of any scenario, guess or run of misses (mood and triage kept)."""
-        return replace(state, scenario_id=None, step_id=None, scenario_answers={}, misses=0, suggestions=())
 
     # Scenarios.
 
     def _run_scenario(self, state: BotState, scenario_id: str, facts: CustomerFacts) -> BotTurn:
         scenario = self.config.scenario(scenario_id)
         if scenario is None or not scenario.steps:  # a button from before the config changed
-            return BotTurn(self._fresh(state), (self.menu("I can't do that one any more. Here's what I can do:"),))
-        return self._enter_step(
-            replace(self._fresh(state), scenario_id=scenario.id), scenario, scenario.steps[0], facts
-        )
+            return BotTurn(state.fresh(), (self.menu("I can't do that one any more. Here's what I can do:"),))
+        return self._enter_step(replace(state.fresh(), scenario_id=scenario.id), scenario, scenario.steps[0], facts)
 
     def _enter_step(self, state: BotState, scenario: Scenario, step: Step, facts: CustomerFacts) -> BotTurn:
         if step.is_question:
@@ -238,11 +222,24 @@ class BotEngine:
             if step.escalate
             else (Button("Show the menu", ButtonAction.MENU), self._talk_button(EscalationReason.MENU)),
         )
-        done = replace(self._fresh(state), scenario_answers={})
+        done = replace(state.fresh(), scenario_answers={})
         if step.escalate:
-            handed = self._hand_over(done, EscalationReason.SCENARIO, facts)
+            handed = self.triage.hand_over(done, EscalationReason.SCENARIO, facts)
             return replace(handed, replies=(answer, *handed.replies))
+        if self.config.is_supervised(scenario):
+            return self._propose(done, scenario, state, answer.text)
         return BotTurn(done, (answer,))
+
+    def _propose(self, done: BotState, scenario: Scenario, state: BotState, text: str) -> BotTurn:
+        """Supervised: the answer goes to an agent for approval; the customer is told a person is checking."""
+        answers = tuple(
+            (step.ask or step.id, state.scenario_answers[step.id])
+            for step in scenario.steps
+            if step.is_question and step.id in state.scenario_answers
+        )
+        proposal = Proposal(scenario.id, scenario.title, text, answers)
+        checking = Reply(ReplyKind.NOTE, self.config.supervision.checking_message)
+        return BotTurn(done, (checking,), proposal=proposal)
 
     def _scenario_answer(self, state: BotState, text: str, facts: CustomerFacts) -> BotTurn | None:
         """The customer's answer to an open scenario question; None when it no longer applies."""
@@ -251,7 +248,7 @@ class BotEngine:
         if scenario is None or step is None or not step.is_question:
             return None
         if asks_to_cancel(text):
-            return BotTurn(self._fresh(state), (self.menu("OK, let's leave that. Anything else?"),))
+            return BotTurn(state.fresh(), (self.menu("OK, let's leave that. Anything else?"),))
         if step.choices:
             chosen = self._typed_choice(step, text)
             if chosen is None:
@@ -261,7 +258,7 @@ class BotEngine:
                 again = self._enter_step(state, scenario, step, facts)
                 note = Reply(ReplyKind.NOTE, "Please pick one of the options below.")
                 return replace(again, replies=(note, *again.replies))
-            return self._go(state, scenario, chosen, facts)
+            return self._chose(state, scenario, step, chosen, facts)
         if step.expect is not None and not step.expect.accepts(text):
             if self._strong_other_match(text, scenario):
                 return None
@@ -273,18 +270,23 @@ class BotEngine:
     def _go(self, state: BotState, scenario: Scenario, step_id: str, facts: CustomerFacts) -> BotTurn:
         step = scenario.step(step_id)
         if step is None:
-            return BotTurn(self._fresh(state), (self.menu(),))
+            return BotTurn(state.fresh(), (self.menu(),))
         return self._enter_step(state, scenario, step, facts)
 
+    def _chose(self, state: BotState, scenario: Scenario, step: Step, choice: Choice, facts: CustomerFacts) -> BotTurn:
+        # Kept like a typed answer: a supervised proposal and a diagnosis show what was picked.
+        answers = {**state.scenario_answers, step.id: choice.label}
+        return self._go(replace(state, scenario_answers=answers), scenario, choice.goto, facts)
+
     @staticmethod
-    def _typed_choice(step: Step, text: str) -> str | None:
+    def _typed_choice(step: Step, text: str) -> Choice | None:
         words = MessageWords(normalised_prefix(text).split())
         typed = " ".join(words.words)
         best, best_score = None, 0.0
         for choice in step.choices:
             score = 1.0 if typed == normalised_prefix(choice.label) else words.trigger_score(choice.label)
             if score > best_score:
-                best, best_score = choice.goto, score
+                best, best_score = choice, score
         return best if best_score >= _CHOICE_SIMILARITY else None
 
     def _strong_other_match(self, text: str, current: Scenario) -> bool:
@@ -306,16 +308,16 @@ class BotEngine:
             except ValueError:
                 reason = EscalationReason.MENU
             if state.in_triage:  # pressed again while answering: carry on with the questions
-                return BotTurn(state, (self._triage_question_reply(state, facts),))
-            return self._hand_over(state, reason, facts)
+                return BotTurn(state, (self.triage.question_reply(state, facts),))
+            return self.triage.hand_over(state, reason, facts)
         if action is ButtonAction.SKIP:
-            current = self._current_question(state, facts)
+            current = self.triage.current_question(state, facts)
             if state.in_triage and current is not None and current.id == pressed.value and current.skippable:
-                return self._record(state, current, None, "skipped", facts)
-            return BotTurn(state, (self._triage_question_reply(state, facts),) if state.in_triage else ())
+                return self.triage.record(state, current, None, "skipped", facts)
+            return BotTurn(state, (self.triage.question_reply(state, facts),) if state.in_triage else ())
         if state.in_triage:
             # Any other bot button means they'd rather use the bot: leave the triage.
-            state = self._leave_triage(state)
+            state = self.triage.leave(state)
         if action is ButtonAction.SCENARIO:
             return self._run_scenario(state, pressed.value, facts)
         if action is ButtonAction.CHOICE:
@@ -324,14 +326,12 @@ class BotEngine:
             scenario = self.config.scenario(scenario_id)
             step = scenario.step(step_id) if scenario else None
             if scenario is None or step is None or not index.isdigit() or int(index) >= len(step.choices):
-                return BotTurn(self._fresh(state), (self.menu("That option has expired. Here's what I can do:"),))
+                return BotTurn(state.fresh(), (self.menu("That option has expired. Here's what I can do:"),))
             state = replace(state, scenario_id=scenario.id, step_id=step.id)
-            return self._go(state, scenario, step.choices[int(index)].goto, facts)
+            return self._chose(state, scenario, step, step.choices[int(index)], facts)
         if action is ButtonAction.NO_THANKS:
             return BotTurn(replace(state, offered=True), (Reply(ReplyKind.NOTE, "OK! I'm still here to help."),))
-        return BotTurn(self._fresh(state), (self.menu(),))  # MENU, FORM (opened at the edge), anything else
-
-    # Triage and hand-over.
+        return BotTurn(state.fresh(), (self.menu(),))  # MENU, FORM (opened at the edge), anything else
 
     def _scenario(self, scenario_id: str) -> Scenario:
         """A scenario the matcher found (its IDs come from the configuration: it exists)."""
@@ -339,104 +339,3 @@ class BotEngine:
         if scenario is None:
             raise KeyError(scenario_id)
         return scenario
-
-    @staticmethod
-    def _triage_reason(state: BotState) -> EscalationReason:
-        """Why the customer is being triaged (set when triage starts; the menu button otherwise)."""
-        return EscalationReason(state.triage_reason or EscalationReason.MENU)
-
-    def _starts_with_triage(self, state: BotState) -> bool:
-        triage = self.config.triage
-        return triage.mode is TriageMode.TRIAGE_FIRST and bool(triage.questions) and not state.triage_done
-
-    def _hand_over(self, state: BotState, reason: EscalationReason, facts: CustomerFacts) -> BotTurn:
-        """Hand over now, or first ask the triage questions that Slack can't answer for us."""
-        triage = self.config.triage
-        if triage.mode is TriageMode.OFF or not triage.questions:
-            return self._handover_turn(state, reason, facts)
-        state = replace(self._fresh(state), triage_reason=reason.value)
-        if self._current_question(state, facts) is None:  # everything already known
-            return self._handover_turn(state, reason, facts)
-        intro = Reply(ReplyKind.NOTE, triage.intro) if triage.intro else None
-        first = self._triage_question_reply(state, facts)
-        return BotTurn(state, (intro, first) if intro else (first,))
-
-    def _handover_turn(self, state: BotState, reason: EscalationReason, facts: CustomerFacts) -> BotTurn:
-        known = self._known_answers(state, facts)
-        answers = tuple(
-            known.get(q.id) or TriageAnswer(q.id, q.label, None, "not_asked")
-            for q in self.config.triage.questions
-            if self.config.triage.mode is not TriageMode.OFF
-        )
-        handover = Handover(reason, answers, state.frustration_score)
-        # The next time they're back with the bot, it starts afresh (a new conversation).
-        return BotTurn(BotState(triage_done=True), (), handover)
-
-    def _known_answers(self, state: BotState, facts: CustomerFacts) -> dict[str, TriageAnswer]:
-        known = {qid: TriageAnswer.from_json(data) for qid, data in state.triage_answers.items()}
-        for question in self.config.triage.questions:
-            prefilled = facts.value_for(question.prefill)
-            if question.id not in known and prefilled:
-                known[question.id] = TriageAnswer(question.id, question.label, prefilled, "slack")
-        return known
-
-    def _current_question(self, state: BotState, facts: CustomerFacts) -> TriageQuestion | None:
-        known = self._known_answers(state, facts)
-        return next((q for q in self.config.triage.questions if q.id not in known), None)
-
-    def _triage_question_reply(self, state: BotState, facts: CustomerFacts) -> Reply:
-        question = self._current_question(state, facts)
-        assert question is not None
-        buttons = [Button("Fill in the form", ButtonAction.FORM)]
-        if question.skippable:
-            buttons.insert(0, Button("Skip", ButtonAction.SKIP, question.id))
-        return Reply(ReplyKind.TRIAGE_QUESTION, question.prompt, tuple(buttons))
-
-    def _triage_answer(self, state: BotState, text: str, facts: CustomerFacts) -> BotTurn:
-        question = self._current_question(state, facts)
-        if question is None:  # answered meanwhile (the form): hand over
-            return self._handover_turn(state, self._triage_reason(state), facts)
-        if asks_to_cancel(text):
-            left = self._leave_triage(state)
-            return BotTurn(left, (self.menu("OK, I won't hand you over. I'm here if you need anything else."),))
-        if asks_for_human(text) and len(normalised_prefix(text).split()) <= _SHORT_REQUEST_WORDS:
-            # "The customer can always type agent": hand over with what we have.
-            return self._handover_turn(state, self._triage_reason(state), facts)
-        if asks_to_skip(text):
-            if question.skippable:
-                return self._record(state, question, None, "skipped", facts)
-            return BotTurn(
-                state,
-                (
-                    Reply(ReplyKind.NOTE, "I need an answer to this one, sorry."),
-                    self._triage_question_reply(state, facts),
-                ),
-            )
-        value = text.strip()
-        if question.validation and not question.validation.accepts(value):
-            again = Reply(ReplyKind.NOTE, question.validation.message)
-            return BotTurn(state, (again, self._triage_question_reply(state, facts)))
-        return self._record(state, question, value, "typed", facts)
-
-    def _record(
-        self, state: BotState, question: TriageQuestion, value: str | None, source: str, facts: CustomerFacts
-    ) -> BotTurn:
-        answer = TriageAnswer(question.id, question.label, value, source)
-        state = replace(state, triage_answers={**state.triage_answers, question.id: answer.to_json()})
-        if self._current_question(state, facts) is None:
-            return self._handover_turn(state, self._triage_reason(state), facts)
-        return BotTurn(state, (self._triage_question_reply(state, facts),))
-
-    def _form_filled(self, state: BotState, answers: Mapping[str, str], facts: CustomerFacts) -> BotTurn:
-        reason = EscalationReason(state.triage_reason) if state.triage_reason else EscalationReason.TRIAGE
-        recorded = dict(state.triage_answers)
-        for question in self.config.triage.questions:
-            value = (answers.get(question.id) or "").strip()
-            source = "form" if value else "skipped"
-            recorded[question.id] = TriageAnswer(question.id, question.label, value or None, source).to_json()
-        return self._handover_turn(replace(state, triage_answers=recorded), reason, facts)
-
-    @staticmethod
-    def _leave_triage(state: BotState) -> BotState:
-        # "never mind": back to the bot; triage_first won't ask again until the next conversation.
-        return replace(state, triage_reason=None, triage_answers={}, triage_done=True)

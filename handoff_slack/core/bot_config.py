@@ -86,6 +86,7 @@ class Scenario:
     title: str  # the menu button's label
     triggers: tuple[str, ...]
     steps: tuple[Step, ...]
+    supervised: bool | None = None  # None: as `supervision.default` says
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
@@ -124,6 +125,25 @@ class EscalationConfig:
     frustration: FrustrationConfig = field(default_factory=FrustrationConfig)
 
 
+class SupervisionDefault(StrEnum):
+    OFF = "off"  # only scenarios marked `supervised: true` wait for an agent's approval
+    ALL = "all"  # every scenario does, unless marked `supervised: false`
+
+
+AGENTS_APPROVE = "agents"  # anyone in the support channel may approve (else a user group's ID, S…)
+DEFAULT_CHECKING_MESSAGE = "Let me check my answer with a colleague before I send it. It won't be long."
+
+
+@dataclass(frozen=True)
+class SupervisionConfig:
+    """Supervised mode: the bot's answer waits for an agent's Approve before the customer sees it."""
+
+    default: SupervisionDefault = SupervisionDefault.OFF
+    approvers: str = AGENTS_APPROVE  # "agents", or the ID of the user group whose members may decide
+    timeout_seconds: int = 300  # unanswered this long: a normal hand-off (reason supervision_timeout)
+    checking_message: str = DEFAULT_CHECKING_MESSAGE  # what the customer is told meanwhile
+
+
 DEFAULT_GREETING = (
     "Hi! I'm the help desk assistant. Tell me what you need, or pick an option below. "
     "You can ask for a person at any time by typing *agent*."
@@ -138,6 +158,12 @@ class BotConfig:
     scenarios: tuple[Scenario, ...] = ()
     triage: TriageConfig = field(default_factory=TriageConfig)
     escalation: EscalationConfig = field(default_factory=EscalationConfig)
+    supervision: SupervisionConfig = field(default_factory=SupervisionConfig)
+
+    def is_supervised(self, scenario: Scenario) -> bool:
+        if scenario.supervised is not None:
+            return scenario.supervised
+        return self.supervision.default is SupervisionDefault.ALL
 
     def scenario(self, scenario_id: str) -> Scenario | None:
         return next((s for s in self.scenarios if s.id == scenario_id), None)

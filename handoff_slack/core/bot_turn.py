@@ -7,7 +7,7 @@ engine that decides a turn is handoff_slack.core.bot.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -140,6 +140,10 @@ class BotState:
     def in_triage(self) -> bool:
         return self.triage_reason is not None
 
+    def fresh(self) -> BotState:
+        """Out of any scenario, guess or run of misses (mood and triage kept)."""
+        return replace(self, scenario_id=None, step_id=None, scenario_answers={}, misses=0, suggestions=())
+
     def to_json(self) -> dict[str, Any]:
         return {
             "scenario_id": self.scenario_id,
@@ -178,10 +182,38 @@ class BotState:
 
 
 @dataclass(frozen=True)
+class CauseScore:
+    """One likely cause of a diagnosis: how strongly the answers and words point to it, and which did."""
+
+    cause_id: str
+    title: str
+    score: float  # 0..1
+    evidence: tuple[str, ...] = ()  # e.g. "Is the Wi-Fi light on? → Off", "said “driver”"
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    best: CauseScore
+    runner_up: CauseScore | None = None
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A supervised scenario's answer, held back until an agent approves it (nothing here is sent)."""
+
+    scenario_id: str
+    scenario_title: str
+    text: str  # the answer exactly as the customer would see it
+    answers: tuple[tuple[str, str], ...] = ()  # (the bot's question, the customer's answer), in order
+    diagnosis: Diagnosis | None = None
+
+
+@dataclass(frozen=True)
 class BotTurn:
     state: BotState
     replies: tuple[Reply, ...] = ()
     handover: Handover | None = None
+    proposal: Proposal | None = None  # supervised: an answer for an agent to approve; replies say so
 
 
 class BotResponder(Protocol):

@@ -45,7 +45,6 @@ from handoff_slack.slack.failures import GONE_ERRORS, ambiguous, failure_reason
 from handoff_slack.slack.file_relay import DEFAULT_MAX_FILE_BYTES, FileRelay, destination_notice
 from handoff_slack.slack.file_transfer import FileProblem
 from handoff_slack.storage.delivery_ledger import DeliveryLedger
-from handoff_slack.storage.locks import OUTBOX_FLUSH, replica_lock
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +103,7 @@ class Outbox:
     def deliver(self, conversation_id: int) -> int:
         """Send the conversation's pending messages and sync edited copies; returns deliveries made."""
         # One flush per conversation at a time: in this process, and across replicas.
-        with self._conversation_lock(conversation_id), replica_lock(self.ledger.db, OUTBOX_FLUSH, conversation_id):
+        with self._conversation_lock(conversation_id), self.ledger.flush_lock(conversation_id):
             delivered, stale, told = self._deliver_pending(conversation_id)
             for _ in range(NOTICE_ROUNDS):
                 if not told:

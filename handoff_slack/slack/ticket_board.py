@@ -30,7 +30,6 @@ from handoff_slack.core.views import TicketView
 from handoff_slack.slack.directory import PeopleDirectory
 from handoff_slack.slack.failures import GONE_ERRORS, ambiguous, failure_reason
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
-from handoff_slack.storage.locks import TICKET_MESSAGE, replica_lock
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +85,7 @@ class TicketBoard:
     def _lock(self, ticket_id: int) -> Iterator[None]:
         # In this process, and across replicas and workers (the scheduler's repair of a missing
         # ticket message may run in one while the escalation's lazy listener posts in another).
-        with self._ticket_lock(ticket_id), replica_lock(self.helpdesk.db, TICKET_MESSAGE, ticket_id):
+        with self._ticket_lock(ticket_id), self.helpdesk.ticket_message_lock(ticket_id):
             yield
 
     def _post(self, ticket: TicketView) -> TicketView | None:

@@ -9,9 +9,9 @@ stored in it too, so a state change and what the bot says about it commit togeth
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -24,7 +24,9 @@ from handoff_slack.storage.conversations import BOT_STATE, ConversationRepositor
 from handoff_slack.storage.database import Database
 from handoff_slack.storage.delivery_ledger import DeliveryLedger
 from handoff_slack.storage.events import EventRepository
+from handoff_slack.storage.locks import TICKET_MESSAGE, replica_lock
 from handoff_slack.storage.messages import MessageRepository
+from handoff_slack.storage.retention import prune_processed_events
 from handoff_slack.storage.tickets import TicketRepository
 
 
@@ -94,8 +96,8 @@ class HelpdeskStore:
 
 
 class SqlHelpdesk(Helpdesk):
-    """The Helpdesk on a database, with the database and delivery ledger the edge also uses
-    (the outbox's ledger, the ticket board's replica locks, the scheduler's pruning)."""
+    """The Helpdesk on a database, with what the delivery side and the scheduler also need of it:
+    the outbox's ledger, the ticket message's lock across replicas, and forgetting old event IDs."""
 
     def __init__(
         self,
@@ -110,3 +112,11 @@ class SqlHelpdesk(Helpdesk):
         self.deliveries = DeliveryLedger(db, clock)
         self.flood_limit = flood_limit
         super().__init__(HelpdeskStore(db, self.deliveries, flood_limit), responder, note_prefix, clock, flood_window)
+
+    def ticket_message_lock(self, ticket_id: int) -> AbstractContextManager[None]:
+        """Held while a ticket's support-channel message is posted or updated, across replicas."""
+        return replica_lock(self.db, TICKET_MESSAGE, ticket_id)
+
+    def forget_events_before(self, cutoff: datetime) -> int:
+        """Delete the processed-event IDs received before `cutoff`; returns how many."""
+        return prune_processed_events(self.db, cutoff)
