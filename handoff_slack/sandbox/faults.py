@@ -158,14 +158,7 @@ class Faults(EmulatorState):
 
     def heal(self, method: str | None = None) -> None:
         """End an outage: drop the faults still queued for ``method`` (for every method if None)."""
-        with self._cond:
-            if method is None:
-                self._faults.clear()
-                self._targeted_faults.clear()
-            else:
-                self._faults.pop(method, None)
-                self._targeted_faults.pop(method, None)
-            self._changed(Change("fault", detail={"method": method or ""}))
+        self._drop(method, self._faults, self._targeted_faults)
 
     def delay(self, method: str, seconds: float, count: int | None = 1, *, after_handling: bool = False) -> None:
         """The next ``count`` calls of ``method`` are answered only after ``seconds``.
@@ -211,13 +204,16 @@ class Faults(EmulatorState):
 
     def clear_delays(self, method: str | None = None) -> None:
         """Drop the delays still queued for ``method`` (for every method if None); calls in flight keep theirs."""
+        self._drop(method, self._delays, self._targeted_delays)
+
+    def _drop(self, method: str | None, *queues: dict[str, Any]) -> None:
+        """Forget what is queued for ``method`` (for every method if None) in each of ``queues``."""
         with self._cond:
-            if method is None:
-                self._delays.clear()
-                self._targeted_delays.clear()
-            else:
-                self._delays.pop(method, None)
-                self._targeted_delays.pop(method, None)
+            for queue in queues:
+                if method is None:
+                    queue.clear()
+                else:
+                    queue.pop(method, None)
             self._changed(Change("fault", detail={"method": method or ""}))
 
     def armed(self) -> list[dict[str, Any]]:
