@@ -190,7 +190,7 @@ MISTAKES = [
         )
         + CAUSES
         + "            - {id: off, title: A, when: {fixed: x}, answer: B}\n"
-        "      - {id: fixed, ask: Did that help?, goto: done}\n"
+        '      - {id: fixed, ask: "Did that help?", goto: done}\n'
         "      - {id: done, answer: Good.}\n",
         f", line 17: {AT}.causes[0].when.fixed: question 'fixed' is never asked before this diagnosis",
         id="condition-on-a-question-of-another-branch",

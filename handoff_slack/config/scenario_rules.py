@@ -94,7 +94,12 @@ def check_cause(cause: CauseEntry) -> None:
             )
 
 
-def check_causes(causes: Sequence[CauseEntry]) -> None:
+def check_causes(causes: Sequence[CauseEntry], most: int) -> None:
+    """Between one and `most` causes, with distinct IDs."""
+    if not causes:
+        raise rule("a diagnosis needs at least one cause")
+    if len(causes) > most:
+        raise rule(f"at most {most} causes, got {len(causes)}")
     ids: dict[str, int] = {}
     for index, cause in enumerate(causes):
         if cause.id in ids:

@@ -176,21 +176,16 @@ class CauseEntry(_Part):
 
 
 class DiagnoseEntry(_Part):
-    causes: Annotated[
-        tuple[CauseEntry, ...],
-        Field(min_length=1, max_length=MAX_CAUSES),
-        Says(
-            too_short="a diagnosis needs at least one cause",
-            too_long="at most {max_length} causes, got {actual_length}",
-        ),
-    ]
+    # Its length is checked by `check_causes`: a length constraint here would also report "no
+    # causes" whenever one cause has a mistake (pydantic counts the causes that validated).
+    causes: tuple[CauseEntry, ...]
     threshold: Fraction = DEFAULT_DIAGNOSIS_THRESHOLD
     unsure: SectionText = DEFAULT_UNSURE_MESSAGE
 
     @field_validator("causes", mode="after")
     @classmethod
     def _distinct(cls, causes: tuple[CauseEntry, ...]) -> tuple[CauseEntry, ...]:
-        scenario_rules.check_causes(causes)
+        scenario_rules.check_causes(causes, MAX_CAUSES)
         return causes
 
 
