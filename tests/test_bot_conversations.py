@@ -550,6 +550,7 @@ def test_the_shipped_default_configuration_works_end_to_end(fake_slack: FakeSlac
             "Reset my password",
             "Where is my order?",
             "Opening hours",
+            "My laptop won't connect to Wi-Fi",
             "Talk to an agent",
         ]
         say(app, CUSTOMER, "where's my parcel??")

@@ -49,7 +49,7 @@ def error_for(tmp_path: Path, text: str) -> str:
 
 def test_default_config_loads_with_its_scenarios_and_questions() -> None:
     config = load_bot_config()
-    assert [s.id for s in config.scenarios] == ["password_reset", "order_status", "opening_hours"]
+    assert [s.id for s in config.scenarios] == ["password_reset", "order_status", "opening_hours", "wifi_connection"]
     assert all(5 <= len(s.triggers) <= 10 for s in config.scenarios)
     assert config.talk_to_agent_label == "Talk to an agent"
 
@@ -72,6 +72,13 @@ def test_default_config_loads_with_its_scenarios_and_questions() -> None:
 
     hours = config.scenario("opening_hours")
     assert hours is not None and [s.id for s in hours.steps] == ["answer"] and hours.steps[0].answer
+
+    wifi = config.scenario("wifi_connection")  # three questions, then a diagnosis of four causes
+    assert wifi is not None and config.is_supervised(wifi)
+    assert [s.id for s in wifi.steps if s.is_question] == ["wifi_icon", "other_devices", "recent_change"]
+    diagnosis = wifi.steps[-1].diagnose
+    assert diagnosis is not None and len(diagnosis.causes) == 4
+    assert not any(config.is_supervised(s) for s in config.scenarios if s is not wifi)
 
     assert config.triage.mode is TriageMode.BEFORE_HANDOFF
     assert [(q.id, q.prefill, q.skippable, q.multiline) for q in config.triage.questions] == [

@@ -208,6 +208,9 @@ def _schema_at(model: type[BaseModel], loc: Loc) -> tuple[Any, list[Any]]:
         if isinstance(part, int):  # tuple[Item, ...]
             annotation, metadata = (get_args(annotation) or (Any,))[0], []
             continue
+        if get_origin(annotation) is dict:  # dict[str, Value]: `part` is a key
+            annotation, metadata = (get_args(annotation) or (Any, Any))[1], []
+            continue
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return Any, []
         field = next((f for name, f in annotation.model_fields.items() if (f.alias or name) == part), None)

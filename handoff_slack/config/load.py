@@ -5,11 +5,23 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from handoff_slack.config.errors import ConfigError, problems_from
-from handoff_slack.config.schema import BotFile, QuestionEntry, ScenarioEntry, StepEntry, ValidationRule
+from handoff_slack.config.scenario_rules import SAID
+from handoff_slack.config.schema import (
+    BotFile,
+    CauseEntry,
+    DiagnoseEntry,
+    QuestionEntry,
+    ScenarioEntry,
+    StepEntry,
+    ValidationRule,
+)
 from handoff_slack.config.yaml_source import read_document
 from handoff_slack.core.bot_config import (
+    AnswerClue,
     BotConfig,
+    Cause,
     Choice,
+    Diagnose,
     EscalationConfig,
     FrustrationConfig,
     Scenario,
@@ -87,6 +99,30 @@ def _step(step: StepEntry) -> Step:
         goto=step.goto,
         answer=step.answer,
         escalate=step.escalate,
+        diagnose=None if step.diagnose is None else _diagnose(step.diagnose),
+    )
+
+
+def _diagnose(diagnose: DiagnoseEntry) -> Diagnose:
+    return Diagnose(
+        causes=tuple(_cause(cause) for cause in diagnose.causes),
+        threshold=diagnose.threshold,
+        unsure=diagnose.unsure,
+    )
+
+
+def _cause(cause: CauseEntry) -> Cause:
+    weights = cause.weights or {}
+    return Cause(
+        id=cause.id,
+        title=cause.title,
+        answer=cause.answer,
+        when=tuple(
+            AnswerClue(step_id, tuple(accepted), weights.get(step_id, 1.0))
+            for step_id, accepted in (cause.when or {}).items()
+        ),
+        said=cause.said or (),
+        said_weight=weights.get(SAID, 1.0),
     )
 
 

@@ -15,15 +15,27 @@ from handoff_slack.config.errors import OTHER, Loc, did_you_mean, rule
 from handoff_slack.core.phrases import normalise
 
 if TYPE_CHECKING:
-    from handoff_slack.config.schema import QuestionEntry, ScenarioEntry, StepEntry
+    from handoff_slack.config.schema import CauseEntry, QuestionEntry, ScenarioEntry, StepEntry
+
+SAID = "said"  # in a cause's `weights`, the key of its phrases' weight
 
 # `{step_id}` in a text quotes the customer's reply to that free-text question.
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def check_step(step: StepEntry) -> None:
-    """A step is a question (with buttons, or typed and then `goto`) or an answer, never both."""
+    """A step is a question (with buttons, or typed and then `goto`), an answer or a diagnosis."""
     given = step.model_fields_set
+    if step.diagnose is not None:
+        for key in ("ask", "answer", "choices", "goto", "expect", "escalate"):
+            if key in given:
+                raise rule(
+                    f"'{key}' does not go with 'diagnose': a diagnose step ends the scenario with the answer "
+                    "of the likeliest cause",
+                    (key,),
+                    on_key=True,
+                )
+        return
     if (step.ask is None) == (step.answer is None):
         both = "both" if step.ask is not None else "neither"
         raise rule(f"step {step.id!r} needs either 'ask' (a question) or 'answer', not {both}")
@@ -54,6 +66,45 @@ def check_step(step: StepEntry) -> None:
                 other=("choices", labels[words]),
             )
         labels[words] = index
+
+
+def check_cause(cause: CauseEntry) -> None:
+    """A cause has clues; its phrases have words; each weight belongs to one of its clues."""
+    if not cause.when and not cause.said:
+        raise rule(f"cause {cause.id!r} has no clues: give it 'when' (earlier answers) and/or 'said' (phrases)")
+    for index, phrase in enumerate(cause.said or ()):
+        if not normalise(phrase):
+            raise rule(f"phrase {phrase!r} has no words to match", ("said", index))
+    when = cause.when or {}
+    for key in cause.weights or {}:
+        if key == SAID and SAID in when:
+            raise rule(
+                f"'{SAID}' is ambiguous here: this cause also has a condition on a step called {SAID!r}",
+                ("weights", key),
+                on_key=True,
+            )
+        if key == SAID and not cause.said:
+            raise rule(f"'{SAID}' weighs the cause's phrases, but it has no 'said'", ("weights", key), on_key=True)
+        if key != SAID and key not in when:
+            known = ", ".join([*when, *([SAID] if cause.said else [])])
+            raise rule(
+                f"{key!r} is not one of this cause's clues{did_you_mean(key, [*when, SAID])}; weights go on: {known}",
+                ("weights", key),
+                on_key=True,
+            )
+
+
+def check_causes(causes: Sequence[CauseEntry], most: int) -> None:
+    """Between one and `most` causes, with distinct IDs."""
+    if not causes:
+        raise rule("a diagnosis needs at least one cause")
+    if len(causes) > most:
+        raise rule(f"at most {most} causes, got {len(causes)}")
+    ids: dict[str, int] = {}
+    for index, cause in enumerate(causes):
+        if cause.id in ids:
+            raise rule(f"duplicate cause ID {cause.id!r} (also {OTHER})", (index, "id"), other=(ids[cause.id],))
+        ids[cause.id] = index
 
 
 def check_scenario(scenario: ScenarioEntry) -> None:
@@ -139,12 +190,62 @@ def _check_steps(scenario_id: str, steps: Sequence[StepEntry]) -> None:
             raise rule(f"step {step.id!r} is never reached from the first step {first!r}", ("steps", index))
     free_text = {s.id for s in steps if s.ask is not None and s.choices is None}
     for index, step in enumerate(steps):
-        if not any(by_id[s].answer is not None for s in _reachable(by_id, step.id)):
+        if not any(_ends(by_id[s]) for s in _reachable(by_id, step.id)):
             raise rule(f"step {step.id!r} never leads to an answer (its gotos go round in a loop)", ("steps", index))
         # The engine fills `{step_id}` in questions and answers alike.
         before = {s for s in free_text if step.id in _reachable(by_id, by_id[s].goto or s)}
         key = "ask" if step.ask is not None else "answer"
         _check_placeholders(step.ask or step.answer or "", ("steps", index, key), scenario_id, free_text, before)
+        if step.diagnose is not None:
+            _check_diagnosis(scenario_id, index, step, by_id, free_text, before)
+
+
+def _ends(step: StepEntry) -> bool:
+    return step.answer is not None or step.diagnose is not None
+
+
+def _check_diagnosis(
+    scenario_id: str, index: int, step: StepEntry, by_id: dict[str, StepEntry], free_text: set[str], before: set[str]
+) -> None:
+    """Each condition names a question asked before the diagnosis, with answers it can have; each
+    answer quotes only free-text answers given before."""
+    assert step.diagnose is not None
+    asked = {  # the questions that can come before this step
+        s.id for s in by_id.values() if s.ask is not None and any(step.id in _reachable(by_id, t) for t, _ in _gotos(s))
+    }
+    for position, cause in enumerate(step.diagnose.causes):
+        at: Loc = ("steps", index, "diagnose", "causes", position)
+        for step_id, accepted in (cause.when or {}).items():
+            _check_condition(scenario_id, (*at, "when", step_id), by_id.get(step_id), step_id, accepted, asked, by_id)
+        _check_placeholders(cause.answer, (*at, "answer"), scenario_id, free_text, before)
+
+
+def _check_condition(
+    scenario_id: str,
+    at: Loc,
+    question: StepEntry | None,
+    step_id: str,
+    accepted: Sequence[str],
+    asked: set[str],
+    by_id: dict[str, StepEntry],
+) -> None:
+    if question is None:
+        hint = did_you_mean(step_id, [s for s in by_id if by_id[s].ask is not None])
+        raise rule(f"no step {step_id!r} in scenario {scenario_id!r}{hint}", at, on_key=True)
+    if question.ask is None:
+        raise rule(f"step {step_id!r} is not a question: conditions go on questions' answers", at, on_key=True)
+    if step_id not in asked:
+        raise rule(f"question {step_id!r} is never asked before this diagnosis", at, on_key=True)
+    labels = [choice.label for choice in question.choices or ()]
+    for answer in accepted:
+        if labels and normalise(answer) not in {normalise(label) for label in labels}:
+            raise rule(
+                f"{answer!r} is not a choice of question {step_id!r}{did_you_mean(answer, labels)}; "
+                f"its choices: {', '.join(labels)}",
+                at,
+            )
+        if not labels and not normalise(answer):
+            raise rule(f"{answer!r} has no words to look for in the typed answer", at)
 
 
 def _check_placeholders(text: str, at: Loc, scenario_id: str, free_text: set[str], before: set[str]) -> None:

@@ -30,6 +30,8 @@ from handoff_slack.config.errors import NO_VALUE, Expected, Says, rule
 from handoff_slack.config.yaml_source import Scalar
 from handoff_slack.core.bot_config import (
     AGENTS_APPROVE,
+    DEFAULT_DIAGNOSIS_THRESHOLD,
+    DEFAULT_UNSURE_MESSAGE,
     BotConfig,
     EscalationConfig,
     FrustrationAction,
@@ -47,6 +49,8 @@ MAX_BUTTON_TEXT = 75  # Slack's limit for a button's text
 MAX_SECTION_TEXT = 3000  # Slack's limit for a section block's text
 MAX_BUTTONS = 24  # one row of buttons holds 25; one is kept for "Talk to an agent"
 MAX_TRIAGE_QUESTIONS = 10  # a longer form is a survey, not triage
+MAX_CAUSES = 20  # a diagnosis between more causes is a decision tree: split the scenario
+MIN_WEIGHT, MAX_WEIGHT = 0.1, 10
 
 
 def _as_written(value: object) -> object:
@@ -133,6 +137,58 @@ class ChoiceEntry(_Part):
     goto: Identifier
 
 
+def _one_or_more(value: object) -> object:
+    """`wifi_light: Off` or `wifi_light: [Off, Blinking]`: one accepted answer or a list of them."""
+    return (value,) if isinstance(value, Scalar) else value
+
+
+Weight = Annotated[
+    float,
+    Field(ge=MIN_WEIGHT, le=MAX_WEIGHT, allow_inf_nan=False),
+    _READ,
+    Expected(f"a number from {MIN_WEIGHT} to {MAX_WEIGHT}"),
+    Says(out_of_range=f"must be between {MIN_WEIGHT} and {MAX_WEIGHT}, got {{value}}"),
+]
+AcceptedAnswers = Annotated[
+    tuple[SectionText, ...],
+    Field(min_length=1),
+    BeforeValidator(_one_or_more),
+    Says(too_short="needs at least one accepted answer"),
+]
+
+
+class CauseEntry(_Part):
+    """One cause in a `diagnose` step: clues on earlier answers (`when`) and words (`said`)."""
+
+    id: Identifier
+    title: ButtonText
+    when: Annotated[dict[str, AcceptedAnswers] | None, GIVEN] = None  # step ID -> accepted answers
+    said: Annotated[
+        tuple[SectionText, ...] | None, GIVEN, Field(min_length=1), Says(too_short="list at least one phrase")
+    ] = None
+    weights: Annotated[dict[str, Weight] | None, GIVEN] = None  # a `when` step ID or `said` -> weight
+    answer: SectionText
+
+    @model_validator(mode="after")
+    def _clues(self) -> Self:
+        scenario_rules.check_cause(self)
+        return self
+
+
+class DiagnoseEntry(_Part):
+    # Its length is checked by `check_causes`: a length constraint here would also report "no
+    # causes" whenever one cause has a mistake (pydantic counts the causes that validated).
+    causes: tuple[CauseEntry, ...]
+    threshold: Fraction = DEFAULT_DIAGNOSIS_THRESHOLD
+    unsure: SectionText = DEFAULT_UNSURE_MESSAGE
+
+    @field_validator("causes", mode="after")
+    @classmethod
+    def _distinct(cls, causes: tuple[CauseEntry, ...]) -> tuple[CauseEntry, ...]:
+        scenario_rules.check_causes(causes, MAX_CAUSES)
+        return causes
+
+
 class StepEntry(_Part):
     id: Identifier
     ask: Annotated[SectionText | None, GIVEN] = None
@@ -149,6 +205,7 @@ class StepEntry(_Part):
     goto: Annotated[Identifier | None, GIVEN] = None
     answer: Annotated[SectionText | None, GIVEN] = None
     escalate: Flag = False
+    diagnose: Annotated[DiagnoseEntry | None, GIVEN] = None
 
     @model_validator(mode="after")
     def _question_or_answer(self) -> Self:

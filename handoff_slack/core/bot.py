@@ -8,18 +8,19 @@ renders the replies. Nothing here knows about Slack.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 
 from handoff_slack.core.bot_config import (
     BotConfig,
     Choice,
+    Diagnose,
     FrustrationAction,
     Scenario,
     Step,
     TriageMode,
     TriageQuestion,
+    fill,
 )
 from handoff_slack.core.bot_triage import TriageFlow
 from handoff_slack.core.bot_turn import (
@@ -30,6 +31,7 @@ from handoff_slack.core.bot_turn import (
     Button,
     ButtonAction,
     CustomerFacts,
+    Diagnosis,
     FormFilled,
     Handover,
     Pressed,
@@ -39,6 +41,7 @@ from handoff_slack.core.bot_turn import (
     Said,
     TriageAnswer,
 )
+from handoff_slack.core.diagnosis import diagnose
 from handoff_slack.core.frustration import FrustrationDetector
 from handoff_slack.core.phrases import (
     asks_for_human,
@@ -72,7 +75,6 @@ __all__ = [
 ]
 
 _CHOICE_SIMILARITY = 0.8
-_PLACEHOLDER = re.compile(r"\{([a-z0-9_]{1,40})\}")
 _MAX_QUOTED_ANSWER = 200
 
 
@@ -170,20 +172,22 @@ class BotEngine:
                 return turn
         if state.suggestions:
             if says_yes(text) and len(state.suggestions) == 1:
-                return self._run_scenario(state.fresh(), state.suggestions[0], facts)
+                return self._run_scenario(state, state.suggestions[0], facts, state.scenario_texts)
             if says_no(text):
                 return self._no_match(replace(state, suggestions=()), facts)
         config = self.config.escalation
         found = match_scenario(text, self.config.scenarios, config.match_threshold, config.suggest_threshold)
         if found.kind is MatchKind.HIT:
-            return self._run_scenario(state.fresh(), found.scenario_ids[0], facts)
+            return self._run_scenario(state, found.scenario_ids[0], facts, (text,))
         if found.kind is MatchKind.SUGGEST:
             titles = [self._scenario(sid).title for sid in found.scenario_ids]
             question = "Did you mean " + " or ".join(f"*{t}*" for t in titles) + "?"
             buttons = [Button(t, ButtonAction.SCENARIO, sid) for t, sid in zip(titles, found.scenario_ids, strict=True)]
             buttons.append(self._talk_button(EscalationReason.MENU))
+            # The request is kept for a diagnosis in the scenario the customer then picks.
+            asked = replace(state.fresh(), suggestions=found.scenario_ids, misses=state.misses)
             return BotTurn(
-                replace(state, scenario_id=None, step_id=None, suggestions=found.scenario_ids),
+                asked.wrote(text),
                 (Reply(ReplyKind.SUGGESTIONS, question, tuple(buttons)),),
             )
         if first_contact:  # "hey, quick question": a greeting and the menu, not "can't help"
@@ -202,11 +206,17 @@ class BotEngine:
 
     # Scenarios.
 
-    def _run_scenario(self, state: BotState, scenario_id: str, facts: CustomerFacts) -> BotTurn:
+    def _run_scenario(
+        self, state: BotState, scenario_id: str, facts: CustomerFacts, opening: tuple[str, ...] = ()
+    ) -> BotTurn:
+        """Start a scenario; `opening`: what the customer wrote that asked for it (for a diagnosis)."""
         scenario = self.config.scenario(scenario_id)
         if scenario is None or not scenario.steps:  # a button from before the config changed
             return BotTurn(state.fresh(), (self.menu("I can't do that one any more. Here's what I can do:"),))
-        return self._enter_step(replace(state.fresh(), scenario_id=scenario.id), scenario, scenario.steps[0], facts)
+        started = replace(state.fresh(), scenario_id=scenario.id)
+        for text in opening:
+            started = started.wrote(text)
+        return self._enter_step(started, scenario, scenario.steps[0], facts)
 
     def _enter_step(self, state: BotState, scenario: Scenario, step: Step, facts: CustomerFacts) -> BotTurn:
         if step.is_question:
@@ -214,15 +224,11 @@ class BotEngine:
                 Button(c.label, ButtonAction.CHOICE, f"{scenario.id}:{step.id}:{i}") for i, c in enumerate(step.choices)
             )
             state = replace(state, scenario_id=scenario.id, step_id=step.id)
-            return BotTurn(state, (Reply(ReplyKind.QUESTION, self._fill(step.ask or "", state), buttons),))
-        answer = Reply(
-            ReplyKind.ANSWER,
-            self._fill(step.answer or "", state),
-            ()
-            if step.escalate
-            else (Button("Show the menu", ButtonAction.MENU), self._talk_button(EscalationReason.MENU)),
-        )
-        done = replace(state.fresh(), scenario_answers={})
+            return BotTurn(state, (Reply(ReplyKind.QUESTION, fill(step.ask or "", state.scenario_answers), buttons),))
+        done = state.fresh()
+        if step.diagnose is not None:
+            return self._diagnosed(done, scenario, state, step.diagnose, facts)
+        answer = self._answer(fill(step.answer or "", state.scenario_answers), step.escalate)
         if step.escalate:
             handed = self.triage.hand_over(done, EscalationReason.SCENARIO, facts)
             return replace(handed, replies=(answer, *handed.replies))
@@ -230,14 +236,39 @@ class BotEngine:
             return self._propose(done, scenario, state, answer.text)
         return BotTurn(done, (answer,))
 
-    def _propose(self, done: BotState, scenario: Scenario, state: BotState, text: str) -> BotTurn:
+    def _answer(self, text: str, escalate: bool = False) -> Reply:
+        # An answer that hands over has no buttons: the hand-over follows at once.
+        buttons = (
+            () if escalate else (Button("Show the menu", ButtonAction.MENU), self._talk_button(EscalationReason.MENU))
+        )
+        return Reply(ReplyKind.ANSWER, text, buttons)
+
+    def _diagnosed(
+        self, done: BotState, scenario: Scenario, state: BotState, step: Diagnose, facts: CustomerFacts
+    ) -> BotTurn:
+        """A diagnose step: the likeliest cause's answer, or (unsure, unsupervised) a hand-over.
+
+        Supervised, the best cause is always proposed, even when unsure: the agent sees its score and
+        the runner-up beside it, and decides (Edit or Reject cover a wrong guess).
+        """
+        found = diagnose(scenario, step, state.scenario_answers, state.scenario_texts)
+        if self.config.is_supervised(scenario):
+            return self._propose(done, scenario, state, found.best.answer, found)
+        if found.sure:
+            return BotTurn(done, (self._answer(found.best.answer),))
+        handed = self.triage.hand_over(done, EscalationReason.DIAGNOSIS_UNSURE, facts)
+        return replace(handed, replies=(Reply(ReplyKind.NOTE, step.unsure), *handed.replies))
+
+    def _propose(
+        self, done: BotState, scenario: Scenario, state: BotState, text: str, diagnosis: Diagnosis | None = None
+    ) -> BotTurn:
         """Supervised: the answer goes to an agent for approval; the customer is told a person is checking."""
         answers = tuple(
             (step.ask or step.id, state.scenario_answers[step.id])
             for step in scenario.steps
             if step.is_question and step.id in state.scenario_answers
         )
-        proposal = Proposal(scenario.id, scenario.title, text, answers)
+        proposal = Proposal(scenario.id, scenario.title, text, answers, diagnosis)
         checking = Reply(ReplyKind.NOTE, self.config.supervision.checking_message)
         return BotTurn(done, (checking,), proposal=proposal)
 
@@ -249,6 +280,7 @@ class BotEngine:
             return None
         if asks_to_cancel(text):
             return BotTurn(state.fresh(), (self.menu("OK, let's leave that. Anything else?"),))
+        state = state.wrote(text)  # even an unclear reply may name the symptom a diagnosis looks for
         if step.choices:
             chosen = self._typed_choice(step, text)
             if chosen is None:
@@ -294,10 +326,6 @@ class BotEngine:
         others = [s for s in self.config.scenarios if s.id != current.id]
         return match_scenario(text, others, config.match_threshold, config.suggest_threshold).kind is MatchKind.HIT
 
-    @staticmethod
-    def _fill(template: str, state: BotState) -> str:
-        return _PLACEHOLDER.sub(lambda m: state.scenario_answers.get(m.group(1), m.group(0)), template)
-
     # Buttons.
 
     def _pressed(self, state: BotState, pressed: Pressed, facts: CustomerFacts) -> BotTurn:
@@ -319,7 +347,9 @@ class BotEngine:
             # Any other bot button means they'd rather use the bot: leave the triage.
             state = self.triage.leave(state)
         if action is ButtonAction.SCENARIO:
-            return self._run_scenario(state, pressed.value, facts)
+            # A "did you mean" guess carries the request that raised it; a menu button starts afresh.
+            opening = state.scenario_texts if pressed.value in state.suggestions else ()
+            return self._run_scenario(state, pressed.value, facts, opening)
         if action is ButtonAction.CHOICE:
             scenario_id, _, rest = pressed.value.partition(":")
             step_id, _, index = rest.partition(":")

@@ -7,6 +7,7 @@ conversation engine (`core.bot`) only ever sees them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -56,9 +57,54 @@ class Choice:
     goto: str  # the ID of the scenario step that follows
 
 
+DEFAULT_DIAGNOSIS_THRESHOLD = 0.5
+DEFAULT_UNSURE_MESSAGE = "I'm not sure what's causing this, so I'm passing you to a colleague with what you've told me."
+PLACEHOLDER = re.compile(r"\{([a-z0-9_]{1,40})\}")
+
+
+def fill(template: str, answers: Mapping[str, str]) -> str:
+    """`{step_id}` in an answer or question replaced by the customer's answer to that step."""
+    return PLACEHOLDER.sub(lambda m: answers.get(m.group(1), m.group(0)), template)
+
+
+@dataclass(frozen=True)
+class AnswerClue:
+    """A cause's condition on an earlier answer: the step's answer is one of `accepted`.
+
+    For a question with choices, `accepted` are choice labels; for a typed answer, phrases the
+    answer contains (core.diagnosis says how words are compared).
+    """
+
+    step_id: str
+    accepted: tuple[str, ...]
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One possible cause in a `diagnose` step: the clues that point to it and the answer for it."""
+
+    id: str
+    title: str  # shown to agents ("A network driver problem")
+    answer: str  # what the customer is told when this is the likely cause
+    when: tuple[AnswerClue, ...] = ()
+    said: tuple[str, ...] = ()  # phrases in what the customer wrote during the scenario; any one counts
+    said_weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Diagnose:
+    """A scenario's last step that works out the likely cause from the answers (core.diagnosis)."""
+
+    causes: tuple[Cause, ...]
+    threshold: float = DEFAULT_DIAGNOSIS_THRESHOLD  # a best score below this: the bot is not sure
+    unsure: str = DEFAULT_UNSURE_MESSAGE  # said before handing over when it is not (unsupervised)
+
+
 @dataclass(frozen=True)
 class Step:
-    """One step of a scenario: a question (buttons or free text) or an answer that ends it.
+    """One step of a scenario: a question (buttons or free text), an answer that ends it, or a
+    diagnosis that ends it with the answer for the likeliest cause.
 
     A question with `choices` branches on the choice; a free-text question (optionally checked by
     `expect`) goes on to `goto`. An answer may end with a hand-over (`escalate`). Answer texts may
@@ -72,6 +118,7 @@ class Step:
     goto: str | None = None
     answer: str | None = None
     escalate: bool = False
+    diagnose: Diagnose | None = None
 
     @property
     def is_question(self) -> bool:

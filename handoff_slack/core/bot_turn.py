@@ -119,6 +119,10 @@ class Handover:
     frustration_score: float | None = None
 
 
+MAX_SCENARIO_TEXTS = 6
+SCENARIO_TEXT_LIMIT = 500  # characters of each; a symptom is named near the start of a message
+
+
 @dataclass(frozen=True)
 class BotState:
     """Where the customer is with the bot; saved as JSON on the conversation."""
@@ -135,6 +139,9 @@ class BotState:
     greeted: bool = False  # the conversation's first message has been answered
     offered: bool = False  # a person was offered for the current frustration
     frustration_score: float | None = None
+    # What the customer wrote during the current scenario (the message that started it, typed
+    # answers), for a diagnosis's phrases: the latest MAX_SCENARIO_TEXTS, each cut to SCENARIO_TEXT_LIMIT.
+    scenario_texts: tuple[str, ...] = ()
 
     @property
     def in_triage(self) -> bool:
@@ -142,7 +149,14 @@ class BotState:
 
     def fresh(self) -> BotState:
         """Out of any scenario, guess or run of misses (mood and triage kept)."""
-        return replace(self, scenario_id=None, step_id=None, scenario_answers={}, misses=0, suggestions=())
+        return replace(
+            self, scenario_id=None, step_id=None, scenario_answers={}, misses=0, suggestions=(), scenario_texts=()
+        )
+
+    def wrote(self, text: str) -> BotState:
+        """The state with `text` kept among the scenario's texts (bounded: the state is saved every turn)."""
+        kept = (*self.scenario_texts, text.strip()[:SCENARIO_TEXT_LIMIT])
+        return replace(self, scenario_texts=kept[-MAX_SCENARIO_TEXTS:])
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -158,6 +172,7 @@ class BotState:
             "greeted": self.greeted,
             "offered": self.offered,
             "frustration_score": self.frustration_score,
+            "scenario_texts": list(self.scenario_texts),
         }
 
     @classmethod
@@ -178,6 +193,7 @@ class BotState:
             greeted=bool(data.get("greeted")),
             offered=bool(data.get("offered")),
             frustration_score=float(score) if score is not None else None,
+            scenario_texts=tuple(str(t) for t in data.get("scenario_texts") or ())[-MAX_SCENARIO_TEXTS:],
         )
 
 
@@ -189,12 +205,22 @@ class CauseScore:
     title: str
     score: float  # 0..1
     evidence: tuple[str, ...] = ()  # e.g. "Is the Wi-Fi light on? → Off", "said “driver”"
+    answer: str = ""  # the answer configured for this cause, as the customer would see it
 
 
 @dataclass(frozen=True)
 class Diagnosis:
+    """The likeliest cause and the next one (core.diagnosis scores them)."""
+
     best: CauseScore
     runner_up: CauseScore | None = None
+    threshold: float = 0.0  # the diagnose step's: below it the bot does not trust `best`
+
+    @property
+    def sure(self) -> bool:
+        """The best cause clears the threshold and is not tied with the runner-up."""
+        tied = self.runner_up is not None and self.runner_up.score >= self.best.score
+        return self.best.score > 0 and self.best.score >= self.threshold and not tied
 
 
 @dataclass(frozen=True)

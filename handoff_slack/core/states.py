@@ -29,6 +29,7 @@ class EscalationReason(StrEnum):
     FRUSTRATION = "frustration"  # sentiment over recent messages and explicit signals
     TRIAGE = "triage"  # triage_first: answered the opening questions
     SCENARIO = "scenario"  # a scenario's answer hands over (e.g. identity checks)
+    DIAGNOSIS_UNSURE = "diagnosis_unsure"  # a scenario's diagnosis found no cause it could trust
 
 
 class Direction(StrEnum):
