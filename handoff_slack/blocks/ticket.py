@@ -31,6 +31,7 @@ REASON_LABELS: dict[str, str] = {
     EscalationReason.FRUSTRATION: "sounded frustrated",
     EscalationReason.TRIAGE: "answered the opening questions",
     EscalationReason.SCENARIO: "a bot scenario needs a person",
+    EscalationReason.DIAGNOSIS_UNSURE: "the bot was not sure of the cause",
 }
 TRIAGE_SOURCES = {"slack": " _(from Slack)_", "form": "", "typed": ""}
 SECTION_LIMIT = 3000  # characters of a section's text

@@ -17,7 +17,7 @@ from handoff_slack.blocks.action_ids import (
     TRIAGE_FORM,
 )
 from handoff_slack.blocks.queue import age, queue_listing
-from handoff_slack.blocks.ticket import customer_label, slack_date, ticket_message
+from handoff_slack.blocks.ticket import REASON_LABELS, customer_label, reason_label, slack_date, ticket_message
 from handoff_slack.blocks.triage_form import answers_from_view, triage_form
 from handoff_slack.core.bot import BotEngine, Button, ButtonAction, Reply, ReplyKind, TriageAnswer
 from handoff_slack.core.bot_config import BotConfig, Scenario, Step, TriageQuestion
@@ -276,3 +276,10 @@ def test_agent_names_in_customer_notices_show_as_written() -> None:
     for rendered in (customer.connected(name), customer.closed(name), customer.already_connected(name)):
         assert "&lt;https://evil.example|Support&gt;" in rendered.text
         assert "\u202e" not in rendered.text
+
+
+def test_every_escalation_reason_has_words_for_agents() -> None:
+    # A new reason without a label would show agents its stored value ("diagnosis_unsure").
+    missing = [reason.value for reason in EscalationReason if reason not in REASON_LABELS]
+    assert missing == []
+    assert reason_label("no_such_reason") == "no_such_reason"  # an old row's unknown value: shown as written
