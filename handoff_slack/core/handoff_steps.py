@@ -17,8 +17,8 @@ from handoff_slack.core.bot import (
     Reply,
     ReplyKind,
 )
-from handoff_slack.core.bot_turn import Proposal
 from handoff_slack.core.bot_config import SupervisionConfig
+from handoff_slack.core.bot_turn import Proposal
 from handoff_slack.core.clock import Clock, utcnow
 from handoff_slack.core.deliveries import SharedFile, files_to_json, has_text_part
 from handoff_slack.core.early_turns import AwayFromBot, EarlyTurn
