@@ -42,7 +42,10 @@ from tests.support.journeys import (
     wait_for_ticket_update,
 )
 from tests.support.waiting import wait_until
+from tests.test_bot_conversations import say
+from tests.test_bot_diagnosis import answer_the_questions
 from tests.test_claim_race import released_together
+from tests.test_config_file import DEFAULT_FILE
 
 SUPERVISED_CONFIG = Path(__file__).parent / "fixtures" / "bot" / "supervised.yaml"
 ANSWER = "Restart the router, then forget and re-join the network."
@@ -322,3 +325,26 @@ def test_never_mind_withdraws_the_proposal(app: AppUnderTest, fake_slack: FakeSl
     press(app, fake_slack, AGENT, PROPOSAL_APPROVE, card, "after-withdrawal")
     assert "already withdrawn" in answer_to(fake_slack, "after-withdrawal")
     assert answers_sent(fake_slack) == []
+
+
+def test_the_shipped_wifi_diagnosis_is_proposed_with_its_likely_cause_and_approved(
+    fake_slack: FakeSlack, database_url: str, clock: MovableClock
+) -> None:
+    app = start(fake_slack, database_url, clock, DEFAULT_FILE)  # the Wi-Fi scenario ships supervised
+    try:
+        before = len(ticket_posts(fake_slack))
+        say(app, CUSTOMER, "Hi, my laptop won't connect to the wifi since this morning")
+        answer_the_questions(app, fake_slack, "No networks listed", "Yes", "Windows installed updates overnight")
+        card = ticket_message_recorded(app, wait_for_new_ticket(fake_slack, before))
+
+        shown = block_text(card.call.params["blocks"])
+        assert "Likely cause:" in shown and "(score " in shown and "Runner-up:" in shown
+        assert "No networks listed" in shown  # an answer, and evidence for the cause
+        assert [c for c in dm_posts(fake_slack, CUSTOMER) if "most likely the Wi-Fi driver" in c.params["text"]] == []
+        row = proposal_row(app, card.ticket_id)
+        assert row.cause_id and row.cause_score is not None and row.diagnosis is not None
+
+        press(app, fake_slack, AGENT, PROPOSAL_APPROVE, card, "approve-diagnosis")
+        wait_for_dm(fake_slack, CUSTOMER, "most likely the Wi-Fi driver")
+    finally:
+        app.stop()
