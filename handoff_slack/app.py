@@ -26,6 +26,7 @@ from handoff_slack.scheduler import build_scheduler, deliver_now
 from handoff_slack.sender_notices import TooLongNotices
 from handoff_slack.services import Services
 from handoff_slack.settings import Settings
+from handoff_slack.slack.approvers import Approvers
 from handoff_slack.slack.client import build_posting_client, build_web_client
 from handoff_slack.slack.directory import AgentDirectory, PeopleDirectory
 from handoff_slack.slack.file_relay import FileRelay
@@ -114,6 +115,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         clock=clock,
         flood_limit=settings.flood_limit,
         flood_window=timedelta(seconds=settings.flood_window_seconds),
+        supervision=bot.config.supervision,
     )
     agents = AgentDirectory(client, settings.support_channel, settings.admins, settings.agent_cache_seconds)
     people = PeopleDirectory(
@@ -142,7 +144,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
     )
     effects = HandoffEffects(board, outbox)
     executor = LazyWork(settings.http_threads, settings.max_backlog, thread_name_prefix="lazy-listener")
-    services = Services(settings, helpdesk, agents, people, board, client, outbox, effects, executor, clock)
+    approvers = Approvers(client, agents, bot.config.supervision.approvers)
+    services = Services(settings, helpdesk, agents, people, board, client, outbox, effects, executor, clock, approvers)
     try:
         bolt = App(
             signing_secret=settings.signing_secret,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 TICKET_PUBLISH_GRACE = timedelta(seconds=30)
 RETRY_JOB = "retry_pending_deliveries"
 PRUNE_JOB = "prune_processed_events"
+PROPOSAL_TIMEOUT_JOB = "time_out_proposals"
 PRUNE_INTERVAL = timedelta(hours=1)
 PRUNE_FIRST_RUN_DELAY = timedelta(minutes=1)  # start-up's own work first
 
@@ -45,6 +46,19 @@ def repair_ticket_messages(services: Services) -> None:
             services.board.refresh(ticket_id)
         except Exception:
             logger.exception("could not update ticket %s", ticket_id)
+
+
+def time_out_proposals(services: Services) -> None:
+    """Supervised mode: hand over the proposals nobody decided in time (read from the database, so
+    a restart changes nothing; of several replicas' runs, the conditional update lets one win)."""
+    for decision in services.helpdesk.time_out_proposals():
+        if decision.ticket is None:
+            continue
+        logger.info("proposal on ticket %s timed out: handed over to the queue", decision.ticket.id)
+        try:
+            services.effects.decided(decision.ticket)
+        except Exception:  # the outbox's retry and the ticket message repair finish it
+            logger.exception("could not show the timeout of ticket %s's proposal", decision.ticket.id)
 
 
 def prune_old_event_ids(services: Services) -> None:
@@ -79,7 +93,8 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )
     interval = services.settings.delivery_retry_seconds
-    now = services.clock()
+    # APScheduler keeps real time; the app's clock (services.clock) is what jobs decide by.
+    now = datetime.now(UTC)
     # First runs right at start-up: a restart picks up what the last process left undone.
     scheduler.add_job(
         retry_pending_deliveries,
@@ -95,6 +110,14 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         seconds=interval,
         args=[services],
         id="repair_ticket_messages",
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        time_out_proposals,
+        "interval",
+        seconds=interval,
+        args=[services],
+        id=PROPOSAL_TIMEOUT_JOB,
         next_run_time=now,
     )
     scheduler.add_job(

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from handoff_slack.lazy_work import LazyWork
 from handoff_slack.settings import Settings
+from handoff_slack.slack.approvers import Approvers
 from handoff_slack.slack.directory import AgentDirectory, PeopleDirectory
 from handoff_slack.slack.handoff_effects import HandoffEffects
 from handoff_slack.slack.outbox import Outbox
@@ -29,3 +30,4 @@ class Services:
     effects: HandoffEffects
     lazy_work: LazyWork  # the lazy listeners' executor: a relay's flush is deferred when it is full
     clock: Callable[[], datetime]
+    approvers: Approvers  # who may decide on the bot's proposals (supervised mode)

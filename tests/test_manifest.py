@@ -67,6 +67,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "conversations.members": ("channels:read", "groups:read"),
     "users.info": ("users:read",),
     "team.info": ("team:read",),
+    "usergroups.users.list": ("usergroups:read",),
     "files.info": ("files:read",),
     "files.getUploadURLExternal": ("files:write",),
     "files.completeUploadExternal": ("files:write",),

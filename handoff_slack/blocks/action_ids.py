@@ -16,3 +16,14 @@ BOT_MENU = "handoff.bot.menu"
 
 TRIAGE_FORM = "handoff.triage_form"  # the modal's callback ID
 TRIAGE_ANSWER = "answer"  # the action ID of each question's input; its block ID is the question ID
+
+# Supervised mode: the proposal's buttons (value: the ticket ID), and its modals.
+PROPOSAL_APPROVE = "handoff.proposal.approve"
+PROPOSAL_EDIT = "handoff.proposal.edit"
+PROPOSAL_REJECT = "handoff.proposal.reject"
+PROPOSAL_EDIT_FORM = "handoff.proposal_edit"  # the Edit modal's callback ID (private_metadata: the ticket ID)
+PROPOSAL_REJECT_FORM = "handoff.proposal_reject"  # the Reject modal's
+PROPOSAL_TEXT = "text"  # the Edit modal's input: block and action ID
+PROPOSAL_REJECT_CHOICE = "choice"  # the Reject modal's radio buttons: block and action ID
+REJECT_TO_QUEUE = "queue"
+REJECT_AND_TAKE = "take"

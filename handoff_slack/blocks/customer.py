@@ -95,6 +95,14 @@ def still_waiting(position: int, ticket_id: int) -> Rendered:
     )
 
 
+def still_checking() -> Rendered:
+    return Rendered(
+        text="Got it, I've passed that on. A colleague is still checking my answer; "
+        "type *never mind* if you no longer need it.",
+        blocks=[],
+    )
+
+
 def already_connected(agent_name: str | None) -> Rendered:
     who = make_safe(agent_name, plain=True) if agent_name else "an agent"
     return Rendered(text=f"You are already talking with {who}; just write here.", blocks=[])

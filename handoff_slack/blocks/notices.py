@@ -21,6 +21,8 @@ def render_notice(notice: Notice, note_prefix: str) -> Rendered:
         return customer_blocks.queued(int(facts["position"]), int(facts["ticket_id"]))
     if kind is NoticeKind.STILL_WAITING:
         return customer_blocks.still_waiting(int(facts["position"]), int(facts["ticket_id"]))
+    if kind is NoticeKind.STILL_CHECKING:
+        return customer_blocks.still_checking()
     if kind is NoticeKind.ALREADY_CONNECTED:
         return customer_blocks.already_connected(facts.get("agent_name"))
     if kind is NoticeKind.LEFT_QUEUE:

@@ -32,6 +32,9 @@ REASON_LABELS: dict[str, str] = {
     EscalationReason.TRIAGE: "answered the opening questions",
     EscalationReason.SCENARIO: "a bot scenario needs a person",
     EscalationReason.DIAGNOSIS_UNSURE: "the bot was not sure of the cause",
+    EscalationReason.SUPERVISED: "the bot's answer awaits approval",
+    EscalationReason.SUPERVISOR_REJECTED: "an agent rejected the bot's answer",
+    EscalationReason.SUPERVISION_TIMEOUT: "nobody approved the bot's answer in time",
 }
 TRIAGE_SOURCES = {"slack": " _(from Slack)_", "form": "", "typed": ""}
 SECTION_LIMIT = 3000  # characters of a section's text
@@ -80,7 +83,10 @@ def triage_line(answer: TriageAnswer) -> str:
     return f"*{label}:* {shorten(shown, 1000)}{TRIAGE_SOURCES.get(source, '')}"
 
 
-def ticket_message(ticket: TicketView, transcript: Sequence[TranscriptLine]) -> Rendered:
+def ticket_message(
+    ticket: TicketView, transcript: Sequence[TranscriptLine], context: Sequence[dict[str, Any]] = ()
+) -> Rendered:
+    """The ticket message; `context`: blocks shown above its buttons (e.g. the bot's rejected proposal)."""
     who = customer_label(ticket.customer)
     reason = reason_label(ticket.reason)
     if ticket.frustration_score is not None and ticket.reason == EscalationReason.FRUSTRATION:
@@ -99,10 +105,11 @@ def ticket_message(ticket: TicketView, transcript: Sequence[TranscriptLine]) -> 
     ]
     if ticket.triage:
         answers = "\n".join(triage_line(answer) for answer in ticket.triage)
-        blocks.append(_customer_section(f"*Triage*\n{answers}"))
+        blocks.append(customer_section(f"*Triage*\n{answers}"))
     if transcript:
         lines = "\n".join(quote(transcript_line(m), 300) for m in transcript)
-        blocks.append(_customer_section(f"*Recent messages*\n{lines}"))
+        blocks.append(customer_section(f"*Recent messages*\n{lines}"))
+    blocks.extend(context)
     if state is TicketState.WAITING:
         blocks.append(
             ActionsBlock(
@@ -134,7 +141,7 @@ def ticket_message(ticket: TicketView, transcript: Sequence[TranscriptLine]) -> 
     return Rendered(text=f"Support request #{ticket.id} from {who}: {reason} ({_status(ticket)})", blocks=blocks)
 
 
-def _customer_section(text: str) -> dict[str, Any]:
+def customer_section(text: str) -> dict[str, Any]:
     """A section of the customer's words: cut between tokens, and `verbatim` so Slack adds no links
     or mentions of its own to what `make_safe` left as plain words."""
     return SectionBlock(text=MarkdownTextObject(text=shorten(text, SECTION_LIMIT), verbatim=True)).to_dict()
@@ -148,6 +155,10 @@ def _status(ticket: TicketView) -> str:
         return f":speech_balloon: Claimed by <@{ticket.agent_user_id}>"
     if state is TicketState.CLOSED:
         return f":white_check_mark: Closed by <@{ticket.closed_by_user_id}>"
+    if state is TicketState.PROPOSED:
+        return ":eyes: The bot's answer awaits approval"
+    if state is TicketState.ANSWERED:
+        return f":white_check_mark: Answered, approved by <@{ticket.closed_by_user_id}>"
     return ":no_entry_sign: Cancelled by the customer"
 
 

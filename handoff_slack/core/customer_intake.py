@@ -34,7 +34,12 @@ from handoff_slack.core.states import ConversationMode, DeliveryState, Direction
 
 # Outcomes after which the customer is waiting or connected (their next message skips the early turn).
 _AWAY_FROM_BOT = frozenset(
-    {CustomerMessageAction.RELAY, CustomerMessageAction.WAITING, CustomerMessageAction.ESCALATED}
+    {
+        CustomerMessageAction.RELAY,
+        CustomerMessageAction.WAITING,
+        CustomerMessageAction.ESCALATED,
+        CustomerMessageAction.PROPOSED,
+    }
 )
 
 
@@ -105,8 +110,10 @@ class CustomerIntake(HandoffSteps):
 
     @staticmethod
     def _is_for_the_agent(mode: ConversationMode, text: str) -> bool:
-        """Waiting (unless leaving the queue) or connected: the message is stored for the agent."""
-        return mode is ConversationMode.CONNECTED or (mode is ConversationMode.WAITING and not asks_to_cancel(text))
+        """Waiting or supervised (unless leaving: "never mind"), or connected: the message is stored for the agent."""
+        if mode is ConversationMode.CONNECTED:
+            return True
+        return mode in (ConversationMode.WAITING, ConversationMode.SUPERVISED) and not asks_to_cancel(text)
 
     def _store_for_agent(
         self,
@@ -133,7 +140,12 @@ class CustomerIntake(HandoffSteps):
         ticket_id = conversation.active_ticket_id
         if relayed_now:
             return CustomerMessageOutcome(CustomerMessageAction.RELAY, conversation.id, ticket_id)
-        assert ticket_id is not None  # waiting: its ticket is open
+        assert ticket_id is not None  # waiting or supervised: its ticket is open
+        if conversation.mode == ConversationMode.SUPERVISED:
+            # Shown in the proposal's thread like a waiting customer's; the bot does not answer it.
+            if not quiet:
+                self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, Notice.still_checking(ticket_id))
+            return CustomerMessageOutcome(CustomerMessageAction.WAITING, conversation.id, ticket_id)
         position = tx.tickets.position(ticket_id)
         if not quiet:
             self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, Notice.still_waiting(position, ticket_id))
@@ -208,6 +220,11 @@ class CustomerIntake(HandoffSteps):
             queued = None
             if new_ticket_id is None:
                 outcome = CustomerMessageOutcome(CustomerMessageAction.BOT_REPLY, conversation.id, replies=turn.replies)
+            elif turn.proposal is not None:
+                message["ticket_id"] = new_ticket_id
+                outcome = CustomerMessageOutcome(
+                    CustomerMessageAction.PROPOSED, conversation.id, new_ticket_id, replies=turn.replies
+                )
             else:
                 message["ticket_id"] = new_ticket_id
                 queued = (new_ticket_id, tx.tickets.position(new_ticket_id))
@@ -215,10 +232,13 @@ class CustomerIntake(HandoffSteps):
                     CustomerMessageAction.ESCALATED, conversation.id, *queued, replies=turn.replies
                 )
             self._bot_says(tx, conversation.id, turn, queued)
-        else:  # waiting, and leaving the queue
+        else:  # waiting, and leaving the queue; or supervised, and taking the question back
             ticket_id = conversation.active_ticket_id
-            assert ticket_id is not None  # waiting: its ticket is open
-            self._cancel(tx, conversation, ticket_id)
+            assert ticket_id is not None  # waiting or supervised: its ticket is open
+            if conversation.mode == ConversationMode.SUPERVISED:
+                self._withdraw(tx, conversation, ticket_id)
+            else:
+                self._cancel(tx, conversation, ticket_id)
             outcome = CustomerMessageOutcome(CustomerMessageAction.CANCELLED, conversation.id, ticket_id)
         tx.messages.store_new(message)  # the caller checked it is not there yet
         return outcome
@@ -254,6 +274,11 @@ class CustomerIntake(HandoffSteps):
             if new_ticket_id is None:
                 self._bot_says(tx, conversation.id, turn)
                 return CustomerInputOutcome(False, conversation.id, None, ConversationMode.BOT, replies=turn.replies)
+            if turn.proposal is not None:  # supervised: the proposal's card is posted like a ticket's
+                self._bot_says(tx, conversation.id, turn)
+                return CustomerInputOutcome(
+                    True, conversation.id, new_ticket_id, ConversationMode.SUPERVISED, replies=turn.replies
+                )
             position = tx.tickets.position(new_ticket_id)
             self._bot_says(tx, conversation.id, turn, (new_ticket_id, position))
             return CustomerInputOutcome(

@@ -14,14 +14,19 @@ from handoff_slack.core.bot import (
     BotState,
     BotTurn,
     Handover,
+    Reply,
+    ReplyKind,
 )
+from handoff_slack.core.bot_config import SupervisionConfig
+from handoff_slack.core.bot_turn import Proposal
 from handoff_slack.core.clock import Clock, utcnow
 from handoff_slack.core.deliveries import SharedFile, files_to_json, has_text_part
 from handoff_slack.core.early_turns import AwayFromBot, EarlyTurn
 from handoff_slack.core.helpdesk_outcomes import Customer
 from handoff_slack.core.helpdesk_storage import HelpdeskStorage, HelpdeskTransaction, StoredConversation
 from handoff_slack.core.notices import Audience, Notice, NoticeKind
-from handoff_slack.core.states import ConversationMode, DeliveryState, Direction
+from handoff_slack.core.proposals import ProposalOutcome, diagnosis_to_json
+from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, EscalationReason, TicketState
 
 DEFAULT_FLOOD_WINDOW = timedelta(minutes=1)
 
@@ -36,8 +41,10 @@ class HandoffSteps:
         note_prefix: str = "note:",
         clock: Clock = utcnow,
         flood_window: timedelta = DEFAULT_FLOOD_WINDOW,
+        supervision: SupervisionConfig | None = None,
     ) -> None:
         self.storage = storage
+        self.supervision = supervision or SupervisionConfig()
         self.responder = responder or BotEngine()
         self.note_prefix = note_prefix.lower()
         self.clock = clock
@@ -124,11 +131,42 @@ class HandoffSteps:
     def _apply_turn(
         self, tx: HelpdeskTransaction, conversation: StoredConversation, conversation_id: int, turn: BotTurn
     ) -> int | None:
-        """Save the bot's new state; open the ticket when the turn hands over (its ID)."""
+        """Save the bot's new state; open the ticket when the turn hands over or proposes (its ID:
+        the caller tells them apart by `turn.proposal`)."""
         tx.conversations.save_bot_state(conversation, turn.state.to_json())
+        if turn.proposal is not None:
+            return self._open_proposal(tx, conversation, conversation_id, turn.proposal)
         if turn.handover is None:
             return None
         return self._open_ticket(tx, conversation, conversation_id, turn.handover)
+
+    def _open_proposal(
+        self, tx: HelpdeskTransaction, conversation: StoredConversation, conversation_id: int, proposal: Proposal
+    ) -> int:
+        """Supervised: a proposed ticket (in no queue) and its proposal, pending until an agent
+        decides or its time runs out (core.supervision)."""
+        now = self.clock()
+        ticket_id = tx.tickets.open(
+            conversation, conversation_id, EscalationReason.SUPERVISED, None, None, now, TicketState.PROPOSED
+        )
+        diagnosis = proposal.diagnosis
+        tx.proposals.add(
+            {
+                "ticket_id": ticket_id,
+                "conversation_id": conversation_id,
+                "scenario_id": proposal.scenario_id,
+                "scenario_title": proposal.scenario_title,
+                "proposed_text": proposal.text,
+                "answers": [list(pair) for pair in proposal.answers],
+                "diagnosis": diagnosis_to_json(diagnosis),
+                "cause_id": diagnosis.best.cause_id if diagnosis else None,
+                "cause_score": diagnosis.best.score if diagnosis else None,
+                "outcome": ProposalOutcome.PENDING.value,
+                "created_at": now,
+                "expires_at": now + timedelta(seconds=self.supervision.timeout_seconds),
+            }
+        )
+        return ticket_id
 
     def _open_ticket(
         self, tx: HelpdeskTransaction, conversation: StoredConversation, conversation_id: int, handover: Handover
@@ -157,6 +195,27 @@ class HandoffSteps:
                 Notice.bot_reply(self.responder.menu()),
             )
         return cancelled
+
+    def _withdraw(self, tx: HelpdeskTransaction, conversation: StoredConversation, ticket_id: int) -> bool:
+        """The customer takes back their question while an agent checks the bot's answer ("never mind")."""
+        now = self.clock()
+        withdrawn = tx.tickets.from_proposal(
+            ticket_id, TicketState.CANCELLED, now, by_user_id=conversation.customer_user_id
+        )
+        if withdrawn:
+            assert conversation.id is not None
+            tx.proposals.decide(ticket_id, ProposalOutcome.WITHDRAWN.value, conversation.customer_user_id, now)
+            tx.conversations.back_to_bot(conversation.id, ticket_id, now)
+            note = Reply(ReplyKind.NOTE, "OK, I won't send that answer.")
+            self._notify(
+                tx,
+                conversation.id,
+                ticket_id,
+                Audience.CUSTOMER,
+                Notice.bot_reply(note),
+                Notice.bot_reply(self.responder.menu()),
+            )
+        return withdrawn
 
     # -- the bot's notices ----------------------------------------------------------------------
 
@@ -191,6 +250,8 @@ class HandoffSteps:
         ticket_id = conversation.active_ticket_id
         if conversation.mode == ConversationMode.WAITING and ticket_id is not None:
             notice = Notice.still_waiting(position or 1, ticket_id)
+        elif conversation.mode == ConversationMode.SUPERVISED and ticket_id is not None:
+            notice = Notice.still_checking(ticket_id)
         else:
             ticket = tx.tickets.get(ticket_id) if ticket_id is not None else None
             notice = Notice.already_connected(ticket.agent_name if ticket else None)

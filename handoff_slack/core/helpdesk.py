@@ -9,7 +9,8 @@ outcomes that say what happened so the Slack edge can render it: plain frozen va
 
 Its parts, by concern: customer_intake (a customer's messages, flood control, buttons and forms,
 leaving the queue), agent_desk (claim, close, an agent's replies), ticket_records (ticket and
-queue reads, the ticket message's bookkeeping), handoff_steps (what they share: the bot's turn,
+queue reads, the ticket message's bookkeeping), supervision (decisions on the bot's proposals in
+supervised mode, and their records), handoff_steps (what they share: the bot's turn,
 opening and cancelling a ticket, the bot's notices).
 """
 
@@ -31,6 +32,7 @@ from handoff_slack.core.helpdesk_outcomes import (
     CustomerMessageAction,
     CustomerMessageOutcome,
 )
+from handoff_slack.core.supervision import Supervision
 from handoff_slack.core.ticket_records import TicketRecords
 
 __all__ = [
@@ -50,6 +52,6 @@ __all__ = [
 ]
 
 
-class Helpdesk(CustomerIntake, AgentDesk, TicketRecords):
+class Helpdesk(CustomerIntake, AgentDesk, Supervision, TicketRecords):
     """The hand-off, on the storage it is given (handoff_slack.storage.helpdesk_store.SqlHelpdesk
     is this on the app's database)."""

@@ -27,8 +27,9 @@ class CustomerMessageAction(StrEnum):
     DUPLICATE = "duplicate"  # already handled (Slack redelivery)
     BOT_REPLY = "bot_reply"  # bot mode: the bot answers
     ESCALATED = "escalated"  # bot mode: the message asked for a person; a ticket now waits
-    WAITING = "waiting"  # waiting: kept for the agent, the customer gets a waiting notice
-    CANCELLED = "cancelled"  # waiting: the customer left the queue
+    PROPOSED = "proposed"  # bot mode: a supervised answer now awaits an agent's decision (its ticket)
+    WAITING = "waiting"  # waiting or supervised: kept for the agent, the customer gets a notice
+    CANCELLED = "cancelled"  # waiting: the customer left the queue (supervised: withdrew the question)
     RELAY = "relay"  # connected: goes to the agent
 
 

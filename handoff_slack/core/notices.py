@@ -34,6 +34,7 @@ class NoticeKind(StrEnum):
     CONNECTED = "connected"  # who they are talking to now
     CLOSED = "closed"
     SLOW_DOWN = "slow_down"  # flood control, once per window
+    STILL_CHECKING = "still_checking"  # a message while an agent checks the bot's answer: kept, passed on
     # To the ticket's thread, for the agents.
     CLAIMED_NOTE = "claimed_note"
     CLOSED_NOTE = "closed_note"
@@ -47,6 +48,7 @@ class NoticeKind(StrEnum):
 _TRUE_WHILE: Mapping[NoticeKind, frozenset[TicketState]] = {
     NoticeKind.QUEUED: frozenset({TicketState.WAITING}),
     NoticeKind.STILL_WAITING: frozenset({TicketState.WAITING}),
+    NoticeKind.STILL_CHECKING: frozenset({TicketState.PROPOSED}),
     NoticeKind.ALREADY_CONNECTED: frozenset({TicketState.CONNECTED}),
     NoticeKind.CONNECTED: frozenset({TicketState.CONNECTED}),
     NoticeKind.CLAIMED_NOTE: frozenset({TicketState.CONNECTED, TicketState.CLOSED}),
@@ -105,6 +107,10 @@ class Notice:
     @classmethod
     def still_waiting(cls, position: int, ticket_id: int) -> Notice:
         return cls(NoticeKind.STILL_WAITING, {"position": position, "ticket_id": ticket_id})
+
+    @classmethod
+    def still_checking(cls, ticket_id: int) -> Notice:
+        return cls(NoticeKind.STILL_CHECKING, {"ticket_id": ticket_id})
 
     @classmethod
     def already_connected(cls, agent_name: str | None) -> Notice:

@@ -11,6 +11,7 @@ class ConversationMode(StrEnum):
     BOT = "bot"
     WAITING = "waiting"
     CONNECTED = "connected"
+    SUPERVISED = "supervised"  # the bot's answer awaits an agent's decision: the bot holds its tongue
 
 
 class TicketState(StrEnum):
@@ -18,6 +19,10 @@ class TicketState(StrEnum):
     CONNECTED = "connected"
     CLOSED = "closed"
     CANCELLED = "cancelled"
+    # Supervised mode: a proposal's ticket awaits a decision (never in the queue), and ends
+    # answered when the approved (or edited) answer is sent; rejected or timed out, it waits.
+    PROPOSED = "proposed"
+    ANSWERED = "answered"
 
 
 class EscalationReason(StrEnum):
@@ -30,6 +35,9 @@ class EscalationReason(StrEnum):
     TRIAGE = "triage"  # triage_first: answered the opening questions
     SCENARIO = "scenario"  # a scenario's answer hands over (e.g. identity checks)
     DIAGNOSIS_UNSURE = "diagnosis_unsure"  # a scenario's diagnosis found no cause it could trust
+    SUPERVISED = "supervised"  # a supervised scenario's answer awaits approval (the proposal's ticket)
+    SUPERVISOR_REJECTED = "supervisor_rejected"  # an agent rejected the bot's proposal
+    SUPERVISION_TIMEOUT = "supervision_timeout"  # nobody decided on the proposal in time
 
 
 class Direction(StrEnum):

@@ -98,6 +98,14 @@ class TranscriptLine:
         return cls(text, names)
 
 
+@dataclass(frozen=True)
+class ConversationLine:
+    """One message of a conversation with the bot, as a proposal's card quotes it."""
+
+    from_customer: bool  # else the bot's reply
+    line: TranscriptLine
+
+
 def _file_name(file: Mapping[str, Any]) -> str | None:
     name = file.get("name") or file.get("title")
     return str(name) if name else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_bolt import Respond
 
 from handoff_slack.services import Services
@@ -18,4 +20,18 @@ def require_agent(services: Services, user_id: str, respond: Respond, refusal: s
         respond(text=refusal, response_type="ephemeral", replace_original=False)
     except AgentCheckUnavailable:
         respond(text=CHECK_UNAVAILABLE, response_type="ephemeral", replace_original=False)
+    return False
+
+
+def require_approver(services: Services, user_id: str, say: Callable[[str], None]) -> bool:
+    """True for whoever may decide on the bot's proposals (supervision.approvers); everyone else is
+    told so (`say`: only they see it) and nothing else happens."""
+    approvers = services.approvers
+    who = f"members of <#{services.settings.support_channel}>" if approvers.group_id is None else approvers.who
+    try:
+        if approvers.may_decide(user_id):
+            return True
+        say(f"Only {who} can approve, edit or reject the bot's answers.")
+    except AgentCheckUnavailable:
+        say(CHECK_UNAVAILABLE)
     return False

@@ -1,4 +1,5 @@
-"""Conversations, people and the workspace: ``conversations.*``, ``users.info``, ``team.info``, ``auth.test``.
+"""Conversations, people and the workspace: ``conversations.*``, ``users.info``, ``usergroups.users.list``,
+``team.info``, ``auth.test``.
 
 Channels ("C..." public, "G..." private) exist once added (``add_channel``/``set_members``); a DM is
 "D" + the user's ID and always exists (the bot is in it). Unknown channels are ``channel_not_found``;
@@ -40,6 +41,7 @@ class Conversations(Faults):
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
+            "usergroups.users.list": self._usergroups_users_list,
             "team.info": self._team_info,
         }
 
@@ -227,6 +229,16 @@ class Conversations(Faults):
         if user is None:
             raise SlackError("user_not_found")
         return {"user": copied(user)}
+
+    def _usergroups_users_list(self, p: Params) -> dict[str, Any]:
+        """A user group's members (IDs), as Slack lists them; an unknown group is ``no_such_subteam``."""
+        group = str(p.get("usergroup") or "")
+        if not group:
+            raise SlackError("invalid_arguments")
+        members = self._user_groups.get(group)
+        if members is None:
+            raise SlackError("no_such_subteam")
+        return {"users": list(members)}
 
     def _team_info(self, p: Params) -> dict[str, Any]:
         team = self._teams.get(p.get("team") or self.team_id)

@@ -78,6 +78,12 @@ class SlackEmulator(People):
             self._members[channel] = list(user_ids)
             self._changed(Change("member", channel))
 
+    def set_user_group(self, group_id: str, user_ids: list[str]) -> None:
+        """A user group ("S...") and its members (``usergroups.users.list``)."""
+        with self._cond:
+            self._user_groups[group_id] = list(user_ids)
+            self._changed(Change("member", detail={"user_group": group_id}))
+
     def add_user(
         self,
         id: str,

@@ -61,6 +61,7 @@ class EmulatorState:
         # Channels ("C..." public, "G..." private) exist once added; DMs ("D" + user ID) always do.
         self._channels: dict[str, dict[str, Any]] = {}  # id -> {id, name, is_private}
         self._members: dict[str, list[str]] = {}  # channel -> its people (the bot apart)
+        self._user_groups: dict[str, list[str]] = {}  # user group ID (S…) -> its members
         self._bot_channels: set[str] = set()  # channels the bot is a member of
         self._ephemerals: list[dict[str, Any]] = []  # each with "channel" and "visible_to"
         self._views: dict[str, list[dict[str, Any]]] = {}  # user -> their modal stack, root first

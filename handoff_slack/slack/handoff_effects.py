@@ -8,9 +8,13 @@ to date.
 from __future__ import annotations
 
 from handoff_slack.core.helpdesk import CustomerInputOutcome, CustomerMessageAction, CustomerMessageOutcome
+from handoff_slack.core.states import TicketState
 from handoff_slack.core.views import TicketView
 from handoff_slack.slack.outbox import Outbox
 from handoff_slack.slack.ticket_board import TicketBoard
+
+# A new ticket's message to post: a hand-off's, or a supervised proposal's.
+_NEW_TICKET = frozenset({CustomerMessageAction.ESCALATED, CustomerMessageAction.PROPOSED})
 
 
 class HandoffEffects:
@@ -29,12 +33,16 @@ class HandoffEffects:
     def only_flushes(outcome: CustomerMessageOutcome) -> bool:
         """Whether `after_customer_message` does nothing but flush the outbox (or nothing at all):
         work the scheduler's delivery retry also does, so under overload it may wait for that."""
-        return outcome.action not in (CustomerMessageAction.ESCALATED, CustomerMessageAction.CANCELLED)
+        return outcome.action not in (
+            CustomerMessageAction.ESCALATED,
+            CustomerMessageAction.PROPOSED,
+            CustomerMessageAction.CANCELLED,
+        )
 
     def after_customer_message(self, outcome: CustomerMessageOutcome) -> None:
         if outcome.conversation_id is None:  # a redelivery of a message handled before
             return
-        if outcome.action is CustomerMessageAction.ESCALATED and outcome.ticket_id is not None:
+        if outcome.action in _NEW_TICKET and outcome.ticket_id is not None:
             self.escalated(outcome.conversation_id, outcome.ticket_id)
         elif outcome.action is CustomerMessageAction.CANCELLED and outcome.ticket_id is not None:
             self.cancelled(outcome.conversation_id, outcome.ticket_id)
@@ -58,6 +66,16 @@ class HandoffEffects:
         # Posted now if the claim beat the first post: the thread note needs the ticket message.
         self.board.refresh(ticket.id)
         self.outbox.deliver(ticket.conversation_id)
+
+    def decided(self, ticket: TicketView) -> None:
+        """After a decision on a proposal (`ticket`: as it left it), or a click that found one."""
+        if ticket.state is TicketState.CONNECTED:  # taken: the thread note needs the message, as for a claim
+            self.board.refresh(ticket.id)
+            self.outbox.deliver(ticket.conversation_id)
+            return
+        # The customer hears first (the answer, or their place in the queue); then the card shows it.
+        self.outbox.deliver(ticket.conversation_id)
+        self.board.refresh(ticket.id)
 
     def closed(self, ticket: TicketView) -> None:
         """After a close (`ticket`: as the close left it)."""

@@ -4,7 +4,8 @@ The ticket message is posted through the client that never repeats a post on its
 handoff_slack.slack.client) and carries the ticket's ID in Slack message metadata. Each post is
 counted before it is made; when an earlier one may have reached Slack (a 5xx or a timeout after
 Slack took it, or the app died), the channel is searched for the metadata before posting again,
-so agents see each ticket once. Updates (claimed, closed, cancelled) show the ticket's current
+so agents see each ticket once. A supervised proposal is posted the same way (blocks.proposal).
+Updates (claimed, closed, cancelled, a proposal decided) show the ticket's current
 state, so repeating one is harmless; the ticket stays marked stale until one succeeds, and the
 scheduler repairs what failed. Notes in the ticket's thread are notices (core.notices): the
 outbox sends them.
@@ -23,9 +24,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handoff_slack.blocks import Rendered
+from handoff_slack.blocks.proposal import proposal_context, proposal_message
 from handoff_slack.blocks.ticket import ticket_message
 from handoff_slack.concurrency import KeyedLocks
 from handoff_slack.core.clock import as_utc
+from handoff_slack.core.proposals import ProposalOutcome
 from handoff_slack.core.views import TicketView
 from handoff_slack.slack.directory import PeopleDirectory
 from handoff_slack.slack.failures import GONE_ERRORS, ambiguous, failure_reason
@@ -34,6 +37,11 @@ from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 logger = logging.getLogger(__name__)
 
 TRANSCRIPT_LENGTH = 5
+CONVERSATION_LENGTH = 10  # messages of the conversation with the bot a proposal quotes
+# A proposal's ticket shows the proposal while it is pending, and once it was sent or withdrawn.
+PROPOSAL_CARD = frozenset(
+    {ProposalOutcome.PENDING, ProposalOutcome.APPROVED, ProposalOutcome.EDITED, ProposalOutcome.WITHDRAWN}
+)
 METADATA_EVENT = "handoff_ticket"
 AMBIGUOUS_RETRIES = 3
 AMBIGUOUS_RETRY_DELAY = 0.5  # seconds, doubled each time
@@ -162,7 +170,13 @@ class TicketBoard:
         self.helpdesk.ticket_message_shown(ticket.id, ticket.state)
 
     def _render(self, ticket: TicketView) -> Rendered:
-        return ticket_message(ticket, self.helpdesk.transcript(ticket, TRANSCRIPT_LENGTH))
+        proposal = self.helpdesk.proposal(ticket.id)
+        if proposal is None:
+            return ticket_message(ticket, self.helpdesk.transcript(ticket, TRANSCRIPT_LENGTH))
+        if proposal.outcome in PROPOSAL_CARD:  # supervised mode: still (or only ever) a proposal
+            return proposal_message(ticket, proposal, self.helpdesk.bot_conversation(ticket, CONVERSATION_LENGTH))
+        # Rejected or timed out: a normal ticket now, with the proposal's context.
+        return ticket_message(ticket, self.helpdesk.transcript(ticket, TRANSCRIPT_LENGTH), proposal_context(proposal))
 
 
 def _is_ticket_message(message: dict[str, Any], ticket_id: int) -> bool:

@@ -126,17 +126,38 @@ class ConversationRepository:
     def get(self, conversation_id: int) -> Conversation | None:
         return self._session.get(Conversation, conversation_id)
 
+    def locked(self, conversation_id: int) -> Conversation | None:
+        """Row-locked like the customer's own steps lock it: an agent's decision and the customer's
+        message take turns instead of locking ticket and conversation in opposite orders."""
+        return self._session.exec(
+            select(Conversation)
+            .where(col(Conversation.id) == conversation_id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        ).first()
+
     @staticmethod
     def save_bot_state(conversation: StoredConversation, bot_state: dict[str, Any] | None) -> None:
         assert isinstance(conversation, Conversation)  # one this repository gave out
         conversation.bot_state = bot_state
 
-    def back_to_bot(self, conversation_id: int, ticket_id: int, now: datetime) -> None:
+    def back_to_bot(self, conversation_id: int, ticket_id: int, now: datetime, keep_bot_state: bool = False) -> None:
+        """Back with the bot. `keep_bot_state`: the bot carries on where it was (an approved answer
+        ends the bot's own scenario); else a fresh start."""
+        values: dict[str, Any] = {"mode": ConversationMode.BOT, "active_ticket_id": None, "updated_at": now}
+        if not keep_bot_state:  # a new conversation as far as scenarios and triage go
+            values["bot_state"] = None
         self._session.execute(
             update(Conversation)
             .where(col(Conversation.id) == conversation_id, col(Conversation.active_ticket_id) == ticket_id)
-            # A fresh start with the bot: a new conversation as far as scenarios and triage go.
-            .values(mode=ConversationMode.BOT, active_ticket_id=None, bot_state=None, updated_at=now)
+            .values(**values)
+        )
+
+    def waiting(self, conversation_id: int, now: datetime) -> None:
+        self._session.execute(
+            update(Conversation)
+            .where(col(Conversation.id) == conversation_id)
+            .values(mode=ConversationMode.WAITING, updated_at=now)
         )
 
     def connected(self, conversation_id: int, now: datetime) -> None:

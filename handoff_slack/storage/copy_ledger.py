@@ -121,7 +121,7 @@ class CopyLedger:
             return False
         if message.direction == Direction.FROM_AGENT:
             return ticket.state == TicketState.CONNECTED and ticket.agent_user_id == message.author_user_id
-        return ticket.state in (TicketState.WAITING, TicketState.CONNECTED)
+        return ticket.state in (TicketState.WAITING, TicketState.CONNECTED, TicketState.PROPOSED)
 
     @staticmethod
     def _by_source(session: Session, channel_id: str, ts: str) -> Message | None:

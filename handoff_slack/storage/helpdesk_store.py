@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from handoff_slack.core.bot import BotResponder
+from handoff_slack.core.bot_config import SupervisionConfig
 from handoff_slack.core.clock import Clock, utcnow
 from handoff_slack.core.helpdesk import DEFAULT_FLOOD_WINDOW, Helpdesk
 from handoff_slack.core.notices import Audience, Notice
@@ -26,6 +27,7 @@ from handoff_slack.storage.delivery_ledger import DeliveryLedger
 from handoff_slack.storage.events import EventRepository
 from handoff_slack.storage.locks import TICKET_MESSAGE, replica_lock
 from handoff_slack.storage.messages import MessageRepository
+from handoff_slack.storage.proposals import ProposalRepository
 from handoff_slack.storage.retention import prune_processed_events
 from handoff_slack.storage.tickets import TicketRepository
 
@@ -44,6 +46,7 @@ class SqlTransaction:
     tickets: TicketRepository
     messages: MessageRepository
     events: EventRepository
+    proposals: ProposalRepository
     # Reserve a stored message's counted first attempt for this process (DeliveryLedger.first_attempts).
     reserve: Callable[[int], None] = _reserve_nothing
 
@@ -85,6 +88,7 @@ class HelpdeskStore:
             TicketRepository(session),
             MessageRepository(session),
             EventRepository(session),
+            ProposalRepository(session),
             reserve,
         )
 
@@ -107,11 +111,14 @@ class SqlHelpdesk(Helpdesk):
         clock: Clock = utcnow,
         flood_limit: int = 20,
         flood_window: timedelta = DEFAULT_FLOOD_WINDOW,
+        supervision: SupervisionConfig | None = None,
     ) -> None:
         self.db = db
         self.deliveries = DeliveryLedger(db, clock)
         self.flood_limit = flood_limit
-        super().__init__(HelpdeskStore(db, self.deliveries, flood_limit), responder, note_prefix, clock, flood_window)
+        super().__init__(
+            HelpdeskStore(db, self.deliveries, flood_limit), responder, note_prefix, clock, flood_window, supervision
+        )
 
     def ticket_message_lock(self, ticket_id: int) -> AbstractContextManager[None]:
         """Held while a ticket's support-channel message is posted or updated, across replicas."""

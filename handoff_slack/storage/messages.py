@@ -51,3 +51,18 @@ class MessageRepository:
         if since is not None:
             query = query.where(col(Message.created_at) > since)
         return self._session.exec(query.order_by(col(Message.id).desc()).limit(limit)).all()
+
+    def with_the_bot(
+        self, conversation_id: int, until: datetime, since: datetime | None, limit: int
+    ) -> Sequence[Message]:
+        """The customer's messages and the bot's notices to them, up to `until` (after `since`), newest first."""
+        query = select(Message).where(
+            col(Message.conversation_id) == conversation_id,
+            col(Message.direction).in_((Direction.FROM_CUSTOMER, Direction.TO_CUSTOMER)),
+            col(Message.created_at) <= until,
+        )
+        if since is not None:
+            query = query.where(col(Message.created_at) > since)
+        # By time: a customer's message is stored after the bot's replies to it, but received before.
+        newest_first = (col(Message.created_at).desc(), col(Message.id).desc())
+        return self._session.exec(query.order_by(*newest_first).limit(limit)).all()

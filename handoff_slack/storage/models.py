@@ -42,6 +42,10 @@ class Conversation(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
+# A proposal's ticket is open too: one open ticket per conversation, whichever state it is in.
+OPEN_TICKET_STATES = "state IN ('waiting', 'connected', 'proposed')"
+
+
 class Ticket(SQLModel, table=True):
     """One hand-off from the bot to a person, from escalation to close or cancel."""
 
@@ -59,8 +63,8 @@ class Ticket(SQLModel, table=True):
             "uq_ticket_open_per_conversation",
             "conversation_id",
             unique=True,
-            sqlite_where=text("state IN ('waiting', 'connected')"),
-            postgresql_where=text("state IN ('waiting', 'connected')"),
+            sqlite_where=text(OPEN_TICKET_STATES),
+            postgresql_where=text(OPEN_TICKET_STATES),
         ),
     )
 
@@ -137,6 +141,44 @@ class Message(SQLModel, table=True):
     copy_stale: bool = Field(default=False)
 
 
+class Proposal(SQLModel, table=True):
+    """Supervised mode: the bot's answer held for an agent's decision, and what became of it.
+
+    One per proposal ticket. The workspace is the conversation's (`customer_team_id`); a
+    multi-workspace install would add a `team_id` column here for per-workspace analytics.
+    """
+
+    __tablename__ = "proposal"
+    __table_args__ = (
+        # The scheduler's timeout: pending proposals past their time.
+        Index("ix_proposal_outcome_expires", "outcome", "expires_at"),
+        # Approval rates per scenario.
+        Index("ix_proposal_scenario_outcome", "scenario_id", "outcome"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", unique=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    scenario_id: str = Field(sa_type=String(64))
+    scenario_title: str = Field(sa_type=String(255))
+    proposed_text: str = Field(sa_column=Column(Text, nullable=False))
+    # What the customer was sent: the proposed text (approved) or the agent's edit; else NULL.
+    sent_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The customer's answers so far: a list of [question, answer] (core.bot_turn.Proposal.answers).
+    answers: list[Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The likely cause: {best, runner_up}, each {cause_id, title, score, evidence} (core.bot_turn.Diagnosis);
+    # the best cause's ID and score are columns too, for reports.
+    diagnosis: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    cause_id: str | None = Field(default=None, sa_type=String(64))
+    cause_score: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    # core.supervision.ProposalOutcome: pending, approved, edited, rejected_to_queue, taken, timed_out, withdrawn.
+    outcome: str = Field(default="pending", sa_type=String(24))
+    decided_by_user_id: str | None = Field(default=None, sa_type=String(32))
+    decided_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    expires_at: datetime = Field(sa_column=_timestamp())
+
+
 class ProcessedEvent(SQLModel, table=True):
     """Slack event IDs already handled, so a redelivered event is processed once."""
 
@@ -151,3 +193,4 @@ class ProcessedEvent(SQLModel, table=True):
 conversation_table: Table = SQLModel.metadata.tables[Conversation.__tablename__]
 ticket_table: Table = SQLModel.metadata.tables[Ticket.__tablename__]
 message_table: Table = SQLModel.metadata.tables[Message.__tablename__]
+proposal_table: Table = SQLModel.metadata.tables[Proposal.__tablename__]

@@ -96,10 +96,16 @@ class TicketRepository:
         triage: list[Any] | None,
         frustration_score: float | None,
         now: datetime,
+        state: TicketState = TicketState.WAITING,
     ) -> int:
-        """A new waiting ticket for the conversation, now waiting on it: the ticket's ID."""
+        """A new ticket for the conversation, now waiting on it: the ticket's ID.
+
+        `state`: waiting (the queue), or proposed (a supervised answer awaits a decision: the
+        conversation is supervised, and the ticket is in no queue).
+        """
         ticket = Ticket(
             conversation_id=conversation_id,
+            state=state,
             reason=reason,
             triage=triage,
             frustration_score=frustration_score,
@@ -109,11 +115,43 @@ class TicketRepository:
         self._session.flush()  # the partial unique index refuses a second open ticket here
         assert ticket.id is not None  # stored by the flush
         assert isinstance(conversation, Conversation)  # one the conversations repository gave out
-        conversation.mode = ConversationMode.WAITING
+        conversation.mode = ConversationMode.SUPERVISED if state is TicketState.PROPOSED else ConversationMode.WAITING
         conversation.active_ticket_id = ticket.id
         conversation.updated_at = now
         self._session.flush()
         return ticket.id
+
+    def from_proposal(
+        self,
+        ticket_id: int,
+        state: TicketState,
+        now: datetime,
+        reason: str | None = None,
+        by_user_id: str | None = None,
+        agent_name: str | None = None,
+        agent_avatar_url: str | None = None,
+    ) -> bool:
+        """Move a proposal's ticket on if it still awaits a decision: answered or cancelled (ended by
+        `by_user_id`), waiting (the queue), or connected (to `by_user_id`). Of racing decisions,
+        on any replica, exactly one changes the row."""
+        values: dict[str, Any] = {"state": state, "message_stale": True}
+        if reason is not None:
+            values["reason"] = reason
+        if state in (TicketState.ANSWERED, TicketState.CANCELLED):
+            values.update(closed_by_user_id=by_user_id, closed_at=now)
+        elif state is TicketState.CONNECTED:
+            values.update(
+                agent_user_id=by_user_id, agent_name=agent_name, agent_avatar_url=agent_avatar_url, claimed_at=now
+            )
+        return bool(
+            _rows_changed(
+                self._session.execute(
+                    update(Ticket)
+                    .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.PROPOSED)
+                    .values(**values)
+                )
+            )
+        )
 
     def cancel(self, ticket_id: int, by_user_id: str, now: datetime) -> bool:
         """Cancel the ticket if it still waits."""

@@ -24,6 +24,7 @@ def test_a_bot_reply_survives_its_trip_through_the_database() -> None:
     [
         (Notice.queued(3, 7), {TicketState.WAITING}),
         (Notice.still_waiting(2, 7), {TicketState.WAITING}),
+        (Notice.still_checking(7), {TicketState.PROPOSED}),
         (Notice.connected("Alice"), {TicketState.CONNECTED}),
         (Notice.already_connected("Alice"), {TicketState.CONNECTED}),
         (Notice.claimed_note("UALICE"), {TicketState.CONNECTED, TicketState.CLOSED}),

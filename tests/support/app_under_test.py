@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from handoff_slack.app import HandoffApp, create_app
+from handoff_slack.core.clock import Clock, utcnow
 from handoff_slack.server import build_http_server
 from handoff_slack.settings import Settings, load_settings
 from tests.support.fake_slack import FakeSlack
@@ -55,14 +56,15 @@ class SlackEdge:
 class AppUnderTest(SlackEdge):
     """Starts and stops the app like a process would: same database, fresh memory."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock = utcnow) -> None:
         self.settings = settings
+        self.clock = clock  # the app's clock (a test may move it on)
         self.app: HandoffApp | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> AppUnderTest:
-        self.app = create_app(self.settings)
+        self.app = create_app(self.settings, clock=self.clock)
         self._server = build_http_server(self.app, "127.0.0.1", 0)
         self._thread = threading.Thread(target=self._server.run, name="app-http", daemon=True)
         self._thread.start()

@@ -8,6 +8,7 @@ from handoff_slack.listeners.actions import (
     claim_ticket,
     close_ticket,
     fill_in_form,
+    proposal_buttons,
     talk_to_agent,
     unknown_action,
 )
@@ -21,4 +22,5 @@ def register(app: App, services: Services) -> None:
     cancel_waiting.register(app, services)
     claim_ticket.register(app, services)
     close_ticket.register(app, services)
+    proposal_buttons.register(app, services)
     unknown_action.register(app)  # must stay last: Bolt runs the first listener that matches
