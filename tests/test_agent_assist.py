@@ -35,6 +35,7 @@ from tests.support.journeys import (
     dm_posts,
     press_close,
     stored_messages,
+    stored_notices,
     stored_tickets,
     thread_posts,
     wait_for_dm,
@@ -268,6 +269,29 @@ def test_send_relays_the_suggestion_once_as_the_agent_even_when_clicked_twice(
     assert len(updates_of(fake_slack, suggestion)) == 1
 
 
+def test_the_suggestion_shows_it_was_sent_even_when_slack_first_refuses_the_update(
+    assist_app: AppFactory, fake_slack: FakeSlack
+) -> None:
+    """The update goes the outbox's durable road: refused now, it is made by the delivery retry."""
+    app = assist_app()
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    customer_says(app, fake_slack, CUSTOMER, ticket, "opening hours?")
+    suggestion = wait_for_suggestion(fake_slack, ticket)
+    fake_slack.fail_when(
+        "chat.update", lambda p: p.get("ts") == suggestion.response["ts"], status=200, error="fatal_error", count=2
+    )
+
+    press(app, fake_slack, AGENT, ASSIST_SEND, suggestion, name="send")
+
+    fake_slack.wait_for(
+        "chat.postMessage", lambda c: c.params.get("channel") == f"D{CUSTOMER}" and "9:00" in c.params["text"]
+    )
+    update = wait_for_update(fake_slack, suggestion, "sent this reply")
+    assert action_ids(update["blocks"]) == []
+    assert len([c for c in fake_slack.calls("chat.update") if c.params.get("ts") == suggestion.response["ts"]]) > 1
+    assert len([c for c in dm_posts(fake_slack, CUSTOMER) if "9:00" in c.params["text"]]) == 1
+
+
 def test_only_the_owning_agent_may_send_or_edit(assist_app: AppFactory, fake_slack: FakeSlack) -> None:
     app = assist_app()
     ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
@@ -359,6 +383,8 @@ def test_edit_opens_the_suggestion_in_a_modal_and_sends_the_edited_text(
     assert "already sent" in told(fake_slack, again)
     settle(app, fake_slack, ticket, "Done.")
     assert [m.text for m in agents_replies(app)] == [edited, "Done."]
+    facts = next(n.notice for n in stored_notices(app) if n.notice["kind"] == "suggestion")
+    assert (facts["text"], facts["sent_text"], facts["sent_by"]) == (HOURS, edited, AGENT)  # both versions kept
     assert sent_to_customer(fake_slack, HOURS) == []
 
 
