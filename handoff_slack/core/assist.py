@@ -134,15 +134,17 @@ class AgentAssist(HandoffSteps):
 
     def check_suggestion(self, suggestion_id: int, user_id: str) -> SuggestionOutcome:
         """Whether `user_id` may send the suggestion now (Edit asks before opening its modal)."""
-        return self._decide(suggestion_id, user_id, sending=False, edited=None)
+        return self._decide_suggestion(suggestion_id, user_id, sending=False, edited=None)
 
     def send_suggestion(self, suggestion_id: int, user_id: str, edited: str | None = None) -> SuggestionOutcome:
         """Send the suggestion (or `edited`, its text as the agent changed it) as the owning agent's
         reply, once. Anyone else is refused; a suggestion whose ticket closed or changed hands is
         marked expired and nothing is sent."""
-        return self._decide(suggestion_id, user_id, sending=True, edited=edited)
+        return self._decide_suggestion(suggestion_id, user_id, sending=True, edited=edited)
 
-    def _decide(self, suggestion_id: int, user_id: str, sending: bool, edited: str | None) -> SuggestionOutcome:
+    def _decide_suggestion(
+        self, suggestion_id: int, user_id: str, sending: bool, edited: str | None
+    ) -> SuggestionOutcome:
         with self.storage.transaction() as tx:
             found = tx.messages.locked_notice(suggestion_id)  # concurrent clicks wait here, then see SENT
             notice = Notice.from_json(found.notice) if found is not None and found.notice else None
@@ -157,7 +159,7 @@ class AgentAssist(HandoffSteps):
             if ticket is None or ticket.state != TicketState.CONNECTED or owner != facts.get("agent_user_id"):
                 expiring = facts.get("state") == SuggestionState.OPEN
                 if expiring:  # its buttons go: nobody is offered it again
-                    self._say(tx, found, facts, state=SuggestionState.EXPIRED.value)
+                    self._suggestion_says(tx, found, facts, state=SuggestionState.EXPIRED.value)
                 conversation_id = found.conversation_id if expiring else None
                 return SuggestionOutcome(SuggestionResult.STALE, conversation_id, suggested, owner)
             if owner != user_id:
@@ -166,15 +168,15 @@ class AgentAssist(HandoffSteps):
             if not sending or not text.strip():
                 result = SuggestionResult.EMPTY if sending else SuggestionResult.MAY_SEND
                 return SuggestionOutcome(result, text=suggested, owner_user_id=owner)
-            if not self._reply_as_agent(tx, found, ticket.message_channel_id or "", user_id, text):
+            if not self._suggestion_as_reply(tx, found, ticket.message_channel_id or "", user_id, text):
                 return SuggestionOutcome(SuggestionResult.ALREADY_SENT, text=suggested)  # (the lock makes it rare)
             sent: dict[str, Any] = {"state": SuggestionState.SENT.value, "sent_by": user_id}
             if text != suggested:
                 sent["sent_text"] = text  # both versions are kept
-            self._say(tx, found, facts, **sent)
+            self._suggestion_says(tx, found, facts, **sent)
             return SuggestionOutcome(SuggestionResult.SENT, found.conversation_id, suggested, owner)
 
-    def _reply_as_agent(
+    def _suggestion_as_reply(
         self, tx: HelpdeskTransaction, suggestion: StoredNotice, channel_id: str, user_id: str, text: str
     ) -> bool:
         """Store `text` as the agent's reply to the customer (relayed like one), its source the
@@ -192,7 +194,7 @@ class AgentAssist(HandoffSteps):
         return self._store_new(tx, message) is not None
 
     @staticmethod
-    def _say(tx: HelpdeskTransaction, suggestion: StoredNotice, facts: Any, **changes: Any) -> None:
+    def _suggestion_says(tx: HelpdeskTransaction, suggestion: StoredNotice, facts: Any, **changes: Any) -> None:
         """The suggestion's notice as it reads now; the outbox updates its copy in the thread."""
         notice = Notice(NoticeKind.SUGGESTION, {**facts, **changes})
         tx.messages.replace_notice(suggestion.id, notice.to_json(), revision=str(changes["state"]))
