@@ -27,3 +27,8 @@ PROPOSAL_TEXT = "text"  # the Edit modal's input: block and action ID
 PROPOSAL_REJECT_CHOICE = "choice"  # the Reject modal's radio buttons: block and action ID
 REJECT_TO_QUEUE = "queue"
 REJECT_AND_TAKE = "take"
+# Agent assist: a suggested reply's buttons in a ticket's thread (value: the suggestion's ID), and the Edit modal.
+ASSIST_SEND = "handoff.assist.send"
+ASSIST_EDIT = "handoff.assist.edit"
+ASSIST_EDIT_FORM = "handoff.assist.edit_form"  # the modal's callback ID
+ASSIST_REPLY = "reply"  # the modal's text input: its block ID and action ID

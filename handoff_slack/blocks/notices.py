@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks import customer as customer_blocks
+from handoff_slack.blocks.assist import suggestion
 from handoff_slack.blocks.mrkdwn import escape, make_safe, quote
 from handoff_slack.blocks.ticket import claimed_note
 from handoff_slack.core.notices import Notice, NoticeKind
@@ -39,6 +40,8 @@ def render_notice(notice: Notice, note_prefix: str) -> Rendered:
         return _plain(claimed_note(str(facts["agent_user_id"]), note_prefix))
     if kind is NoticeKind.CLOSED_NOTE:
         return _plain(f"<@{facts['user_id']}> closed this ticket.")
+    if kind is NoticeKind.SUGGESTION:
+        return suggestion(facts)
     if kind is NoticeKind.UNDELIVERED:
         return _plain(_undelivered(notice))
     if kind is NoticeKind.FILE_REFUSED:

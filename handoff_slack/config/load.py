@@ -77,6 +77,7 @@ def bot_config(file: BotFile) -> BotConfig:
             timeout_seconds=file.supervision.timeout_seconds,
             checking_message=file.supervision.checking_message,
         ),
+        assist=file.assist,
     )
 
 

@@ -32,6 +32,7 @@ from handoff_slack.core.bot_config import (
     AGENTS_APPROVE,
     DEFAULT_DIAGNOSIS_THRESHOLD,
     DEFAULT_UNSURE_MESSAGE,
+    AssistMode,
     BotConfig,
     EscalationConfig,
     FrustrationAction,
@@ -334,6 +335,7 @@ class BotFile(_Part):
     triage: TriageEntry = TriageEntry()
     escalation: EscalationEntry = EscalationEntry()
     supervision: SupervisionEntry = SupervisionEntry()
+    assist: Annotated[AssistMode, Strict(False), _TEXT, Expected.one_of(AssistMode)] = _BOT.assist
 
     @field_validator("scenarios", mode="after")
     @classmethod

@@ -191,6 +191,11 @@ class SupervisionConfig:
     checking_message: str = DEFAULT_CHECKING_MESSAGE  # what the customer is told meanwhile
 
 
+class AssistMode(StrEnum):
+    ON = "on"  # while connected, a customer message matching a fixed answer gets a suggested reply for the agent
+    OFF = "off"
+
+
 DEFAULT_GREETING = (
     "Hi! I'm the help desk assistant. Tell me what you need, or pick an option below. "
     "You can ask for a person at any time by typing *agent*."
@@ -206,6 +211,7 @@ class BotConfig:
     triage: TriageConfig = field(default_factory=TriageConfig)
     escalation: EscalationConfig = field(default_factory=EscalationConfig)
     supervision: SupervisionConfig = field(default_factory=SupervisionConfig)
+    assist: AssistMode = AssistMode.ON  # agent assist: suggested replies in a connected ticket's thread
 
     def is_supervised(self, scenario: Scenario) -> bool:
         if scenario.supervised is not None:

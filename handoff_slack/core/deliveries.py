@@ -122,6 +122,7 @@ class StaleCopy:
     sender_name: str | None
     sender_avatar_url: str | None
     created_at: datetime
+    notice: Notice | None = None  # a notice of the bot's that says something new now: shown anew
 
     def as_delivery(self) -> Delivery:
         """The message as a delivery to the copy's place: for parts an edit adds, posted like the first."""

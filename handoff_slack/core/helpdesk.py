@@ -11,12 +11,13 @@ Its parts, by concern: customer_intake (a customer's messages, flood control, bu
 leaving the queue), agent_desk (claim, close, an agent's replies), ticket_records (ticket and
 queue reads, the ticket message's bookkeeping), supervision (decisions on the bot's proposals in
 supervised mode, and their records), handoff_steps (what they share: the bot's turn,
-opening and cancelling a ticket, the bot's notices).
+opening and cancelling a ticket, the bot's notices), assist (suggested replies while connected).
 """
 
 from __future__ import annotations
 
 from handoff_slack.core.agent_desk import AgentDesk
+from handoff_slack.core.assist import AgentAssist
 from handoff_slack.core.customer_intake import CustomerIntake
 from handoff_slack.core.handoff_steps import DEFAULT_FLOOD_WINDOW
 from handoff_slack.core.helpdesk_outcomes import (
@@ -52,6 +53,6 @@ __all__ = [
 ]
 
 
-class Helpdesk(CustomerIntake, AgentDesk, Supervision, TicketRecords):
+class Helpdesk(CustomerIntake, AgentDesk, Supervision, TicketRecords, AgentAssist):
     """The hand-off, on the storage it is given (handoff_slack.storage.helpdesk_store.SqlHelpdesk
     is this on the app's database)."""

@@ -38,6 +38,7 @@ class NoticeKind(StrEnum):
     # To the ticket's thread, for the agents.
     CLAIMED_NOTE = "claimed_note"
     CLOSED_NOTE = "closed_note"
+    SUGGESTION = "suggestion"  # agent assist: a reply the owning agent may send (core.assist)
     # To whichever side wrote a message that could not be passed on.
     UNDELIVERED = "undelivered"  # a message given up on
     FILE_REFUSED = "file_refused"  # a file that could not be passed on
@@ -52,6 +53,7 @@ _TRUE_WHILE: Mapping[NoticeKind, frozenset[TicketState]] = {
     NoticeKind.ALREADY_CONNECTED: frozenset({TicketState.CONNECTED}),
     NoticeKind.CONNECTED: frozenset({TicketState.CONNECTED}),
     NoticeKind.CLAIMED_NOTE: frozenset({TicketState.CONNECTED, TicketState.CLOSED}),
+    NoticeKind.SUGGESTION: frozenset({TicketState.CONNECTED}),
 }
 # A newer one of these for the same ticket that says otherwise makes the older ones untrue: "still
 # waiting, #3" held up by an outage is not sent after "#2" was decided. (The first "you are #N in the

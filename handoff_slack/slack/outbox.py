@@ -361,6 +361,10 @@ class Outbox:
 
     def _sync(self, copy: StaleCopy) -> list[str]:
         """Bring the copy in line with its source; returns the timestamps of the parts after the first."""
+        if copy.notice is not None:  # the bot's notice, changed since it was posted (core.assist: a suggestion sent)
+            rendered = self.render_notice(copy.notice)
+            self.client.chat_update(channel=copy.channel_id, ts=copy.ts, text=rendered.text, blocks=rendered.blocks)
+            return list(copy.extra_ts)
         parts = [copy.ts, *copy.extra_ts]
         if copy.deleted:
             if copy.direction is Direction.FROM_AGENT:  # the customer should not keep what was withdrawn

@@ -15,6 +15,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from handoff_slack.core.deliveries import SourceChange, StaleCopy
+from handoff_slack.core.notices import Notice
 from handoff_slack.core.states import DeliveryState, Direction, TicketState
 from handoff_slack.storage.database import Database
 from handoff_slack.storage.models import Message, Ticket, conversation_table, message_table, ticket_table
@@ -33,6 +34,7 @@ _STALE_COPIES = (
         _messages.c.dest_extra_ts,
         _messages.c.deleted_at,
         _messages.c.created_at,
+        _messages.c.notice,
         _tickets.c.message_ts,
         _tickets.c.agent_name,
         _tickets.c.agent_avatar_url,
@@ -97,6 +99,7 @@ class CopyLedger:
                     sender_name=row.customer_name if from_customer else row.agent_name,
                     sender_avatar_url=row.customer_avatar_url if from_customer else row.agent_avatar_url,
                     created_at=row.created_at,
+                    notice=Notice.from_json(row.notice) if row.notice else None,
                 )
             )
         return copies

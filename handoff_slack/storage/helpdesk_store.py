@@ -61,6 +61,13 @@ class SqlTransaction:
         rows = [self.deliveries.notice_row(conversation_id, ticket_id, audience, notice) for notice in notices]
         self.deliveries.store_notices(self.session, rows)
 
+    def store_notice(self, conversation_id: int, ticket_id: int | None, audience: Audience, notice: Notice) -> int:
+        """Store one notice in this transaction, like `store_notices`; its message ID."""
+        row = self.deliveries.notice_row(conversation_id, ticket_id, audience, notice)
+        message_id = self.messages.store_new(row)  # a notice has no source: never a conflict
+        assert message_id is not None
+        return message_id
+
 
 class HelpdeskStore:
     """core.helpdesk_storage.HelpdeskStorage on the app's database."""

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from handoff_slack.core.helpdesk_storage import StoredNotice
 from handoff_slack.core.states import Direction
 from handoff_slack.storage.database import InsertIfAbsent
 from handoff_slack.storage.models import Message, message_table
@@ -23,6 +24,17 @@ _MESSAGE_AT_SOURCE = (
     .limit(1)
 )
 _store_message = InsertIfAbsent(Message)
+# Agent assist (core.assist): a suggestion's notice row, locked while one click decides it.
+_LOCKED_NOTICE = (
+    core_select(
+        _messages.c.id,
+        _messages.c.conversation_id,
+        _messages.c.ticket_id,
+        _messages.c.notice,
+    )
+    .where(_messages.c.id == bindparam("message_id"), _messages.c.notice.is_not(None))
+    .with_for_update()
+)
 
 
 class MessageRepository:
@@ -38,6 +50,22 @@ class MessageRepository:
 
     def exists(self, channel_id: str, ts: str) -> bool:
         return self._session.execute(_MESSAGE_AT_SOURCE, {"channel_id": channel_id, "ts": ts}).first() is not None
+
+    def locked_notice(self, message_id: int) -> StoredNotice | None:
+        """A notice's row (id, conversation, ticket, notice), locked until the commit."""
+        return self._session.execute(_LOCKED_NOTICE, {"message_id": message_id}).first()
+
+    def replace_notice(self, message_id: int, notice: dict[str, Any], revision: str) -> None:
+        """What a notice says now; its copy, if posted, is marked for the outbox to bring up to date.
+
+        `revision` becomes the row's text (a notice's text is otherwise unused): a copy being posted
+        this very moment is recorded with the text read before, so DeliveryLedger finds it stale too.
+        """
+        self._session.execute(
+            update(_messages)
+            .where(_messages.c.id == message_id)
+            .values(notice=notice, text=revision, copy_stale=_messages.c.dest_ts.is_not(None))
+        )
 
     def said_to_bot(
         self, conversation_id: int, until: datetime, since: datetime | None, limit: int

@@ -3,6 +3,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handoff_slack.listeners.actions import (
+    assist_buttons,
     bot_buttons,
     cancel_waiting,
     claim_ticket,
@@ -23,4 +24,5 @@ def register(app: App, services: Services) -> None:
     claim_ticket.register(app, services)
     close_ticket.register(app, services)
     proposal_buttons.register(app, services)
+    assist_buttons.register(app, services)
     unknown_action.register(app)  # must stay last: Bolt runs the first listener that matches

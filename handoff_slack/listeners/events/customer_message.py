@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handoff_slack.core.helpdesk import CustomerMessageOutcome
+from handoff_slack.core.helpdesk import CustomerMessageAction, CustomerMessageOutcome
 from handoff_slack.listeners.customers import customer_from_event
 from handoff_slack.listeners.payloads import has_content
 from handoff_slack.services import Services
@@ -43,3 +43,16 @@ def respond(services: Services, event: dict[str, Any], outcome: CustomerMessageO
     """Lazy phase: the bot's answer, the queue notice or the relay into the ticket's thread."""
     if outcome is not None:
         services.effects.after_customer_message(outcome)
+        suggest_reply(services, event, outcome)
+
+
+def suggest_reply(services: Services, event: dict[str, Any], outcome: CustomerMessageOutcome) -> None:
+    """Agent assist (core.assist), once the relay is on its way: a connected customer's message that
+    matches a fixed answer gets a suggested reply in the ticket's thread, after the message."""
+    helpdesk = services.helpdesk
+    if outcome.action is not CustomerMessageAction.RELAY or outcome.quiet or not helpdesk.assists:
+        return  # only while connected, not while flooding: most messages stop at this line
+    if outcome.conversation_id is None or outcome.ticket_id is None:
+        return
+    if helpdesk.suggest_reply(outcome.conversation_id, outcome.ticket_id, event.get("text") or ""):
+        services.outbox.deliver_new(outcome.conversation_id)
