@@ -10,7 +10,8 @@ outcomes that say what happened so the Slack edge can render it: plain frozen va
 Its parts, by concern: customer_intake (a customer's messages, flood control, buttons and forms,
 leaving the queue), agent_desk (claim, close, an agent's replies), ticket_records (ticket and
 queue reads, the ticket message's bookkeeping), handoff_steps (what they share: the bot's turn,
-opening and cancelling a ticket, the bot's notices).
+opening and cancelling a ticket, the bot's notices), watching (`/handoff-watch`: watch a bot
+conversation, take it over).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from handoff_slack.core.helpdesk_outcomes import (
     CustomerMessageOutcome,
 )
 from handoff_slack.core.ticket_records import TicketRecords
+from handoff_slack.core.watching import Watching
 
 __all__ = [
     "DEFAULT_FLOOD_WINDOW",
@@ -50,6 +52,6 @@ __all__ = [
 ]
 
 
-class Helpdesk(CustomerIntake, AgentDesk, TicketRecords):
+class Helpdesk(CustomerIntake, AgentDesk, TicketRecords, Watching):
     """The hand-off, on the storage it is given (handoff_slack.storage.helpdesk_store.SqlHelpdesk
     is this on the app's database)."""

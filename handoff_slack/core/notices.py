@@ -34,9 +34,15 @@ class NoticeKind(StrEnum):
     CONNECTED = "connected"  # who they are talking to now
     CLOSED = "closed"
     SLOW_DOWN = "slow_down"  # flood control, once per window
+    JOINED = "joined"  # an agent who watched the bot conversation took it over
     # To the ticket's thread, for the agents.
     CLAIMED_NOTE = "claimed_note"
     CLOSED_NOTE = "closed_note"
+    # To a watch's thread (core.watch_mirror): the bot conversation as it happens, and what the watch does.
+    WATCH_RECAP = "watch_recap"  # the recent messages before watching began
+    MIRRORED_REPLY = "mirrored_reply"  # a copy of the bot's reply to the customer
+    MIRRORED_PRESS = "mirrored_press"  # the customer pressed one of the bot's buttons, or sent its form
+    WATCH_NOTE = "watch_note"  # read-only reminder, stopped, taken over, handed over
     # To whichever side wrote a message that could not be passed on.
     UNDELIVERED = "undelivered"  # a message given up on
     FILE_REFUSED = "file_refused"  # a file that could not be passed on
@@ -49,6 +55,7 @@ _TRUE_WHILE: Mapping[NoticeKind, frozenset[TicketState]] = {
     NoticeKind.STILL_WAITING: frozenset({TicketState.WAITING}),
     NoticeKind.ALREADY_CONNECTED: frozenset({TicketState.CONNECTED}),
     NoticeKind.CONNECTED: frozenset({TicketState.CONNECTED}),
+    NoticeKind.JOINED: frozenset({TicketState.CONNECTED}),
     NoticeKind.CLAIMED_NOTE: frozenset({TicketState.CONNECTED, TicketState.CLOSED}),
 }
 # A newer one of these for the same ticket that says otherwise makes the older ones untrue: "still
@@ -113,6 +120,10 @@ class Notice:
     @classmethod
     def connected(cls, agent_name: str | None) -> Notice:
         return cls(NoticeKind.CONNECTED, {"agent_name": agent_name})
+
+    @classmethod
+    def joined(cls, agent_name: str | None) -> Notice:
+        return cls(NoticeKind.JOINED, {"agent_name": agent_name})
 
     @classmethod
     def closed(cls, agent_name: str | None) -> Notice:

@@ -18,6 +18,10 @@ class TicketState(StrEnum):
     CONNECTED = "connected"
     CLOSED = "closed"
     CANCELLED = "cancelled"
+    # An agent watches a bot conversation (never in the queue, never claimable): its ticket message
+    # is the read-only root of the mirror. Taken over it becomes connected; stopped, it ends.
+    WATCHED = "watched"
+    WATCH_ENDED = "watch_ended"
 
 
 class EscalationReason(StrEnum):
@@ -30,6 +34,8 @@ class EscalationReason(StrEnum):
     TRIAGE = "triage"  # triage_first: answered the opening questions
     SCENARIO = "scenario"  # a scenario's answer hands over (e.g. identity checks)
     DIAGNOSIS_UNSURE = "diagnosis_unsure"  # a scenario's diagnosis found no cause it could trust
+    WATCHED = "watched"  # not a hand-off: an agent watches the bot conversation (a watch's ticket)
+    TAKEN_OVER = "taken_over"  # an agent watching the bot conversation took it over, without the queue
 
 
 class Direction(StrEnum):

@@ -10,6 +10,7 @@ from handoff_slack.listeners.actions import (
     fill_in_form,
     talk_to_agent,
     unknown_action,
+    watch_buttons,
 )
 from handoff_slack.services import Services
 
@@ -21,4 +22,5 @@ def register(app: App, services: Services) -> None:
     cancel_waiting.register(app, services)
     claim_ticket.register(app, services)
     close_ticket.register(app, services)
+    watch_buttons.register(app, services)
     unknown_action.register(app)  # must stay last: Bolt runs the first listener that matches
