@@ -29,6 +29,7 @@ from tests.support.journeys import (
     dm,
     dm_posts,
     press_close,
+    press_talk_to_agent,
     stored_tickets,
     ticket_message_recorded,
     ticket_posts,
@@ -359,3 +360,14 @@ def test_concurrent_watches_and_take_overs_on_two_replicas_have_one_winner(
     joined = [p for p in dm_posts(fake_slack, CUSTOMER) if "has joined" in (p.params.get("text") or "")]
     assert len(joined) == 1
     assert len(in_thread(fake_slack, watch, "took over from the bot")) == 1
+
+
+def test_a_button_the_watched_customer_presses_is_mirrored(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    watch = start_watching_after_hello(app, fake_slack)
+    press_talk_to_agent(app, CUSTOMER)  # the menu's button: it hands over, so the watch ends too
+    wait_in_thread(fake_slack, watch, "The customer pressed “Talk to an agent”")
+    wait_in_thread(fake_slack, watch, "Watching ended")
+    pressed = in_thread(fake_slack, watch, "pressed “Talk to an agent”")[0]
+    ended = in_thread(fake_slack, watch, "Watching ended")[0]
+    assert float(pressed["ts"]) < float(ended["ts"]) and len(in_thread(fake_slack, watch, "pressed")) == 1
+    wait_for_dm(fake_slack, CUSTOMER, "in the queue")
