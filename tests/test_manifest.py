@@ -43,6 +43,7 @@ REMOTE_SCHEMA_URLS = {
 
 REQUEST_PATH = "/slack/events"
 SLASH_COMMAND = "/handoff-queue"
+SLASH_COMMANDS = (SLASH_COMMAND, "/handoff-watch")
 
 REQUIRED_BOT_EVENTS = (
     "message.im",
@@ -91,7 +92,7 @@ EVENT_SCOPES: dict[str, str | tuple[str, ...]] = {
 
 # Other features -> scope.
 FEATURE_SCOPES: dict[str, str | tuple[str, ...]] = {
-    "slash command " + SLASH_COMMAND: "commands",
+    **{"slash command " + command: "commands" for command in SLASH_COMMANDS},
 }
 
 
@@ -232,10 +233,11 @@ def test_bot_events_subscribed(manifest):
 
 def test_slash_command(manifest):
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
-    assert SLASH_COMMAND in commands
-    cmd = commands[SLASH_COMMAND]
-    assert cmd["url"].endswith(REQUEST_PATH)
-    assert cmd.get("should_escape") is False
+    for command in SLASH_COMMANDS:
+        assert command in commands
+        cmd = commands[command]
+        assert cmd["url"].endswith(REQUEST_PATH)
+        assert cmd.get("should_escape") is False
 
 
 def test_interactivity_and_request_urls(manifest):

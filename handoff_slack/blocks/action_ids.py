@@ -4,6 +4,9 @@ TALK_TO_AGENT = "handoff.talk_to_agent"
 CANCEL_WAITING = "handoff.cancel_waiting"
 CLAIM_TICKET = "handoff.claim_ticket"
 CLOSE_TICKET = "handoff.close_ticket"
+WATCH_CONVERSATION = "handoff.watch"  # in /handoff-watch; value: the conversation's ID
+TAKE_OVER = "handoff.take_over"  # on a watch's message; value: the watch's ticket ID
+STOP_WATCHING = "handoff.stop_watching"
 
 # The bot's buttons in a customer's DM. Slack wants action IDs unique within a block, so a
 # message with several buttons of one kind numbers them: "handoff.bot.scenario:2".

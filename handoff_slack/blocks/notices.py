@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks import customer as customer_blocks
+from handoff_slack.blocks import watch as watch_blocks
 from handoff_slack.blocks.assist import suggestion
 from handoff_slack.blocks.mrkdwn import escape, make_safe, quote
 from handoff_slack.blocks.ticket import claimed_note
@@ -16,6 +17,8 @@ QUOTED_CHARS = 500  # of an undelivered message, quoted back to its author
 def render_notice(notice: Notice, note_prefix: str) -> Rendered:
     facts = notice.facts
     kind = notice.kind
+    if kind in watch_blocks.WATCH_NOTICES:
+        return watch_blocks.render_watch_notice(notice, note_prefix)
     if kind is NoticeKind.BOT_REPLY:
         return customer_blocks.bot_reply(notice.reply())
     if kind is NoticeKind.QUEUED:

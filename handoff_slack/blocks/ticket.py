@@ -35,6 +35,8 @@ REASON_LABELS: dict[str, str] = {
     EscalationReason.SUPERVISED: "the bot's answer awaits approval",
     EscalationReason.SUPERVISOR_REJECTED: "an agent rejected the bot's answer",
     EscalationReason.SUPERVISION_TIMEOUT: "nobody approved the bot's answer in time",
+    EscalationReason.WATCHED: "an agent watches the bot conversation",
+    EscalationReason.TAKEN_OVER: "an agent took over from the bot",
 }
 TRIAGE_SOURCES = {"slack": " _(from Slack)_", "form": "", "typed": ""}
 SECTION_LIMIT = 3000  # characters of a section's text
@@ -152,7 +154,8 @@ def _status(ticket: TicketView) -> str:
     if state is TicketState.WAITING:
         return ":hourglass_flowing_sand: Waiting for an agent"
     if state is TicketState.CONNECTED:
-        return f":speech_balloon: Claimed by <@{ticket.agent_user_id}>"
+        verb = "Taken over" if ticket.reason == EscalationReason.TAKEN_OVER else "Claimed"
+        return f":speech_balloon: {verb} by <@{ticket.agent_user_id}>"
     if state is TicketState.CLOSED:
         return f":white_check_mark: Closed by <@{ticket.closed_by_user_id}>"
     if state is TicketState.PROPOSED:

@@ -17,6 +17,7 @@ from handoff_slack.core.helpdesk_outcomes import (
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.states import Direction, TicketState
 from handoff_slack.core.views import TicketView
+from handoff_slack.core.watch_mirror import note_read_only
 
 
 class AgentDesk(HandoffSteps):
@@ -90,7 +91,9 @@ class AgentDesk(HandoffSteps):
             if not relayed:
                 if not self._first_delivery(tx, event_id) or tx.messages.exists(channel_id, ts):
                     return AgentMessageOutcome(AgentMessageAction.DUPLICATE, ticket.conversation_id, ticket.id)
-                return AgentMessageOutcome(AgentMessageAction.INTERNAL, ticket.conversation_id, ticket.id)
+                # A watch's thread is read-only: the bot says so, once per thread.
+                noted = ticket.state == TicketState.WATCHED and note_read_only(tx, ticket.conversation_id, ticket.id)
+                return AgentMessageOutcome(AgentMessageAction.INTERNAL, ticket.conversation_id, ticket.id, noted)
             # Relayed: as for a customer's message, the stored message's source recognises a redelivery.
             message = self._new_message(
                 ticket.conversation_id,

@@ -8,11 +8,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from handoff_slack.core import watch_mirror
 from handoff_slack.core.bot import (
     BotState,
     CustomerFacts,
     FormFilled,
     Pressed,
+    Reply,
     Said,
 )
 from handoff_slack.core.bot_config import TriageQuestion
@@ -207,6 +209,8 @@ class CustomerIntake(HandoffSteps):
         message = self._customer_message(
             conversation, customer, ts, text, files, delivery_state=DeliveryState.NOT_RELAYED
         )
+        # An agent may watch the conversation with the bot: then it is mirrored (core.watch_mirror).
+        watch_id = watch_mirror.watched(tx, conversation.id) if conversation.mode == ConversationMode.BOT else None
         outcome: CustomerMessageOutcome
         if conversation.mode == ConversationMode.BOT and flooding and not asks_for_human(text):
             # Over the rate the bot answers nothing, so it takes nothing as an answer either: the
@@ -240,7 +244,11 @@ class CustomerIntake(HandoffSteps):
             else:
                 self._cancel(tx, conversation, ticket_id)
             outcome = CustomerMessageOutcome(CustomerMessageAction.CANCELLED, conversation.id, ticket_id)
+        if watch_id is not None:
+            watch_mirror.mirror_message(message, watch_id)
         tx.messages.store_new(message)  # the caller checked it is not there yet
+        if watch_id is not None:
+            watch_mirror.after_turn(tx, self.clock(), conversation.id, watch_id, outcome.replies, outcome.ticket_id)
         return outcome
 
     def receive_customer_input(self, customer: Customer, received: Pressed | FormFilled) -> CustomerInputOutcome:
@@ -269,21 +277,38 @@ class CustomerIntake(HandoffSteps):
                     position,
                     handled_by_bot=False,
                 )
+            watch_id = watch_mirror.watched(tx, conversation.id)
             turn = self._turn(conversation, received, customer, early)
             new_ticket_id = self._apply_turn(tx, conversation, conversation.id, turn)
             if new_ticket_id is None:
                 self._bot_says(tx, conversation.id, turn)
+                self._mirror_input(tx, conversation.id, watch_id, received, turn.replies, None)
                 return CustomerInputOutcome(False, conversation.id, None, ConversationMode.BOT, replies=turn.replies)
             if turn.proposal is not None:  # supervised: the proposal's card is posted like a ticket's
                 self._bot_says(tx, conversation.id, turn)
+                self._mirror_input(tx, conversation.id, watch_id, received, turn.replies, new_ticket_id)
                 return CustomerInputOutcome(
                     True, conversation.id, new_ticket_id, ConversationMode.SUPERVISED, replies=turn.replies
                 )
             position = tx.tickets.position(new_ticket_id)
             self._bot_says(tx, conversation.id, turn, (new_ticket_id, position))
+            self._mirror_input(tx, conversation.id, watch_id, received, turn.replies, new_ticket_id)
             return CustomerInputOutcome(
                 True, conversation.id, new_ticket_id, ConversationMode.WAITING, position, replies=turn.replies
             )
+
+    def _mirror_input(
+        self,
+        tx: HelpdeskTransaction,
+        conversation_id: int,
+        watch_id: int | None,
+        received: Pressed | FormFilled,
+        replies: Sequence[Reply],
+        new_ticket_id: int | None,
+    ) -> None:
+        """A watched conversation: the press (or form) and the bot's replies in the watch's thread."""
+        if watch_id is not None:
+            watch_mirror.after_turn(tx, self.clock(), conversation_id, watch_id, replies, new_ticket_id, received)
 
     def triage_form(
         self, customer_user_id: str, facts: CustomerFacts

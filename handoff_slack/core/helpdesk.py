@@ -11,7 +11,8 @@ Its parts, by concern: customer_intake (a customer's messages, flood control, bu
 leaving the queue), agent_desk (claim, close, an agent's replies), ticket_records (ticket and
 queue reads, the ticket message's bookkeeping), supervision (decisions on the bot's proposals in
 supervised mode, and their records), handoff_steps (what they share: the bot's turn,
-opening and cancelling a ticket, the bot's notices), assist (suggested replies while connected).
+opening and cancelling a ticket, the bot's notices), assist (suggested replies while connected),
+watching (`/handoff-watch`: watch a bot conversation, take it over).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from handoff_slack.core.helpdesk_outcomes import (
 )
 from handoff_slack.core.supervision import Supervision
 from handoff_slack.core.ticket_records import TicketRecords
+from handoff_slack.core.watching import Watching
 
 __all__ = [
     "DEFAULT_FLOOD_WINDOW",
@@ -53,6 +55,6 @@ __all__ = [
 ]
 
 
-class Helpdesk(CustomerIntake, AgentDesk, Supervision, TicketRecords, AgentAssist):
+class Helpdesk(CustomerIntake, AgentDesk, Supervision, TicketRecords, AgentAssist, Watching):
     """The hand-off, on the storage it is given (handoff_slack.storage.helpdesk_store.SqlHelpdesk
     is this on the app's database)."""

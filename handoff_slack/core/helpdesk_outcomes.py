@@ -103,3 +103,4 @@ class AgentMessageOutcome:
     action: AgentMessageAction
     conversation_id: int | None = None
     ticket_id: int | None = None
+    noted: bool = False  # the bot stored a note for the thread (a watch's: replies here are not relayed)

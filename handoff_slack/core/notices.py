@@ -35,10 +35,16 @@ class NoticeKind(StrEnum):
     CLOSED = "closed"
     SLOW_DOWN = "slow_down"  # flood control, once per window
     STILL_CHECKING = "still_checking"  # a message while an agent checks the bot's answer: kept, passed on
+    JOINED = "joined"  # an agent who watched the bot conversation took it over
     # To the ticket's thread, for the agents.
     CLAIMED_NOTE = "claimed_note"
     CLOSED_NOTE = "closed_note"
     SUGGESTION = "suggestion"  # agent assist: a reply the owning agent may send (core.assist)
+    # To a watch's thread (core.watch_mirror): the bot conversation as it happens, and what the watch does.
+    WATCH_RECAP = "watch_recap"  # the recent messages before watching began
+    MIRRORED_REPLY = "mirrored_reply"  # a copy of the bot's reply to the customer
+    MIRRORED_PRESS = "mirrored_press"  # the customer pressed one of the bot's buttons, or sent its form
+    WATCH_NOTE = "watch_note"  # read-only reminder, stopped, taken over, handed over
     # To whichever side wrote a message that could not be passed on.
     UNDELIVERED = "undelivered"  # a message given up on
     FILE_REFUSED = "file_refused"  # a file that could not be passed on
@@ -52,6 +58,7 @@ _TRUE_WHILE: Mapping[NoticeKind, frozenset[TicketState]] = {
     NoticeKind.STILL_CHECKING: frozenset({TicketState.PROPOSED}),
     NoticeKind.ALREADY_CONNECTED: frozenset({TicketState.CONNECTED}),
     NoticeKind.CONNECTED: frozenset({TicketState.CONNECTED}),
+    NoticeKind.JOINED: frozenset({TicketState.CONNECTED}),
     NoticeKind.CLAIMED_NOTE: frozenset({TicketState.CONNECTED, TicketState.CLOSED}),
     NoticeKind.SUGGESTION: frozenset({TicketState.CONNECTED}),
 }
@@ -121,6 +128,10 @@ class Notice:
     @classmethod
     def connected(cls, agent_name: str | None) -> Notice:
         return cls(NoticeKind.CONNECTED, {"agent_name": agent_name})
+
+    @classmethod
+    def joined(cls, agent_name: str | None) -> Notice:
+        return cls(NoticeKind.JOINED, {"agent_name": agent_name})
 
     @classmethod
     def closed(cls, agent_name: str | None) -> Notice:

@@ -23,6 +23,10 @@ class TicketState(StrEnum):
     # answered when the approved (or edited) answer is sent; rejected or timed out, it waits.
     PROPOSED = "proposed"
     ANSWERED = "answered"
+    # An agent watches a bot conversation (never in the queue, never claimable): its ticket message
+    # is the read-only root of the mirror. Taken over it becomes connected; stopped, it ends.
+    WATCHED = "watched"
+    WATCH_ENDED = "watch_ended"
 
 
 class EscalationReason(StrEnum):
@@ -38,6 +42,8 @@ class EscalationReason(StrEnum):
     SUPERVISED = "supervised"  # a supervised scenario's answer awaits approval (the proposal's ticket)
     SUPERVISOR_REJECTED = "supervisor_rejected"  # an agent rejected the bot's proposal
     SUPERVISION_TIMEOUT = "supervision_timeout"  # nobody decided on the proposal in time
+    WATCHED = "watched"  # not a hand-off: an agent watches the bot conversation (a watch's ticket)
+    TAKEN_OVER = "taken_over"  # an agent watching the bot conversation took it over, without the queue
 
 
 class Direction(StrEnum):

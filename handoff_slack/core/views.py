@@ -60,6 +60,7 @@ class TicketView:
     closed_by_user_id: str | None = None
     claimed_at: datetime | None = None
     closed_at: datetime | None = None
+    watched_by_user_id: str | None = None  # a watch (core.watching): who started it
 
     @classmethod
     def from_rows(cls, ticket: Any, conversation: Any) -> TicketView:
@@ -82,6 +83,7 @@ class TicketView:
             closed_by_user_id=ticket.closed_by_user_id,
             claimed_at=ticket.claimed_at,
             closed_at=ticket.closed_at,
+            watched_by_user_id=getattr(ticket, "watched_by_user_id", None),
         )
 
 

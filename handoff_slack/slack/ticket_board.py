@@ -4,11 +4,11 @@ The ticket message is posted through the client that never repeats a post on its
 handoff_slack.slack.client) and carries the ticket's ID in Slack message metadata. Each post is
 counted before it is made; when an earlier one may have reached Slack (a 5xx or a timeout after
 Slack took it, or the app died), the channel is searched for the metadata before posting again,
-so agents see each ticket once. A supervised proposal is posted the same way (blocks.proposal).
-Updates (claimed, closed, cancelled, a proposal decided) show the ticket's current
-state, so repeating one is harmless; the ticket stays marked stale until one succeeds, and the
-scheduler repairs what failed. Notes in the ticket's thread are notices (core.notices): the
-outbox sends them.
+so agents see each ticket once (a watch's read-only message too, core.watching). A supervised
+proposal is posted the same way (blocks.proposal). Updates (claimed, closed, cancelled, a proposal
+decided) show the ticket's current state, so repeating one is harmless; the ticket stays marked
+stale until one succeeds, and the scheduler repairs what failed. Notes in the ticket's thread are
+notices (core.notices): the outbox sends them.
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ from slack_sdk.errors import SlackApiError
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.proposal import proposal_context, proposal_message
 from handoff_slack.blocks.ticket import ticket_message
+from handoff_slack.blocks.watch import watch_message
 from handoff_slack.concurrency import KeyedLocks
 from handoff_slack.core.clock import as_utc
 from handoff_slack.core.proposals import ProposalOutcome
+from handoff_slack.core.states import TicketState
 from handoff_slack.core.views import TicketView
 from handoff_slack.slack.directory import PeopleDirectory
 from handoff_slack.slack.failures import GONE_ERRORS, ambiguous, failure_reason
@@ -170,6 +172,8 @@ class TicketBoard:
         self.helpdesk.ticket_message_shown(ticket.id, ticket.state)
 
     def _render(self, ticket: TicketView) -> Rendered:
+        if ticket.state in (TicketState.WATCHED, TicketState.WATCH_ENDED):  # a watch's read-only root
+            return watch_message(ticket)
         proposal = self.helpdesk.proposal(ticket.id)
         if proposal is None:
             return ticket_message(ticket, self.helpdesk.transcript(ticket, TRANSCRIPT_LENGTH))

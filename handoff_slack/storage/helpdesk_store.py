@@ -30,6 +30,7 @@ from handoff_slack.storage.messages import MessageRepository
 from handoff_slack.storage.proposals import ProposalRepository
 from handoff_slack.storage.retention import prune_processed_events
 from handoff_slack.storage.tickets import TicketRepository
+from handoff_slack.storage.watches import WatchRepository
 
 
 def _reserve_nothing(_message_id: int) -> None:
@@ -49,6 +50,10 @@ class SqlTransaction:
     proposals: ProposalRepository
     # Reserve a stored message's counted first attempt for this process (DeliveryLedger.first_attempts).
     reserve: Callable[[int], None] = _reserve_nothing
+
+    @property
+    def watches(self) -> WatchRepository:
+        return WatchRepository(self.session)
 
     def flush(self) -> None:
         """Send the pending ORM changes now (e.g. to learn a new row's ID), inside the transaction."""

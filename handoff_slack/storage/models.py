@@ -66,6 +66,14 @@ class Ticket(SQLModel, table=True):
             sqlite_where=text(OPEN_TICKET_STATES),
             postgresql_where=text(OPEN_TICKET_STATES),
         ),
+        # At most one watch per conversation, however many agents press Watch at once.
+        Index(
+            "uq_ticket_watch_per_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text("state = 'watched'"),
+            postgresql_where=text("state = 'watched'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -88,6 +96,10 @@ class Ticket(SQLModel, table=True):
     # the update that shows it): the scheduler brings it up to date if the update failed.
     message_stale: bool = Field(default=False)
     closed_by_user_id: str | None = Field(default=None, sa_type=String(32))
+    # A watch (state watched): who started it, and whether the bot said in its thread that replies
+    # there are not relayed (said once; set by a conditional UPDATE).
+    watched_by_user_id: str | None = Field(default=None, sa_type=String(32))
+    watch_reply_noted: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     claimed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     closed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

@@ -61,10 +61,12 @@ class TicketRepository:
         return int(self._session.execute(_QUEUE_POSITION, {"ticket_id": ticket_id}).scalar_one())
 
     def previous_end(self, conversation_id: int, ticket_id: int) -> datetime | None:
-        """When the conversation's last ticket before this one ended."""
+        """When the conversation's last ticket before this one ended (an ended watch is no hand-off)."""
         return self._session.exec(
             select(func.max(Ticket.closed_at)).where(
-                col(Ticket.conversation_id) == conversation_id, col(Ticket.id) < ticket_id
+                col(Ticket.conversation_id) == conversation_id,
+                col(Ticket.id) < ticket_id,
+                col(Ticket.state) != TicketState.WATCH_ENDED,
             )
         ).one()
 

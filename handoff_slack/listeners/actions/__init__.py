@@ -12,6 +12,7 @@ from handoff_slack.listeners.actions import (
     proposal_buttons,
     talk_to_agent,
     unknown_action,
+    watch_buttons,
 )
 from handoff_slack.services import Services
 
@@ -25,4 +26,5 @@ def register(app: App, services: Services) -> None:
     close_ticket.register(app, services)
     proposal_buttons.register(app, services)
     assist_buttons.register(app, services)
+    watch_buttons.register(app, services)
     unknown_action.register(app)  # must stay last: Bolt runs the first listener that matches

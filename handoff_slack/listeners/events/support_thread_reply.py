@@ -43,6 +43,8 @@ def record(
 
 
 def relay(services: Services, outcome: AgentMessageOutcome | None) -> None:
-    """Lazy phase: the owner's reply goes to the customer's DM."""
-    if outcome is not None and outcome.action is AgentMessageAction.RELAY and outcome.conversation_id is not None:
+    """Lazy phase: the owner's reply goes to the customer's DM (or the bot's note to the thread)."""
+    if outcome is None or outcome.conversation_id is None:
+        return
+    if outcome.action is AgentMessageAction.RELAY or outcome.noted:
         services.outbox.deliver_new(outcome.conversation_id)
