@@ -7,6 +7,7 @@ neither ping anyone nor hide a link in the support channel.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,6 +47,7 @@ LINE_CHARS = 300  # of one message of the conversation with the bot
 ANSWER_CHARS = 2500  # of the proposed answer as shown (Slack's section holds 3,000)
 INPUT_LIMIT = 3000  # Slack's maximum for a plain-text input's initial value and max_length
 
+_EMPHASIS = re.compile(r"[*_~]")
 OUTCOME_LABELS: dict[ProposalOutcome, str] = {
     ProposalOutcome.APPROVED: "approved",
     ProposalOutcome.EDITED: "edited and sent",
@@ -151,7 +153,9 @@ def _cause(cause: CauseScore) -> str:
 
 def _answer_line(question: str, answer: str) -> str:
     shown = make_safe(answer, keep_user_mentions=False, plain=True)
-    return f"*{make_safe(question, plain=True)}* {shorten(shown, LINE_CHARS)}"
+    # The question's own emphasis ("type *nothing*") would end the bold early: it is dropped here.
+    label = _EMPHASIS.sub("", make_safe(question, plain=True))
+    return f"*{label}* {shorten(shown, LINE_CHARS)}"
 
 
 def _conversation(lines: Sequence[ConversationLine]) -> str:
