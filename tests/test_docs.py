@@ -43,7 +43,7 @@ def test_the_configuration_page_lists_every_setting_with_its_default() -> None:
         assert (setting.default or setting.unset.split(":")[0]) in shown, f"{setting.name}: {shown}"
 
 
-def test_each_feature_section_of_the_readme_links_to_its_own_configuration_section() -> None:
+def test_the_readmes_supervised_mode_section_links_to_the_supervision_keys() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme.split("\n## Supervised mode\n", 1)[1].split("\n## ", 1)[0]
     assert "](docs/configuration.md#supervision)" in section
