@@ -55,7 +55,10 @@ OUTCOME_LABELS: dict[ProposalOutcome, str] = {
     ProposalOutcome.TAKEN: "rejected and taken over",
     ProposalOutcome.TIMED_OUT: "handed over after the timeout (customer put in the queue)",
     ProposalOutcome.WITHDRAWN: "withdrawn by the customer",
+    ProposalOutcome.HANDED_OVER: "handed over at the customer's request (customer put in the queue)",
 }
+# Outcomes the customer decided: the card says so without naming them as the decider.
+_CUSTOMERS_OWN = frozenset({ProposalOutcome.WITHDRAWN, ProposalOutcome.HANDED_OVER})
 
 
 def as_the_customer_sees_it(text: str) -> str:
@@ -67,7 +70,7 @@ def decided_line(proposal: ProposalView) -> str:
     """Who decided what, and when ("approved by @alice at 10:02")."""
     what = OUTCOME_LABELS.get(proposal.outcome, proposal.outcome.value)
     who = ""
-    if proposal.decided_by_user_id and proposal.outcome is not ProposalOutcome.WITHDRAWN:
+    if proposal.decided_by_user_id and proposal.outcome not in _CUSTOMERS_OWN:
         who = f" by <@{proposal.decided_by_user_id}>"
     when = f" at {slack_date(proposal.decided_at)}" if proposal.decided_at else ""
     return f"{what.capitalize()}{who}{when}"
