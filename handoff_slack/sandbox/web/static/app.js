@@ -344,7 +344,7 @@ function buildComposer(pane, channel) {
   root.dataset.pane = pane;
   const chip = el("span", "chip");
   const area = el("textarea");
-  area.placeholder = "Message, or a slash command such as /handoff-queue";
+  area.placeholder = "Message, or a slash command: /handoff-queue, /handoff-watch";
   const row = el("div", "composer-row");
   const file = el("input");
   file.type = "file";
