@@ -439,3 +439,57 @@ def test_assist_is_on_by_default_and_takes_on_or_off() -> None:
 def test_a_suggestion_is_worth_posting_only_while_its_ticket_is_connected() -> None:
     notice = Notice(NoticeKind.SUGGESTION, {"text": HOURS})
     assert {state for state in TicketState if still_true(notice, state)} == {TicketState.CONNECTED}
+
+
+# -- a diagnosis from the customer's words ----------------------------------------------------------------
+
+WIFI: dict[str, Any] = {
+    "id": "wifi",
+    "title": "Wi-Fi trouble",
+    "triggers": ["wifi not working"],
+    "steps": [
+        {
+            "id": "others",
+            "ask": "Do other devices connect?",
+            "choices": [{"label": "Yes", "goto": "cause"}, {"label": "No", "goto": "cause"}],
+        },
+        {
+            "id": "cause",
+            "diagnose": {
+                "causes": [
+                    {
+                        "id": "outage",
+                        "title": "The office network is down",
+                        "when": {"others": "No"},
+                        "answer": "The office network is down; we're on it.",
+                    },
+                    {
+                        "id": "driver",
+                        "title": "A network driver problem",
+                        "when": {"others": "Yes"},
+                        "said": ["driver"],
+                        "answer": "Roll back the network driver, then restart.",
+                    },
+                ]
+            },
+        },
+    ],
+}
+
+
+def test_a_diagnosis_sure_from_the_message_alone_is_suggested_with_its_cause(
+    assist_app: AppFactory, fake_slack: FakeSlack
+) -> None:
+    app = assist_app(scenarios=[*CONFIG["scenarios"], WIFI])
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+
+    customer_says(app, fake_slack, CUSTOMER, ticket, "wifi not working since the driver update")
+    suggestion = wait_for_suggestion(fake_slack, ticket)
+    shown = block_text(suggestion.params["blocks"])
+    assert "Roll back the network driver" in shown
+    assert "likely cause: A network driver problem (score 0.5; said “driver”)" in shown
+
+    customer_says(app, fake_slack, CUSTOMER, ticket, "wifi not working at all")  # no cause is sure of that
+    settle(app, fake_slack, ticket, "Checking.")
+    assert len(suggestions(fake_slack, ticket)) == 1
+    assert [c for c in dm_posts(fake_slack, CUSTOMER) if "Roll back" in c.params["text"]] == []

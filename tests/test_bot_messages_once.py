@@ -1,7 +1,8 @@
 """Every message the app writes on its own behalf reaches Slack exactly once, whatever Slack answers.
 
 Each kind of bot message (the bot's replies, queue notices, "you are now talking with …", the
-ticket message, notes in its thread, closing words, warnings to an author) is driven through the
+ticket message, notes in its thread, closing words, warnings to an author; in supervised mode the
+proposal, the "checking" note and the approved answer) is driven through the
 real HTTP edge while the fake Slack fails that one post: with a 500 after it took the post, with an
 answer later than the client waits, with a 429, and with a 500 before it took it. What the people
 in Slack see is counted in the fake's channels, not in the calls: each message is there once.
@@ -11,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from handoff_slack.blocks.action_ids import PROPOSAL_APPROVE
 from tests.conftest import AGENT, CUSTOMER
 from tests.support.app_process import AppProcess
-from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest, settings_for
+from tests.support.app_under_test import PLAIN_HANDOFF_CONFIG, SUPPORT_CHANNEL, AppUnderTest, SlackEdge, settings_for
 from tests.support.fake_slack import FakeSlack
 from tests.support.journeys import (
     TicketPost,
@@ -36,6 +39,9 @@ from tests.support.journeys import (
     waiting_ticket,
 )
 from tests.support.waiting import wait_until
+from tests.test_supervised_mode import ANSWER, SUPERVISED_CONFIG, press
+
+SUPERVISED = str(SUPERVISED_CONFIG)  # one supervised scenario: "wifi not working", a question, an answer
 
 POST = "chat.postMessage"
 DM = f"D{CUSTOMER}"
@@ -51,6 +57,7 @@ class Kind:
     marker: str  # text only this kind of message contains
     before: Callable[[AppUnderTest, FakeSlack], Any]  # the journey up to just before it (unfaulted)
     act: Callable[[AppUnderTest, FakeSlack, Any], None]  # what makes the app write it
+    config: str = PLAIN_HANDOFF_CONFIG  # the bot's YAML file (HANDOFF_CONFIG)
 
     def matches(self, params: dict[str, Any]) -> bool:
         return (
@@ -76,6 +83,26 @@ def _undeliverable_reply(app: AppUnderTest, fake: FakeSlack, ticket: TicketPost)
     # The customer's DM refuses the reply for good: the agent is warned in the thread.
     fake.fail_when(POST, lambda p: p.get("text") == "this will not arrive", status=200, error="channel_not_found")
     agent_reply(app, AGENT, ticket, "this will not arrive")
+
+
+def _asked_about_the_wifi(app: SlackEdge, fake: FakeSlack) -> None:
+    # Supervised: the scenario's one question; its answer makes the bot propose.
+    dm(app, CUSTOMER, "wifi not working")
+    wait_for_dm(fake, CUSTOMER, "Is the Wi-Fi light on?")
+
+
+def _answer_the_wifi_question(app: SlackEdge, fake: FakeSlack, _: Any) -> None:
+    dm(app, CUSTOMER, "Off")
+
+
+def _proposed(app: SlackEdge, fake: FakeSlack) -> TicketPost:
+    _asked_about_the_wifi(app, fake)
+    _answer_the_wifi_question(app, fake, None)
+    return wait_for_new_ticket(fake, 0)
+
+
+def _approve(app: SlackEdge, fake: FakeSlack, card: TicketPost) -> None:
+    press(app, fake, AGENT, PROPOSAL_APPROVE, card, "approve")  # type: ignore[arg-type]
 
 
 KINDS = {
@@ -111,6 +138,13 @@ KINDS = {
     "the undelivered warning": Kind(
         SUPPORT_CHANNEL, True, "could not be delivered to the customer", _connected, _undeliverable_reply
     ),
+    "the proposal": Kind(
+        SUPPORT_CHANNEL, False, "Proposed answer", _asked_about_the_wifi, _answer_the_wifi_question, SUPERVISED
+    ),
+    "the checking note": Kind(
+        DM, False, "check my answer with a colleague", _asked_about_the_wifi, _answer_the_wifi_question, SUPERVISED
+    ),
+    "the approved answer": Kind(DM, False, ANSWER, _proposed, _approve, SUPERVISED),
 }
 
 
@@ -138,10 +172,19 @@ FAULTS = {
 }
 
 
+def config_for(request: pytest.FixtureRequest) -> str:
+    """The bot's YAML file the test's kind of message needs (the plain one without a kind)."""
+    callspec = getattr(request.node, "callspec", None)
+    kind = KINDS.get(callspec.params.get("kind_name", "")) if callspec is not None else None
+    return kind.config if kind is not None else PLAIN_HANDOFF_CONFIG
+
+
 @pytest.fixture
-def quick_app(fake_slack: FakeSlack, sqlite_url: str) -> Iterator[AppUnderTest]:
+def quick_app(request: pytest.FixtureRequest, fake_slack: FakeSlack, sqlite_url: str) -> Iterator[AppUnderTest]:
     """The app with a client that gives up on Slack after CLIENT_TIMEOUT seconds."""
-    settings = settings_for(fake_slack, sqlite_url, HANDOFF_SLACK_TIMEOUT_SECONDS=str(CLIENT_TIMEOUT))
+    settings = settings_for(
+        fake_slack, sqlite_url, HANDOFF_SLACK_TIMEOUT_SECONDS=str(CLIENT_TIMEOUT), HANDOFF_CONFIG=config_for(request)
+    )
     running = AppUnderTest(settings).start()
     try:
         yield running
@@ -191,11 +234,22 @@ def test_each_bot_message_is_shown_once_whatever_slack_answers(
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("kind_name", ["the queue notice", "the ticket message", "the connected notice"])
+@pytest.mark.parametrize(
+    "kind_name",
+    [
+        "the queue notice",
+        "the ticket message",
+        "the connected notice",
+        "the proposal",
+        "the checking note",
+        "the approved answer",
+    ],
+)
 def test_bot_messages_are_shown_once_after_a_500_on_postgresql(
     fake_slack: FakeSlack, postgres_database_url: str, kind_name: str
 ) -> None:
-    running = AppUnderTest(settings_for(fake_slack, postgres_database_url)).start()
+    config = KINDS[kind_name].config
+    running = AppUnderTest(settings_for(fake_slack, postgres_database_url, HANDOFF_CONFIG=config)).start()
     try:
         check_shown_once(running, fake_slack, kind_name, _arm_500_after_taking)
     finally:
@@ -212,6 +266,7 @@ class Afterwards:
     act: Callable[[AppProcess, FakeSlack, TicketPost | None], None]
     channel: str
     marker: str
+    timeout: float = 15  # seconds to wait for it after the restart
 
 
 def _customer_writes_again(app: AppProcess, fake: FakeSlack, ticket: TicketPost | None) -> None:
@@ -223,9 +278,22 @@ def _agent_writes(app: AppProcess, fake: FakeSlack, ticket: TicketPost | None) -
     agent_reply(app, AGENT, ticket, "hello from Alice")  # type: ignore[arg-type]
 
 
-DIES_DURING = {
-    "the queue notice": (False, Afterwards(_customer_writes_again, DM, "You are still waiting")),
-    "the connected notice": (True, Afterwards(_agent_writes, DM, "hello from Alice")),
+def _escalated(app: SlackEdge, fake: FakeSlack) -> TicketPost:
+    return escalate_by_typing(app, fake, CUSTOMER)  # type: ignore[arg-type]
+
+
+DIES_DURING: dict[str, tuple[Callable[[SlackEdge, FakeSlack], Any] | None, Afterwards]] = {
+    "the queue notice": (None, Afterwards(_customer_writes_again, DM, "You are still waiting")),
+    "the connected notice": (_escalated, Afterwards(_agent_writes, DM, "hello from Alice")),
+    # The customer's next message goes to the proposal's thread, once the repair job (it leaves a new
+    # ticket's message to its first post for scheduler.TICKET_PUBLISH_GRACE, 30 s) has posted it.
+    "the proposal": (
+        _asked_about_the_wifi,
+        Afterwards(_customer_writes_again, SUPPORT_CHANNEL, "order 4411", timeout=45),
+    ),
+    "the checking note": (_asked_about_the_wifi, Afterwards(_customer_writes_again, DM, "still checking")),
+    # Back with the bot after the answer: it does not know "order 4411".
+    "the approved answer": (_proposed, Afterwards(_customer_writes_again, DM, "Sorry, I can't help with that")),
 }
 
 
@@ -233,20 +301,36 @@ DIES_DURING = {
 @pytest.mark.parametrize("slack_took_it", [True, False], ids=["Slack took the post", "Slack was failing"])
 @pytest.mark.parametrize("kind_name", DIES_DURING)
 def test_a_bot_message_in_flight_when_the_app_is_killed_is_shown_once_after_the_restart(
-    app_process: AppProcess, fake_slack: FakeSlack, kind_name: str, slack_took_it: bool
+    fake_slack: FakeSlack, database_url: str, tmp_path: Path, kind_name: str, slack_took_it: bool
 ) -> None:
     kind = KINDS[kind_name]
-    waiting_first, afterwards = DIES_DURING[kind_name]
-    ticket = escalate_by_typing(app_process, fake_slack, CUSTOMER) if waiting_first else None  # type: ignore[arg-type]
+    before, afterwards = DIES_DURING[kind_name]
+    app_process = AppProcess(fake_slack, database_url, tmp_path, HANDOFF_CONFIG=kind.config).start()
+    try:
+        ticket = before(app_process, fake_slack) if before is not None else None
+        dies_and_restarts(app_process, fake_slack, kind, afterwards, ticket, slack_took_it)
+    finally:
+        app_process.stop()
+
+
+def dies_and_restarts(
+    app_process: AppProcess,
+    fake_slack: FakeSlack,
+    kind: Kind,
+    afterwards: Afterwards,
+    ticket: TicketPost | None,
+    slack_took_it: bool,
+) -> None:
+    """`kind`'s post in flight when the app is SIGKILLed; after the restart it is there once."""
     if slack_took_it:  # ... but its answer is held back: the app dies not knowing
         fake_slack.delay_when(POST, kind.matches, 5, after_handling=True)
     else:  # Slack answers 500 to every try until the app dies
         fake_slack.fail_when(POST, kind.matches, status=500, count=1000)
     kind.act(app_process, fake_slack, ticket)  # type: ignore[arg-type]
     if slack_took_it:
-        wait_until(lambda: len(shown(fake_slack, kind)) == 1, message=f"Slack to take {kind_name}")
+        wait_until(lambda: len(shown(fake_slack, kind)) == 1, message=f"Slack to take {kind.marker!r}")
     else:
-        wait_until(lambda: fake_slack.targeted_faults_left(POST) < 1000, message=f"the app to try {kind_name}")
+        wait_until(lambda: fake_slack.targeted_faults_left(POST) < 1000, message=f"the app to try {kind.marker!r}")
     app_process.kill()
     fake_slack.heal()
     app_process.start()  # same database: the delivery retry at start-up sends it, or finds the post Slack took
@@ -254,7 +338,7 @@ def test_a_bot_message_in_flight_when_the_app_is_killed_is_shown_once_after_the_
     afterwards.act(app_process, fake_slack, ticket)
     wait_until(
         lambda: any(afterwards.marker in (m.get("text") or "") for m in fake_slack.messages(afterwards.channel)),
-        timeout=15,
+        timeout=afterwards.timeout,
         message="what was sent after it (the conversation's messages go in order)",
     )
     assert len(shown(fake_slack, kind)) == 1, fake_slack.dump()

@@ -41,3 +41,9 @@ def test_the_configuration_page_lists_every_setting_with_its_default() -> None:
     for setting in SETTINGS:
         shown = rows[setting.name]
         assert (setting.default or setting.unset.split(":")[0]) in shown, f"{setting.name}: {shown}"
+
+
+def test_the_readmes_supervised_mode_section_links_to_the_supervision_keys() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Supervised mode\n", 1)[1].split("\n## ", 1)[0]
+    assert "](docs/configuration.md#supervision)" in section

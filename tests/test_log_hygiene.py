@@ -171,7 +171,14 @@ def start_main(tmp_path: Path, fake: FakeSlack, port: int) -> subprocess.Popen[b
     settings = valid_settings(tmp_path) | {"SLACK_API_URL": fake.api_url, "PORT": str(port), "HOST": "127.0.0.1"}
     stderr = (tmp_path / "stderr.txt").open("wb")
     return subprocess.Popen(
-        [sys.executable, "main.py"], cwd=REPO, env=clean_env(**settings), stdout=stderr, stderr=stderr
+        [sys.executable, "main.py"],
+        cwd=REPO,
+        env=clean_env(**settings),
+        stdout=stderr,
+        stderr=stderr,
+        # As from a terminal: a suite started in the background (`pytest &` in a script) has SIGINT
+        # ignored, children inherit that, and Python then leaves Ctrl-C ignored too.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

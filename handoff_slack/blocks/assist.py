@@ -25,6 +25,16 @@ INPUT_LIMIT = 3000  # Slack's maximum for a plain-text input's initial value and
 QUOTED_CHARS = 2500  # of the reply, inside a section's 3000
 
 
+def _cause(facts: Mapping[str, Any]) -> str:
+    """ ", likely cause: … (score 0.67; said “driver”)" for a diagnosis; nothing for a fixed answer."""
+    if not facts.get("cause"):
+        return ""
+    evidence = "; ".join(str(item) for item in facts.get("evidence") or ())
+    why = f"; {evidence}" if evidence else ""
+    cause = make_safe(str(facts["cause"]), plain=True)
+    return f", likely cause: {cause} (score {facts.get('score')}{make_safe(why, plain=True)})"
+
+
 def suggestion(facts: Mapping[str, Any]) -> Rendered:
     """The suggestion as its state says: open (Send, Edit), sent (by whom), or expired."""
     text = str(facts.get("text") or "")
@@ -41,7 +51,7 @@ def suggestion(facts: Mapping[str, Any]) -> Rendered:
         shown, fallback = text, "Suggested reply, not sent"
     else:
         head = (
-            f":bulb: *Suggested reply* for <@{agent}> (matches _{scenario}_). "
+            f":bulb: *Suggested reply* for <@{agent}> (matches _{scenario}_{_cause(facts)}). "
             "Only this thread sees it; the customer gets it only if you press *Send*."
         )
         shown, fallback = text, f"Suggested reply: {shorten(make_safe(text), 200)}"

@@ -7,6 +7,7 @@ neither ping anyone nor hide a link in the support channel.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,6 +47,7 @@ LINE_CHARS = 300  # of one message of the conversation with the bot
 ANSWER_CHARS = 2500  # of the proposed answer as shown (Slack's section holds 3,000)
 INPUT_LIMIT = 3000  # Slack's maximum for a plain-text input's initial value and max_length
 
+_EMPHASIS = re.compile(r"[*_~]")
 OUTCOME_LABELS: dict[ProposalOutcome, str] = {
     ProposalOutcome.APPROVED: "approved",
     ProposalOutcome.EDITED: "edited and sent",
@@ -53,7 +55,10 @@ OUTCOME_LABELS: dict[ProposalOutcome, str] = {
     ProposalOutcome.TAKEN: "rejected and taken over",
     ProposalOutcome.TIMED_OUT: "handed over after the timeout (customer put in the queue)",
     ProposalOutcome.WITHDRAWN: "withdrawn by the customer",
+    ProposalOutcome.HANDED_OVER: "handed over at the customer's request (customer put in the queue)",
 }
+# Outcomes the customer decided: the card says so without naming them as the decider.
+_CUSTOMERS_OWN = frozenset({ProposalOutcome.WITHDRAWN, ProposalOutcome.HANDED_OVER})
 
 
 def as_the_customer_sees_it(text: str) -> str:
@@ -65,7 +70,7 @@ def decided_line(proposal: ProposalView) -> str:
     """Who decided what, and when ("approved by @alice at 10:02")."""
     what = OUTCOME_LABELS.get(proposal.outcome, proposal.outcome.value)
     who = ""
-    if proposal.decided_by_user_id and proposal.outcome is not ProposalOutcome.WITHDRAWN:
+    if proposal.decided_by_user_id and proposal.outcome not in _CUSTOMERS_OWN:
         who = f" by <@{proposal.decided_by_user_id}>"
     when = f" at {slack_date(proposal.decided_at)}" if proposal.decided_at else ""
     return f"{what.capitalize()}{who}{when}"
@@ -151,7 +156,9 @@ def _cause(cause: CauseScore) -> str:
 
 def _answer_line(question: str, answer: str) -> str:
     shown = make_safe(answer, keep_user_mentions=False, plain=True)
-    return f"*{make_safe(question, plain=True)}* {shorten(shown, LINE_CHARS)}"
+    # The question's own emphasis ("type *nothing*") would end the bold early: it is dropped here.
+    label = _EMPHASIS.sub("", make_safe(question, plain=True))
+    return f"*{label}* {shorten(shown, LINE_CHARS)}"
 
 
 def _conversation(lines: Sequence[ConversationLine]) -> str:

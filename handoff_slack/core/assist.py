@@ -1,11 +1,12 @@
 """Agent assist: while a customer is connected, the bot suggests replies the agent may send.
 
 A connected customer's message that clearly matches a scenario with a fixed answer (its first step
-is an answer that does not hand over) makes the bot store a suggestion: a notice to the ticket's
-thread (`NoticeKind.SUGGESTION`), delivered by the outbox after the customer's relayed message. It
-never reaches the customer by itself. The owning agent's Send (or Edit, then send) stores the text
-as that agent's own reply, relayed like one, and the suggestion's notice then says who sent it
-(the outbox brings its copy up to date: `StaleCopy.notice`).
+is an answer that does not hand over), or a scenario whose diagnosis is sure of a cause from the
+message's words alone (`said` phrases; its questions were never asked), makes the bot store a
+suggestion: a notice to the ticket's thread (`NoticeKind.SUGGESTION`), delivered by the outbox
+after the customer's relayed message. It never reaches the customer by itself. The owning agent's
+Send (or Edit, then send) stores the text as that agent's own reply, relayed like one, and the
+suggestion's notice then says who sent it (the outbox brings its copy up to date: `StaleCopy.notice`).
 
 Exactly once: the sent reply's source is the suggestion (`source_ts` "suggestion-<id>" in the
 support channel), so the unique source of a message admits one reply per suggestion, whatever
@@ -24,7 +25,9 @@ from functools import cached_property
 from typing import Any
 
 from handoff_slack.core.bot import BotEngine
-from handoff_slack.core.bot_config import AssistMode, BotConfig, Scenario
+from handoff_slack.core.bot_config import PLACEHOLDER, AssistMode, BotConfig, Diagnose, Scenario
+from handoff_slack.core.bot_turn import CauseScore
+from handoff_slack.core.diagnosis import diagnose
 from handoff_slack.core.handoff_steps import HandoffSteps
 from handoff_slack.core.helpdesk_storage import HelpdeskTransaction, StoredNotice
 from handoff_slack.core.notices import Audience, Notice, NoticeKind
@@ -59,18 +62,20 @@ class SuggestionOutcome:
     sent_by: str | None = None  # ALREADY_SENT: who sent it
 
 
-def suggestion_notice(suggestion_id: int, scenario: Scenario, text: str, agent_user_id: str) -> Notice:
-    return Notice(
-        NoticeKind.SUGGESTION,
-        {
-            "suggestion_id": suggestion_id,
-            "scenario_id": scenario.id,
-            "scenario": scenario.title,
-            "text": text,
-            "agent_user_id": agent_user_id,
-            "state": SuggestionState.OPEN.value,
-        },
-    )
+def suggestion_notice(
+    suggestion_id: int, scenario: Scenario, text: str, agent_user_id: str, cause: CauseScore | None = None
+) -> Notice:
+    facts: dict[str, Any] = {
+        "suggestion_id": suggestion_id,
+        "scenario_id": scenario.id,
+        "scenario": scenario.title,
+        "text": text,
+        "agent_user_id": agent_user_id,
+        "state": SuggestionState.OPEN.value,
+    }
+    if cause is not None:  # a diagnosis: which cause, how sure, and what pointed to it
+        facts |= {"cause": cause.title, "score": cause.score, "evidence": list(cause.evidence)}
+    return Notice(NoticeKind.SUGGESTION, facts)
 
 
 def fixed_answer(scenario: Scenario) -> str | None:
@@ -79,6 +84,30 @@ def fixed_answer(scenario: Scenario) -> str | None:
     if first is None or first.is_question or first.escalate or not first.answer:
         return None
     return first.answer
+
+
+def diagnosis_step(scenario: Scenario) -> Diagnose | None:
+    """A scenario's diagnosis, when one of its causes can be told from words alone (`said`)."""
+    for step in scenario.steps:
+        if step.diagnose is not None and any(cause.said for cause in step.diagnose.causes):
+            return step.diagnose
+    return None
+
+
+def answer_for(scenario: Scenario, text: str) -> tuple[str, CauseScore | None] | None:
+    """What assist would suggest for `text` in `scenario`: its fixed answer, or the answer for the
+    cause its diagnosis is sure of from this message alone (none of its questions was asked, so only
+    the phrases a customer writes can point to a cause); None when neither."""
+    answer = fixed_answer(scenario)
+    if answer is not None:
+        return answer, None
+    step = diagnosis_step(scenario)
+    if step is None:
+        return None
+    found = diagnose(scenario, step, {}, (text,))
+    if not found.sure or PLACEHOLDER.search(found.best.answer):  # an answer quoting unasked questions
+        return None
+    return found.best.answer, found.best
 
 
 class AgentAssist(HandoffSteps):
@@ -91,16 +120,18 @@ class AgentAssist(HandoffSteps):
         if not isinstance(responder, BotEngine) or responder.config.assist is AssistMode.OFF:
             return None
         config = responder.config
-        return config if any(fixed_answer(scenario) for scenario in config.scenarios) else None
+        suggestable = any(fixed_answer(s) is not None or diagnosis_step(s) is not None for s in config.scenarios)
+        return config if suggestable else None
 
     @property
     def assists(self) -> bool:
         """Whether a connected customer's message may get a suggestion (else nothing is matched)."""
         return self._assist_config is not None
 
-    def suggested_answer(self, text: str) -> tuple[Scenario, str] | None:
-        """The scenario `text` clearly asks for (as surely as the bot itself would run it) and its
-        fixed answer; None for no clear match, or a match without a fixed answer."""
+    def suggested_answer(self, text: str) -> tuple[Scenario, str, CauseScore | None] | None:
+        """The scenario `text` clearly asks for (as surely as the bot itself would run it), and its
+        fixed answer or the answer for the cause its diagnosis is sure of; None for no clear match,
+        or a match with neither."""
         config = self._assist_config
         if config is None:
             return None
@@ -109,8 +140,8 @@ class AgentAssist(HandoffSteps):
         if found.kind is not MatchKind.HIT:
             return None
         scenario = config.scenario(found.scenario_ids[0])
-        answer = fixed_answer(scenario) if scenario is not None else None
-        return None if scenario is None or answer is None else (scenario, answer)
+        answer = answer_for(scenario, text) if scenario is not None else None
+        return None if scenario is None or answer is None else (scenario, *answer)
 
     def suggest_reply(self, conversation_id: int, ticket_id: int, text: str) -> bool:
         """After a connected customer's message was relayed: store a suggestion for the ticket's agent
@@ -118,7 +149,7 @@ class AgentAssist(HandoffSteps):
         found = self.suggested_answer(text)
         if found is None:
             return False
-        scenario, answer = found
+        scenario, answer, cause = found
         with self.storage.transaction() as tx:
             ticket = tx.tickets.get(ticket_id)
             if ticket is None or ticket.state != TicketState.CONNECTED or not ticket.agent_user_id:
@@ -126,9 +157,9 @@ class AgentAssist(HandoffSteps):
             agent = ticket.agent_user_id
             # Its ID is on its buttons: stored first, then told its own ID.
             message_id = tx.store_notice(
-                conversation_id, ticket_id, Audience.AGENTS, suggestion_notice(0, scenario, answer, agent)
+                conversation_id, ticket_id, Audience.AGENTS, suggestion_notice(0, scenario, answer, agent, cause)
             )
-            told = suggestion_notice(message_id, scenario, answer, agent)
+            told = suggestion_notice(message_id, scenario, answer, agent, cause)
             tx.messages.replace_notice(message_id, told.to_json(), revision="")  # not posted yet: no copy to change
         return True
 

@@ -228,7 +228,7 @@ class BotEngine:
         done = state.fresh()
         if step.diagnose is not None:
             return self._diagnosed(done, scenario, state, step.diagnose, facts)
-        answer = self._answer(fill(step.answer or "", state.scenario_answers), step.escalate)
+        answer = self.answer(fill(step.answer or "", state.scenario_answers), step.escalate)
         if step.escalate:
             handed = self.triage.hand_over(done, EscalationReason.SCENARIO, facts)
             return replace(handed, replies=(answer, *handed.replies))
@@ -236,7 +236,8 @@ class BotEngine:
             return self._propose(done, scenario, state, answer.text)
         return BotTurn(done, (answer,))
 
-    def _answer(self, text: str, escalate: bool = False) -> Reply:
+    def answer(self, text: str, escalate: bool = False) -> Reply:
+        """A scenario's answer as the customer gets it (also an approved proposal's, core.supervision)."""
         # An answer that hands over has no buttons: the hand-over follows at once.
         buttons = (
             () if escalate else (Button("Show the menu", ButtonAction.MENU), self._talk_button(EscalationReason.MENU))
@@ -255,7 +256,7 @@ class BotEngine:
         if self.config.is_supervised(scenario):
             return self._propose(done, scenario, state, found.best.answer, found)
         if found.sure:
-            return BotTurn(done, (self._answer(found.best.answer),))
+            return BotTurn(done, (self.answer(found.best.answer),))
         handed = self.triage.hand_over(done, EscalationReason.DIAGNOSIS_UNSURE, facts)
         return replace(handed, replies=(Reply(ReplyKind.NOTE, step.unsure), *handed.replies))
 

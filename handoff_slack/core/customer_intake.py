@@ -11,6 +11,7 @@ from typing import Any
 from handoff_slack.core import watch_mirror
 from handoff_slack.core.bot import (
     BotState,
+    ButtonAction,
     CustomerFacts,
     FormFilled,
     Pressed,
@@ -22,7 +23,6 @@ from handoff_slack.core.clock import as_utc
 from handoff_slack.core.deliveries import SharedFile
 from handoff_slack.core.early_turns import EarlyTurn
 from handoff_slack.core.front_doors import FrontDoor
-from handoff_slack.core.handoff_steps import HandoffSteps
 from handoff_slack.core.helpdesk_outcomes import (
     CancelResult,
     Customer,
@@ -33,7 +33,9 @@ from handoff_slack.core.helpdesk_outcomes import (
 from handoff_slack.core.helpdesk_storage import HelpdeskTransaction, LockedConversation, StoredConversation
 from handoff_slack.core.notices import Audience, Notice, NoticeKind
 from handoff_slack.core.phrases import asks_for_human, asks_to_cancel
-from handoff_slack.core.states import ConversationMode, DeliveryState, Direction
+from handoff_slack.core.proposals import ProposalOutcome
+from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, EscalationReason
+from handoff_slack.core.supervision import ProposalDecisions
 
 # Outcomes after which the customer is waiting or connected (their next message skips the early turn).
 _AWAY_FROM_BOT = frozenset(
@@ -46,7 +48,7 @@ _AWAY_FROM_BOT = frozenset(
 )
 
 
-class CustomerIntake(HandoffSteps):
+class CustomerIntake(ProposalDecisions):
     # -- customers ------------------------------------------------------------------------------
 
     def receive_customer_message(
@@ -111,9 +113,12 @@ class CustomerIntake(HandoffSteps):
 
     @staticmethod
     def _is_for_the_agent(mode: ConversationMode, text: str) -> bool:
-        """Waiting or supervised (unless leaving: "never mind"), or connected: the message is stored for the agent."""
+        """Waiting or supervised (unless leaving: "never mind"; supervised, unless asking for a person),
+        or connected: the message is stored for the agent."""
         if mode is ConversationMode.CONNECTED:
             return True
+        if mode is ConversationMode.SUPERVISED and asks_for_human(text):
+            return False  # a person at once: the proposal ends (`_hand_over_proposal`)
         return mode in (ConversationMode.WAITING, ConversationMode.SUPERVISED) and not asks_to_cancel(text)
 
     def _store_for_agent(
@@ -236,14 +241,20 @@ class CustomerIntake(HandoffSteps):
                     CustomerMessageAction.ESCALATED, conversation.id, *queued, replies=turn.replies
                 )
             self._bot_says(tx, conversation.id, turn, queued)
-        else:  # waiting, and leaving the queue; or supervised, and taking the question back
+        else:  # waiting, and leaving the queue; or supervised, and taking the question back or asking for a person
             ticket_id = conversation.active_ticket_id
             assert ticket_id is not None  # waiting or supervised: its ticket is open
-            if conversation.mode == ConversationMode.SUPERVISED:
-                self._withdraw(tx, conversation, ticket_id)
+            supervised = conversation.mode == ConversationMode.SUPERVISED
+            if supervised and not asks_to_cancel(text):  # asking for a person (`_is_for_the_agent`)
+                position = self._hand_over_proposal(tx, conversation, ticket_id, EscalationReason.ASKED_FOR_HUMAN)
+                action = CustomerMessageAction.ESCALATED if position is not None else CustomerMessageAction.WAITING
+                outcome = CustomerMessageOutcome(action, conversation.id, ticket_id, position)
             else:
-                self._cancel(tx, conversation, ticket_id)
-            outcome = CustomerMessageOutcome(CustomerMessageAction.CANCELLED, conversation.id, ticket_id)
+                if supervised:
+                    self._withdraw(tx, conversation, ticket_id)
+                else:
+                    self._cancel(tx, conversation, ticket_id)
+                outcome = CustomerMessageOutcome(CustomerMessageAction.CANCELLED, conversation.id, ticket_id)
         if watch_id is not None:
             watch_mirror.mirror_message(message, watch_id)
         tx.messages.store_new(message)  # the caller checked it is not there yet
@@ -261,8 +272,14 @@ class CustomerIntake(HandoffSteps):
         with self.storage.transaction() as tx:
             conversation = self._conversation_for(tx, customer)
             assert conversation.id is not None
+            ticket_id = conversation.active_ticket_id
+            if conversation.mode == ConversationMode.SUPERVISED and ticket_id is not None:
+                # "Talk to an agent" (from an earlier bot message) while an agent checks the answer.
+                position = self._asked_by_button(tx, conversation, ticket_id, received)
+                if position is not None:
+                    mode = ConversationMode.WAITING
+                    return CustomerInputOutcome(True, conversation.id, ticket_id, mode, position, handled_by_bot=False)
             if conversation.mode != ConversationMode.BOT:
-                ticket_id = conversation.active_ticket_id
                 position = (
                     tx.tickets.position(ticket_id)
                     if conversation.mode == ConversationMode.WAITING and ticket_id
@@ -309,6 +326,33 @@ class CustomerIntake(HandoffSteps):
         """A watched conversation: the press (or form) and the bot's replies in the watch's thread."""
         if watch_id is not None:
             watch_mirror.after_turn(tx, self.clock(), conversation_id, watch_id, replies, new_ticket_id, received)
+
+    def _asked_by_button(
+        self,
+        tx: HelpdeskTransaction,
+        conversation: StoredConversation,
+        ticket_id: int,
+        received: Pressed | FormFilled,
+    ) -> int | None:
+        """A "Talk to an agent" press while supervised: the hand-over (`_hand_over_proposal`), for the
+        reason the button carries ("menu"); None for any other input."""
+        if not isinstance(received, Pressed) or received.action is not ButtonAction.TALK_TO_AGENT:
+            return None
+        known = received.value in set(EscalationReason)
+        reason = EscalationReason(received.value) if known else EscalationReason.MENU
+        return self._hand_over_proposal(tx, conversation, ticket_id, reason)
+
+    def _hand_over_proposal(
+        self, tx: HelpdeskTransaction, conversation: StoredConversation, ticket_id: int, reason: EscalationReason
+    ) -> int | None:
+        """The customer asked for a person while an agent checks the bot's answer: the proposal ends
+        (handed over, or timed out if its time ran out first) and the ticket waits in the queue, the
+        customer told their place; decided like an agent's click (core.supervision). Their place, or
+        None when the proposal was decided before (the conversation's lock makes that unlikely)."""
+        handed = self._decide_locked(
+            tx, conversation, ticket_id, ProposalOutcome.HANDED_OVER, conversation.customer_user_id, reason=reason
+        )
+        return tx.tickets.position(ticket_id) if handed is not None else None
 
     def triage_form(self, door: FrontDoor, facts: CustomerFacts) -> list[tuple[TriageQuestion, str | None]] | None:
         """The triage questions with what is known so far; None unless the door's conversation is with the bot."""

@@ -24,6 +24,7 @@ class ProposalOutcome(StrEnum):
     TAKEN = "taken"  # rejected: the rejecting agent took the customer at once
     TIMED_OUT = "timed_out"  # nobody decided in time: the customer waits in the queue
     WITHDRAWN = "withdrawn"  # the customer said "never mind" first
+    HANDED_OVER = "handed_over"  # the customer asked for a person first: they wait in the queue
 
     @property
     def sent(self) -> bool:
@@ -123,8 +124,9 @@ class ProposalDecision:
 class ScenarioApproval:
     """How agents decided one scenario's proposals: counts per outcome, and the approval rate.
 
-    The rate is of proposals an agent decided (approved, edited, rejected, taken): a timeout or a
-    withdrawal says nothing about the answer. Edited answers count as not approved as proposed.
+    The rate is of proposals an agent decided (approved, edited, rejected, taken): a timeout, a
+    withdrawal or the customer asking for a person first (handed over) says nothing about the answer.
+    Edited answers count as not approved as proposed.
     """
 
     scenario_id: str

@@ -1,5 +1,7 @@
 """Supervised mode's decisions: approve (as proposed or edited), reject (to the queue, or taken at
-once), and the timeout; the reads the proposal's card needs, and approval rates for reports.
+once), the timeout, and the customer's own hand-over (they asked for a person meanwhile; decided
+inside their message's or button's transaction, core.customer_intake); the reads the proposal's
+card needs, and approval rates for reports.
 
 Each decision is one transaction. The conversation is locked first (as the customer's own steps
 lock it, so a "never mind" and a click take turns), then the ticket moves on with a conditional
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from handoff_slack.core.bot import Reply, ReplyKind
 from handoff_slack.core.clock import as_utc
 from handoff_slack.core.handoff_steps import HandoffSteps
 from handoff_slack.core.helpdesk_storage import HelpdeskTransaction, StoredConversation
@@ -35,11 +36,82 @@ _TICKET_AFTER: dict[ProposalOutcome, tuple[TicketState, str | None]] = {
     ProposalOutcome.REJECTED_TO_QUEUE: (TicketState.WAITING, EscalationReason.SUPERVISOR_REJECTED),
     ProposalOutcome.TAKEN: (TicketState.CONNECTED, EscalationReason.SUPERVISOR_REJECTED),
     ProposalOutcome.TIMED_OUT: (TicketState.WAITING, EscalationReason.SUPERVISION_TIMEOUT),
+    # The customer asked for a person meanwhile (typed; the button passes its own reason, "menu").
+    ProposalOutcome.HANDED_OVER: (TicketState.WAITING, EscalationReason.ASKED_FOR_HUMAN),
 }
 TIMEOUT_BATCH = 100  # proposals timed out per scheduler run (the next run takes the rest)
 
 
-class Supervision(HandoffSteps):
+class ProposalDecisions(HandoffSteps):
+    """A decision on a pending proposal inside the caller's transaction: the agents' (Supervision) and
+    the customer's own hand-over when they ask for a person meanwhile (core.customer_intake)."""
+
+    def _decide_locked(
+        self,
+        tx: HelpdeskTransaction,
+        conversation: StoredConversation,
+        ticket_id: int,
+        outcome: ProposalOutcome,
+        user_id: str | None,
+        edited_text: str | None = None,
+        agent_name: str | None = None,
+        agent_avatar_url: str | None = None,
+        reason: EscalationReason | None = None,
+    ) -> ProposalOutcome | None:
+        """Decide, if the proposal is still pending: the outcome recorded (`outcome`, or the timeout's
+        when its time ran out first), or None when it was decided before. The caller holds the
+        conversation's lock (`conversation`, locked first: the ticket is locked by the update).
+        `reason`: the ticket's, instead of the outcome's usual one."""
+        now = self.clock()
+        found = tx.proposals.get(ticket_id, fresh=True)
+        assert found is not None
+        # A decision after the proposal's time ran out (its job just hasn't run yet): the timeout wins.
+        late = outcome is not ProposalOutcome.TIMED_OUT and as_utc(found.expires_at) <= now
+        if late:
+            outcome, user_id, edited_text, reason = ProposalOutcome.TIMED_OUT, None, None, None
+        state, usual_reason = _TICKET_AFTER[outcome]
+        won = tx.tickets.from_proposal(
+            ticket_id, state, now, reason or usual_reason, user_id, agent_name, agent_avatar_url
+        )
+        if won:
+            sent = edited_text if edited_text is not None else found.proposed_text if outcome.sent else None
+            recorded = tx.proposals.decide(ticket_id, outcome.value, user_id, now, sent)
+            assert recorded  # the ticket's update is the gate: its proposal was pending
+            self._tell(tx, conversation, ticket_id, outcome, sent, user_id, agent_name)
+        return outcome if won else None
+
+    def _tell(
+        self,
+        tx: HelpdeskTransaction,
+        conversation: StoredConversation,
+        ticket_id: int,
+        outcome: ProposalOutcome,
+        sent: str | None,
+        user_id: str | None,
+        agent_name: str | None,
+    ) -> None:
+        """Move the conversation on and store what the customer (and the thread) are told."""
+        assert conversation.id is not None
+        now = self.clock()
+        if outcome.sent:
+            assert sent is not None
+            # The bot's scenario ended with the proposal: the bot carries on from there.
+            tx.conversations.back_to_bot(conversation.id, ticket_id, now, keep_bot_state=True)
+            # As the bot would have sent it unsupervised: with its buttons (the menu, a person).
+            answer = Notice.bot_reply(self.responder.answer(sent))
+            self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, answer)
+        elif outcome is ProposalOutcome.TAKEN:
+            assert user_id is not None
+            tx.conversations.connected(conversation.id, now)
+            self._notify(tx, conversation.id, ticket_id, Audience.AGENTS, Notice.claimed_note(user_id))
+            self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, Notice.connected(agent_name))
+        else:  # to the queue: rejected, nobody decided in time, or the customer asked for a person
+            tx.conversations.waiting(conversation.id, now)
+            position = tx.tickets.position(ticket_id)
+            self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, Notice.queued(position, ticket_id))
+
+
+class Supervision(ProposalDecisions):
     # -- decisions ------------------------------------------------------------------------------
 
     def approve(self, ticket_id: int, user_id: str, edited_text: str | None = None) -> ProposalDecision:
@@ -78,58 +150,18 @@ class Supervision(HandoffSteps):
         agent_name: str | None = None,
         agent_avatar_url: str | None = None,
     ) -> ProposalDecision:
-        now = self.clock()
         with self.storage.transaction() as tx:
             ticket = tx.tickets.get(ticket_id)
             if ticket is None or tx.proposals.get(ticket_id) is None:
                 return ProposalDecision(DecisionResult.NOT_FOUND)
             conversation = tx.conversations.locked(ticket.conversation_id)
             assert conversation is not None and conversation.id is not None  # a ticket's conversation stays
-            found = tx.proposals.get(ticket_id, fresh=True)
-            assert found is not None
-            # A click after the proposal's time ran out (its job just hasn't run yet): the timeout wins.
-            late = outcome is not ProposalOutcome.TIMED_OUT and as_utc(found.expires_at) <= now
-            if late:
-                outcome, user_id, edited_text = ProposalOutcome.TIMED_OUT, None, None
-            state, reason = _TICKET_AFTER[outcome]
-            won = tx.tickets.from_proposal(ticket_id, state, now, reason, user_id, agent_name, agent_avatar_url)
-            if won:
-                sent = edited_text if edited_text is not None else found.proposed_text if outcome.sent else None
-                recorded = tx.proposals.decide(ticket_id, outcome.value, user_id, now, sent)
-                assert recorded  # the ticket's update is the gate: its proposal was pending
-                self._tell(tx, conversation, ticket_id, outcome, sent, user_id, agent_name)
+            recorded = self._decide_locked(
+                tx, conversation, ticket_id, outcome, user_id, edited_text, agent_name, agent_avatar_url
+            )
+            decided = recorded is outcome  # else decided before, or (a late click) timed out just now
             view = self._view(tx, ticket_id)
-            decided = won and not late
             return ProposalDecision(DecisionResult.DECIDED if decided else DecisionResult.ALREADY_DECIDED, *view)
-
-    def _tell(
-        self,
-        tx: HelpdeskTransaction,
-        conversation: StoredConversation,
-        ticket_id: int,
-        outcome: ProposalOutcome,
-        sent: str | None,
-        user_id: str | None,
-        agent_name: str | None,
-    ) -> None:
-        """Move the conversation on and store what the customer (and the thread) are told."""
-        assert conversation.id is not None
-        now = self.clock()
-        if outcome.sent:
-            assert sent is not None
-            # The bot's scenario ended with the proposal: the bot carries on from there.
-            tx.conversations.back_to_bot(conversation.id, ticket_id, now, keep_bot_state=True)
-            answer = Notice.bot_reply(Reply(ReplyKind.ANSWER, sent))
-            self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, answer)
-        elif outcome is ProposalOutcome.TAKEN:
-            assert user_id is not None
-            tx.conversations.connected(conversation.id, now)
-            self._notify(tx, conversation.id, ticket_id, Audience.AGENTS, Notice.claimed_note(user_id))
-            self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, Notice.connected(agent_name))
-        else:  # to the queue: rejected, or nobody decided in time
-            tx.conversations.waiting(conversation.id, now)
-            position = tx.tickets.position(ticket_id)
-            self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, Notice.queued(position, ticket_id))
 
     @staticmethod
     def _view(tx: HelpdeskTransaction, ticket_id: int) -> tuple[ProposalView | None, TicketView | None]:

@@ -53,7 +53,10 @@ class HandoffEffects:
         # The customer hears first (the bot's last words, their place in the queue): the ticket
         # message needs Slack look-ups that may be slow.
         self.outbox.deliver(conversation_id)
-        if self.board.publish(ticket_id) is not None:
+        ticket = self.board.publish(ticket_id)
+        if ticket is not None:
+            if ticket.message_stale:  # a proposal's card, handed over to the queue: now a ticket's
+                self.board.refresh(ticket_id)
             # What the customer sent while the ticket message was being posted now has a thread.
             self.outbox.deliver(conversation_id)
 

@@ -31,7 +31,7 @@ _QUEUE_POSITION = (
 )
 
 
-def _rows_changed(result: Result[Any]) -> int:
+def rows_changed(result: Result[Any]) -> int:
     """Rows an UPDATE changed (SQLAlchemy types `execute` as a plain Result; an UPDATE's is a CursorResult)."""
     return cast(CursorResult[Any], result).rowcount
 
@@ -146,7 +146,7 @@ class TicketRepository:
                 agent_user_id=by_user_id, agent_name=agent_name, agent_avatar_url=agent_avatar_url, claimed_at=now
             )
         return bool(
-            _rows_changed(
+            rows_changed(
                 self._session.execute(
                     update(Ticket)
                     .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.PROPOSED)
@@ -158,7 +158,7 @@ class TicketRepository:
     def cancel(self, ticket_id: int, by_user_id: str, now: datetime) -> bool:
         """Cancel the ticket if it still waits."""
         return bool(
-            _rows_changed(
+            rows_changed(
                 self._session.execute(
                     update(Ticket)
                     .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
@@ -174,7 +174,7 @@ class TicketRepository:
     ) -> bool:
         """Give the ticket to the agent if it still waits."""
         return bool(
-            _rows_changed(
+            rows_changed(
                 self._session.execute(
                     update(Ticket)
                     .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
@@ -193,7 +193,7 @@ class TicketRepository:
     def close(self, ticket_id: int, by_user_id: str, now: datetime) -> bool:
         """Close the ticket if it is connected."""
         return bool(
-            _rows_changed(
+            rows_changed(
                 self._session.execute(
                     update(Ticket)
                     .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.CONNECTED)

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from handoff_slack.core.states import ConversationMode, Direction, EscalationReason, TicketState
 from handoff_slack.storage.database import InsertIfAbsent
 from handoff_slack.storage.models import Conversation, Message, Ticket
-from handoff_slack.storage.tickets import _rows_changed
+from handoff_slack.storage.tickets import rows_changed
 
 _insert_ticket = InsertIfAbsent(Ticket)
 
@@ -142,7 +142,7 @@ class WatchRepository:
     def note_read_only(self, ticket_id: int) -> bool:
         """True the first time only: the watch's thread is to be told its replies are not relayed."""
         return bool(
-            _rows_changed(
+            rows_changed(
                 self._session.execute(
                     update(Ticket)
                     .where(
@@ -157,7 +157,7 @@ class WatchRepository:
 
     def _from_watched(self, ticket_id: int, **values: Any) -> bool:
         return bool(
-            _rows_changed(
+            rows_changed(
                 self._session.execute(
                     update(Ticket)
                     .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WATCHED)

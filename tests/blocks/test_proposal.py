@@ -95,3 +95,9 @@ def test_the_modals_carry_the_ticket_and_the_proposed_text() -> None:
     assert edit["blocks"][0]["block_id"] == PROPOSAL_TEXT
     assert edit["blocks"][0]["element"]["initial_value"] == "Restart the router."
     assert reject_form(PROPOSAL)["private_metadata"] == "42"
+
+
+def test_a_question_with_its_own_emphasis_stays_one_bold_label() -> None:
+    asked = replace(PROPOSAL, answers=(("Did anything change? Type *nothing* if not.", "a new password"),))
+    shown = block_text(proposal_message(TICKET, asked, CONVERSATION).blocks)
+    assert "*Did anything change? Type nothing if not.* a new password" in shown

@@ -270,3 +270,34 @@ def test_a_fault_armed_from_the_drawer_is_survived_and_the_hand_off_completes(fr
     person.shows(person.dm, "You are now talking with")
     page.locator("#faults-heal").click()
     person.shot("fault-survived")
+
+
+def test_supervised_mode_a_proposal_approved_in_the_support_channel(fresh_person: Person) -> None:
+    """The shipped Wi-Fi diagnosis, clicked through: the customer answers, the agent sees the likely
+    cause and the proposed answer, approves, and only then does the customer get it."""
+    person = fresh_person
+    expect = person.expect
+    person.become("UCUST1")
+    person.send("dm", "my laptop won't connect to wifi")
+    person.shows(person.dm, "What does the Wi-Fi icon")
+    person.dm.get_by_role("button", name="Networks listed, but it won't join").last.click()
+    person.shows(person.dm, "Do other devices")
+    person.dm.get_by_role("button", name="Yes").last.click()
+    person.shows(person.dm, "Did anything change")
+    person.send("dm", "I changed my password yesterday")
+    person.shows(person.dm, "check my answer with a colleague")
+    expect(person.dm).not_to_contain_text("Forget", timeout=1_000)  # nothing proposed has reached her
+
+    proposal = person.shows(person.channel, "Proposed answer #1")
+    person.shows(proposal, "The saved Wi-Fi password is out of date")  # the likely cause
+    person.shows(proposal, "I changed my password yesterday")  # the conversation with the bot
+    person.become("UAGENT1")
+    person.shot("supervised-proposal")
+    person.channel.locator(".message", has_text="Proposed answer #1").first.get_by_role(
+        "button", name="Approve"
+    ).click()
+    person.shows(proposal, "Approved by")
+    expect(proposal.get_by_role("button", name="Approve")).to_have_count(0, timeout=TIMEOUT_MS)
+    person.become("UCUST1")
+    person.shows(person.dm, "Forget on the office network")
+    person.shot("supervised-approved")
