@@ -72,9 +72,10 @@ def build(waiting: int, connected: int) -> dict[str, list[dict[str, Any]]]:
             _row(
                 Conversation(
                     id=i,
+                    workspace_id=TEAM_ID,  # the fake Slack's auth.test team: the app's workspace
+                    channel_id=f"D{user}",
                     customer_user_id=user,
                     customer_team_id=TEAM_ID,
-                    dm_channel_id=f"D{user}",
                     mode=ConversationMode.WAITING if is_waiting else ConversationMode.CONNECTED,
                     active_ticket_id=i,
                     customer_name=f"Customer {user}",

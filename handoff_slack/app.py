@@ -116,7 +116,13 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         flood_limit=settings.flood_limit,
         flood_window=timedelta(seconds=settings.flood_window_seconds),
         supervision=bot.config.supervision,
+        workspace_id=str(identity.get("team_id") or ""),
     )
+    try:  # before anything is served: conversations carried over by migration 0009 get their workspace
+        helpdesk.record_workspace()
+    except SQLAlchemyError as error:
+        db.dispose()
+        raise StartupError(f"the database could not be reached: {type(error).__name__}") from None
     agents = AgentDirectory(client, settings.support_channel, settings.admins, settings.agent_cache_seconds)
     people = PeopleDirectory(
         client,

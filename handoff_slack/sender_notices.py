@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handoff_slack.blocks.notices import render_notice
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer
 from handoff_slack.core.notices import Notice
 from handoff_slack.payload_shape import SLACK_TEXT_LIMIT
@@ -46,7 +47,7 @@ class TooLongNotices:
             return  # bots, the app itself among them, are not told
         if event.get("channel_type") == "im":
             team = message.get("team") if isinstance(message.get("team"), str) else None
-            self.services.lazy_work.submit(self._tell_customer, Customer(user, channel, team))
+            self.services.lazy_work.submit(self._tell_customer, Customer(user, FrontDoor(channel), team))
         elif channel == self.services.settings.support_channel and isinstance(thread_ts, str):
             self.services.lazy_work.submit(self._tell_agent, channel, user, thread_ts)
 

@@ -32,7 +32,12 @@ def run_migrations_online() -> None:
     engine = create_database_engine(_database_url(), pool_size=1)
     try:
         with engine.connect() as connection:
-            is_postgres = connection.dialect.name == "postgresql"
+            is_postgres, is_sqlite = connection.dialect.name == "postgresql", connection.dialect.name == "sqlite"
+            if is_sqlite:
+                # Rebuilding a table that other tables refer to (a batch migration) needs SQLite's
+                # foreign keys off, which only works outside a transaction; they are checked at the
+                # end instead (SQLite's own procedure for schema changes).
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
             if is_postgres:
                 connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
                 connection.commit()
@@ -45,6 +50,8 @@ def run_migrations_online() -> None:
                 )
                 with context.begin_transaction():
                     context.run_migrations()
+                    if is_sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                        raise RuntimeError("the migration left rows referring to rows that do not exist")
             finally:
                 if is_postgres:
                     connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY})

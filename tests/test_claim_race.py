@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import ClaimResult, Customer, CustomerMessageAction
 from handoff_slack.core.states import ConversationMode, TicketState
 from handoff_slack.storage.database import Database, migrate
@@ -94,7 +95,7 @@ def helpdesk(database_url: str) -> Iterator[SqlHelpdesk]:
 
 
 def test_twenty_simultaneous_claims_in_the_core_have_one_winner(helpdesk: SqlHelpdesk) -> None:
-    customer = Customer(user_id="URACECUST", dm_channel_id="DRACECUST")
+    customer = Customer(user_id="URACECUST", door=FrontDoor("DRACECUST"))
     escalated = helpdesk.receive_customer_message(customer, "1700000000.000001", "I need a human please")
     assert escalated.action is CustomerMessageAction.ESCALATED
     ticket_id = escalated.ticket_id

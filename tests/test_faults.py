@@ -24,6 +24,7 @@ from sqlmodel import select
 
 from handoff_slack.blocks.action_ids import CLAIM_TICKET
 from handoff_slack.core.bot_config import DEFAULT_GREETING as GREETING
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer
 from handoff_slack.core.states import DeliveryState
 from handoff_slack.storage.models import ProcessedEvent
@@ -617,7 +618,7 @@ def test_a_ticket_message_published_by_two_replicas_at_once_is_posted_once(
     first, second = replicas
     # A ticket whose message is not posted yet (the core's step alone, no Slack effects).
     outcome = first.app.services.helpdesk.receive_customer_message(  # type: ignore[union-attr]
-        Customer(CUSTOMER, f"D{CUSTOMER}"), ts="1700000000.000100", text="I need a human please"
+        Customer(CUSTOMER, FrontDoor(f"D{CUSTOMER}")), ts="1700000000.000100", text="I need a human please"
     )
     assert outcome.ticket_id is not None
     fake_slack.delay(POST, 1, count=2)  # both posts would be in flight together

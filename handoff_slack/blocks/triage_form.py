@@ -10,12 +10,13 @@ from slack_sdk.models.views import View
 
 from handoff_slack.blocks.action_ids import TRIAGE_ANSWER, TRIAGE_FORM
 from handoff_slack.core.bot_config import TriageQuestion
+from handoff_slack.core.front_doors import FrontDoor
 
 INPUT_LIMIT = 3000  # Slack's maximum for a plain-text input's initial value and max_length
 LABEL_LIMIT = 2000
 
 
-def triage_form(questions: Sequence[tuple[TriageQuestion, str | None]], dm_channel_id: str) -> dict[str, Any]:
+def triage_form(questions: Sequence[tuple[TriageQuestion, str | None]], door: FrontDoor) -> dict[str, Any]:
     """The modal; each question's block ID is its question ID, so answers map back directly."""
     blocks: list[Any] = [
         SectionBlock(text="Answer what you can; our team sees it with your request, so nobody asks twice.")
@@ -42,7 +43,7 @@ def triage_form(questions: Sequence[tuple[TriageQuestion, str | None]], dm_chann
         title="Your request",
         submit="Send",
         close="Cancel",
-        private_metadata=dm_channel_id,  # where to answer once it is sent
+        private_metadata=door.to_text(),  # where to answer once it is sent (a DM: its channel ID)
         blocks=blocks,
     )
     return view.to_dict()

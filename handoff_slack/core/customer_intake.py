@@ -22,6 +22,7 @@ from handoff_slack.core.bot_config import TriageQuestion
 from handoff_slack.core.clock import as_utc
 from handoff_slack.core.deliveries import SharedFile
 from handoff_slack.core.early_turns import EarlyTurn
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk_outcomes import (
     CancelResult,
     Customer,
@@ -59,7 +60,7 @@ class CustomerIntake(ProposalDecisions):
         files: Sequence[SharedFile] = (),
         flushing_now: bool = True,
     ) -> CustomerMessageOutcome:
-        """Store a customer's DM (and the files shared with it) and move their conversation on.
+        """Store a customer's message at their door (and the files shared with it) and move its conversation on.
 
         The caller renders the outcome. A file share's text may be empty. `flushing_now`: the
         caller flushes the conversation's outbox as soon as this commits (the relay's fast path),
@@ -68,10 +69,10 @@ class CustomerIntake(ProposalDecisions):
         or replica delivers it posts it without first looking for a copy.
         """
         # The bot's decision, made before the write lock (core.early_turns); not for the relay's hot path.
-        early = None if customer.user_id in self._away_from_bot else self._early_turn(customer, Said(text))
+        early = None if customer.door in self._away_from_bot else self._early_turn(customer, Said(text))
         outcome = self._receive_customer_message(customer, ts, text, event_id, files, flushing_now, early)
         if outcome.action is not CustomerMessageAction.DUPLICATE:
-            self._away_from_bot.seen(customer.user_id, outcome.action in _AWAY_FROM_BOT)
+            self._away_from_bot.seen(customer.door, outcome.action in _AWAY_FROM_BOT)
         return outcome
 
     def _receive_customer_message(
@@ -85,13 +86,11 @@ class CustomerIntake(ProposalDecisions):
         early: EarlyTurn | None,
     ) -> CustomerMessageOutcome:
         with self.storage.transaction(reserving=True) as tx:
-            found = tx.conversations.locked_for_message(customer.user_id)
+            found = tx.conversations.locked_for_message(customer.door)
             flooding = found is not None and self._flooding(found.flood_probe)
             if found is not None and self._is_for_the_agent(ConversationMode(found.mode), text):
                 # The relay's hot path records no event ID: the message's own unique source
                 # (channel, ts) recognises a redelivery, under any event ID.
-                if found.dm_channel_id != customer.dm_channel_id:
-                    tx.conversations.move_dm(found.id, customer.dm_channel_id)
                 outcome = self._store_for_agent(tx, found, customer, ts, text, files, flushing_now, quiet=flooding)
             else:
                 if not self._first_delivery(tx, event_id):
@@ -104,7 +103,7 @@ class CustomerIntake(ProposalDecisions):
                         tx, conversation, customer, ts, text, files, flushing_now, quiet=flooding
                     )
                 else:
-                    if tx.messages.exists(customer.dm_channel_id, ts):
+                    if tx.messages.exists(customer.door.channel_id, ts):
                         return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
                     outcome = self._route_customer_message(tx, conversation, customer, ts, text, files, flooding, early)
                     tx.flush()
@@ -167,14 +166,15 @@ class CustomerIntake(ProposalDecisions):
         files: Sequence[SharedFile],
         **row: Any,
     ) -> dict[str, Any]:
-        """A customer's DM as a new message row of their conversation (see `_new_message`)."""
+        """A customer's message (in the DM, or in the thread) as a new row of the door's conversation
+        (see `_new_message`)."""
         assert conversation.id is not None  # stored: the caller read or flushed it
         return self._new_message(
             conversation.id,
             conversation.active_ticket_id,
             Direction.FROM_CUSTOMER,
             customer.user_id,
-            customer.dm_channel_id,
+            customer.door.channel_id,
             ts,
             text,
             files,
@@ -263,7 +263,7 @@ class CustomerIntake(ProposalDecisions):
         return outcome
 
     def receive_customer_input(self, customer: Customer, received: Pressed | FormFilled) -> CustomerInputOutcome:
-        """A bot button pressed or the triage form sent, in the customer's DM.
+        """A bot button pressed or the triage form sent, at the customer's door (where it was pressed).
 
         Only bot mode runs the bot: a double click, or an old button pressed while waiting or
         connected, changes nothing (one ticket per conversation) and says where they are.
@@ -354,22 +354,24 @@ class CustomerIntake(ProposalDecisions):
         )
         return tx.tickets.position(ticket_id) if handed is not None else None
 
-    def triage_form(
-        self, customer_user_id: str, facts: CustomerFacts
-    ) -> list[tuple[TriageQuestion, str | None]] | None:
-        """The triage questions with what is known so far; None unless the customer is with the bot."""
+    def triage_form(self, door: FrontDoor, facts: CustomerFacts) -> list[tuple[TriageQuestion, str | None]] | None:
+        """The triage questions with what is known so far; None unless the door's conversation is with the bot."""
         with self.storage.transaction() as tx:
-            conversation = tx.conversations.of_customer(customer_user_id)
+            conversation = tx.conversations.at_door(door)
             if conversation is not None and conversation.mode != ConversationMode.BOT:
                 return None
             state = BotState.from_json(conversation.bot_state if conversation else None)
         return self.responder.form_questions(state, facts)
 
-    def cancel_waiting(self, customer_user_id: str, ticket_id: int) -> CancelResult:
+    def cancel_waiting(self, customer_user_id: str, ticket_id: int, door: FrontDoor | None = None) -> CancelResult:
+        """The customer leaves the queue. The ticket must be theirs and, when `door` says where the
+        button was pressed, of that door's conversation."""
         with self.storage.transaction() as tx:
             ticket = tx.tickets.get(ticket_id)
             conversation = tx.conversations.get(ticket.conversation_id) if ticket else None
             if ticket is None or conversation is None or conversation.customer_user_id != customer_user_id:
+                return CancelResult.NOT_YOURS
+            if door is not None and door != FrontDoor(conversation.channel_id, conversation.thread_ts):
                 return CancelResult.NOT_YOURS
             if not self._cancel(tx, conversation, ticket_id):
                 self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, Notice(NoticeKind.CANCEL_TOO_LATE))

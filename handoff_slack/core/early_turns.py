@@ -7,9 +7,9 @@ still the conversation's (a turn depends only on the saved state, the input and 
 otherwise it is decided again under the lock.
 
 The read costs a round trip, which the relay's hot path (a customer waiting or talking with an agent)
-does not need: `AwayFromBot` remembers, in this process and bounded, customers last seen away from the
-bot, whose messages skip the early read. A stale entry (their ticket was closed elsewhere) only means
-one turn decided under the lock.
+does not need: `AwayFromBot` remembers, in this process and bounded, front doors (core.front_doors)
+whose conversation was last seen away from the bot, whose messages skip the early read. A stale entry
+(its ticket was closed elsewhere) only means one turn decided under the lock.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff_slack.core.bot import BotTurn
+from handoff_slack.core.front_doors import FrontDoor
 
 
 @dataclass(frozen=True)
@@ -30,21 +31,21 @@ class EarlyTurn:
 
 
 class AwayFromBot:
-    """Customer IDs last seen waiting or connected (a hint; the oldest are forgotten first)."""
+    """Doors whose conversation was last seen waiting or connected (a hint; the oldest are forgotten first)."""
 
     def __init__(self, limit: int = 10_000) -> None:
         self.limit = limit
-        self._users: dict[str, None] = {}
+        self._doors: dict[FrontDoor, None] = {}
         self._lock = threading.Lock()
 
-    def __contains__(self, user_id: str) -> bool:
-        return user_id in self._users
+    def __contains__(self, door: FrontDoor) -> bool:
+        return door in self._doors
 
-    def seen(self, user_id: str, away: bool) -> None:
+    def seen(self, door: FrontDoor, away: bool) -> None:
         with self._lock:
             if not away:
-                self._users.pop(user_id, None)
+                self._doors.pop(door, None)
                 return
-            self._users[user_id] = None
-            if len(self._users) > self.limit:
-                del self._users[next(iter(self._users))]
+            self._doors[door] = None
+            if len(self._doors) > self.limit:
+                del self._doors[next(iter(self._doors))]

@@ -108,13 +108,13 @@ class HandoffSteps:
         return tx.events.first_delivery(event_id, self.clock())
 
     def _conversation_for(self, tx: HelpdeskTransaction, customer: Customer) -> StoredConversation:
-        """The customer's conversation, row-locked (created if new)."""
-        return tx.conversations.for_customer(customer.user_id, customer.dm_channel_id, customer.team_id, self.clock())
+        """The conversation at the customer's door, row-locked (created, as theirs, if new)."""
+        return tx.conversations.for_door(customer.door, customer.user_id, customer.team_id, self.clock())
 
     def _early_turn(self, customer: Customer, received: BotInput) -> EarlyTurn | None:
-        """The bot's turn, decided from a read of the customer's state before the write transaction
+        """The bot's turn, decided from a read of the door's state before the write transaction
         (core.early_turns). None: not with the bot."""
-        found = self.storage.bot_state(customer.user_id)
+        found = self.storage.bot_state(customer.door)
         if found is not None and found[0] != ConversationMode.BOT:
             return None
         bot_state = found[1] if found is not None else None

@@ -9,16 +9,17 @@ from handoff_slack.core.bot import (
     CustomerFacts,
     Reply,
 )
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.states import ConversationMode
 from handoff_slack.core.views import TicketView
 
 
 @dataclass(frozen=True)
 class Customer:
-    """Who wrote to the app, and from where."""
+    """Who wrote to the app, and from where: the door is the conversation's (core.front_doors)."""
 
     user_id: str
-    dm_channel_id: str
+    door: FrontDoor
     team_id: str | None = None
     facts: CustomerFacts = field(default_factory=CustomerFacts)  # what Slack knows: triage won't ask it
 

@@ -13,19 +13,22 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.states import TicketState
 
 
 class StoredConversation(Protocol):
-    """A customer's conversation as stored (mode, active ticket, the bot's state)."""
+    """A door's conversation as stored (who started it, mode, active ticket, the bot's state)."""
 
     @property
     def id(self) -> int | None: ...
     @property
     def customer_user_id(self) -> str: ...
     @property
-    def dm_channel_id(self) -> str: ...
+    def channel_id(self) -> str: ...
+    @property
+    def thread_ts(self) -> str | None: ...
     @property
     def mode(self) -> str: ...
     @property
@@ -35,7 +38,7 @@ class StoredConversation(Protocol):
 
 
 class LockedConversation(Protocol):
-    """The relay's hot-path read of a customer's conversation, row-locked, with flood control's probe."""
+    """The relay's hot-path read of a door's conversation, row-locked, with flood control's probe."""
 
     @property
     def id(self) -> int: ...
@@ -43,8 +46,6 @@ class LockedConversation(Protocol):
     def mode(self) -> str: ...
     @property
     def active_ticket_id(self) -> int | None: ...
-    @property
-    def dm_channel_id(self) -> str: ...
     @property
     def flood_notice_at(self) -> datetime | None: ...
     @property
@@ -119,13 +120,17 @@ class StoredLine(Protocol):
 
 
 class Conversations(Protocol):
-    def locked_for_message(self, customer_user_id: str) -> LockedConversation | None: ...
-    def move_dm(self, conversation_id: int, dm_channel_id: str) -> None: ...
+    """Conversations by their front door (core.front_doors), in the install's workspace."""
+
+    def locked_for_message(self, door: FrontDoor) -> LockedConversation | None: ...
     def asked_to_slow_down(self, conversation_id: int | None, now: datetime) -> None: ...
-    def for_customer(
-        self, customer_user_id: str, dm_channel_id: str, team_id: str | None, now: datetime
-    ) -> StoredConversation: ...
-    def of_customer(self, customer_user_id: str) -> StoredConversation | None: ...
+    def for_door(
+        self, door: FrontDoor, customer_user_id: str, team_id: str | None, now: datetime
+    ) -> StoredConversation:
+        """The door's conversation, row-locked; created (as `customer_user_id`'s) when it has none."""
+        ...
+
+    def at_door(self, door: FrontDoor) -> StoredConversation | None: ...
     def get(self, conversation_id: int) -> StoredConversation | None: ...
     def locked(self, conversation_id: int) -> StoredConversation | None:
         """The conversation, row-locked (as the customer's own steps lock it, so they take turns)."""
@@ -309,6 +314,6 @@ class HelpdeskStorage(Protocol):
         """One unit of work; `reserving`: first attempts counted in it are reserved once it commits."""
         ...
 
-    def bot_state(self, customer_user_id: str) -> tuple[str, dict[str, Any] | None] | None:
-        """The customer's mode and bot state, read outside any transaction (the early turn's read)."""
+    def bot_state(self, door: FrontDoor) -> tuple[str, dict[str, Any] | None] | None:
+        """The door's mode and bot state, read outside any transaction (the early turn's read)."""
         ...

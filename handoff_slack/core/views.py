@@ -13,15 +13,16 @@ from datetime import datetime
 from typing import Any
 
 from handoff_slack.core.bot import TriageAnswer
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.states import TicketState
 
 
 @dataclass(frozen=True)
 class TicketCustomer:
-    """Who the ticket is for: their Slack IDs and, once looked up, their profile."""
+    """Who the ticket is for, where they wrote (their conversation's door) and, once looked up, their profile."""
 
     user_id: str
-    dm_channel_id: str
+    door: FrontDoor
     team_id: str | None = None
     name: str | None = None  # None until the profile was looked up (the ticket board does it)
     avatar_url: str | None = None
@@ -31,7 +32,7 @@ class TicketCustomer:
     def from_row(cls, conversation: Any) -> TicketCustomer:
         return cls(
             user_id=conversation.customer_user_id,
-            dm_channel_id=conversation.dm_channel_id,
+            door=FrontDoor(conversation.channel_id, conversation.thread_ts),
             team_id=conversation.customer_team_id,
             name=conversation.customer_name,
             avatar_url=conversation.customer_avatar_url,

@@ -1,12 +1,13 @@
-"""Who the customer is, from a DM event or a button pressed in their DM."""
+"""Who the customer is and at which door (core.front_doors), from a DM event or a button pressed in their DM."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from handoff_slack.core.bot import CustomerFacts
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer
-from handoff_slack.listeners.payloads import acting_team, acting_user, action_channel, is_direct_message
+from handoff_slack.listeners.payloads import acting_team, acting_user, action_door
 from handoff_slack.services import Services
 
 
@@ -22,13 +23,15 @@ def facts_about(services: Services, user_id: str, team_id: str | None) -> Custom
 
 
 def customer_from_event(services: Services, event: dict[str, Any]) -> Customer:
+    """A DM's author; the door is the DM (a reply in a thread of the DM too)."""
     team = event.get("user_team") or event.get("team")
-    return Customer(event["user"], event["channel"], team, facts_about(services, event["user"], team))
+    return Customer(event["user"], FrontDoor(event["channel"]), team, facts_about(services, event["user"], team))
 
 
 def customer_from_action(services: Services, body: dict[str, Any]) -> Customer | None:
-    """The customer is whoever clicked, in their own DM: nobody can act for someone else."""
-    channel, user, team = action_channel(body), acting_user(body), acting_team(body)
-    if not is_direct_message(channel) or not user:
+    """The customer is whoever clicked, at the door where they clicked: nobody can act for someone
+    else. Only DMs for now (shared channels' threads are served once a channel can be turned on)."""
+    door, user, team = action_door(body), acting_user(body), acting_team(body)
+    if door is None or door.is_thread or not user:
         return None
-    return Customer(user, channel, team, facts_about(services, user, team))
+    return Customer(user, door, team, facts_about(services, user, team))

@@ -10,6 +10,8 @@ from typing import Any, TypeGuard
 
 from slack_bolt import Respond
 
+from handoff_slack.core.front_doors import FrontDoor
+
 OUTCOME_KEY = "handoff_outcome"  # where the ack phase leaves its result for the lazy phase
 MAX_TICKET_ID = 2**31 - 1  # ticket IDs are INTEGER in the database
 
@@ -46,6 +48,18 @@ def acting_team(body: dict[str, Any]) -> str | None:
 
 def action_channel(body: dict[str, Any]) -> str | None:
     return _field(body, "channel", "id") or _field(body, "container", "channel_id") or None
+
+
+def action_door(body: dict[str, Any]) -> FrontDoor | None:
+    """Where a button was pressed, as a conversation's door: the DM (a thread inside a DM is still the
+    DM), or the thread of a channel the message is in (its root's `ts`). None when Slack didn't say."""
+    channel = action_channel(body)
+    if channel is None:
+        return None
+    if is_direct_message(channel):
+        return FrontDoor(channel)
+    thread_ts = _field(body, "container", "thread_ts") or _field(body, "message", "thread_ts")
+    return FrontDoor(channel, thread_ts) if thread_ts else None
 
 
 def is_direct_message(channel_id: str | None) -> TypeGuard[str]:

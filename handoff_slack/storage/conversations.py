@@ -1,4 +1,4 @@
-"""The customer's conversation: every SQL statement of intake, the bot's state and flood control.
+"""A door's conversation (core.front_doors): every SQL statement of intake, the bot's state and flood control.
 
 The relay's hot path (every message of a waiting or connected customer) runs Core statements
 built once: the ORM and statement building cost more CPU than the database takes to run them.
@@ -8,32 +8,57 @@ Everything else uses the ORM models.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import ColumnElement, CursorResult, bindparam, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk_storage import LockedConversation, StoredConversation
 from handoff_slack.core.states import ConversationMode, Direction
 from handoff_slack.storage.models import Conversation, conversation_table, message_table
 
 _conversations, _messages = conversation_table, message_table
 
-_MOVE_DM = (
-    update(_conversations)
-    .where(_conversations.c.id == bindparam("conversation_id"))
-    .values(dm_channel_id=bindparam("new_dm_channel_id"))
-)
+
+def _at_door(threaded: bool) -> tuple[ColumnElement[bool], ...]:
+    """A Core statement's WHERE for one door of the workspace (`door_parameters` binds it): the
+    unique indexes of the door serve it, a DM's (thread NULL) and a thread's."""
+    by_channel = (
+        _conversations.c.workspace_id == bindparam("workspace_id"),
+        _conversations.c.channel_id == bindparam("channel_id"),
+    )
+    if threaded:
+        return (*by_channel, _conversations.c.thread_ts == bindparam("thread_ts"))
+    return (*by_channel, _conversations.c.thread_ts.is_(None))
+
+
+def door_parameters(workspace_id: str, door: FrontDoor) -> dict[str, Any]:
+    if door.thread_ts is None:
+        return {"workspace_id": workspace_id, "channel_id": door.channel_id}
+    return {"workspace_id": workspace_id, "channel_id": door.channel_id, "thread_ts": door.thread_ts}
+
+
 _ASK_TO_SLOW_DOWN = (
     update(_conversations)
     .where(_conversations.c.id == bindparam("conversation_id"))
     .values(flood_notice_at=bindparam("now"))
 )
-BOT_STATE = core_select(_conversations.c.mode, _conversations.c.bot_state).where(
-    _conversations.c.customer_user_id == bindparam("customer_user_id")
-)
+# The early turn's read (core.early_turns), by whether the door is a thread.
+BOT_STATE = {
+    threaded: core_select(_conversations.c.mode, _conversations.c.bot_state).where(*_at_door(threaded))
+    for threaded in (False, True)
+}
+
+
+def record_workspace(session: Session, workspace_id: str) -> int:
+    """Conversations carried over by migration 0009 ('' workspace) are this install's: the app
+    records its team there at start-up, before it serves anyone. How many it recorded."""
+    statement = update(_conversations).where(_conversations.c.workspace_id == "").values(workspace_id=workspace_id)
+    return cast(CursorResult[Any], session.execute(statement)).rowcount
 
 
 class ConversationStatements:
@@ -54,60 +79,61 @@ class ConversationStatements:
             .limit(1)
             .scalar_subquery()
         )
-        # Locks the customer's row: their messages are handled one at a time across replicas.
+        # Locks the door's row: its messages are handled one at a time across replicas.
         # FOR NO KEY UPDATE (key_share): rows that refer to it, such as an agent's reply stored at
-        # the same moment, need not wait for it.
-        self.customer_conversation = (
-            core_select(
+        # the same moment, need not wait for it. One statement per kind of door (DM, thread).
+        self.door_conversation = {
+            threaded: core_select(
                 _conversations.c.id,
                 _conversations.c.mode,
                 _conversations.c.active_ticket_id,
-                _conversations.c.dm_channel_id,
                 _conversations.c.flood_notice_at,
                 flood_probe.label("flood_probe"),
             )
-            .where(_conversations.c.customer_user_id == bindparam("customer_user_id"))
+            .where(*_at_door(threaded))
             .with_for_update(of=_conversations, key_share=True)
-        )
+            for threaded in (False, True)
+        }
 
 
 class ConversationRepository:
-    """The conversations, inside one transaction (`session`)."""
+    """The conversations of one workspace, inside one transaction (`session`)."""
 
-    def __init__(self, session: Session, statements: ConversationStatements) -> None:
+    def __init__(self, session: Session, statements: ConversationStatements, workspace_id: str) -> None:
         self._session = session
         self._statements = statements
+        self._workspace_id = workspace_id
 
-    def locked_for_message(self, customer_user_id: str) -> LockedConversation | None:
-        """The customer's conversation (id, mode, active ticket, DM, flood notice and probe), row-locked."""
+    def locked_for_message(self, door: FrontDoor) -> LockedConversation | None:
+        """The door's conversation (id, mode, active ticket, flood notice and probe), row-locked."""
         return self._session.execute(
-            self._statements.customer_conversation, {"customer_user_id": customer_user_id}
+            self._statements.door_conversation[door.is_thread], door_parameters(self._workspace_id, door)
         ).first()
-
-    def move_dm(self, conversation_id: int, dm_channel_id: str) -> None:
-        self._session.execute(_MOVE_DM, {"conversation_id": conversation_id, "new_dm_channel_id": dm_channel_id})
 
     def asked_to_slow_down(self, conversation_id: int | None, now: datetime) -> None:
         self._session.execute(_ASK_TO_SLOW_DOWN, {"conversation_id": conversation_id, "now": now})
 
-    def for_customer(
-        self, customer_user_id: str, dm_channel_id: str, team_id: str | None, now: datetime
-    ) -> Conversation:
-        """The customer's conversation, row-locked; created when they have none (racing requests: one wins)."""
-        by_customer = (
-            select(Conversation)
-            .where(col(Conversation.customer_user_id) == customer_user_id)
-            .with_for_update(key_share=True)
+    def _by_door(self, door: FrontDoor) -> SelectOfScalar[Conversation]:
+        by_door = select(Conversation).where(
+            col(Conversation.workspace_id) == self._workspace_id, col(Conversation.channel_id) == door.channel_id
         )
-        found = self._session.exec(by_customer).first()
+        if door.thread_ts is None:
+            return by_door.where(col(Conversation.thread_ts).is_(None))
+        return by_door.where(col(Conversation.thread_ts) == door.thread_ts)
+
+    def for_door(self, door: FrontDoor, customer_user_id: str, team_id: str | None, now: datetime) -> Conversation:
+        """The door's conversation, row-locked; created, as `customer_user_id`'s, when it has none
+        (racing requests: one wins)."""
+        by_door = self._by_door(door).with_for_update(key_share=True)
+        found = self._session.exec(by_door).first()
         if found is not None:
-            if found.dm_channel_id != dm_channel_id:
-                found.dm_channel_id = dm_channel_id
             return found
         conversation = Conversation(
+            workspace_id=self._workspace_id,
+            channel_id=door.channel_id,
+            thread_ts=door.thread_ts,
             customer_user_id=customer_user_id,
             customer_team_id=team_id,
-            dm_channel_id=dm_channel_id,
             created_at=now,
             updated_at=now,
         )
@@ -115,13 +141,11 @@ class ConversationRepository:
             with self._session.begin_nested():  # a savepoint: losing the race must not abort the rest
                 self._session.add(conversation)
         except IntegrityError:
-            return self._session.exec(by_customer).one()
+            return self._session.exec(by_door).one()
         return conversation
 
-    def of_customer(self, customer_user_id: str) -> Conversation | None:
-        return self._session.exec(
-            select(Conversation).where(col(Conversation.customer_user_id) == customer_user_id)
-        ).first()
+    def at_door(self, door: FrontDoor) -> Conversation | None:
+        return self._session.exec(self._by_door(door)).first()
 
     def get(self, conversation_id: int) -> Conversation | None:
         return self._session.get(Conversation, conversation_id)

@@ -38,6 +38,7 @@ _STALE_COPIES = (
         _tickets.c.message_ts,
         _tickets.c.agent_name,
         _tickets.c.agent_avatar_url,
+        _conversations.c.thread_ts.label("door_thread_ts"),
         _conversations.c.customer_name,
         _conversations.c.customer_avatar_url,
     )
@@ -90,7 +91,8 @@ class CopyLedger:
                     direction=Direction(row.direction),
                     text=row.text,
                     channel_id=row.dest_channel_id,
-                    thread_ts=row.message_ts if from_customer else None,
+                    # A copy for the customer is at their door: the DM, or their thread.
+                    thread_ts=row.message_ts if from_customer else row.door_thread_ts,
                     ts=row.dest_ts,
                     extra_ts=tuple((row.dest_extra_ts or "").split()),
                     deleted=row.deleted_at is not None,

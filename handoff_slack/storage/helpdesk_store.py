@@ -19,9 +19,16 @@ from sqlmodel import Session
 from handoff_slack.core.bot import BotResponder
 from handoff_slack.core.bot_config import SupervisionConfig
 from handoff_slack.core.clock import Clock, utcnow
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import DEFAULT_FLOOD_WINDOW, Helpdesk
 from handoff_slack.core.notices import Audience, Notice
-from handoff_slack.storage.conversations import BOT_STATE, ConversationRepository, ConversationStatements
+from handoff_slack.storage.conversations import (
+    BOT_STATE,
+    ConversationRepository,
+    ConversationStatements,
+    door_parameters,
+    record_workspace,
+)
 from handoff_slack.storage.database import Database
 from handoff_slack.storage.delivery_ledger import DeliveryLedger
 from handoff_slack.storage.events import EventRepository
@@ -77,9 +84,10 @@ class SqlTransaction:
 class HelpdeskStore:
     """core.helpdesk_storage.HelpdeskStorage on the app's database."""
 
-    def __init__(self, db: Database, deliveries: DeliveryLedger, flood_limit: int) -> None:
+    def __init__(self, db: Database, deliveries: DeliveryLedger, flood_limit: int, workspace_id: str = "") -> None:
         self.db = db
         self.deliveries = deliveries
+        self.workspace_id = workspace_id
         self._statements = ConversationStatements(flood_limit)
 
     @contextmanager
@@ -96,7 +104,7 @@ class HelpdeskStore:
         return SqlTransaction(
             session,
             self.deliveries,
-            ConversationRepository(session, self._statements),
+            ConversationRepository(session, self._statements, self.workspace_id),
             TicketRepository(session),
             MessageRepository(session),
             EventRepository(session),
@@ -104,10 +112,10 @@ class HelpdeskStore:
             reserve,
         )
 
-    def bot_state(self, customer_user_id: str) -> tuple[str, dict[str, Any] | None] | None:
-        """The customer's mode and bot state, read without a transaction (the early turn's read)."""
+    def bot_state(self, door: FrontDoor) -> tuple[str, dict[str, Any] | None] | None:
+        """The door's mode and bot state, read without a transaction (the early turn's read)."""
         with self.db.autocommit() as connection:
-            row = connection.execute(BOT_STATE, {"customer_user_id": customer_user_id}).first()
+            row = connection.execute(BOT_STATE[door.is_thread], door_parameters(self.workspace_id, door)).first()
         return None if row is None else (row.mode, row.bot_state)
 
 
@@ -124,13 +132,24 @@ class SqlHelpdesk(Helpdesk):
         flood_limit: int = 20,
         flood_window: timedelta = DEFAULT_FLOOD_WINDOW,
         supervision: SupervisionConfig | None = None,
+        workspace_id: str = "",
     ) -> None:
+        """`workspace_id`: the installing team (auth.test's), recorded on every conversation and
+        part of its door ('' where no Slack is asked, e.g. the core's tests)."""
         self.db = db
         self.deliveries = DeliveryLedger(db, clock)
         self.flood_limit = flood_limit
-        super().__init__(
-            HelpdeskStore(db, self.deliveries, flood_limit), responder, note_prefix, clock, flood_window, supervision
-        )
+        store = HelpdeskStore(db, self.deliveries, flood_limit, workspace_id)
+        super().__init__(store, responder, note_prefix, clock, flood_window, supervision)
+        self.workspace_id = workspace_id
+
+    def record_workspace(self) -> int:
+        """At start-up: conversations migrated without a workspace (migration 0009) are this
+        install's. How many were."""
+        if not self.workspace_id:
+            return 0
+        with self.db.transaction() as session:
+            return record_workspace(session, self.workspace_id)
 
     def ticket_message_lock(self, ticket_id: int) -> AbstractContextManager[None]:
         """Held while a ticket's support-channel message is posted or updated, across replicas."""

@@ -19,15 +19,40 @@ def _timestamp(nullable: bool = False) -> Column[Any]:
     return Column(DateTime(timezone=True), nullable=nullable)
 
 
+# The door of a DM (core.front_doors): no thread.
+DM_DOOR = "thread_ts IS NULL"
+
+
 class Conversation(SQLModel, table=True):
-    """One customer's conversation with the app: their DM and who they are talking to now."""
+    """A conversation with the app at one front door (core.front_doors): a customer's DM, or a
+    thread of a served shared channel; and who the customer is talking to now."""
 
     __tablename__ = "conversation"
+    __table_args__ = (
+        # One conversation per door of a workspace. A DM has no thread (NULL), and NULLs never
+        # collide in a unique index (SQLite, PostgreSQL before 15): DMs get a partial index of their own.
+        UniqueConstraint("workspace_id", "channel_id", "thread_ts", name="uq_conversation_thread"),
+        Index(
+            "uq_conversation_dm",
+            "workspace_id",
+            "channel_id",
+            unique=True,
+            sqlite_where=text(DM_DOOR),
+            postgresql_where=text(DM_DOOR),
+        ),
+        # A customer's conversations, whichever door.
+        Index("ix_conversation_customer", "customer_user_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    customer_user_id: str = Field(sa_type=String(32), unique=True)
+    # The installing workspace (team) the door belongs to: auth.test's team_id. '' on rows carried
+    # over by migration 0009 until the app's next start-up records its team there
+    # (storage.conversations.record_workspace).
+    workspace_id: str = Field(sa_type=String(32))
+    channel_id: str = Field(sa_type=String(32))  # the door's channel: the DM, or the shared channel
+    thread_ts: str | None = Field(default=None, sa_type=String(32))  # the thread's root message; NULL: a DM
+    customer_user_id: str = Field(sa_type=String(32))  # who started it (one person may have several)
     customer_team_id: str | None = Field(default=None, sa_type=String(32))
-    dm_channel_id: str = Field(sa_type=String(32))
     mode: str = Field(default=ConversationMode.BOT, sa_type=String(16))
     active_ticket_id: int | None = Field(default=None)
     customer_name: str | None = Field(default=None, sa_type=String(255))
@@ -156,8 +181,7 @@ class Message(SQLModel, table=True):
 class Proposal(SQLModel, table=True):
     """Supervised mode: the bot's answer held for an agent's decision, and what became of it.
 
-    One per proposal ticket. The workspace is the conversation's (`customer_team_id`); a
-    multi-workspace install would add a `team_id` column here for per-workspace analytics.
+    One per proposal ticket. The workspace is the conversation's (`workspace_id`), one join away.
     """
 
     __tablename__ = "proposal"

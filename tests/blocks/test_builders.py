@@ -21,6 +21,7 @@ from handoff_slack.blocks.ticket import REASON_LABELS, customer_label, reason_la
 from handoff_slack.blocks.triage_form import answers_from_view, triage_form
 from handoff_slack.core.bot import BotEngine, Button, ButtonAction, Reply, ReplyKind, TriageAnswer
 from handoff_slack.core.bot_config import BotConfig, Scenario, Step, TriageQuestion
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.states import EscalationReason, TicketState
 from handoff_slack.core.views import QueueEntry, QueueSnapshot, TicketCustomer, TicketView, TranscriptLine
 from tests.support.journeys import action_ids, block_text
@@ -32,7 +33,7 @@ ORDERS = Scenario("orders", "Where is my order?", ("order status",), (Step("answ
 
 def ticket_customer(**fields: object) -> TicketCustomer:
     """The ticket's customer."""
-    values: dict[str, object] = {"user_id": "UJANE", "dm_channel_id": "DJANE", "name": "Jane"}
+    values: dict[str, object] = {"user_id": "UJANE", "door": FrontDoor("DJANE"), "name": "Jane"}
     values.update(fields)
     return TicketCustomer(**values)  # type: ignore[arg-type]
 
@@ -97,7 +98,7 @@ def test_triage_form_has_one_input_per_question_with_known_answers() -> None:
     name = TriageQuestion("name", "Name", "What's your name?")
     company = TriageQuestion("company", "Company", "Which company?", skippable=True)
     problem = TriageQuestion("problem", "Problem", "What's wrong?", multiline=True)
-    view = triage_form([(name, "Ada"), (company, None), (problem, None)], "DJANE")
+    view = triage_form([(name, "Ada"), (company, None), (problem, None)], FrontDoor("DJANE"))
 
     inputs = [b for b in view["blocks"] if b["type"] == "input"]
     assert [b["block_id"] for b in inputs] == ["name", "company", "problem"]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from handoff_slack.blocks.action_ids import PROPOSAL_APPROVE, PROPOSAL_EDIT, PROPOSAL_REJECT, PROPOSAL_TEXT
 from handoff_slack.blocks.proposal import already_decided, edit_form, proposal_context, proposal_message, reject_form
 from handoff_slack.core.bot_turn import CauseScore, Diagnosis
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.proposals import ProposalOutcome, ProposalView
 from handoff_slack.core.states import EscalationReason, TicketState
 from handoff_slack.core.views import ConversationLine, TicketCustomer, TicketView, TranscriptLine
@@ -19,7 +20,7 @@ TICKET = TicketView(
     conversation_id=7,
     state=TicketState.PROPOSED,
     reason=EscalationReason.SUPERVISED,
-    customer=TicketCustomer("UJANE", "DJANE", name="Jane <!channel>", org_name="Acme"),
+    customer=TicketCustomer("UJANE", FrontDoor("DJANE"), name="Jane <!channel>", org_name="Acme"),
     created_at=NOW,
 )
 PROPOSAL = ProposalView(

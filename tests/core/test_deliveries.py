@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import select
 
 from handoff_slack.core.deliveries import FirstAttempts, SharedFile, files_from_json
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer
 from handoff_slack.core.notices import NoticeKind
 from handoff_slack.core.states import DeliveryState, Direction
@@ -18,7 +19,7 @@ from handoff_slack.storage.models import Message
 from tests.core.test_helpdesk import FakeClock, pending, relays
 
 SUPPORT = "CSUPPORT"
-JANE = Customer(user_id="UJANE", dm_channel_id="DJANE")
+JANE = Customer(user_id="UJANE", door=FrontDoor("DJANE"))
 _ts = iter(range(1, 10_000))
 
 
@@ -87,7 +88,7 @@ def test_editing_a_delivered_message_marks_its_copy_stale(desk: SqlHelpdesk, con
     [delivery] = relays(pending(desk, conversation_id))
     desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1"], "my order is 1234")
 
-    change = desk.deliveries.source_edited(JANE.dm_channel_id, source, "my order is 1243")
+    change = desk.deliveries.source_edited(JANE.door.channel_id, source, "my order is 1243")
 
     assert change.needs_sync and change.conversation_id == conversation_id
     [copy] = desk.deliveries.stale_copies(conversation_id)
@@ -104,7 +105,7 @@ def test_an_edit_that_changes_nothing_needs_no_sync(desk: SqlHelpdesk, connected
     [delivery] = relays(pending(desk, conversation_id))
     desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1"], "see https://example.com")
     # Slack reports unfurls as message_changed with the same text.
-    assert not desk.deliveries.source_edited(JANE.dm_channel_id, source, "see https://example.com").needs_sync
+    assert not desk.deliveries.source_edited(JANE.door.channel_id, source, "see https://example.com").needs_sync
 
 
 def test_editing_a_pending_message_changes_what_will_be_sent(
@@ -113,7 +114,7 @@ def test_editing_a_pending_message_changes_what_will_be_sent(
     conversation_id, _, _ = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "typo")
-    change = desk.deliveries.source_edited(JANE.dm_channel_id, source, "fixed")
+    change = desk.deliveries.source_edited(JANE.door.channel_id, source, "fixed")
     assert not change.needs_sync
     assert [d.text for d in relays(pending(desk, conversation_id))] == ["fixed"]
 
@@ -122,7 +123,7 @@ def test_deleting_a_pending_message_withdraws_it(desk: SqlHelpdesk, connected: t
     conversation_id, _, _ = connected
     source = ts()
     desk.receive_customer_message(JANE, source, "oops, wrong chat")
-    assert not desk.deliveries.source_deleted(JANE.dm_channel_id, source).needs_sync
+    assert not desk.deliveries.source_deleted(JANE.door.channel_id, source).needs_sync
     assert relays(pending(desk, conversation_id)) == []
     assert stored(desk, source).delivery_state == DeliveryState.NOT_RELAYED
 
@@ -174,7 +175,7 @@ def test_an_edit_during_delivery_leaves_the_copy_to_be_synced(
     source = ts()
     desk.receive_customer_message(JANE, source, "first version")
     [delivery] = relays(pending(desk, conversation_id))
-    desk.deliveries.source_edited(JANE.dm_channel_id, source, "second version")  # while the post is on its way
+    desk.deliveries.source_edited(JANE.door.channel_id, source, "second version")  # while the post is on its way
     desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1"], sent_text=delivery.text)
     [copy] = desk.deliveries.stale_copies(conversation_id)
     assert copy.text == "second version"
@@ -187,7 +188,7 @@ def test_a_delete_during_delivery_leaves_the_copy_to_be_removed(
     source = ts()
     desk.receive_customer_message(JANE, source, "regret")
     [delivery] = relays(pending(desk, conversation_id))
-    desk.deliveries.source_deleted(JANE.dm_channel_id, source)
+    desk.deliveries.source_deleted(JANE.door.channel_id, source)
     desk.deliveries.delivered(delivery.message_id, SUPPORT, ["9.1"], sent_text=delivery.text)
     [copy] = desk.deliveries.stale_copies(conversation_id)
     assert copy.deleted
@@ -291,7 +292,7 @@ def test_an_edit_while_the_files_are_on_their_way_updates_the_text_already_shown
     [delivery] = relays(pending(desk, conversation_id))
     desk.deliveries.text_posted(delivery.message_id, SUPPORT, ["9.1"], "the invoice")
 
-    assert desk.deliveries.source_edited(JANE.dm_channel_id, source, "the invoice (Q3)").needs_sync
+    assert desk.deliveries.source_edited(JANE.door.channel_id, source, "the invoice (Q3)").needs_sync
     [copy] = desk.deliveries.stale_copies(conversation_id)
     assert (copy.ts, copy.text) == ("9.1", "the invoice (Q3)")
     assert relays(pending(desk, conversation_id))[0].files_done == 0  # the file still follows
@@ -307,7 +308,7 @@ def test_a_delete_while_the_files_are_on_their_way_withdraws_the_rest(
     desk.deliveries.text_posted(delivery.message_id, SUPPORT, ["9.1"], "wrong files")
     desk.deliveries.file_passed(delivery.message_id, 0)
 
-    assert desk.deliveries.source_deleted(JANE.dm_channel_id, source).needs_sync  # the text copy is marked
+    assert desk.deliveries.source_deleted(JANE.door.channel_id, source).needs_sync  # the text copy is marked
 
     assert not desk.deliveries.begin_file(delivery.message_id)  # the second file is not sent
     desk.deliveries.files_delivered(delivery.message_id, SUPPORT)  # a flush that was already running
@@ -395,7 +396,7 @@ def test_messages_not_relayed_at_once_have_no_attempt_counted(
     conversation_id, _, _ = connected
     only_files = ts()
     desk.receive_customer_message(JANE, only_files, "", files=[REPORT])  # no text to post: files count their own
-    waiting = Customer(user_id="UOMAR", dm_channel_id="DOMAR")
+    waiting = Customer(user_id="UOMAR", door=FrontDoor("DOMAR"))
     desk.receive_customer_message(waiting, ts(), "agent please")
     while_waiting = ts()
     desk.receive_customer_message(waiting, while_waiting, "still there?")  # kept until an agent claims

@@ -10,14 +10,15 @@ import pytest
 from sqlmodel import select
 
 from handoff_slack.core.bot import BotEngine, BotInput, BotState, BotTurn, CustomerFacts, Reply, Said
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer, CustomerMessageAction
 from handoff_slack.storage.database import Database, migrate
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.models import Conversation
 from tests.core.test_helpdesk import FakeClock
 
-JANE = Customer(user_id="UJANE", dm_channel_id="DJANE")
-OMAR = Customer(user_id="UOMAR", dm_channel_id="DOMAR")
+JANE = Customer(user_id="UJANE", door=FrontDoor("DJANE"))
+OMAR = Customer(user_id="UOMAR", door=FrontDoor("DOMAR"))
 
 
 class WritingWhileDeciding:
@@ -62,7 +63,7 @@ def test_another_customers_message_is_stored_while_the_bot_decides(
     bot_and_desk: tuple[WritingWhileDeciding, SqlHelpdesk],
 ) -> None:
     bot, desk = bot_and_desk
-    probing = Customer(JANE.user_id, JANE.dm_channel_id, facts=CustomerFacts(name="probe"))
+    probing = Customer(JANE.user_id, JANE.door, facts=CustomerFacts(name="probe"))
     outcome = desk.receive_customer_message(probing, "1.1", "where is my order?")
     for other in bot.others:
         other.join(timeout=10)

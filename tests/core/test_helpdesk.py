@@ -12,6 +12,7 @@ from sqlmodel import select
 from handoff_slack.core.bot import BotEngine, ButtonAction, Pressed
 from handoff_slack.core.bot_config import BotConfig, TriageConfig, TriageMode, TriageQuestion, Validation
 from handoff_slack.core.deliveries import Delivery
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import (
     AgentMessageAction,
     CancelResult,
@@ -27,8 +28,8 @@ from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.models import Conversation, Message, Ticket
 
 SUPPORT = "CSUPPORT"
-JANE = Customer(user_id="UJANE", dm_channel_id="DJANE", team_id="T1")
-OMAR = Customer(user_id="UOMAR", dm_channel_id="DOMAR", team_id="T1")
+JANE = Customer(user_id="UJANE", door=FrontDoor("DJANE"), team_id="T1")
+OMAR = Customer(user_id="UOMAR", door=FrontDoor("DOMAR"), team_id="T1")
 
 
 def pending(desk: SqlHelpdesk, conversation_id: int | None) -> list[Delivery]:

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from handoff_slack.core.bot import BotEngine, ButtonAction, Pressed
 from handoff_slack.core.bot_config import BotConfig, Choice, Scenario, Step, SupervisionConfig
 from handoff_slack.core.bot_turn import CauseScore, Diagnosis
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer, CustomerMessageAction
 from handoff_slack.core.notices import NoticeKind
 from handoff_slack.core.proposals import (
@@ -28,7 +29,7 @@ from handoff_slack.storage.database import Database, migrate
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.models import Conversation, Message, Proposal
 
-JANE = Customer(user_id="UJANE", dm_channel_id="DJANE", team_id="T1")
+JANE = Customer(user_id="UJANE", door=FrontDoor("DJANE"), team_id="T1")
 ALICE, BOB = "UALICE", "UBOB"
 ANSWER = "Restart the router, then forget and re-join the network."
 WIFI = Scenario(

@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 
 from handoff_slack.blocks.action_ids import CANCEL_WAITING
 from handoff_slack.core.helpdesk import CancelResult
-from handoff_slack.listeners.payloads import OUTCOME_KEY, acting_user, tell, ticket_id_from_action
+from handoff_slack.listeners.payloads import OUTCOME_KEY, acting_user, action_door, tell, ticket_id_from_action
 from handoff_slack.services import Services
 
 NOT_YOURS = "That button isn't for a request of yours, so nothing was cancelled."
@@ -19,8 +19,12 @@ def register(app: App, services: Services) -> None:
         ticket_id = ticket_id_from_action(body)
         user = acting_user(body)
         if ticket_id is not None and user:
-            # The core checks the ticket is the clicking customer's own.
-            context[OUTCOME_KEY] = services.helpdesk.cancel_waiting(user, ticket_id)
+            # The core checks the ticket is the clicking customer's own; pressed in a thread, also
+            # that it is that thread's. A DM's channel in the payload is not needed (nor trusted):
+            # the ticket's customer is who may cancel it, and the notices go to their own DM.
+            door = action_door(body)
+            thread = door if door is not None and door.is_thread else None
+            context[OUTCOME_KEY] = services.helpdesk.cancel_waiting(user, ticket_id, thread)
         ack()
 
     def announce(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:

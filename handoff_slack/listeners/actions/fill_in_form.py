@@ -31,12 +31,12 @@ def register(app: App, services: Services) -> None:
         if customer is None or not isinstance(trigger_id, str):
             tell(respond, ONLY_IN_DM)
             return
-        questions = services.helpdesk.triage_form(customer.user_id, customer.facts)
+        questions = services.helpdesk.triage_form(customer.door, customer.facts)
         if questions is None:
             tell(respond, NOT_WITH_THE_BOT)
             return
         try:
-            services.client.views_open(trigger_id=trigger_id, view=triage_form(questions, customer.dm_channel_id))
+            services.client.views_open(trigger_id=trigger_id, view=triage_form(questions, customer.door))
         except SlackApiError as error:
             logger.warning("could not open the triage form: %s", error.response.get("error"))
             tell(respond, "Sorry, I couldn't open the form. Please answer the questions here instead.")

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, BoltContext
 from handoff_slack.blocks.action_ids import TRIAGE_FORM
 from handoff_slack.blocks.triage_form import answers_from_view
 from handoff_slack.core.bot import FormFilled
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer, CustomerInputOutcome
 from handoff_slack.listeners.customers import facts_about
 from handoff_slack.listeners.payloads import OUTCOME_KEY, acting_team, acting_user, is_direct_message
@@ -18,8 +19,9 @@ from handoff_slack.services import Services
 def register(app: App, services: Services) -> None:
     def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
         user, team = acting_user(body), acting_team(body)
-        channel = view.get("private_metadata") if isinstance(view, dict) else None
-        if not user or not isinstance(channel, str) or not is_direct_message(channel):
+        metadata = view.get("private_metadata") if isinstance(view, dict) else None
+        door = FrontDoor.from_text(metadata) if isinstance(metadata, str) else None
+        if not user or door is None or not is_direct_message(door.channel_id):
             ack()  # not a form of ours in a DM: close it, change nothing
             return
         answers = answers_from_view(view)
@@ -27,7 +29,7 @@ def register(app: App, services: Services) -> None:
         if errors:
             ack(response_action="errors", errors=errors)  # block IDs are the question IDs
             return
-        customer = Customer(user, channel, team, facts_about(services, user, team))
+        customer = Customer(user, door, team, facts_about(services, user, team))
         context[OUTCOME_KEY] = services.helpdesk.receive_customer_input(customer, FormFilled(answers))
         ack()
 
