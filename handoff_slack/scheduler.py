@@ -15,8 +15,9 @@ from handoff_slack.services import Services
 
 logger = logging.getLogger(__name__)
 
-# A ticket younger than this is still being published by its own listener.
-TICKET_PUBLISH_GRACE = timedelta(seconds=30)
+# A ticket younger than this many Slack timeouts is still being published by its own listener (its
+# look-up of the customer and its post each wait at most one): 30 s with the default 15 s timeout.
+TICKET_PUBLISH_GRACE_TIMEOUTS = 2
 RETRY_JOB = "retry_pending_deliveries"
 PRUNE_JOB = "prune_processed_events"
 PROPOSAL_TIMEOUT_JOB = "time_out_proposals"
@@ -33,7 +34,8 @@ def retry_pending_deliveries(services: Services) -> None:
 def repair_ticket_messages(services: Services) -> None:
     """Post ticket messages that were never posted (Slack failed, or the app died mid-way), and
     bring up to date those whose update failed."""
-    for ticket_id in services.helpdesk.tickets_missing_their_message(services.clock() - TICKET_PUBLISH_GRACE):
+    grace = timedelta(seconds=services.settings.slack_timeout_seconds * TICKET_PUBLISH_GRACE_TIMEOUTS)
+    for ticket_id in services.helpdesk.tickets_missing_their_message(services.clock() - grace):
         try:
             ticket = services.board.publish(ticket_id)
         except Exception:  # one bad ticket must not stop the others; the job runs again

@@ -45,6 +45,9 @@ SUPERVISED = str(SUPERVISED_CONFIG)  # one supervised scenario: "wifi not workin
 
 POST = "chat.postMessage"
 DM = f"D{CUSTOMER}"
+# The restarted app's repair job leaves a new ticket's message to its own listener for two Slack
+# timeouts (scheduler.TICKET_PUBLISH_GRACE_TIMEOUTS): 12 s here instead of 30 s with the default.
+SIGKILL_SLACK_TIMEOUT = 6
 CLIENT_TIMEOUT = 1  # seconds the app's Web API client waits for an answer (HANDOFF_SLACK_TIMEOUT_SECONDS)
 
 
@@ -286,10 +289,10 @@ DIES_DURING: dict[str, tuple[Callable[[SlackEdge, FakeSlack], Any] | None, After
     "the queue notice": (None, Afterwards(_customer_writes_again, DM, "You are still waiting")),
     "the connected notice": (_escalated, Afterwards(_agent_writes, DM, "hello from Alice")),
     # The customer's next message goes to the proposal's thread, once the repair job (it leaves a new
-    # ticket's message to its first post for scheduler.TICKET_PUBLISH_GRACE, 30 s) has posted it.
+    # ticket's message to its first post for two Slack timeouts: see SIGKILL_SLACK_TIMEOUT) has posted it.
     "the proposal": (
         _asked_about_the_wifi,
-        Afterwards(_customer_writes_again, SUPPORT_CHANNEL, "order 4411", timeout=45),
+        Afterwards(_customer_writes_again, SUPPORT_CHANNEL, "order 4411", timeout=30),
     ),
     "the checking note": (_asked_about_the_wifi, Afterwards(_customer_writes_again, DM, "still checking")),
     # Back with the bot after the answer: it does not know "order 4411".
@@ -305,7 +308,13 @@ def test_a_bot_message_in_flight_when_the_app_is_killed_is_shown_once_after_the_
 ) -> None:
     kind = KINDS[kind_name]
     before, afterwards = DIES_DURING[kind_name]
-    app_process = AppProcess(fake_slack, database_url, tmp_path, HANDOFF_CONFIG=kind.config).start()
+    app_process = AppProcess(
+        fake_slack,
+        database_url,
+        tmp_path,
+        HANDOFF_CONFIG=kind.config,
+        HANDOFF_SLACK_TIMEOUT_SECONDS=str(SIGKILL_SLACK_TIMEOUT),
+    ).start()
     try:
         ticket = before(app_process, fake_slack) if before is not None else None
         dies_and_restarts(app_process, fake_slack, kind, afterwards, ticket, slack_took_it)
