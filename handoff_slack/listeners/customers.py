@@ -30,8 +30,16 @@ def customer_from_event(services: Services, event: dict[str, Any]) -> Customer:
 
 def customer_from_action(services: Services, body: dict[str, Any]) -> Customer | None:
     """The customer is whoever clicked, at the door where they clicked: nobody can act for someone
-    else. Only DMs for now (shared channels' threads are served once a channel can be turned on)."""
+    else. A DM; or a thread of a served shared channel, clicked by a person of another organisation
+    (internal people clicking in a customer's thread act for nobody)."""
     door, user, team = action_door(body), acting_user(body), acting_team(body)
-    if door is None or door.is_thread or not user:
+    if door is None or not user:
+        return None
+    if door.is_thread and not (_external(services, team) and services.channels.is_served(door.channel_id)):
         return None
     return Customer(user, door, team, facts_about(services, user, team))
+
+
+def _external(services: Services, team: str | None) -> bool:
+    home = services.helpdesk.workspace_id
+    return bool(team) and bool(home) and team != home
