@@ -31,24 +31,26 @@ class MessageKind(Enum):
     UNHANDLED = "unhandled"
 
 
-def classify_message(event: dict[str, Any], support_channel: str) -> MessageKind:
-    """What a `message` event is to us. Pure; the order is the one Bolt's listeners had."""
+def classify_message(event: dict[str, Any], support_channel: str, home_team: str = "") -> MessageKind:
+    """What a `message` event is to us. Pure; the order is the one Bolt's listeners had.
+    `home_team`: the installing team; people of other teams writing in channels may be customers."""
     if customer_message.is_customer_message(event):
         return MessageKind.CUSTOMER_MESSAGE
     if support_thread_reply.is_thread_reply(event, support_channel):
         return MessageKind.AGENT_THREAD_REPLY
     if message_edits.is_relevant_edit(event, support_channel):
         return MessageKind.EDIT
-    if shared_channel_message.is_channel_message(event, support_channel):
+    if shared_channel_message.is_channel_message(event, support_channel, home_team):
         return MessageKind.CHANNEL_MESSAGE
     return MessageKind.UNHANDLED
 
 
 def register(app: App, services: Services) -> None:
     support_channel = services.settings.support_channel
+    home_team = services.helpdesk.workspace_id
 
     def record(ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
-        kind = classify_message(event, support_channel)
+        kind = classify_message(event, support_channel, home_team)
         context[KIND_KEY] = kind
         # Decided before the step: a relay left to the scheduler is stored as such (no first attempt
         # counted, so any replica delivers it without looking for a copy first).

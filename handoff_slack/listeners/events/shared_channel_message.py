@@ -23,11 +23,16 @@ from handoff_slack.slack.file_objects import files_from_event
 CHANNEL_TYPES = frozenset({"channel", "group"})  # public and private channels (shared ones are either)
 
 
-def is_channel_message(event: dict[str, Any], support_channel: str) -> bool:
-    """A person's message in a channel other than the support channel: maybe a customer's. Pure."""
-    channel = event.get("channel")
+def is_channel_message(event: dict[str, Any], support_channel: str, home_team: str) -> bool:
+    """A message of a person of another organisation than `home_team` (the installing team) in a
+    channel other than the support channel: maybe a customer's, if the channel is served. Pure."""
+    channel, team = event.get("channel"), event.get("user_team")
     return (
         event.get("channel_type") in CHANNEL_TYPES
+        and isinstance(team, str)
+        and bool(team)
+        and bool(home_team)
+        and team != home_team
         and isinstance(channel, str)
         and channel != support_channel
         and not is_direct_message(channel)
