@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from handoff_slack.blocks.action_ids import TALK_TO_AGENT
+from handoff_slack.listeners.actions.bot_buttons import ONLY_IN_DM
 from handoff_slack.listeners.commands.handoff_channel import REFUSAL
 from tests.conftest import AGENT, AGENT_2, CUSTOMER, EXTERNAL_CUSTOMER, EXTERNAL_TEAM
 from tests.support.app_under_test import ADMIN, SUPPORT_CHANNEL, AppUnderTest
@@ -109,9 +110,18 @@ def test_a_customers_thread_conversation_from_the_menu_to_the_relay(app: AppUnde
     # "Talk to an agent" pressed in the thread by an internal person acts for nobody ...
     before = len(ticket_posts(fake_slack))
     pressed = app.slack.block_action(
-        AGENT, TALK_TO_AGENT, "menu", team_id=HOME, channel_id=SHARED, message_ts=menu.response["ts"], thread_ts=root
+        AGENT,
+        TALK_TO_AGENT,
+        "menu",
+        team_id=HOME,
+        channel_id=SHARED,
+        message_ts=menu.response["ts"],
+        thread_ts=root,
+        response_url=fake_slack.response_url("internal-press"),
     )
     assert pressed.status == 200
+    [told] = fake_slack.wait_for("response_url:internal-press")
+    assert told.params.get("text") == ONLY_IN_DM and told.params.get("response_type") == "ephemeral"
     assert stored_tickets(app) == []  # the step commits before the ack: none was made
     # ... and by the customer escalates the thread's conversation.
     pressed = app.slack.block_action(
