@@ -35,11 +35,12 @@ def customer_from_action(services: Services, body: dict[str, Any]) -> Customer |
     door, user, team = action_door(body), acting_user(body), acting_team(body)
     if door is None or not user:
         return None
-    if door.is_thread and not (_external(services, team) and services.channels.is_served(door.channel_id)):
+    if door.is_thread and not (is_external(services, team) and services.channels.is_served(door.channel_id)):
         return None
     return Customer(user, door, team, facts_about(services, user, team))
 
 
-def _external(services: Services, team: str | None) -> bool:
+def is_external(services: Services, team: object) -> bool:
+    """A person of another organisation than the installing team's (a Slack Connect customer)."""
     home = services.helpdesk.workspace_id
-    return bool(team) and bool(home) and team != home
+    return isinstance(team, str) and bool(team) and bool(home) and team != home

@@ -14,7 +14,7 @@ from typing import Any
 
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer, CustomerMessageOutcome
-from handoff_slack.listeners.customers import facts_about
+from handoff_slack.listeners.customers import facts_about, is_external
 from handoff_slack.listeners.events.customer_message import HANDLED_SUBTYPES
 from handoff_slack.listeners.payloads import has_content, is_direct_message
 from handoff_slack.services import Services
@@ -43,12 +43,6 @@ def is_channel_message(event: dict[str, Any], support_channel: str, home_team: s
         and isinstance(event.get("ts"), str)
         and has_content(event)
     )
-
-
-def is_external(services: Services, team: object) -> bool:
-    """A person of another organisation than the installing team's (a Slack Connect customer)."""
-    home = services.helpdesk.workspace_id
-    return isinstance(team, str) and bool(team) and bool(home) and team != home
 
 
 def door_of(services: Services, event: dict[str, Any]) -> FrontDoor | None:
