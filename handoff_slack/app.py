@@ -36,6 +36,7 @@ from handoff_slack.slack.ticket_board import TicketBoard
 from handoff_slack.startup import StartupError, bolt_logger, verify_bot_token
 from handoff_slack.storage.database import Database, DatabaseUnavailable, migrate
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
+from handoff_slack.storage.served_channels import ServedChannels
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +152,10 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
     effects = HandoffEffects(board, outbox)
     executor = LazyWork(settings.http_threads, settings.max_backlog, thread_name_prefix="lazy-listener")
     approvers = Approvers(client, agents, bot.config.supervision.approvers)
-    services = Services(settings, helpdesk, agents, people, board, client, outbox, effects, executor, clock, approvers)
+    channels = ServedChannels(db, helpdesk.workspace_id)
+    services = Services(
+        settings, helpdesk, agents, people, board, client, outbox, effects, executor, clock, approvers, channels
+    )
     try:
         bolt = App(
             signing_secret=settings.signing_secret,

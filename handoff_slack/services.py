@@ -16,6 +16,7 @@ from handoff_slack.slack.handoff_effects import HandoffEffects
 from handoff_slack.slack.outbox import Outbox
 from handoff_slack.slack.ticket_board import TicketBoard
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
+from handoff_slack.storage.served_channels import ServedChannels
 
 
 @dataclass(frozen=True)
@@ -31,3 +32,4 @@ class Services:
     lazy_work: LazyWork  # the lazy listeners' executor: a relay's flush is deferred when it is full
     clock: Callable[[], datetime]
     approvers: Approvers  # who may decide on the bot's proposals (supervised mode)
+    channels: ServedChannels  # the shared channels admins turned on (/handoff-channel)

@@ -22,6 +22,8 @@ CUSTOMER_MESSAGE = MessageKind.CUSTOMER_MESSAGE
 AGENT_REPLY = MessageKind.AGENT_THREAD_REPLY
 EDIT = MessageKind.EDIT
 UNHANDLED = MessageKind.UNHANDLED
+CHANNEL_MESSAGE = MessageKind.CHANNEL_MESSAGE
+HOME = "T0HOME"  # the installing team
 
 
 def reply(text: str = "On it.", **extra: Any) -> dict[str, Any]:
@@ -79,6 +81,18 @@ CASES: list[tuple[str, dict[str, Any], MessageKind]] = [
         UNHANDLED,
     ),
     ("edit in another channel", edit("CRANDOM", "channel", message={"ts": "1.1", "user": AGENT}), UNHANDLED),
+    # A message in another channel by a person of another organisation (Slack Connect): the channel
+    # may be served (the ack phase asks); people of our own team, or of no team said, never are.
+    ("external user in a channel", channel_message(CUSTOMER, "hi", "CSHARED", user_team="TEXT"), CHANNEL_MESSAGE),
+    (
+        "external user's thread reply in a channel",
+        channel_message(CUSTOMER, "hi", "CSHARED", thread_ts=PARENT_TS, user_team="TEXT"),
+        CHANNEL_MESSAGE,
+    ),
+    ("internal user in a shared channel", channel_message(AGENT, "hi", "CSHARED", user_team=HOME), UNHANDLED),
+    ("external user in the support channel", channel_message(CUSTOMER, "hi", SUPPORT, user_team="TEXT"), UNHANDLED),
+    ("external bot in a channel", bot_message("hi", "CSHARED", user_team="TEXT"), UNHANDLED),
+    ("external user's empty message", channel_message(CUSTOMER, " ", "CSHARED", user_team="TEXT"), UNHANDLED),
     # Anything else
     ("other subtype in the support channel", edit(SUPPORT, "channel", "channel_join", user=AGENT), UNHANDLED),
     ("bot post in another channel", bot_message("hello", "CRANDOM"), UNHANDLED),
@@ -87,7 +101,7 @@ CASES: list[tuple[str, dict[str, Any], MessageKind]] = [
 
 @pytest.mark.parametrize(("event", "kind"), [(event, kind) for _, event, kind in CASES], ids=[c[0] for c in CASES])
 def test_each_message_event_is_classified_once_into_its_kind(event: dict[str, Any], kind: MessageKind) -> None:
-    assert classify_message(event, SUPPORT) is kind
+    assert classify_message(event, SUPPORT, HOME) is kind
 
 
 def test_a_dm_is_a_customer_message_even_if_its_channel_were_the_support_channel() -> None:

@@ -30,8 +30,17 @@ def customer_from_event(services: Services, event: dict[str, Any]) -> Customer:
 
 def customer_from_action(services: Services, body: dict[str, Any]) -> Customer | None:
     """The customer is whoever clicked, at the door where they clicked: nobody can act for someone
-    else. Only DMs for now (shared channels' threads are served once a channel can be turned on)."""
+    else. A DM; or a thread of a served shared channel, clicked by a person of another organisation
+    (internal people clicking in a customer's thread act for nobody)."""
     door, user, team = action_door(body), acting_user(body), acting_team(body)
-    if door is None or door.is_thread or not user:
+    if door is None or not user:
+        return None
+    if door.is_thread and not (is_external(services, team) and services.channels.is_served(door.channel_id)):
         return None
     return Customer(user, door, team, facts_about(services, user, team))
+
+
+def is_external(services: Services, team: object) -> bool:
+    """A person of another organisation than the installing team's (a Slack Connect customer)."""
+    home = services.helpdesk.workspace_id
+    return isinstance(team, str) and bool(team) and bool(home) and team != home

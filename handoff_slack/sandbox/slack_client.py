@@ -140,8 +140,11 @@ class SlackSender:
         user_name: str | None = None,
         is_ephemeral: bool = False,
         view: dict[str, Any] | None = None,
+        thread_ts: str | None = None,
     ) -> Reply:
         """A ``block_actions`` payload: a click on ``action_id`` in a message (or in ``view``, a modal).
+
+        ``thread_ts``: the message is a reply in that thread (Slack says so in the container and the message).
 
         ``action`` is the whole action object as Slack sends it (for selects: ``selected_option``);
         without it, a button with ``value``.
@@ -177,6 +180,9 @@ class SlackSender:
         }
         if channel_id is not None:
             payload["channel"] = {"id": channel_id, "name": channel_id.lower()}
+        if thread_ts is not None:
+            payload["container"]["thread_ts"] = thread_ts
+            payload["message"] = {**payload["message"], "thread_ts": thread_ts}
         if view is not None:  # a click inside a modal: no message, no channel, no response_url
             payload["container"] = {"type": "view", "view_id": view.get("id")}
             payload["view"] = view

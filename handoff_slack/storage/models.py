@@ -224,6 +224,18 @@ class ProcessedEvent(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
+class ServedChannel(SQLModel, table=True):
+    """A shared channel an admin turned on (`/handoff-channel on`): a customer's top-level message
+    there starts a conversation in its thread. The bot never speaks in a channel without a row."""
+
+    __tablename__ = "served_channel"
+
+    workspace_id: str = Field(sa_type=String(32), primary_key=True)  # the installing team, as on conversations
+    channel_id: str = Field(sa_type=String(32), primary_key=True)
+    turned_on_by_user_id: str = Field(sa_type=String(32))
+    turned_on_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
 # The tables themselves, for the Core statements the relay's hot path prebuilds (core.helpdesk,
 # storage.delivery_ledger): building ORM statements per event costs more CPU than running them.
 conversation_table: Table = SQLModel.metadata.tables[Conversation.__tablename__]

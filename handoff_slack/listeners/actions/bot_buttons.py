@@ -29,7 +29,8 @@ ACTIONS: dict[str, ButtonAction] = {
 # "handoff.bot.scenario" or a numbered one, "handoff.bot.scenario:2" (see blocks.action_ids).
 BOT_BUTTON = re.compile("^(" + "|".join(re.escape(a) for a in ACTIONS) + r")(?::\d{1,3})?$")
 MAX_VALUE = 200  # our values are IDs; anything longer is not ours
-ONLY_IN_DM = "That button only works in your direct messages with me."
+# Also told to internal people pressing a button in a customer's thread of a served channel.
+ONLY_IN_DM = "That button only works in your own conversation with me: your direct messages with me, or your thread."
 
 
 def pressed_from(body: dict[str, Any]) -> Pressed | None:
