@@ -15,7 +15,14 @@ import urllib.request
 from pathlib import Path
 
 from bench.processes import APP_VARIABLES, clean_env, free_port
-from tests.support.app_under_test import ADMIN, PLAIN_HANDOFF_CONFIG, SIGNING_SECRET, SUPPORT_CHANNEL, SlackEdge
+from tests.support.app_under_test import (
+    ADMIN,
+    PLAIN_HANDOFF_CONFIG,
+    SIGNING_SECRET,
+    SUPPORT_CHANNEL,
+    SlackEdge,
+    from_migrated_template,
+)
 from tests.support.fake_slack import FakeSlack
 from tests.support.waiting import wait_until
 
@@ -47,6 +54,7 @@ class AppProcess(SlackEdge):
     # ----------------------------------------------------------------- lifecycle
     def start(self, timeout: float = 20) -> AppProcess:
         assert self.process is None or self.process.poll() is not None, "already running"
+        from_migrated_template(self.env["DATABASE_URL"])
         self.starts += 1
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
