@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from handoff_slack.core.bot import ButtonAction, FormFilled, Pressed, Reply
-from handoff_slack.core.helpdesk_storage import HelpdeskTransaction, StoredChatLine
+from handoff_slack.core.helpdesk_storage import HelpdeskTransaction, StoredLine
 from handoff_slack.core.notices import Audience, Notice, NoticeKind
 from handoff_slack.core.states import DeliveryState, Direction
 
@@ -49,7 +49,7 @@ def mirrored_press(received: Pressed | FormFilled) -> Notice:
     return Notice(NoticeKind.MIRRORED_PRESS, {"action": received.action.value, "value": value[:RECAP_CHARS]})
 
 
-def watch_recap(lines: Sequence[StoredChatLine]) -> Notice | None:
+def watch_recap(lines: Sequence[StoredLine]) -> Notice | None:
     """The last messages before watching began (`lines`: newest first), or None when there were none."""
     shown: list[dict[str, str]] = []
     for line in reversed(lines):

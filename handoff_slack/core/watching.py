@@ -106,7 +106,7 @@ class Watching(HandoffSteps):
         """Start mirroring the conversation with the bot into a watch's thread (one watch at a time)."""
         now = self.clock()
         with self.storage.transaction() as tx:
-            conversation = tx.watches.lock_conversation(conversation_id)
+            conversation = tx.conversations.locked(conversation_id)
             if conversation is None:
                 return WatchOutcome(WatchResult.NOT_FOUND)
             mode = ConversationMode(conversation.mode)
@@ -139,7 +139,7 @@ class Watching(HandoffSteps):
             conversation_id = self._watch_conversation(tx, ticket_id)
             if conversation_id is None:
                 return WatchActionOutcome(WatchActionResult.NOT_A_WATCH)
-            conversation = tx.watches.lock_conversation(conversation_id)
+            conversation = tx.conversations.locked(conversation_id)
             assert conversation is not None  # a ticket's conversation is never deleted
             with_bot = conversation.mode == ConversationMode.BOT
             if not with_bot or not tx.watches.take_over(ticket_id, agent_user_id, agent_name, agent_avatar_url, now):
@@ -160,7 +160,7 @@ class Watching(HandoffSteps):
             if conversation_id is None:
                 return WatchActionOutcome(WatchActionResult.NOT_A_WATCH)
             # Locked like the customer's steps: a message of theirs is mirrored before the stop, or not at all.
-            tx.watches.lock_conversation(conversation_id)
+            tx.conversations.locked(conversation_id)
             if not tx.watches.end(ticket_id, user_id, now):
                 return self._watch_moved_on(tx, ticket_id, conversation_id, now)
             self._notify(

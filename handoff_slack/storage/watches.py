@@ -89,15 +89,6 @@ class WatchRepository:
 
     # -- state changes --------------------------------------------------------------------------
 
-    def lock_conversation(self, conversation_id: int) -> Conversation | None:
-        """Row-locked as the customer's own steps lock it (conversation first, then ticket: no deadlock)."""
-        return self._session.exec(
-            select(Conversation)
-            .where(col(Conversation.id) == conversation_id)
-            .with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
-        ).first()
-
     def start(self, conversation_id: int, agent_user_id: str, now: datetime) -> int | None:
         """A new watch of the conversation: its ticket's ID, or None when it is watched already."""
         row: dict[str, Any] = {
