@@ -48,10 +48,36 @@ def _sqlalchemy_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+_worker_databases: dict[str, str] = {}
+
+
+def _worker_database(base: str) -> str:
+    """Under pytest-xdist, each worker's own database beside the given one (created once, kept):
+    PostgreSQL advisory locks are database-wide, so two workers' apps on one database would take
+    each other's replica locks (the flush and ticket-message locks, the scheduler's) and wait on
+    them. Without xdist, the given database itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return base
+    if base not in _worker_databases:
+        url = make_url(base)
+        name = f"{url.database}_{worker}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                found = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+                if found is None:
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            admin.dispose()
+        _worker_databases[base] = url.set(database=name).render_as_string(hide_password=False)
+    return _worker_databases[base]
+
+
 @pytest.fixture
 def postgres_database_url() -> Iterator[str]:
-    """A fresh schema on the test server, dropped afterwards."""
-    base = _sqlalchemy_url(_skip_without_postgres())
+    """A fresh schema on the test server (the xdist worker's own database), dropped afterwards."""
+    base = _worker_database(_sqlalchemy_url(_skip_without_postgres()))
     schema = f"handoff_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

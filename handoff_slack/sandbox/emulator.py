@@ -155,7 +155,7 @@ class SlackEmulator(People):
         method: str,
         predicate: Callable[[Call], bool] | None = None,
         count: int = 1,
-        timeout: float = 5.0,
+        timeout: float = 15.0,
     ) -> list[Call]:
         """Block until >= ``count`` successful calls of ``method`` matching ``predicate`` were recorded."""
         deadline = time.monotonic() + timeout

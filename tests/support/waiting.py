@@ -9,7 +9,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_until(condition: Callable[[], T], timeout: float = 5.0, message: str = "condition") -> T:
+def wait_until(condition: Callable[[], T], timeout: float = 15.0, message: str = "condition") -> T:
     """Poll `condition` until it returns something truthy; fail with `message` after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
