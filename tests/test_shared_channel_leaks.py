@@ -2,7 +2,7 @@
 
 A Slack Connect customer's conversation in a thread of a served shared channel, through the signed
 Slack edge with Slack Connect-shaped events, on SQLite and PostgreSQL. After each internal kind
-(an agent's internal note, also edited; a teammate's reply in the ticket's thread; the ticket
+(an agent's internal note, also edited; a teammate's reply, also edited; their files; the ticket
 message and its updates, with the notes the bot posts in its thread; the bot's warning to an agent
 whose reply Slack refused; an agent-assist suggestion; a supervised proposal's card, its proposed
 answer and what the customer wrote while it waited; a watch's mirror, its read-only note and an
@@ -182,6 +182,13 @@ def test_notes_teammates_the_ticket_message_warnings_and_suggestions_stay_intern
     assert app.slack.event(change).status == 200
     change = edited(SUPPORT_CHANNEL, AGENT_2, teammate, "LEAK-TEAMMATE-EDITED", thread_ts=ticket.ts)
     assert app.slack.event(change).status == 200
+    # Files: a teammate's, and one shared with the owner's note.
+    for user, text, name in ((AGENT_2, "LEAK-SKETCH", "leak-sketch.png"), (AGENT, "note: LEAK-SHOT", "leak-shot.png")):
+        image = fake_slack.host_file(name, b"\x89PNG\r\n\x1a\n", "image/png", user=user)
+        event = channel_message(
+            user, text, SUPPORT_CHANNEL, ts=new_ts(), thread_ts=ticket.ts, subtype="file_share", files=[image]
+        )
+        assert app.slack.event(event).status == 200
     agent_reply(app, AGENT, ticket, "First visible reply")
     to_customer(fake_slack, root, "First visible reply")
 
@@ -211,6 +218,10 @@ def test_notes_teammates_the_ticket_message_warnings_and_suggestions_stay_intern
         "LEAK-NOTE",
         "LEAK-CAPS",
         "LEAK-TEAMMATE",
+        "LEAK-SKETCH",
+        "LEAK-SHOT",
+        "leak-sketch.png",
+        "leak-shot.png",
         "LEAK-HOURS",
         "Suggested reply",
         "claimed this ticket",
@@ -218,6 +229,7 @@ def test_notes_teammates_the_ticket_message_warnings_and_suggestions_stay_intern
         "could not be delivered",
         ticket.ts,  # no reference to the ticket message at all
     )
+    fake_slack.assert_no_call("files.getUploadURLExternal")  # no internal file went anywhere
 
 
 def test_a_supervised_proposal_stays_internal_until_an_agent_decides(app: AppUnderTest, fake_slack: FakeSlack) -> None:
