@@ -213,6 +213,10 @@ def test_the_queue_by_organisation(app: AppUnderTest, acme: FakeSlack) -> None:
         "&lt;!channel&gt; Globex &amp; Co, Acme Corp."  # in alphabetical order, without case
     ), text
     assert blocks == ""
+    # Absurd names are echoed short, on one line, and ping nobody.
+    text, _ = queue(app, acme, "org:<!channel> \x07\u202e" + "x" * 3000)
+    echoed = text[text.index("“") + 1 : text.index("”")]
+    assert len(echoed) <= 60 and "<" not in echoed and "\x07" not in echoed and "\u202e" not in echoed, echoed
     # A bad argument: the usage, with an example.
     for bad in ("org:", "org:   ", 'org:"Acme Corp', 'org:Acme "Corp"', "org:“”"):
         text, _ = queue(app, acme, bad)
