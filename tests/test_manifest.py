@@ -63,6 +63,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat.update": ("chat:write",),
     "chat.delete": ("chat:write",),
     "chat.postEphemeral": ("chat:write",),
+    "chat.getPermalink": (),  # no scope required
     "conversations.history": ("channels:history", "groups:history", "im:history"),
     "conversations.replies": ("channels:history", "groups:history", "im:history"),
     "conversations.members": ("channels:read", "groups:read"),

@@ -19,8 +19,10 @@ from slack_sdk.models.blocks import (
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET
 from handoff_slack.blocks.mrkdwn import make_safe, quote, shorten
+from handoff_slack.core.accounts import AccountHistory, AccountTicket
 from handoff_slack.core.bot import TriageAnswer
 from handoff_slack.core.clock import as_utc
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.states import EscalationReason, TicketState
 from handoff_slack.core.views import TicketCustomer, TicketView, TranscriptLine
 
@@ -86,9 +88,13 @@ def triage_line(answer: TriageAnswer) -> str:
 
 
 def ticket_message(
-    ticket: TicketView, transcript: Sequence[TranscriptLine], context: Sequence[dict[str, Any]] = ()
+    ticket: TicketView,
+    transcript: Sequence[TranscriptLine],
+    context: Sequence[dict[str, Any]] = (),
+    account: AccountHistory | None = None,
 ) -> Rendered:
-    """The ticket message; `context`: blocks shown above its buttons (e.g. the bot's rejected proposal)."""
+    """The ticket message; `context`: blocks shown above its buttons (e.g. the bot's rejected proposal);
+    `account`: the customer's organisation and its other tickets (Slack Connect customers only)."""
     who = customer_label(ticket.customer)
     reason = reason_label(ticket.reason)
     if ticket.frustration_score is not None and ticket.reason == EscalationReason.FRUSTRATION:
@@ -105,6 +111,8 @@ def ticket_message(
             ]
         ).to_dict(),
     ]
+    if account is not None:
+        blocks.append(account_section(ticket.customer.door, account))
     if ticket.triage:
         answers = "\n".join(triage_line(answer) for answer in ticket.triage)
         blocks.append(customer_section(f"*Triage*\n{answers}"))
@@ -147,6 +155,48 @@ def customer_section(text: str) -> dict[str, Any]:
     """A section of the customer's words: cut between tokens, and `verbatim` so Slack adds no links
     or mentions of its own to what `make_safe` left as plain words."""
     return SectionBlock(text=MarkdownTextObject(text=shorten(text, SECTION_LIMIT), verbatim=True)).to_dict()
+
+
+ACCOUNT_NAME_CHARS = 80  # a customer's name in an account's ticket list
+ACCOUNT_STATES = {
+    TicketState.WAITING: "waiting since {created}",
+    TicketState.CONNECTED: "claimed, open since {created}",
+    TicketState.PROPOSED: "the bot's answer awaits approval, since {created}",
+    TicketState.CLOSED: "closed {closed}",
+    TicketState.ANSWERED: "answered by the bot, approved {closed}",
+}
+
+
+def door_label(door: FrontDoor) -> str:
+    """Where the customer wrote: the shared channel (a mention agents can open), or their DM."""
+    return f"<#{door.channel_id}>" if door.is_thread else "DM"
+
+
+def account_section(door: FrontDoor, account: AccountHistory) -> dict[str, Any]:
+    """The organisation, where this ticket came from, and the account's other tickets with links."""
+    lines = [f"*Account* {make_safe(account.org_name, plain=True)} · from {door_label(door)}"]
+    if account.open_tickets:
+        lines.append(f"*Other open tickets ({account.open_total})*")
+        lines.extend(account_line(ticket) for ticket in account.open_tickets)
+        more = account.open_total - len(account.open_tickets)
+        if more > 0:
+            lines.append(f"…and {more} more open")
+    if account.closed_tickets:
+        lines.append("*Recently closed*")
+        lines.extend(account_line(ticket) for ticket in account.closed_tickets)
+    if not account.open_tickets and not account.closed_tickets:
+        lines.append("_No other tickets from this organisation._")
+    return customer_section("\n".join(lines))
+
+
+def account_line(ticket: AccountTicket) -> str:
+    """One of the account's tickets: its number (linked to its ticket message), state, customer, door."""
+    number = f"<{ticket.link}|#{ticket.id}>" if ticket.link else f"#{ticket.id}"
+    created = slack_date(ticket.created_at, "{date_short_pretty}")
+    closed = slack_date(ticket.closed_at, "{date_short_pretty}") if ticket.closed_at else "?"
+    state = ACCOUNT_STATES.get(ticket.state, ticket.state.value).format(created=created, closed=closed)
+    name = shorten(make_safe(ticket.customer_name or "a customer", plain=True), ACCOUNT_NAME_CHARS)
+    return f"• {number} · {state} · {name} · {door_label(ticket.door)}"
 
 
 def _status(ticket: TicketView) -> str:

@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from handoff_slack.core.accounts import Accounts
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.states import TicketState
@@ -280,6 +281,8 @@ class HelpdeskTransaction(Protocol):
     def proposals(self) -> Proposals: ...
     @property
     def watches(self) -> Watches: ...
+    @property
+    def accounts(self) -> Accounts: ...
     def reserve(self, message_id: int) -> None:
         """Reserve a stored message's counted first attempt for this process, once this commits."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from handoff_slack.core.accounts import AccountHistory, OrgQueue, account_history, matching_orgs, org_key
 from handoff_slack.core.handoff_steps import HandoffSteps
 from handoff_slack.core.states import TicketState
 from handoff_slack.core.views import QueueEntry, QueueSnapshot, TicketView, TranscriptLine
@@ -65,3 +66,25 @@ class TicketRecords(HandoffSteps):
                 for i, (ticket, conversation) in enumerate(rows)
             )
             return QueueSnapshot(entries, total)
+
+    def org_queue(self, asked: str, limit: int = 20) -> tuple[OrgQueue, QueueSnapshot]:
+        """The waiting tickets of customers of the organisation named `asked` (case-insensitive),
+        each with its place in the whole queue."""
+        with self.storage.transaction() as tx:
+            waiting = tuple(sorted(tx.accounts.waiting_orgs(), key=org_key))
+            orgs = OrgQueue(asked, matching_orgs(asked, waiting), waiting)
+            total, rows = tx.accounts.waiting_of_orgs(orgs.matched, limit)
+            entries = tuple(
+                QueueEntry(place, TicketView.from_rows(ticket, conversation)) for place, ticket, conversation in rows
+            )
+            return orgs, QueueSnapshot(entries, total)
+
+    # -- accounts -------------------------------------------------------------------------------
+
+    def account_history(self, ticket: TicketView) -> AccountHistory | None:
+        """The ticket's account (core.accounts): None for a customer of the installing team."""
+        customer = ticket.customer
+        if not customer.team_id or not customer.org_name:
+            return None
+        with self.storage.transaction() as tx:
+            return account_history(tx.accounts, customer.team_id, customer.org_name, ticket.id)

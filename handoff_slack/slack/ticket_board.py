@@ -4,7 +4,9 @@ The ticket message is posted through the client that never repeats a post on its
 handoff_slack.slack.client) and carries the ticket's ID in Slack message metadata. Each post is
 counted before it is made; when an earlier one may have reached Slack (a 5xx or a timeout after
 Slack took it, or the app died), the channel is searched for the metadata before posting again,
-so agents see each ticket once (a watch's read-only message too, core.watching). A supervised
+so agents see each ticket once (a watch's read-only message too, core.watching). A Slack Connect
+customer's ticket shows their organisation's other tickets (core.accounts), as they are when the
+message is posted or updated. A supervised
 proposal is posted the same way (blocks.proposal). Updates (claimed, closed, cancelled, a proposal
 decided) show the ticket's current state, so repeating one is harmless; the ticket stays marked
 stale until one succeeds, and the scheduler repairs what failed. Notes in the ticket's thread are
@@ -28,12 +30,14 @@ from handoff_slack.blocks.proposal import proposal_context, proposal_message
 from handoff_slack.blocks.ticket import ticket_message
 from handoff_slack.blocks.watch import watch_message
 from handoff_slack.concurrency import KeyedLocks
+from handoff_slack.core.accounts import AccountHistory
 from handoff_slack.core.clock import as_utc
 from handoff_slack.core.proposals import ProposalOutcome
 from handoff_slack.core.states import TicketState
 from handoff_slack.core.views import TicketView
 from handoff_slack.slack.directory import PeopleDirectory
 from handoff_slack.slack.failures import GONE_ERRORS, ambiguous, failure_reason
+from handoff_slack.slack.permalinks import Permalinks
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 
 logger = logging.getLogger(__name__)
@@ -65,6 +69,7 @@ class TicketBoard:
         self.people = people
         self.support_channel = support_channel
         self.sleep = sleep
+        self.permalinks = Permalinks(people.lookup_client)  # the account history's links
         self._ticket_lock = KeyedLocks()  # the lazy listener and the scheduler may both publish
 
     def publish(self, ticket_id: int) -> TicketView | None:
@@ -176,11 +181,20 @@ class TicketBoard:
             return watch_message(ticket)
         proposal = self.helpdesk.proposal(ticket.id)
         if proposal is None:
-            return ticket_message(ticket, self.helpdesk.transcript(ticket, TRANSCRIPT_LENGTH))
+            return ticket_message(
+                ticket, self.helpdesk.transcript(ticket, TRANSCRIPT_LENGTH), (), self._account(ticket)
+            )
         if proposal.outcome in PROPOSAL_CARD:  # supervised mode: still (or only ever) a proposal
             return proposal_message(ticket, proposal, self.helpdesk.bot_conversation(ticket, CONVERSATION_LENGTH))
         # Rejected or timed out: a normal ticket now, with the proposal's context.
-        return ticket_message(ticket, self.helpdesk.transcript(ticket, TRANSCRIPT_LENGTH), proposal_context(proposal))
+        transcript = self.helpdesk.transcript(ticket, TRANSCRIPT_LENGTH)
+        return ticket_message(ticket, transcript, proposal_context(proposal), self._account(ticket))
+
+    def _account(self, ticket: TicketView) -> AccountHistory | None:
+        """The customer's organisation and its other tickets, linked to their messages, as they are
+        now: read each time the ticket message is posted or updated (claimed, closed)."""
+        history = self.helpdesk.account_history(ticket)
+        return None if history is None else history.with_links(self.permalinks.link)
 
 
 def _is_ticket_message(message: dict[str, Any], ticket_id: int) -> bool:

@@ -42,6 +42,8 @@ class Conversation(SQLModel, table=True):
         ),
         # A customer's conversations, whichever door.
         Index("ix_conversation_customer", "customer_user_id"),
+        # An account's (a customer organisation's) conversations: its history on a ticket (storage.accounts).
+        Index("ix_conversation_account", "workspace_id", "customer_team_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

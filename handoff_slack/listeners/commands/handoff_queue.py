@@ -1,12 +1,14 @@
 """`/handoff-queue`: the waiting tickets in queue order, for agents and admins only.
 
-`/handoff-queue` shows the queue, `/handoff-queue help` the usage and the queue; any other text
-gets a short "unknown option" with the usage. Non-agents get the same polite refusal whatever
-they type.
+`/handoff-queue` shows the queue, `/handoff-queue help` the usage and the queue,
+`/handoff-queue org:<name>` (or `org:"Acme Corp"`) only the waiting tickets of that organisation's
+customers, matched without case; any other text gets a short "unknown option" with the usage.
+Non-agents get the same polite refusal whatever they type.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -14,7 +16,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk.models.blocks import SectionBlock
 
 from handoff_slack.blocks.mrkdwn import make_safe
-from handoff_slack.blocks.queue import queue_listing
+from handoff_slack.blocks.queue import org_queue_listing, queue_listing
 from handoff_slack.listeners.agent_check import require_agent
 from handoff_slack.listeners.payloads import can_respond
 from handoff_slack.services import Services
@@ -25,9 +27,16 @@ REFUSAL = "Sorry, the queue is only visible to the support team."
 HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
 USAGE = (
     f"Usage: `{COMMAND}` shows the waiting tickets in queue order, with a Claim button for each "
-    f"(only you see it). `{COMMAND} help` shows this help."
+    f"(only you see it). `{COMMAND} org:<name>` shows only those of one organisation's customers, "
+    f'e.g. `{COMMAND} org:"Acme Corp"`. `{COMMAND} help` shows this help.'
 )
+BAD_ORG = f'Which organisation? Write its name after `org:`, e.g. `{COMMAND} org:"Acme Corp"`. {USAGE}'
 SHOWN_OPTION_CHARS = 40
+ORG_PREFIX = "org:"
+QUOTES = '"“”'  # straight quotes, and the curly ones clients may type instead
+_QUOTED = re.compile(f"[{QUOTES}]([^{QUOTES}]*)[{QUOTES}]")
+# Slack escapes these three in a command's text.
+_SLACK_ESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 
 def register(app: App, services: Services) -> None:
@@ -39,6 +48,15 @@ def register(app: App, services: Services) -> None:
         if not require_agent(services, str(command.get("user_id") or ""), respond, REFUSAL):
             return
         option = str(command.get("text") or "").strip()
+        if option[: len(ORG_PREFIX)].lower() == ORG_PREFIX:
+            org = org_name(option[len(ORG_PREFIX) :])
+            if org is None:
+                respond(text=BAD_ORG, response_type="ephemeral")
+                return
+            orgs, snapshot = services.helpdesk.org_queue(org, SHOWN_ENTRIES)
+            listing = org_queue_listing(orgs, snapshot, services.clock(), shown(org))
+            respond(text=listing.text, blocks=listing.blocks or None, response_type="ephemeral")
+            return
         if option and option.lower() not in HELP_WORDS:
             respond(text=unknown_option(option), response_type="ephemeral")
             return
@@ -50,6 +68,21 @@ def register(app: App, services: Services) -> None:
         respond(text=text, blocks=blocks or None, response_type="ephemeral")
 
     app.command(COMMAND)(ack=acknowledge, lazy=[show_queue])
+
+
+def org_name(argument: str) -> str | None:
+    """The organisation named after `org:`: quoted (`"Acme Corp"`) or the rest of the text as it is,
+    spaces collapsed; None when there is none, or its quotes do not pair up."""
+    argument = argument.strip()
+    quoted = _QUOTED.fullmatch(argument)
+    if quoted is not None:
+        argument = quoted.group(1)
+    elif any(quote in argument for quote in QUOTES):
+        return None
+    for escaped, char in _SLACK_ESCAPES:
+        argument = argument.replace(escaped, char)
+    name = " ".join(argument.split())
+    return name or None
 
 
 def unknown_option(option: str) -> str:

@@ -1,0 +1,137 @@
+"""Accounts: a Slack Connect customer's organisation, seen as one customer account.
+
+A ticket of a customer of another organisation shows the account's recent history: its other open
+tickets and the last few closed ones. The account is the customer's team (Slack's team ID, which a
+rename does not change), within the installing workspace; customers of the installing team have
+no account. Plain values here; storage reads them (storage.accounts), the ticket board adds each
+ticket message's link and blocks.ticket renders them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from handoff_slack.core.front_doors import FrontDoor
+from handoff_slack.core.states import TicketState
+
+# An account's open tickets: a proposal's is open too (one open ticket per conversation, whichever).
+OPEN_STATES = (TicketState.WAITING, TicketState.CONNECTED, TicketState.PROPOSED)
+# Ended by support: closed by an agent, or a supervised answer approved. A customer leaving the
+# queue (cancelled) and watches are not the account's history.
+CLOSED_STATES = (TicketState.CLOSED, TicketState.ANSWERED)
+OPEN_SHOWN = 5  # open tickets a ticket message lists (and how many more there are)
+CLOSED_SHOWN = 3  # the last closed tickets it lists
+
+
+@dataclass(frozen=True)
+class AccountTicket:
+    """One ticket of the account, as another ticket's message lists it."""
+
+    id: int
+    state: TicketState
+    customer_name: str | None
+    door: FrontDoor
+    created_at: datetime
+    closed_at: datetime | None = None
+    agent_user_id: str | None = None
+    message_channel_id: str | None = None  # where its ticket message is, once posted
+    message_ts: str | None = None
+    link: str | None = None  # its ticket message's permalink, when the delivery side found it
+
+    @classmethod
+    def from_rows(cls, ticket: Any, conversation: Any) -> AccountTicket:
+        return cls(
+            id=int(ticket.id),
+            state=TicketState(ticket.state),
+            customer_name=conversation.customer_name,
+            door=FrontDoor(conversation.channel_id, conversation.thread_ts),
+            created_at=ticket.created_at,
+            closed_at=ticket.closed_at,
+            agent_user_id=ticket.agent_user_id,
+            message_channel_id=ticket.message_channel_id,
+            message_ts=ticket.message_ts,
+        )
+
+
+@dataclass(frozen=True)
+class AccountHistory:
+    """A ticket's account: the organisation, and its other tickets (newest closed first)."""
+
+    org_name: str
+    open_tickets: tuple[AccountTicket, ...] = ()
+    open_total: int = 0  # all the account's other open tickets, also those beyond `open_tickets`
+    closed_tickets: tuple[AccountTicket, ...] = ()
+
+    def with_links(self, link: Callable[[str, str], str | None]) -> AccountHistory:
+        """The same history with each posted ticket message's link (`link(channel, ts)`)."""
+
+        def linked(ticket: AccountTicket) -> AccountTicket:
+            if ticket.message_channel_id is None or ticket.message_ts is None:
+                return ticket
+            return replace(ticket, link=link(ticket.message_channel_id, ticket.message_ts))
+
+        return replace(
+            self,
+            open_tickets=tuple(linked(t) for t in self.open_tickets),
+            closed_tickets=tuple(linked(t) for t in self.closed_tickets),
+        )
+
+
+class Accounts(Protocol):
+    """What the helpdesk needs from storage for accounts (storage.accounts): tickets come back as
+    (ticket row, conversation row) pairs, in the installing workspace."""
+
+    def open_tickets(self, team_id: str, except_ticket: int, limit: int) -> tuple[int, Sequence[tuple[Any, Any]]]:
+        """How many other open tickets the team has, and the first `limit` of them (oldest first)."""
+        ...
+
+    def closed_tickets(self, team_id: str, except_ticket: int, limit: int) -> Sequence[tuple[Any, Any]]:
+        """The team's last `limit` closed tickets, newest first."""
+        ...
+
+    def waiting_orgs(self) -> Sequence[str]:
+        """The organisations' names of the waiting tickets' customers."""
+        ...
+
+    def waiting_of_orgs(self, org_names: Sequence[str], limit: int) -> tuple[int, Sequence[tuple[int, Any, Any]]]:
+        """How many tickets of customers of these organisations wait, and the first `limit` of them
+        with their place in the whole queue: (position, ticket row, conversation row)."""
+        ...
+
+
+def account_history(rows: Accounts, team_id: str | None, org_name: str | None, ticket_id: int) -> AccountHistory | None:
+    """The account of a ticket whose customer is of team `team_id` (named `org_name`): None for a
+    customer of the installing team (no organisation) or of no known team."""
+    if not team_id or not org_name:
+        return None
+    total, open_rows = rows.open_tickets(team_id, ticket_id, OPEN_SHOWN)
+    closed_rows = rows.closed_tickets(team_id, ticket_id, CLOSED_SHOWN)
+    return AccountHistory(
+        org_name=org_name,
+        open_tickets=tuple(AccountTicket.from_rows(t, c) for t, c in open_rows),
+        open_total=total,
+        closed_tickets=tuple(AccountTicket.from_rows(t, c) for t, c in closed_rows),
+    )
+
+
+@dataclass(frozen=True)
+class OrgQueue:
+    """`/handoff-queue org:<name>`: the waiting tickets of the organisations named so."""
+
+    asked: str  # the name as the agent typed it
+    matched: tuple[str, ...]  # the organisations' names as stored (case and spacing may differ)
+    waiting: tuple[str, ...] = ()  # every organisation with waiting tickets (to suggest when none matched)
+
+
+def org_key(name: str) -> str:
+    """An organisation's name compared without case or extra spaces ("ACME  corp" is "Acme Corp")."""
+    return " ".join(name.casefold().split())
+
+
+def matching_orgs(asked: str, known: Sequence[str]) -> tuple[str, ...]:
+    """The names in `known` that `asked` names (case-insensitive, spaces collapsed)."""
+    key = org_key(asked)
+    return tuple(sorted({name for name in known if org_key(name) == key}))

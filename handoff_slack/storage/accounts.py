@@ -1,0 +1,102 @@
+"""Accounts (core.accounts): every SQL statement reading an organisation's tickets.
+
+An account is a customer team within the installing workspace: its conversations are found by
+`ix_conversation_account` (workspace, customer team; migration 0011), their tickets by
+`ticket.conversation_id`. The queue by organisation reads the waiting tickets (`ix_ticket_state_id`)
+and their customers' organisation names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, func
+from sqlmodel import Session, col, select
+
+from handoff_slack.core.accounts import CLOSED_STATES, OPEN_STATES
+from handoff_slack.core.states import TicketState
+from handoff_slack.storage.models import Conversation, Ticket
+
+_OPEN = [state.value for state in OPEN_STATES]
+_CLOSED = [state.value for state in CLOSED_STATES]
+_OF_CONVERSATION = col(Conversation.id) == col(Ticket.conversation_id)
+
+
+class AccountRepository:
+    """An organisation's tickets, inside one transaction (`session`), in workspace `workspace_id`."""
+
+    def __init__(self, session: Session, workspace_id: str) -> None:
+        self._session = session
+        self._workspace_id = workspace_id
+
+    def _of_account(self, team_id: str, except_ticket: int) -> tuple[ColumnElement[bool], ...]:
+        return (
+            col(Conversation.workspace_id) == self._workspace_id,
+            col(Conversation.customer_team_id) == team_id,
+            col(Ticket.id) != except_ticket,
+        )
+
+    def open_tickets(
+        self, team_id: str, except_ticket: int, limit: int
+    ) -> tuple[int, list[tuple[Ticket, Conversation]]]:
+        """How many other open tickets the team has, and the first `limit` (oldest first)."""
+        where = (*self._of_account(team_id, except_ticket), col(Ticket.state).in_(_OPEN))
+        total = self._session.exec(
+            select(func.count()).select_from(Ticket).join(Conversation, _OF_CONVERSATION).where(*where)
+        ).one()
+        rows = self._session.exec(
+            select(Ticket, Conversation)
+            .join(Conversation, _OF_CONVERSATION)
+            .where(*where)
+            .order_by(col(Ticket.id))
+            .limit(limit)
+        ).all()
+        return int(total), [(ticket, conversation) for ticket, conversation in rows]
+
+    def closed_tickets(self, team_id: str, except_ticket: int, limit: int) -> list[tuple[Ticket, Conversation]]:
+        """The team's last `limit` closed tickets, the most recently closed first."""
+        rows = self._session.exec(
+            select(Ticket, Conversation)
+            .join(Conversation, _OF_CONVERSATION)
+            .where(*self._of_account(team_id, except_ticket), col(Ticket.state).in_(_CLOSED))
+            .order_by(col(Ticket.closed_at).desc(), col(Ticket.id).desc())
+            .limit(limit)
+        ).all()
+        return [(ticket, conversation) for ticket, conversation in rows]
+
+    def waiting_orgs(self) -> list[str]:
+        """The organisations' names of the waiting tickets' customers (each once)."""
+        names = self._session.exec(
+            select(Conversation.customer_org_name)
+            .join(Ticket, _OF_CONVERSATION)
+            .where(col(Ticket.state) == TicketState.WAITING, col(Conversation.customer_org_name).is_not(None))
+            .distinct()
+        ).all()
+        return [name for name in names if name]
+
+    def waiting_of_orgs(self, org_names: Sequence[str], limit: int) -> tuple[int, list[tuple[int, Any, Any]]]:
+        """How many waiting tickets are of these organisations' customers, and the first `limit`,
+        each with its place in the whole queue (1 is next)."""
+        if not org_names:
+            return 0, []
+        waiting = col(Ticket.state) == TicketState.WAITING
+        of_orgs = col(Conversation.customer_org_name).in_(list(org_names))
+        total = self._session.exec(
+            select(func.count()).select_from(Ticket).join(Conversation, _OF_CONVERSATION).where(waiting, of_orgs)
+        ).one()
+        # Places in the queue: the waiting tickets numbered in arrival order (the queue's order).
+        queue = (
+            select(col(Ticket.id).label("ticket_id"), func.row_number().over(order_by=col(Ticket.id)).label("place"))
+            .where(waiting)
+            .subquery()
+        )
+        rows = self._session.exec(
+            select(queue.c.place, Ticket, Conversation)
+            .join(Ticket, col(Ticket.id) == queue.c.ticket_id)
+            .join(Conversation, _OF_CONVERSATION)
+            .where(of_orgs)
+            .order_by(col(Ticket.id))
+            .limit(limit)
+        ).all()
+        return int(total), [(int(place), ticket, conversation) for place, ticket, conversation in rows]
