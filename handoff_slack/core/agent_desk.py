@@ -29,11 +29,16 @@ class AgentDesk(HandoffSteps):
         """Give a waiting ticket to an agent; of many simultaneous claims exactly one wins."""
         now = self.clock()
         with self.storage.transaction() as tx:
+            found = tx.tickets.get(ticket_id)
+            if found is None:
+                return ClaimOutcome(ClaimResult.NOT_FOUND)
+            # The conversation first, as the customer's own steps lock it: locking the ticket first
+            # (the claim's UPDATE) while a customer's "never mind" holds the conversation and waits for
+            # the ticket would be a deadlock on PostgreSQL.
+            conversation = tx.conversations.locked(found.conversation_id)
             won = tx.tickets.claim(ticket_id, agent_user_id, agent_name, agent_avatar_url, now)
             ticket = tx.tickets.get(ticket_id, fresh=True)
-            if ticket is None:
-                return ClaimOutcome(ClaimResult.NOT_FOUND)
-            conversation = tx.conversations.get(ticket.conversation_id)
+            assert ticket is not None  # tickets are never deleted while their conversation lives
             view = TicketView.from_rows(ticket, conversation)
             if won:
                 tx.conversations.connected(ticket.conversation_id, now)
@@ -51,7 +56,8 @@ class AgentDesk(HandoffSteps):
             ticket = tx.tickets.get(ticket_id)
             if ticket is None:
                 return CloseOutcome(CloseResult.NOT_FOUND)
-            conversation = tx.conversations.get(ticket.conversation_id)
+            conversation = tx.conversations.locked(ticket.conversation_id)  # first, as in `claim`
+            tx.tickets.reload(ticket)  # as it is now that nothing else can change it
             if not is_admin and ticket.agent_user_id != user_id:
                 return CloseOutcome(CloseResult.NOT_ALLOWED, TicketView.from_rows(ticket, conversation))
             closed = tx.tickets.close(ticket_id, user_id, now)
