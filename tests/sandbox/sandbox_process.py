@@ -26,7 +26,7 @@ class SandboxProcess:
         self.output: list[str] = []
         self._lines: queue.Queue[str | None] = queue.Queue()
 
-    def start(self, timeout: float = 10, *, as_background_job: bool = False) -> SandboxProcess:
+    def start(self, timeout: float = 30, *, as_background_job: bool = False) -> SandboxProcess:
         """Start it and wait for the one URL it prints (within `timeout` seconds, or fail).
 
         ``as_background_job``: started like `python main.py sandbox &` from a script, with SIGINT ignored.

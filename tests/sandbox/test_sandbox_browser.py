@@ -24,7 +24,7 @@ TIMEOUT_MS = 15_000
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    running = SandboxProcess(tmp_path_factory.mktemp("sandbox")).start(timeout=10)
+    running = SandboxProcess(tmp_path_factory.mktemp("sandbox")).start()
     yield running
     running.stop()
 
@@ -222,7 +222,7 @@ def test_a_slack_connect_customer_is_shown_with_their_organisation(person: Perso
 @pytest.fixture
 def fresh_person(browser: Any, tmp_path: Path, screenshots: Path) -> Iterator[Person]:
     """The page of a sandbox of its own: nothing another test did is in it."""
-    running = SandboxProcess(tmp_path).start(timeout=10)
+    running = SandboxProcess(tmp_path).start()
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -24,7 +24,7 @@ BOT = "UBOT"
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    running = SandboxProcess(tmp_path_factory.mktemp("sandbox")).start(timeout=10)
+    running = SandboxProcess(tmp_path_factory.mktemp("sandbox")).start()
     yield running
     running.stop()
 

@@ -33,7 +33,7 @@ def listening(port: int) -> bool:
 
 
 def test_starts_on_a_fresh_directory_serves_page_and_edge_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    sandbox = SandboxProcess(tmp_path).start(timeout=10)
+    sandbox = SandboxProcess(tmp_path).start()
     try:
         assert sandbox.url == f"http://127.0.0.1:{sandbox.port}/"
         status, page, headers = get(sandbox.url)
@@ -59,7 +59,7 @@ def test_starts_on_a_fresh_directory_serves_page_and_edge_and_stops_on_ctrl_c(tm
 
 
 def test_ctrl_c_stops_it_with_a_page_listening_even_when_started_as_a_background_job(tmp_path: Path) -> None:
-    sandbox = SandboxProcess(tmp_path).start(timeout=10, as_background_job=True)
+    sandbox = SandboxProcess(tmp_path).start(as_background_job=True)
     stream = urllib.request.urlopen(sandbox.url + "api/events", timeout=5)  # a page's live updates
     try:
         assert stream.readline().startswith(b"retry:")
@@ -77,7 +77,7 @@ def test_a_taken_port_is_one_line(tmp_path: Path) -> None:
         taken.listen()
         sandbox = SandboxProcess(tmp_path, port=taken.getsockname()[1])
         with pytest.raises(AssertionError, match="exited with 1"):
-            sandbox.start(timeout=10)
+            sandbox.start()
     assert "cannot listen on 127.0.0.1" in sandbox.log() and "--port" in sandbox.log()
     assert "Traceback" not in sandbox.log()
     assert not (tmp_path / "sandbox.db").exists()
