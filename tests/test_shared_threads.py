@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from handoff_slack.blocks.action_ids import CANCEL_WAITING, TALK_TO_AGENT
+from handoff_slack.blocks.action_ids import BOT_FORM, CANCEL_WAITING, TALK_TO_AGENT, TRIAGE_ANSWER, TRIAGE_FORM
 from handoff_slack.listeners.actions.cancel_waiting import NOT_YOURS
 from tests.conftest import AGENT, AGENT_2, CUSTOMER, EXTERNAL_CUSTOMER, EXTERNAL_TEAM
-from tests.support.app_under_test import ADMIN, SUPPORT_CHANNEL, AppUnderTest
+from tests.support.app_under_test import ADMIN, SUPPORT_CHANNEL, AppUnderTest, settings_for
 from tests.support.fake_slack import Call, FakeSlack, new_ts
 from tests.support.journeys import (
     TicketPost,
     action_ids,
     agent_reply,
+    block_text,
     claim,
     dm,
     is_menu,
@@ -45,6 +47,10 @@ BOT = "UBOT"  # the app's bot user
 @pytest.fixture
 def shared(app: AppUnderTest, fake_slack: FakeSlack) -> AppUnderTest:
     """The app with SHARED served; Erin (EXTERNAL_CUSTOMER) and Carl (COLLEAGUE) of Acme Corp in it."""
+    return serve_shared(app, fake_slack)
+
+
+def serve_shared(app: AppUnderTest, fake_slack: FakeSlack) -> AppUnderTest:
     fake_slack.add_user(COLLEAGUE, name="carl", real_name=CARL, team_id=EXTERNAL_TEAM)
     fake_slack.set_members(SHARED, [EXTERNAL_CUSTOMER, COLLEAGUE, AGENT])
     fake_slack.set_members(OTHER, [EXTERNAL_CUSTOMER, AGENT])
@@ -262,6 +268,72 @@ def test_buttons_in_the_thread_act_for_whoever_of_the_organisation_pressed_them(
     press(app, COLLEAGUE, CANCEL_WAITING, str(ticket.ticket_id), queued, root, EXTERNAL_TEAM)
     assert [t.state for t in stored_tickets(app)] == ["cancelled", "waiting"]
     assert other_root != root
+
+
+TRIAGE_CONFIG = """
+triage:
+  mode: before_handoff
+  questions:
+    - {id: name, label: Name, prompt: "What's your name?", prefill: profile_name}
+    - {id: company, label: Company, prompt: "Which company are you with?", prefill: organisation}
+    - {id: problem, label: Problem, prompt: "What's the problem?", multiline: true}
+escalation:
+  no_match_limit: 0
+  frustration: {action: "off"}
+"""
+
+
+def test_the_triage_form_in_the_thread_is_the_pressers(
+    fake_slack: FakeSlack, database_url: str, tmp_path: Path
+) -> None:
+    """Carl hands Erin's thread over: triage knows *his* name and organisation, the form opens for
+    him and his answers go on the thread's ticket (still Erin's); an internal person's form does nothing."""
+    config = tmp_path / "triage.yaml"
+    config.write_text(TRIAGE_CONFIG)
+    app = AppUnderTest(settings_for(fake_slack, database_url, HANDOFF_CONFIG=str(config))).start()
+    try:
+        serve_shared(app, fake_slack)
+        root = writes(app, EXTERNAL_CUSTOMER, "hi")
+        menu = in_thread(fake_slack, root)
+        press(app, COLLEAGUE, TALK_TO_AGENT, "menu", menu, root, EXTERNAL_TEAM)
+        question = in_thread(fake_slack, root, "What's the problem?")  # name and company known: not asked
+        form = next(e for e in buttons(question) if e["action_id"] == BOT_FORM)
+        reply = app.slack.block_action(
+            COLLEAGUE,
+            BOT_FORM,
+            form["value"],
+            team_id=EXTERNAL_TEAM,
+            channel_id=SHARED,
+            message_ts=question.response["ts"],
+            thread_ts=root,
+            trigger_id=fake_slack.issue_trigger(COLLEAGUE),
+        )
+        assert reply.status == 200, reply
+        view = fake_slack.wait_for("views.open")[0].params["view"]
+        inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+        assert inputs["name"]["element"]["initial_value"] == CARL
+
+        answers = {"name": {TRIAGE_ANSWER: CARL}, "company": {TRIAGE_ANSWER: "Acme"}, "problem": {TRIAGE_ANSWER: "VPN"}}
+        metadata = view["private_metadata"]
+        # The same form sent by an internal person changes nothing (acked, closed).
+        refused = app.slack.view_submission(AGENT, TRIAGE_FORM, answers, private_metadata=metadata, team_id=HOME)
+        assert (refused.status, refused.body) == (200, "")
+        assert stored_tickets(app) == []
+        sent = app.slack.view_submission(
+            COLLEAGUE, TRIAGE_FORM, answers, private_metadata=metadata, team_id=EXTERNAL_TEAM
+        )
+        assert (sent.status, sent.body) == (200, "")
+        ticket = wait_for_new_ticket(fake_slack, 0)
+        found = app.helpdesk.ticket(ticket.ticket_id)
+        assert found is not None and found.customer.user_id == EXTERNAL_CUSTOMER
+        assert f"*Name:* {CARL}" in block_text(ticket.call.params.get("blocks"))
+        in_thread(fake_slack, root, f"#{ticket.ticket_id}")
+    finally:
+        app.stop()
+
+
+def buttons(call: Call) -> list[dict[str, Any]]:
+    return [e for b in call.params.get("blocks") or [] if b.get("type") == "actions" for e in b["elements"]]
 
 
 # -- two customers at once, edits, broadcasts, mentions ---------------------------------------------
