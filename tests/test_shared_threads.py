@@ -196,6 +196,8 @@ def test_a_colleague_writing_in_the_thread_is_part_of_the_conversation(
     in_thread(fake_slack, root, f"#{ticket.ticket_id}")
     found = app.helpdesk.ticket(ticket.ticket_id)
     assert found is not None and found.customer.user_id == EXTERNAL_CUSTOMER  # the thread's ticket is Erin's
+    recent = block_text(ticket.call.params.get("blocks")).split("*Recent messages*")[1]
+    assert f"> *{CARL}:* I need a human please" in recent and "> hi" in recent and ERIN not in recent
     # Waiting and connected, each relayed message shows its own author's name and avatar.
     writes(app, COLLEAGUE, "we are both blocked", thread_ts=root)
     waiting = relayed(fake_slack, ticket, "we are both blocked")
