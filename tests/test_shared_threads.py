@@ -493,6 +493,20 @@ def test_in_a_grid_org_only_a_channel_shared_with_another_organisation_has_custo
     assert len(fake_slack.calls("conversations.info")) == 2
 
 
+def test_in_a_grid_org_a_customer_is_not_lost_while_slack_cannot_say_whether_the_channel_is_shared(
+    shared: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    app = shared
+    fake_slack.fail("conversations.info", status=200, error="ratelimited")
+    grid_event(app, external(EXTERNAL_CUSTOMER, "I need a human please"))  # the admin served it: trusted
+    wait_for_new_ticket(fake_slack, 0)
+    # Not remembered: the next message asks again, and Slack's answer is kept.
+    grid_event(app, external(COLLEAGUE, "hi"))
+    grid_event(app, external(COLLEAGUE, "hello?"))
+    assert len(fake_slack.calls("conversations.info")) == 2
+    assert [t for _, t in in_shared_channel(app)] == ["I need a human please", "hi", "hello?"]
+
+
 # -- bad input ------------------------------------------------------------------------------------
 
 
