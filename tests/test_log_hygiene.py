@@ -141,7 +141,7 @@ def test_unhandled_request_warnings_say_what_kind_of_request_but_not_what_it_sai
     unknown_event = {
         "type": "event_callback",
         "event_id": next_event_id(),
-        "event": {"type": "app_mention", "user": CUSTOMER, "channel": "CRANDOM", "text": f"{MARK}3001", "ts": "1.1"},
+        "event": {"type": "pin_added", "user": CUSTOMER, "channel": "CRANDOM", "text": f"{MARK}3001", "ts": "1.1"},
     }
     assert app.slack.post(json.dumps(unknown_event).encode(), JSON).status == 200
     url = fake_slack.response_url("nope")

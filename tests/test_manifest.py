@@ -51,6 +51,7 @@ REQUIRED_BOT_EVENTS = (
     "message.groups",
     "member_joined_channel",
     "member_left_channel",
+    "app_mention",
 )
 
 # Web API methods -> the bot scopes this app needs for them (from each method's page on
@@ -67,6 +68,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "conversations.history": ("channels:history", "groups:history", "im:history"),
     "conversations.replies": ("channels:history", "groups:history", "im:history"),
     "conversations.members": ("channels:read", "groups:read"),
+    "conversations.info": ("channels:read", "groups:read"),  # is_ext_shared of a served (public or private) channel
     "users.info": ("users:read",),
     "team.info": ("team:read",),
     "usergroups.users.list": ("usergroups:read",),
@@ -89,6 +91,7 @@ EVENT_SCOPES: dict[str, str | tuple[str, ...]] = {
     "message.groups": "groups:history",
     "member_joined_channel": ("channels:read", "groups:read"),
     "member_left_channel": ("channels:read", "groups:read"),
+    "app_mention": "app_mentions:read",
 }
 
 # Other features -> scope.

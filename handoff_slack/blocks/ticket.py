@@ -70,6 +70,8 @@ def transcript_line(message: TranscriptLine) -> str:
     if names:
         shared = f"_(shared {', '.join(names)})_"
         text = f"{text} {shared}" if text.strip() else shared
+    if message.author:  # not the ticket's customer: a colleague of theirs in the thread
+        text = f"*{make_safe(message.author, plain=True)}:* {text}"
     return text
 
 

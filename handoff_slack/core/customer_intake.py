@@ -31,6 +31,7 @@ from handoff_slack.core.helpdesk_outcomes import (
     CustomerMessageOutcome,
 )
 from handoff_slack.core.helpdesk_storage import HelpdeskTransaction, LockedConversation, StoredConversation
+from handoff_slack.core.message_authors import author_columns
 from handoff_slack.core.notices import Audience, Notice, NoticeKind
 from handoff_slack.core.phrases import asks_for_human, asks_to_cancel
 from handoff_slack.core.proposals import ProposalOutcome
@@ -169,7 +170,7 @@ class CustomerIntake(ProposalDecisions):
         """A customer's message (in the DM, or in the thread) as a new row of the door's conversation
         (see `_new_message`)."""
         assert conversation.id is not None  # stored: the caller read or flushed it
-        return self._new_message(
+        message = self._new_message(
             conversation.id,
             conversation.active_ticket_id,
             Direction.FROM_CUSTOMER,
@@ -180,6 +181,7 @@ class CustomerIntake(ProposalDecisions):
             files,
             **row,
         )
+        return message | author_columns(customer.author)  # a DM's: none (no other author)
 
     def _flooding(self, earlier: datetime | None) -> bool:
         """The customer's message `flood_limit` before this one (`earlier`) is inside the window."""
@@ -364,14 +366,16 @@ class CustomerIntake(ProposalDecisions):
         return self.responder.form_questions(state, facts)
 
     def cancel_waiting(self, customer_user_id: str, ticket_id: int, door: FrontDoor | None = None) -> CancelResult:
-        """The customer leaves the queue. The ticket must be theirs and, when `door` says where the
-        button was pressed, of that door's conversation."""
+        """The customer leaves the queue. The ticket must be theirs; pressed in a thread (`door`), of that
+        thread's conversation, which anyone of the customer's organisation there may leave (the edge checks who)."""
         with self.storage.transaction() as tx:
             ticket = tx.tickets.get(ticket_id)
             conversation = tx.conversations.get(ticket.conversation_id) if ticket else None
-            if ticket is None or conversation is None or conversation.customer_user_id != customer_user_id:
+            if ticket is None or conversation is None:
                 return CancelResult.NOT_YOURS
-            if door is not None and door != FrontDoor(conversation.channel_id, conversation.thread_ts):
+            elsewhere = door is not None and door != FrontDoor(conversation.channel_id, conversation.thread_ts)
+            someone_else = conversation.customer_user_id != customer_user_id and not (door and door.is_thread)
+            if elsewhere or someone_else:
                 return CancelResult.NOT_YOURS
             if not self._cancel(tx, conversation, ticket_id):
                 self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, Notice(NoticeKind.CANCEL_TOO_LATE))

@@ -10,6 +10,7 @@ from handoff_slack.core.bot import (
     Reply,
 )
 from handoff_slack.core.front_doors import FrontDoor
+from handoff_slack.core.message_authors import Author
 from handoff_slack.core.states import ConversationMode
 from handoff_slack.core.views import TicketView
 
@@ -22,6 +23,9 @@ class Customer:
     door: FrontDoor
     team_id: str | None = None
     facts: CustomerFacts = field(default_factory=CustomerFacts)  # what Slack knows: triage won't ask it
+    # How their messages are shown to agents: set at a thread's door, where colleagues write too
+    # (core.message_authors); None in a DM (the conversation's customer is shown).
+    author: Author | None = None
 
 
 class CustomerMessageAction(StrEnum):

@@ -90,6 +90,10 @@ class StoredCustomerText(Protocol):
     def text(self) -> str: ...
     @property
     def files(self) -> list[dict[str, Any]] | None: ...
+    @property
+    def author_user_id(self) -> str | None: ...
+    @property
+    def author_name(self) -> str | None: ...  # a message in a customer's thread (core.message_authors)
 
 
 class StoredProposal(Protocol):

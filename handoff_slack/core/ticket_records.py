@@ -48,7 +48,13 @@ class TicketRecords(HandoffSteps):
         with self.storage.transaction() as tx:
             previous_end = tx.tickets.previous_end(ticket.conversation_id, ticket.id)
             rows = tx.messages.said_to_bot(ticket.conversation_id, ticket.created_at, previous_end, limit)
-            return [TranscriptLine.from_row(row.text, row.files) for row in reversed(rows)]
+            customer = ticket.customer.user_id  # a colleague's line (in a shared channel's thread) names its author
+            return [
+                TranscriptLine.from_row(
+                    row.text, row.files, row.author_name if row.author_user_id != customer else None
+                )
+                for row in reversed(rows)
+            ]
 
     def tickets_missing_their_message(self, created_before: datetime) -> list[int]:
         """Tickets whose support-channel message was never posted (e.g. the app died mid-way)."""

@@ -94,11 +94,14 @@ class TranscriptLine:
 
     text: str
     file_names: tuple[str | None, ...] = ()  # None: Slack gave the file neither a name nor a title
+    author: str | None = None  # shown for someone other than the ticket's customer (a colleague in the thread)
 
     @classmethod
-    def from_row(cls, text: str, files: Sequence[Mapping[str, Any]] | None) -> TranscriptLine:
+    def from_row(
+        cls, text: str, files: Sequence[Mapping[str, Any]] | None, author: str | None = None
+    ) -> TranscriptLine:
         names = tuple(_file_name(file) for file in files or ())
-        return cls(text, names)
+        return cls(text, names, author)
 
 
 @dataclass(frozen=True)

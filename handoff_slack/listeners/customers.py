@@ -7,7 +7,8 @@ from typing import Any
 from handoff_slack.core.bot import CustomerFacts
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer
-from handoff_slack.listeners.payloads import acting_team, acting_user, action_door
+from handoff_slack.core.message_authors import Author
+from handoff_slack.listeners.payloads import acting_team, acting_user, action_door, is_direct_message
 from handoff_slack.services import Services
 
 
@@ -35,12 +36,32 @@ def customer_from_action(services: Services, body: dict[str, Any]) -> Customer |
     door, user, team = action_door(body), acting_user(body), acting_team(body)
     if door is None or not user:
         return None
-    if door.is_thread and not (is_external(services, team) and services.channels.is_served(door.channel_id)):
+    if not may_act_at(services, door, team):
         return None
     return Customer(user, door, team, facts_about(services, user, team))
+
+
+def may_act_at(services: Services, door: FrontDoor, team: str | None) -> bool:
+    """Whether a person of `team` takes part in the conversation at `door`: a DM is its own person's;
+    a thread of a served channel is everyone's of another organisation (the thread's customer and
+    their colleagues alike), never an internal person's."""
+    if not door.is_thread:
+        return is_direct_message(door.channel_id)
+    return is_external(services, team) and services.channels.is_served(door.channel_id)
 
 
 def is_external(services: Services, team: object) -> bool:
     """A person of another organisation than the installing team's (a Slack Connect customer)."""
     home = services.helpdesk.workspace_id
     return isinstance(team, str) and bool(team) and bool(home) and team != home
+
+
+def author_of(services: Services, user_id: str) -> Author:
+    """How a message written in a customer's thread is shown to agents: its author's own name and
+    avatar (a colleague of the customer's is not shown as the customer). Cached like `facts_about`;
+    when Slack can't tell, the user's ID stands in (never another person's name)."""
+    try:
+        person = services.people.person(user_id, services.people.lookup_client)
+    except OSError:  # Slack unreachable: the message is kept all the same
+        return Author(user_id)
+    return Author(person.name or user_id, person.avatar_url)

@@ -88,4 +88,23 @@ class _NoRespond:
 def has_content(event: dict[str, Any]) -> bool:
     """A message with something to read or pass on; empty ones are ignored quietly."""
     text = event.get("text")
-    return (isinstance(text, str) and bool(text.strip())) or bool(event.get("files"))
+    files = event.get("files")
+    return (isinstance(text, str) and bool(text.strip())) or (isinstance(files, list) and bool(files))
+
+
+def in_enterprise(body: dict[str, Any]) -> bool:
+    """The app is installed in an Enterprise Grid org (the event's authorizations, or the body, say
+    which): there, a person of another team may be of the same organisation (another workspace)."""
+    authorizations = body.get("authorizations")
+    found = (
+        [a.get("enterprise_id") for a in authorizations if isinstance(a, dict)]
+        if isinstance(authorizations, list)
+        else []
+    )
+    return any(isinstance(e, str) and e for e in [*found, body.get("enterprise_id")])
+
+
+def text_of(event: dict[str, Any]) -> str:
+    """A message's text; a text of the wrong type reads as none."""
+    text = event.get("text")
+    return text if isinstance(text, str) else ""

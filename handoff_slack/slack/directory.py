@@ -148,6 +148,7 @@ class PeopleDirectory:
         self.lookup_client = lookup_client or client
         self._people: ExpiringCache[str, Person] = ExpiringCache(ttl_seconds, max_entries, clock)
         self._team_names: ExpiringCache[str, str] = ExpiringCache(ttl_seconds, max_entries, clock)
+        self._ext_shared: ExpiringCache[str, bool] = ExpiringCache(ttl_seconds, max_entries, clock)
 
     def person(self, user_id: str, client: WebClient | None = None) -> Person:
         cached = self._people.get(user_id)
@@ -205,3 +206,23 @@ class PeopleDirectory:
             return f"{unknown} ({team_id})" if unknown else None
         self._team_names.put(team_id, name)
         return name
+
+    def is_ext_shared(self, channel_id: str, client: WebClient | None = None) -> bool | None:
+        """Whether the channel is shared with another organisation (Slack Connect), from
+        conversations.info's `is_ext_shared` (cached like names); None when Slack couldn't tell.
+
+        A person of another team in a channel that is not shared with another organisation belongs
+        to the same organisation (another workspace of an Enterprise Grid org): no customer.
+        """
+        cached = self._ext_shared.get(channel_id)
+        if cached is not None:
+            return cached
+        try:
+            channel = (client or self.lookup_client).conversations_info(channel=channel_id)["channel"]
+        except (SlackApiError, OSError) as error:
+            logger.warning("conversations.info failed for %s: %s", channel_id, _reason(error))
+            return None
+        shared = bool(channel.get("is_ext_shared")) if isinstance(channel, dict) else None
+        if shared is not None:
+            self._ext_shared.put(channel_id, shared)
+        return shared

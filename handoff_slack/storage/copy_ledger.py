@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlalchemy import select as core_select
@@ -41,6 +42,8 @@ _STALE_COPIES = (
         _conversations.c.thread_ts.label("door_thread_ts"),
         _conversations.c.customer_name,
         _conversations.c.customer_avatar_url,
+        _messages.c.author_name,
+        _messages.c.author_avatar_url,
     )
     .join(_tickets, _tickets.c.id == _messages.c.ticket_id)
     .join(_conversations, _conversations.c.id == _messages.c.conversation_id)
@@ -98,8 +101,7 @@ class CopyLedger:
                     deleted=row.deleted_at is not None,
                     conversation_id=conversation_id,
                     ticket_id=row.ticket_id,
-                    sender_name=row.customer_name if from_customer else row.agent_name,
-                    sender_avatar_url=row.customer_avatar_url if from_customer else row.agent_avatar_url,
+                    **shown_as(row, from_customer),
                     created_at=row.created_at,
                     notice=Notice.from_json(row.notice) if row.notice else None,
                 )
@@ -137,3 +139,13 @@ class CopyLedger:
             .where(col(Message.source_channel_id) == channel_id, col(Message.source_ts) == ts)
             .with_for_update()
         ).first()
+
+
+def shown_as(row: Any, from_customer: bool) -> dict[str, str | None]:
+    """Whose name and avatar a relayed message is posted under: the agent's; the customer's; or, for
+    a message of someone else in the customer's thread (`author_name`), that author's."""
+    if not from_customer:
+        return {"sender_name": row.agent_name, "sender_avatar_url": row.agent_avatar_url}
+    if row.author_name:
+        return {"sender_name": row.author_name, "sender_avatar_url": row.author_avatar_url}
+    return {"sender_name": row.customer_name, "sender_avatar_url": row.customer_avatar_url}

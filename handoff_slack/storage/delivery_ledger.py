@@ -25,7 +25,7 @@ from sqlmodel import col, select
 from handoff_slack.core.deliveries import Delivery, FirstAttempts, files_from_json
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.states import DeliveryState, Direction, TicketState
-from handoff_slack.storage.copy_ledger import CopyLedger
+from handoff_slack.storage.copy_ledger import CopyLedger, shown_as
 from handoff_slack.storage.database import Database
 from handoff_slack.storage.locks import OUTBOX_FLUSH, replica_lock
 from handoff_slack.storage.models import Message, conversation_table, message_table, ticket_table
@@ -66,6 +66,8 @@ _PENDING = (
         _conversations.c.thread_ts.label("door_thread_ts"),
         _conversations.c.customer_name,
         _conversations.c.customer_avatar_url,
+        _messages.c.author_name,  # a colleague's in a shared thread (core.message_authors)
+        _messages.c.author_avatar_url,
         _HAS_STALE_COPY.exists().label("has_stale_copy"),
     )
     # Outer: the bot's replies in bot mode belong to no ticket.
@@ -151,8 +153,7 @@ class DeliveryLedger(CopyLedger):
                     text=row.text,
                     channel_id=row.message_channel_id if to_thread else row.door_channel_id,
                     thread_ts=row.message_ts if to_thread else row.door_thread_ts,
-                    sender_name=row.customer_name if from_customer else row.agent_name,
-                    sender_avatar_url=row.customer_avatar_url if from_customer else row.agent_avatar_url,
+                    **shown_as(row, from_customer),
                     attempts=row.attempts - self.first_attempts.holds(row.id),
                     created_at=row.created_at,
                     files=files_from_json(row.files),

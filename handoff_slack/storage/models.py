@@ -151,6 +151,10 @@ class Message(SQLModel, table=True):
     direction: str = Field(default=Direction.FROM_CUSTOMER, sa_type=String(16))
     # Who wrote it and where (None for the bot's own notices, which have no Slack source).
     author_user_id: str | None = Field(default=None, sa_type=String(32))
+    # How a customer's message is shown when its author is not the conversation's customer (a
+    # colleague in a shared channel's thread); NULL: as the conversation's customer (every DM).
+    author_name: str | None = Field(default=None, sa_type=String(255))
+    author_avatar_url: str | None = Field(default=None, sa_type=String(1024))
     source_channel_id: str | None = Field(default=None, sa_type=String(32))
     source_ts: str | None = Field(default=None, sa_type=String(32))
     text: str = Field(default="", sa_column=Column(Text, nullable=False))

@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 
 from handoff_slack.blocks.action_ids import CANCEL_WAITING
 from handoff_slack.core.helpdesk import CancelResult
+from handoff_slack.listeners.customers import customer_from_action
 from handoff_slack.listeners.payloads import OUTCOME_KEY, acting_user, action_door, tell, ticket_id_from_action
 from handoff_slack.services import Services
 
@@ -18,12 +19,15 @@ def register(app: App, services: Services) -> None:
     def cancel(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ticket_id = ticket_id_from_action(body)
         user = acting_user(body)
-        if ticket_id is not None and user:
-            # The core checks the ticket is the clicking customer's own; pressed in a thread, also
-            # that it is that thread's. A DM's channel in the payload is not needed (nor trusted):
-            # the ticket's customer is who may cancel it, and the notices go to their own DM.
-            door = action_door(body)
-            thread = door if door is not None and door.is_thread else None
+        door = action_door(body)
+        thread = door if door is not None and door.is_thread else None
+        if thread is not None and customer_from_action(services, body) is None:
+            context[OUTCOME_KEY] = CancelResult.NOT_YOURS  # an internal person, or a channel not served
+        elif ticket_id is not None and user:
+            # The core checks the ticket is the clicking customer's own, or pressed in a thread, that
+            # thread's (anyone of the customer's organisation there takes part in its conversation).
+            # A DM's channel in the payload is not needed (nor trusted): the ticket's customer is
+            # who may cancel it, and the notices go to their own DM.
             context[OUTCOME_KEY] = services.helpdesk.cancel_waiting(user, ticket_id, thread)
         ack()
 

@@ -38,7 +38,7 @@ def classify_message(event: dict[str, Any], support_channel: str, home_team: str
         return MessageKind.CUSTOMER_MESSAGE
     if support_thread_reply.is_thread_reply(event, support_channel):
         return MessageKind.AGENT_THREAD_REPLY
-    if message_edits.is_relevant_edit(event, support_channel):
+    if message_edits.is_relevant_edit(event, support_channel, home_team):
         return MessageKind.EDIT
     if shared_channel_message.is_channel_message(event, support_channel, home_team):
         return MessageKind.CHANNEL_MESSAGE

@@ -3,8 +3,13 @@
 A customer is a person of another organisation: the event's `user_team` differs from the installing
 team (Slack Connect). Their top-level message in a channel an admin turned on (`/handoff-channel on`)
 starts a conversation whose door is that message's thread (core.front_doors); their replies in a
-thread the app started continue it. Everything else is acked and ignored quietly: internal people
-(same team, or no `user_team` at all), channels that are not served, threads the app did not start.
+thread the app started continue it, and so do their colleagues' (anyone of another organisation
+writing there: each message is shown to agents under its own author's name, core.message_authors).
+A reply also sent to the channel (`thread_broadcast`) is a reply like any other, and a mention of
+the app (`app_mention`, listeners.events.app_mentions) comes here too. Everything else is acked and
+ignored quietly: internal people (same team, or no `user_team` at all), channels that are not
+served, threads the app did not start; in an Enterprise Grid org, also people of another of its
+workspaces (the channel is not shared with another organisation, conversations.info says).
 The bot's answers then go to the thread, as they go to a DM (the outbox delivers to the door).
 """
 
@@ -14,13 +19,15 @@ from typing import Any
 
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer, CustomerMessageOutcome
-from handoff_slack.listeners.customers import facts_about, is_external
+from handoff_slack.listeners.customers import author_of, facts_about, is_external
 from handoff_slack.listeners.events.customer_message import HANDLED_SUBTYPES
-from handoff_slack.listeners.payloads import has_content, is_direct_message
+from handoff_slack.listeners.payloads import has_content, in_enterprise, is_direct_message, text_of
 from handoff_slack.services import Services
 from handoff_slack.slack.file_objects import files_from_event
 
 CHANNEL_TYPES = frozenset({"channel", "group"})  # public and private channels (shared ones are either)
+# As in a DM, and a thread reply also sent to the channel (one event, with the reply's own ts).
+CHANNEL_SUBTYPES = HANDLED_SUBTYPES | {"thread_broadcast"}
 
 
 def is_channel_message(event: dict[str, Any], support_channel: str, home_team: str) -> bool:
@@ -36,7 +43,7 @@ def is_channel_message(event: dict[str, Any], support_channel: str, home_team: s
         and isinstance(channel, str)
         and channel != support_channel
         and not is_direct_message(channel)
-        and event.get("subtype") in HANDLED_SUBTYPES
+        and event.get("subtype") in CHANNEL_SUBTYPES
         and not event.get("bot_id")
         and isinstance(event.get("user"), str)
         and bool(event.get("user"))
@@ -67,14 +74,14 @@ def record(
     if not is_external(services, team):
         return None
     door = door_of(services, event)
-    if door is None:
-        return None
+    if door is None or (in_enterprise(body) and services.people.is_ext_shared(door.channel_id) is False):
+        return None  # (in a Grid org another team may be ours: only a Slack Connect channel tells)
     user = event["user"]
-    customer = Customer(user, door, team, facts_about(services, user, team))
+    customer = Customer(user, door, team, facts_about(services, user, team), author_of(services, user))
     return services.helpdesk.receive_customer_message(
         customer,
         ts=event["ts"],
-        text=event.get("text") or "",
+        text=text_of(event),
         event_id=body.get("event_id"),
         files=files_from_event(event),
         flushing_now=flushing_now,

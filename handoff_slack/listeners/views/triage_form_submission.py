@@ -11,8 +11,8 @@ from handoff_slack.blocks.triage_form import answers_from_view
 from handoff_slack.core.bot import FormFilled
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer, CustomerInputOutcome
-from handoff_slack.listeners.customers import facts_about
-from handoff_slack.listeners.payloads import OUTCOME_KEY, acting_team, acting_user, is_direct_message
+from handoff_slack.listeners.customers import facts_about, may_act_at
+from handoff_slack.listeners.payloads import OUTCOME_KEY, acting_team, acting_user
 from handoff_slack.services import Services
 
 
@@ -21,8 +21,8 @@ def register(app: App, services: Services) -> None:
         user, team = acting_user(body), acting_team(body)
         metadata = view.get("private_metadata") if isinstance(view, dict) else None
         door = FrontDoor.from_text(metadata) if isinstance(metadata, str) else None
-        if not user or door is None or not is_direct_message(door.channel_id):
-            ack()  # not a form of ours in a DM: close it, change nothing
+        if not user or door is None or not may_act_at(services, door, team):
+            ack()  # not a form of ours in a DM or a customer's thread: close it, change nothing
             return
         answers = answers_from_view(view)
         errors = services.helpdesk.responder.form_errors(answers)
