@@ -3,8 +3,10 @@
 ``seed(emulator, support_channel="CSUPPORT", customer_1_external=False)`` adds them to the emulator and
 returns ``Personas``: ``customer_1`` (home team, or the external organisation if asked),
 ``customer_2`` (external organisation), ``agent_1``, ``agent_2``, ``admin`` (each a ``Persona``), the
-``support_channel`` (its members: the agents and the bot) and the teams' IDs. The same IDs
-as the test suite's cast, so the sandbox and the tests meet the same people.
+``support_channel`` (its members: the agents and the bot), the ``shared_channel`` (#acme-support,
+shared with the external organisation over Slack Connect: customer 2, the agents, the admin and the
+bot; ``is_ext_shared`` in ``conversations.info``) and the teams' IDs. The same IDs as the test
+suite's cast, so the sandbox and the tests meet the same people.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from handoff_slack.sandbox.emulator import SlackEmulator
 
 EXTERNAL_TEAM = "TEXTORG"
 EXTERNAL_TEAM_NAME = "Acme Corp"
+SHARED_CHANNEL = "CACME"
+SHARED_CHANNEL_NAME = "acme-support"
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class Personas:
     home_team: str
     external_team: str
     support_channel: str
+    shared_channel: str  # shared with the external organisation (Slack Connect)
     customer_1: Persona
     customer_2: Persona
     agent_1: Persona
@@ -59,6 +64,7 @@ def seed(
         home_team=home,
         external_team=EXTERNAL_TEAM,
         support_channel=support_channel,
+        shared_channel=SHARED_CHANNEL,
         customer_1=Persona(
             "customer_1",
             "UCUST1",
@@ -84,5 +90,11 @@ def seed(
         support_channel,
         support_channel_name,
         [cast.agent_1.user_id, cast.agent_2.user_id],
+    )
+    # Both organisations are in it, so conversations.info says is_ext_shared (the emulator derives it).
+    emulator.add_channel(
+        SHARED_CHANNEL,
+        SHARED_CHANNEL_NAME,
+        [cast.customer_2.user_id, cast.agent_1.user_id, cast.agent_2.user_id, cast.admin.user_id],
     )
     return cast

@@ -27,7 +27,13 @@ Actions (``user`` is a user ID, ``channel`` a channel ID; ``dm(user)`` is the us
 - ``run_command(user, channel, command, text="")``: a slash command with a ``response_url``; the app's
   immediate answer and what it posts to the response_url become ephemeral messages for the user (or
   an in-channel message with ``response_type: in_channel``).
-- ``react(user, channel, ts, name)``: a reaction, stored on the message (``reaction_added``).
+- ``react(user, channel, ts, name, *, add=True)``: a reaction, stored on the message
+  (``reaction_added``; ``add=False`` takes it off: ``reaction_removed``), sent as Slack does: ``user``,
+  ``reaction``, ``item_user`` (who wrote the message), ``item`` (``type: message``, ``channel``, ``ts``).
+
+Events of a channel shared with another organisation (Slack Connect) carry the author's team as
+``team``, ``user_team`` and ``source_team``, and the envelope ``is_ext_shared_channel: true`` with
+``authorizations`` naming the installing team's bot.
 """
 
 from __future__ import annotations
@@ -126,19 +132,18 @@ class Workspace:
         }
         return Acted(self._send_event(channel, event), ts)
 
-    def react(self, user: str, channel: str, ts: str, name: str) -> Acted:
-        self.emulator.record_reaction(user, channel, ts, name)
+    def react(self, user: str, channel: str, ts: str, name: str, *, add: bool = True) -> Acted:
+        if not self.emulator.can_post(user, channel):
+            raise NotAllowed(f"{user} is not a member of {channel}")
+        name = name.strip(":")
+        self.emulator.record_reaction(user, channel, ts, name, add=add)
         msg = self.emulator.find_message(channel, ts) or {}
-        event_ts = new_ts()
-        event = {
-            "type": "reaction_added",
-            "user": user,
-            "reaction": name,
-            "item_user": msg.get("user", ""),
-            "item": {"type": "message", "channel": channel, "ts": ts},
-            "event_ts": event_ts,
-        }
-        return Acted(self._send_event(channel, event), ts)
+        event: dict[str, Any] = {"type": "reaction_added" if add else "reaction_removed", "user": user}
+        event["reaction"] = name
+        if msg.get("user"):  # Slack leaves it out for messages no user wrote (incoming webhooks)
+            event["item_user"] = msg["user"]
+        event.update(item={"type": "message", "channel": channel, "ts": ts}, event_ts=new_ts())
+        return Acted(self._send_event(channel, event), ts, msg)
 
     # ----------------------------------------------------------------- interactivity
     def click(
@@ -176,6 +181,7 @@ class Workspace:
             action=action,
             user_name=self._user_name(user),
             is_ephemeral=ephemeral,
+            thread_ts=msg.get("thread_ts"),  # a message in a thread: Slack says so in the container
         )
         return Acted(reply, message_ts, msg)
 
@@ -255,7 +261,9 @@ class Workspace:
     def _message_event(self, channel: str, msg: dict[str, Any]) -> dict[str, Any]:
         event = {**msg, "channel": channel, "event_ts": msg["ts"], "channel_type": _channel_type(channel)}
         team = msg.get("team") or self.emulator.team_id
-        if team != self.emulator.team_id:  # Slack Connect: the author's organisation
+        # Slack Connect: the author's organisation, on every message of a shared channel and on any
+        # message of a person of another organisation (their DM with the app too).
+        if team != self.emulator.team_id or self.emulator.is_shared_externally(channel):
             event.update(user_team=team, source_team=team)
         if msg.get("thread_ts"):
             parent = self.emulator.find_message(channel, msg["thread_ts"])
