@@ -3,8 +3,10 @@
 The Slack emulator (handoff_slack.sandbox.emulator) answers the app's Web API calls; the app runs
 as in production (its waitress HTTP edge, Bolt, the scheduler, SQLite in ``./sandbox.db``) on a
 loopback port of its own; the page server (handoff_slack.sandbox.web.server) serves the page at the
-printed URL and passes ``/slack/events`` through to the app. No Slack setting is needed and nothing
-outside the machine is contacted. Ctrl-C (or SIGTERM) stops everything.
+printed URL and passes ``/slack/events`` through to the app. At start-up the admin persona runs
+``/handoff-channel on`` in #acme-support (the channel shared with customer 2's organisation), so the
+Slack Connect front door can be tried at once. No Slack setting is needed and nothing outside the
+machine is contacted. Ctrl-C (or SIGTERM) stops everything.
 """
 
 from __future__ import annotations
