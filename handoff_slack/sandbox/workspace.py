@@ -10,6 +10,9 @@ made (``ts``, ``message``, ``view``, ``errors``). An action Slack would not allo
 
 Actions (``user`` is a user ID, ``channel`` a channel ID; ``dm(user)`` is the user's DM with the app):
 - ``post(user, channel, text, *, thread_ts=None)``: a message (a thread reply with ``thread_ts``).
+  A typed "@handoff" mentions the app (``<@BOT>`` in ``text``): in a channel the app is a member of
+  (not a DM), Slack's ``app_mention`` event follows the ``message`` event (``Acted.mention``), after
+  an edit that leaves the mention in too (with ``edited``), as Slack does.
 - ``edit(user, channel, ts, text)`` / ``delete(user, channel, ts)``: ``message_changed`` /
   ``message_deleted``.
 - ``share_file(user, channel, name, content, *, mimetype=None, text="", thread_ts=None)``: the file is
@@ -43,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handoff_slack.sandbox.emulator import SlackEmulator
-from handoff_slack.sandbox.people import NotAllowed
+from handoff_slack.sandbox.people import NotAllowed, mentions_of
 from handoff_slack.sandbox.slack_client import Reply, SlackSender
 from handoff_slack.sandbox.slack_shapes import new_ts
 
@@ -59,6 +62,7 @@ class Acted:
     message: dict[str, Any] | None = None
     view: dict[str, Any] | None = None
     errors: dict[str, str] = field(default_factory=dict)  # view_submission: block_id -> error
+    mention: Reply | None = None  # the app's answer to the app_mention sent with a message that mentions it
 
     @property
     def accepted(self) -> bool:
@@ -81,7 +85,7 @@ class Workspace:
     # ----------------------------------------------------------------- messages
     def post(self, user: str, channel: str, text: str, *, thread_ts: str | None = None) -> Acted:
         msg = self.emulator.record_post(user, channel, text, thread_ts=thread_ts)
-        return Acted(self._send_event(channel, self._message_event(channel, msg)), msg["ts"], msg)
+        return self._sent_message(channel, msg)
 
     def share_file(
         self,
@@ -98,7 +102,7 @@ class Workspace:
             raise NotAllowed(f"{user} is not a member of {channel}")
         file = self.emulator.record_file(user, name, content, mimetype)
         msg = self.emulator.record_post(user, channel, text, thread_ts=thread_ts, files=[file])
-        return Acted(self._send_event(channel, self._message_event(channel, msg)), msg["ts"], msg)
+        return self._sent_message(channel, msg)
 
     def edit(self, user: str, channel: str, ts: str, text: str) -> Acted:
         before, after = self.emulator.record_edit(user, channel, ts, text)
@@ -114,7 +118,10 @@ class Workspace:
             "message": after,
             "previous_message": before,
         }
-        return Acted(self._send_event(channel, event), ts, after)
+        acted = Acted(self._send_event(channel, event), ts, after)
+        if self._hears_mention(channel, after):  # Slack sends an edited mention again, with `edited`
+            acted.mention = self._send_event(channel, _app_mention(self._message_event(channel, after), event_ts))
+        return acted
 
     def delete(self, user: str, channel: str, ts: str) -> Acted:
         before = self.emulator.record_delete(user, channel, ts)
@@ -258,6 +265,20 @@ class Workspace:
         return Acted(reply)
 
     # ----------------------------------------------------------------- helpers
+    def _sent_message(self, channel: str, msg: dict[str, Any]) -> Acted:
+        """The ``message`` event of a new message, then its ``app_mention`` if it mentions the app."""
+        event = self._message_event(channel, msg)
+        acted = Acted(self._send_event(channel, event), msg["ts"], msg)
+        if self._hears_mention(channel, msg):
+            acted.mention = self._send_event(channel, _app_mention(event, msg["ts"]))
+        return acted
+
+    def _hears_mention(self, channel: str, msg: dict[str, Any]) -> bool:
+        """Whether Slack sends ``app_mention`` for ``msg``: it mentions the app, in a channel the app is
+        in (never a DM: those come as ``message.im``)."""
+        in_channel = not channel.startswith("D") and self.emulator.bot_is_member(channel)
+        return in_channel and mentions_of(msg, self.emulator.bot_user_id)
+
     def _message_event(self, channel: str, msg: dict[str, Any]) -> dict[str, Any]:
         event = {**msg, "channel": channel, "event_ts": msg["ts"], "channel_type": _channel_type(channel)}
         team = msg.get("team") or self.emulator.team_id
@@ -282,6 +303,17 @@ class Workspace:
     def _user_name(self, user: str) -> str:
         found = self.emulator.user(user)
         return str(found["name"]) if found else user.lower()
+
+
+def _app_mention(message_event: dict[str, Any], event_ts: str) -> dict[str, Any]:
+    """``app_mention`` as Slack sends it: the message event's fields (``user``, ``text``, ``ts``,
+    ``channel``, ``thread_ts`` and ``parent_user_id`` in a thread, ``team``/``user_team``/``source_team``,
+    ``blocks``, ``files``, ``edited``...) under its own type, without ``channel_type`` or the
+    ``file_share`` subtype; ``event_ts`` is the message's, or the edit's for an edited mention."""
+    event = {k: v for k, v in message_event.items() if k != "channel_type"}
+    if event.get("subtype") == "file_share":
+        del event["subtype"]
+    return {**event, "type": "app_mention", "event_ts": event_ts}
 
 
 def _channel_type(channel: str) -> str:

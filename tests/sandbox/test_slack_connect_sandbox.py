@@ -1,5 +1,5 @@
 """The sandbox's Slack Connect customer and shared channel, as Slack shows them: the cast (customer 2
-of Acme Corp, #acme-support shared with it), and what people do there reaching the app in Slack
+of Acme Corp and their colleague, #acme-support shared with it), and what people do there reaching the app in Slack
 Connect's shapes (``user_team``/``source_team``, ``is_ext_shared_channel``, ``authorizations``,
 ``thread_ts``/``parent_user_id``, ``reaction_added``), checked where the app would receive it: a
 signed-request recorder stands in for ``/slack/events``."""
@@ -28,6 +28,7 @@ class Connect:
         self.web = WebClient(token=emulator.bot_token, base_url=emulator.api_url, timeout=5)
         self.shared = cast.shared_channel
         self.erin = cast.customer_2.user_id
+        self.sam = cast.colleague_2.user_id  # Erin's colleague at Acme Corp
         self.alice = cast.agent_1.user_id
 
     def last_event(self) -> dict[str, Any]:
@@ -56,7 +57,7 @@ def test_customer_2_is_of_another_organisation_in_a_channel_shared_with_it(conne
     channel = web.conversations_info(channel=connect.shared)["channel"]
     assert (channel["name"], channel["is_ext_shared"], channel["is_member"]) == ("acme-support", True, True)
     members = web.conversations_members(channel=connect.shared)["members"]
-    assert {connect.erin, connect.alice, connect.cast.admin.user_id, "UBOT"} <= set(members)
+    assert {connect.erin, connect.sam, connect.alice, connect.cast.admin.user_id, "UBOT"} <= set(members)
     assert connect.cast.customer_1.user_id not in members  # the home team's customer is not in it
     assert web.conversations_info(channel=connect.cast.support_channel)["channel"]["is_ext_shared"] is False
 
@@ -185,3 +186,66 @@ def test_the_page_shows_the_shared_channel_and_people_react_from_it(connect: Con
         )["ok"]
         is False
     )
+
+
+def test_customer_2s_colleague_is_a_second_person_of_their_organisation(connect: Connect) -> None:
+    sam = connect.web.users_info(user=connect.sam)["user"]
+    assert (sam["id"], sam["real_name"], sam["team_id"], sam["profile"]["team"]) == (
+        "UEXT2",
+        "Sam Acme",
+        EXTERNAL_TEAM,
+        EXTERNAL_TEAM,
+    )
+    support = connect.web.conversations_members(channel=connect.cast.support_channel)["members"]
+    assert connect.sam not in support  # customers never see the support channel
+
+    model = PageModel(connect.emulator, connect.people, connect.cast)
+    state = model.state_for(connect.sam, connect.sam)
+    [persona] = [p for p in state["personas"] if p["id"] == connect.sam]
+    assert persona == {
+        "id": "UEXT2",
+        "label": "Customer 2's colleague",
+        "name": "Sam Acme",
+        "role": "customer",
+        "team_name": "Acme Corp",
+        "external": True,
+    }
+    assert state["me"] == state["dm"]["customer"] == connect.sam and state["dm"]["channel"] == "DUEXT2"
+    assert connect.sam in state["shared"]["members"] and state["shared"]["teams"] == ["Home Co", "Acme Corp"]
+    assert connect.sam not in state["support"]["members"]
+
+
+def test_two_people_of_one_organisation_in_the_shared_channel_at_once(connect: Connect) -> None:
+    """Erin and her colleague Sam each ask at the top level, then Sam joins Erin's thread: every event
+    carries Acme Corp as the author's team, and Sam's reply says whose thread it is in."""
+    people, shared = connect.people, connect.shared
+    erin_asks = people.post(connect.erin, shared, "Invoices fail")
+    sam_asks = people.post(connect.sam, shared, "And exports are slow")
+    first, second = connect.recorder.events[-2:]
+    assert (first["event"]["user"], second["event"]["user"]) == (connect.erin, connect.sam)
+    assert first["event"]["ts"] == erin_asks.ts and second["event"]["ts"] == sam_asks.ts != erin_asks.ts
+    assert "thread_ts" not in second["event"] and first["event_id"] != second["event_id"]
+
+    people.post(connect.sam, shared, "Same here since 9", thread_ts=erin_asks.ts)
+    envelope = connect.last_event()
+    assert envelope["team_id"] == HOME and envelope["is_ext_shared_channel"] is True
+    assert envelope["authorizations"][0]["team_id"] == HOME and envelope["authorizations"][0]["user_id"] == "UBOT"
+    joined = envelope["event"]
+    assert (joined["user"], joined["thread_ts"], joined["parent_user_id"]) == (connect.sam, erin_asks.ts, connect.erin)
+    assert joined["team"] == joined["user_team"] == joined["source_team"] == EXTERNAL_TEAM
+    assert joined["channel"] == shared and joined["channel_type"] == "channel"
+
+    # Sam presses a button the bot posted in Erin's thread: the click is Sam's, from Acme Corp, in that thread.
+    button = {"type": "button", "action_id": "talk_to_agent", "text": {"type": "plain_text", "text": "Talk"}}
+    menu = connect.web.chat_postMessage(
+        channel=shared, thread_ts=erin_asks.ts, text="menu", blocks=[{"type": "actions", "elements": [button]}]
+    )
+    assert connect.people.click(connect.sam, shared, menu["ts"], "talk_to_agent").accepted
+    [payload] = connect.recorder.of_type("block_actions")
+    assert (payload["user"]["id"], payload["user"]["team_id"]) == (connect.sam, EXTERNAL_TEAM)
+    assert payload["container"]["thread_ts"] == erin_asks.ts and payload["channel"]["id"] == shared
+
+    # Sam's own DM with the app is a Slack Connect DM too.
+    people.post(connect.sam, people.dm(connect.sam), "hi")
+    dm = connect.last_event()["event"]
+    assert (dm["channel"], dm["channel_type"], dm["user_team"]) == ("DUEXT2", "im", EXTERNAL_TEAM)

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from handoff_slack.sandbox.emulator import SlackEmulator
+from handoff_slack.sandbox.people import BOT_HANDLE
 from handoff_slack.sandbox.personas import Persona, Personas
 from handoff_slack.sandbox.web.fault_panel import FaultPanel
 from handoff_slack.sandbox.workspace import Acted, NotAllowed, Workspace
 
-BOT_NAME = "handoff"
+BOT_NAME = BOT_HANDLE  # how the page names the app (a typed "@handoff" mentions it)
 MAX_TEXT = 40_000  # what a person can type into one Slack message
 MAX_FILE_B64 = 40_000_000
 _FILE_FIELDS = ("id", "name", "title", "mimetype", "size")
@@ -32,7 +33,13 @@ _MESSAGE_FIELDS = (
     "reactions",
 )
 _EMOJI_NAME = re.compile(r"[a-z0-9_+'-]{1,100}")  # Slack's emoji names (custom ones too)
-_LABELS = {"customer_1": "Customer 1", "customer_2": "Customer 2", "agent_1": "Agent 1", "agent_2": "Agent 2"}
+_LABELS = {
+    "customer_1": "Customer 1",
+    "customer_2": "Customer 2",
+    "colleague_2": "Customer 2's colleague",
+    "agent_1": "Agent 1",
+    "agent_2": "Agent 2",
+}
 
 
 class Refused(Exception):
