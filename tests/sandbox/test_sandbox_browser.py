@@ -242,7 +242,8 @@ def test_a_slack_connect_customer_is_shown_with_their_organisation(person: Perso
 def test_a_slack_connect_customer_in_the_shared_channel(person: Person) -> None:
     """Customer 2 writes in #acme-support (shared with Acme Corp, served from the start): the bot
     answers in the message's thread, the customer asks for an agent there, the agent claims the ticket
-    in #support and answers; the answer reaches the customer's thread, the agent's note does not."""
+    in #support and answers; the answer reaches the customer's thread, the agent's note does not. Then
+    her colleague writes in her thread and mentions the app in a message of his own."""
     page, expect = person.page, person.expect
     expect(page.locator("#shared-title")).to_have_text("# acme-support")
     expect(page.locator("#shared-tag")).to_have_text("Slack Connect · Home Co + Acme Corp")
@@ -283,6 +284,24 @@ def test_a_slack_connect_customer_in_the_shared_channel(person: Person) -> None:
     person.shows(thread, "Hi Erin, I'm looking into it.")
     expect(thread.locator(".message", has_text="Hi Erin")).to_have_count(1)
     person.shot("slack-connect-answered")
+
+    # Her colleague Sam (Acme Corp) writes in her thread, then asks the app something else at the top
+    # level with a mention: two people of one organisation in the channel at once.
+    person.become("UEXT2")
+    person.reply_in_thread(person.shared, "shared", "Our invoices page shows an error")
+    chip = page.locator("#shared-composer .chip")
+    expect(chip).to_contain_text("Erin External: Our invoices page shows an error")
+    expect(person.top_level(person.shared, "Our invoices page")).to_have_class("message replying")
+    person.send("shared", "Same here since 9")
+    sam = person.shows(thread, "Same here since 9").locator(".message", has_text="Same here since 9")
+    expect(sam.locator(".ext-tag")).to_have_text("Acme Corp")
+    chip.get_by_role("button").click()  # back to the channel itself
+    person.send("shared", "@handoff exports are slow for us")
+    expect(person.top_level(person.shared, "exports are slow").locator(".mention")).to_have_text("@handoff")
+    asked = person.shows(person.thread_of(person.shared, "exports are slow"), "Talk to an agent")
+    # One answer, though Slack sends the mention twice (message and app_mention).
+    expect(asked.locator(".message", has_text="help desk assistant")).to_have_count(1)
+    person.shot("slack-connect-colleague")
 
 
 @pytest.fixture

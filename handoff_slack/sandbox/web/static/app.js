@@ -200,7 +200,8 @@ function renderMessages(box, conversation, pane) {
   items.sort((a, b) => parseFloat(a.m.ts) - parseFloat(b.m.ts));
   if (!items.length) box.appendChild(el("div", "empty", "No messages yet."));
   items.forEach(({ m, ephemeral }) => {
-    box.appendChild(renderMessage(m, conversation.channel, pane, ephemeral, false));
+    const row = box.appendChild(renderMessage(m, conversation.channel, pane, ephemeral, false));
+    if (!ephemeral && m.ts === page.threadTarget[pane]) row.classList.add("replying");
     const replies = [...(m.replies || []).map((r) => ({ r, ephemeral: false })),
                      ...mine.filter((e) => e.thread_ts === m.ts).map((r) => ({ r, ephemeral: true }))];
     replies.sort((a, b) => parseFloat(a.r.ts) - parseFloat(b.r.ts));
@@ -389,7 +390,14 @@ function renderComposer(slot, pane, channel, allowed, refusal) {
   c.chip.replaceChildren();
   c.chip.hidden = !target;
   if (target) {
-    c.chip.appendChild(el("span", null, "Replying in thread"));
+    // Whose thread: a channel may hold several people's threads at once.
+    const root = conversationOf(pane).messages.find((m) => m.ts === target);
+    const author = root && (userName(root.user) || (root.bot_id ? page.state.bot.name : null));
+    const about = root ? Mrkdwn.render(root.text || "", { userName, channelName }).textContent.replace(/\s+/g, " ").trim() : "";
+    const shown = el("span", null, "Replying in thread");
+    const start = about.length > 40 ? about.slice(0, 40) + "…" : about;
+    if (author || start) shown.appendChild(el("span", "chip-about", ` · ${[author, start].filter(Boolean).join(": ")}`));
+    c.chip.appendChild(shown);
     const x = el("button", null, "✕");
     x.type = "button";
     x.title = "Stop replying in the thread";
@@ -398,12 +406,19 @@ function renderComposer(slot, pane, channel, allowed, refusal) {
   }
 }
 
+function conversationOf(pane) {
+  const s = page.state;
+  return pane === "dm" ? s.dm : pane === "shared" ? s.shared : s.support;
+}
+
 function buildComposer(pane, channel) {
   const root = el("div", "composer");
   root.dataset.pane = pane;
   const chip = el("span", "chip");
   const area = el("textarea");
-  area.placeholder = "Message, or a slash command: /handoff-queue, /handoff-watch";
+  area.placeholder = pane === "shared"
+    ? `Message #${page.state.shared.name} (@${page.state.bot.name} mentions the app)`
+    : "Message, or a slash command: /handoff-queue, /handoff-watch";
   const row = el("div", "composer-row");
   const file = el("input");
   file.type = "file";
