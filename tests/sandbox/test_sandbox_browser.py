@@ -301,6 +301,7 @@ def test_a_slack_connect_customer_in_the_shared_channel(person: Person) -> None:
     asked = person.shows(person.thread_of(person.shared, "exports are slow"), "Talk to an agent")
     # One answer, though Slack sends the mention twice (message and app_mention).
     expect(asked.locator(".message", has_text="help desk assistant")).to_have_count(1)
+    person.shared.evaluate("box => { box.scrollTop = box.scrollHeight; }")  # the shot shows Sam's part
     person.shot("slack-connect-colleague")
 
 
