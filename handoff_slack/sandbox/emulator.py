@@ -176,6 +176,18 @@ class SlackEmulator(People):
                 found = matching()
             return found
 
+    def wait_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Block until ``condition()`` (checked after every change of the workspace) is true; False on
+        timeout. ``condition`` runs with the emulator's lock held and may read its state."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not condition():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+            return True
+
     def assert_no_call(self, method: str, predicate: Callable[[Call], bool] | None = None) -> None:
         bad = [c for c in self.calls(method) if predicate is None or predicate(c)]
         if bad:

@@ -7,6 +7,7 @@ not theirs). They return copies of what was stored.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -16,20 +17,34 @@ from handoff_slack.sandbox.http_server import HttpEdge
 from handoff_slack.sandbox.slack_shapes import SlackError, copied, mimetype_of, new_ts
 from handoff_slack.sandbox.state import Change
 
+BOT_HANDLE = "handoff"  # the app's name in the workspace: a person types "@handoff" to mention it
+# "@handoff" as a word: what Slack's client turns into a mention when the app is picked from its list.
+_BOT_MENTION = re.compile(rf"(?<![\w@.-])@{BOT_HANDLE}(?![\w-])", re.IGNORECASE)
+
 
 class NotAllowed(Exception):
     """Something a person cannot do in Slack (the message says what)."""
 
 
-def rich_text(text: str) -> list[dict[str, Any]]:
-    """The ``blocks`` Slack's clients attach to a typed message: one rich_text section with the text."""
-    return [
-        {
-            "type": "rich_text",
-            "block_id": uuid.uuid4().hex[:5],
-            "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
-        }
-    ]
+def typed_message(text: str, bot_user_id: str) -> tuple[str, list[dict[str, Any]]]:
+    """The ``text`` and ``blocks`` Slack's client sends for what a person typed: ``&``, ``<`` and ``>``
+    escaped in ``text`` (a typed "<!here>" or "<@U...>" is text, not a ping), and "@handoff" a mention
+    of the app (``<@BOT>`` in ``text``, a ``user`` element in the rich_text block)."""
+    parts = _BOT_MENTION.split(text)
+    elements: list[dict[str, Any]] = []
+    for index, part in enumerate(parts):
+        if index:
+            elements.append({"type": "user", "user_id": bot_user_id})
+        if part:
+            elements.append({"type": "text", "text": part})
+    section = {"type": "rich_text_section", "elements": elements}
+    blocks = [{"type": "rich_text", "block_id": uuid.uuid4().hex[:5], "elements": [section]}]
+    return f"<@{bot_user_id}>".join(typed_as_sent(part) for part in parts), blocks
+
+
+def mentions_of(message: dict[str, Any], user_id: str) -> bool:
+    """Whether ``message`` mentions ``user_id`` (Slack reads the ``<@U...>`` of its ``text``)."""
+    return f"<@{user_id}>" in str(message.get("text") or "")
 
 
 class People(HttpEdge):
@@ -43,6 +58,11 @@ class People(HttpEdge):
             if channel.startswith("D"):
                 return channel == f"D{user}"
             return channel in self._channels and user in self._members.get(channel, [])
+
+    def bot_is_member(self, channel: str) -> bool:
+        """Whether the app's bot user is in ``channel`` (always in its DMs)."""
+        with self._cond:
+            return self._bot_is_in(channel)
 
     def is_shared_externally(self, channel: str) -> bool:
         """Whether people of another organisation are in ``channel`` (Slack Connect)."""
@@ -68,10 +88,11 @@ class People(HttpEdge):
                 raise NotAllowed(f"no message {thread_ts} in {channel} to reply to")
             # Slack keeps what was typed in the blocks and sends `text` with `&`, `<`, `>` escaped: a
             # typed "<!here>" is text, not a ping, as the app must see it.
-            msg: dict[str, Any] = {"type": "message", "user": user, "text": typed_as_sent(text), "ts": new_ts()}
+            sent, blocks = typed_message(text, self.bot_user_id)
+            msg: dict[str, Any] = {"type": "message", "user": user, "text": sent, "ts": new_ts()}
             msg.update(team=self.team_of(user), client_msg_id=str(uuid.uuid4()))
             if text:
-                msg["blocks"] = rich_text(text)
+                msg["blocks"] = blocks
             if thread_ts is not None:
                 msg["thread_ts"] = thread_ts
             if files:
@@ -89,8 +110,7 @@ class People(HttpEdge):
         with self._cond:
             msg = self._own_message(user, channel, ts)
             before = dict(copied(msg))
-            msg["text"] = typed_as_sent(text)
-            msg["blocks"] = rich_text(text)
+            msg["text"], msg["blocks"] = typed_message(text, self.bot_user_id)
             msg["edited"] = {"user": user, "ts": new_ts()}
             self._changed(Change("message_changed", channel, ts, user))
             return before, dict(copied(msg))

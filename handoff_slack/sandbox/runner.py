@@ -3,8 +3,10 @@
 The Slack emulator (handoff_slack.sandbox.emulator) answers the app's Web API calls; the app runs
 as in production (its waitress HTTP edge, Bolt, the scheduler, SQLite in ``./sandbox.db``) on a
 loopback port of its own; the page server (handoff_slack.sandbox.web.server) serves the page at the
-printed URL and passes ``/slack/events`` through to the app. No Slack setting is needed and nothing
-outside the machine is contacted. Ctrl-C (or SIGTERM) stops everything.
+printed URL and passes ``/slack/events`` through to the app. At start-up the admin persona runs
+``/handoff-channel on`` in #acme-support (the channel shared with customer 2's organisation), so the
+Slack Connect front door can be tried at once. No Slack setting is needed and nothing outside the
+machine is contacted. Ctrl-C (or SIGTERM) stops everything.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from handoff_slack.sandbox.emulator import SlackEmulator
     from handoff_slack.sandbox.personas import Personas
+    from handoff_slack.sandbox.workspace import Workspace
 
 DEFAULT_PORT = 3000
 DATABASE_FILE = "sandbox.db"
 LOOPBACK = "127.0.0.1"
+SERVE_TIMEOUT_SECONDS = 10.0  # the app's answer to `/handoff-channel on` at start-up
 # Signs the emulator's requests to the app. Fixed, so tests and tools can sign requests too: the
 # sandbox listens on loopback only and its page acts as anyone anyway.
 SIGNING_SECRET = "sandbox-signing-secret"
@@ -58,6 +63,22 @@ def _settings_env(api_url: str, bot_token: str, signing_secret: str, database: P
         HANDOFF_DELIVERY_RETRY_SECONDS="2",
     )
     return env
+
+
+def _serve_shared_channel(emulator: SlackEmulator, workspace: Workspace, cast: Personas) -> None:
+    """The admin turns the Slack Connect channel on, as in Slack (`/handoff-channel on` run there), so
+    customer 2 can try it at once; the app's answer (shown to the admin only) says it is served."""
+    admin, channel = cast.admin.user_id, cast.shared_channel
+    workspace.run_command(admin, channel, "/handoff-channel", "on")
+    answered = emulator.wait_until(
+        lambda: any("is served" in m.get("text", "") for m in emulator.ephemerals(admin, channel)),
+        timeout=SERVE_TIMEOUT_SECONDS,
+    )
+    if not answered:  # the sandbox still runs; the visitor can run the command as the admin
+        print(
+            "handoff-slack sandbox: the shared channel is not served yet: run /handoff-channel on there as the admin",
+            file=sys.stderr,
+        )
 
 
 def _fresh_database(path: Path) -> None:
@@ -119,6 +140,7 @@ def main(argv: list[str]) -> int:
         app.start_background_work()
         app_url = f"http://{LOOPBACK}:{app_server.effective_port}"
         workspace = Workspace(emulator, app_url + "/slack/events", signing_secret)
+        _serve_shared_channel(emulator, workspace, cast)
         page.start(PageModel(emulator, workspace, cast), app_url)
         print(f"handoff-slack sandbox: open {page.url}  (Ctrl-C stops it; database {database})", flush=True)
         threading.Event().wait()  # until Ctrl-C or SIGTERM

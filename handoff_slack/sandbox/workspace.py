@@ -10,6 +10,9 @@ made (``ts``, ``message``, ``view``, ``errors``). An action Slack would not allo
 
 Actions (``user`` is a user ID, ``channel`` a channel ID; ``dm(user)`` is the user's DM with the app):
 - ``post(user, channel, text, *, thread_ts=None)``: a message (a thread reply with ``thread_ts``).
+  A typed "@handoff" mentions the app (``<@BOT>`` in ``text``): in a channel the app is a member of
+  (not a DM), Slack's ``app_mention`` event follows the ``message`` event (``Acted.mention``), after
+  an edit that leaves the mention in too (with ``edited``), as Slack does.
 - ``edit(user, channel, ts, text)`` / ``delete(user, channel, ts)``: ``message_changed`` /
   ``message_deleted``.
 - ``share_file(user, channel, name, content, *, mimetype=None, text="", thread_ts=None)``: the file is
@@ -27,7 +30,13 @@ Actions (``user`` is a user ID, ``channel`` a channel ID; ``dm(user)`` is the us
 - ``run_command(user, channel, command, text="")``: a slash command with a ``response_url``; the app's
   immediate answer and what it posts to the response_url become ephemeral messages for the user (or
   an in-channel message with ``response_type: in_channel``).
-- ``react(user, channel, ts, name)``: a reaction, stored on the message (``reaction_added``).
+- ``react(user, channel, ts, name, *, add=True)``: a reaction, stored on the message
+  (``reaction_added``; ``add=False`` takes it off: ``reaction_removed``), sent as Slack does: ``user``,
+  ``reaction``, ``item_user`` (who wrote the message), ``item`` (``type: message``, ``channel``, ``ts``).
+
+Events of a channel shared with another organisation (Slack Connect) carry the author's team as
+``team``, ``user_team`` and ``source_team``, and the envelope ``is_ext_shared_channel: true`` with
+``authorizations`` naming the installing team's bot.
 """
 
 from __future__ import annotations
@@ -37,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handoff_slack.sandbox.emulator import SlackEmulator
-from handoff_slack.sandbox.people import NotAllowed
+from handoff_slack.sandbox.people import NotAllowed, mentions_of
 from handoff_slack.sandbox.slack_client import Reply, SlackSender
 from handoff_slack.sandbox.slack_shapes import new_ts
 
@@ -53,6 +62,7 @@ class Acted:
     message: dict[str, Any] | None = None
     view: dict[str, Any] | None = None
     errors: dict[str, str] = field(default_factory=dict)  # view_submission: block_id -> error
+    mention: Reply | None = None  # the app's answer to the app_mention sent with a message that mentions it
 
     @property
     def accepted(self) -> bool:
@@ -75,7 +85,7 @@ class Workspace:
     # ----------------------------------------------------------------- messages
     def post(self, user: str, channel: str, text: str, *, thread_ts: str | None = None) -> Acted:
         msg = self.emulator.record_post(user, channel, text, thread_ts=thread_ts)
-        return Acted(self._send_event(channel, self._message_event(channel, msg)), msg["ts"], msg)
+        return self._sent_message(channel, msg)
 
     def share_file(
         self,
@@ -92,7 +102,7 @@ class Workspace:
             raise NotAllowed(f"{user} is not a member of {channel}")
         file = self.emulator.record_file(user, name, content, mimetype)
         msg = self.emulator.record_post(user, channel, text, thread_ts=thread_ts, files=[file])
-        return Acted(self._send_event(channel, self._message_event(channel, msg)), msg["ts"], msg)
+        return self._sent_message(channel, msg)
 
     def edit(self, user: str, channel: str, ts: str, text: str) -> Acted:
         before, after = self.emulator.record_edit(user, channel, ts, text)
@@ -108,7 +118,10 @@ class Workspace:
             "message": after,
             "previous_message": before,
         }
-        return Acted(self._send_event(channel, event), ts, after)
+        acted = Acted(self._send_event(channel, event), ts, after)
+        if self._hears_mention(channel, after):  # Slack sends an edited mention again, with `edited`
+            acted.mention = self._send_event(channel, _app_mention(self._message_event(channel, after), event_ts))
+        return acted
 
     def delete(self, user: str, channel: str, ts: str) -> Acted:
         before = self.emulator.record_delete(user, channel, ts)
@@ -126,19 +139,18 @@ class Workspace:
         }
         return Acted(self._send_event(channel, event), ts)
 
-    def react(self, user: str, channel: str, ts: str, name: str) -> Acted:
-        self.emulator.record_reaction(user, channel, ts, name)
+    def react(self, user: str, channel: str, ts: str, name: str, *, add: bool = True) -> Acted:
+        if not self.emulator.can_post(user, channel):
+            raise NotAllowed(f"{user} is not a member of {channel}")
+        name = name.strip(":")
+        self.emulator.record_reaction(user, channel, ts, name, add=add)
         msg = self.emulator.find_message(channel, ts) or {}
-        event_ts = new_ts()
-        event = {
-            "type": "reaction_added",
-            "user": user,
-            "reaction": name,
-            "item_user": msg.get("user", ""),
-            "item": {"type": "message", "channel": channel, "ts": ts},
-            "event_ts": event_ts,
-        }
-        return Acted(self._send_event(channel, event), ts)
+        event: dict[str, Any] = {"type": "reaction_added" if add else "reaction_removed", "user": user}
+        event["reaction"] = name
+        if msg.get("user"):  # Slack leaves it out for messages no user wrote (incoming webhooks)
+            event["item_user"] = msg["user"]
+        event.update(item={"type": "message", "channel": channel, "ts": ts}, event_ts=new_ts())
+        return Acted(self._send_event(channel, event), ts, msg)
 
     # ----------------------------------------------------------------- interactivity
     def click(
@@ -176,6 +188,7 @@ class Workspace:
             action=action,
             user_name=self._user_name(user),
             is_ephemeral=ephemeral,
+            thread_ts=msg.get("thread_ts"),  # a message in a thread: Slack says so in the container
         )
         return Acted(reply, message_ts, msg)
 
@@ -252,10 +265,26 @@ class Workspace:
         return Acted(reply)
 
     # ----------------------------------------------------------------- helpers
+    def _sent_message(self, channel: str, msg: dict[str, Any]) -> Acted:
+        """The ``message`` event of a new message, then its ``app_mention`` if it mentions the app."""
+        event = self._message_event(channel, msg)
+        acted = Acted(self._send_event(channel, event), msg["ts"], msg)
+        if self._hears_mention(channel, msg):
+            acted.mention = self._send_event(channel, _app_mention(event, msg["ts"]))
+        return acted
+
+    def _hears_mention(self, channel: str, msg: dict[str, Any]) -> bool:
+        """Whether Slack sends ``app_mention`` for ``msg``: it mentions the app, in a channel the app is
+        in (never a DM: those come as ``message.im``)."""
+        in_channel = not channel.startswith("D") and self.emulator.bot_is_member(channel)
+        return in_channel and mentions_of(msg, self.emulator.bot_user_id)
+
     def _message_event(self, channel: str, msg: dict[str, Any]) -> dict[str, Any]:
         event = {**msg, "channel": channel, "event_ts": msg["ts"], "channel_type": _channel_type(channel)}
         team = msg.get("team") or self.emulator.team_id
-        if team != self.emulator.team_id:  # Slack Connect: the author's organisation
+        # Slack Connect: the author's organisation, on every message of a shared channel and on any
+        # message of a person of another organisation (their DM with the app too).
+        if team != self.emulator.team_id or self.emulator.is_shared_externally(channel):
             event.update(user_team=team, source_team=team)
         if msg.get("thread_ts"):
             parent = self.emulator.find_message(channel, msg["thread_ts"])
@@ -274,6 +303,17 @@ class Workspace:
     def _user_name(self, user: str) -> str:
         found = self.emulator.user(user)
         return str(found["name"]) if found else user.lower()
+
+
+def _app_mention(message_event: dict[str, Any], event_ts: str) -> dict[str, Any]:
+    """``app_mention`` as Slack sends it: the message event's fields (``user``, ``text``, ``ts``,
+    ``channel``, ``thread_ts`` and ``parent_user_id`` in a thread, ``team``/``user_team``/``source_team``,
+    ``blocks``, ``files``, ``edited``...) under its own type, without ``channel_type`` or the
+    ``file_share`` subtype; ``event_ts`` is the message's, or the edit's for an edited mention."""
+    event = {k: v for k, v in message_event.items() if k != "channel_type"}
+    if event.get("subtype") == "file_share":
+        del event["subtype"]
+    return {**event, "type": "app_mention", "event_ts": event_ts}
 
 
 def _channel_type(channel: str) -> str:

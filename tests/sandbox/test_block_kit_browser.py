@@ -6,28 +6,23 @@ at ``/slack/events``, and the payloads must have Slack's shapes (``selected_opti
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 from slack_sdk import WebClient
-from slack_sdk.signature import SignatureVerifier
 
 from handoff_slack.sandbox.emulator import SlackEmulator
 from handoff_slack.sandbox.personas import seed
 from handoff_slack.sandbox.web.page_model import PageModel
 from handoff_slack.sandbox.web.server import PageServer
 from handoff_slack.sandbox.workspace import Workspace
+from tests.sandbox.recorder import SECRET, Recorder
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
-SECRET = "recorder-signing-secret"
 CUSTOMER = "UCUST1"
 TIMEOUT_MS = 15_000
 
@@ -38,49 +33,6 @@ def plain(text: str) -> dict[str, Any]:
 
 def option(text: str, value: str) -> dict[str, Any]:
     return {"text": plain(text), "value": value}
-
-
-class Recorder:
-    """The app's /slack/events, reduced to what Slack sent: verified, recorded, answered 200 with no body."""
-
-    def __init__(self) -> None:
-        self.payloads: list[dict[str, Any]] = []
-        self.rejected = 0
-        recorder, verifier = self, SignatureVerifier(SECRET)
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if not verifier.is_valid_request(body, dict(self.headers)):
-                    recorder.rejected += 1
-                    self.send_response(401)
-                elif self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
-                    form = parse_qs(body.decode())
-                    if "payload" in form:
-                        recorder.payloads.append(json.loads(form["payload"][0]))
-                    self.send_response(200)
-                else:
-                    self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [p for p in self.payloads if p.get("type") == kind]
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class Sandbox:

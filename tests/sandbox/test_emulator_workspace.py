@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET
+from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET, TALK_TO_AGENT
 from handoff_slack.sandbox.emulator import SlackEmulator
 from handoff_slack.sandbox.workspace import NotAllowed, Workspace
-from tests.conftest import AGENT, AGENT_2, CUSTOMER
-from tests.support.app_under_test import SIGNING_SECRET, SUPPORT_CHANNEL, AppUnderTest
+from tests.conftest import AGENT, AGENT_2, CUSTOMER, EXTERNAL_CUSTOMER
+from tests.support.app_under_test import ADMIN, SIGNING_SECRET, SUPPORT_CHANNEL, AppUnderTest
 from tests.support.waiting import wait_until
 
 
@@ -77,3 +77,26 @@ def test_a_slash_command_answer_is_shown_to_its_user_only(app: AppUnderTest, fak
     assert [m["via"] for m in fake_slack.ephemerals(AGENT)] == ["response_url"]
     assert fake_slack.ephemerals(AGENT_2) == []
     assert fake_slack.conversation(SUPPORT_CHANNEL) == []
+
+
+def test_people_in_a_shared_channel_reach_the_app_as_slack_connect(
+    app: AppUnderTest, fake_slack: SlackEmulator
+) -> None:
+    """The admin serves the channel, a customer of another organisation writes there and presses the
+    bot's button in the thread: the app treats it as that thread's conversation (the sandbox's #acme-support)."""
+    shared = "CACME"
+    fake_slack.add_channel(shared, "acme-support", [EXTERNAL_CUSTOMER, AGENT, ADMIN])
+    people = Workspace(fake_slack, app.events_url, SIGNING_SECRET)
+    assert people.run_command(ADMIN, shared, "/handoff-channel", "on").accepted
+    wait_until(lambda: any("is served" in m["text"] for m in fake_slack.ephemerals(ADMIN, shared)), message="served")
+
+    root = people.post(EXTERNAL_CUSTOMER, shared, "Our invoices page fails").ts or ""
+    menu = wait_until(lambda: fake_slack.messages(shared, thread_ts=root), message="the menu in the thread")[0]
+    assert people.click(EXTERNAL_CUSTOMER, shared, menu["ts"], TALK_TO_AGENT).accepted
+    people.post(EXTERNAL_CUSTOMER, shared, "It says error 500", thread_ts=root)
+    ticket = ticket_message(fake_slack)
+    assert "Acme Corp" in str(ticket["blocks"])
+    assert [m for m in fake_slack.conversation(shared) if m["ts"] != root] == []  # nothing at the top level
+
+    # A reaction on the customer's message is acknowledged (the app may act on it, or not).
+    assert people.react(AGENT, shared, root, "ticket").accepted

@@ -52,6 +52,26 @@ class Person:
     def channel(self) -> Any:
         return self.page.locator("#channel-messages")
 
+    @property
+    def shared(self) -> Any:
+        return self.page.locator("#shared-messages")
+
+    def top_level(self, pane: Any, text: str) -> Any:
+        """The first top-level message (not a thread reply) with ``text``."""
+        return pane.locator(":scope > .message", has_text=text).first
+
+    def thread_of(self, pane: Any, text: str) -> Any:
+        """The thread under the top-level message with ``text``."""
+        ts = self.top_level(pane, text).get_attribute("data-ts")
+        return pane.locator(f'.thread[data-thread-ts="{ts}"]')
+
+    def reply_in_thread(self, pane: Any, pane_name: str, text: str) -> None:
+        """Open the thread of the top-level message with ``text`` in the pane's composer."""
+        top = self.top_level(pane, text)
+        top.hover()
+        top.locator('[data-tool="reply"]').click()
+        self.expect(self.page.locator(f"#{pane_name}-composer .chip")).to_contain_text("Replying in thread")
+
     def shows(self, pane: Any, text: str) -> Any:
         self.expect(pane).to_contain_text(text, timeout=TIMEOUT_MS)
         return pane
@@ -217,6 +237,72 @@ def test_a_slack_connect_customer_is_shown_with_their_organisation(person: Perso
     person.shows(ticket, "Acme Corp")
     typed = person.dm.locator(".message", has_text="I cannot log in")
     person.expect(typed.locator(".ext-tag")).to_have_text("Acme Corp")
+
+
+def test_a_slack_connect_customer_in_the_shared_channel(person: Person) -> None:
+    """Customer 2 writes in #acme-support (shared with Acme Corp, served from the start): the bot
+    answers in the message's thread, the customer asks for an agent there, the agent claims the ticket
+    in #support and answers; the answer reaches the customer's thread, the agent's note does not. Then
+    her colleague writes in her thread and mentions the app in a message of his own."""
+    page, expect = person.page, person.expect
+    expect(page.locator("#shared-title")).to_have_text("# acme-support")
+    expect(page.locator("#shared-tag")).to_have_text("Slack Connect · Home Co + Acme Corp")
+    person.become("UCUST1")
+    expect(page.locator("#shared-composer")).to_contain_text("not a member")
+
+    person.become("UEXT1")
+    person.send("shared", "Our invoices page shows an error")
+    thread = person.thread_of(person.shared, "Our invoices page shows an error")
+    person.shows(thread, "Talk to an agent")  # the bot's menu, in the thread
+    thread.get_by_role("button", name="Talk to an agent").last.click()
+    person.shows(thread, "what's the problem?")
+    person.reply_in_thread(person.shared, "shared", "Our invoices page shows an error")
+    person.send("shared", "Error 500 since this morning")
+    ticket = person.top_level(person.channel, "Error 500 since this morning")
+    person.shows(ticket, "Acme Corp")
+    expect(person.shared.locator(":scope > .message")).to_have_count(1)  # the bot speaks in the thread only
+    person.shot("slack-connect-ticket")
+
+    person.become("UAGENT1")
+    ticket.get_by_role("button", name="Claim").click()
+    person.shows(thread, "You are now talking with")
+    person.reply_in_thread(person.channel, "channel", "Error 500 since this morning")
+    person.send("channel", "note: the billing service restarted at 9")
+    person.send("channel", "Hi Erin, I'm looking into it.")
+    person.shows(thread, "Hi Erin, I'm looking into it.")
+    person.shows(person.thread_of(person.channel, "Error 500 since this morning"), "the billing service restarted")
+    expect(person.shared).not_to_contain_text("billing service")  # relays go in order: the note was never sent
+
+    # An agent reacts to the customer's message (a :ticket: reaction is sent to the app as Slack does).
+    top = person.top_level(person.shared, "Our invoices page shows an error")
+    top.hover()
+    top.locator('[data-tool="react"]').click()
+    page.locator('.emoji-picker [data-emoji="ticket"]').click()
+    expect(top.locator('.reaction[data-reaction="ticket"]')).to_have_class("reaction mine", timeout=TIMEOUT_MS)
+
+    person.become("UEXT1")
+    person.shows(thread, "Hi Erin, I'm looking into it.")
+    expect(thread.locator(".message", has_text="Hi Erin")).to_have_count(1)
+    person.shot("slack-connect-answered")
+
+    # Her colleague Sam (Acme Corp) writes in her thread, then asks the app something else at the top
+    # level with a mention: two people of one organisation in the channel at once.
+    person.become("UEXT2")
+    person.reply_in_thread(person.shared, "shared", "Our invoices page shows an error")
+    chip = page.locator("#shared-composer .chip")
+    expect(chip).to_contain_text("Erin External: Our invoices page shows an error")
+    expect(person.top_level(person.shared, "Our invoices page")).to_have_class("message replying")
+    person.send("shared", "Same here since 9")
+    sam = person.shows(thread, "Same here since 9").locator(".message", has_text="Same here since 9")
+    expect(sam.locator(".ext-tag")).to_have_text("Acme Corp")
+    chip.get_by_role("button").click()  # back to the channel itself
+    person.send("shared", "@handoff exports are slow for us")
+    expect(person.top_level(person.shared, "exports are slow").locator(".mention")).to_have_text("@handoff")
+    asked = person.shows(person.thread_of(person.shared, "exports are slow"), "Talk to an agent")
+    # One answer, though Slack sends the mention twice (message and app_mention).
+    expect(asked.locator(".message", has_text="help desk assistant")).to_have_count(1)
+    person.shared.evaluate("box => { box.scrollTop = box.scrollHeight; }")  # the shot shows Sam's part
+    person.shot("slack-connect-colleague")
 
 
 @pytest.fixture

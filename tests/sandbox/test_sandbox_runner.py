@@ -43,6 +43,13 @@ def test_starts_on_a_fresh_directory_serves_page_and_edge_and_stops_on_ctrl_c(tm
         assert status == 200 and "BlockKit" in script
         status, state, _ = get(sandbox.url + "api/state?as=UAGENT1")
         assert status == 200 and json.loads(state)["me"] == "UAGENT1"
+        # The Slack Connect channel is served from the start: the admin turned it on (their answer is theirs).
+        status, state, _ = get(sandbox.url + "api/state?as=UADMIN")
+        shown = json.loads(state)
+        assert shown["shared"]["name"] == "acme-support" and shown["shared"]["is_ext_shared"] is True
+        assert [e["text"] for e in shown["ephemerals"] if e["channel"] == shown["shared"]["channel"]] == [
+            "<#CACME> is served: a customer's message here starts a conversation in its thread."
+        ]
         assert (tmp_path / "sandbox.db").is_file()
 
         edge = SlackSender(sandbox.url + "slack/events", SIGNING_SECRET)

@@ -78,7 +78,9 @@ class FaultPanel:
             for p in self.cast.all
             if p.role == "customer"
         ]
-        return [support, *dms]
+        name = next((c["name"] for c in self.emulator.channels() if c["id"] == self.cast.shared_channel), "shared")
+        shared = {"id": self.cast.shared_channel, "label": f"#{name} (Slack Connect)"}
+        return [support, shared, *dms]
 
     def _arm(self, r: dict[str, Any]) -> None:
         method = r.get("method")

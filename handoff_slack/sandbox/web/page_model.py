@@ -6,20 +6,40 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from typing import Any
 
 from handoff_slack.sandbox.emulator import SlackEmulator
+from handoff_slack.sandbox.people import BOT_HANDLE
 from handoff_slack.sandbox.personas import Persona, Personas
 from handoff_slack.sandbox.web.fault_panel import FaultPanel
 from handoff_slack.sandbox.workspace import Acted, NotAllowed, Workspace
 
-BOT_NAME = "handoff"
+BOT_NAME = BOT_HANDLE  # how the page names the app (a typed "@handoff" mentions it)
 MAX_TEXT = 40_000  # what a person can type into one Slack message
 MAX_FILE_B64 = 40_000_000
 _FILE_FIELDS = ("id", "name", "title", "mimetype", "size")
-_MESSAGE_FIELDS = ("ts", "user", "bot_id", "username", "text", "blocks", "attachments", "thread_ts", "subtype")
-_LABELS = {"customer_1": "Customer 1", "customer_2": "Customer 2", "agent_1": "Agent 1", "agent_2": "Agent 2"}
+_MESSAGE_FIELDS = (
+    "ts",
+    "user",
+    "bot_id",
+    "username",
+    "text",
+    "blocks",
+    "attachments",
+    "thread_ts",
+    "subtype",
+    "reactions",
+)
+_EMOJI_NAME = re.compile(r"[a-z0-9_+'-]{1,100}")  # Slack's emoji names (custom ones too)
+_LABELS = {
+    "customer_1": "Customer 1",
+    "customer_2": "Customer 2",
+    "colleague_2": "Customer 2's colleague",
+    "agent_1": "Agent 1",
+    "agent_2": "Agent 2",
+}
 
 
 class Refused(Exception):
@@ -51,18 +71,33 @@ class PageModel:
         }
         users[self.emulator.bot_user_id] = {"name": BOT_NAME, "team_name": "", "external": False}
         dm = self.workspace.dm(customer.user_id)
+        shared = self.cast.shared_channel
+        shared_channel = next((c for c in self.emulator.channels() if c["id"] == shared), {})
+        shared_teams = {
+            self.cast.home_team,
+            *(p.team_id for p in self.cast.all if p.user_id in shared_channel.get("members", [])),
+        }
         return {
             "ok": True,
             "me": me.user_id,
             "bot": {"user_id": self.emulator.bot_user_id, "name": BOT_NAME},
             "personas": [self._persona_json(p, teams) for p in self.cast.all],
             "users": users,
+            "channels": {c["id"]: c["name"] for c in self.emulator.channels() if not c["id"].startswith("D")},
             "dm": {"customer": customer.user_id, "channel": dm, "messages": self._conversation(dm)},
             "support": {
                 "channel": support,
                 "name": channel.get("name", support.lower()),
                 "members": [m for m in channel.get("members", []) if m != self.emulator.bot_user_id],
                 "messages": self._conversation(support),
+            },
+            "shared": {
+                "channel": shared,
+                "name": shared_channel.get("name", shared.lower()),
+                "is_ext_shared": bool(shared_channel.get("is_ext_shared")),
+                "teams": [teams.get(t, t) for t in sorted(shared_teams, key=lambda t: t != self.cast.home_team)],
+                "members": [m for m in shared_channel.get("members", []) if m != self.emulator.bot_user_id],
+                "messages": self._conversation(shared),
             },
             "ephemerals": [_shown(m) | {"channel": m["channel"]} for m in self.emulator.ephemerals(me.user_id)],
             "views": self.emulator.open_views(me.user_id),
@@ -100,7 +135,11 @@ class PageModel:
         return content, self._mimetype_of(file_id)
 
     def _mimetype_of(self, file_id: str) -> str:
-        channels = [self.cast.support_channel, *(self.workspace.dm(p.user_id) for p in self.cast.all)]
+        channels = [
+            self.cast.support_channel,
+            self.cast.shared_channel,
+            *(self.workspace.dm(p.user_id) for p in self.cast.all),
+        ]
         for channel in channels:
             for message in self.emulator.messages(channel):
                 for file in message.get("files") or []:
@@ -154,6 +193,15 @@ class PageModel:
             thread_ts=_optional(r, "thread_ts"),
         )
 
+    def _react_act(self, user: str, r: dict[str, Any]) -> Acted:
+        name = _text(r, "name", limit=100).strip(":")
+        if not _EMOJI_NAME.fullmatch(name):
+            raise Refused("invalid_name")
+        add = r.get("add", True)
+        if not isinstance(add, bool):
+            raise Refused("invalid_add")
+        return self.workspace.react(user, _text(r, "channel"), _text(r, "ts"), name, add=add)
+
     def _command_act(self, user: str, r: dict[str, Any]) -> Acted:
         command = _text(r, "command", limit=100)
         if not command.startswith("/") or len(command) < 2:
@@ -190,6 +238,7 @@ _ACTS: dict[str, Callable[[PageModel, str, dict[str, Any]], Acted]] = {
     "edit": PageModel._edit_act,
     "delete": PageModel._delete_act,
     "file": PageModel._file_act,
+    "react": PageModel._react_act,
     "command": PageModel._command_act,
     "action": PageModel._action_act,
     "submit": PageModel._submit_act,

@@ -1,5 +1,5 @@
-// The sandbox page: personas, the customer's DM and the support channel side by side, kept live
-// by server-sent events; every click and message goes to /api/act as the chosen person, and the
+// The sandbox page: personas, the customer's DM, the channel shared with the customer's organisation
+// (Slack Connect) and the support channel side by side, kept live by server-sent events; every click and message goes to /api/act as the chosen person, and the
 // emulator sends it to the app exactly as Slack would.
 "use strict";
 
@@ -7,7 +7,8 @@ const page = {
   me: new URLSearchParams(location.search).get("as") || localStorage.getItem("sandbox.as") || "",
   dmCustomer: new URLSearchParams(location.search).get("dm") || "",
   state: null,
-  threadTarget: { dm: null, channel: null }, // ts of the thread the composer answers in
+  threadTarget: { dm: null, shared: null, channel: null }, // ts of the thread the composer answers in
+  picker: null, // {channel, ts}: the message whose emoji picker is open
   editing: null, // {channel, ts, text}
   viewShown: null, // id + hash of the modal on screen (re-rendered only when it changes)
   viewErrors: {},
@@ -92,6 +93,10 @@ function userName(id) {
   return u ? u.name : null;
 }
 
+function channelName(id) {
+  return (page.state && page.state.channels && page.state.channels[id]) || null;
+}
+
 const COLORS = ["#2d9ee0", "#e8912d", "#2bac76", "#9b59b6", "#e01e5a", "#1264a3", "#7a4a00"];
 function avatar(id, name) {
   const hue = [...String(id)].reduce((a, c) => a + c.charCodeAt(0), 0) % COLORS.length;
@@ -110,6 +115,7 @@ function renderContext(container) {
   // What Block Kit needs to act as the current person from inside a message or modal.
   return {
     userName,
+    channelName,
     imageSrc: (url) => (typeof url === "string" && url.startsWith("/") && !url.startsWith("//") ? url : null),
     confirm: askConfirm,
     registerInput: () => {},
@@ -127,13 +133,26 @@ function render() {
   const meUser = user(page.me);
   $("dm-title").textContent = `DM · ${userName(s.dm.customer)} ↔ ${s.bot.name}`;
   $("channel-title").textContent = `# ${s.support.name}`;
+  $("shared-title").textContent = `# ${s.shared.name}`;
+  $("shared-tag").textContent = `Slack Connect · ${s.shared.teams.join(" + ")}`;
   renderMessages($("dm-messages"), s.dm, "dm");
+  renderMessages($("shared-messages"), s.shared, "shared");
   renderMessages($("channel-messages"), s.support, "channel");
   renderComposer($("dm-composer"), "dm", s.dm.channel, page.me === s.dm.customer,
     `${meUser ? meUser.name : "You"} cannot write in ${userName(s.dm.customer)}'s DM: switch to that customer.`);
-  renderComposer($("channel-composer"), "channel", s.support.channel, s.support.members.includes(page.me),
+  renderComposer($("shared-composer"), "shared", s.shared.channel, canWrite("shared"),
+    `${meUser ? meUser.name : "You"} is not a member of #${s.shared.name}.`);
+  renderComposer($("channel-composer"), "channel", s.support.channel, canWrite("channel"),
     `${meUser ? meUser.name : "You"} is not a member of #${s.support.name} (customers never see it).`);
   renderModal(s.views || []);
+}
+
+// Whether the current person can write (and react) in the pane's conversation, as in Slack.
+function canWrite(pane) {
+  const s = page.state;
+  if (pane === "dm") return page.me === s.dm.customer;
+  if (pane === "shared") return s.shared.members.includes(page.me);
+  return s.support.members.includes(page.me);
 }
 
 function renderPersonas(s) {
@@ -150,7 +169,8 @@ function renderPersonas(s) {
       if (p.role === "customer") page.dmCustomer = p.id;
       page.viewShown = null;
       page.editing = null;
-      page.threadTarget = { dm: null, channel: null };
+      page.threadTarget = { dm: null, shared: null, channel: null };
+      page.picker = null;
       refresh();
     });
     nav.appendChild(b);
@@ -180,7 +200,8 @@ function renderMessages(box, conversation, pane) {
   items.sort((a, b) => parseFloat(a.m.ts) - parseFloat(b.m.ts));
   if (!items.length) box.appendChild(el("div", "empty", "No messages yet."));
   items.forEach(({ m, ephemeral }) => {
-    box.appendChild(renderMessage(m, conversation.channel, pane, ephemeral, false));
+    const row = box.appendChild(renderMessage(m, conversation.channel, pane, ephemeral, false));
+    if (!ephemeral && m.ts === page.threadTarget[pane]) row.classList.add("replying");
     const replies = [...(m.replies || []).map((r) => ({ r, ephemeral: false })),
                      ...mine.filter((e) => e.thread_ts === m.ts).map((r) => ({ r, ephemeral: true }))];
     replies.sort((a, b) => parseFloat(a.r.ts) - parseFloat(b.r.ts));
@@ -219,19 +240,26 @@ function renderMessage(m, channel, pane, ephemeral, inThread) {
     main.appendChild(BlockKit.blocks(m.blocks, renderContext(container)));
   } else if (m.text) {
     const text = el("div", "msg-text");
-    text.appendChild(Mrkdwn.render(m.text, { userName }, { block: true }));
+    text.appendChild(Mrkdwn.render(m.text, { userName, channelName }, { block: true }));
     main.appendChild(text);
   }
   (m.attachments || []).forEach((a) => main.appendChild(renderAttachment(a, channel, m, ephemeral)));
   if (m.files && m.files.length) main.appendChild(renderFiles(m.files));
+  if (m.reactions && m.reactions.length) main.appendChild(renderReactions(m, channel, pane));
   row.appendChild(main);
+  const picking = page.picker && page.picker.ts === m.ts && page.picker.channel === channel;
+  if (picking) row.appendChild(emojiPicker(m, channel));
 
   const tools = el("div", "msg-tools");
   if (!ephemeral && !inThread) tools.appendChild(tool("Reply", "reply", () => {
     page.threadTarget[pane] = m.ts;
     render();
-    const box = document.querySelector(`#${pane === "dm" ? "dm" : "channel"}-composer textarea`);
+    const box = document.querySelector(`#${pane}-composer textarea`);
     if (box) box.focus();
+  }));
+  if (!ephemeral && canWrite(pane)) tools.appendChild(tool("React", "react", () => {
+    page.picker = picking ? null : { channel, ts: m.ts };
+    render();
   }));
   if (!ephemeral && !isBot && m.user === page.me && !editing) {
     tool("Edit", "edit", () => { page.editing = { channel, ts: m.ts, text: m.text || "" }; render(); }, tools);
@@ -244,6 +272,38 @@ function renderMessage(m, channel, pane, ephemeral, inThread) {
   }
   if (tools.childNodes.length) row.appendChild(tools);
   return row;
+}
+
+// A few emoji to react with (:ticket: opens a ticket from a customer's message in a served channel).
+const EMOJI = { ticket: "🎫", eyes: "👀", white_check_mark: "✅", "+1": "👍", heart: "❤️", pray: "🙏" };
+
+function emojiPicker(m, channel) {
+  const box = el("div", "emoji-picker");
+  box.setAttribute("role", "menu");
+  Object.entries(EMOJI).forEach(([name, glyph]) => {
+    const b = el("button", null, glyph);
+    b.type = "button";
+    b.title = `:${name}:`;
+    b.dataset.emoji = name;
+    b.onclick = () => { page.picker = null; act("react", { channel, ts: m.ts, name, add: true }); };
+    box.appendChild(b);
+  });
+  return box;
+}
+
+function renderReactions(m, channel, pane) {
+  const box = el("div", "reactions");
+  m.reactions.forEach((r) => {
+    const mine = (r.users || []).includes(page.me);
+    const chip = el("button", "reaction" + (mine ? " mine" : ""), `${EMOJI[r.name] || `:${r.name}:`} ${r.count}`);
+    chip.type = "button";
+    chip.dataset.reaction = r.name;
+    chip.title = `:${r.name}: by ${(r.users || []).map((u) => userName(u) || u).join(", ")}`;
+    chip.disabled = !canWrite(pane);
+    chip.onclick = () => act("react", { channel, ts: m.ts, name: r.name, add: !mine });
+    box.appendChild(chip);
+  });
+  return box;
 }
 
 function tool(label, name, onClick, parent) {
@@ -282,9 +342,9 @@ function editBox(channel, m) {
 function renderAttachment(a, channel, m, ephemeral) {
   const box = el("div", "attachment");
   if (a.color) box.style.borderLeftColor = /^#?[0-9a-f]{3,8}$/i.test(a.color) ? (a.color[0] === "#" ? a.color : "#" + a.color) : "#ddd";
-  if (a.pretext) box.appendChild(Mrkdwn.render(a.pretext, { userName }, { block: true }));
+  if (a.pretext) box.appendChild(Mrkdwn.render(a.pretext, { userName, channelName }, { block: true }));
   if (a.title) box.appendChild(el("div", "author", a.title));
-  if (a.text) box.appendChild(Mrkdwn.render(a.text, { userName }, { block: true }));
+  if (a.text) box.appendChild(Mrkdwn.render(a.text, { userName, channelName }, { block: true }));
   if (a.blocks) box.appendChild(BlockKit.blocks(a.blocks, renderContext({ channel, message_ts: m.ts, is_ephemeral: ephemeral })));
   if (a.fallback && !a.text && !a.blocks && !a.title) box.appendChild(el("div", null, a.fallback));
   return box;
@@ -330,7 +390,14 @@ function renderComposer(slot, pane, channel, allowed, refusal) {
   c.chip.replaceChildren();
   c.chip.hidden = !target;
   if (target) {
-    c.chip.appendChild(el("span", null, "Replying in thread"));
+    // Whose thread: a channel may hold several people's threads at once.
+    const root = conversationOf(pane).messages.find((m) => m.ts === target);
+    const author = root && (userName(root.user) || (root.bot_id ? page.state.bot.name : null));
+    const about = root ? Mrkdwn.render(root.text || "", { userName, channelName }).textContent.replace(/\s+/g, " ").trim() : "";
+    const shown = el("span", null, "Replying in thread");
+    const start = about.length > 40 ? about.slice(0, 40) + "…" : about;
+    if (author || start) shown.appendChild(el("span", "chip-about", ` · ${[author, start].filter(Boolean).join(": ")}`));
+    c.chip.appendChild(shown);
     const x = el("button", null, "✕");
     x.type = "button";
     x.title = "Stop replying in the thread";
@@ -339,12 +406,19 @@ function renderComposer(slot, pane, channel, allowed, refusal) {
   }
 }
 
+function conversationOf(pane) {
+  const s = page.state;
+  return pane === "dm" ? s.dm : pane === "shared" ? s.shared : s.support;
+}
+
 function buildComposer(pane, channel) {
   const root = el("div", "composer");
   root.dataset.pane = pane;
   const chip = el("span", "chip");
   const area = el("textarea");
-  area.placeholder = "Message, or a slash command: /handoff-queue, /handoff-watch";
+  area.placeholder = pane === "shared"
+    ? `Message #${page.state.shared.name} (@${page.state.bot.name} mentions the app)`
+    : "Message, or a slash command: /handoff-queue, /handoff-watch";
   const row = el("div", "composer-row");
   const file = el("input");
   file.type = "file";
@@ -394,9 +468,9 @@ function askConfirm(confirm) {
     const dialog = el("div", "dialog");
     dialog.setAttribute("role", "alertdialog");
     const head = el("div", "dialog-head");
-    head.appendChild(Mrkdwn.textObject(confirm.title || { type: "plain_text", text: "Are you sure?" }, { userName }));
+    head.appendChild(Mrkdwn.textObject(confirm.title || { type: "plain_text", text: "Are you sure?" }, { userName, channelName }));
     const body = el("div", "dialog-body");
-    body.appendChild(Mrkdwn.textObject(confirm.text, { userName }));
+    body.appendChild(Mrkdwn.textObject(confirm.text, { userName, channelName }));
     const foot = el("div", "dialog-foot");
     const deny = el("button", "deny", (confirm.deny && confirm.deny.text) || "Cancel");
     const yes = el("button", "confirm" + (confirm.style === "danger" ? " danger" : ""), (confirm.confirm && confirm.confirm.text) || "Yes");
@@ -436,6 +510,7 @@ function buildModal(view, depth) {
   const body = el("div", "modal-body");
   const ctx = {
     userName,
+    channelName,
     imageSrc: (url) => (typeof url === "string" && url.startsWith("/") && !url.startsWith("//") ? url : null),
     confirm: askConfirm,
     registerInput: (blockId, actionId, read) => inputs.push({ blockId, actionId, read }),

@@ -29,7 +29,8 @@ const Mrkdwn = (() => {
     if (target.startsWith("#")) {
       const span = document.createElement("span");
       span.className = "mention";
-      span.textContent = "#" + unescapeEntities(label || target.slice(1));
+      const id = target.slice(1);
+      span.textContent = "#" + ((ctx.channelName && ctx.channelName(id)) || unescapeEntities(label) || id);
       return span;
     }
     if (target.startsWith("!date^")) {
