@@ -51,6 +51,7 @@ REQUIRED_BOT_EVENTS = (
     "message.groups",
     "member_joined_channel",
     "member_left_channel",
+    "reaction_added",
 )
 
 # Web API methods -> the bot scopes this app needs for them (from each method's page on
@@ -88,6 +89,7 @@ EVENT_SCOPES: dict[str, str | tuple[str, ...]] = {
     "message.groups": "groups:history",
     "member_joined_channel": ("channels:read", "groups:read"),
     "member_left_channel": ("channels:read", "groups:read"),
+    "reaction_added": "reactions:read",
 }
 
 # Other features -> scope.

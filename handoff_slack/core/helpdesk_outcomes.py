@@ -9,6 +9,7 @@ from handoff_slack.core.bot import (
     CustomerFacts,
     Reply,
 )
+from handoff_slack.core.channel_settings import ChannelSettings
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.states import ConversationMode
 from handoff_slack.core.views import TicketView
@@ -22,6 +23,7 @@ class Customer:
     door: FrontDoor
     team_id: str | None = None
     facts: CustomerFacts = field(default_factory=CustomerFacts)  # what Slack knows: triage won't ask it
+    channel: ChannelSettings | None = None  # a served shared channel's own greeting and triage switch
 
 
 class CustomerMessageAction(StrEnum):

@@ -44,6 +44,7 @@ from handoff_slack.core.states import Direction
 from handoff_slack.slack.failures import GONE_ERRORS, ambiguous, failure_reason
 from handoff_slack.slack.file_relay import DEFAULT_MAX_FILE_BYTES, FileRelay, destination_notice
 from handoff_slack.slack.file_transfer import FileProblem
+from handoff_slack.slack.served_doors import CHANNEL_NOT_SERVED, never_closed
 from handoff_slack.storage.delivery_ledger import DeliveryLedger
 
 logger = logging.getLogger(__name__)
@@ -86,8 +87,10 @@ class Outbox:
         files: FileRelay | None = None,
         retry_concurrency: int = RETRY_CONCURRENCY,
         render_notice: Callable[[Notice], Rendered] | None = None,
+        door_closed: Callable[[Delivery], bool] = never_closed,  # slack.served_doors
     ) -> None:
         self.ledger = ledger
+        self.door_closed = door_closed
         self.render_notice = render_notice or partial(notice_blocks.render_notice, note_prefix="note:")
         self.retry_concurrency = retry_concurrency
         self.client = client  # look-ups, updates and deletes: idempotent, full retries
@@ -155,6 +158,9 @@ class Outbox:
                 delivery.message_id in replaced or not notices.still_true(delivery.notice, delivery.ticket_state)
             ):
                 self.ledger.dropped(delivery.message_id)  # not true any more: sending it late would mislead
+                continue
+            if self.door_closed(delivery):
+                self._give_up(delivery, CHANNEL_NOT_SERVED)
                 continue
             outcome, copy_stale = self._deliver_one(delivery)
             stale = stale or copy_stale
@@ -348,6 +354,9 @@ class Outbox:
 
     def _sync_stale_copies(self, conversation_id: int) -> None:
         for copy in self.ledger.stale_copies(conversation_id):
+            if self.door_closed(copy.as_delivery()):  # the copy stays as it was: the bot is silent there now
+                self.ledger.copy_synced(copy.message_id, list(copy.extra_ts))
+                continue
             try:
                 extra = self._sync(copy)
             except (SlackApiError, OSError) as error:

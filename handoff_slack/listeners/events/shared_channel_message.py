@@ -70,7 +70,9 @@ def record(
     if door is None:
         return None
     user = event["user"]
-    customer = Customer(user, door, team, facts_about(services, user, team))
+    # The channel's own greeting and triage switch (core.channel_settings): one more read by primary key.
+    settings = services.channels.settings(door.channel_id)
+    customer = Customer(user, door, team, facts_about(services, user, team), settings)
     return services.helpdesk.receive_customer_message(
         customer,
         ts=event["ts"],
