@@ -159,9 +159,6 @@ class Outbox:
             ):
                 self.ledger.dropped(delivery.message_id)  # not true any more: sending it late would mislead
                 continue
-            if self.door_closed(delivery):
-                self._give_up(delivery, CHANNEL_NOT_SERVED)
-                continue
             outcome, copy_stale = self._deliver_one(delivery)
             stale = stale or copy_stale
             if outcome is _Outcome.RETRY_LATER:
@@ -188,6 +185,8 @@ class Outbox:
         record = self.ledger.text_posted if delivery.files else self.ledger.delivered
         may_exist = delivery.attempts > 0
         for attempt in range(AMBIGUOUS_RETRIES + 1):
+            if self.door_closed(delivery):  # slack.served_doors: asked before every attempt
+                return self._give_up(delivery, CHANNEL_NOT_SERVED), False
             try:
                 parts = self._send(delivery, may_exist)
             except (SlackApiError, OSError) as error:
@@ -217,6 +216,8 @@ class Outbox:
     def _deliver_files(self, delivery: Delivery) -> _Outcome:
         """Each file not passed on yet, in order; a transient failure holds back the rest."""
         for index in range(delivery.files_done, len(delivery.files)):
+            if self.door_closed(delivery):
+                return self._give_up(delivery, CHANNEL_NOT_SERVED)
             file = delivery.files[index]
             if not self.ledger.begin_file(delivery.message_id):
                 logger.info("message %s was deleted before all its files were passed on", delivery.message_id)
@@ -333,16 +334,17 @@ class Outbox:
         for page in pages:
             yield from page.get("messages", [])
 
-    def _give_up(self, delivery: Delivery, reason: str) -> None:
+    def _give_up(self, delivery: Delivery, reason: str) -> _Outcome:
         self.ledger.given_up(delivery.message_id, reason)
         if delivery.direction.is_notice:  # the bot's own words: nobody else to tell
             logger.warning("gave up on notice %s (%s)", delivery.message_id, reason)
-            return
+            return _Outcome.GIVEN_UP
         logger.warning("gave up on message %s (%s)", delivery.message_id, reason)
         # The side that wrote the message learns it did not arrive (and which one it was).
         excerpt = delivery.text[: notice_blocks.QUOTED_CHARS + 1]  # all that the notice quotes
         notice = Notice.undelivered(delivery.direction, reason, excerpt, (file.name for file in delivery.files))
         self._tell_author(delivery, notice)
+        return _Outcome.GIVEN_UP
 
     def _tell_author(self, delivery: Delivery, notice: Notice) -> None:
         """A notice where the message's author sees it: the ticket's thread for an agent, else the DM."""
