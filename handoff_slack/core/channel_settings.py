@@ -15,8 +15,9 @@ MAX_GREETING_CHARS = 1000  # a greeting, not a manual: it opens every thread's m
 @dataclass(frozen=True)
 class ChannelSettings:
     greeting: str | None = None  # as the admin typed it (Slack markup); made safe when shown
-    triage: bool | None = None  # False: no triage questions in the channel's threads; True: as configured, or
-    # before the hand-off when the YAML has triage off
+    # False: no triage questions in the channel's threads; True: the YAML's questions (before the
+    # hand-off if the YAML has triage off)
+    triage: bool | None = None
 
     @property
     def is_default(self) -> bool:
