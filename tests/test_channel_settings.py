@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from handoff_slack.core.channel_settings import MAX_GREETING_CHARS
+from handoff_slack.core.bot import BotEngine
+from handoff_slack.core.bot_config import BotConfig, TriageConfig, TriageMode, TriageQuestion
+from handoff_slack.core.channel_settings import MAX_GREETING_CHARS, ChannelSettings
 from handoff_slack.listeners.commands.handoff_channel import REFUSAL
 from handoff_slack.sandbox.workspace import Workspace
 from tests.conftest import AGENT, CUSTOMER, EXTERNAL_CUSTOMER
@@ -183,3 +185,17 @@ def test_a_channel_turned_off_mid_conversation_says_nothing_more_and_loses_nothi
         "I need a human please",
         "one more detail before you go",
     ]
+
+
+def test_the_bot_in_a_channel_is_the_bot_with_that_channels_choices() -> None:
+    questions = (TriageQuestion(id="order", label="Order number", prompt=TRIAGE_QUESTION),)
+    bot = BotEngine(BotConfig(triage=TriageConfig(mode=TriageMode.TRIAGE_FIRST, questions=questions)))
+    assert bot.in_channel(ChannelSettings()) is bot  # nothing of its own: the bot itself
+    greeted = bot.in_channel(ChannelSettings(greeting="Hi, Acme!"))
+    assert greeted is bot.in_channel(ChannelSettings(greeting="Hi, Acme!"))  # one engine per choice
+    assert greeted.menu().text == "Hi, Acme!" and bot.menu().text == BotConfig().greeting
+    assert greeted.config.triage.mode is TriageMode.TRIAGE_FIRST and greeted.detector is bot.detector
+    assert bot.in_channel(ChannelSettings(triage=False)).config.triage.mode is TriageMode.OFF
+    assert bot.in_channel(ChannelSettings(triage=True)).config.triage.mode is TriageMode.TRIAGE_FIRST
+    off = BotEngine(BotConfig(triage=TriageConfig(mode=TriageMode.OFF, questions=questions)))
+    assert off.in_channel(ChannelSettings(triage=True)).config.triage.mode is TriageMode.BEFORE_HANDOFF
