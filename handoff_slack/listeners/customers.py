@@ -35,12 +35,10 @@ def customer_from_action(services: Services, body: dict[str, Any]) -> Customer |
     door, user, team = action_door(body), acting_user(body), acting_team(body)
     if door is None or not user:
         return None
-    if not door.is_thread:
-        return Customer(user, door, team, facts_about(services, user, team))
-    channel = services.channels.settings(door.channel_id) if is_external(services, team) else None
-    if channel is None:  # an internal person, or a channel not served
+    if door.is_thread and not (is_external(services, team) and services.channels.is_served(door.channel_id)):
         return None
-    return Customer(user, door, team, facts_about(services, user, team), channel)
+    channel = services.channels.settings_at(door)  # a served channel's greeting and triage switch
+    return Customer(user, door, team, facts_about(services, user, team), channel=channel)
 
 
 def is_external(services: Services, team: object) -> bool:

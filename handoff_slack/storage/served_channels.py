@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, delete, select, update
 from sqlmodel import SQLModel
 
 from handoff_slack.core.channel_settings import ChannelSettings
+from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.states import ConversationMode
 from handoff_slack.storage.database import Database, InsertIfAbsent
@@ -93,6 +94,10 @@ class ServedChannels:
         with self.db.autocommit() as connection:
             row = connection.execute(self._settings, {"channel_id": channel_id}).first()
         return None if row is None else ChannelSettings(row.greeting, row.triage)
+
+    def settings_at(self, door: FrontDoor) -> ChannelSettings | None:
+        """The settings of a thread door's channel; None for a DM (no read) or a channel not served."""
+        return self.settings(door.channel_id) if door.is_thread else None
 
     def set_greeting(self, channel_id: str, greeting: str | None) -> bool:
         """The channel's greeting (None: the bot's); False when the channel is not served."""

@@ -70,9 +70,8 @@ def record(
     if door is None:
         return None
     user = event["user"]
-    # The channel's own greeting and triage switch (core.channel_settings): one more read by primary key.
-    settings = services.channels.settings(door.channel_id)
-    customer = Customer(user, door, team, facts_about(services, user, team), settings)
+    channel = services.channels.settings_at(door)  # its greeting and triage switch: a read by primary key
+    customer = Customer(user, door, team, facts_about(services, user, team), channel=channel)
     return services.helpdesk.receive_customer_message(
         customer,
         ts=event["ts"],
