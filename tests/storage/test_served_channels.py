@@ -1,5 +1,5 @@
 """Served channels (storage.served_channels) on SQLite and PostgreSQL: each row knows its workspace and
-its channel's settings; turning one off tells its open tickets' threads; migration 0011 keeps them."""
+its channel's settings; turning one off tells its open tickets' threads; their migration keeps them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlmodel import col, select
 
@@ -96,8 +97,17 @@ def test_turning_a_channel_off_tells_the_threads_with_an_open_ticket(db: Databas
     assert not channels.is_served("CSHARED")
 
 
-def test_migration_0011_keeps_the_served_channels_and_gives_them_the_bots_settings(database_url: str) -> None:
-    command.upgrade(alembic_config(database_url), "0010")
+def channel_settings_revision(database_url: str) -> tuple[str, str]:
+    """The channel settings' migration and the one before it (found by file name: merges renumber them)."""
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    [found] = [r for r in script.walk_revisions() if str(r.path).endswith("_channel_settings.py")]
+    assert isinstance(found.down_revision, str)
+    return found.revision, found.down_revision
+
+
+def test_the_channel_settings_migration_keeps_the_served_channels_with_the_bots_settings(database_url: str) -> None:
+    _, before = channel_settings_revision(database_url)
+    command.upgrade(alembic_config(database_url), before)
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
     try:
         with engine.begin() as connection:
@@ -113,7 +123,7 @@ def test_migration_0011_keeps_the_served_channels_and_gives_them_the_bots_settin
             assert ServedChannels(database, "T0HOME").listed_with_settings() == [("CSHARED", ChannelSettings())]
         finally:
             database.dispose()
-        command.downgrade(alembic_config(database_url), "0010")
+        command.downgrade(alembic_config(database_url), before)
         with engine.connect() as connection:
             assert connection.execute(text("SELECT channel_id FROM served_channel")).all() == [("CSHARED",)]
     finally:
