@@ -142,6 +142,8 @@ def test_a_channel_turned_off_mid_conversation_says_nothing_more_and_loses_nothi
     ticket = wait_for_new_ticket(fake_slack, 0)
     claim(app, fake_slack, AGENT, ticket)
     in_thread(fake_slack, root, "You are now talking with")
+    answer = str(people.post(AGENT, SUPPORT_CHANNEL, "A first answer", thread_ts=ticket.ts).ts)
+    copy = in_thread(fake_slack, root, "A first answer")
 
     # Slack refuses posts in the shared channel for a while: the agent's reply waits in the outbox.
     fake_slack.fail_in(SHARED, "chat.postMessage", status=500, count=None)
@@ -175,6 +177,14 @@ def test_a_channel_turned_off_mid_conversation_says_nothing_more_and_loses_nothi
     fake_slack.wait_for(
         "chat.postMessage", posted_to(SUPPORT_CHANNEL, "could not be delivered to the customer", thread_ts=ticket.ts), 2
     )
+    # The agent corrects the answer the customer already has: the copy there stays as it was.
+    people.edit(AGENT, SUPPORT_CHANNEL, answer, "A first answer, corrected")
+    edited = stored_messages(app, "A first answer, corrected")
+    assert len(edited) == 1
+    wait_until(lambda: not stored_messages(app, "A first answer, corrected")[0].copy_stale, message="the edit's sync")
+    assert [
+        c for c in fake_slack.calls("chat.update", channel=SHARED) if c.params.get("ts") == copy.response["ts"]
+    ] == []
     press_close(app, fake_slack, AGENT, ticket)
     wait_until(lambda: stored_tickets(app)[0].state == "closed", message="the close")
     fake_slack.wait_for("chat.postMessage", posted_to(SUPPORT_CHANNEL, "closed this ticket", thread_ts=ticket.ts))
