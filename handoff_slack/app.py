@@ -32,6 +32,7 @@ from handoff_slack.slack.directory import AgentDirectory, PeopleDirectory
 from handoff_slack.slack.file_relay import FileRelay
 from handoff_slack.slack.handoff_effects import HandoffEffects
 from handoff_slack.slack.outbox import Outbox
+from handoff_slack.slack.served_doors import ServedDoors
 from handoff_slack.slack.ticket_board import TicketBoard
 from handoff_slack.startup import StartupError, bolt_logger, verify_bot_token
 from handoff_slack.storage.database import Database, DatabaseUnavailable, migrate
@@ -140,6 +141,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         build_posting_client(settings.bot_token, settings.slack_api_url, timeout=FILE_UPLOAD_TIMEOUT),
         max_bytes=settings.max_file_bytes,
     )
+    channels = ServedChannels(db, helpdesk.workspace_id, helpdesk.deliveries)
     outbox = Outbox(
         helpdesk.deliveries,
         client,
@@ -148,11 +150,11 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         clock=clock,
         files=files,
         render_notice=partial(render_notice, note_prefix=settings.note_prefix),
+        door_closed=ServedDoors(channels.is_served).closed,
     )
     effects = HandoffEffects(board, outbox)
     executor = LazyWork(settings.http_threads, settings.max_backlog, thread_name_prefix="lazy-listener")
     approvers = Approvers(client, agents, bot.config.supervision.approvers)
-    channels = ServedChannels(db, helpdesk.workspace_id)
     services = Services(
         settings, helpdesk, agents, people, board, client, outbox, effects, executor, clock, approvers, channels
     )

@@ -62,6 +62,8 @@ def test_a_thread_conversation_is_answered_in_its_thread_beside_the_customers_dm
     app: AppUnderTest, fake_slack: FakeSlack
 ) -> None:
     fake_slack.set_members(SHARED, [CUSTOMER, AGENT])
+    assert app.app is not None
+    app.app.services.channels.turn_on(SHARED, "UADMIN")  # the outbox speaks only in served channels' threads
     before = len(fake_slack.calls("chat.postMessage", channel=SUPPORT_CHANNEL))
     in_thread = Customer(CUSTOMER, FrontDoor(SHARED, ROOT), fake_slack.team_id)
     outcome = app.helpdesk.receive_customer_message(in_thread, ROOT, "I need a human please")

@@ -52,6 +52,7 @@ REQUIRED_BOT_EVENTS = (
     "member_joined_channel",
     "member_left_channel",
     "app_mention",
+    "reaction_added",
 )
 
 # Web API methods -> the bot scopes this app needs for them (from each method's page on
@@ -92,6 +93,7 @@ EVENT_SCOPES: dict[str, str | tuple[str, ...]] = {
     "member_joined_channel": ("channels:read", "groups:read"),
     "member_left_channel": ("channels:read", "groups:read"),
     "app_mention": "app_mentions:read",
+    "reaction_added": "reactions:read",
 }
 
 # Other features -> scope.

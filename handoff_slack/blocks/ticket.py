@@ -39,6 +39,7 @@ REASON_LABELS: dict[str, str] = {
     EscalationReason.SUPERVISION_TIMEOUT: "nobody approved the bot's answer in time",
     EscalationReason.WATCHED: "an agent watches the bot conversation",
     EscalationReason.TAKEN_OVER: "an agent took over from the bot",
+    EscalationReason.REACTION: "ticketed from their message in a shared channel",
 }
 TRIAGE_SOURCES = {"slack": " _(from Slack)_", "form": "", "typed": ""}
 SECTION_LIMIT = 3000  # characters of a section's text

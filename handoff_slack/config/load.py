@@ -25,6 +25,7 @@ from handoff_slack.core.bot_config import (
     EscalationConfig,
     FrustrationConfig,
     Scenario,
+    SharedChannelsConfig,
     Step,
     SupervisionConfig,
     TriageConfig,
@@ -78,6 +79,7 @@ def bot_config(file: BotFile) -> BotConfig:
             checking_message=file.supervision.checking_message,
         ),
         assist=file.assist,
+        shared_channels=SharedChannelsConfig(ticket_emoji=file.shared_channels.ticket_emoji),
     )
 
 

@@ -38,6 +38,7 @@ from handoff_slack.core.bot_config import (
     FrustrationAction,
     FrustrationConfig,
     Prefill,
+    SharedChannelsConfig,
     SupervisionConfig,
     SupervisionDefault,
     TriageConfig,
@@ -318,6 +319,26 @@ class SupervisionEntry(_Part):
     checking_message: SectionText = _SUPERVISION.checking_message
 
 
+_SHARED_CHANNELS = SharedChannelsConfig()
+EMOJI_NAME = re.compile(r"[a-z0-9_+'\-]{1,100}")  # Slack's custom emoji names: lower case, digits, _ - + '
+
+
+def _emoji_name(value: object) -> object:
+    """`ticket` or `:ticket:`: the name Slack sends in reaction events (no colons)."""
+    text = str(value) if isinstance(value, Scalar) else _given(value)
+    if isinstance(text, str):
+        name = text.strip().removeprefix(":").removesuffix(":")
+        if EMOJI_NAME.fullmatch(name):
+            return name
+    raise rule(f"must be an emoji's name like ticket or :ticket: (lower case, digits, _ - + '), got {text!r}")
+
+
+class SharedChannelsEntry(_Part):
+    ticket_emoji: Annotated[str, BeforeValidator(_emoji_name), Expected("an emoji's name")] = (
+        _SHARED_CHANNELS.ticket_emoji
+    )
+
+
 _BOT = BotConfig()
 
 
@@ -336,6 +357,7 @@ class BotFile(_Part):
     escalation: EscalationEntry = EscalationEntry()
     supervision: SupervisionEntry = SupervisionEntry()
     assist: Annotated[AssistMode, Strict(False), _TEXT, Expected.one_of(AssistMode)] = _BOT.assist
+    shared_channels: SharedChannelsEntry = SharedChannelsEntry()
 
     @field_validator("scenarios", mode="after")
     @classmethod

@@ -41,6 +41,7 @@ from handoff_slack.core.bot_turn import (
     Said,
     TriageAnswer,
 )
+from handoff_slack.core.channel_settings import ChannelSettings
 from handoff_slack.core.diagnosis import diagnose
 from handoff_slack.core.frustration import FrustrationDetector
 from handoff_slack.core.phrases import (
@@ -76,6 +77,7 @@ __all__ = [
 
 _CHOICE_SIMILARITY = 0.8
 _MAX_QUOTED_ANSWER = 200
+_MAX_CHANNEL_ENGINES = 256
 
 
 # -- the engine ---------------------------------------------------------------------------------
@@ -92,6 +94,25 @@ class BotEngine:
             preload=settings.action is not FrustrationAction.OFF,
         )
         self.triage = TriageFlow(self.config.triage, self.menu)
+        self._in_channels: dict[ChannelSettings, BotEngine] = {}
+
+    def in_channel(self, settings: ChannelSettings) -> BotEngine:
+        """This bot with a served channel's own greeting and triage switch (core.channel_settings);
+        one engine per distinct choice, sharing the frustration detector."""
+        if settings.is_default:
+            return self
+        found = self._in_channels.get(settings)
+        if found is None:
+            triage = self.config.triage
+            if settings.triage is not None:  # on: as configured, or before the hand-off if the YAML has it off
+                on = triage.mode if triage.mode is not TriageMode.OFF else TriageMode.BEFORE_HANDOFF
+                triage = replace(triage, mode=on if settings.triage else TriageMode.OFF)
+            greeting = self.config.greeting if settings.greeting is None else settings.greeting
+            found = BotEngine(replace(self.config, greeting=greeting, triage=triage), self.detector)
+            if len(self._in_channels) >= _MAX_CHANNEL_ENGINES:  # bounded: a choice is cheap to build again
+                self._in_channels.clear()
+            self._in_channels[settings] = found
+        return found
 
     @property
     def needs_customer_facts(self) -> bool:

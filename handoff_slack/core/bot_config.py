@@ -196,6 +196,13 @@ class AssistMode(StrEnum):
     OFF = "off"
 
 
+@dataclass(frozen=True)
+class SharedChannelsConfig:
+    """Served shared channels (README "For agents and admins"): what turns a customer's message into a ticket."""
+
+    ticket_emoji: str = "ticket"  # an internal person's reaction with it opens a ticket quoting the message
+
+
 DEFAULT_GREETING = (
     "Hi! I'm the help desk assistant. Tell me what you need, or pick an option below. "
     "You can ask for a person at any time by typing *agent*."
@@ -212,6 +219,7 @@ class BotConfig:
     escalation: EscalationConfig = field(default_factory=EscalationConfig)
     supervision: SupervisionConfig = field(default_factory=SupervisionConfig)
     assist: AssistMode = AssistMode.ON  # agent assist: suggested replies in a connected ticket's thread
+    shared_channels: SharedChannelsConfig = field(default_factory=SharedChannelsConfig)
 
     def is_supervised(self, scenario: Scenario) -> bool:
         if scenario.supervised is not None:

@@ -118,7 +118,8 @@ class HandoffSteps:
         if found is not None and found[0] != ConversationMode.BOT:
             return None
         bot_state = found[1] if found is not None else None
-        return EarlyTurn(bot_state, self.responder.respond(BotState.from_json(bot_state), received, customer.facts))
+        bot = self._bot_for(customer)
+        return EarlyTurn(bot_state, bot.respond(BotState.from_json(bot_state), received, customer.facts))
 
     def _turn(
         self, conversation: StoredConversation, received: BotInput, customer: Customer, early: EarlyTurn | None
@@ -126,7 +127,13 @@ class HandoffSteps:
         """The early turn if the state it was decided on is still the conversation's; else decided again."""
         if early is not None and early.bot_state == conversation.bot_state:
             return early.turn
-        return self.responder.respond(BotState.from_json(conversation.bot_state), received, customer.facts)
+        return self._bot_for(customer).respond(BotState.from_json(conversation.bot_state), received, customer.facts)
+
+    def _bot_for(self, customer: Customer) -> BotResponder:
+        """The bot, with the greeting and triage switch of the served channel the customer writes in."""
+        if customer.channel is None or not isinstance(self.responder, BotEngine):
+            return self.responder
+        return self.responder.in_channel(customer.channel)
 
     def _apply_turn(
         self, tx: HelpdeskTransaction, conversation: StoredConversation, conversation_id: int, turn: BotTurn

@@ -9,6 +9,7 @@ from handoff_slack.core.bot import (
     CustomerFacts,
     Reply,
 )
+from handoff_slack.core.channel_settings import ChannelSettings
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.message_authors import Author
 from handoff_slack.core.states import ConversationMode
@@ -26,6 +27,7 @@ class Customer:
     # How their messages are shown to agents: set at a thread's door, where colleagues write too
     # (core.message_authors); None in a DM (the conversation's customer is shown).
     author: Author | None = None
+    channel: ChannelSettings | None = None  # a served shared channel's own greeting and triage switch
 
 
 class CustomerMessageAction(StrEnum):

@@ -49,6 +49,9 @@ class NoticeKind(StrEnum):
     UNDELIVERED = "undelivered"  # a message given up on
     FILE_REFUSED = "file_refused"  # a file that could not be passed on
     TOO_LONG = "too_long"  # a message longer than any Slack can send, acked but not taken
+    # To a ticket's thread about a shared channel's thread (blocks.shared_channel renders them).
+    TICKETED_NOTE = "ticketed_note"  # an internal person opened the ticket by reacting to the customer's message
+    CHANNEL_OFF_NOTE = "channel_off_note"  # the customer's channel is no longer served: replies stay here
 
 
 # A notice about the queue is true only while its ticket waits; "connected" only while it is open.
@@ -160,6 +163,15 @@ class Notice:
     @classmethod
     def file_refused(cls, file_name: str, problem: str) -> Notice:
         return cls(NoticeKind.FILE_REFUSED, {"file": file_name, "problem": problem})
+
+    @classmethod
+    def ticketed_note(cls, reacted_by: str, emoji: str, text: str) -> Notice:
+        """`reacted_by` opened the ticket with `emoji` on the customer's message `text` (quoted in full)."""
+        return cls(NoticeKind.TICKETED_NOTE, {"user_id": reacted_by, "emoji": emoji, "text": text})
+
+    @classmethod
+    def channel_off_note(cls, channel_id: str) -> Notice:
+        return cls(NoticeKind.CHANNEL_OFF_NOTE, {"channel_id": channel_id})
 
 
 def still_true(notice: Notice, ticket_state: TicketState | None) -> bool:

@@ -44,6 +44,7 @@ class EscalationReason(StrEnum):
     SUPERVISION_TIMEOUT = "supervision_timeout"  # nobody decided on the proposal in time
     WATCHED = "watched"  # not a hand-off: an agent watches the bot conversation (a watch's ticket)
     TAKEN_OVER = "taken_over"  # an agent watching the bot conversation took it over, without the queue
+    REACTION = "reaction"  # an internal person reacted to the customer's message in a shared channel (the ticket emoji)
 
 
 class Direction(StrEnum):

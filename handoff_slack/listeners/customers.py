@@ -38,7 +38,8 @@ def customer_from_action(services: Services, body: dict[str, Any]) -> Customer |
         return None
     if not may_act_at(services, door, team):
         return None
-    return Customer(user, door, team, facts_about(services, user, team))
+    channel = services.channels.settings_at(door)  # a served channel's greeting and triage switch
+    return Customer(user, door, team, facts_about(services, user, team), channel=channel)
 
 
 def may_act_at(services: Services, door: FrontDoor, team: str | None) -> bool:

@@ -100,6 +100,19 @@ class People(HttpEdge):
             self._store_message(channel, msg)
             return dict(copied(msg))
 
+    def record_post_as_sent(
+        self, user: str, channel: str, text: str, *, thread_ts: str | None = None
+    ) -> dict[str, Any]:
+        """Like ``record_post``, with ``text`` exactly as Slack stores and sends it: markup a client made of
+        what was typed (a real @channel is ``<!channel>``, a link with a label ``<https://…|label>``)."""
+        msg = self.record_post(user, channel, "", thread_ts=thread_ts)
+        with self._cond:
+            stored = next(m for m in self._messages.get(channel, []) if m["ts"] == msg["ts"])
+            section = {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}
+            block = {"type": "rich_text", "block_id": uuid.uuid4().hex[:5], "elements": [section]}
+            stored.update(text=text, blocks=[block])
+            return dict(copied(stored))
+
     def record_file(self, user: str, name: str, content: bytes, mimetype: str | None = None) -> dict[str, Any]:
         """A file ``user`` uploads (to share with ``record_post``); its ``url_private_download`` serves it."""
         with self._cond:

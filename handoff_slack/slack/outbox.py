@@ -44,6 +44,7 @@ from handoff_slack.core.states import Direction
 from handoff_slack.slack.failures import GONE_ERRORS, ambiguous, failure_reason
 from handoff_slack.slack.file_relay import DEFAULT_MAX_FILE_BYTES, FileRelay, destination_notice
 from handoff_slack.slack.file_transfer import FileProblem
+from handoff_slack.slack.served_doors import CHANNEL_NOT_SERVED, never_closed
 from handoff_slack.storage.delivery_ledger import DeliveryLedger
 
 logger = logging.getLogger(__name__)
@@ -86,8 +87,10 @@ class Outbox:
         files: FileRelay | None = None,
         retry_concurrency: int = RETRY_CONCURRENCY,
         render_notice: Callable[[Notice], Rendered] | None = None,
+        door_closed: Callable[[Delivery], bool] = never_closed,  # slack.served_doors
     ) -> None:
         self.ledger = ledger
+        self.door_closed = door_closed
         self.render_notice = render_notice or partial(notice_blocks.render_notice, note_prefix="note:")
         self.retry_concurrency = retry_concurrency
         self.client = client  # look-ups, updates and deletes: idempotent, full retries
@@ -182,6 +185,8 @@ class Outbox:
         record = self.ledger.text_posted if delivery.files else self.ledger.delivered
         may_exist = delivery.attempts > 0
         for attempt in range(AMBIGUOUS_RETRIES + 1):
+            if self.door_closed(delivery):  # slack.served_doors: asked before every attempt
+                return self._give_up(delivery, CHANNEL_NOT_SERVED), False
             try:
                 parts = self._send(delivery, may_exist)
             except (SlackApiError, OSError) as error:
@@ -211,6 +216,8 @@ class Outbox:
     def _deliver_files(self, delivery: Delivery) -> _Outcome:
         """Each file not passed on yet, in order; a transient failure holds back the rest."""
         for index in range(delivery.files_done, len(delivery.files)):
+            if self.door_closed(delivery):
+                return self._give_up(delivery, CHANNEL_NOT_SERVED)
             file = delivery.files[index]
             if not self.ledger.begin_file(delivery.message_id):
                 logger.info("message %s was deleted before all its files were passed on", delivery.message_id)
@@ -327,16 +334,17 @@ class Outbox:
         for page in pages:
             yield from page.get("messages", [])
 
-    def _give_up(self, delivery: Delivery, reason: str) -> None:
+    def _give_up(self, delivery: Delivery, reason: str) -> _Outcome:
         self.ledger.given_up(delivery.message_id, reason)
         if delivery.direction.is_notice:  # the bot's own words: nobody else to tell
             logger.warning("gave up on notice %s (%s)", delivery.message_id, reason)
-            return
+            return _Outcome.GIVEN_UP
         logger.warning("gave up on message %s (%s)", delivery.message_id, reason)
         # The side that wrote the message learns it did not arrive (and which one it was).
         excerpt = delivery.text[: notice_blocks.QUOTED_CHARS + 1]  # all that the notice quotes
         notice = Notice.undelivered(delivery.direction, reason, excerpt, (file.name for file in delivery.files))
         self._tell_author(delivery, notice)
+        return _Outcome.GIVEN_UP
 
     def _tell_author(self, delivery: Delivery, notice: Notice) -> None:
         """A notice where the message's author sees it: the ticket's thread for an agent, else the DM."""
@@ -348,6 +356,9 @@ class Outbox:
 
     def _sync_stale_copies(self, conversation_id: int) -> None:
         for copy in self.ledger.stale_copies(conversation_id):
+            if self.door_closed(copy.as_delivery()):  # the copy stays as it was: the bot is silent there now
+                self.ledger.copy_synced(copy.message_id, list(copy.extra_ts))
+                continue
             try:
                 extra = self._sync(copy)
             except (SlackApiError, OSError) as error:

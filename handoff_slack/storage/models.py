@@ -240,6 +240,9 @@ class ServedChannel(SQLModel, table=True):
     channel_id: str = Field(sa_type=String(32), primary_key=True)
     turned_on_by_user_id: str = Field(sa_type=String(32))
     turned_on_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    # The channel's own choices (/handoff-channel greeting|triage, core.channel_settings); NULL: the bot's YAML.
+    greeting: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    triage: bool | None = Field(default=None, nullable=True)
 
 
 # The tables themselves, for the Core statements the relay's hot path prebuilds (core.helpdesk,

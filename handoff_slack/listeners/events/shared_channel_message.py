@@ -77,7 +77,8 @@ def record(
     if door is None or (in_enterprise(body) and services.people.is_ext_shared(door.channel_id) is False):
         return None  # (in a Grid org another team may be ours: only a Slack Connect channel tells)
     user = event["user"]
-    customer = Customer(user, door, team, facts_about(services, user, team), author_of(services, user))
+    channel = services.channels.settings_at(door)  # its greeting and triage switch: a read by primary key
+    customer = Customer(user, door, team, facts_about(services, user, team), author_of(services, user), channel)
     return services.helpdesk.receive_customer_message(
         customer,
         ts=event["ts"],

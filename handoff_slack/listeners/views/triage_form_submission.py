@@ -29,7 +29,8 @@ def register(app: App, services: Services) -> None:
         if errors:
             ack(response_action="errors", errors=errors)  # block IDs are the question IDs
             return
-        customer = Customer(user, door, team, facts_about(services, user, team))
+        channel = services.channels.settings_at(door)  # a served channel's own triage switch
+        customer = Customer(user, door, team, facts_about(services, user, team), channel=channel)
         context[OUTCOME_KEY] = services.helpdesk.receive_customer_input(customer, FormFilled(answers))
         ack()
 
