@@ -22,12 +22,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from enum import Enum
 from functools import partial
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -45,11 +44,11 @@ from handoff_slack.slack.failures import GONE_ERRORS, ambiguous, failure_reason
 from handoff_slack.slack.file_relay import DEFAULT_MAX_FILE_BYTES, FileRelay, destination_notice
 from handoff_slack.slack.file_transfer import FileProblem
 from handoff_slack.slack.served_doors import CHANNEL_NOT_SERVED, never_closed
+from handoff_slack.slack.tagged_copies import copies_in_destination, copy_metadata
 from handoff_slack.storage.delivery_ledger import DeliveryLedger
 
 logger = logging.getLogger(__name__)
 
-METADATA_EVENT = "handoff_relay"
 # chat.postMessage accepts 40,000 characters; room is left for the "(edited)" mark.
 MAX_PART_CHARS = 39_000
 EDITED_MARK = "\n_(edited)_"
@@ -260,7 +259,7 @@ class Outbox:
         notice = Rendered(text=destination_notice(self._sender(delivery), file, problem), blocks=[])
         try:
             # A rare path, and an earlier try may have posted it before failing: look first.
-            if part not in self._find_copies(delivery):
+            if part not in copies_in_destination(self.client, delivery):
                 self._post(delivery, notice, part)
         except (SlackApiError, OSError) as error:
             reason, permanent = failure_reason(error)
@@ -278,7 +277,7 @@ class Outbox:
 
     def _send(self, delivery: Delivery, may_exist: bool) -> list[str]:
         pieces = self._pieces(delivery)
-        found = self._find_copies(delivery) if may_exist else {}
+        found = copies_in_destination(self.client, delivery) if may_exist else {}
         self.ledger.begin_attempt(delivery.message_id)  # free when counted as the message was stored
         return [found.get(part) or self._post(delivery, piece, part) for part, piece in enumerate(pieces)]
 
@@ -291,7 +290,7 @@ class Outbox:
         return [Rendered(text=chunk, blocks=[]) for chunk in chunks]
 
     def _post(self, delivery: Delivery, piece: Rendered, part: int | str) -> str:
-        """Post one part of a message, tagged with its ID (see `_find_copies`): never with a 5xx retry."""
+        """Post one part of a message, tagged with its ID (slack.tagged_copies): never with a 5xx retry."""
         as_bot = delivery.direction.is_notice  # a relayed message is shown as its author; a notice as the bot
         response = self.poster.chat_postMessage(
             channel=delivery.channel_id,
@@ -304,35 +303,9 @@ class Outbox:
             link_names=False,
             unfurl_links=False,
             unfurl_media=False,
-            metadata={"event_type": METADATA_EVENT, "event_payload": {"message_id": delivery.message_id, "part": part}},
+            metadata=copy_metadata(delivery, part),
         )
         return str(response["ts"])
-
-    def _find_copies(self, delivery: Delivery) -> dict[int | str, str]:
-        """Parts of this message already in the destination, by part (a number; a file's notice: "file-N")."""
-        found: dict[int | str, str] = {}
-        for message in self._destination_messages(delivery):
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == METADATA_EVENT and payload.get("message_id") == delivery.message_id:
-                found[payload.get("part", 0)] = str(message["ts"])
-        if found:
-            logger.info("message %s was already delivered before an interruption", delivery.message_id)
-        return found
-
-    def _destination_messages(self, delivery: Delivery) -> Iterator[dict[str, Any]]:
-        # Copies are posted after the message was stored; a minute's margin covers clock skew.
-        oldest = f"{as_utc(delivery.created_at).timestamp() - 60:.6f}"
-        if delivery.thread_ts:
-            pages = self.client.conversations_replies(
-                channel=delivery.channel_id, ts=delivery.thread_ts, oldest=oldest, include_all_metadata=True, limit=200
-            )
-        else:
-            pages = self.client.conversations_history(
-                channel=delivery.channel_id, oldest=oldest, include_all_metadata=True, limit=200
-            )
-        for page in pages:
-            yield from page.get("messages", [])
 
     def _give_up(self, delivery: Delivery, reason: str) -> _Outcome:
         self.ledger.given_up(delivery.message_id, reason)
@@ -405,5 +378,5 @@ class Outbox:
     def _post_extra_part(self, copy: StaleCopy, text: str, part: int) -> str:
         """A part an edit added, tagged like the parts before it; an earlier try's post is found, not repeated."""
         delivery = copy.as_delivery()
-        found = self._find_copies(delivery).get(part)
+        found = copies_in_destination(self.client, delivery).get(part)
         return found or self._post(delivery, Rendered(text=text, blocks=[]), part)
