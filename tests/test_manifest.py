@@ -43,7 +43,9 @@ REMOTE_SCHEMA_URLS = {
 
 REQUEST_PATH = "/slack/events"
 SLASH_COMMAND = "/handoff-queue"
-SLASH_COMMANDS = (SLASH_COMMAND, "/handoff-watch", "/handoff-channel")
+SLASH_COMMANDS = (SLASH_COMMAND, "/handoff-watch", "/handoff-channel", "/handoff-status", "/handoff-agents")
+
+ESCAPED_COMMANDS = ("/handoff-status",)
 
 REQUIRED_BOT_EVENTS = (
     "message.im",
@@ -51,6 +53,7 @@ REQUIRED_BOT_EVENTS = (
     "message.groups",
     "member_joined_channel",
     "member_left_channel",
+    "subteam_members_changed",
 )
 
 # Web API methods -> the bot scopes this app needs for them (from each method's page on
@@ -88,6 +91,7 @@ EVENT_SCOPES: dict[str, str | tuple[str, ...]] = {
     "message.groups": "groups:history",
     "member_joined_channel": ("channels:read", "groups:read"),
     "member_left_channel": ("channels:read", "groups:read"),
+    "subteam_members_changed": "usergroups:read",
 }
 
 # Other features -> scope.
@@ -237,7 +241,8 @@ def test_slash_command(manifest):
         assert command in commands
         cmd = commands[command]
         assert cmd["url"].endswith(REQUEST_PATH)
-        assert cmd.get("should_escape") is False
+        # Escaped, Slack sends a mention as <@U…|name>: /handoff-status names agents that way.
+        assert cmd.get("should_escape") is (command in ESCAPED_COMMANDS)
 
 
 def test_interactivity_and_request_urls(manifest):

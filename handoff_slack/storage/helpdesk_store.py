@@ -22,6 +22,7 @@ from handoff_slack.core.clock import Clock, utcnow
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import DEFAULT_FLOOD_WINDOW, Helpdesk
 from handoff_slack.core.notices import Audience, Notice
+from handoff_slack.storage.audit_log import AuditRecorder
 from handoff_slack.storage.conversations import (
     BOT_STATE,
     ConversationRepository,
@@ -57,10 +58,15 @@ class SqlTransaction:
     proposals: ProposalRepository
     # Reserve a stored message's counted first attempt for this process (DeliveryLedger.first_attempts).
     reserve: Callable[[int], None] = _reserve_nothing
+    workspace_id: str = ""
 
     @property
     def watches(self) -> WatchRepository:
         return WatchRepository(self.session)
+
+    @property
+    def audit(self) -> AuditRecorder:
+        return AuditRecorder(self.session, self.workspace_id)
 
     def flush(self) -> None:
         """Send the pending ORM changes now (e.g. to learn a new row's ID), inside the transaction."""
@@ -110,6 +116,7 @@ class HelpdeskStore:
             EventRepository(session),
             ProposalRepository(session),
             reserve,
+            self.workspace_id,
         )
 
     def bot_state(self, door: FrontDoor) -> tuple[str, dict[str, Any] | None] | None:
