@@ -138,7 +138,12 @@ def test_an_admin_sees_and_sets_an_agents_status(app: AppUnderTest, fake_slack: 
     assert (stored.availability, stored.capacity, stored.updated_by_user_id) == (Availability.AWAY, 2, ADMIN)
     (entry,) = audit(app, user_id=AGENT_2)
     assert (entry.actor_user_id, entry.subject_user_id) == (ADMIN, AGENT_2)
+    assert said(run(app, fake_slack, STATUS, "<@UAGENT2|bob> <@UAGENT1|alice> away", ADMIN)).startswith(
+        "Name the person first, and only one person."
+    )
     assert "<@UAGENT2>'s status is: " in said(run(app, fake_slack, STATUS, "<@UAGENT2>", ADMIN))
+    spaced = run(app, fake_slack, STATUS, "<@UAGENT2|Bob the Agent> available", ADMIN)  # a name with spaces
+    assert "<@UAGENT2>'s status is now: :large_green_circle: *available* · 0 of 2" in said(spaced)
     # Admins are not members of the support channel, and may set their own.
     own = run(app, fake_slack, STATUS, "available", ADMIN)
     assert "Your status is now: :large_green_circle: *available*" in said(own)

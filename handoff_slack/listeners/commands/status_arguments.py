@@ -42,18 +42,19 @@ class StatusRequest:
 
 
 def read_status_arguments(text: str) -> StatusRequest:
+    target = None
+    text = text.strip()
+    if mention := _MENTION.match(text):  # its name may have spaces: `<@U123|Ann Lee>`
+        target = mention.group(1)
+        text = text[mention.end() :]
     words = text.split()
     if len(words) > MAX_WORDS:
         raise BadArguments("That is more than I can read.")
-    target = None
-    if words and (mention := _MENTION.fullmatch(words[0])):
-        target = mention.group(1)
-        words = words[1:]
     values: dict[str, object] = {}
     while words:
         word = words.pop(0)
         lowered = word.lower()
-        if _MENTION.fullmatch(word) or word.startswith("<@"):
+        if word.startswith("<@"):
             raise BadArguments("Name the person first, and only one person.")
         if lowered in {a.value for a in Availability}:
             _set(values, "availability", Availability(lowered))
