@@ -11,6 +11,8 @@ import pytest
 
 from handoff_slack.core.agent_profiles import AgentProfile, Availability, ProfileChange
 from handoff_slack.core.audit import AuditAction
+from handoff_slack.core.bot import BotEngine
+from handoff_slack.core.bot_config import BotConfig
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer
 from handoff_slack.storage.agent_profiles import AgentProfiles
@@ -138,3 +140,18 @@ def test_audit_details_stay_small(db: Database) -> None:
     with pytest.raises(ValueError):
         AuditLog(db, HOME).record("UALICE", AuditAction.STATUS, T0, details={"text": "x" * 5000})
     assert AuditLog(db, HOME).entries() == []
+
+
+def test_taking_over_a_watched_conversation_is_audited_as_a_claim(db: Database) -> None:
+    desk = SqlHelpdesk(db, responder=BotEngine(BotConfig()), workspace_id=HOME)
+    who = Customer("UC1", FrontDoor("DC1"), "T1")
+    desk.receive_customer_message(who, f"1700000000.{next(_ts):06d}", "hello")
+    (entry,) = desk.bot_conversations().entries
+    watch = desk.watch(entry.conversation_id, "UALICE")
+    assert watch.ticket_id is not None
+
+    desk.take_over(watch.ticket_id, "UBOB")
+
+    (claimed,) = AuditLog(db, HOME).entries()
+    assert (claimed.action, claimed.actor_user_id, claimed.ticket_id) == ("claim", "UBOB", watch.ticket_id)
+    assert claimed.details == {"via": "take_over"}
