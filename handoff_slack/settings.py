@@ -74,7 +74,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", DEFAULT_DATABASE_URL, "sqlite:///FILE, or postgresql://user:pass@host/db"),
     Setting("HANDOFF_ADMINS", "", "comma-separated user IDs who may claim and close any ticket", "empty"),
     Setting("HANDOFF_NOTE_PREFIX", "note:", "agents' thread replies starting with this stay internal"),
-    Setting("HANDOFF_AGENT_CACHE_SECONDS", "300", "how long the support channel's member list is cached"),
+    Setting("HANDOFF_AGENT_CACHE_SECONDS", "300", "how long the agents' member list (channel or group) is cached"),
     Setting("HANDOFF_DELIVERY_RETRY_SECONDS", "30", "how often undelivered messages are retried"),
     Setting("HANDOFF_DELIVERY_GIVE_UP_SECONDS", "3600", "an undeliverable message is given up after this long"),
     Setting("HANDOFF_EVENT_RETENTION_HOURS", "24", "how long handled event IDs are kept against redeliveries"),
