@@ -17,7 +17,15 @@ from handoff_slack.listeners.commands import handoff_agents, handoff_status
 from tests.conftest import AGENT, AGENT_2, CUSTOMER, OUTSIDER
 from tests.support.app_under_test import ADMIN, SUPPORT_CHANNEL, AppUnderTest
 from tests.support.fake_slack import Call, FakeSlack
-from tests.support.journeys import block_text, connected_ticket, press_close, wait_for_ticket_update
+from tests.support.journeys import (
+    block_text,
+    claim,
+    claim_and_wait,
+    connected_ticket,
+    press_close,
+    wait_for_ticket_update,
+    waiting_ticket,
+)
 
 STATUS, AGENTS = handoff_status.COMMAND, handoff_agents.COMMAND
 _answers = itertools.count()
@@ -248,6 +256,19 @@ def test_with_an_agent_group_its_members_are_the_agents_kept_current_by_its_even
     assert "<@UAGENT1>" in listed and "<@UAGENT2>" not in listed
     assert len(fake_slack.calls("usergroups.users.list")) == 1  # the events kept the list; no new look-up
     assert fake_slack.calls("conversations.members") == []
+
+
+def test_with_an_agent_group_a_claim_by_a_channel_member_outside_it_is_refused_naming_the_group(
+    group_app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    ticket = waiting_ticket(group_app, fake_slack, CUSTOMER)
+
+    url = claim(group_app, fake_slack, AGENT, ticket)
+
+    refusal = fake_slack.wait_for(f"response_url:{url.rsplit('/', 1)[-1]}")[0].params["text"]
+    assert refusal == "Only members of <!subteam^SAGENTS> can claim tickets."
+    claim_and_wait(group_app, fake_slack, AGENT_2, ticket)  # a member of the group can
+    assert [e.actor_user_id for e in audit(group_app, ticket_id=ticket.ticket_id)] == [AGENT_2]
 
 
 # -- the audit log of claims and closes ------------------------------------------------------------
