@@ -35,6 +35,8 @@ from handoff_slack.slack.outbox import Outbox
 from handoff_slack.slack.served_doors import ServedDoors
 from handoff_slack.slack.ticket_board import TicketBoard
 from handoff_slack.startup import StartupError, bolt_logger, verify_bot_token
+from handoff_slack.storage.agent_profiles import AgentProfiles
+from handoff_slack.storage.audit_log import AuditLog
 from handoff_slack.storage.database import Database, DatabaseUnavailable, migrate
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.served_channels import ServedChannels
@@ -125,7 +127,9 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
     except SQLAlchemyError as error:
         db.dispose()
         raise StartupError(f"the database could not be reached: {type(error).__name__}") from None
-    agents = AgentDirectory(client, settings.support_channel, settings.admins, settings.agent_cache_seconds)
+    agents = AgentDirectory(
+        client, settings.support_channel, settings.admins, settings.agent_cache_seconds, group_id=settings.agent_group
+    )
     people = PeopleDirectory(
         client,
         home_team_id=identity.get("team_id"),
@@ -155,8 +159,23 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
     effects = HandoffEffects(board, outbox)
     executor = LazyWork(settings.http_threads, settings.max_backlog, thread_name_prefix="lazy-listener")
     approvers = Approvers(client, agents, bot.config.supervision.approvers)
+    profiles = AgentProfiles(db, helpdesk.workspace_id)
+    audit = AuditLog(db, helpdesk.workspace_id)
     services = Services(
-        settings, helpdesk, agents, people, board, client, outbox, effects, executor, clock, approvers, channels
+        settings,
+        helpdesk,
+        agents,
+        people,
+        board,
+        client,
+        outbox,
+        effects,
+        executor,
+        clock,
+        approvers,
+        channels,
+        profiles,
+        audit,
     )
     try:
         bolt = App(

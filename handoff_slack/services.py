@@ -15,6 +15,8 @@ from handoff_slack.slack.directory import AgentDirectory, PeopleDirectory
 from handoff_slack.slack.handoff_effects import HandoffEffects
 from handoff_slack.slack.outbox import Outbox
 from handoff_slack.slack.ticket_board import TicketBoard
+from handoff_slack.storage.agent_profiles import AgentProfiles
+from handoff_slack.storage.audit_log import AuditLog
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.served_channels import ServedChannels
 
@@ -33,3 +35,5 @@ class Services:
     clock: Callable[[], datetime]
     approvers: Approvers  # who may decide on the bot's proposals (supervised mode)
     channels: ServedChannels  # the shared channels admins turned on (/handoff-channel)
+    profiles: AgentProfiles  # agents' availability, capacity, languages and skills (/handoff-status)
+    audit: AuditLog  # who did what, when (core.audit)

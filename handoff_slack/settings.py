@@ -21,6 +21,7 @@ DEFAULT_DATABASE_URL = "sqlite:///handoff.db"
 
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_USER_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 _SUPPORTED_DATABASES = ("sqlite", "postgresql")
 # The drivers the storage layer is written for (connection checks, locks and autocommit use
 # pysqlite's and psycopg 3's own switches); the plain scheme means the same driver.
@@ -73,7 +74,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", DEFAULT_DATABASE_URL, "sqlite:///FILE, or postgresql://user:pass@host/db"),
     Setting("HANDOFF_ADMINS", "", "comma-separated user IDs who may claim and close any ticket", "empty"),
     Setting("HANDOFF_NOTE_PREFIX", "note:", "agents' thread replies starting with this stay internal"),
-    Setting("HANDOFF_AGENT_CACHE_SECONDS", "300", "how long the support channel's member list is cached"),
+    Setting("HANDOFF_AGENT_CACHE_SECONDS", "300", "how long the agents' member list (channel or group) is cached"),
     Setting("HANDOFF_DELIVERY_RETRY_SECONDS", "30", "how often undelivered messages are retried"),
     Setting("HANDOFF_DELIVERY_GIVE_UP_SECONDS", "3600", "an undeliverable message is given up after this long"),
     Setting("HANDOFF_EVENT_RETENTION_HOURS", "24", "how long handled event IDs are kept against redeliveries"),
@@ -86,6 +87,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HANDOFF_MAX_BACKLOG", "1000", "most tasks of work after the ack queued or running"),
     Setting("HANDOFF_CONFIG", None, "path to the bot's YAML file (docs/configuration.md)", "built-in default"),
     Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
+    Setting(
+        "HANDOFF_AGENT_GROUP",
+        None,
+        "a user group's ID (S...): its members are the agents",
+        "the support channel's members",
+    ),
+    Setting("HANDOFF_AGENT_CAPACITY", "3", "most conversations an agent has at once, unless they set their own"),
 )
 _DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
 
@@ -115,6 +123,8 @@ class Settings:
     log_level: str = "INFO"
     event_retention_hours: int = 24  # processed event IDs kept for de-duplication (Slack retries within ~1 h)
     config_path: str | None = None  # the bot's YAML configuration; None = the built-in default
+    agent_group: str | None = None  # a user group whose members are the agents; None = the support channel's
+    agent_capacity: int = 3  # an agent's most concurrent conversations unless their profile says otherwise
 
     @property
     def socket_mode(self) -> bool:
@@ -276,6 +286,14 @@ def _config_path(env: Mapping[str, str], problems: list[str]) -> str | None:
     return path
 
 
+def _agent_group(env: Mapping[str, str], problems: list[str]) -> str | None:
+    group = env.get("HANDOFF_AGENT_GROUP", "").strip() or None
+    if group is not None and not _USER_GROUP_ID.match(group):
+        problems.append(f"HANDOFF_AGENT_GROUP must be a user group ID like S0123ABCD, got {group!r}")
+        return None
+    return group
+
+
 def _workers(env: Mapping[str, str], problems: list[str], database_url: str | None, socket_mode: bool) -> int:
     workers = _int(env, problems, "HANDOFF_WORKERS", 1, 64)
     if workers > 1 and database_url is not None and make_url(database_url).get_backend_name() != "postgresql":
@@ -317,6 +335,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=_log_level(env, problems),
         event_retention_hours=_int(env, problems, "HANDOFF_EVENT_RETENTION_HOURS", 1, 24 * 366),
         config_path=_config_path(env, problems),
+        agent_group=_agent_group(env, problems),
+        agent_capacity=_int(env, problems, "HANDOFF_AGENT_CAPACITY", 1, 50),
     )
     if problems:
         raise SettingsError(*sorted(problems, key=_listed_position))

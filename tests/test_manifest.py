@@ -43,7 +43,9 @@ REMOTE_SCHEMA_URLS = {
 
 REQUEST_PATH = "/slack/events"
 SLASH_COMMAND = "/handoff-queue"
-SLASH_COMMANDS = (SLASH_COMMAND, "/handoff-watch", "/handoff-channel")
+SLASH_COMMANDS = (SLASH_COMMAND, "/handoff-watch", "/handoff-channel", "/handoff-status", "/handoff-agents")
+
+ESCAPED_COMMANDS = ("/handoff-status",)
 
 REQUIRED_BOT_EVENTS = (
     "message.im",
@@ -53,6 +55,7 @@ REQUIRED_BOT_EVENTS = (
     "member_left_channel",
     "app_mention",
     "reaction_added",
+    "subteam_members_changed",
 )
 
 # Web API methods -> the bot scopes this app needs for them (from each method's page on
@@ -94,6 +97,7 @@ EVENT_SCOPES: dict[str, str | tuple[str, ...]] = {
     "member_left_channel": ("channels:read", "groups:read"),
     "app_mention": "app_mentions:read",
     "reaction_added": "reactions:read",
+    "subteam_members_changed": "usergroups:read",
 }
 
 # Other features -> scope.
@@ -243,7 +247,8 @@ def test_slash_command(manifest):
         assert command in commands
         cmd = commands[command]
         assert cmd["url"].endswith(REQUEST_PATH)
-        assert cmd.get("should_escape") is False
+        # Escaped, Slack sends a mention as <@U…|name>: /handoff-status names agents that way.
+        assert cmd.get("should_escape") is (command in ESCAPED_COMMANDS)
 
 
 def test_interactivity_and_request_urls(manifest):

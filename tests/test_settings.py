@@ -108,6 +108,11 @@ def test_repr_keeps_secrets_out() -> None:
         ),
         ({"HANDOFF_CONFIG": "/nonexistent/bot.yaml"}, "HANDOFF_CONFIG"),
         ({"HANDOFF_CONFIG": "/"}, "HANDOFF_CONFIG"),  # a directory
+        ({"HANDOFF_AGENT_GROUP": "@support-team"}, "HANDOFF_AGENT_GROUP"),
+        ({"HANDOFF_AGENT_GROUP": "C0SUPPORT"}, "HANDOFF_AGENT_GROUP"),  # a channel, not a group
+        ({"HANDOFF_AGENT_CAPACITY": "0"}, "HANDOFF_AGENT_CAPACITY"),
+        ({"HANDOFF_AGENT_CAPACITY": "51"}, "HANDOFF_AGENT_CAPACITY"),
+        ({"HANDOFF_AGENT_CAPACITY": "three"}, "HANDOFF_AGENT_CAPACITY"),
     ],
 )
 def test_bad_or_missing_settings_name_the_variable(change: dict[str, str], named: str) -> None:
@@ -115,6 +120,14 @@ def test_bad_or_missing_settings_name_the_variable(change: dict[str, str], named
         load_settings({**REQUIRED, **change})
     message = str(raised.value)
     assert message.startswith(named) and "\n" not in message
+
+
+def test_agents_come_from_the_support_channel_unless_a_user_group_is_named() -> None:
+    assert load_settings(REQUIRED).agent_group is None and load_settings(REQUIRED).agent_capacity == 3
+    settings = load_settings({**REQUIRED, "HANDOFF_AGENT_GROUP": " S0AGENTS ", "HANDOFF_AGENT_CAPACITY": "5"})
+    assert (settings.agent_group, settings.agent_capacity) == ("S0AGENTS", 5)
+    with pytest.raises(SettingsError, match=r"^HANDOFF_AGENT_GROUP must be a user group ID like S0123ABCD, got '#x'$"):
+        load_settings({**REQUIRED, "HANDOFF_AGENT_GROUP": "#x"})
 
 
 def test_config_path_is_optional_and_must_name_a_readable_file(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from handoff_slack.core.audit import AuditAction
 from handoff_slack.core.deliveries import SharedFile
 from handoff_slack.core.handoff_steps import HandoffSteps
 from handoff_slack.core.helpdesk_outcomes import (
@@ -42,6 +43,7 @@ class AgentDesk(HandoffSteps):
             view = TicketView.from_rows(ticket, conversation)
             if won:
                 tx.conversations.connected(ticket.conversation_id, now)
+                tx.audit.record(agent_user_id, AuditAction.CLAIM, now, ticket_id=ticket_id)
                 # The agents' thread first: the agent may reply before the customer's notice is out.
                 self._notify(tx, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.claimed_note(agent_user_id))
                 self._notify(tx, ticket.conversation_id, ticket_id, Audience.CUSTOMER, Notice.connected(agent_name))
@@ -66,6 +68,9 @@ class AgentDesk(HandoffSteps):
             if not closed:
                 return CloseOutcome(CloseResult.NOT_OPEN, view)
             tx.conversations.back_to_bot(ticket.conversation_id, ticket_id, self.clock())
+            # Whose conversation it was, when an admin closed someone else's.
+            owner = {"agent_user_id": ticket.agent_user_id} if ticket.agent_user_id not in (None, user_id) else None
+            tx.audit.record(user_id, AuditAction.CLOSE, now, ticket_id=ticket_id, details=owner)
             self._notify(tx, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.closed_note(user_id))
             self._notify(tx, ticket.conversation_id, ticket_id, Audience.CUSTOMER, Notice.closed(ticket.agent_name))
             return CloseOutcome(CloseResult.CLOSED, view)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from handoff_slack.core.accounts import Accounts
+from handoff_slack.core.audit import AuditTrail
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.states import TicketState
@@ -287,6 +288,11 @@ class HelpdeskTransaction(Protocol):
     def watches(self) -> Watches: ...
     @property
     def accounts(self) -> Accounts: ...
+    @property
+    def audit(self) -> AuditTrail:
+        """The audit log, written in this transaction (core.audit)."""
+        ...
+
     def reserve(self, message_id: int) -> None:
         """Reserve a stored message's counted first attempt for this process, once this commits."""
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from handoff_slack.core.audit import AuditAction
 from handoff_slack.core.clock import as_utc
 from handoff_slack.core.handoff_steps import HandoffSteps
 from handoff_slack.core.helpdesk_storage import HelpdeskTransaction, StoredConversation
@@ -103,6 +104,7 @@ class ProposalDecisions(HandoffSteps):
         elif outcome is ProposalOutcome.TAKEN:
             assert user_id is not None
             tx.conversations.connected(conversation.id, now)
+            tx.audit.record(user_id, AuditAction.CLAIM, now, ticket_id=ticket_id, details={"via": "proposal"})
             self._notify(tx, conversation.id, ticket_id, Audience.AGENTS, Notice.claimed_note(user_id))
             self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, Notice.connected(agent_name))
         else:  # to the queue: rejected, nobody decided in time, or the customer asked for a person

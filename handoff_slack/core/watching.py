@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from handoff_slack.core.audit import AuditAction
 from handoff_slack.core.bot import BotEngine, BotState
 from handoff_slack.core.handoff_steps import HandoffSteps
 from handoff_slack.core.helpdesk_storage import HelpdeskTransaction
@@ -145,6 +146,7 @@ class Watching(HandoffSteps):
             if not with_bot or not tx.watches.take_over(ticket_id, agent_user_id, agent_name, agent_avatar_url, now):
                 return self._watch_moved_on(tx, ticket_id, conversation_id, now, ended_here=not with_bot)
             tx.watches.connect(conversation_id, ticket_id, now)
+            tx.audit.record(agent_user_id, AuditAction.CLAIM, now, ticket_id=ticket_id, details={"via": "take_over"})
             # The thread first: the agent may reply before the customer's notice is out.
             self._notify(
                 tx, conversation_id, ticket_id, Audience.AGENTS, watch_note(WatchNote.TAKEN_OVER, user_id=agent_user_id)

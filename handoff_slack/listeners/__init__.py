@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handoff_slack.listeners import actions, commands, events, views
+from handoff_slack.listeners import actions, agent_groups, commands, events, views
 from handoff_slack.listeners.private_answers import answer_privately
 from handoff_slack.services import Services
 
@@ -19,6 +19,7 @@ def register_listeners(app: App, services: Services) -> None:
     # Bolt tries listeners in this order, building kwargs for each one's matchers; the kinds never
     # match each other's payloads, so messages (most of the traffic) come first.
     events.register(app, services)
+    agent_groups.register(app, services)  # user groups' membership events
     actions.register(app, services)
     commands.register(app, services)
     views.register(app, services)

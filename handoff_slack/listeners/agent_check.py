@@ -23,11 +23,18 @@ def require_agent(services: Services, user_id: str, respond: Respond, refusal: s
     return False
 
 
+def agents_are(services: Services) -> str:
+    """Who the agents are, for a refusal: "members of <#C…>", or of the agents' user group."""
+    if services.agents.group_id is not None:
+        return f"members of <!subteam^{services.agents.group_id}>"
+    return f"members of <#{services.settings.support_channel}>"
+
+
 def require_approver(services: Services, user_id: str, say: Callable[[str], None]) -> bool:
     """True for whoever may decide on the bot's proposals (supervision.approvers); everyone else is
     told so (`say`: only they see it) and nothing else happens."""
     approvers = services.approvers
-    who = f"members of <#{services.settings.support_channel}>" if approvers.group_id is None else approvers.who
+    who = agents_are(services) if approvers.group_id is None else approvers.who
     try:
         if approvers.may_decide(user_id):
             return True

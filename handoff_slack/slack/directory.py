@@ -1,19 +1,28 @@
-"""Who people are: agents (support-channel members, cached) and display names of users and orgs."""
+"""Who people are: agents (the support channel's or a user group's members, cached) and display names of
+users and orgs."""
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handoff_slack.slack.expiring_cache import ExpiringCache
+from handoff_slack.slack.member_lists import (
+    AgentCheckUnavailable,
+    MemberList,
+    call_failure,
+    channel_members,
+    group_members,
+)
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["AgentCheckUnavailable", "AgentDirectory", "PeopleDirectory", "Person"]
 
 # Profiles and organisation names are looked up again after an hour (a renamed person or team
 # shows up by then), and at most this many of each are kept (least recently used go first).
@@ -29,15 +38,12 @@ class Person:
     team_id: str | None
 
 
-class AgentCheckUnavailable(RuntimeError):
-    """Slack could not tell us the support channel's members, and we have no earlier list."""
-
-
 class AgentDirectory:
-    """Agents are the support channel's members; admins always count.
+    """Agents are the support channel's members, or a user group's (HANDOFF_AGENT_GROUP); admins
+    always count.
 
-    Membership is cached for `ttl_seconds` (conversations.members is Tier 4 and paginated) and
-    kept current between refreshes by the channel's member_joined/member_left events.
+    Membership is cached for `ttl_seconds` (slack.member_lists) and kept current between refreshes
+    by the channel's member_joined/member_left events, or the group's subteam_members_changed.
     """
 
     def __init__(
@@ -47,83 +53,41 @@ class AgentDirectory:
         admins: frozenset[str],
         ttl_seconds: int = 300,
         clock: Callable[[], float] = time.monotonic,
+        group_id: str | None = None,
     ) -> None:
-        self.client = client
         self.support_channel = support_channel
         self.admins = admins
-        self.ttl_seconds = ttl_seconds
-        self.clock = clock
-        self._members: set[str] | None = None
-        self._loaded_at = 0.0
-        self._lock = threading.Lock()  # guards the fields above; never held during a Slack call
-        self._refresh_lock = threading.Lock()
-        self._changes_during_refresh: list[tuple[str, bool]] | None = None
+        self.group_id = group_id
+        if group_id is None:
+            fetch, what = channel_members(client, support_channel), f"the support channel {support_channel}"
+        else:
+            fetch, what = group_members(client, group_id), f"the agents' user group {group_id}"
+        self.members = MemberList(fetch, what, ttl_seconds, clock)
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins
 
     def is_agent(self, user_id: str) -> bool:
-        return self.is_admin(user_id) or user_id in self._current_members()
+        return self.is_admin(user_id) or user_id in self.members
+
+    def agent_ids(self) -> frozenset[str]:
+        """Everyone who is an agent by membership (admins apart); may raise AgentCheckUnavailable."""
+        return self.members.current()
 
     def member_joined(self, user_id: str) -> None:
-        self._apply(user_id, joined=True)
+        """A support channel join: an agent unless agents come from a user group."""
+        if self.group_id is None:
+            self.members.joined([user_id])
 
     def member_left(self, user_id: str) -> None:
-        self._apply(user_id, joined=False)
+        if self.group_id is None:
+            self.members.left([user_id])
 
-    def _apply(self, user_id: str, joined: bool) -> None:
-        # Never waits for Slack: the membership events must be acked at once.
-        with self._lock:
-            if self._changes_during_refresh is not None:
-                self._changes_during_refresh.append((user_id, joined))
-            if self._members is not None:
-                (self._members.add if joined else self._members.discard)(user_id)
-
-    def _fresh_members(self) -> set[str] | None:
-        """The cached members, unless there are none or they are older than the TTL."""
-        if self._members is None or self.clock() - self._loaded_at >= self.ttl_seconds:
-            return None
-        return self._members
-
-    def _current_members(self) -> set[str]:
-        with self._lock:
-            if (members := self._fresh_members()) is not None:
-                return members
-        with self._refresh_lock:  # one refresh at a time; the others wait for its result
-            with self._lock:
-                if (members := self._fresh_members()) is not None:
-                    return members
-                self._changes_during_refresh = []
-            try:
-                members = self._fetch_members()
-            except (SlackApiError, OSError) as error:
-                with self._lock:
-                    self._changes_during_refresh = None
-                    if self._members is None:
-                        raise AgentCheckUnavailable("support channel members unavailable") from error
-                    # A stale list beats locking every agent out while Slack has a bad minute.
-                    logger.warning("could not refresh support channel members: %s", _reason(error))
-                    return self._members
-            with self._lock:
-                # Joins and leaves seen while the list was on its way are newer than the list.
-                for user_id, joined in self._changes_during_refresh or []:
-                    (members.add if joined else members.discard)(user_id)
-                self._changes_during_refresh = None
-                self._members = members
-                self._loaded_at = self.clock()
-                return members
-
-    def _fetch_members(self) -> set[str]:
-        members: set[str] = set()
-        for page in self.client.conversations_members(channel=self.support_channel, limit=1000):
-            members.update(page.get("members", []))
-        return members
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, SlackApiError):
-        return str(error.response.get("error") or error.response.status_code)
-    return type(error).__name__
+    def group_changed(self, group_id: str, added: Iterable[str], removed: Iterable[str]) -> None:
+        """A user group's subteam_members_changed: the agents' group, or none of ours."""
+        if group_id == self.group_id:
+            self.members.joined(added)
+            self.members.left(removed)
 
 
 class PeopleDirectory:
@@ -220,7 +184,7 @@ class PeopleDirectory:
         try:
             channel = (client or self.lookup_client).conversations_info(channel=channel_id)["channel"]
         except (SlackApiError, OSError) as error:
-            logger.warning("conversations.info failed for %s: %s", channel_id, _reason(error))
+            logger.warning("conversations.info failed for %s: %s", channel_id, call_failure(error))
             return None
         shared = bool(channel.get("is_ext_shared")) if isinstance(channel, dict) else None
         if shared is not None:

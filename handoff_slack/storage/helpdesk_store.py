@@ -23,6 +23,7 @@ from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import DEFAULT_FLOOD_WINDOW, Helpdesk
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.storage.accounts import AccountRepository
+from handoff_slack.storage.audit_log import AuditRecorder
 from handoff_slack.storage.conversations import (
     BOT_STATE,
     ConversationRepository,
@@ -67,6 +68,10 @@ class SqlTransaction:
     @property
     def accounts(self) -> AccountRepository:
         return AccountRepository(self.session, self.workspace_id)
+
+    @property
+    def audit(self) -> AuditRecorder:
+        return AuditRecorder(self.session, self.workspace_id)
 
     def flush(self) -> None:
         """Send the pending ORM changes now (e.g. to learn a new row's ID), inside the transaction."""

@@ -251,3 +251,7 @@ conversation_table: Table = SQLModel.metadata.tables[Conversation.__tablename__]
 ticket_table: Table = SQLModel.metadata.tables[Ticket.__tablename__]
 message_table: Table = SQLModel.metadata.tables[Message.__tablename__]
 proposal_table: Table = SQLModel.metadata.tables[Proposal.__tablename__]
+
+
+# The agents' profiles and the audit log live in a module of their own; importing it registers them.
+from handoff_slack.storage import roster_tables  # noqa: E402, F401

@@ -25,6 +25,7 @@ from handoff_slack.core.proposals import (
     diagnosis_to_json,
 )
 from handoff_slack.core.states import ConversationMode, Direction, EscalationReason, TicketState
+from handoff_slack.storage.audit_log import AuditLog
 from handoff_slack.storage.database import Database, migrate
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.models import Conversation, Message, Proposal
@@ -171,6 +172,8 @@ def test_reject_and_take_connects_the_rejecting_agent_at_once(desk: SqlHelpdesk)
     assert kinds == [(Direction.TO_AGENTS, NoticeKind.CLAIMED_NOTE), (Direction.TO_CUSTOMER, NoticeKind.CONNECTED)]
     assert mode(desk) == ConversationMode.CONNECTED
     assert desk.queue().total == 0
+    (claimed,) = AuditLog(desk.db, desk.workspace_id).entries(ticket_id=ticket_id)
+    assert (claimed.action, claimed.actor_user_id, claimed.details) == ("claim", ALICE, {"via": "proposal"})
 
 
 def test_the_timeout_hands_over_once_and_a_late_click_changes_nothing(desk: SqlHelpdesk, clock: Clock) -> None:

@@ -86,3 +86,33 @@ def test_organisation_names_expire_too(fake_slack: FakeSlack) -> None:
     clock.now += 3600
     assert people.external_org_name(EXTERNAL_TEAM) == "Acme Group"
     assert len(fake_slack.calls("team.info", team=EXTERNAL_TEAM)) == 2
+
+
+# -- agents and approvers from user groups ----------------------------------------------------------
+
+
+def test_the_agents_group_is_read_once_and_kept_current_by_its_events(fake_slack: FakeSlack) -> None:
+    from handoff_slack.slack.approvers import Approvers
+    from handoff_slack.slack.directory import AgentDirectory
+
+    client = WebClient(token=fake_slack.bot_token, base_url=fake_slack.api_url)
+    fake_slack.set_user_group("SAGENTS", [AGENT])
+    fake_slack.set_user_group("SAPPROVE", [AGENT_2])
+    agents = AgentDirectory(client, "CSUPPORT", frozenset({"UADMIN"}), 300, Clock(), group_id="SAGENTS")
+    same = Approvers(client, agents, "SAGENTS")
+    others = Approvers(client, agents, "SAPPROVE")
+
+    assert agents.is_agent(AGENT) and same.may_decide(AGENT) and not agents.is_agent(AGENT_2)
+    assert agents.is_agent("UADMIN") and others.may_decide("UADMIN") and others.may_decide(AGENT_2)
+    agents.member_joined(AGENT_2)  # a support channel join: no agent while agents are the group's
+    for directory in (agents, same, others):  # as the subteam_members_changed listener does
+        directory.group_changed("SAGENTS", added=[AGENT_2], removed=[AGENT])
+        directory.group_changed("SAPPROVE", added=[CUSTOMER], removed=[AGENT_2])
+        directory.group_changed("SOTHER", added=[EXTERNAL_CUSTOMER], removed=[])
+
+    assert agents.agent_ids() == {AGENT_2} and same.may_decide(AGENT_2) and not same.may_decide(AGENT)
+    assert others.may_decide(CUSTOMER) and not others.may_decide(AGENT_2)
+    assert not agents.is_agent(EXTERNAL_CUSTOMER)
+    # One look-up per group: the agents' group is shared with the approvers that name it.
+    assert [c.params["usergroup"] for c in fake_slack.calls("usergroups.users.list")] == ["SAGENTS", "SAPPROVE"]
+    assert fake_slack.calls("conversations.members") == []

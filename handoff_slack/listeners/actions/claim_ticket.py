@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 from handoff_slack.blocks.action_ids import CLAIM_TICKET
 from handoff_slack.core.errors import StorageUnavailable
 from handoff_slack.core.helpdesk import ClaimResult
-from handoff_slack.listeners.agent_check import require_agent
+from handoff_slack.listeners.agent_check import agents_are, require_agent
 from handoff_slack.listeners.payloads import acting_user, can_respond, tell, ticket_id_from_action
 from handoff_slack.services import Services
 
@@ -27,7 +27,7 @@ def register(app: App, services: Services) -> None:
 
     def claim(body: dict[str, Any], respond: Respond) -> None:
         user = acting_user(body)
-        refusal = f"Only members of <#{services.settings.support_channel}> can claim tickets."
+        refusal = f"Only {agents_are(services)} can claim tickets."
         if not user or not require_agent(services, user, can_respond(respond), refusal):
             return
         ticket_id = ticket_id_from_action(body)

@@ -15,7 +15,7 @@ from handoff_slack.blocks.action_ids import STOP_WATCHING, TAKE_OVER, WATCH_CONV
 from handoff_slack.core.states import ConversationMode
 from handoff_slack.core.views import TicketView
 from handoff_slack.core.watching import WatchActionOutcome, WatchActionResult, WatchResult
-from handoff_slack.listeners.agent_check import require_agent
+from handoff_slack.listeners.agent_check import agents_are, require_agent
 from handoff_slack.listeners.payloads import acting_user, can_respond, tell, ticket_id_from_action
 from handoff_slack.services import Services
 
@@ -32,7 +32,7 @@ def register(app: App, services: Services) -> None:
 
     def agent(body: dict[str, Any], respond: Respond) -> str | None:
         user = acting_user(body)
-        refusal = f"Only members of <#{services.settings.support_channel}> can watch the bot's conversations."
+        refusal = f"Only {agents_are(services)} can watch the bot's conversations."
         return user if user and require_agent(services, user, can_respond(respond), refusal) else None
 
     def watch(body: dict[str, Any], respond: Respond) -> None:

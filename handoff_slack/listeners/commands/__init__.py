@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handoff_slack.listeners.commands import handoff_channel, handoff_queue, handoff_watch
+from handoff_slack.listeners.commands import (
+    handoff_agents,
+    handoff_channel,
+    handoff_queue,
+    handoff_status,
+    handoff_watch,
+)
 from handoff_slack.services import Services
 
 
@@ -10,3 +16,5 @@ def register(app: App, services: Services) -> None:
     handoff_queue.register(app, services)
     handoff_watch.register(app, services)
     handoff_channel.register(app, services)
+    handoff_status.register(app, services)
+    handoff_agents.register(app, services)

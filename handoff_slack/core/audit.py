@@ -1,0 +1,39 @@
+"""The audit log: who did what to which ticket, and when (one row per action by an agent or admin)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class AuditAction(StrEnum):
+    CLAIM = "claim"
+    CLOSE = "close"
+    STATUS = "status"  # an agent's availability, capacity, languages or skills changed
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor_user_id: str  # who did it
+    action: str  # an AuditAction's value (stored as text: later actions need no migration)
+    ticket_id: int | None = None
+    subject_user_id: str | None = None  # whom it was about, when not the actor alone (a status set by an admin)
+    details: dict[str, Any] | None = None
+
+
+class AuditTrail(Protocol):
+    """Writes audit rows in the caller's transaction, so an action and its record commit together."""
+
+    def record(
+        self,
+        actor_user_id: str,
+        action: AuditAction,
+        at: datetime,
+        ticket_id: int | None = None,
+        subject_user_id: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None: ...
