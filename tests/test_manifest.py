@@ -43,7 +43,7 @@ REMOTE_SCHEMA_URLS = {
 
 REQUEST_PATH = "/slack/events"
 SLASH_COMMAND = "/handoff-queue"
-SLASH_COMMANDS = (SLASH_COMMAND, "/handoff-watch", "/handoff-channel")
+SLASH_COMMANDS = (SLASH_COMMAND, "/handoff-watch", "/handoff-channel", "/handoff-priority")
 
 REQUIRED_BOT_EVENTS = (
     "message.im",

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from handoff_slack.core.priority import PriorityConfig
+
 # One reasonable e-mail shape: something@something.tld (no spaces). Deliverability is not ours to judge.
 EMAIL_PATTERN = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]{2,}$"
 
@@ -212,6 +214,7 @@ class BotConfig:
     escalation: EscalationConfig = field(default_factory=EscalationConfig)
     supervision: SupervisionConfig = field(default_factory=SupervisionConfig)
     assist: AssistMode = AssistMode.ON  # agent assist: suggested replies in a connected ticket's thread
+    priority: PriorityConfig = field(default_factory=PriorityConfig)  # core.priority
 
     def is_supervised(self, scenario: Scenario) -> bool:
         if scenario.supervised is not None:

@@ -12,7 +12,8 @@ leaving the queue), agent_desk (claim, close, an agent's replies), ticket_record
 queue reads, the ticket message's bookkeeping), supervision (decisions on the bot's proposals in
 supervised mode, and their records), handoff_steps (what they share: the bot's turn,
 opening and cancelling a ticket, the bot's notices), assist (suggested replies while connected),
-watching (`/handoff-watch`: watch a bot conversation, take it over).
+watching (`/handoff-watch`: watch a bot conversation, take it over), queue_priority (a waiting
+ticket's priority: `/handoff-priority`, and a frustrated waiting customer's).
 """
 
 from __future__ import annotations
