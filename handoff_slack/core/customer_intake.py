@@ -368,7 +368,7 @@ class CustomerIntake(ProposalDecisions, QueuePriority):
         thread's conversation, which anyone of the customer's organisation there may leave (the edge checks who)."""
         with self.storage.transaction() as tx:
             ticket = tx.tickets.get(ticket_id)
-            conversation = tx.conversations.get(ticket.conversation_id) if ticket else None
+            conversation = tx.conversations.locked(ticket.conversation_id) if ticket else None  # first, as `claim`
             if ticket is None or conversation is None:
                 return CancelResult.NOT_YOURS
             elsewhere = door is not None and door != FrontDoor(conversation.channel_id, conversation.thread_ts)

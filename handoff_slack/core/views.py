@@ -41,6 +41,9 @@ class TicketCustomer:
         )
 
 
+PriorityShown = tuple[int, str | None, str | None]  # level, source, set by (TicketView.priority_shown)
+
+
 @dataclass(frozen=True)
 class TicketView:
     """One ticket as the support channel shows it, with its customer."""
@@ -66,6 +69,11 @@ class TicketView:
     priority: Priority = Priority.NORMAL  # core.priority: the queue's order
     priority_source: str | None = None  # why (a PrioritySource's value; None: the default)
     priority_set_by: str | None = None  # who chose it with /handoff-priority
+
+    @property
+    def priority_shown(self) -> PriorityShown:
+        """What the ticket message shows of its priority: level, why, and who chose it."""
+        return (int(self.priority), self.priority_source, self.priority_set_by)
 
     @classmethod
     def from_rows(cls, ticket: Any, conversation: Any) -> TicketView:

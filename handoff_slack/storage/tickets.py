@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from handoff_slack.core.helpdesk_storage import StoredConversation, StoredTicket, ThreadTicket
 from handoff_slack.core.priority import DEFAULT_PRIORITY, Prioritised, Priority, PrioritySource
 from handoff_slack.core.states import ConversationMode, TicketState
+from handoff_slack.core.views import PriorityShown
 from handoff_slack.storage.models import Conversation, Ticket, ticket_table
 
 _tickets = ticket_table
@@ -265,11 +266,14 @@ class TicketRepository:
         )
         return int(before)
 
-    def message_shown(self, ticket_id: int, state: TicketState, priority: int | None = None) -> None:
+    def message_shown(self, ticket_id: int, state: TicketState, priority: PriorityShown | None = None) -> None:
         """The message shows `state` (and `priority`): up to date, unless the ticket changed meanwhile."""
         shown = [col(Ticket.id) == ticket_id, col(Ticket.state) == state]
         if priority is not None:
-            shown.append(col(Ticket.priority) == priority)
+            level, source, set_by = priority
+            shown.append(col(Ticket.priority) == level)
+            shown.append(col(Ticket.priority_source).is_not_distinct_from(source))
+            shown.append(col(Ticket.priority_set_by).is_not_distinct_from(set_by))
         self._session.execute(update(Ticket).where(*shown).values(message_stale=False))
 
     def with_stale_message(self) -> list[int]:
