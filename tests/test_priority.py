@@ -177,15 +177,31 @@ PRIORITY_CONFIG: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def priority_app(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[AppUnderTest]:
+# Moods are read (escalation.frustration.action is not off), but no automatic hand-over by them.
+MOODY_CONFIG: dict[str, Any] = {
+    "triage": {"mode": "off"},
+    "escalation": {"no_match_limit": 0, "frustration": {"action": "offer"}},
+}
+
+
+def running_with(config: dict[str, Any], fake: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[AppUnderTest]:
     path = tmp_path / "bot.yaml"
-    path.write_text(yaml.safe_dump(PRIORITY_CONFIG), encoding="utf-8")
-    running = AppUnderTest(settings_for(fake_slack, database_url, HANDOFF_CONFIG=str(path))).start()
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    running = AppUnderTest(settings_for(fake, database_url, HANDOFF_CONFIG=str(path))).start()
     try:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def priority_app(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[AppUnderTest]:
+    yield from running_with(PRIORITY_CONFIG, fake_slack, database_url, tmp_path)
+
+
+@pytest.fixture
+def moody_app(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[AppUnderTest]:
+    yield from running_with(MOODY_CONFIG, fake_slack, database_url, tmp_path)
 
 
 def say(app: AppUnderTest, customer: str, text: str) -> None:
@@ -237,7 +253,8 @@ def test_triage_answers_and_the_vip_list_order_the_queue(priority_app, fake_slac
 # -- a frustrated waiting customer -------------------------------------------------------------------
 
 
-def test_a_frustrated_message_while_waiting_raises_the_ticket_once(app, fake_slack) -> None:
+def test_a_frustrated_message_while_waiting_raises_the_ticket_once(moody_app, fake_slack) -> None:
+    app = moody_app
     first = waiting_ticket(app, fake_slack, CUSTOMER)
     second = waiting_ticket(app, fake_slack, CUSTOMER_2)
 
@@ -255,7 +272,17 @@ def test_a_frustrated_message_while_waiting_raises_the_ticket_once(app, fake_sla
     assert [value for value, _ in queue_values(app, fake_slack, "q")] == [str(second.ticket_id), str(first.ticket_id)]
 
 
-def test_frustration_does_not_overrule_an_agents_choice(app, fake_slack) -> None:
+def test_without_reading_moods_nothing_is_raised(app, fake_slack) -> None:
+    ticket = waiting_ticket(app, fake_slack, CUSTOMER)  # the plain hand-off: escalation.frustration.action off
+
+    dm(app, CUSTOMER, "WHY IS NOBODY ANSWERING ME?!")
+    wait_for_dm(fake_slack, CUSTOMER, "still waiting")
+
+    assert stored(app, ticket).priority is Priority.NORMAL
+
+
+def test_frustration_does_not_overrule_an_agents_choice(moody_app, fake_slack) -> None:
+    app = moody_app
     ticket = waiting_ticket(app, fake_slack, CUSTOMER)
     run_priority(app, fake_slack, AGENT, f"{ticket.ticket_id} low", "low")
     wait_for_ticket_update(fake_slack, ticket, "low (set by")

@@ -39,9 +39,6 @@ class Priority(IntEnum):
         """The level a word names (any case); None for anything else."""
         return next((level for level in cls if level.label == word.strip().lower()), None)
 
-    def raised(self) -> Priority:
-        return Priority(min(self + 1, Priority.URGENT))
-
 
 LEVEL_NAMES = tuple(level.label for level in Priority)
 

@@ -5,7 +5,6 @@ says the levels and where they come from). Kept apart from core.priority so the 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 from handoff_slack.core.diagnosis import contains_phrase, words_of
 from handoff_slack.core.frustration import FrustrationDetector
@@ -30,18 +29,20 @@ def triage_level(rules: Sequence[TriageRule], answers: Iterable[tuple[str, str |
     return max(matched, default=None)
 
 
-@dataclass
 class PriorityRules:
     """The configured rules, and the mood reading for a waiting customer's messages."""
 
-    config: PriorityConfig = field(default_factory=PriorityConfig)
-    frustration_threshold: float = 0.5
-    _detector: FrustrationDetector | None = None
-
-    def __post_init__(self) -> None:
-        if self.config.frustration is FrustrationRaise.RAISE and self._detector is None:
-            # Loaded now (~0.2 s at start-up), not in the first waiting customer's request.
-            self._detector = FrustrationDetector(window=1, threshold=self.frustration_threshold, preload=True)
+    def __init__(
+        self, config: PriorityConfig | None = None, frustration_threshold: float = 0.5, measuring: bool = True
+    ) -> None:
+        """`measuring`: whether the bot reads moods at all (`escalation.frustration.action` is not off);
+        if not, nothing raises a ticket for frustration and TextBlob is never loaded for it."""
+        self.config = config or PriorityConfig()
+        raising = measuring and self.config.frustration is FrustrationRaise.RAISE
+        # Loaded now (~0.2 s at start-up), not in the first waiting customer's request.
+        self._detector = (
+            FrustrationDetector(window=1, threshold=frustration_threshold, preload=True) if raising else None
+        )
 
     def for_new_ticket(
         self, answers: Iterable[tuple[str, str | None]], customer_user_id: str, team_id: str | None

@@ -30,11 +30,10 @@ RULES = (
 CONFIG = PriorityConfig(triage=RULES, vip_users=frozenset({"UVIP"}), vip_teams=frozenset({"TVIPORG"}))
 
 
-def test_levels_are_named_ordered_and_raised_up_to_urgent() -> None:
+def test_levels_are_named_and_ordered() -> None:
     assert [level.label for level in Priority] == ["low", "normal", "high", "urgent"]
     assert Priority.named(" URGENT ") is Priority.URGENT and Priority.named("critical") is None
     assert Priority.LOW < Priority.NORMAL < Priority.HIGH < Priority.URGENT
-    assert [level.raised() for level in Priority] == [Priority.NORMAL, Priority.HIGH, Priority.URGENT, Priority.URGENT]
 
 
 @pytest.mark.parametrize(
@@ -57,7 +56,7 @@ def test_triage_rules_match_phrases_in_their_questions_answer(
 
 
 def test_a_new_tickets_level_triage_then_vip_raises_never_lowers() -> None:
-    rules = PriorityRules(CONFIG, _detector=None)
+    rules = PriorityRules(CONFIG, measuring=False)
 
     assert rules.for_new_ticket((), "UANY", None) == Prioritised()
     assert rules.for_new_ticket([("impact", "just curious")], "UANY", "T0HOME") == Prioritised(
@@ -78,8 +77,8 @@ def test_the_mood_of_a_waiting_message_and_turning_it_off() -> None:
     assert rules.sounds_frustrated("this is ridiculous, I've been waiting an hour")
     assert not rules.sounds_frustrated("ok, thanks, I'll wait")
     assert not rules.sounds_frustrated("   ")
-    off = PriorityRules(PriorityConfig(frustration=FrustrationRaise.OFF))
-    assert not off.sounds_frustrated("WHY IS NOBODY ANSWERING ME?!")
+    for off in (PriorityRules(PriorityConfig(frustration=FrustrationRaise.OFF)), PriorityRules(measuring=False)):
+        assert not off.sounds_frustrated("WHY IS NOBODY ANSWERING ME?!")
 
 
 def test_only_a_move_forward_is_told() -> None:
