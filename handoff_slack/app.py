@@ -18,7 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from handoff_slack.blocks.notices import render_notice
 from handoff_slack.config_file import ConfigError, load_bot_config
 from handoff_slack.core.bot import BotEngine
+from handoff_slack.core.bot_config import FrustrationAction
 from handoff_slack.core.clock import Clock, utcnow
+from handoff_slack.core.priority_rules import PriorityRules
 from handoff_slack.lazy_work import LazyWork
 from handoff_slack.listeners import register_listeners
 from handoff_slack.request_guard import SlackRequestGuard
@@ -121,6 +123,11 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         flood_window=timedelta(seconds=settings.flood_window_seconds),
         supervision=bot.config.supervision,
         workspace_id=str(identity.get("team_id") or ""),
+        priorities=PriorityRules(
+            bot.config.priority,
+            bot.config.escalation.frustration.threshold,
+            measuring=bot.config.escalation.frustration.action is not FrustrationAction.OFF,
+        ),
     )
     try:  # before anything is served: conversations carried over by migration 0009 get their workspace
         helpdesk.record_workspace()

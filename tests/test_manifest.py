@@ -46,6 +46,7 @@ SLASH_COMMAND = "/handoff-queue"
 SLASH_COMMANDS = (SLASH_COMMAND, "/handoff-watch", "/handoff-channel", "/handoff-status", "/handoff-agents")
 
 ESCAPED_COMMANDS = ("/handoff-status",)
+SLASH_COMMANDS = (SLASH_COMMAND, "/handoff-watch", "/handoff-channel", "/handoff-priority")
 
 REQUIRED_BOT_EVENTS = (
     "message.im",

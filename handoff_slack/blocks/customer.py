@@ -95,6 +95,10 @@ def still_waiting(position: int, ticket_id: int) -> Rendered:
     )
 
 
+def moved_up(position: int, ticket_id: int) -> Rendered:
+    return _with_cancel(f"Good news: you've moved up in the queue. You are now *#{position}*.", ticket_id)
+
+
 def still_checking() -> Rendered:
     return Rendered(
         text="Got it, I've passed that on. A colleague is still checking my answer; "

@@ -28,6 +28,8 @@ def render_notice(notice: Notice, note_prefix: str) -> Rendered:
         return customer_blocks.queued(int(facts["position"]), int(facts["ticket_id"]))
     if kind is NoticeKind.STILL_WAITING:
         return customer_blocks.still_waiting(int(facts["position"]), int(facts["ticket_id"]))
+    if kind is NoticeKind.MOVED_UP:
+        return customer_blocks.moved_up(int(facts["position"]), int(facts["ticket_id"]))
     if kind is NoticeKind.STILL_CHECKING:
         return customer_blocks.still_checking()
     if kind is NoticeKind.ALREADY_CONNECTED:

@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import ButtonElement, ContextBlock, HeaderBlock, Ma
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import CLAIM_TICKET
 from handoff_slack.blocks.mrkdwn import make_safe, shorten
-from handoff_slack.blocks.ticket import customer_label, reason_label
+from handoff_slack.blocks.ticket import customer_label, priority_label, reason_label
 from handoff_slack.core.accounts import OrgQueue
 from handoff_slack.core.clock import as_utc
 from handoff_slack.core.views import QueueEntry, QueueSnapshot
@@ -67,9 +67,11 @@ def _entry(entry: QueueEntry, now: datetime) -> dict[str, object]:
     ticket = entry.ticket
     door = ticket.customer.door
     where = f" · in <#{door.channel_id}>" if door.is_thread else ""
+    level = priority_label(ticket)
+    priority = f" · {level}" if level else ""
     return SectionBlock(
         text=(
-            f"*#{entry.position}* · {customer_label(ticket.customer)}{where} · waiting "
+            f"*#{entry.position}*{priority} · {customer_label(ticket.customer)}{where} · waiting "
             f"{age(ticket.created_at, now)} · {reason_label(ticket.reason)} · ticket {ticket.id}"
         ),
         accessory=ButtonElement(text="Claim", action_id=CLAIM_TICKET, value=str(ticket.id)),

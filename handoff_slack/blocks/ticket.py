@@ -23,6 +23,7 @@ from handoff_slack.core.accounts import AccountHistory, AccountTicket
 from handoff_slack.core.bot import TriageAnswer
 from handoff_slack.core.clock import as_utc
 from handoff_slack.core.front_doors import FrontDoor
+from handoff_slack.core.priority import Priority, PrioritySource
 from handoff_slack.core.states import EscalationReason, TicketState
 from handoff_slack.core.views import TicketCustomer, TicketView, TranscriptLine
 
@@ -42,11 +43,38 @@ REASON_LABELS: dict[str, str] = {
     EscalationReason.REACTION: "ticketed from their message in a shared channel",
 }
 TRIAGE_SOURCES = {"slack": " _(from Slack)_", "form": "", "typed": ""}
+# Shown only when not normal, to keep the ticket message and the queue's lines short.
+PRIORITY_LABELS = {
+    Priority.URGENT: ":rotating_light: urgent",
+    Priority.HIGH: ":small_red_triangle: high",
+    Priority.LOW: ":small_blue_diamond: low",
+}
+PRIORITY_SOURCES: dict[str, str] = {
+    PrioritySource.TRIAGE: "from the triage answers",
+    PrioritySource.VIP: "VIP",
+    PrioritySource.FRUSTRATION: "raised: sounded frustrated while waiting",
+}
 SECTION_LIMIT = 3000  # characters of a section's text
 
 
 def reason_label(reason: str) -> str:
     return REASON_LABELS.get(reason, reason)
+
+
+def priority_label(ticket: TicketView) -> str | None:
+    """The ticket's priority, e.g. ":rotating_light: urgent"; None for normal (not shown)."""
+    return PRIORITY_LABELS.get(ticket.priority)
+
+
+def priority_with_source(ticket: TicketView) -> str | None:
+    """The priority and why it is so: "… urgent (VIP)", "… high (set by @agent)"; None for normal."""
+    label = priority_label(ticket)
+    if label is None:
+        return None
+    if ticket.priority_source == PrioritySource.AGENT and ticket.priority_set_by:
+        return f"{label} (set by <@{ticket.priority_set_by}>)"
+    why = PRIORITY_SOURCES.get(ticket.priority_source or "")  # StrEnum keys: the stored value finds its member
+    return f"{label} ({why})" if why else label
 
 
 def slack_date(moment: datetime, fmt: str = "{date_short_pretty} {time}") -> str:
@@ -111,6 +139,7 @@ def ticket_message(
                 MarkdownTextObject(text=f"*Why*\n{reason}"),
                 MarkdownTextObject(text=f"*Since*\n{slack_date(ticket.created_at)}"),
                 MarkdownTextObject(text=f"*Status*\n{_status(ticket)}"),
+                *_priority_field(ticket),
             ]
         ).to_dict(),
     ]
@@ -151,7 +180,14 @@ def ticket_message(
             ).to_dict()
         )
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Ticket {ticket.id} · {state.value}")]).to_dict())
-    return Rendered(text=f"Support request #{ticket.id} from {who}: {reason} ({_status(ticket)})", blocks=blocks)
+    level = f", {ticket.priority.label} priority" if priority_label(ticket) else ""
+    text = f"Support request #{ticket.id} from {who}: {reason} ({_status(ticket)}{level})"
+    return Rendered(text=text, blocks=blocks)
+
+
+def _priority_field(ticket: TicketView) -> list[MarkdownTextObject]:
+    shown = priority_with_source(ticket)
+    return [] if shown is None else [MarkdownTextObject(text=f"*Priority*\n{shown}")]
 
 
 def customer_section(text: str) -> dict[str, Any]:

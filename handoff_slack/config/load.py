@@ -10,6 +10,7 @@ from handoff_slack.config.schema import (
     BotFile,
     CauseEntry,
     DiagnoseEntry,
+    PriorityEntry,
     QuestionEntry,
     ScenarioEntry,
     StepEntry,
@@ -32,6 +33,7 @@ from handoff_slack.core.bot_config import (
     TriageQuestion,
     Validation,
 )
+from handoff_slack.core.priority import Priority, PriorityConfig, TriageRule
 
 
 def bot_config_from_text(text: str, source: str) -> BotConfig:
@@ -80,6 +82,19 @@ def bot_config(file: BotFile) -> BotConfig:
         ),
         assist=file.assist,
         shared_channels=SharedChannelsConfig(ticket_emoji=file.shared_channels.ticket_emoji),
+        priority=_priority(file.priority),
+    )
+
+
+def _priority(entry: PriorityEntry) -> PriorityConfig:
+    return PriorityConfig(
+        triage=tuple(
+            TriageRule(rule.question, tuple(rule.answers), Priority[rule.level.name]) for rule in entry.triage
+        ),
+        vip_users=frozenset(entry.vip.users),
+        vip_teams=frozenset(entry.vip.organisations),
+        vip_level=Priority[entry.vip.level.name],
+        frustration=entry.frustration,
     )
 
 

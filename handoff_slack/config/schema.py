@@ -10,6 +10,7 @@ validators, in `scenario_rules.py`. `load.py` turns a valid file into `core.bot_
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import (
@@ -45,6 +46,7 @@ from handoff_slack.core.bot_config import (
     TriageMode,
     Validation,
 )
+from handoff_slack.core.priority import FrustrationRaise, PriorityConfig
 
 ID_PATTERN = r"^[a-z0-9_]{1,40}$"  # IDs travel in Slack button values and block IDs
 MAX_BUTTON_TEXT = 75  # Slack's limit for a button's text
@@ -339,6 +341,58 @@ class SharedChannelsEntry(_Part):
     )
 
 
+class PriorityName(StrEnum):
+    """The levels as the file names them (core.priority.Priority)."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+USER_ID_PATTERN = r"^[UW][A-Z0-9]{2,30}$"
+TEAM_ID_PATTERN = r"^[TE][A-Z0-9]{2,30}$"
+
+
+def _slack_id(pattern: str, what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if re.fullmatch(pattern, value) is None:
+            raise rule(f"must be {what}, got {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+Level = Annotated[PriorityName, Strict(False), _TEXT, Expected.one_of(PriorityName)]
+UserId = Annotated[str, _TEXT, _slack_id(USER_ID_PATTERN, "a Slack user ID (U… or W…)"), Expected("a user ID")]
+TeamId = Annotated[
+    str, _TEXT, _slack_id(TEAM_ID_PATTERN, "a Slack team ID of an organisation (T… or E…)"), Expected("a team ID")
+]
+_PRIORITY = PriorityConfig()
+
+
+class PriorityTriageEntry(_Part):
+    """A triage answer that sets the level: `question`'s answer contains one of `answers`."""
+
+    question: Identifier
+    answers: AcceptedAnswers
+    level: Level
+
+
+class VipEntry(_Part):
+    users: Annotated[tuple[UserId, ...], GIVEN, Expected("a list of user IDs")] = ()
+    organisations: Annotated[tuple[TeamId, ...], GIVEN, Expected("a list of team IDs")] = ()
+    level: Level = PriorityName(_PRIORITY.vip_level.label)
+
+
+class PriorityEntry(_Part):
+    triage: Annotated[tuple[PriorityTriageEntry, ...], GIVEN, Expected("a list of rules")] = ()
+    vip: VipEntry = VipEntry()
+    frustration: Annotated[FrustrationRaise, Strict(False), _TEXT, Expected.one_of(FrustrationRaise)] = (
+        _PRIORITY.frustration
+    )
+
+
 _BOT = BotConfig()
 
 
@@ -358,9 +412,21 @@ class BotFile(_Part):
     supervision: SupervisionEntry = SupervisionEntry()
     assist: Annotated[AssistMode, Strict(False), _TEXT, Expected.one_of(AssistMode)] = _BOT.assist
     shared_channels: SharedChannelsEntry = SharedChannelsEntry()
+    priority: PriorityEntry = PriorityEntry()
 
     @field_validator("scenarios", mode="after")
     @classmethod
     def _distinct(cls, scenarios: tuple[ScenarioEntry, ...]) -> tuple[ScenarioEntry, ...]:
         scenario_rules.check_scenarios(scenarios)
         return scenarios
+
+    @model_validator(mode="after")
+    def _priority_of_asked_questions(self) -> Self:
+        """A priority rule's question is one of the triage questions."""
+        asked = [question.id for question in self.triage.questions]
+        for index, entry in enumerate(self.priority.triage):
+            if entry.question not in asked:
+                known = f"the triage questions are: {', '.join(asked)}" if asked else "there are no triage questions"
+                at = ("priority", "triage", index, "question")
+                raise rule(f"no triage question {entry.question!r} ({known})", at)
+        return self

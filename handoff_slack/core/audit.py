@@ -12,6 +12,7 @@ class AuditAction(StrEnum):
     CLAIM = "claim"
     CLOSE = "close"
     STATUS = "status"  # an agent's availability, capacity, languages or skills changed
+    PRIORITY = "priority"  # a waiting ticket's level set by an agent or admin (/handoff-priority)
 
 
 @dataclass(frozen=True)

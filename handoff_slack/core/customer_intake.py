@@ -35,6 +35,7 @@ from handoff_slack.core.message_authors import author_columns
 from handoff_slack.core.notices import Audience, Notice, NoticeKind
 from handoff_slack.core.phrases import asks_for_human, asks_to_cancel
 from handoff_slack.core.proposals import ProposalOutcome
+from handoff_slack.core.queue_priority import QueuePriority
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, EscalationReason
 from handoff_slack.core.supervision import ProposalDecisions
 
@@ -49,7 +50,7 @@ _AWAY_FROM_BOT = frozenset(
 )
 
 
-class CustomerIntake(ProposalDecisions):
+class CustomerIntake(ProposalDecisions, QueuePriority):
     # -- customers ------------------------------------------------------------------------------
 
     def receive_customer_message(
@@ -153,10 +154,7 @@ class CustomerIntake(ProposalDecisions):
             if not quiet:
                 self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, Notice.still_checking(ticket_id))
             return CustomerMessageOutcome(CustomerMessageAction.WAITING, conversation.id, ticket_id)
-        position = tx.tickets.position(ticket_id)
-        if not quiet:
-            self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, Notice.still_waiting(position, ticket_id))
-        return CustomerMessageOutcome(CustomerMessageAction.WAITING, conversation.id, ticket_id, position)
+        return self._still_waiting(tx, conversation.id, ticket_id, text, quiet)  # priority: core.queue_priority
 
     def _customer_message(
         self,
@@ -370,7 +368,7 @@ class CustomerIntake(ProposalDecisions):
         thread's conversation, which anyone of the customer's organisation there may leave (the edge checks who)."""
         with self.storage.transaction() as tx:
             ticket = tx.tickets.get(ticket_id)
-            conversation = tx.conversations.get(ticket.conversation_id) if ticket else None
+            conversation = tx.conversations.locked(ticket.conversation_id) if ticket else None  # first, as `claim`
             if ticket is None or conversation is None:
                 return CancelResult.NOT_YOURS
             elsewhere = door is not None and door != FrontDoor(conversation.channel_id, conversation.thread_ts)

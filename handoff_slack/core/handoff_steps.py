@@ -25,6 +25,7 @@ from handoff_slack.core.early_turns import AwayFromBot, EarlyTurn
 from handoff_slack.core.helpdesk_outcomes import Customer
 from handoff_slack.core.helpdesk_storage import HelpdeskStorage, HelpdeskTransaction, StoredConversation
 from handoff_slack.core.notices import Audience, Notice, NoticeKind
+from handoff_slack.core.priority_rules import PriorityRules
 from handoff_slack.core.proposals import ProposalOutcome, diagnosis_to_json
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, EscalationReason, TicketState
 
@@ -42,8 +43,10 @@ class HandoffSteps:
         clock: Clock = utcnow,
         flood_window: timedelta = DEFAULT_FLOOD_WINDOW,
         supervision: SupervisionConfig | None = None,
+        priorities: PriorityRules | None = None,
     ) -> None:
         self.storage = storage
+        self.priorities = priorities or PriorityRules()  # a new ticket's priority (core.priority)
         self.supervision = supervision or SupervisionConfig()
         self.responder = responder or BotEngine()
         self.note_prefix = note_prefix.lower()
@@ -153,8 +156,9 @@ class HandoffSteps:
         """Supervised: a proposed ticket (in no queue) and its proposal, pending until an agent
         decides or its time runs out (core.supervision)."""
         now = self.clock()
+        priority = self.priorities.for_new_ticket((), conversation.customer_user_id, conversation.customer_team_id)
         ticket_id = tx.tickets.open(
-            conversation, conversation_id, EscalationReason.SUPERVISED, None, None, now, TicketState.PROPOSED
+            conversation, conversation_id, EscalationReason.SUPERVISED, None, None, now, TicketState.PROPOSED, priority
         )
         diagnosis = proposal.diagnosis
         tx.proposals.add(
@@ -186,6 +190,11 @@ class HandoffSteps:
             [answer.to_json() for answer in handover.triage] or None,
             handover.frustration_score,
             self.clock(),
+            priority=self.priorities.for_new_ticket(
+                ((answer.question_id, answer.answer) for answer in handover.triage),
+                conversation.customer_user_id,
+                conversation.customer_team_id,
+            ),
         )
 
     def _cancel(self, tx: HelpdeskTransaction, conversation: StoredConversation, ticket_id: int) -> bool:

@@ -13,7 +13,8 @@ queue reads, the ticket message's bookkeeping), supervision (decisions on the bo
 supervised mode, and their records), handoff_steps (what they share: the bot's turn,
 opening and cancelling a ticket, the bot's notices), assist (suggested replies while connected),
 watching (`/handoff-watch`: watch a bot conversation, take it over), reaction_tickets (a ticket
-from an internal person's reaction to a customer's message in a shared channel).
+from an internal person's reaction to a customer's message in a shared channel), queue_priority (a waiting
+ticket's priority: `/handoff-priority`, and a frustrated waiting customer's).
 """
 
 from __future__ import annotations

@@ -51,6 +51,7 @@ class CustomerMessageOutcome:
     quiet: bool = False
     ask_to_slow_down: bool = False
     replies: tuple[Reply, ...] = ()  # the bot's answer (bot mode; also before a hand-off)
+    priority_raised: bool = False  # waiting: the message sounded frustrated and raised the ticket (core.priority)
 
 
 @dataclass(frozen=True)

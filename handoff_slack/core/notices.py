@@ -36,6 +36,7 @@ class NoticeKind(StrEnum):
     SLOW_DOWN = "slow_down"  # flood control, once per window
     STILL_CHECKING = "still_checking"  # a message while an agent checks the bot's answer: kept, passed on
     JOINED = "joined"  # an agent who watched the bot conversation took it over
+    MOVED_UP = "moved_up"  # an agent raised their ticket's priority: their better place (core.priority)
     # To the ticket's thread, for the agents.
     CLAIMED_NOTE = "claimed_note"
     CLOSED_NOTE = "closed_note"
@@ -58,6 +59,7 @@ class NoticeKind(StrEnum):
 _TRUE_WHILE: Mapping[NoticeKind, frozenset[TicketState]] = {
     NoticeKind.QUEUED: frozenset({TicketState.WAITING}),
     NoticeKind.STILL_WAITING: frozenset({TicketState.WAITING}),
+    NoticeKind.MOVED_UP: frozenset({TicketState.WAITING}),
     NoticeKind.STILL_CHECKING: frozenset({TicketState.PROPOSED}),
     NoticeKind.ALREADY_CONNECTED: frozenset({TicketState.CONNECTED}),
     NoticeKind.CONNECTED: frozenset({TicketState.CONNECTED}),
@@ -119,6 +121,10 @@ class Notice:
     @classmethod
     def still_waiting(cls, position: int, ticket_id: int) -> Notice:
         return cls(NoticeKind.STILL_WAITING, {"position": position, "ticket_id": ticket_id})
+
+    @classmethod
+    def moved_up(cls, position: int, ticket_id: int) -> Notice:
+        return cls(NoticeKind.MOVED_UP, {"position": position, "ticket_id": ticket_id})
 
     @classmethod
     def still_checking(cls, ticket_id: int) -> Notice:

@@ -14,6 +14,7 @@ from typing import Any
 
 from handoff_slack.core.bot import TriageAnswer
 from handoff_slack.core.front_doors import FrontDoor
+from handoff_slack.core.priority import Priority
 from handoff_slack.core.states import TicketState
 
 
@@ -40,6 +41,9 @@ class TicketCustomer:
         )
 
 
+PriorityShown = tuple[int, str | None, str | None]  # level, source, set by (TicketView.priority_shown)
+
+
 @dataclass(frozen=True)
 class TicketView:
     """One ticket as the support channel shows it, with its customer."""
@@ -62,6 +66,14 @@ class TicketView:
     claimed_at: datetime | None = None
     closed_at: datetime | None = None
     watched_by_user_id: str | None = None  # a watch (core.watching): who started it
+    priority: Priority = Priority.NORMAL  # core.priority: the queue's order
+    priority_source: str | None = None  # why (a PrioritySource's value; None: the default)
+    priority_set_by: str | None = None  # who chose it with /handoff-priority
+
+    @property
+    def priority_shown(self) -> PriorityShown:
+        """What the ticket message shows of its priority: level, why, and who chose it."""
+        return (int(self.priority), self.priority_source, self.priority_set_by)
 
     @classmethod
     def from_rows(cls, ticket: Any, conversation: Any) -> TicketView:
@@ -85,6 +97,9 @@ class TicketView:
             claimed_at=ticket.claimed_at,
             closed_at=ticket.closed_at,
             watched_by_user_id=getattr(ticket, "watched_by_user_id", None),
+            priority=Priority(getattr(ticket, "priority", Priority.NORMAL)),
+            priority_source=getattr(ticket, "priority_source", None),
+            priority_set_by=getattr(ticket, "priority_set_by", None),
         )
 
 

@@ -48,6 +48,8 @@ class HandoffEffects:
             self.cancelled(outcome.conversation_id, outcome.ticket_id)
         else:  # the bot's replies, waiting notices, relays: all in the outbox
             self.outbox.deliver_new(outcome.conversation_id)
+            if outcome.priority_raised and outcome.ticket_id is not None:  # a frustrated waiting customer
+                self.board.refresh(outcome.ticket_id)
 
     def escalated(self, conversation_id: int, ticket_id: int) -> None:
         # The customer hears first (the bot's last words, their place in the queue): the ticket

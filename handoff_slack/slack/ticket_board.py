@@ -85,7 +85,7 @@ class TicketBoard:
             return self._post(ticket)
 
     def refresh(self, ticket_id: int) -> TicketView | None:
-        """Show the ticket's current state on its message (claimed, closed, cancelled)."""
+        """Show the ticket's current state on its message (claimed, closed, cancelled, its priority changed)."""
         with self._lock(ticket_id):  # after a publication in flight, never beside it
             ticket = self.helpdesk.ticket(ticket_id)
             if ticket is None:
@@ -131,10 +131,10 @@ class TicketBoard:
         # The ticket may have moved on (claimed, cancelled) while the post was on its way.
         current = self.helpdesk.ticket(ticket.id)
         assert current is not None  # tickets are never deleted
-        if current.state != ticket.state:
+        if (current.state, current.priority_shown) != (ticket.state, ticket.priority_shown):
             self._update(current)
         elif current.message_stale:  # changed before the post, which shows it
-            self.helpdesk.ticket_message_shown(ticket.id, ticket.state)
+            self.helpdesk.ticket_message_shown(ticket.id, ticket.state, ticket.priority_shown)
         return current
 
     def _post_once(self, ticket: TicketView, rendered: Rendered) -> tuple[str, str]:
@@ -174,7 +174,7 @@ class TicketBoard:
             if reason not in GONE_ERRORS:  # else deleted in Slack: nothing left to show it on
                 logger.warning("could not update ticket %s message (%s); will retry", ticket.id, reason)
                 return
-        self.helpdesk.ticket_message_shown(ticket.id, ticket.state)
+        self.helpdesk.ticket_message_shown(ticket.id, ticket.state, ticket.priority_shown)
 
     def _render(self, ticket: TicketView) -> Rendered:
         if ticket.state in (TicketState.WATCHED, TicketState.WATCH_ENDED):  # a watch's read-only root

@@ -2,8 +2,8 @@
 
 An account is a customer team within the installing workspace: its conversations are found by
 `ix_conversation_account` (workspace, customer team; migration 0011), their tickets by
-`ticket.conversation_id`. The queue by organisation reads the waiting tickets (`ix_ticket_state_id`)
-and their customers' organisation names.
+`ticket.conversation_id`. The queue by organisation reads the waiting tickets in the queue's order
+(`ix_ticket_queue`) and their customers' organisation names.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from handoff_slack.core.accounts import CLOSED_STATES, OPEN_STATES
 from handoff_slack.core.states import TicketState
 from handoff_slack.storage.models import Conversation, Ticket
+from handoff_slack.storage.tickets import QUEUE_ORDER
 
 _OPEN = [state.value for state in OPEN_STATES]
 _CLOSED = [state.value for state in CLOSED_STATES]
@@ -85,9 +86,9 @@ class AccountRepository:
         total = self._session.exec(
             select(func.count()).select_from(Ticket).join(Conversation, _OF_CONVERSATION).where(waiting, of_orgs)
         ).one()
-        # Places in the queue: the waiting tickets numbered in arrival order (the queue's order).
+        # Places in the queue: the waiting tickets numbered in the queue's order (priority, then age).
         queue = (
-            select(col(Ticket.id).label("ticket_id"), func.row_number().over(order_by=col(Ticket.id)).label("place"))
+            select(col(Ticket.id).label("ticket_id"), func.row_number().over(order_by=QUEUE_ORDER).label("place"))
             .where(waiting)
             .subquery()
         )
@@ -96,7 +97,7 @@ class AccountRepository:
             .join(Ticket, col(Ticket.id) == queue.c.ticket_id)
             .join(Conversation, _OF_CONVERSATION)
             .where(of_orgs)
-            .order_by(col(Ticket.id))
+            .order_by(queue.c.place)
             .limit(limit)
         ).all()
         return int(total), [(int(place), ticket, conversation) for place, ticket, conversation in rows]

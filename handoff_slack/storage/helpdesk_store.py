@@ -22,6 +22,7 @@ from handoff_slack.core.clock import Clock, utcnow
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import DEFAULT_FLOOD_WINDOW, Helpdesk
 from handoff_slack.core.notices import Audience, Notice
+from handoff_slack.core.priority_rules import PriorityRules
 from handoff_slack.storage.accounts import AccountRepository
 from handoff_slack.storage.audit_log import AuditRecorder
 from handoff_slack.storage.conversations import (
@@ -145,6 +146,7 @@ class SqlHelpdesk(Helpdesk):
         flood_window: timedelta = DEFAULT_FLOOD_WINDOW,
         supervision: SupervisionConfig | None = None,
         workspace_id: str = "",
+        priorities: PriorityRules | None = None,
     ) -> None:
         """`workspace_id`: the installing team (auth.test's), recorded on every conversation and
         part of its door ('' where no Slack is asked, e.g. the core's tests)."""
@@ -152,7 +154,7 @@ class SqlHelpdesk(Helpdesk):
         self.deliveries = DeliveryLedger(db, clock)
         self.flood_limit = flood_limit
         store = HelpdeskStore(db, self.deliveries, flood_limit, workspace_id)
-        super().__init__(store, responder, note_prefix, clock, flood_window, supervision)
+        super().__init__(store, responder, note_prefix, clock, flood_window, supervision, priorities)
         self.workspace_id = workspace_id
 
     def record_workspace(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Float, Index, String, Table, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, DateTime, Float, Index, SmallInteger, String, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, TicketState
@@ -130,6 +130,11 @@ class Ticket(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     claimed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     closed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # Its priority (core.priority.Priority: 0 low, 1 normal, 2 high, 3 urgent), why it has it
+    # (a PrioritySource; NULL: the default), and who chose it with /handoff-priority.
+    priority: int = Field(default=1, sa_column=Column(SmallInteger, nullable=False, server_default=text("1")))
+    priority_source: str | None = Field(default=None, sa_type=String(16))
+    priority_set_by: str | None = Field(default=None, sa_type=String(32))
 
 
 class Message(SQLModel, table=True):
@@ -251,6 +256,8 @@ conversation_table: Table = SQLModel.metadata.tables[Conversation.__tablename__]
 ticket_table: Table = SQLModel.metadata.tables[Ticket.__tablename__]
 message_table: Table = SQLModel.metadata.tables[Message.__tablename__]
 proposal_table: Table = SQLModel.metadata.tables[Proposal.__tablename__]
+# The queue's order: waiting tickets by priority (urgent first), then age (storage.tickets).
+Index("ix_ticket_queue", ticket_table.c.state, ticket_table.c.priority.desc(), ticket_table.c.id)
 
 
 # The agents' profiles and the audit log live in a module of their own; importing it registers them.

@@ -11,12 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, bindparam, func, update
+from sqlalchemy import ColumnElement, CursorResult, Result, bindparam, func, or_, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from handoff_slack.core.helpdesk_storage import StoredConversation, StoredTicket, ThreadTicket
+from handoff_slack.core.priority import DEFAULT_PRIORITY, Prioritised, Priority, PrioritySource
 from handoff_slack.core.states import ConversationMode, TicketState
+from handoff_slack.core.views import PriorityShown
 from handoff_slack.storage.models import Conversation, Ticket, ticket_table
 
 _tickets = ticket_table
@@ -24,10 +26,19 @@ _tickets = ticket_table
 _THREAD_TICKET = core_select(
     _tickets.c.id, _tickets.c.conversation_id, _tickets.c.state, _tickets.c.agent_user_id
 ).where(_tickets.c.message_channel_id == bindparam("channel_id"), _tickets.c.message_ts == bindparam("thread_ts"))
+# The queue's order: priority (urgent first), then age (the older ticket first); ix_ticket_queue.
+QUEUE_ORDER: tuple[ColumnElement[Any], ...] = (_tickets.c.priority.desc(), _tickets.c.id)
+_MY_PRIORITY = core_select(_tickets.c.priority).where(_tickets.c.id == bindparam("ticket_id")).scalar_subquery()
+# A waiting ticket's place: the waiting tickets of a higher priority, and those of its own as old or
+# older. `priority >= mine` bounds the index range; one statement, so the count is one snapshot.
 _QUEUE_POSITION = (
     core_select(func.count())
     .select_from(_tickets)
-    .where(_tickets.c.state == TicketState.WAITING.value, _tickets.c.id <= bindparam("ticket_id"))
+    .where(
+        _tickets.c.state == TicketState.WAITING.value,
+        _tickets.c.priority >= _MY_PRIORITY,
+        or_(_tickets.c.priority > _MY_PRIORITY, _tickets.c.id <= bindparam("ticket_id")),
+    )
 )
 
 
@@ -57,7 +68,7 @@ class TicketRepository:
         return self._session.execute(_THREAD_TICKET, {"channel_id": channel_id, "thread_ts": thread_ts}).first()
 
     def position(self, ticket_id: int) -> int:
-        """The waiting ticket's place in the queue (1 is next)."""
+        """The waiting ticket's place in the queue (1 is next): by priority, then age."""
         return int(self._session.execute(_QUEUE_POSITION, {"ticket_id": ticket_id}).scalar_one())
 
     def previous_end(self, conversation_id: int, ticket_id: int) -> datetime | None:
@@ -78,12 +89,12 @@ class TicketRepository:
         )
 
     def waiting(self, limit: int) -> list[tuple[Ticket, Conversation]]:
-        """The first `limit` waiting tickets, in arrival order, with their conversations."""
+        """The first `limit` waiting tickets, in queue order, with their conversations."""
         rows = self._session.exec(
             select(Ticket, Conversation)
             .join(Conversation, col(Conversation.id) == col(Ticket.conversation_id))
             .where(col(Ticket.state) == TicketState.WAITING)
-            .order_by(col(Ticket.id))
+            .order_by(*QUEUE_ORDER)
             .limit(limit)
         ).all()
         return [(ticket, conversation) for ticket, conversation in rows]
@@ -99,6 +110,7 @@ class TicketRepository:
         frustration_score: float | None,
         now: datetime,
         state: TicketState = TicketState.WAITING,
+        priority: Prioritised = DEFAULT_PRIORITY,
     ) -> int:
         """A new ticket for the conversation, now waiting on it: the ticket's ID.
 
@@ -112,6 +124,8 @@ class TicketRepository:
             triage=triage,
             frustration_score=frustration_score,
             created_at=now,
+            priority=int(priority.level),
+            priority_source=None if priority.source is PrioritySource.DEFAULT else priority.source.value,
         )
         self._session.add(ticket)
         self._session.flush()  # the partial unique index refuses a second open ticket here
@@ -202,6 +216,41 @@ class TicketRepository:
             )
         )
 
+    def set_priority(self, ticket_id: int, level: Priority, by_user_id: str) -> bool:
+        """An agent's choice of level, if the ticket still waits."""
+        return bool(
+            rows_changed(
+                self._session.execute(
+                    update(Ticket)
+                    .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
+                    .values(
+                        priority=int(level),
+                        priority_source=PrioritySource.AGENT.value,
+                        priority_set_by=by_user_id,
+                        message_stale=True,
+                    )
+                )
+            )
+        )
+
+    def raise_priority(self, ticket_id: int, source: PrioritySource, unless: frozenset[PrioritySource]) -> bool:
+        """One level up, if the ticket still waits below urgent and its level does not come from `unless`."""
+        blocked = [item.value for item in unless]
+        return bool(
+            rows_changed(
+                self._session.execute(
+                    update(Ticket)
+                    .where(
+                        col(Ticket.id) == ticket_id,
+                        col(Ticket.state) == TicketState.WAITING,
+                        col(Ticket.priority) < int(Priority.URGENT),
+                        or_(col(Ticket.priority_source).is_(None), col(Ticket.priority_source).not_in(blocked)),
+                    )
+                    .values(priority=Ticket.priority + 1, priority_source=source.value, message_stale=True)
+                )
+            )
+        )
+
     # -- the ticket message ---------------------------------------------------------------------
 
     def attach_message(self, ticket_id: int, channel_id: str, ts: str) -> None:
@@ -217,10 +266,15 @@ class TicketRepository:
         )
         return int(before)
 
-    def message_shown(self, ticket_id: int, state: TicketState) -> None:
-        self._session.execute(
-            update(Ticket).where(col(Ticket.id) == ticket_id, col(Ticket.state) == state).values(message_stale=False)
-        )
+    def message_shown(self, ticket_id: int, state: TicketState, priority: PriorityShown | None = None) -> None:
+        """The message shows `state` (and `priority`): up to date, unless the ticket changed meanwhile."""
+        shown = [col(Ticket.id) == ticket_id, col(Ticket.state) == state]
+        if priority is not None:
+            level, source, set_by = priority
+            shown.append(col(Ticket.priority) == level)
+            shown.append(col(Ticket.priority_source).is_not_distinct_from(source))
+            shown.append(col(Ticket.priority_set_by).is_not_distinct_from(set_by))
+        self._session.execute(update(Ticket).where(*shown).values(message_stale=False))
 
     def with_stale_message(self) -> list[int]:
         found = self._session.exec(

@@ -5,6 +5,7 @@ from slack_bolt import App
 from handoff_slack.listeners.commands import (
     handoff_agents,
     handoff_channel,
+    handoff_priority,
     handoff_queue,
     handoff_status,
     handoff_watch,
@@ -18,3 +19,4 @@ def register(app: App, services: Services) -> None:
     handoff_channel.register(app, services)
     handoff_status.register(app, services)
     handoff_agents.register(app, services)
+    handoff_priority.register(app, services)
