@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks import customer as customer_blocks
+from handoff_slack.blocks import transfer as transfer_blocks
 from handoff_slack.blocks import watch as watch_blocks
 from handoff_slack.blocks.assist import suggestion
 from handoff_slack.blocks.mrkdwn import escape, make_safe, quote
@@ -19,6 +20,8 @@ def render_notice(notice: Notice, note_prefix: str) -> Rendered:
     kind = notice.kind
     if kind in watch_blocks.WATCH_NOTICES:
         return watch_blocks.render_watch_notice(notice, note_prefix)
+    if kind in transfer_blocks.TRANSFER_NOTICES:
+        return transfer_blocks.render_transfer_notice(notice, note_prefix)
     if kind is NoticeKind.BOT_REPLY:
         return customer_blocks.bot_reply(notice.reply())
     if kind is NoticeKind.QUEUED:

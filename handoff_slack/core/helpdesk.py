@@ -12,7 +12,8 @@ leaving the queue), agent_desk (claim, close, an agent's replies), ticket_record
 queue reads, the ticket message's bookkeeping), supervision (decisions on the bot's proposals in
 supervised mode, and their records), handoff_steps (what they share: the bot's turn,
 opening and cancelling a ticket, the bot's notices), assist (suggested replies while connected),
-watching (`/handoff-watch`: watch a bot conversation, take it over).
+watching (`/handoff-watch`: watch a bot conversation, take it over), transfers (transfer,
+release and reassign a ticket; its history of owners).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from handoff_slack.core.helpdesk_outcomes import (
 )
 from handoff_slack.core.supervision import Supervision
 from handoff_slack.core.ticket_records import TicketRecords
+from handoff_slack.core.transfers import Transfers
 from handoff_slack.core.watching import Watching
 
 __all__ = [
@@ -55,6 +57,6 @@ __all__ = [
 ]
 
 
-class Helpdesk(CustomerIntake, AgentDesk, Supervision, TicketRecords, AgentAssist, Watching):
+class Helpdesk(CustomerIntake, AgentDesk, Supervision, TicketRecords, AgentAssist, Watching, Transfers):
     """The hand-off, on the storage it is given (handoff_slack.storage.helpdesk_store.SqlHelpdesk
     is this on the app's database)."""

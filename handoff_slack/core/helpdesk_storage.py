@@ -17,6 +17,7 @@ from handoff_slack.core.accounts import Accounts
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.states import TicketState
+from handoff_slack.core.transfer_storage import TransferStore
 
 
 class StoredConversation(Protocol):
@@ -287,6 +288,8 @@ class HelpdeskTransaction(Protocol):
     def watches(self) -> Watches: ...
     @property
     def accounts(self) -> Accounts: ...
+    @property
+    def transfers(self) -> TransferStore: ...
     def reserve(self, message_id: int) -> None:
         """Reserve a stored message's counted first attempt for this process, once this commits."""
 

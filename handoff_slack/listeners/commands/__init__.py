@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handoff_slack.listeners.commands import handoff_channel, handoff_queue, handoff_watch
+from handoff_slack.listeners.commands import handoff_assign, handoff_channel, handoff_queue, handoff_watch
 from handoff_slack.services import Services
 
 
@@ -10,3 +10,4 @@ def register(app: App, services: Services) -> None:
     handoff_queue.register(app, services)
     handoff_watch.register(app, services)
     handoff_channel.register(app, services)
+    handoff_assign.register(app, services)
