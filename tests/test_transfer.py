@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from handoff_slack.blocks.action_ids import (
     TRANSFER_TICKET,
 )
 from handoff_slack.core.states import ConversationMode, TicketState
+from handoff_slack.core.transfers import OFFER_LAPSES_AFTER
 from handoff_slack.storage.models import Conversation, TicketOwner, TransferOffer
 from tests.conftest import AGENT, AGENT_2, CUSTOMER, CUSTOMER_2, EXTERNAL_CUSTOMER, OUTSIDER
 from tests.support.app_under_test import ADMIN, SUPPORT_CHANNEL, AppUnderTest, settings_for
@@ -201,7 +203,7 @@ def test_a_declined_transfer_leaves_the_ticket_with_its_owner_who_is_told(
     agent_says(app, fake_slack, AGENT, ticket, "still me")
 
     press(app, fake_slack, AGENT_2, TRANSFER_ACCEPT, offer_id, "accept-after-decline")  # changed their mind: too late
-    assert "already answered" in answered(fake_slack, "accept-after-decline")
+    assert "already declined" in answered(fake_slack, "accept-after-decline")
     assert app.helpdesk.ticket(ticket.ticket_id).agent_user_id == AGENT  # type: ignore[union-attr]
     assert_customer_never_saw_internals(fake_slack, CUSTOMER)
 
@@ -357,7 +359,7 @@ def test_an_admin_reassigns_a_claimed_ticket_with_the_command(app: AppUnderTest,
     assert owners(app, ticket.ticket_id) == [(AGENT, "claimed", "reassigned"), (AGENT_2, "assigned", None)]
     assert offers(app) == ["stale"]  # the owner's pending offer lost its buttons
     press(app, fake_slack, AGENT_2, TRANSFER_ACCEPT, pending, "accept-overtaken")
-    assert "already answered" in answered(fake_slack, "accept-overtaken")
+    assert "no longer open" in answered(fake_slack, "accept-overtaken")
     assert_customer_never_saw_internals(fake_slack, CUSTOMER)
 
 
@@ -492,3 +494,79 @@ def test_close_stays_the_first_button(app: AppUnderTest, fake_slack: FakeSlack) 
     ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
     update = wait_for_ticket_update(fake_slack, ticket, "Claimed by")
     assert action_ids(update.params["blocks"]) == [CLOSE_TICKET, TRANSFER_TICKET, RELEASE_TICKET]
+
+
+class MovableClock:
+    """Real time, moved on by the test (the app's clock: an offer lapses when it says)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def test_an_offer_nobody_answers_lapses_and_the_owner_is_told(fake_slack: FakeSlack, database_url: str) -> None:
+    clock = MovableClock()
+    app = AppUnderTest(settings_for(fake_slack, database_url), clock).start()
+    try:
+        ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+        offer_id, offer = (
+            offer_transfer(app, fake_slack, AGENT, ticket, AGENT_2),
+            offer_in_thread(fake_slack, ticket)[1],
+        )
+        clock.offset = OFFER_LAPSES_AFTER + timedelta(seconds=1)  # the scheduler's next run (every second here)
+
+        told = fake_slack.wait_for(
+            "chat.postMessage", lambda c: "did not answer the transfer" in (c.params.get("text") or "")
+        )
+        assert (
+            told[0].params["thread_ts"] == ticket.ts
+            and f"<@{AGENT}>, the ticket stays with you" in told[0].params["text"]
+        )
+        fake_slack.wait_for(
+            "chat.update",
+            lambda c: (
+                c.params.get("ts") == offer.response["ts"]
+                and "Not answered in time" in block_text(c.params.get("blocks"))
+            ),
+        )
+        press(app, fake_slack, AGENT_2, TRANSFER_ACCEPT, offer_id, "late")
+        assert "lapsed" in answered(fake_slack, "late")
+        assert offers(app) == ["lapsed"]
+        assert app.helpdesk.ticket(ticket.ticket_id).agent_user_id == AGENT  # type: ignore[union-attr]
+        assert len(fake_slack.calls("chat.postMessage", thread_ts=ticket.ts, text=told[0].params["text"])) == 1
+    finally:
+        app.stop()
+
+
+@pytest.mark.postgres
+def test_accepts_closes_and_releases_racing_on_the_core_change_hands_once(
+    fake_slack: FakeSlack, postgres_database_url: str
+) -> None:
+    """Eight threads at once on one offer's ticket (four accepts, two closes, two releases) on PostgreSQL."""
+    app = AppUnderTest(settings_for(fake_slack, postgres_database_url)).start()
+    try:
+        ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+        offer_id = offer_transfer(app, fake_slack, AGENT, ticket, AGENT_2)
+        helpdesk = app.helpdesk
+        steps: list[Callable[[], Any]] = [lambda: helpdesk.answer_offer(offer_id, AGENT_2, True, "Bob")] * 4
+        steps += [lambda: helpdesk.close(ticket.ticket_id, AGENT, False)] * 2
+        steps += [lambda: helpdesk.release(ticket.ticket_id, AGENT, False)] * 2
+        results = together(*steps)
+
+        accepted = [r for r in results[:4] if r.result.value == "accepted"]
+        closed = [r for r in results[4:6] if r.result.value == "closed"]
+        released = [r for r in results[6:] if r.result.value == "released"]
+        assert len(accepted) + len(closed) + len(released) == 1, results
+        found = helpdesk.ticket(ticket.ticket_id)
+        assert found is not None
+        if accepted:
+            assert (found.state, found.agent_user_id) == (TicketState.CONNECTED, AGENT_2)
+            assert owners(app, ticket.ticket_id) == [(AGENT, "claimed", "transferred"), (AGENT_2, "transferred", None)]
+        else:
+            # The accepts that came after found the ticket gone from its owner: the offer went stale.
+            assert found.state in (TicketState.CLOSED, TicketState.WAITING) and offers(app) == ["stale"]
+            assert found.agent_user_id in (AGENT, None)
+    finally:
+        app.stop()

@@ -38,6 +38,7 @@ TRANSFER_NOTICES = frozenset(
         NoticeKind.TRANSFER_OFFER,
         NoticeKind.HANDED_NOTE,
         NoticeKind.DECLINED_NOTE,
+        NoticeKind.LAPSED_NOTE,
         NoticeKind.RELEASED_NOTE,
         NoticeKind.BACK_IN_QUEUE,
     }
@@ -145,6 +146,11 @@ def render_transfer_notice(notice: Notice, note_prefix: str) -> Rendered:
         return offer(facts)
     if kind is NoticeKind.DECLINED_NOTE:
         return _plain(f"<@{facts['to']}> declined the transfer. <@{facts['from']}>, the ticket stays with you.")
+    if kind is NoticeKind.LAPSED_NOTE:
+        return _plain(
+            f"<@{facts['to']}> did not answer the transfer within {facts['minutes']} minutes. "
+            f"<@{facts['from']}>, the ticket stays with you."
+        )
     if kind is NoticeKind.RELEASED_NOTE:
         text = f"<@{facts['by']}> released this ticket: it is back in the queue, in its old place."
         return _plain(text + _note(facts.get("note")))
@@ -174,6 +180,7 @@ def offer(facts: dict[str, Any] | Any) -> Rendered:
             OfferState.ACCEPTED: f"Accepted by <@{facts['to']}>.",
             OfferState.DECLINED: f"Declined by <@{facts['to']}>.",
             OfferState.STALE: "No longer open: the ticket was closed, released or changed hands.",
+            OfferState.LAPSED: "Not answered in time: the ticket stayed with its owner.",
         }[state]
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"_{said}_")).to_dict())
     return Rendered(text=text, blocks=blocks)

@@ -45,6 +45,7 @@ class NoticeKind(StrEnum):
     TRANSFER_OFFER = "transfer_offer"
     HANDED_NOTE = "handed_note"
     DECLINED_NOTE = "declined_note"
+    LAPSED_NOTE = "lapsed_note"  # an offer not answered in time
     RELEASED_NOTE = "released_note"
     # To a watch's thread (core.watch_mirror): the bot conversation as it happens, and what the watch does.
     WATCH_RECAP = "watch_recap"  # the recent messages before watching began

@@ -17,6 +17,7 @@ class OfferState(StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     STALE = "stale"  # the ticket closed, was released or changed hands first: nothing changed
+    LAPSED = "lapsed"  # not answered in time (OFFER_LAPSES_AFTER): the ticket stays with its owner
 
 
 class OwnershipStart(StrEnum):
@@ -141,6 +142,10 @@ def handed_note(
 
 def declined_note(from_user_id: str, to_user_id: str) -> Notice:
     return Notice(NoticeKind.DECLINED_NOTE, {"from": from_user_id, "to": to_user_id})
+
+
+def lapsed_note(from_user_id: str, to_user_id: str, minutes: int) -> Notice:
+    return Notice(NoticeKind.LAPSED_NOTE, {"from": from_user_id, "to": to_user_id, "minutes": minutes})
 
 
 def released_note(by_user_id: str, note: str | None) -> Notice:

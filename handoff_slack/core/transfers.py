@@ -17,7 +17,7 @@ Every owner's period is kept (`ticket_owner`): the ticket message lists the prev
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from handoff_slack.core.handoff_steps import HandoffSteps
 from handoff_slack.core.helpdesk_storage import HelpdeskTransaction, StoredConversation, StoredTicket
@@ -35,11 +35,14 @@ from handoff_slack.core.transfer_values import (
     back_in_queue,
     declined_note,
     handed_note,
+    lapsed_note,
     offer_notice,
     released_note,
 )
 from handoff_slack.core.views import TicketView
 
+# An offer nobody answers lapses: the owner is told the ticket stays with them (the scheduler's job).
+OFFER_LAPSES_AFTER = timedelta(minutes=10)
 NOTE_LIMIT = 3000  # characters of a note for the next agent (the modal allows as many)
 
 
@@ -145,6 +148,33 @@ class Transfers(HandoffSteps):
             return TransferOutcome(
                 TransferResult.ACCEPTED, TicketView.from_rows(ticket, conversation), OfferView.from_row(offer)
             )
+
+    def lapse_offers(self, limit: int = 100) -> list[int]:
+        """Offers not answered within OFFER_LAPSES_AFTER lapse, and their owners are told (once, whichever
+        replica runs it: the offer's conditional UPDATE). The conversations whose outbox has news."""
+        made_before = self.clock() - OFFER_LAPSES_AFTER
+        with self.storage.transaction() as tx:
+            offer_ids = tx.transfers.lapsing_offers(made_before, limit)
+        return [conversation_id for offer_id in offer_ids if (conversation_id := self._lapse(offer_id)) is not None]
+
+    def _lapse(self, offer_id: int) -> int | None:
+        now = self.clock()
+        with self.storage.transaction() as tx:
+            unlocked = tx.transfers.offer(offer_id)
+            if unlocked is None:
+                return None
+            tx.conversations.locked(unlocked.conversation_id)  # first, as in `claim`
+            offer = tx.transfers.offer(offer_id, fresh=True)
+            ticket = tx.tickets.get(unlocked.ticket_id, fresh=True)
+            if offer is None or ticket is None or offer.state != OfferState.PENDING:
+                return None  # answered meanwhile
+            still_theirs = ticket.state == TicketState.CONNECTED and ticket.agent_user_id == offer.from_user_id
+            self._offer_becomes(tx, offer, OfferState.LAPSED if still_theirs else OfferState.STALE, now)
+            if still_theirs:
+                minutes = int(OFFER_LAPSES_AFTER.total_seconds() // 60)
+                notice = lapsed_note(offer.from_user_id, offer.to_user_id, minutes)
+                self._notify(tx, ticket.conversation_id, ticket.id, Audience.AGENTS, notice)
+            return offer.conversation_id
 
     # -- release ------------------------------------------------------------------------------------
 

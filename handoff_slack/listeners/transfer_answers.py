@@ -16,6 +16,14 @@ logger = logging.getLogger(__name__)
 FAILED = "I couldn't do that just now (the help desk's database did not answer). Nothing changed; please try again."
 
 
+ANSWERED = {
+    OfferState.ACCEPTED: "This offer was already accepted.",
+    OfferState.DECLINED: "This offer was already declined.",
+    OfferState.LAPSED: "This offer lapsed: it was not answered in time, so the ticket stayed with its owner.",
+    OfferState.STALE: "This offer is no longer open: the ticket was closed, released or changed hands.",
+}
+
+
 def show(services: Services, outcome: TransferOutcome) -> None:
     """After a step: the outbox sends what it stored, and the ticket message shows who has it now."""
     ticket = outcome.ticket
@@ -58,7 +66,7 @@ def answer(outcome: TransferOutcome, ticket_id: int | None = None) -> str | None
     if result is TransferResult.NOT_TARGET and offer is not None:
         return f"This offer is for <@{offer.to_user_id}>: only they can accept or decline it."
     if result is TransferResult.ANSWERED and offer is not None:
-        return f"This offer was already {'accepted' if offer.state is OfferState.ACCEPTED else 'answered'}."
+        return ANSWERED.get(offer.state, "This offer was already answered.")
     if result is TransferResult.STALE:
         return f"This offer is no longer open: ticket {number} was closed, released or changed hands. Nothing changed."
     return None

@@ -268,7 +268,10 @@ class TransferOffer(SQLModel, table=True):
     """An owner's offer of a connected ticket to another agent, and its answer (core.transfers)."""
 
     __tablename__ = "transfer_offer"
-    __table_args__ = (Index("ix_transfer_offer_ticket", "ticket_id", "state"),)
+    __table_args__ = (
+        Index("ix_transfer_offer_ticket", "ticket_id", "state"),
+        Index("ix_transfer_offer_state_created", "state", "created_at"),  # the scheduler's lapsed offers
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")

@@ -125,3 +125,12 @@ class TransferRepository:
             .where(col(TransferOffer.ticket_id) == ticket_id, col(TransferOffer.state) == OfferState.PENDING)
             .order_by(col(TransferOffer.id))
         ).all()
+
+    def lapsing_offers(self, made_before: datetime, limit: int) -> list[int]:
+        found = self._session.exec(
+            select(TransferOffer.id)
+            .where(col(TransferOffer.state) == OfferState.PENDING, col(TransferOffer.created_at) < made_before)
+            .order_by(col(TransferOffer.id))
+            .limit(limit)
+        ).all()
+        return [offer_id for offer_id in found if offer_id is not None]

@@ -52,9 +52,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_transfer_offer_ticket", "transfer_offer", ["ticket_id", "state"], unique=False)
+    op.create_index("ix_transfer_offer_state_created", "transfer_offer", ["state", "created_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_transfer_offer_state_created", table_name="transfer_offer")
     op.drop_index("ix_transfer_offer_ticket", table_name="transfer_offer")
     op.drop_table("transfer_offer")
     op.drop_index("ix_ticket_owner_ticket", table_name="ticket_owner")
