@@ -38,6 +38,7 @@ from tests.support.journeys import (
     block_text,
     connected_ticket,
     dm_posts,
+    posted_to,
     press_close,
     thread_posts,
     wait_for_dm,
@@ -45,6 +46,12 @@ from tests.support.journeys import (
     waiting_ticket,
 )
 from tests.support.waiting import wait_until
+from tests.test_shared_channel_leaks import (
+    assert_nothing_internal_reached_the_shared_channel,
+    escalated_thread,
+    to_customer,
+)
+from tests.test_shared_channels import SHARED, serve
 
 NOTE = "VIP <!channel> refund pending <https://evil.example|bank.com>"
 AGENT_3 = "UAGENT3"
@@ -570,3 +577,61 @@ def test_accepts_closes_and_releases_racing_on_the_core_change_hands_once(
             assert found.agent_user_id in (AGENT, None)
     finally:
         app.stop()
+
+
+# -- a Slack Connect customer in a shared channel's thread: nothing internal reaches it -------------------
+
+
+@pytest.fixture
+def shared_app(fake_slack: FakeSlack, database_url: str) -> Iterator[AppUnderTest]:
+    running = AppUnderTest(settings_for(fake_slack, database_url)).start()
+    try:
+        fake_slack.set_members(SHARED, [EXTERNAL_CUSTOMER, AGENT])
+        serve(running, fake_slack)
+        yield running
+    finally:
+        running.stop()
+
+
+def test_transfers_releases_and_assignments_reach_a_shared_channel_only_as_plain_words(
+    shared_app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    app = shared_app
+    root, ticket = escalated_thread(app, fake_slack)
+
+    # Offered to Bob, who declines; offered again, he accepts.
+    assert submit_transfer(app, AGENT, ticket.ticket_id, AGENT_2, "LEAK-OFFER-NOTE vip") is None
+    first, _ = offer_in_thread(fake_slack, ticket)
+    press(app, fake_slack, AGENT_2, TRANSFER_DECLINE, first, "decline")
+    fake_slack.wait_for("chat.postMessage", posted_to(SUPPORT_CHANNEL, "declined the transfer", thread_ts=ticket.ts))
+    assert submit_transfer(app, AGENT, ticket.ticket_id, AGENT_2, "LEAK-OFFER-NOTE again") is None
+    second, _ = offer_in_thread(fake_slack, ticket, count=2)
+    press(app, fake_slack, AGENT_2, TRANSFER_ACCEPT, second, "accept")
+    to_customer(fake_slack, root, "You are now talking with *Bob")
+
+    # Bob releases it with a note; the admin then assigns it to Alice.
+    submit_release(app, AGENT_2, ticket.ticket_id, "LEAK-RELEASE-NOTE call back")
+    to_customer(fake_slack, root, "An agent will be with you shortly")
+    assert submit_transfer(app, ADMIN, ticket.ticket_id, AGENT, "LEAK-ASSIGN-NOTE") is None
+    to_customer(fake_slack, root, "You are now talking with *Alice")
+    wait_for_ticket_update(fake_slack, ticket, f"Claimed by <@{AGENT}>")
+
+    assert_nothing_internal_reached_the_shared_channel(
+        fake_slack,
+        root,
+        "LEAK-OFFER-NOTE",
+        "LEAK-RELEASE-NOTE",
+        "LEAK-ASSIGN-NOTE",
+        "transfer",
+        "released",
+        "assigned",
+        "Previous owners",
+        AGENT,
+        AGENT_2,
+        ADMIN,
+        TRANSFER_TICKET,
+        RELEASE_TICKET,
+        TRANSFER_ACCEPT,
+        TRANSFER_DECLINE,
+        ticket.ts,
+    )
