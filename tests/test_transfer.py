@@ -28,7 +28,7 @@ from handoff_slack.core.transfers import OFFER_LAPSES_AFTER
 from handoff_slack.storage.models import Conversation, TicketOwner, TransferOffer
 from tests.conftest import AGENT, AGENT_2, CUSTOMER, CUSTOMER_2, EXTERNAL_CUSTOMER, OUTSIDER
 from tests.support.app_under_test import ADMIN, SUPPORT_CHANNEL, AppUnderTest, settings_for
-from tests.support.fake_slack import Call, FakeSlack
+from tests.support.fake_slack import Call, FakeSlack, new_ts
 from tests.support.journeys import (
     TicketPost,
     action_ids,
@@ -260,6 +260,14 @@ def test_the_transfer_modal_refuses_someone_who_is_not_an_agent(app: AppUnderTes
     assert refused["response_action"] == "errors" and "member of the support channel" in refused["errors"]["target"]
     assert submit_transfer(app, AGENT, ticket.ticket_id, None)["errors"]["target"] == "Choose an agent."
     assert submit_transfer(app, AGENT, ticket.ticket_id, CUSTOMER)["response_action"] == "errors"
+    bot = fake_slack.bot_user_id  # the app is a member of the support channel too, not an agent
+    fake_slack.set_members(SUPPORT_CHANNEL, [AGENT, AGENT_2, bot])
+    joined = {"type": "member_joined_channel", "user": bot, "channel": SUPPORT_CHANNEL, "event_ts": new_ts()}
+    assert app.slack.event(joined).status == 200
+    assert submit_transfer(app, AGENT, ticket.ticket_id, fake_slack.bot_user_id)["response_action"] == "errors"
+    command = f"{ticket.ticket_id} <@{fake_slack.bot_user_id}>"
+    app.slack.slash_command("/handoff-assign", command, ADMIN, SUPPORT_CHANNEL, fake_slack.response_url("to-bot"))
+    assert "is not an agent" in answered(fake_slack, "to-bot")
 
     # Someone else's ticket: the button answers only them, and no modal opens; a forged submission changes nothing.
     press(app, fake_slack, AGENT_2, TRANSFER_TICKET, ticket.ticket_id, "not-owner")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from handoff_slack.core.errors import StorageUnavailable
 from handoff_slack.listeners.payloads import MAX_TICKET_ID, can_respond
@@ -40,19 +40,19 @@ def register(app: App, services: Services) -> None:
     def acknowledge(ack: Ack) -> None:
         ack()  # the answer follows via response_url
 
-    def assign(command: dict[str, Any], respond: Respond) -> None:
+    def assign(command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         respond = can_respond(respond)
         user = str(command.get("user_id") or "")
         text = str(command.get("text") or "")
         if not services.agents.is_admin(user):
             respond(text=REFUSAL, response_type="ephemeral")
             return
-        respond(text=_assign(services, user, text), response_type="ephemeral")
+        respond(text=_assign(services, user, text, context.bot_user_id), response_type="ephemeral")
 
     app.command(COMMAND)(ack=acknowledge, lazy=[assign])
 
 
-def _assign(services: Services, admin: str, text: str) -> str:
+def _assign(services: Services, admin: str, text: str, bot_user_id: str | None) -> str:
     if text.strip().lower() in ("", "help"):
         return USAGE
     found = parse(text)
@@ -60,7 +60,7 @@ def _assign(services: Services, admin: str, text: str) -> str:
         return f"I couldn't read that. {USAGE}"
     ticket_id, target = found
     try:
-        if not services.agents.is_agent(target):
+        if target == bot_user_id or not services.agents.is_agent(target):  # the app is no agent
             return f"<@{target}> is not an agent (a member of <#{services.settings.support_channel}>). {USAGE}"
     except AgentCheckUnavailable:
         return "I couldn't check with Slack who is on the support team. Please try again in a moment."

@@ -39,6 +39,8 @@ def register(app: App, services: Services) -> None:
         problem = None
         if target is None:
             problem = CHOOSE
+        elif target == context.bot_user_id:  # the app is a member of the support channel, not an agent
+            problem = NOT_AN_AGENT
         else:
             try:
                 if not services.agents.is_agent(target):
