@@ -138,9 +138,12 @@ class Transfers(HandoffSteps):
                 notice = declined_note(offer.from_user_id, offer.to_user_id)
                 self._notify(tx, ticket.conversation_id, ticket.id, Audience.AGENTS, notice)
                 return TransferOutcome(TransferResult.DECLINED, view, OfferView.from_row(offer))
+            if not tx.transfers.hand_over(
+                unlocked.ticket_id, offer.from_user_id, user_id, agent_name, agent_avatar_url, now
+            ):  # (the conversation's lock keeps the ticket as read above: a safeguard)
+                self._offer_becomes(tx, offer, OfferState.STALE, now)
+                return TransferOutcome(TransferResult.STALE, view, OfferView.from_row(offer))
             self._offer_becomes(tx, offer, OfferState.ACCEPTED, now)
-            won = tx.transfers.hand_over(ticket.id or 0, offer.from_user_id, user_id, agent_name, agent_avatar_url, now)
-            assert won  # the conversation's lock keeps the ticket as read above
             self._changed_hands(
                 tx, view, user_id, agent_name, user_id, OwnershipStart.TRANSFERRED, OwnershipEnd.TRANSFERRED, offer.note
             )
