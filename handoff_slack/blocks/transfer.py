@@ -245,7 +245,7 @@ def previous_owners(periods: Sequence[OwnerPeriod]) -> list[dict[str, Any]]:
 
 def _owner_line(period: OwnerPeriod) -> str:
     name = make_safe(period.agent_name, plain=True) if period.agent_name else f"<@{period.agent_user_id}>"
-    began = slack_date(period.began_at, "{time}") if period.began_at else "?"
-    ended = slack_date(period.ended_at, "{time}") if period.ended_at else "?"
+    began = slack_date(period.began_at) if period.began_at else "?"
+    ended = slack_date(period.ended_at) if period.ended_at else "?"
     how = f"{STARTS[period.began_how]} {began}, {ENDS[period.ended_how] if period.ended_how else 'still'} {ended}"
     return f"• {name} ({how})"
