@@ -21,6 +21,7 @@ TICKET_PUBLISH_GRACE_TIMEOUTS = 2
 RETRY_JOB = "retry_pending_deliveries"
 PRUNE_JOB = "prune_processed_events"
 PROPOSAL_TIMEOUT_JOB = "time_out_proposals"
+LAPSE_OFFERS_JOB = "lapse_transfer_offers"
 PRUNE_INTERVAL = timedelta(hours=1)
 PRUNE_FIRST_RUN_DELAY = timedelta(minutes=1)  # start-up's own work first
 
@@ -61,6 +62,15 @@ def time_out_proposals(services: Services) -> None:
             services.effects.decided(decision.ticket)
         except Exception:  # the outbox's retry and the ticket message repair finish it
             logger.exception("could not show the timeout of ticket %s's proposal", decision.ticket.id)
+
+
+def lapse_transfer_offers(services: Services) -> None:
+    """Transfer offers nobody answered in time lapse; their owners are told in the thread (core.transfers)."""
+    for conversation_id in services.helpdesk.lapse_offers():
+        try:
+            services.outbox.deliver(conversation_id)
+        except Exception:  # the outbox's retry sends it
+            logger.exception("could not deliver the lapse of a transfer offer")
 
 
 def prune_old_event_ids(services: Services) -> None:
@@ -120,6 +130,14 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         seconds=interval,
         args=[services],
         id=PROPOSAL_TIMEOUT_JOB,
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        lapse_transfer_offers,
+        "interval",
+        seconds=interval,
+        args=[services],
+        id=LAPSE_OFFERS_JOB,
         next_run_time=now,
     )
     scheduler.add_job(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET, TALK_TO_AGENT
+from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET, RELEASE_TICKET, TALK_TO_AGENT, TRANSFER_TICKET
 from tests.conftest import AGENT, AGENT_2, CUSTOMER, CUSTOMER_2, EXTERNAL_CUSTOMER, OUTSIDER
 from tests.support.app_under_test import ADMIN, SUPPORT_CHANNEL
 from tests.support.fake_slack import Call, FakeSlack
@@ -108,7 +108,7 @@ def test_pressing_talk_to_an_agent_posts_a_ticket_with_name_reason_messages_and_
     assert "Jane" in shown and "Slack Connect" not in shown
     assert "pressed “Talk to an agent”" in shown
     assert "where is my order" in shown
-    assert action_ids(ticket.call.params["blocks"]) == [CLAIM_TICKET]
+    assert action_ids(ticket.call.params["blocks"]) == [CLAIM_TICKET, TRANSFER_TICKET]
     wait_for_dm(fake_slack, CUSTOMER, "You are *#1* in the queue")
 
 
@@ -121,7 +121,7 @@ def test_typing_for_a_person_posts_a_ticket_with_their_recent_messages(app, fake
     shown = block_text(ticket.call.params["blocks"])
     assert "Jane" in shown and "asked for a person" in shown
     assert shown.index("where is my order") < shown.index("I need a human please")
-    assert action_ids(ticket.call.params["blocks"]) == [CLAIM_TICKET]
+    assert action_ids(ticket.call.params["blocks"]) == [CLAIM_TICKET, TRANSFER_TICKET]
     wait_for_dm(fake_slack, CUSTOMER, "You are *#1* in the queue")
 
 
@@ -260,7 +260,7 @@ def test_claiming_shows_claimed_by_and_close_tells_the_customer_and_notes_the_th
     claim(app, fake_slack, AGENT, ticket)
 
     update = wait_for_ticket_update(fake_slack, ticket, "Claimed by <@UAGENT1>")
-    assert action_ids(update.params["blocks"]) == [CLOSE_TICKET]
+    assert action_ids(update.params["blocks"]) == [CLOSE_TICKET, TRANSFER_TICKET, RELEASE_TICKET]
     assert "Alice" in wait_for_dm(fake_slack, CUSTOMER, "You are now talking with").params["text"]
     wait_in_thread(fake_slack, ticket, "<@UAGENT1> claimed this ticket")
 
@@ -316,7 +316,7 @@ def test_a_claim_while_the_ticket_message_is_being_posted_shows_on_the_message(a
         return next((m["blocks"] for m in fake_slack.messages(SUPPORT_CHANNEL) if not m.get("thread_ts")), [])
 
     wait_until(lambda: "Claimed by <@UAGENT1>" in block_text(ticket_message_blocks()), timeout=2)
-    assert action_ids(ticket_message_blocks()) == [CLOSE_TICKET]
+    assert action_ids(ticket_message_blocks()) == [CLOSE_TICKET, TRANSFER_TICKET, RELEASE_TICKET]
 
 
 def test_messages_written_while_waiting_are_in_the_thread_once_when_the_agent_claims(app, fake_slack) -> None:

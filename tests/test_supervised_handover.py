@@ -15,6 +15,7 @@ from handoff_slack.blocks.action_ids import (
     PROPOSAL_EDIT,
     PROPOSAL_EDIT_FORM,
     PROPOSAL_TEXT,
+    TRANSFER_TICKET,
 )
 from handoff_slack.core.proposals import ProposalOutcome
 from handoff_slack.core.states import EscalationReason, TicketState
@@ -75,7 +76,7 @@ def assert_handed_over(app: AppUnderTest, fake: FakeSlack, card: TicketPost, rea
     assert "*#1* in the queue" in queue_notices(fake)[0]
     updated = wait_for_ticket_update(fake, card, "Waiting for an agent")
     shown = block_text(updated.params["blocks"])
-    assert action_ids(updated.params["blocks"]) == [CLAIM_TICKET]
+    assert action_ids(updated.params["blocks"]) == [CLAIM_TICKET, TRANSFER_TICKET]
     assert HANDED_OVER in shown and "The bot's proposal" in shown and ANSWER in shown
     ticket = app.helpdesk.ticket(card.ticket_id)
     assert ticket is not None and (ticket.state, ticket.reason) == (TicketState.WAITING, reason)

@@ -22,6 +22,7 @@ from handoff_slack.blocks.action_ids import (
     PROPOSAL_TEXT,
     REJECT_AND_TAKE,
     REJECT_TO_QUEUE,
+    TRANSFER_TICKET,
 )
 from handoff_slack.core.states import EscalationReason, TicketState
 from handoff_slack.storage.models import Proposal
@@ -238,7 +239,7 @@ def test_reject_puts_the_customer_in_the_queue_or_with_the_agent(
     if choice == REJECT_TO_QUEUE:
         wait_for_dm(fake_slack, CUSTOMER, "in the queue")
         updated = wait_for_ticket_update(fake_slack, card, "Waiting for an agent")
-        assert action_ids(updated.params["blocks"]) == [CLAIM_TICKET]
+        assert action_ids(updated.params["blocks"]) == [CLAIM_TICKET, TRANSFER_TICKET]
         state, outcome = TicketState.WAITING, "rejected_to_queue"
     else:
         wait_for_dm(fake_slack, CUSTOMER, "You are now talking with")

@@ -223,7 +223,7 @@ def test_take_over_connects_at_once_then_replies_are_relayed(app: AppUnderTest, 
     joined = wait_for_dm(fake_slack, CUSTOMER, "has joined the conversation")
     assert "*Bob*" in joined.params["text"]
     updated = wait_for_ticket_update(fake_slack, watch, "Taken over by")
-    assert action_ids(updated.params["blocks"]) == ["handoff.close_ticket"]
+    assert action_ids(updated.params["blocks"]) == ["handoff.close_ticket", "handoff.transfer", "handoff.release"]
     wait_in_thread(fake_slack, watch, "took over from the bot")
     assert mode_of(app, CUSTOMER) == ConversationMode.CONNECTED
     assert not [t for t in stored_tickets(app) if t.state == TicketState.WAITING]  # never queued

@@ -35,3 +35,13 @@ ASSIST_SEND = "handoff.assist.send"
 ASSIST_EDIT = "handoff.assist.edit"
 ASSIST_EDIT_FORM = "handoff.assist.edit_form"  # the modal's callback ID
 ASSIST_REPLY = "reply"  # the modal's text input: its block ID and action ID
+# Transfer and release (core.transfers): buttons on the ticket message (value: the ticket ID), the
+# offer's buttons in its thread (value: the offer's ID), and the modals (private_metadata: the ticket ID).
+TRANSFER_TICKET = "handoff.transfer"  # owner: offer to an agent; admin: assign (also on a waiting ticket)
+RELEASE_TICKET = "handoff.release"
+TRANSFER_ACCEPT = "handoff.transfer.accept"
+TRANSFER_DECLINE = "handoff.transfer.decline"
+TRANSFER_FORM = "handoff.transfer_form"  # the modal's callback ID
+RELEASE_FORM = "handoff.release_form"
+TRANSFER_TARGET = "target"  # the users_select: its block and action ID
+TRANSFER_NOTE = "note"  # the note for the next agent: its block and action ID

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 )
 
 from handoff_slack.blocks import Rendered
-from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET
+from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET, RELEASE_TICKET, TRANSFER_TICKET
 from handoff_slack.blocks.mrkdwn import make_safe, quote, shorten
 from handoff_slack.core.accounts import AccountHistory, AccountTicket
 from handoff_slack.core.bot import TriageAnswer
@@ -156,7 +156,10 @@ def ticket_message(
         blocks.append(
             ActionsBlock(
                 block_id="ticket",
-                elements=[ButtonElement(text="Claim", action_id=CLAIM_TICKET, value=str(ticket.id), style="primary")],
+                elements=[
+                    ButtonElement(text="Claim", action_id=CLAIM_TICKET, value=str(ticket.id), style="primary"),
+                    ButtonElement(text="Assign…", action_id=TRANSFER_TICKET, value=str(ticket.id)),  # admins
+                ],
             ).to_dict()
         )
     elif state is TicketState.CONNECTED:
@@ -175,7 +178,10 @@ def ticket_message(
                             confirm="Close",
                             deny="Keep open",
                         ),
-                    )
+                    ),
+                    # core.transfers: the owner offers it to an agent (an admin assigns it), or releases it.
+                    ButtonElement(text="Transfer…", action_id=TRANSFER_TICKET, value=str(ticket.id)),
+                    ButtonElement(text="Release…", action_id=RELEASE_TICKET, value=str(ticket.id)),
                 ],
             ).to_dict()
         )

@@ -13,6 +13,11 @@ class AuditAction(StrEnum):
     CLOSE = "close"
     STATUS = "status"  # an agent's availability, capacity, languages or skills changed
     PRIORITY = "priority"  # a waiting ticket's level set by an agent or admin (/handoff-priority)
+    TRANSFER = "transfer"  # an owner offered their ticket to another agent (subject: the target)
+    ACCEPT = "accept"  # the target of a transfer took it
+    DECLINE = "decline"  # the target of a transfer declined it
+    RELEASE = "release"  # back to the queue, by its owner or an admin
+    ASSIGN = "assign"  # an admin gave a ticket to an agent (subject) without asking them
 
 
 @dataclass(frozen=True)

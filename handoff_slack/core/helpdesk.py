@@ -14,7 +14,8 @@ supervised mode, and their records), handoff_steps (what they share: the bot's t
 opening and cancelling a ticket, the bot's notices), assist (suggested replies while connected),
 watching (`/handoff-watch`: watch a bot conversation, take it over), reaction_tickets (a ticket
 from an internal person's reaction to a customer's message in a shared channel), queue_priority (a waiting
-ticket's priority: `/handoff-priority`, and a frustrated waiting customer's).
+ticket's priority: `/handoff-priority`, and a frustrated waiting customer's), transfers (transfer,
+release and reassign a ticket; its history of owners).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from handoff_slack.core.helpdesk_outcomes import (
 from handoff_slack.core.reaction_tickets import ReactionTickets
 from handoff_slack.core.supervision import Supervision
 from handoff_slack.core.ticket_records import TicketRecords
+from handoff_slack.core.transfers import Transfers
 from handoff_slack.core.watching import Watching
 
 __all__ = [
@@ -58,6 +60,8 @@ __all__ = [
 ]
 
 
-class Helpdesk(CustomerIntake, AgentDesk, Supervision, TicketRecords, AgentAssist, Watching, ReactionTickets):
+class Helpdesk(
+    CustomerIntake, AgentDesk, Supervision, TicketRecords, AgentAssist, Watching, ReactionTickets, Transfers
+):
     """The hand-off, on the storage it is given (handoff_slack.storage.helpdesk_store.SqlHelpdesk
     is this on the app's database)."""

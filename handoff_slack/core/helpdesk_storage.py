@@ -19,6 +19,7 @@ from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.priority import DEFAULT_PRIORITY, Prioritised, Priority, PrioritySource
 from handoff_slack.core.states import TicketState
+from handoff_slack.core.transfer_storage import TransferStore
 from handoff_slack.core.views import PriorityShown
 
 
@@ -302,6 +303,8 @@ class HelpdeskTransaction(Protocol):
         """The audit log, written in this transaction (core.audit)."""
         ...
 
+    @property
+    def transfers(self) -> TransferStore: ...
     def reserve(self, message_id: int) -> None:
         """Reserve a stored message's counted first attempt for this process, once this commits."""
 

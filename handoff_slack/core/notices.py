@@ -37,10 +37,17 @@ class NoticeKind(StrEnum):
     STILL_CHECKING = "still_checking"  # a message while an agent checks the bot's answer: kept, passed on
     JOINED = "joined"  # an agent who watched the bot conversation took it over
     MOVED_UP = "moved_up"  # an agent raised their ticket's priority: their better place (core.priority)
+    BACK_IN_QUEUE = "back_in_queue"  # the agent released the ticket: their place (core.transfers)
     # To the ticket's thread, for the agents.
     CLAIMED_NOTE = "claimed_note"
     CLOSED_NOTE = "closed_note"
     SUGGESTION = "suggestion"  # agent assist: a reply the owning agent may send (core.assist)
+    # Transfer and release (core.transfers): the offer with Accept / Decline, and who has it now.
+    TRANSFER_OFFER = "transfer_offer"
+    HANDED_NOTE = "handed_note"
+    DECLINED_NOTE = "declined_note"
+    LAPSED_NOTE = "lapsed_note"  # an offer not answered in time
+    RELEASED_NOTE = "released_note"
     # To a watch's thread (core.watch_mirror): the bot conversation as it happens, and what the watch does.
     WATCH_RECAP = "watch_recap"  # the recent messages before watching began
     MIRRORED_REPLY = "mirrored_reply"  # a copy of the bot's reply to the customer
@@ -66,6 +73,7 @@ _TRUE_WHILE: Mapping[NoticeKind, frozenset[TicketState]] = {
     NoticeKind.JOINED: frozenset({TicketState.CONNECTED}),
     NoticeKind.CLAIMED_NOTE: frozenset({TicketState.CONNECTED, TicketState.CLOSED}),
     NoticeKind.SUGGESTION: frozenset({TicketState.CONNECTED}),
+    NoticeKind.BACK_IN_QUEUE: frozenset({TicketState.WAITING}),
 }
 # A newer one of these for the same ticket that says otherwise makes the older ones untrue: "still
 # waiting, #3" held up by an outage is not sent after "#2" was decided. (The first "you are #N in the

@@ -28,6 +28,7 @@ from slack_sdk.errors import SlackApiError
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.proposal import proposal_context, proposal_message
 from handoff_slack.blocks.ticket import ticket_message
+from handoff_slack.blocks.transfer import previous_owners
 from handoff_slack.blocks.watch import watch_message
 from handoff_slack.concurrency import KeyedLocks
 from handoff_slack.core.accounts import AccountHistory
@@ -180,15 +181,16 @@ class TicketBoard:
         if ticket.state in (TicketState.WATCHED, TicketState.WATCH_ENDED):  # a watch's read-only root
             return watch_message(ticket)
         proposal = self.helpdesk.proposal(ticket.id)
+        owners = previous_owners(self.helpdesk.owners(ticket))  # core.transfers: who had it before
         if proposal is None:
             return ticket_message(
-                ticket, self.helpdesk.transcript(ticket, TRANSCRIPT_LENGTH), (), self._account(ticket)
+                ticket, self.helpdesk.transcript(ticket, TRANSCRIPT_LENGTH), owners, self._account(ticket)
             )
         if proposal.outcome in PROPOSAL_CARD:  # supervised mode: still (or only ever) a proposal
             return proposal_message(ticket, proposal, self.helpdesk.bot_conversation(ticket, CONVERSATION_LENGTH))
         # Rejected or timed out: a normal ticket now, with the proposal's context.
         transcript = self.helpdesk.transcript(ticket, TRANSCRIPT_LENGTH)
-        return ticket_message(ticket, transcript, proposal_context(proposal), self._account(ticket))
+        return ticket_message(ticket, transcript, [*proposal_context(proposal), *owners], self._account(ticket))
 
     def _account(self, ticket: TicketView) -> AccountHistory | None:
         """The customer's organisation and its other tickets, linked to their messages, as they are

@@ -40,6 +40,7 @@ from handoff_slack.storage.messages import MessageRepository
 from handoff_slack.storage.proposals import ProposalRepository
 from handoff_slack.storage.retention import prune_processed_events
 from handoff_slack.storage.tickets import TicketRepository
+from handoff_slack.storage.transfers import TransferRepository
 from handoff_slack.storage.watches import WatchRepository
 
 
@@ -73,6 +74,10 @@ class SqlTransaction:
     @property
     def audit(self) -> AuditRecorder:
         return AuditRecorder(self.session, self.workspace_id)
+
+    @property
+    def transfers(self) -> TransferRepository:
+        return TransferRepository(self.session)
 
     def flush(self) -> None:
         """Send the pending ORM changes now (e.g. to learn a new row's ID), inside the transaction."""

@@ -250,6 +250,49 @@ class ServedChannel(SQLModel, table=True):
     triage: bool | None = Field(default=None, nullable=True)
 
 
+class TicketOwner(SQLModel, table=True):
+    """One period of a ticket with one agent (core.transfers): its history of owners.
+
+    A period is recorded when it ends by a transfer, release or reassignment (the one a claim began
+    is written then, from the ticket's claim), and the new owner's period is opened; the current
+    owner's open row (`ended_at` NULL) ends with the next change.
+    """
+
+    __tablename__ = "ticket_owner"
+    __table_args__ = (Index("ix_ticket_owner_ticket", "ticket_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    agent_user_id: str = Field(sa_type=String(32))
+    agent_name: str | None = Field(default=None, sa_type=String(255))
+    began_how: str = Field(sa_type=String(16))  # core.transfers.OwnershipStart
+    began_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    ended_how: str | None = Field(default=None, sa_type=String(16))  # core.transfers.OwnershipEnd
+    ended_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    ended_by_user_id: str | None = Field(default=None, sa_type=String(32))
+
+
+class TransferOffer(SQLModel, table=True):
+    """An owner's offer of a connected ticket to another agent, and its answer (core.transfers)."""
+
+    __tablename__ = "transfer_offer"
+    __table_args__ = (
+        Index("ix_transfer_offer_ticket", "ticket_id", "state"),
+        Index("ix_transfer_offer_state_created", "state", "created_at"),  # the scheduler's lapsed offers
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    conversation_id: int = Field(foreign_key="conversation.id")
+    from_user_id: str = Field(sa_type=String(32))
+    to_user_id: str = Field(sa_type=String(32))
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # for the next agent only
+    state: str = Field(default="pending", sa_type=String(16))  # core.transfers.OfferState
+    notice_id: int | None = Field(default=None)  # the offer's message in the ticket's thread (its buttons)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    decided_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
 # The tables themselves, for the Core statements the relay's hot path prebuilds (core.helpdesk,
 # storage.delivery_ledger): building ORM statements per event costs more CPU than running them.
 conversation_table: Table = SQLModel.metadata.tables[Conversation.__tablename__]

@@ -12,7 +12,9 @@ from handoff_slack.blocks.action_ids import (
     CANCEL_WAITING,
     CLAIM_TICKET,
     CLOSE_TICKET,
+    RELEASE_TICKET,
     TALK_TO_AGENT,
+    TRANSFER_TICKET,
     TRIAGE_ANSWER,
     TRIAGE_FORM,
 )
@@ -149,13 +151,13 @@ def test_waiting_ticket_shows_customer_reason_transcript_and_claim() -> None:
     text = block_text(rendered.blocks)
     assert "Jane" in text and "Talk to an agent" in text and "Waiting for an agent" in text
     assert "> help @channel" in text and "<!channel>" not in text
-    assert action_ids(rendered.blocks) == [CLAIM_TICKET]
+    assert action_ids(rendered.blocks) == [CLAIM_TICKET, TRANSFER_TICKET]
 
 
 def test_claimed_ticket_offers_close_with_confirmation() -> None:
     rendered = ticket_message(ticket(TicketState.CONNECTED, agent_user_id="UALICE"), [])
     assert "Claimed by <@UALICE>" in block_text(rendered.blocks)
-    assert action_ids(rendered.blocks) == [CLOSE_TICKET]
+    assert action_ids(rendered.blocks) == [CLOSE_TICKET, TRANSFER_TICKET, RELEASE_TICKET]
     close = next(b for b in rendered.blocks if b["type"] == "actions")["elements"][0]
     assert close["confirm"]["confirm"]["text"] == "Close"
 

@@ -11,6 +11,7 @@ from handoff_slack.listeners.actions import (
     fill_in_form,
     proposal_buttons,
     talk_to_agent,
+    transfer_buttons,
     unknown_action,
     watch_buttons,
 )
@@ -27,4 +28,5 @@ def register(app: App, services: Services) -> None:
     proposal_buttons.register(app, services)
     assist_buttons.register(app, services)
     watch_buttons.register(app, services)
+    transfer_buttons.register(app, services)
     unknown_action.register(app)  # must stay last: Bolt runs the first listener that matches

@@ -4,6 +4,7 @@ from slack_bolt import App
 
 from handoff_slack.listeners.commands import (
     handoff_agents,
+    handoff_assign,
     handoff_channel,
     handoff_priority,
     handoff_queue,
@@ -20,3 +21,4 @@ def register(app: App, services: Services) -> None:
     handoff_status.register(app, services)
     handoff_agents.register(app, services)
     handoff_priority.register(app, services)
+    handoff_assign.register(app, services)

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handoff_slack.listeners.views import assist_edit_submission, proposal_forms, triage_form_submission
+from handoff_slack.listeners.views import (
+    assist_edit_submission,
+    proposal_forms,
+    transfer_forms,
+    triage_form_submission,
+)
 from handoff_slack.services import Services
 
 
@@ -10,3 +15,4 @@ def register(app: App, services: Services) -> None:
     triage_form_submission.register(app, services)
     proposal_forms.register(app, services)
     assist_edit_submission.register(app, services)
+    transfer_forms.register(app, services)

@@ -1,0 +1,251 @@
+"""Transfer and release as Slack shows them: the modals, the offer and notes in a ticket's thread,
+the customer's plain notice, and the ticket message's previous owners."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from handoff_slack.blocks import Rendered
+from handoff_slack.blocks.action_ids import (
+    CANCEL_WAITING,
+    RELEASE_FORM,
+    TRANSFER_ACCEPT,
+    TRANSFER_DECLINE,
+    TRANSFER_FORM,
+    TRANSFER_NOTE,
+    TRANSFER_TARGET,
+)
+from handoff_slack.blocks.mrkdwn import make_safe, quote
+from handoff_slack.blocks.ticket import slack_date
+from handoff_slack.core.notices import Notice, NoticeKind
+from handoff_slack.core.transfer_values import OfferState, OwnerPeriod, OwnershipEnd, OwnershipStart
+from handoff_slack.core.views import TicketView
+
+TRANSFER_NOTICES = frozenset(
+    {
+        NoticeKind.TRANSFER_OFFER,
+        NoticeKind.HANDED_NOTE,
+        NoticeKind.DECLINED_NOTE,
+        NoticeKind.LAPSED_NOTE,
+        NoticeKind.RELEASED_NOTE,
+        NoticeKind.BACK_IN_QUEUE,
+    }
+)
+NOTE_INPUT_LIMIT = 3000
+NOTE_CHARS = 1000  # of a note, quoted in the thread
+OWNERS_SHOWN = 10  # previous owners listed on the ticket message (the most recent)
+STARTS = {
+    OwnershipStart.CLAIMED: "claimed",
+    OwnershipStart.TAKEN_OVER: "took over",
+    OwnershipStart.TRANSFERRED: "accepted a transfer",
+    OwnershipStart.ASSIGNED: "assigned",
+}
+ENDS = {
+    OwnershipEnd.TRANSFERRED: "transferred",
+    OwnershipEnd.RELEASED: "released",
+    OwnershipEnd.REASSIGNED: "reassigned",
+}
+
+
+# -- the modals -----------------------------------------------------------------------------------
+
+
+def transfer_form(ticket: TicketView, assigning: bool) -> dict[str, Any]:
+    """The Transfer modal: an agent to pick, and a note for them. `assigning` (an admin): given at
+    once; else offered, and the agent accepts."""
+    intro = (
+        f"Give ticket #{ticket.id} to an agent now: they are not asked first."
+        if assigning
+        else f"Offer ticket #{ticket.id} to another agent. It stays yours until they accept."
+    )
+    return View(
+        type="modal",
+        callback_id=TRANSFER_FORM,
+        title="Assign ticket" if assigning else "Transfer ticket",
+        submit="Assign" if assigning else "Offer",
+        close="Cancel",
+        private_metadata=str(ticket.id),
+        blocks=[
+            SectionBlock(text=intro),
+            InputBlock(
+                block_id=TRANSFER_TARGET,
+                label="Agent",
+                element=UserSelectElement(action_id=TRANSFER_TARGET, placeholder="Choose an agent"),
+            ),
+            _note_input("Note for the next agent (only agents see it)"),
+        ],
+    ).to_dict()
+
+
+def release_form(ticket: TicketView) -> dict[str, Any]:
+    """The Release modal: a note for whoever claims the ticket next."""
+    return View(
+        type="modal",
+        callback_id=RELEASE_FORM,
+        title="Release ticket",
+        submit="Release",
+        close="Cancel",
+        private_metadata=str(ticket.id),
+        blocks=[
+            SectionBlock(text=f"Ticket #{ticket.id} goes back to the queue, in its old place; the customer is told."),
+            _note_input("Note for the next agent (only agents see it)"),
+        ],
+    ).to_dict()
+
+
+def _note_input(label: str) -> InputBlock:
+    return InputBlock(
+        block_id=TRANSFER_NOTE,
+        label=label,
+        optional=True,
+        element=PlainTextInputElement(action_id=TRANSFER_NOTE, multiline=True, max_length=NOTE_INPUT_LIMIT),
+    )
+
+
+def chosen_agent(view: dict[str, Any]) -> str | None:
+    field = _state_field(view, TRANSFER_TARGET)
+    value = field.get("selected_user") if field else None
+    return value if isinstance(value, str) and value else None
+
+
+def written_note(view: dict[str, Any]) -> str | None:
+    field = _state_field(view, TRANSFER_NOTE)
+    value = field.get("value") if field else None
+    return value if isinstance(value, str) else None
+
+
+def _state_field(view: dict[str, Any], block_and_action: str) -> dict[str, Any] | None:
+    state = view.get("state") if isinstance(view, dict) else None
+    values = state.get("values") if isinstance(state, dict) else None
+    block = values.get(block_and_action) if isinstance(values, dict) else None
+    field = block.get(block_and_action) if isinstance(block, dict) else None
+    return field if isinstance(field, dict) else None
+
+
+# -- the notices ------------------------------------------------------------------------------------
+
+
+def render_transfer_notice(notice: Notice, note_prefix: str) -> Rendered:
+    facts = notice.facts
+    kind = notice.kind
+    if kind is NoticeKind.BACK_IN_QUEUE:  # to the customer: plain words, no names, no notes
+        return back_in_queue(int(facts["position"]), int(facts["ticket_id"]))
+    if kind is NoticeKind.TRANSFER_OFFER:
+        return offer(facts)
+    if kind is NoticeKind.DECLINED_NOTE:
+        return _plain(f"<@{facts['to']}> declined the transfer. <@{facts['from']}>, the ticket stays with you.")
+    if kind is NoticeKind.LAPSED_NOTE:
+        return _plain(
+            f"<@{facts['to']}> did not answer the transfer within {facts['minutes']} minutes. "
+            f"<@{facts['from']}>, the ticket stays with you."
+        )
+    if kind is NoticeKind.RELEASED_NOTE:
+        text = f"<@{facts['by']}> released this ticket: it is back in the queue, in its old place."
+        return _plain(text + _note(facts.get("note")))
+    if kind is NoticeKind.HANDED_NOTE:
+        return _plain(handed(facts, note_prefix))
+    raise ValueError(f"no rendering for notice {kind}")  # pragma: no cover - the kinds above
+
+
+def offer(facts: dict[str, Any] | Any) -> Rendered:
+    """The offer in the ticket's thread: Accept / Decline while pending, then what became of it."""
+    state = OfferState(facts["state"])
+    text = f"<@{facts['to']}>, <@{facts['from']}> would like to transfer this ticket to you." + _note(facts.get("note"))
+    blocks: list[dict[str, Any]] = [SectionBlock(text=MarkdownTextObject(text=text, verbatim=True)).to_dict()]
+    if state is OfferState.PENDING:
+        value = str(facts["offer_id"])
+        blocks.append(
+            ActionsBlock(
+                block_id="transfer_offer",
+                elements=[
+                    ButtonElement(text="Accept", action_id=TRANSFER_ACCEPT, value=value, style="primary"),
+                    ButtonElement(text="Decline", action_id=TRANSFER_DECLINE, value=value),
+                ],
+            ).to_dict()
+        )
+    else:
+        said = {
+            OfferState.ACCEPTED: f"Accepted by <@{facts['to']}>.",
+            OfferState.DECLINED: f"Declined by <@{facts['to']}>.",
+            OfferState.STALE: "No longer open: the ticket was closed, released or changed hands.",
+            OfferState.LAPSED: "Not answered in time: the ticket stayed with its owner.",
+        }[state]
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"_{said}_")).to_dict())
+    return Rendered(text=text, blocks=blocks)
+
+
+def handed(facts: dict[str, Any] | Any, note_prefix: str) -> str:
+    to, by = facts["to"], facts["by"]
+    if facts.get("how") == OwnershipStart.TRANSFERRED:
+        head = f"<@{to}> accepted the transfer from <@{facts['from']}>."
+    elif facts.get("from"):
+        head = f"<@{by}> reassigned this ticket from <@{facts['from']}> to <@{to}>."
+    else:
+        head = f"<@{by}> assigned this ticket to <@{to}>."
+    hint = (
+        f" <@{to}>, your replies in this thread go to the customer now (start with `{note_prefix}` "
+        "to keep one internal); others' replies stay internal."
+    )
+    return head + hint + _note(facts.get("note"))
+
+
+def _note(note: Any) -> str:
+    if not note:
+        return ""
+    return "\n*Note for the next agent:*\n" + quote(make_safe(str(note), plain=True), NOTE_CHARS)
+
+
+def _plain(text: str) -> Rendered:
+    return Rendered(text=text, blocks=[])
+
+
+def back_in_queue(position: int, ticket_id: int) -> Rendered:
+    text = (
+        f"An agent will be with you shortly; you're *#{position}* in the queue. "
+        "Anything you write meanwhile is passed on."
+    )
+    return Rendered(
+        text=text,
+        blocks=[
+            SectionBlock(text=text).to_dict(),
+            ActionsBlock(
+                block_id="waiting",
+                elements=[ButtonElement(text="Cancel", action_id=CANCEL_WAITING, value=str(ticket_id))],
+            ).to_dict(),
+        ],
+    )
+
+
+# -- the ticket message -------------------------------------------------------------------------------
+
+
+def previous_owners(periods: Sequence[OwnerPeriod]) -> list[dict[str, Any]]:
+    """The ticket message's list of previous owners (names escaped), most recent last; none: no block."""
+    ended = [p for p in periods if p.ended_how is not None]
+    if not ended:
+        return []
+    lines = [_owner_line(p) for p in ended[-OWNERS_SHOWN:]]
+    more = len(ended) - OWNERS_SHOWN
+    head = "*Previous owners*" + (f" (the last {OWNERS_SHOWN} of {len(ended)})" if more > 0 else "")
+    text = head + "\n" + "\n".join(lines)
+    return [SectionBlock(text=MarkdownTextObject(text=text, verbatim=True)).to_dict()]
+
+
+def _owner_line(period: OwnerPeriod) -> str:
+    name = make_safe(period.agent_name, plain=True) if period.agent_name else f"<@{period.agent_user_id}>"
+    began = slack_date(period.began_at) if period.began_at else "?"
+    ended = slack_date(period.ended_at) if period.ended_at else "?"
+    how = f"{STARTS[period.began_how]} {began}, {ENDS[period.ended_how] if period.ended_how else 'still'} {ended}"
+    return f"• {name} ({how})"

@@ -1,0 +1,80 @@
+"""What transfer, release and assign tell the person who acted, and what Slack is to show after
+(core.transfers). Shared by the buttons, the modals and `/handoff-assign`."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from handoff_slack.core.states import TicketState
+from handoff_slack.core.transfer_values import OfferState, TransferOutcome, TransferResult
+from handoff_slack.services import Services
+
+logger = logging.getLogger(__name__)
+
+FAILED = "I couldn't do that just now (the help desk's database did not answer). Nothing changed; please try again."
+
+
+ANSWERED = {
+    OfferState.ACCEPTED: "This offer was already accepted.",
+    OfferState.DECLINED: "This offer was already declined.",
+    OfferState.LAPSED: "This offer lapsed: it was not answered in time, so the ticket stayed with its owner.",
+    OfferState.STALE: "This offer is no longer open: the ticket was closed, released or changed hands.",
+}
+
+
+def show(services: Services, outcome: TransferOutcome) -> None:
+    """After a step: the outbox sends what it stored, and the ticket message shows who has it now."""
+    ticket = outcome.ticket
+    if ticket is None or not outcome.changed:
+        return
+    if outcome.result in (TransferResult.ACCEPTED, TransferResult.ASSIGNED):
+        services.effects.claimed(ticket)  # the thread's note needs the message, as after a claim
+    elif outcome.result is TransferResult.RELEASED:
+        services.effects.cancelled(ticket.conversation_id, ticket.id)  # the customer hears first
+    else:  # an offer, a decline, an offer gone stale: the thread's messages only
+        services.outbox.deliver(ticket.conversation_id)
+
+
+def answer(outcome: TransferOutcome, ticket_id: int | None = None) -> str | None:
+    """The answer only the person who acted sees; None when Slack shows it anyway."""
+    result, ticket, offer = outcome.result, outcome.ticket, outcome.offer
+    number = ticket.id if ticket is not None else ticket_id
+    owner = f"<@{ticket.agent_user_id}>" if ticket is not None and ticket.agent_user_id else "nobody"
+    if result is TransferResult.OFFERED and offer is not None:
+        return (
+            f"I've asked <@{offer.to_user_id}> in the ticket's thread; ticket {number} stays yours until they accept."
+        )
+    if result is TransferResult.ASSIGNED:
+        return f"Ticket {number} is now with {owner}."
+    if result is TransferResult.RELEASED:
+        return f"Ticket {number} is back in the queue, at #{outcome.position}."
+    if result in (TransferResult.ACCEPTED, TransferResult.DECLINED):
+        return None  # the thread says so
+    if result is TransferResult.NOT_FOUND:
+        return f"Ticket {number} does not exist." if number else "That transfer offer doesn't exist."
+    if result is TransferResult.NOT_ALLOWED:
+        return f"Only {owner}, who has ticket {number}, or an admin can do that."
+    if result is TransferResult.NOT_OPEN:
+        state = ticket.state if ticket is not None else None
+        if state is TicketState.WAITING:
+            return f"Ticket {number} is waiting in the queue: press Claim to take it (only admins assign it)."
+        return f"Ticket {number} is not open any more, so nothing changed."
+    if result is TransferResult.SAME_AGENT:
+        return f"Ticket {number} is already with {owner}."
+    if result is TransferResult.NOT_TARGET and offer is not None:
+        return f"This offer is for <@{offer.to_user_id}>: only they can accept or decline it."
+    if result is TransferResult.ANSWERED and offer is not None:
+        return ANSWERED.get(offer.state, "This offer was already answered.")
+    if result is TransferResult.STALE:
+        return f"This offer is no longer open: ticket {number} was closed, released or changed hands. Nothing changed."
+    return None
+
+
+def tell_privately(services: Services, user_id: str, text: str) -> None:
+    """A modal's answer (a modal has no response_url): an ephemeral message in the support channel."""
+    try:
+        services.client.chat_postEphemeral(channel=services.settings.support_channel, user=user_id, text=text)
+    except SlackApiError as error:
+        logger.warning("could not answer a transfer form privately: %s", error.response.get("error"))
