@@ -172,7 +172,7 @@ class Workspace:
         if not ephemeral and not self.emulator.can_post(user, channel):
             raise NotAllowed(f"{user} is not a member of {channel}")
         action = _action(msg.get("blocks") or [], action_id, value, selected_value)
-        shown = {k: v for k, v in msg.items() if k not in ("channel", "visible_to", "via")}
+        shown = {k: v for k, v in msg.items() if k not in ("channel", "visible_to", "via", "shown")}
         reply = self.sender.block_action(
             user,
             action_id,
