@@ -37,6 +37,8 @@ from tests.support.journeys import (
 )
 from tests.support.slack_requests import JSON, bot_message, channel_message, next_event_id
 from tests.support.waiting import wait_until
+from tests.test_watch import start_watching, wait_in_thread
+from tests.test_watch import thread as watch_thread
 
 SHARED = "CSHARED"  # shared with the customer's organisation (Slack Connect), served
 OTHER = "COTHER"  # shared too, never turned on
@@ -221,6 +223,44 @@ def test_a_colleague_writing_in_the_thread_is_part_of_the_conversation(
         (EXTERNAL_CUSTOMER, "any news?"),
         (COLLEAGUE, "order 42 is the one"),
     ]
+
+
+def test_an_author_slack_cannot_name_is_shown_as_someone_of_their_organisation_never_by_id(
+    shared: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    app = shared
+    root, ticket = connected(app, fake_slack)
+    # Carl's users.info fails (Slack is having a moment): his copy names his organisation.
+    carls = lambda p: p.get("user") == COLLEAGUE  # noqa: E731
+    fake_slack.fail_when("users.info", carls, status=200, error="fatal_error", count=None)
+    writes(app, COLLEAGUE, "me too", thread_ts=root)
+    assert relayed(fake_slack, ticket, "me too").params.get("username") == "Someone at Acme Corp"
+    # Someone of an organisation Slack cannot name either (team.info fails): still no ID.
+    writes(app, "UNEW1", "and me", thread_ts=root, team="TNEW", user_team="TNEW", source_team="TNEW")
+    copy = relayed(fake_slack, ticket, "and me").params
+    assert copy.get("username") == "Someone at the customer's organisation"
+    assert "UNEW1" not in json.dumps(copy) and "TNEW" not in json.dumps(copy)
+    recent = [m.author_name for m in stored_messages(app) if m.text in ("me too", "and me")]
+    assert recent == ["Someone at Acme Corp", "Someone at the customer's organisation"]
+    # Once Slack answers again, Carl's next message has his name (a failure is not remembered).
+    fake_slack.heal("users.info")
+    writes(app, COLLEAGUE, "back to normal", thread_ts=root)
+    assert relayed(fake_slack, ticket, "back to normal").params.get("username") == CARL
+
+
+def test_the_watch_recap_names_each_line_by_its_author(shared: AppUnderTest, fake_slack: FakeSlack) -> None:
+    app = shared
+    root = writes(app, EXTERNAL_CUSTOMER, "hi")
+    in_thread(fake_slack, root)
+    writes(app, COLLEAGUE, "<!here> what is *this*?", thread_ts=root)
+    in_thread(fake_slack, root, count=2)
+    watch = start_watching(app, fake_slack, AGENT, EXTERNAL_CUSTOMER)
+    wait_in_thread(fake_slack, watch, "Before watching began")
+    recap = block_text(watch_thread(fake_slack, watch)[0].get("blocks")) or watch_thread(fake_slack, watch)[0]["text"]
+    lines = [line for line in recap.splitlines() if line.startswith(">")]
+    customers = [line for line in lines if not line.startswith("> *Bot:*")]
+    assert customers == [f"> *{ERIN}:* hi", f"> *{CARL}:* @here what is *this*?"]  # each their own; no ping
+    assert "*Customer:*" not in recap
 
 
 def avatar(user: str) -> str:

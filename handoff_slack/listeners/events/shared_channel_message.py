@@ -77,7 +77,7 @@ def record(
     if door is None or (in_enterprise(body) and services.people.is_ext_shared(door.channel_id) is False):
         return None  # (in a Grid org another team may be ours: only a Slack Connect channel tells)
     user = event["user"]
-    customer = Customer(user, door, team, facts_about(services, user, team), author_of(services, user))
+    customer = Customer(user, door, team, facts_about(services, user, team), author_of(services, user, team))
     return services.helpdesk.receive_customer_message(
         customer,
         ts=event["ts"],
