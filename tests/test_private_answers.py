@@ -144,6 +144,20 @@ def test_a_press_in_a_thread_is_answered_in_that_thread(app: AppUnderTest, fake_
     [in_dm] = fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == OUTSIDER)
     assert "can claim tickets" in in_dm.params["text"]
 
+    # The ticket message itself, a thread's root, is at the top level: Slack gives it its own ts as
+    # thread_ts once it has replies, and the response_url's answer shows right there.
+    root = {"ts": ticket.ts, "thread_ts": ticket.ts, "reply_count": 1, "text": ""}
+    app.slack.block_action(
+        AGENT,
+        CLOSE_TICKET,
+        "nope",
+        channel_id=SUPPORT_CHANNEL,
+        message_ts=ticket.ts,
+        message=root,
+        response_url=fake_slack.response_url("on-the-root"),
+    )
+    assert "nothing was closed" in fake_slack.wait_for("response_url:on-the-root")[0].params["text"]
+
     fake_slack.fail("chat.postEphemeral", 200, error="restricted_action")
     press(AGENT, CLOSE_TICKET, "nope", "last-resort")
     assert "nothing was closed" in fake_slack.wait_for("response_url:last-resort")[0].params["text"]

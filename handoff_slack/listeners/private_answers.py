@@ -26,7 +26,7 @@ from slack_sdk.models.attachments import Attachment
 from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookResponse
 
-from handoff_slack.listeners.payloads import action_door
+from handoff_slack.listeners.payloads import pressed_in_thread
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,6 @@ def answer_privately(body: dict[str, Any], context: BoltContext, next: Callable[
     """Bolt middleware: every listener's `respond` is a `RespondOrEphemeral`."""
     if context.response_url:
         client, channel, user = context.client, context.channel_id, context.user_id
-        door = action_door(body) if body.get("type") == "block_actions" else None
-        thread_ts = door.thread_ts if door is not None else None
+        thread_ts = pressed_in_thread(body)
         context["respond"] = RespondOrEphemeral(context.response_url, client, channel, user, thread_ts)
     next()
