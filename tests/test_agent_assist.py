@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from tests.support.journeys import (
     stored_notices,
     stored_tickets,
     thread_posts,
+    told_in_thread,
     wait_for_dm,
     waiting_ticket,
 )
@@ -125,23 +127,41 @@ def suggestion_id(suggestion: Call) -> str:
 
 def press(
     app: AppUnderTest, fake: FakeSlack, user: str, action_id: str, suggestion: Call, name: str, trigger_id: str = "trig"
-) -> str:
-    """`user` presses a button of the suggestion; returns the response_url name its answer lands at."""
+) -> Answer:
+    """`user` presses a button of the suggestion, in the ticket's thread (Slack says so in the
+    payload's container); where its answer only they see will be (in that thread, not via the
+    response_url, which Slack would show at the channel's top level)."""
+    thread = str(suggestion.params["thread_ts"])
+    before = len(answers_in_thread(fake, user, thread))
     reply = app.slack.block_action(
         user,
         action_id,
         suggestion_id(suggestion),
         channel_id=SUPPORT_CHANNEL,
         message_ts=suggestion.response["ts"],
+        thread_ts=thread,
         response_url=fake.response_url(name),
         trigger_id=trigger_id,
     )
     assert reply.status == 200, reply
-    return f"response_url:{name}"
+    return Answer(user, thread, before + 1)
 
 
-def told(fake: FakeSlack, answer: str) -> str:
-    return str(fake.wait_for(answer)[0].params["text"])
+@dataclass(frozen=True)
+class Answer:
+    user: str
+    thread: str
+    number: int  # the user's how-many-th answer in the thread
+
+
+def answers_in_thread(fake: FakeSlack, user: str, thread: str) -> list[str]:
+    """What only `user` was told in the ticket's thread, oldest first."""
+    return [str(e["text"]) for e in fake.ephemerals(user, SUPPORT_CHANNEL) if e.get("thread_ts") == thread]
+
+
+def told(fake: FakeSlack, answer: Answer) -> str:
+    assert not [c for c in fake.calls() if c.method.startswith("response_url:")], "answered at the top level"
+    return str(told_in_thread(fake, answer.user, SUPPORT_CHANNEL, answer.thread, answer.number)["text"])
 
 
 def updates_of(fake: FakeSlack, suggestion: Call) -> list[str]:
@@ -256,9 +276,8 @@ def test_send_relays_the_suggestion_once_as_the_agent_even_when_clicked_twice(
     update = wait_for_update(fake_slack, suggestion, "sent this reply")
     assert f"<@{AGENT}> sent this reply to the customer" in block_text(update["blocks"])
     assert action_ids(update["blocks"]) == []  # the buttons are gone
-    loser = wait_until(lambda: [a for a in answers if fake_slack.calls(a)], message="the second click's answer")
-    assert len(loser) == 1
-    assert told(fake_slack, loser[0]) == f"This suggested reply was already sent by <@{AGENT}>."
+    assert told(fake_slack, answers[0]) == f"This suggested reply was already sent by <@{AGENT}>."  # the loser's
+    assert len(answers_in_thread(fake_slack, AGENT, answers[0].thread)) == 1
 
     settle(app, fake_slack, ticket, "Anything else?")
     assert len([c for c in dm_posts(fake_slack, CUSTOMER) if "9:00" in c.params["text"]]) == 1
@@ -409,12 +428,10 @@ def test_send_pressed_on_two_replicas_at_once_relays_once(
             len(replicas), lambda i: press(replicas[i], fake_slack, AGENT, ASSIST_SEND, suggestion, name=f"r{i}")
         )
 
-        def answered() -> list[str]:
-            return [a for a in answers if fake_slack.calls(a)]
-
-        wait_until(lambda: len(answered()) == len(answers) - 1, timeout=10, message="every losing click's answer")
-        losers = answered()
-        assert all("already sent" in told(fake_slack, a) for a in losers), [told(fake_slack, a) for a in losers]
+        thread = answers[0].thread
+        told_in_thread(fake_slack, AGENT, SUPPORT_CHANNEL, thread, len(answers) - 1)  # every losing click's answer
+        losers = answers_in_thread(fake_slack, AGENT, thread)
+        assert len(losers) == len(answers) - 1 and all("already sent" in t for t in losers), losers
         wait_for_update(fake_slack, suggestion, "sent this reply")
         settle(first, fake_slack, ticket, "Anything else?")
         assert len([c for c in dm_posts(fake_slack, CUSTOMER) if "9:00" in c.params["text"]]) == 1

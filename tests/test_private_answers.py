@@ -16,7 +16,7 @@ from handoff_slack.listeners.commands.handoff_queue import REFUSAL
 from tests.conftest import AGENT, CUSTOMER, OUTSIDER
 from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest
 from tests.support.fake_slack import Call, FakeSlack
-from tests.support.journeys import block_text, waiting_ticket
+from tests.support.journeys import block_text, told_in_thread, waiting_ticket
 from tests.support.waiting import wait_until
 
 LOGGER = "handoff_slack.listeners.private_answers"
@@ -115,3 +115,50 @@ def test_when_the_ephemeral_fallback_fails_too_the_operator_sees_both(
     wait_until(lambda: len(warnings_of(caplog)) == 2, message="two warnings")
     assert "restricted_action" in warnings_of(caplog)[1].getMessage()
     assert [c.status for c in fake_slack.calls("chat.postEphemeral")] == [200]  # tried once, refused
+
+
+def test_a_press_in_a_thread_is_answered_in_that_thread(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    """Slack shows a response_url's ephemeral answer at the channel's top level, away from a button
+    pressed in a thread (slackapi/bolt-js#963): such a press is answered with chat.postEphemeral in
+    its thread; someone outside the channel still gets their DM, and the response_url stays the
+    last resort."""
+    ticket = waiting_ticket(app, fake_slack, CUSTOMER)
+    note = fake_slack.record_post(AGENT, SUPPORT_CHANNEL, "a message in the ticket's thread", thread_ts=ticket.ts)
+
+    def press(user: str, action_id: str, value: str, url: str) -> None:
+        reply = app.slack.block_action(
+            user,
+            action_id,
+            value,
+            channel_id=SUPPORT_CHANNEL,
+            message_ts=note["ts"],
+            thread_ts=ticket.ts,
+            response_url=fake_slack.response_url(url),
+        )
+        assert reply.status == 200, reply
+
+    press(AGENT, CLOSE_TICKET, "nope", "in-thread")
+    assert "nothing was closed" in told_in_thread(fake_slack, AGENT, SUPPORT_CHANNEL, ticket.ts)["text"]
+
+    press(OUTSIDER, CLAIM_TICKET, str(ticket.ticket_id), "outsider")  # not in the channel: their DM
+    [in_dm] = fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == OUTSIDER)
+    assert "can claim tickets" in in_dm.params["text"]
+
+    # The ticket message itself, a thread's root, is at the top level: Slack gives it its own ts as
+    # thread_ts once it has replies, and the response_url's answer shows right there.
+    root = {"ts": ticket.ts, "thread_ts": ticket.ts, "reply_count": 1, "text": ""}
+    app.slack.block_action(
+        AGENT,
+        CLOSE_TICKET,
+        "nope",
+        channel_id=SUPPORT_CHANNEL,
+        message_ts=ticket.ts,
+        message=root,
+        response_url=fake_slack.response_url("on-the-root"),
+    )
+    assert "nothing was closed" in fake_slack.wait_for("response_url:on-the-root")[0].params["text"]
+
+    fake_slack.fail("chat.postEphemeral", 200, error="restricted_action")
+    press(AGENT, CLOSE_TICKET, "nope", "last-resort")
+    assert "nothing was closed" in fake_slack.wait_for("response_url:last-resort")[0].params["text"]
+    assert fake_slack.calls("response_url:in-thread") == fake_slack.calls("response_url:outsider") == []

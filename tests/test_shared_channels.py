@@ -21,6 +21,7 @@ from tests.support.journeys import (
     stored_messages,
     stored_tickets,
     ticket_posts,
+    told_in_thread,
     wait_for_menu,
     wait_for_new_ticket,
 )
@@ -120,8 +121,9 @@ def test_a_customers_thread_conversation_from_the_menu_to_the_relay(app: AppUnde
         response_url=fake_slack.response_url("internal-press"),
     )
     assert pressed.status == 200
-    [told] = fake_slack.wait_for("response_url:internal-press")
-    assert told.params.get("text") == ONLY_IN_DM and told.params.get("response_type") == "ephemeral"
+    # Told in the thread where they pressed, not at the channel's top level (a response_url's place).
+    assert told_in_thread(fake_slack, AGENT, SHARED, root)["text"] == ONLY_IN_DM
+    assert fake_slack.calls("response_url:internal-press") == []
     assert stored_tickets(app) == []  # the step commits before the ack: none was made
     # ... and by the customer escalates the thread's conversation.
     pressed = app.slack.block_action(

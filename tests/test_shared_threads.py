@@ -15,6 +15,7 @@ import pytest
 
 from handoff_slack.blocks.action_ids import BOT_FORM, CANCEL_WAITING, TALK_TO_AGENT, TRIAGE_ANSWER, TRIAGE_FORM
 from handoff_slack.listeners.actions.cancel_waiting import NOT_YOURS
+from handoff_slack.sender_notices import TOO_LONG
 from tests.conftest import AGENT, AGENT_2, CUSTOMER, EXTERNAL_CUSTOMER, EXTERNAL_TEAM
 from tests.support.app_under_test import ADMIN, SUPPORT_CHANNEL, AppUnderTest, settings_for
 from tests.support.fake_slack import Call, FakeSlack, new_ts
@@ -30,11 +31,14 @@ from tests.support.journeys import (
     stored_messages,
     stored_tickets,
     ticket_posts,
+    told_in_thread,
     wait_for_dm,
     wait_for_new_ticket,
 )
 from tests.support.slack_requests import JSON, bot_message, channel_message, next_event_id
 from tests.support.waiting import wait_until
+from tests.test_watch import start_watching, wait_in_thread
+from tests.test_watch import thread as watch_thread
 
 SHARED = "CSHARED"  # shared with the customer's organisation (Slack Connect), served
 OTHER = "COTHER"  # shared too, never turned on
@@ -221,6 +225,44 @@ def test_a_colleague_writing_in_the_thread_is_part_of_the_conversation(
     ]
 
 
+def test_an_author_slack_cannot_name_is_shown_as_someone_of_their_organisation_never_by_id(
+    shared: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    app = shared
+    root, ticket = connected(app, fake_slack)
+    # Carl's users.info fails (Slack is having a moment): his copy names his organisation.
+    carls = lambda p: p.get("user") == COLLEAGUE  # noqa: E731
+    fake_slack.fail_when("users.info", carls, status=200, error="fatal_error", count=None)
+    writes(app, COLLEAGUE, "me too", thread_ts=root)
+    assert relayed(fake_slack, ticket, "me too").params.get("username") == "Someone at Acme Corp"
+    # Someone of an organisation Slack cannot name either (team.info fails): still no ID.
+    writes(app, "UNEW1", "and me", thread_ts=root, team="TNEW", user_team="TNEW", source_team="TNEW")
+    copy = relayed(fake_slack, ticket, "and me").params
+    assert copy.get("username") == "Someone at the customer's organisation"
+    assert "UNEW1" not in json.dumps(copy) and "TNEW" not in json.dumps(copy)
+    recent = [m.author_name for m in stored_messages(app) if m.text in ("me too", "and me")]
+    assert recent == ["Someone at Acme Corp", "Someone at the customer's organisation"]
+    # Once Slack answers again, Carl's next message has his name (a failure is not remembered).
+    fake_slack.heal("users.info")
+    writes(app, COLLEAGUE, "back to normal", thread_ts=root)
+    assert relayed(fake_slack, ticket, "back to normal").params.get("username") == CARL
+
+
+def test_the_watch_recap_names_each_line_by_its_author(shared: AppUnderTest, fake_slack: FakeSlack) -> None:
+    app = shared
+    root = writes(app, EXTERNAL_CUSTOMER, "hi")
+    in_thread(fake_slack, root)
+    writes(app, COLLEAGUE, "<!here> what is *this*?", thread_ts=root)
+    in_thread(fake_slack, root, count=2)
+    watch = start_watching(app, fake_slack, AGENT, EXTERNAL_CUSTOMER)
+    wait_in_thread(fake_slack, watch, "Before watching began")
+    recap = block_text(watch_thread(fake_slack, watch)[0].get("blocks")) or watch_thread(fake_slack, watch)[0]["text"]
+    lines = [line for line in recap.splitlines() if line.startswith(">")]
+    customers = [line for line in lines if not line.startswith("> *Bot:*")]
+    assert customers == [f"> *{ERIN}:* hi", f"> *{CARL}:* @here what is *this*?"]  # each their own; no ping
+    assert "*Customer:*" not in recap
+
+
 def avatar(user: str) -> str:
     return f"https://fake.slack.com/avatars/{user}_48.png"
 
@@ -257,14 +299,14 @@ def test_buttons_in_the_thread_act_for_whoever_of_the_organisation_pressed_them(
     # An agent's Cancel in the customer's thread cancels nothing (only the agent is told) ...
     url = fake_slack.response_url("agent-cancel")
     press(app, AGENT, CANCEL_WAITING, str(ticket.ticket_id), queued, root, HOME, url)
-    [told] = fake_slack.wait_for("response_url:agent-cancel")
-    assert told.params.get("text") == NOT_YOURS and told.params.get("response_type") == "ephemeral"
+    assert told_in_thread(fake_slack, AGENT, SHARED, root)["text"] == NOT_YOURS  # in the thread, not at the top
     assert [t.state for t in stored_tickets(app)] == ["waiting"]  # decided before the ack
     # ... nor does a Cancel for another thread's ticket pressed here.
     other_root, other = escalated(app, fake_slack, COLLEAGUE)
     url = fake_slack.response_url("wrong-thread")
     press(app, COLLEAGUE, CANCEL_WAITING, str(other.ticket_id), queued, root, EXTERNAL_TEAM, url)
-    fake_slack.wait_for("response_url:wrong-thread")
+    assert told_in_thread(fake_slack, COLLEAGUE, SHARED, root)["text"] == NOT_YOURS
+    assert fake_slack.calls("response_url:agent-cancel") == fake_slack.calls("response_url:wrong-thread") == []
     assert [t.state for t in stored_tickets(app)] == ["waiting", "waiting"]
     # Carl's Cancel leaves the queue for the thread, as Erin's "never mind" would.
     press(app, COLLEAGUE, CANCEL_WAITING, str(ticket.ticket_id), queued, root, EXTERNAL_TEAM)
@@ -574,7 +616,7 @@ def test_odd_text_from_a_colleague_is_kept_and_relayed_harmless(
     assert "<!channel>" not in said and "<!subteam" not in said and "|https://bank" not in said
 
 
-def test_a_message_too_long_to_type_in_the_thread_is_refused_and_nothing_is_posted(
+def test_a_message_too_long_to_type_in_the_thread_is_refused_its_author_told_there_and_nothing_posted(
     shared: AppUnderTest, fake_slack: FakeSlack
 ) -> None:
     app = shared
@@ -583,8 +625,47 @@ def test_a_message_too_long_to_type_in_the_thread_is_refused_and_nothing_is_post
     event = external(COLLEAGUE, "y" * 60_000, thread_ts=root)
     reply = app.slack.event(event, team_id=HOME, is_ext_shared_channel=True)
     assert reply.status == 200, reply  # the guard acks it (Slack must not retry) and takes nothing
+    # Carl is told in the thread, where he wrote it; only he sees it.
+    assert told_in_thread(fake_slack, COLLEAGUE, SHARED, root)["text"] == TOO_LONG
+    assert [e["visible_to"] for e in fake_slack.ephemerals(COLLEAGUE) + fake_slack.ephemerals(EXTERNAL_CUSTOMER)] == [
+        COLLEAGUE
+    ]
     writes(app, COLLEAGUE, "shorter then", thread_ts=root)
     relayed(fake_slack, ticket, "shorter then")
     assert [t for _, t in in_shared_channel(app)][-1] == "shorter then"
     assert all(len(t) < 1000 for _, t in in_shared_channel(app))
+    assert len(shared_posts(fake_slack)) == posts
+
+
+def test_a_message_too_long_is_told_only_where_the_app_would_have_answered(
+    shared: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    app = shared
+    root, _ = connected(app, fake_slack)
+    posts = len(shared_posts(fake_slack))
+    too_long = "z" * 60_000
+    # A customer's top-level message (it would have started a thread): told in the channel.
+    send(app, external(EXTERNAL_CUSTOMER, too_long))
+    [told] = fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("text") == TOO_LONG)
+    assert (told.params["channel"], told.params["user"], told.params.get("thread_ts")) == (
+        SHARED,
+        EXTERNAL_CUSTOMER,
+        None,
+    )
+    # An edit of hers in the thread, that long: told in the thread.
+    mine = writes(app, EXTERNAL_CUSTOMER, "short", thread_ts=root)
+    send(app, changed(EXTERNAL_CUSTOMER, mine, too_long, root))
+    assert told_in_thread(fake_slack, EXTERNAL_CUSTOMER, SHARED, root)["text"] == TOO_LONG
+    # Nobody else is told: an internal person, a channel not served, a thread the app did not start.
+    internal = {**channel_message(AGENT, too_long, SHARED, thread_ts=root), "user_team": HOME, "team": HOME}
+    for event in (
+        internal,
+        external(EXTERNAL_CUSTOMER, too_long, channel=OTHER),
+        external(EXTERNAL_CUSTOMER, too_long, thread_ts=new_ts()),
+    ):
+        assert app.slack.event(event, team_id=HOME, is_ext_shared_channel=True).status == 200
+    assert app.app is not None
+    lazy_work = app.app.services.lazy_work  # a notice is submitted there before the event's ack
+    wait_until(lambda: lazy_work.backlog == 0, message="the work after the acks")
+    assert len(fake_slack.calls("chat.postEphemeral", text=TOO_LONG)) == 2
     assert len(shared_posts(fake_slack)) == posts

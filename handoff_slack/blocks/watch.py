@@ -8,6 +8,7 @@ the support channel would act as the agent in the customer's conversation.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -31,6 +32,7 @@ from handoff_slack.core.watching import BotConversations, BotConversationView
 
 LAST_MESSAGE_CHARS = 150  # of the customer's last message, in the list
 MIRROR_CHARS = 2900  # of a bot reply in the thread (a section holds 3,000)
+AUTHOR_CHARS = 80  # of an author's name in the recap (Slack's display names are shorter)
 WATCH_NOTICES = frozenset(
     {
         NoticeKind.WATCH_RECAP,
@@ -150,7 +152,7 @@ def render_watch_notice(notice: Notice, note_prefix: str) -> Rendered:
     if kind is NoticeKind.MIRRORED_REPLY:
         return _mirrored_reply(notice)
     if kind is NoticeKind.WATCH_RECAP:
-        lines = [_said(str(line.get("who")), str(line.get("text") or "")) for line in facts.get("lines") or ()]
+        lines = [_said(line) for line in facts.get("lines") or ()]
         return _plain(":eyes: *Before watching began:*\n" + "\n".join(lines))
     if kind is NoticeKind.MIRRORED_PRESS:
         action, value = str(facts.get("action") or ""), str(facts.get("value") or "")
@@ -189,10 +191,13 @@ def _mirrored_reply(notice: Notice) -> Rendered:
     return Rendered(text=f":robot_face: Bot: {text}", blocks=blocks)
 
 
-def _said(who: str, text: str) -> str:
-    if who == "bot":
+def _said(line: dict[str, Any]) -> str:
+    """A recap line: the bot's, or a customer's under its author's name (older recaps: "Customer")."""
+    text = str(line.get("text") or "")
+    if line.get("who") == "bot":
         return quote(f"*Bot:* {make_safe(text, trusted_links=True)}", 400)
-    return quote(f"*Customer:* {make_safe(text, keep_user_mentions=False)}", 400)
+    name = shorten(make_safe(str(line.get("name") or "Customer"), plain=True), AUTHOR_CHARS)
+    return quote(f"*{name}:* {make_safe(text, keep_user_mentions=False)}", 400)
 
 
 def _plain(text: str) -> Rendered:

@@ -42,6 +42,8 @@ class StoredConversation(Protocol):
     def active_ticket_id(self) -> int | None: ...
     @property
     def bot_state(self) -> dict[str, Any] | None: ...
+    @property
+    def customer_name(self) -> str | None: ...  # the profile name, once a ticket message showed it
 
 
 class LockedConversation(Protocol):
@@ -131,6 +133,8 @@ class StoredLine(Protocol):
     def files(self) -> list[dict[str, Any]] | None: ...
     @property
     def notice(self) -> dict[str, Any] | None: ...
+    @property
+    def author_name(self) -> str | None: ...  # a message in a customer's thread (core.message_authors)
 
 
 class Conversations(Protocol):

@@ -4,6 +4,8 @@ In a DM only the conversation's customer writes, and a relayed message is shown 
 In a customer's thread of a shared channel, colleagues of the same organisation write too: each of
 their messages is stored with its own author's name and avatar, so the agent's ticket thread shows
 who said what (storage.models.Message.author_name; NULL: shown as the conversation's customer).
+When Slack cannot name the author, they are shown as someone of their organisation, never by their
+user ID (agents would read an opaque "U0123ABCD" as the name).
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ class Author:
 
     name: str
     avatar_url: str | None = None
+
+
+def unnamed_author(org_name: str | None) -> Author:
+    """An author Slack could not name (users.info failed): someone of their organisation."""
+    return Author(f"Someone at {org_name}" if org_name else "Someone at the customer's organisation")
 
 
 def author_columns(author: Author | None) -> dict[str, Any]:

@@ -49,14 +49,19 @@ def mirrored_press(received: Pressed | FormFilled) -> Notice:
     return Notice(NoticeKind.MIRRORED_PRESS, {"action": received.action.value, "value": value[:RECAP_CHARS]})
 
 
-def watch_recap(lines: Sequence[StoredLine]) -> Notice | None:
-    """The last messages before watching began (`lines`: newest first), or None when there were none."""
+def watch_recap(lines: Sequence[StoredLine], customer_name: str | None = None) -> Notice | None:
+    """The last messages before watching began (`lines`: newest first), or None when there were none.
+
+    Each customer line names its author as the mirror's relayed copies do: their own name in a
+    shared channel's thread (a colleague's too), else the conversation's customer's, if known.
+    """
     shown: list[dict[str, str]] = []
     for line in reversed(lines):
         if line.direction == Direction.FROM_CUSTOMER:
             names = [str(f.get("name") or f.get("title") or "a file") for f in line.files or ()]
             text = line.text[:RECAP_CHARS] + (f" (shared {', '.join(names)})" if names else "")
-            shown.append({"who": "customer", "text": text})
+            author = line.author_name or customer_name
+            shown.append({"who": "customer", "text": text, **({"name": author} if author else {})})
         elif line.notice and line.notice.get("kind") == NoticeKind.BOT_REPLY.value:
             shown.append({"who": "bot", "text": str(line.notice.get("text") or "")[:RECAP_CHARS]})
     return Notice(NoticeKind.WATCH_RECAP, {"lines": shown}) if shown else None

@@ -125,7 +125,8 @@ class Watching(HandoffSteps):
                 )
             # The recap: what was said with the bot since the last hand-off ended.
             since = tx.tickets.previous_end(conversation_id, ticket_id)
-            recap = watch_recap(tx.watches.recent_bot_chat(conversation_id, since, RECAP_LINES))
+            recent = tx.watches.recent_bot_chat(conversation_id, since, RECAP_LINES)
+            recap = watch_recap(recent, conversation.customer_name)
             if recap is not None:
                 self._notify(tx, conversation_id, ticket_id, Audience.AGENTS, recap)
             return WatchOutcome(WatchResult.STARTED, conversation_id, ticket_id, agent_user_id, mode)

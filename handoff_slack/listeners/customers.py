@@ -7,7 +7,7 @@ from typing import Any
 from handoff_slack.core.bot import CustomerFacts
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer
-from handoff_slack.core.message_authors import Author
+from handoff_slack.core.message_authors import Author, unnamed_author
 from handoff_slack.listeners.payloads import acting_team, acting_user, action_door, is_direct_message
 from handoff_slack.services import Services
 
@@ -57,12 +57,20 @@ def is_external(services: Services, team: object) -> bool:
     return isinstance(team, str) and bool(team) and bool(home) and team != home
 
 
-def author_of(services: Services, user_id: str) -> Author:
+def author_of(services: Services, user_id: str, team_id: str | None) -> Author:
     """How a message written in a customer's thread is shown to agents: its author's own name and
     avatar (a colleague of the customer's is not shown as the customer). Cached like `facts_about`;
-    when Slack can't tell, the user's ID stands in (never another person's name)."""
+    when Slack can't tell, "Someone at <their organisation>" stands in: never another person's
+    name, nor the user's ID."""
+    people = services.people
     try:
-        person = services.people.person(user_id, services.people.lookup_client)
+        person = people.person(user_id, people.lookup_client)
     except OSError:  # Slack unreachable: the message is kept all the same
-        return Author(user_id)
-    return Author(person.name or user_id, person.avatar_url)
+        person = None
+    if person is not None and person.name and person.name != user_id:  # the ID: users.info failed
+        return Author(person.name, person.avatar_url)
+    try:
+        org = people.external_org_name(team_id, unknown=None, client=people.lookup_client)
+    except OSError:
+        org = None
+    return unnamed_author(org)

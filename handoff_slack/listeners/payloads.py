@@ -62,6 +62,16 @@ def action_door(body: dict[str, Any]) -> FrontDoor | None:
     return FrontDoor(channel, thread_ts) if thread_ts else None
 
 
+def pressed_in_thread(body: dict[str, Any]) -> str | None:
+    """The root `ts` of the thread whose reply held the button pressed; None at a DM's or a channel's
+    top level (a thread's root message included: Slack gives it the thread's ts too, its own)."""
+    if body.get("type") != "block_actions" or is_direct_message(action_channel(body)):
+        return None
+    thread_ts = _field(body, "container", "thread_ts") or _field(body, "message", "thread_ts")
+    pressed = _field(body, "container", "message_ts") or _field(body, "message", "ts")
+    return thread_ts if thread_ts and thread_ts != pressed else None
+
+
 def is_direct_message(channel_id: str | None) -> TypeGuard[str]:
     """Slack's IDs of direct-message channels start with D."""
     return channel_id is not None and channel_id.startswith("D")

@@ -6,6 +6,11 @@ ran a command gets no answer at all. Every listener's `respond` is therefore one
 outcome, logs a failure at WARNING (never the text, nor the URL, which lets anyone post as the app)
 and falls back to chat.postEphemeral to the same person in the payload's channel (or, for someone
 who is not in that channel, a message in their DM with the app).
+
+A press in a thread (of a shared channel, or of a ticket in the support channel) is answered with
+chat.postEphemeral in that thread instead: Slack shows what is posted to a response_url at the
+channel's top level, whatever `thread_ts` says (slackapi/bolt-js#963), away from where the person
+pressed. Should that fail, the response_url is tried after all (top level beats no answer).
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from slack_sdk.models.attachments import Attachment
 from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookResponse
 
+from handoff_slack.listeners.payloads import pressed_in_thread
+
 logger = logging.getLogger(__name__)
 
 # Slack's refusals of an ephemeral message for someone who is not in the channel.
@@ -30,11 +37,19 @@ NOT_IN_THAT_CHANNEL = frozenset({"user_not_in_channel", "channel_not_found"})
 class RespondOrEphemeral(Respond):
     """Bolt's `respond`, with a visible failure and an ephemeral message as the fallback."""
 
-    def __init__(self, response_url: str, client: WebClient, channel_id: str | None, user_id: str | None) -> None:
+    def __init__(
+        self,
+        response_url: str,
+        client: WebClient,
+        channel_id: str | None,
+        user_id: str | None,
+        thread_ts: str | None = None,
+    ) -> None:
         super().__init__(response_url=response_url)
         self.client = client
         self.channel_id = channel_id
         self.user_id = user_id
+        self.thread_ts = thread_ts  # the thread the person acted in, if any
 
     def __call__(  # type: ignore[override]
         self,
@@ -49,6 +64,9 @@ class RespondOrEphemeral(Respond):
         thread_ts: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> WebhookResponse | None:
+        only_them = response_type != "in_channel" and not replace_original and not delete_original
+        if only_them and self.thread_ts and self._in_thread(text, blocks):
+            return None
         try:
             response = super().__call__(
                 text=text,
@@ -70,6 +88,31 @@ class RespondOrEphemeral(Respond):
             problem = f"HTTP {response.status_code}"
         self._fall_back(problem, text, blocks)
         return None
+
+    def _in_thread(self, text: str, blocks: Sequence[dict[str, Any] | Block] | None) -> bool:
+        """The answer as an ephemeral message in the person's thread (their DM if they are not in the
+        channel); False when Slack refused it otherwise."""
+        if not (self.channel_id and self.user_id):
+            return False
+        try:
+            try:
+                self.client.chat_postEphemeral(
+                    channel=self.channel_id,
+                    user=self.user_id,
+                    thread_ts=self.thread_ts,
+                    text=text,
+                    blocks=blocks or None,
+                    unfurl_links=False,
+                )
+            except SlackApiError as error:
+                if error.response.get("error") not in NOT_IN_THAT_CHANNEL:
+                    raise
+                self.client.chat_postMessage(channel=self.user_id, text=text, blocks=blocks or None, unfurl_links=False)
+        except (SlackApiError, OSError) as error:
+            reason = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+            logger.warning("could not answer %s in their thread (%s); trying the response_url", self.user_id, reason)
+            return False
+        return True
 
     def _fall_back(self, problem: str, text: str, blocks: Sequence[dict[str, Any] | Block] | None) -> None:
         if not (self.channel_id and self.user_id):
@@ -101,9 +144,10 @@ class RespondOrEphemeral(Respond):
             logger.warning("the ephemeral answer to %s failed too: %s", self.user_id, type(error).__name__)
 
 
-def answer_privately(context: BoltContext, next: Callable[[], None]) -> None:
+def answer_privately(body: dict[str, Any], context: BoltContext, next: Callable[[], None]) -> None:
     """Bolt middleware: every listener's `respond` is a `RespondOrEphemeral`."""
     if context.response_url:
         client, channel, user = context.client, context.channel_id, context.user_id
-        context["respond"] = RespondOrEphemeral(context.response_url, client, channel, user)
+        thread_ts = pressed_in_thread(body)
+        context["respond"] = RespondOrEphemeral(context.response_url, client, channel, user, thread_ts)
     next()

@@ -213,8 +213,9 @@ class SlackEmulator(People):
     def ephemerals(self, user: str, channel: str | None = None) -> list[dict[str, Any]]:
         """The ephemeral messages ``user`` was shown (in ``channel`` if given), oldest first.
 
-        Each has ``channel``, ``ts``, ``text``, ``blocks`` (if any), ``thread_ts`` (if any) and ``via``
-        (``chat.postEphemeral`` or ``response_url``).
+        Each has ``channel``, ``ts``, ``text``, ``blocks`` (if any), ``thread_ts`` (if any), ``via``
+        (``chat.postEphemeral``, ``response_url`` or ``command_answer``) and ``shown`` (False for one
+        Slack accepted but does not show: in a thread that had no replies yet).
         """
         with self._cond:
             shown = [m for m in self._ephemerals if m["visible_to"] == user and channel in (None, m["channel"])]

@@ -5,15 +5,19 @@ As Slack answers them: the bot posts only where it is a member (``not_in_channel
 40,000 characters (``msg_too_long``), valid blocks (``invalid_blocks``, see ``block_rules``) and
 valid metadata. It updates and deletes only its own messages (``cant_update_message``,
 ``cant_delete_message``, ``message_not_found``). ``chat.postEphemeral`` needs the user in the
-channel (``user_not_in_channel``) and stores the message for that user only. Reactions are kept on
-the message (``already_reacted``, ``no_reaction``).
+channel (``user_not_in_channel``) and stores the message for that user only; with ``thread_ts``, in
+that thread, shown (``shown``) only if the thread already has replies, as Slack documents ("only
+shown if there is already an active thread"; it answers ``ok`` all the same). Reactions are kept on the message
+(``already_reacted``, ``no_reaction``).
 
 A response_url issued by the workspace (``Workspace.run_command``, a button's payload) turns what the
 app posts there into an ephemeral message for its user, an in-channel message
 (``response_type: in_channel``), or a replacement or deletion of the original message
-(``replace_original`` / ``delete_original``). As Slack documents, a response_url takes at most 5
-posts within 30 minutes (of the interaction, or of the first post to a hand-made
-``response_url(name)``); after that the emulator answers HTTP 404 ``used_url`` (5 posts) or
+(``replace_original`` / ``delete_original``). An ephemeral answer there lands at the channel's top
+level even when the button was pressed in a thread and the answer names its ``thread_ts``, as Slack
+does (slackapi/bolt-js#963; an in-channel answer honours ``thread_ts``, as documented). As Slack
+documents, a response_url takes at most 5 posts within 30 minutes (of the interaction, or of the
+first post to a hand-made ``response_url(name)``); after that the emulator answers HTTP 404 ``used_url`` (5 posts) or
 ``expired_url`` (30 minutes), what Slack's response_url endpoint is seen answering (its status and
 body are not documented).
 
@@ -63,8 +67,7 @@ class WebApi(Conversations):
     def _chat_post_message(self, p: Params) -> dict[str, Any]:
         channel = self._postable_channel(p)
         _check_content(p)
-        if "thread_ts" in p and not _TS.fullmatch(str(p["thread_ts"])):
-            raise SlackError("invalid_thread_ts")
+        _check_thread_ts(p)
         msg: dict[str, Any] = {"type": "message", "text": p.get("text", ""), "user": self.bot_user_id}
         msg.update(bot_id=self.bot_id, ts=new_ts(), team=self.team_id)
         for key in ("blocks", "attachments", "metadata", "thread_ts", "username"):
@@ -129,6 +132,11 @@ class WebApi(Conversations):
         for key in ("blocks", "attachments", "thread_ts"):
             if p.get(key):
                 msg[key] = p[key]
+        if msg.get("thread_ts"):  # Slack shows it in a thread only if the thread has replies already
+            root = str(msg["thread_ts"])
+            msg["shown"] = any(m.get("thread_ts") == root and m["ts"] != root for m in self._messages.get(channel, []))
+        else:
+            msg["shown"] = True
         self._ephemerals.append(msg)
         self._changed(Change("ephemeral", channel, ts, user))
         return ts
@@ -207,9 +215,15 @@ class WebApi(Conversations):
                     if params.get(key):
                         msg[key] = copied(params[key])
                 self._store_message(channel, msg)
-            else:
-                self._add_ephemeral(channel, user, params, via="response_url")
+            else:  # at the top level, whatever thread_ts says (Slack ignores it here)
+                shown = {k: v for k, v in params.items() if k != "thread_ts"}
+                self._add_ephemeral(channel, user, shown, via="response_url")
             return {"ok": True}
+
+
+def _check_thread_ts(p: Params) -> None:
+    if "thread_ts" in p and not _TS.fullmatch(str(p["thread_ts"])):
+        raise SlackError("invalid_thread_ts")
 
 
 def _check_content(p: Params, *, require: bool = True) -> None:

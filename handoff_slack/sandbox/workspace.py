@@ -34,6 +34,11 @@ Actions (``user`` is a user ID, ``channel`` a channel ID; ``dm(user)`` is the us
   (``reaction_added``; ``add=False`` takes it off: ``reaction_removed``), sent as Slack does: ``user``,
   ``reaction``, ``item_user`` (who wrote the message), ``item`` (``type: message``, ``channel``, ``ts``).
 
+Slack sends the app the events of a conversation only if its bot user is in it: a person's DM with
+the app always; a channel once the app was added (``/invite @handoff``; ``add_channel`` adds it
+unless ``bot_member=False``). Elsewhere the action is recorded (the channel's people see it) and
+nothing is sent: ``Acted.reply`` is None (``Acted.delivered`` False).
+
 Events of a channel shared with another organisation (Slack Connect) carry the author's team as
 ``team``, ``user_team`` and ``source_team``, and the envelope ``is_ext_shared_channel: true`` with
 ``authorizations`` naming the installing team's bot.
@@ -63,6 +68,11 @@ class Acted:
     view: dict[str, Any] | None = None
     errors: dict[str, str] = field(default_factory=dict)  # view_submission: block_id -> error
     mention: Reply | None = None  # the app's answer to the app_mention sent with a message that mentions it
+
+    @property
+    def delivered(self) -> bool:
+        """Whether Slack sent the app anything (it does only where its bot user is a member)."""
+        return self.reply is not None
 
     @property
     def accepted(self) -> bool:
@@ -119,7 +129,8 @@ class Workspace:
             "previous_message": before,
         }
         acted = Acted(self._send_event(channel, event), ts, after)
-        if self._hears_mention(channel, after):  # Slack sends an edited mention again, with `edited`
+        # Slack sends an edited mention again, with `edited`.
+        if acted.delivered and self._hears_mention(channel, after):
             acted.mention = self._send_event(channel, _app_mention(self._message_event(channel, after), event_ts))
         return acted
 
@@ -172,7 +183,7 @@ class Workspace:
         if not ephemeral and not self.emulator.can_post(user, channel):
             raise NotAllowed(f"{user} is not a member of {channel}")
         action = _action(msg.get("blocks") or [], action_id, value, selected_value)
-        shown = {k: v for k, v in msg.items() if k not in ("channel", "visible_to", "via")}
+        shown = {k: v for k, v in msg.items() if k not in ("channel", "visible_to", "via", "shown")}
         reply = self.sender.block_action(
             user,
             action_id,
@@ -269,7 +280,7 @@ class Workspace:
         """The ``message`` event of a new message, then its ``app_mention`` if it mentions the app."""
         event = self._message_event(channel, msg)
         acted = Acted(self._send_event(channel, event), msg["ts"], msg)
-        if self._hears_mention(channel, msg):
+        if acted.delivered and self._hears_mention(channel, msg):
             acted.mention = self._send_event(channel, _app_mention(event, msg["ts"]))
         return acted
 
@@ -291,7 +302,10 @@ class Workspace:
             event["parent_user_id"] = (parent or {}).get("user", "")
         return event
 
-    def _send_event(self, channel: str, event: dict[str, Any]) -> Reply:
+    def _send_event(self, channel: str, event: dict[str, Any]) -> Reply | None:
+        """``event`` sent to the app as Slack does, if the app is in ``channel`` (None: not sent)."""
+        if not self.emulator.bot_is_member(channel):  # (always in its DMs)
+            return None
         return self.sender.event(
             event,
             team_id=self.emulator.team_id,

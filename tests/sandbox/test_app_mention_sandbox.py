@@ -140,11 +140,18 @@ def test_no_app_mention_in_a_dm_or_where_the_app_is_not_a_member(mentions: Menti
     [message] = mentions.sent(lambda: people.post(mentions.erin, dm, "@handoff help"))
     assert message["event"]["channel_type"] == "im" and message["event"]["text"] == f"<@{BOT}> help"
 
+    # Where the app is not a member, Slack sends it nothing at all: no mention, no message, no edit,
+    # reaction, file or delete (the channel's people see it all the same).
     mentions.emulator.add_channel("CNOAPP", "acme-general", [mentions.erin, mentions.alice], bot_member=False)
-    sent = mentions.sent(lambda: people.post(mentions.erin, "CNOAPP", "@handoff are you here?"))
-    assert [e["event"]["type"] for e in sent if e["event"]["type"] == "app_mention"] == []
+    posted = people.post(mentions.erin, "CNOAPP", "@handoff are you here?")
+    assert posted.ts is not None and not posted.delivered and posted.mention is None
+    assert mentions.sent(lambda: people.edit(mentions.erin, "CNOAPP", posted.ts, "@handoff hello?")) == []
+    assert mentions.sent(lambda: people.react(mentions.alice, "CNOAPP", posted.ts, "eyes")) == []
+    assert mentions.sent(lambda: people.share_file(mentions.alice, "CNOAPP", "a.txt", b"hi")) == []
+    assert mentions.sent(lambda: people.delete(mentions.erin, "CNOAPP", posted.ts)) == []
+    assert [m["text"] for m in mentions.emulator.messages("CNOAPP")] == [""]  # Alice's file is there
 
-    # The app's invited later: now it hears its mentions there.
+    # The app's invited later (/invite @handoff): now it hears the channel, and its mentions there.
     mentions.emulator.add_channel("CNOAPP", "acme-general", [mentions.erin, mentions.alice])
     sent = mentions.sent(lambda: people.post(mentions.erin, "CNOAPP", "@handoff now?"))
     assert [e["event"]["type"] for e in sent] == ["message", "app_mention"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import urllib.error
@@ -104,6 +105,38 @@ def test_ephemeral_messages_are_shown_to_their_user_only(emulator: SlackEmulator
     assert [m["text"] for m in emulator.ephemerals("U1")] == ["psst"]
     assert emulator.ephemerals("U2") == []
     assert emulator.messages("CIN") == []  # not in the channel's history
+
+
+def test_an_ephemeral_message_in_a_thread_shows_there_once_the_thread_has_replies(
+    emulator: SlackEmulator, web: WebClient
+) -> None:
+    root = web.chat_postMessage(channel="CIN", text="root")["ts"]
+    # Slack accepts one for a thread without replies, but shows it nowhere ("only shown if there is
+    # already an active thread").
+    assert web.chat_postEphemeral(channel="CIN", user="U1", text="early", thread_ts=root)["ok"]
+    web.chat_postMessage(channel="CIN", text="a reply", thread_ts=root)
+    assert web.chat_postEphemeral(channel="CIN", user="U1", text="in the thread", thread_ts=root)["ok"]
+    shown = [(m["text"], m.get("thread_ts"), m["shown"]) for m in emulator.ephemerals("U1")]
+    assert shown == [("early", root, False), ("in the thread", root, True)]
+
+
+def test_an_ephemeral_answer_to_a_response_url_lands_at_the_top_level(emulator: SlackEmulator) -> None:
+    """Slack ignores thread_ts on an ephemeral response_url answer (slackapi/bolt-js#963); an
+    in-channel one goes to the thread, as documented."""
+    root = emulator.record_post("U1", "CIN", "root")["ts"]
+    url = emulator.issue_response_url("U1", "CIN", root)
+    for body in (
+        {"text": "only you", "thread_ts": root},
+        {"text": "everyone", "thread_ts": root, "response_type": "in_channel"},
+    ):
+        request = urllib.request.Request(
+            url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            assert answer.status == 200
+    [ephemeral] = emulator.ephemerals("U1", "CIN")
+    assert (ephemeral["text"], "thread_ts" in ephemeral, ephemeral["shown"]) == ("only you", False, True)
+    assert [m["text"] for m in emulator.messages("CIN", thread_ts=root)] == ["everyone"]
 
 
 def test_history_pages_with_cursor_and_has_more(web: WebClient) -> None:

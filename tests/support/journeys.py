@@ -320,3 +320,16 @@ def connect_over_http(
     ticket = escalate_by_typing(app, fake, customer, text)
     claim_and_wait(app, fake, agent, ticket, customer)
     return ticket
+
+
+def told_in_thread(fake: FakeSlack, user: str, channel: str, root: str, count: int = 1) -> dict[str, Any]:
+    """The `count`-th answer only `user` sees in `root`'s thread of `channel` (chat.postEphemeral with
+    the thread's ts: a response_url's answer would land at the channel's top level), as shown there."""
+    fake.wait_for(
+        "chat.postEphemeral",
+        lambda c: (c.params.get("channel"), c.params.get("user"), c.params.get("thread_ts")) == (channel, user, root),
+        count,
+    )
+    shown = [e for e in fake.ephemerals(user, channel) if e.get("thread_ts") == root]
+    assert shown[count - 1]["shown"], "Slack would not show it: the thread had no replies yet"
+    return shown[count - 1]

@@ -78,7 +78,7 @@ def record(
         return None  # (in a Grid org another team may be ours: only a Slack Connect channel tells)
     user = event["user"]
     channel = services.channels.settings_at(door)  # its greeting and triage switch: a read by primary key
-    customer = Customer(user, door, team, facts_about(services, user, team), author_of(services, user), channel)
+    customer = Customer(user, door, team, facts_about(services, user, team), author_of(services, user, team), channel)
     return services.helpdesk.receive_customer_message(
         customer,
         ts=event["ts"],

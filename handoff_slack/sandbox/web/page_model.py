@@ -99,7 +99,9 @@ class PageModel:
                 "members": [m for m in shared_channel.get("members", []) if m != self.emulator.bot_user_id],
                 "messages": self._conversation(shared),
             },
-            "ephemerals": [_shown(m) | {"channel": m["channel"]} for m in self.emulator.ephemerals(me.user_id)],
+            "ephemerals": [  # (one Slack does not show, in a thread without replies, is left out)
+                _shown(m) | {"channel": m["channel"]} for m in self.emulator.ephemerals(me.user_id) if m["shown"]
+            ],
             "views": self.emulator.open_views(me.user_id),
         }
 
