@@ -21,6 +21,7 @@ TICKET_PUBLISH_GRACE_TIMEOUTS = 2
 RETRY_JOB = "retry_pending_deliveries"
 PRUNE_JOB = "prune_processed_events"
 PROPOSAL_TIMEOUT_JOB = "time_out_proposals"
+ROUTING_JOB = "route_waiting_tickets"
 PRUNE_INTERVAL = timedelta(hours=1)
 PRUNE_FIRST_RUN_DELAY = timedelta(minutes=1)  # start-up's own work first
 
@@ -61,6 +62,17 @@ def time_out_proposals(services: Services) -> None:
             services.effects.decided(decision.ticket)
         except Exception:  # the outbox's retry and the ticket message repair finish it
             logger.exception("could not show the timeout of ticket %s's proposal", decision.ticket.id)
+
+
+def route_waiting_tickets(services: Services) -> None:
+    """Routing (core.routing): end the offers nobody answered in time (read from the database, so a
+    restart changes nothing; of several replicas' runs, the conditional update lets one win), then
+    offer what waits to the next agents, oldest ticket first."""
+    if not services.offers.config.offers:
+        return
+    for offer in services.offers.time_out():
+        logger.info("offer %s of ticket %s ended: %s", offer.id, offer.ticket_id, offer.outcome)
+    services.offers.route()
 
 
 def prune_old_event_ids(services: Services) -> None:
@@ -120,6 +132,14 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         seconds=interval,
         args=[services],
         id=PROPOSAL_TIMEOUT_JOB,
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        route_waiting_tickets,
+        "interval",
+        seconds=interval,
+        args=[services],
+        id=ROUTING_JOB,
         next_run_time=now,
     )
     scheduler.add_job(

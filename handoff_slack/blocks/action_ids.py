@@ -35,3 +35,6 @@ ASSIST_SEND = "handoff.assist.send"
 ASSIST_EDIT = "handoff.assist.edit"
 ASSIST_EDIT_FORM = "handoff.assist.edit_form"  # the modal's callback ID
 ASSIST_REPLY = "reply"  # the modal's text input: its block ID and action ID
+# Routing (core.routing): an offer's buttons in the agent's DM (value: the offer's ID).
+OFFER_ACCEPT = "handoff.offer.accept"
+OFFER_DECLINE = "handoff.offer.decline"

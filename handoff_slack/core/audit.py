@@ -12,6 +12,14 @@ class AuditAction(StrEnum):
     CLAIM = "claim"
     CLOSE = "close"
     STATUS = "status"  # an agent's availability, capacity, languages or skills changed
+    # Routing (core.routing): a ticket offered to an agent by DM, and the offer's answer.
+    OFFER = "offer"  # by the bot (actor BOT_ACTOR); the agent offered is the subject
+    ACCEPT = "accept"  # the agent accepted: a claim through an offer
+    DECLINE = "decline"
+    OFFER_TIMEOUT = "offer_timeout"  # unanswered in time (actor BOT_ACTOR, subject the agent)
+
+
+BOT_ACTOR = "bot"  # the actor of what the bot does on its own (offers, their timeouts)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from handoff_slack.core.routing import RoutingConfig
+
 # One reasonable e-mail shape: something@something.tld (no spaces). Deliverability is not ours to judge.
 EMAIL_PATTERN = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]{2,}$"
 
@@ -220,6 +222,7 @@ class BotConfig:
     supervision: SupervisionConfig = field(default_factory=SupervisionConfig)
     assist: AssistMode = AssistMode.ON  # agent assist: suggested replies in a connected ticket's thread
     shared_channels: SharedChannelsConfig = field(default_factory=SharedChannelsConfig)
+    routing: RoutingConfig = field(default_factory=RoutingConfig)  # who is offered a waiting ticket
 
     def is_supervised(self, scenario: Scenario) -> bool:
         if scenario.supervised is not None:

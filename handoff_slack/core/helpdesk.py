@@ -36,6 +36,7 @@ from handoff_slack.core.helpdesk_outcomes import (
     CustomerMessageOutcome,
 )
 from handoff_slack.core.reaction_tickets import ReactionTickets
+from handoff_slack.core.routing_desk import RoutingDesk
 from handoff_slack.core.supervision import Supervision
 from handoff_slack.core.ticket_records import TicketRecords
 from handoff_slack.core.watching import Watching
@@ -57,6 +58,8 @@ __all__ = [
 ]
 
 
-class Helpdesk(CustomerIntake, AgentDesk, Supervision, TicketRecords, AgentAssist, Watching, ReactionTickets):
+class Helpdesk(
+    RoutingDesk, CustomerIntake, AgentDesk, Supervision, TicketRecords, AgentAssist, Watching, ReactionTickets
+):
     """The hand-off, on the storage it is given (handoff_slack.storage.helpdesk_store.SqlHelpdesk
     is this on the app's database)."""

@@ -253,5 +253,6 @@ message_table: Table = SQLModel.metadata.tables[Message.__tablename__]
 proposal_table: Table = SQLModel.metadata.tables[Proposal.__tablename__]
 
 
-# The agents' profiles and the audit log live in a module of their own; importing it registers them.
-from handoff_slack.storage import roster_tables  # noqa: E402, F401
+# The agents' profiles and the audit log, and routing's tables, live in modules of their own;
+# importing them registers them.
+from handoff_slack.storage import roster_tables, routing_tables  # noqa: E402, F401

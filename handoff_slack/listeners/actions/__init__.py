@@ -9,6 +9,7 @@ from handoff_slack.listeners.actions import (
     claim_ticket,
     close_ticket,
     fill_in_form,
+    offer_buttons,
     proposal_buttons,
     talk_to_agent,
     unknown_action,
@@ -27,4 +28,5 @@ def register(app: App, services: Services) -> None:
     proposal_buttons.register(app, services)
     assist_buttons.register(app, services)
     watch_buttons.register(app, services)
+    offer_buttons.register(app, services)
     unknown_action.register(app)  # must stay last: Bolt runs the first listener that matches
