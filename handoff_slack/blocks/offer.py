@@ -25,8 +25,12 @@ _ENDED = {
 
 
 def _summary(ticket: TicketView) -> str:
+    # The mention shows who it is even before the ticket message looked up their name.
+    who = f"<@{ticket.customer.user_id}>"
+    if ticket.customer.name:
+        who = f"*{customer_label(ticket.customer)}* ({who})"
     return (
-        f"*{customer_label(ticket.customer)}* is waiting for a person "
+        f"{who} is waiting for a person "
         f"({reason_label(ticket.reason)}, since {slack_date(ticket.created_at, '{time}')})."
     )
 
@@ -46,7 +50,7 @@ def offer_message(offer: OfferView, ticket: TicketView) -> Rendered:
             elements=[MarkdownTextObject(text=f"Answer by {slack_date(offer.expires_at, '{time}')}, or it moves on.")]
         ).to_dict(),
     ]
-    return Rendered(text=f"{text}: {customer_label(ticket.customer)}", blocks=blocks)
+    return Rendered(text=f"{text}.", blocks=blocks)
 
 
 def offer_ended(offer: OfferView) -> Rendered:
