@@ -270,3 +270,49 @@ def test_an_accept_and_a_claim_at_once_have_one_winner(round_robin: AppUnderTest
         assert "has it" in results["accept"].params["text"]
     else:
         assert results["accept"].params["text"].endswith("is yours: reply in its thread in the support channel.")
+
+
+def test_a_pending_offer_survives_a_restart_and_times_out_after_it(
+    round_robin: AppUnderTest, fake_slack: FakeSlack, clock: MovableClock
+) -> None:
+    available(round_robin, AGENT, AGENT_2)
+    escalate_by_typing(round_robin, fake_slack, CUSTOMER)
+    wait_for_offer(fake_slack, AGENT)
+
+    round_robin.restart()
+    clock.offset += timedelta(seconds=61)
+    run_routing_job(round_robin)
+
+    wait_for_offer(fake_slack, AGENT_2)
+    assert len(offers_to(fake_slack, AGENT)) == 1
+
+
+def test_a_ticket_nobody_can_be_offered_is_left_to_anyone_after_the_fallback_wait(
+    round_robin: AppUnderTest, fake_slack: FakeSlack, clock: MovableClock
+) -> None:
+    ticket = escalate_by_typing(round_robin, fake_slack, CUSTOMER)  # nobody said they are available
+    run_routing_job(round_robin)
+    assert thread_posts(fake_slack, ticket, None) == []
+
+    clock.offset += timedelta(seconds=301)
+    run_routing_job(round_robin)
+
+    fake_slack.wait_for(
+        "chat.postMessage",
+        posted_to(SUPPORT_CHANNEL, "Nobody could be offered this ticket in time", thread_ts=ticket.ts),
+    )
+    available(round_robin, AGENT)  # too late for this one: it is anyone's to claim
+    run_routing_job(round_robin)
+    assert offers_to(fake_slack, AGENT) == []
+
+
+def test_an_offer_button_with_a_bad_or_unknown_value_changes_nothing(
+    round_robin: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    for n, value in enumerate(["", "abc", "0", "-1", "99999999999", "١٢", "999"]):
+        url = fake_slack.response_url(f"bad-{n}")
+        reply = round_robin.slack.block_action(AGENT, OFFER_ACCEPT, value, channel_id=f"D{AGENT}", response_url=url)
+        assert reply.status == 200
+        answer = fake_slack.wait_for(f"response_url:bad-{n}")[0]
+        assert answer.params["text"] == "That button doesn't belong to any offer, so nothing changed."
+        assert answer.params["response_type"] == "ephemeral"
