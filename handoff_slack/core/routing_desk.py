@@ -22,7 +22,7 @@ from handoff_slack.core.audit import BOT_ACTOR, AuditAction
 from handoff_slack.core.clock import as_utc
 from handoff_slack.core.helpdesk_storage import HelpdeskTransaction, StoredOffer
 from handoff_slack.core.notices import Audience, Notice
-from handoff_slack.core.routing import OfferOutcome, RoundEnd, RoutingConfig, candidates, choose
+from handoff_slack.core.routing import OfferOutcome, RoundEnd, RoutingConfig, Strategy, candidates, choose
 from handoff_slack.core.states import TicketState
 
 ROUTING_BATCH = 50  # waiting tickets looked at per routing pass (the next pass takes the rest)
@@ -119,7 +119,9 @@ class RoutingDesk(AgentDesk):
         if not tx.offers.is_routable(ticket_id):  # claimed, cancelled or offered meanwhile
             return True
         tried = tx.offers.tried(ticket_id)
-        found = candidates(agents, profiles, tx.offers.loads(), tx.offers.last_taken(), default_capacity)
+        # Idle time only breaks least busy's ties (its read spans every claimed ticket).
+        idle = tx.offers.last_taken() if self.routing.strategy is Strategy.LEAST_BUSY else {}
+        found = candidates(agents, profiles, tx.offers.loads(), idle, default_capacity)
         chosen = choose(self.routing.strategy, found, tried, pointer)
         if chosen is not None:
             expires_at = now + timedelta(seconds=self.routing.offer_timeout_seconds)
