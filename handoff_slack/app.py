@@ -33,6 +33,7 @@ from handoff_slack.slack.client import build_posting_client, build_web_client
 from handoff_slack.slack.directory import AgentDirectory, PeopleDirectory
 from handoff_slack.slack.file_relay import FileRelay
 from handoff_slack.slack.handoff_effects import HandoffEffects
+from handoff_slack.slack.offer_dms import OfferDesk
 from handoff_slack.slack.outbox import Outbox
 from handoff_slack.slack.served_doors import ServedDoors
 from handoff_slack.slack.ticket_board import TicketBoard
@@ -163,10 +164,12 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         render_notice=partial(render_notice, note_prefix=settings.note_prefix),
         door_closed=ServedDoors(channels.is_served).closed,
     )
-    effects = HandoffEffects(board, outbox)
+    helpdesk.routing = bot.config.routing  # who is offered a waiting ticket (the YAML's `routing`)
+    profiles = AgentProfiles(db, helpdesk.workspace_id)
+    offers = OfferDesk(helpdesk, agents, profiles, client, outbox, settings.agent_capacity, poster=poster)
+    effects = HandoffEffects(board, outbox, route=offers.route if helpdesk.routing.offers else None)
     executor = LazyWork(settings.http_threads, settings.max_backlog, thread_name_prefix="lazy-listener")
     approvers = Approvers(client, agents, bot.config.supervision.approvers)
-    profiles = AgentProfiles(db, helpdesk.workspace_id)
     audit = AuditLog(db, helpdesk.workspace_id)
     services = Services(
         settings,
@@ -183,6 +186,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         channels,
         profiles,
         audit,
+        offers,
     )
     try:
         bolt = App(

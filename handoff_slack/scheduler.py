@@ -22,6 +22,7 @@ RETRY_JOB = "retry_pending_deliveries"
 PRUNE_JOB = "prune_processed_events"
 PROPOSAL_TIMEOUT_JOB = "time_out_proposals"
 LAPSE_OFFERS_JOB = "lapse_transfer_offers"
+ROUTING_JOB = "route_waiting_tickets"
 PRUNE_INTERVAL = timedelta(hours=1)
 PRUNE_FIRST_RUN_DELAY = timedelta(minutes=1)  # start-up's own work first
 
@@ -71,6 +72,17 @@ def lapse_transfer_offers(services: Services) -> None:
             services.outbox.deliver(conversation_id)
         except Exception:  # the outbox's retry sends it
             logger.exception("could not deliver the lapse of a transfer offer")
+
+
+def route_waiting_tickets(services: Services) -> None:
+    """Routing (core.routing): end the offers nobody answered in time (read from the database, so a
+    restart changes nothing; of several replicas' runs, the conditional update lets one win), then
+    offer what waits to the next agents, oldest ticket first."""
+    if not services.offers.config.offers:
+        return
+    for offer in services.offers.time_out():
+        logger.info("offer %s of ticket %s ended: %s", offer.id, offer.ticket_id, offer.outcome)
+    services.offers.route()
 
 
 def prune_old_event_ids(services: Services) -> None:
@@ -138,6 +150,14 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         seconds=interval,
         args=[services],
         id=LAPSE_OFFERS_JOB,
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        route_waiting_tickets,
+        "interval",
+        seconds=interval,
+        args=[services],
+        id=ROUTING_JOB,
         next_run_time=now,
     )
     scheduler.add_job(

@@ -13,6 +13,7 @@ from handoff_slack.settings import Settings
 from handoff_slack.slack.approvers import Approvers
 from handoff_slack.slack.directory import AgentDirectory, PeopleDirectory
 from handoff_slack.slack.handoff_effects import HandoffEffects
+from handoff_slack.slack.offer_dms import OfferDesk
 from handoff_slack.slack.outbox import Outbox
 from handoff_slack.slack.ticket_board import TicketBoard
 from handoff_slack.storage.agent_profiles import AgentProfiles
@@ -37,3 +38,4 @@ class Services:
     channels: ServedChannels  # the shared channels admins turned on (/handoff-channel)
     profiles: AgentProfiles  # agents' availability, capacity, languages and skills (/handoff-status)
     audit: AuditLog  # who did what, when (core.audit)
+    offers: OfferDesk  # routing: offers of waiting tickets to agents (core.routing)

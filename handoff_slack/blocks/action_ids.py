@@ -45,3 +45,6 @@ TRANSFER_FORM = "handoff.transfer_form"  # the modal's callback ID
 RELEASE_FORM = "handoff.release_form"
 TRANSFER_TARGET = "target"  # the users_select: its block and action ID
 TRANSFER_NOTE = "note"  # the note for the next agent: its block and action ID
+# Routing (core.routing): an offer's buttons in the agent's DM (value: the offer's ID).
+OFFER_ACCEPT = "handoff.offer.accept"
+OFFER_DECLINE = "handoff.offer.decline"

@@ -34,6 +34,7 @@ from handoff_slack.core.bot_config import (
     Validation,
 )
 from handoff_slack.core.priority import Priority, PriorityConfig, TriageRule
+from handoff_slack.core.routing import RoutingConfig
 
 
 def bot_config_from_text(text: str, source: str) -> BotConfig:
@@ -83,6 +84,11 @@ def bot_config(file: BotFile) -> BotConfig:
         assist=file.assist,
         shared_channels=SharedChannelsConfig(ticket_emoji=file.shared_channels.ticket_emoji),
         priority=_priority(file.priority),
+        routing=RoutingConfig(
+            strategy=file.routing.strategy,
+            offer_timeout_seconds=file.routing.offer_timeout_seconds,
+            fallback_after_seconds=file.routing.fallback_after_seconds,
+        ),
     )
 
 

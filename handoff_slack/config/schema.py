@@ -47,6 +47,7 @@ from handoff_slack.core.bot_config import (
     Validation,
 )
 from handoff_slack.core.priority import FrustrationRaise, PriorityConfig
+from handoff_slack.core.routing import RoutingConfig, Strategy
 
 ID_PATTERN = r"^[a-z0-9_]{1,40}$"  # IDs travel in Slack button values and block IDs
 MAX_BUTTON_TEXT = 75  # Slack's limit for a button's text
@@ -393,6 +394,33 @@ class PriorityEntry(_Part):
     )
 
 
+_ROUTING = RoutingConfig()
+
+
+OfferTimeout = Annotated[
+    int,
+    Field(ge=10, le=3600),
+    _READ,
+    Expected("a whole number"),
+    Says(out_of_range="must be between 10 and 3600 seconds, got {value}"),
+]
+FallbackWait = Annotated[
+    int,
+    Field(ge=10, le=86400),
+    _READ,
+    Expected("a whole number"),
+    Says(out_of_range="must be between 10 and 86400 seconds, got {value}"),
+]
+
+
+class RoutingEntry(_Part):
+    """Who is offered a waiting ticket (core.routing): manual keeps today's Claim button alone."""
+
+    strategy: Annotated[Strategy, Strict(False), _TEXT, Expected.one_of(Strategy)] = _ROUTING.strategy
+    offer_timeout_seconds: OfferTimeout = _ROUTING.offer_timeout_seconds
+    fallback_after_seconds: FallbackWait = _ROUTING.fallback_after_seconds
+
+
 _BOT = BotConfig()
 
 
@@ -413,6 +441,7 @@ class BotFile(_Part):
     assist: Annotated[AssistMode, Strict(False), _TEXT, Expected.one_of(AssistMode)] = _BOT.assist
     shared_channels: SharedChannelsEntry = SharedChannelsEntry()
     priority: PriorityEntry = PriorityEntry()
+    routing: RoutingEntry = RoutingEntry()
 
     @field_validator("scenarios", mode="after")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from handoff_slack.core.audit import AuditAction
 from handoff_slack.core.deliveries import SharedFile
@@ -15,6 +16,7 @@ from handoff_slack.core.helpdesk_outcomes import (
     CloseOutcome,
     CloseResult,
 )
+from handoff_slack.core.helpdesk_storage import HelpdeskTransaction
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.states import Direction, TicketState
 from handoff_slack.core.views import TicketView
@@ -42,15 +44,28 @@ class AgentDesk(HandoffSteps):
             assert ticket is not None  # tickets are never deleted while their conversation lives
             view = TicketView.from_rows(ticket, conversation)
             if won:
-                tx.conversations.connected(ticket.conversation_id, now)
-                tx.audit.record(agent_user_id, AuditAction.CLAIM, now, ticket_id=ticket_id)
-                # The agents' thread first: the agent may reply before the customer's notice is out.
-                self._notify(tx, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.claimed_note(agent_user_id))
-                self._notify(tx, ticket.conversation_id, ticket_id, Audience.CUSTOMER, Notice.connected(agent_name))
+                self._claimed(tx, ticket.conversation_id, ticket_id, agent_user_id, agent_name, AuditAction.CLAIM, now)
                 return ClaimOutcome(ClaimResult.CLAIMED, view)
             if ticket.state == TicketState.CONNECTED:
                 return ClaimOutcome(ClaimResult.ALREADY_CLAIMED, view)
             return ClaimOutcome(ClaimResult.NOT_WAITING, view)
+
+    def _claimed(
+        self,
+        tx: HelpdeskTransaction,
+        conversation_id: int,
+        ticket_id: int,
+        agent_user_id: str,
+        agent_name: str | None,
+        action: AuditAction,
+        now: datetime,
+    ) -> None:
+        """After a won claim (the Claim button, or an offer's Accept), in its transaction."""
+        tx.conversations.connected(conversation_id, now)
+        tx.audit.record(agent_user_id, action, now, ticket_id=ticket_id)
+        # The agents' thread first: the agent may reply before the customer's notice is out.
+        self._notify(tx, conversation_id, ticket_id, Audience.AGENTS, Notice.claimed_note(agent_user_id))
+        self._notify(tx, conversation_id, ticket_id, Audience.CUSTOMER, Notice.connected(agent_name))
 
     def close(self, ticket_id: int, user_id: str, is_admin: bool) -> CloseOutcome:
         now = self.clock()

@@ -14,10 +14,16 @@ class AuditAction(StrEnum):
     STATUS = "status"  # an agent's availability, capacity, languages or skills changed
     PRIORITY = "priority"  # a waiting ticket's level set by an agent or admin (/handoff-priority)
     TRANSFER = "transfer"  # an owner offered their ticket to another agent (subject: the target)
-    ACCEPT = "accept"  # the target of a transfer took it
-    DECLINE = "decline"  # the target of a transfer declined it
+    ACCEPT = "accept"  # the target of a transfer, or an agent offered a ticket by routing, took it
+    DECLINE = "decline"  # ... or declined it
     RELEASE = "release"  # back to the queue, by its owner or an admin
     ASSIGN = "assign"  # an admin gave a ticket to an agent (subject) without asking them
+    # Routing (core.routing): a ticket offered to an agent by DM (answered with ACCEPT or DECLINE).
+    OFFER = "offer"  # by the bot (actor BOT_ACTOR); the agent offered is the subject
+    OFFER_TIMEOUT = "offer_timeout"  # unanswered in time (actor BOT_ACTOR, subject the agent)
+
+
+BOT_ACTOR = "bot"  # the actor of what the bot does on its own (offers, their timeouts)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from handoff_slack.core.priority import PriorityConfig
+from handoff_slack.core.routing import RoutingConfig
 
 # One reasonable e-mail shape: something@something.tld (no spaces). Deliverability is not ours to judge.
 EMAIL_PATTERN = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]{2,}$"
@@ -223,6 +224,7 @@ class BotConfig:
     assist: AssistMode = AssistMode.ON  # agent assist: suggested replies in a connected ticket's thread
     shared_channels: SharedChannelsConfig = field(default_factory=SharedChannelsConfig)
     priority: PriorityConfig = field(default_factory=PriorityConfig)  # core.priority
+    routing: RoutingConfig = field(default_factory=RoutingConfig)  # who is offered a waiting ticket
 
     def is_supervised(self, scenario: Scenario) -> bool:
         if scenario.supervised is not None:

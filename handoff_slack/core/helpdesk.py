@@ -38,6 +38,7 @@ from handoff_slack.core.helpdesk_outcomes import (
     CustomerMessageOutcome,
 )
 from handoff_slack.core.reaction_tickets import ReactionTickets
+from handoff_slack.core.routing_desk import RoutingDesk
 from handoff_slack.core.supervision import Supervision
 from handoff_slack.core.ticket_records import TicketRecords
 from handoff_slack.core.transfers import Transfers
@@ -61,7 +62,15 @@ __all__ = [
 
 
 class Helpdesk(
-    CustomerIntake, AgentDesk, Supervision, TicketRecords, AgentAssist, Watching, ReactionTickets, Transfers
+    RoutingDesk,
+    CustomerIntake,
+    AgentDesk,
+    Supervision,
+    TicketRecords,
+    AgentAssist,
+    Watching,
+    ReactionTickets,
+    Transfers,
 ):
     """The hand-off, on the storage it is given (handoff_slack.storage.helpdesk_store.SqlHelpdesk
     is this on the app's database)."""

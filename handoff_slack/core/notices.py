@@ -60,6 +60,8 @@ class NoticeKind(StrEnum):
     # To a ticket's thread about a shared channel's thread (blocks.shared_channel renders them).
     TICKETED_NOTE = "ticketed_note"  # an internal person opened the ticket by reacting to the customer's message
     CHANNEL_OFF_NOTE = "channel_off_note"  # the customer's channel is no longer served: replies stay here
+    # To a ticket's thread about routing (blocks.offer renders it).
+    OPEN_TO_ALL = "open_to_all"  # offers ended (a full round, or nobody could be offered it): anyone may claim
 
 
 # A notice about the queue is true only while its ticket waits; "connected" only while it is open.
@@ -74,6 +76,7 @@ _TRUE_WHILE: Mapping[NoticeKind, frozenset[TicketState]] = {
     NoticeKind.CLAIMED_NOTE: frozenset({TicketState.CONNECTED, TicketState.CLOSED}),
     NoticeKind.SUGGESTION: frozenset({TicketState.CONNECTED}),
     NoticeKind.BACK_IN_QUEUE: frozenset({TicketState.WAITING}),
+    NoticeKind.OPEN_TO_ALL: frozenset({TicketState.WAITING}),
 }
 # A newer one of these for the same ticket that says otherwise makes the older ones untrue: "still
 # waiting, #3" held up by an outage is not sent after "#2" was decided. (The first "you are #N in the
@@ -182,6 +185,11 @@ class Notice:
     def ticketed_note(cls, reacted_by: str, emoji: str, text: str) -> Notice:
         """`reacted_by` opened the ticket with `emoji` on the customer's message `text` (quoted in full)."""
         return cls(NoticeKind.TICKETED_NOTE, {"user_id": reacted_by, "emoji": emoji, "text": text})
+
+    @classmethod
+    def open_to_all(cls, reason: str) -> Notice:
+        """The ticket's offers ended (core.routing.RoundEnd): anyone in the channel may claim it."""
+        return cls(NoticeKind.OPEN_TO_ALL, {"reason": reason})
 
     @classmethod
     def channel_off_note(cls, channel_id: str) -> Notice:

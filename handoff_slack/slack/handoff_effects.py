@@ -7,6 +7,9 @@ to date.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from handoff_slack.core.helpdesk import CustomerInputOutcome, CustomerMessageAction, CustomerMessageOutcome
 from handoff_slack.core.states import TicketState
 from handoff_slack.core.views import TicketView
@@ -14,13 +17,26 @@ from handoff_slack.slack.outbox import Outbox
 from handoff_slack.slack.ticket_board import TicketBoard
 
 # A new ticket's message to post: a hand-off's, or a supervised proposal's.
+logger = logging.getLogger(__name__)
+
 _NEW_TICKET = frozenset({CustomerMessageAction.ESCALATED, CustomerMessageAction.PROPOSED})
 
 
 class HandoffEffects:
-    def __init__(self, board: TicketBoard, outbox: Outbox) -> None:
+    def __init__(self, board: TicketBoard, outbox: Outbox, route: Callable[[], object] | None = None) -> None:
         self.board = board
         self.outbox = outbox
+        # Routing's pass (slack.offer_dms): a ticket that starts waiting, or an agent with room again,
+        # gets its offer now rather than at the scheduler's next run.
+        self.route = route
+
+    def _route(self) -> None:
+        if self.route is None:
+            return
+        try:
+            self.route()
+        except Exception:  # the scheduler's routing job runs it again
+            logger.exception("the routing pass failed")
 
     def after_customer_input(self, outcome: CustomerInputOutcome) -> None:
         """After a bot button or the triage form: the bot's replies, the queue, or where they are."""
@@ -61,6 +77,7 @@ class HandoffEffects:
                 self.board.refresh(ticket_id)
             # What the customer sent while the ticket message was being posted now has a thread.
             self.outbox.deliver(conversation_id)
+        self._route()
 
     def cancelled(self, conversation_id: int, ticket_id: int) -> None:
         self.outbox.deliver(conversation_id)
@@ -81,9 +98,12 @@ class HandoffEffects:
         # The customer hears first (the answer, or their place in the queue); then the card shows it.
         self.outbox.deliver(ticket.conversation_id)
         self.board.refresh(ticket.id)
+        if ticket.state is TicketState.WAITING:
+            self._route()
 
     def closed(self, ticket: TicketView) -> None:
         """After a close (`ticket`: as the close left it)."""
         # Anything the agent wrote before closing reaches the customer before the goodbye (stored after).
         self.outbox.deliver(ticket.conversation_id)
         self.board.refresh(ticket.id)
+        self._route()  # the agent has room again: the oldest waiting ticket may go to them

@@ -37,6 +37,7 @@ from handoff_slack.storage.delivery_ledger import DeliveryLedger
 from handoff_slack.storage.events import EventRepository
 from handoff_slack.storage.locks import TICKET_MESSAGE, replica_lock
 from handoff_slack.storage.messages import MessageRepository
+from handoff_slack.storage.offers import OfferRepository
 from handoff_slack.storage.proposals import ProposalRepository
 from handoff_slack.storage.retention import prune_processed_events
 from handoff_slack.storage.tickets import TicketRepository
@@ -70,6 +71,10 @@ class SqlTransaction:
     @property
     def accounts(self) -> AccountRepository:
         return AccountRepository(self.session, self.workspace_id)
+
+    @property
+    def offers(self) -> OfferRepository:
+        return OfferRepository(self.session, self.workspace_id)
 
     @property
     def audit(self) -> AuditRecorder:

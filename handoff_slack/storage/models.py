@@ -303,5 +303,6 @@ proposal_table: Table = SQLModel.metadata.tables[Proposal.__tablename__]
 Index("ix_ticket_queue", ticket_table.c.state, ticket_table.c.priority.desc(), ticket_table.c.id)
 
 
-# The agents' profiles and the audit log live in a module of their own; importing it registers them.
-from handoff_slack.storage import roster_tables  # noqa: E402, F401
+# The agents' profiles and the audit log, and routing's tables, live in modules of their own;
+# importing them registers them.
+from handoff_slack.storage import roster_tables, routing_tables  # noqa: E402, F401

@@ -9,6 +9,7 @@ from handoff_slack.listeners.actions import (
     claim_ticket,
     close_ticket,
     fill_in_form,
+    offer_buttons,
     proposal_buttons,
     talk_to_agent,
     transfer_buttons,
@@ -29,4 +30,5 @@ def register(app: App, services: Services) -> None:
     assist_buttons.register(app, services)
     watch_buttons.register(app, services)
     transfer_buttons.register(app, services)
+    offer_buttons.register(app, services)
     unknown_action.register(app)  # must stay last: Bolt runs the first listener that matches

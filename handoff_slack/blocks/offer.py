@@ -1,0 +1,67 @@
+"""Routing's messages: an offer in an agent's DM (Accept / Decline), the offer once it ended, and
+the ticket thread's note when offers stop and anyone may claim (core.routing)."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
+
+from handoff_slack.blocks import Rendered
+from handoff_slack.blocks.action_ids import OFFER_ACCEPT, OFFER_DECLINE
+from handoff_slack.blocks.ticket import customer_label, reason_label, slack_date
+from handoff_slack.core.notices import Notice, NoticeKind
+from handoff_slack.core.routing import OfferOutcome, RoundEnd
+from handoff_slack.core.routing_desk import OfferView
+from handoff_slack.core.views import TicketView
+
+ROUTING_NOTICES = frozenset({NoticeKind.OPEN_TO_ALL})
+
+# What an ended offer's DM says instead of its buttons.
+_ENDED = {
+    OfferOutcome.ACCEPTED: ":white_check_mark: You accepted ticket #{id}: reply in its thread in the support channel.",
+    OfferOutcome.DECLINED: "You declined ticket #{id}; it was offered to someone else.",
+    OfferOutcome.TIMED_OUT: ":hourglass: Ticket #{id} was offered to someone else: the offer was not answered in time.",
+    OfferOutcome.WITHDRAWN: "Ticket #{id} no longer needs you: it was claimed or the customer left the queue.",
+}
+
+
+def _summary(ticket: TicketView) -> str:
+    # The mention shows who it is even before the ticket message looked up their name.
+    who = f"<@{ticket.customer.user_id}>"
+    if ticket.customer.name:
+        who = f"*{customer_label(ticket.customer)}* ({who})"
+    return (
+        f"{who} is waiting for a person "
+        f"({reason_label(ticket.reason)}, since {slack_date(ticket.created_at, '{time}')})."
+    )
+
+
+def offer_message(offer: OfferView, ticket: TicketView) -> Rendered:
+    text = f"Ticket #{ticket.id} is offered to you"
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=f"*{text}.* {_summary(ticket)}", verbatim=True)).to_dict(),
+        ActionsBlock(
+            block_id="offer",
+            elements=[
+                ButtonElement(text="Accept", action_id=OFFER_ACCEPT, value=str(offer.id), style="primary"),
+                ButtonElement(text="Decline", action_id=OFFER_DECLINE, value=str(offer.id)),
+            ],
+        ).to_dict(),
+        ContextBlock(
+            elements=[MarkdownTextObject(text=f"Answer by {slack_date(offer.expires_at, '{time}')}, or it moves on.")]
+        ).to_dict(),
+    ]
+    return Rendered(text=f"{text}.", blocks=blocks)
+
+
+def offer_ended(offer: OfferView) -> Rendered:
+    """The offer's DM once answered or moved on: its buttons are gone."""
+    text = _ENDED.get(offer.outcome, "Ticket #{id} was offered to you.").format(id=offer.ticket_id)
+    return Rendered(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text)).to_dict()])
+
+
+def render_routing_notice(notice: Notice) -> Rendered:
+    if notice.facts.get("reason") == RoundEnd.FALLBACK:
+        text = "Nobody could be offered this ticket in time (no agent available with room): anyone can claim it."
+    else:
+        text = "Everyone available was offered this ticket and nobody accepted it: anyone can claim it."
+    return Rendered(text=text, blocks=[])
