@@ -20,7 +20,7 @@ from handoff_slack.storage.database import InsertIfAbsent
 from handoff_slack.storage.models import conversation_table, ticket_table
 from handoff_slack.storage.roster_tables import AgentProfileRow
 from handoff_slack.storage.routing_tables import RoutingEndedRow, RoutingPointerRow, TicketOfferRow
-from handoff_slack.storage.tickets import rows_changed
+from handoff_slack.storage.tickets import QUEUE_ORDER, rows_changed
 
 _offers: Table = SQLModel.metadata.tables[TicketOfferRow.__tablename__]
 _pointer: Table = SQLModel.metadata.tables[RoutingPointerRow.__tablename__]
@@ -56,7 +56,7 @@ class OfferRepository:
                 ~pending,
                 ~ended,
             )
-            .order_by(_tickets.c.id)
+            .order_by(*QUEUE_ORDER)  # the queue's order: an urgent ticket is offered first
             .limit(limit)
         )
         return [(int(ticket_id), created_at) for ticket_id, created_at in rows]

@@ -14,6 +14,7 @@ import pytest
 from handoff_slack.core.agent_profiles import AgentProfile, Availability, ProfileChange
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer, CustomerMessageAction
+from handoff_slack.core.priority import Priority
 from handoff_slack.core.routing import OfferOutcome, RoutingConfig, Strategy
 from handoff_slack.core.routing_desk import AnswerResult
 from handoff_slack.core.states import TicketState
@@ -69,6 +70,17 @@ def test_routing_passes_at_once_offer_each_ticket_once_within_capacity(desk: Sql
     offered = [offer for done in passes for offer in done.offered]
     assert sorted(o.ticket_id for o in offered) == tickets[:3]  # three agents, room for one each
     assert sorted(o.agent_user_id for o in offered) == AGENTS
+
+
+def test_offers_follow_the_queue_order_an_urgent_ticket_first(desk: SqlHelpdesk) -> None:
+    older, newer = waiting(desk, 1), waiting(desk, 2)
+    desk.set_priority(newer, Priority.URGENT, "UADMIN")
+    profiles = on(desk, AGENTS[0], capacity=1)
+
+    (offer,) = desk.route_waiting(AGENTS[:1], profiles, 3).offered
+
+    assert (offer.ticket_id, offer.agent_user_id) == (newer, AGENTS[0])  # not the older, normal one
+    assert older != newer
 
 
 def test_an_accept_and_a_decline_of_one_offer_at_once_have_one_winner(desk: SqlHelpdesk) -> None:
