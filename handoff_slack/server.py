@@ -18,6 +18,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+from gunicorn.errors import HaltServer
 from waitress.server import create_server
 
 from handoff_slack.app import HandoffApp, create_app
@@ -126,6 +127,10 @@ def serve_in_workers(settings: Settings) -> int:
         if os.getpid() != arbiter:
             raise  # a worker ending: its exit code tells the arbiter how (e.g. failed to boot)
         return 0 if ended.code in (0, None) else 1
+    except HaltServer:
+        # Workers that failed to boot (each said why, in one line): the arbiter halts. When a second
+        # one ends while it halts, gunicorn raises this out of its own halt instead of exiting.
+        return 1
     return 0
 
 
