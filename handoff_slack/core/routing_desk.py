@@ -20,9 +20,10 @@ from handoff_slack.core.agent_desk import AgentDesk
 from handoff_slack.core.agent_profiles import AgentProfile
 from handoff_slack.core.audit import BOT_ACTOR, AuditAction
 from handoff_slack.core.clock import as_utc
-from handoff_slack.core.helpdesk_storage import HelpdeskTransaction, StoredOffer
+from handoff_slack.core.helpdesk_storage import HelpdeskTransaction
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.routing import OfferOutcome, RoundEnd, RoutingConfig, Strategy, candidates, choose
+from handoff_slack.core.routing_storage import StoredOffer
 from handoff_slack.core.states import TicketState
 
 ROUTING_BATCH = 50  # waiting tickets looked at per routing pass (the next pass takes the rest)
