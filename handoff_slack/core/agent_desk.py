@@ -70,11 +70,10 @@ class AgentDesk(HandoffSteps):
     def close(self, ticket_id: int, user_id: str, is_admin: bool) -> CloseOutcome:
         now = self.clock()
         with self.storage.transaction() as tx:
-            ticket = tx.tickets.get(ticket_id)
-            if ticket is None:
+            found = self._locked_ticket(tx, ticket_id)
+            if found is None:
                 return CloseOutcome(CloseResult.NOT_FOUND)
-            conversation = tx.conversations.locked(ticket.conversation_id)  # first, as in `claim`
-            tx.tickets.reload(ticket)  # as it is now that nothing else can change it
+            ticket, conversation = found
             if not is_admin and ticket.agent_user_id != user_id:
                 return CloseOutcome(CloseResult.NOT_ALLOWED, TicketView.from_rows(ticket, conversation))
             closed = tx.tickets.close(ticket_id, user_id, now)

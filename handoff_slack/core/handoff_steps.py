@@ -23,7 +23,7 @@ from handoff_slack.core.clock import Clock, utcnow
 from handoff_slack.core.deliveries import SharedFile, files_to_json, has_text_part
 from handoff_slack.core.early_turns import AwayFromBot, EarlyTurn
 from handoff_slack.core.helpdesk_outcomes import Customer
-from handoff_slack.core.helpdesk_storage import HelpdeskStorage, HelpdeskTransaction, StoredConversation
+from handoff_slack.core.helpdesk_storage import HelpdeskStorage, HelpdeskTransaction, StoredConversation, StoredTicket
 from handoff_slack.core.notices import Audience, Notice, NoticeKind
 from handoff_slack.core.priority_rules import PriorityRules
 from handoff_slack.core.proposals import ProposalOutcome, diagnosis_to_json
@@ -109,6 +109,18 @@ class HandoffSteps:
         if not event_id:
             return True
         return tx.events.first_delivery(event_id, self.clock())
+
+    def _locked_ticket(
+        self, tx: HelpdeskTransaction, ticket_id: int
+    ) -> tuple[StoredTicket, StoredConversation | None] | None:
+        """The ticket and its conversation, the conversation row-locked first (as a customer's steps
+        lock it: the opposite order could deadlock on PostgreSQL), the ticket read as it is now."""
+        ticket = tx.tickets.get(ticket_id)
+        if ticket is None:
+            return None
+        conversation = tx.conversations.locked(ticket.conversation_id)
+        tx.tickets.reload(ticket)  # as it is now that nothing else can change it
+        return ticket, conversation
 
     def _conversation_for(self, tx: HelpdeskTransaction, customer: Customer) -> StoredConversation:
         """The conversation at the customer's door, row-locked (created, as theirs, if new)."""

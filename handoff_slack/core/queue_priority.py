@@ -40,11 +40,10 @@ class QueuePriority(HandoffSteps):
     def set_priority(self, ticket_id: int, level: Priority, by_user_id: str) -> PriorityOutcome:
         """An agent (or admin) sets a waiting ticket's level; the ticket message is marked stale."""
         with self.storage.transaction() as tx:
-            found = tx.tickets.get(ticket_id)
-            if found is None:
+            locked = self._locked_ticket(tx, ticket_id)
+            if locked is None:
                 return PriorityOutcome(PriorityResult.NOT_FOUND)
-            conversation = tx.conversations.locked(found.conversation_id)  # first, as in `claim`
-            tx.tickets.reload(found)  # as it is now that nothing else can change it
+            found, conversation = locked
             if found.state != TicketState.WAITING:
                 return PriorityOutcome(PriorityResult.NOT_WAITING, TicketView.from_rows(found, conversation))
             was = Priority(found.priority)

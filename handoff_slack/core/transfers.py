@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from handoff_slack.core.audit import AuditAction
 from handoff_slack.core.handoff_steps import HandoffSteps
-from handoff_slack.core.helpdesk_storage import HelpdeskTransaction, StoredConversation, StoredTicket
+from handoff_slack.core.helpdesk_storage import HelpdeskTransaction, StoredTicket
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.states import EscalationReason, TicketState
 from handoff_slack.core.transfer_values import (
@@ -275,16 +275,6 @@ class Transfers(HandoffSteps):
         return tuple(periods)
 
     # -- internals --------------------------------------------------------------------------------
-
-    def _locked_ticket(
-        self, tx: HelpdeskTransaction, ticket_id: int
-    ) -> tuple[StoredTicket, StoredConversation | None] | None:
-        ticket = tx.tickets.get(ticket_id)
-        if ticket is None:
-            return None
-        conversation = tx.conversations.locked(ticket.conversation_id)  # first, as in `claim`
-        tx.tickets.reload(ticket)  # as it is now that nothing else can change it
-        return ticket, conversation
 
     def _changed_hands(
         self,
