@@ -6,6 +6,7 @@ switch and wording, and a customer who writes again after the survey."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -280,6 +281,37 @@ def test_in_a_shared_channel_the_survey_goes_to_the_customers_thread_and_only_th
     wait_for_survey_update(fake_slack, survey, "you rated 3/5")
     assert rating_of(shared, ticket) == (3, None, EXTERNAL_CUSTOMER, True)
     fake_slack.wait_for("chat.postMessage", posted_to(SUPPORT_CHANNEL, "*3/5*", thread_ts=ticket.ts))
+
+    # The comment: the modal remembers the thread; an internal person's submission is refused.
+    comment = shared.slack.block_action(
+        EXTERNAL_CUSTOMER,
+        SURVEY_COMMENT,
+        str(sid),
+        team_id=EXTERNAL_TEAM,
+        channel_id=SHARED,
+        message_ts=survey.response["ts"],
+        thread_ts=root,
+        trigger_id=fake_slack.issue_trigger(EXTERNAL_CUSTOMER),
+    )
+    assert comment.status == 200
+    metadata = fake_slack.wait_for("views.open")[0].params["view"]["private_metadata"]
+    assert metadata == f"{sid} {SHARED} {root}"
+    values = {SURVEY_COMMENT_TEXT: {SURVEY_COMMENT_TEXT: "Quick and kind"}}
+    internal = shared.slack.view_submission(AGENT, SURVEY_COMMENT_FORM, values, metadata)
+    assert internal.status == 200 and "no longer open" in internal.body
+    sent = shared.slack.view_submission(EXTERNAL_CUSTOMER, SURVEY_COMMENT_FORM, values, metadata, team_id=EXTERNAL_TEAM)
+    assert (sent.status, sent.body) == (200, "")
+    wait_for_survey_update(fake_slack, survey, "Your comment was passed on.")
+    fake_slack.wait_for("chat.postMessage", posted_to(SUPPORT_CHANNEL, "Quick and kind", thread_ts=ticket.ts))
+    assert rating_of(shared, ticket) == (3, "Quick and kind", EXTERNAL_CUSTOMER, True)
+
+    # Nothing of the agents' side reached the shared channel: the notes stay in the support channel.
+    lazy_work_done(shared)
+    seen = json.dumps(
+        [c.params for c in fake_slack.calls() if SHARED in (c.params.get("channel"), c.params.get("channel_id"))]
+    )
+    for internal_text in ("rated this conversation", "commented on", "Customer rating", "Support request #"):
+        assert internal_text not in seen, internal_text
 
 
 # -- the YAML's switch and wording ----------------------------------------------------------------------------

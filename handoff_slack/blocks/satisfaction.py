@@ -134,8 +134,8 @@ def comment_metadata(metadata: object) -> tuple[int, FrontDoor | None] | None:
     if not isinstance(metadata, str):
         return None
     survey, _, door_text = metadata.partition(" ")
-    if not (survey.isascii() and survey.isdigit() and 0 < len(survey) <= 10):
-        return None
+    if not (survey.isascii() and survey.isdigit() and 0 < len(survey) <= 10 and 0 < int(survey) < 2**31):
+        return None  # a database ID: a positive INTEGER
     door = FrontDoor.from_text(door_text) if door_text else None
     if door_text and (door is None or not door.is_thread):
         return None
