@@ -192,8 +192,15 @@ def test_a_whole_hand_off_in_the_browser(person: Person, sandbox: SandboxProcess
     survey = person.message(person.shows(person.dm, "How did we do?"), "How did we do?")
     survey.get_by_role("button", name="4", exact=True).click()
     person.shows(person.dm, "you rated 4/5")
-    expect(person.message(person.dm, "you rated 4/5").get_by_role("button", name="Add a comment")).to_be_visible()
+    person.message(person.dm, "you rated 4/5").get_by_role("button", name="Add a comment").click()
+    modal = page.locator(".modal")
+    expect(modal).to_be_visible(timeout=TIMEOUT_MS)
+    modal.locator('[data-block-id="comment"] textarea').fill("Quick <b>and</b> kind")
+    modal.get_by_role("button", name="Send").click()
+    expect(modal).to_be_hidden(timeout=TIMEOUT_MS)
+    person.shows(person.dm, "Your comment was passed on.")
     person.shows(ticket, "Customer rating")
+    person.shows(ticket, "Quick <b>and</b> kind")  # shown as written: escaped, not markup
     person.shot("rated")
 
 
