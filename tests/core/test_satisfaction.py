@@ -55,3 +55,17 @@ def test_switched_off_or_cancelled_no_survey_is_stored(desk: SqlHelpdesk) -> Non
     left = escalate(desk)
     assert desk.cancel_waiting(JANE.user_id, left) is not None
     assert NoticeKind.SURVEY not in [d.notice.kind for d in pending(desk, conversation_id) if d.notice]
+
+
+def test_a_ticket_message_update_that_missed_the_rating_leaves_it_stale(desk: SqlHelpdesk) -> None:  # noqa: F811
+    """The rating arrived while the ticket message was being updated: the update does not count as showing it."""
+    ticket_id, survey = closed(desk)
+    before = desk.ticket(ticket_id)
+    assert before is not None and before.message_stale
+    desk.rate(survey, 3, JANE.user_id)
+    desk.ticket_message_shown(ticket_id, before.state, before.priority_shown, before.rating_shown)
+    after = desk.ticket(ticket_id)
+    assert after is not None and after.message_stale and after.rating_shown == (3, None)
+    desk.ticket_message_shown(ticket_id, after.state, after.priority_shown, after.rating_shown)
+    shown = desk.ticket(ticket_id)
+    assert shown is not None and not shown.message_stale
