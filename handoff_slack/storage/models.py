@@ -135,6 +135,12 @@ class Ticket(SQLModel, table=True):
     priority: int = Field(default=1, sa_column=Column(SmallInteger, nullable=False, server_default=text("1")))
     priority_source: str | None = Field(default=None, sa_type=String(16))
     priority_set_by: str | None = Field(default=None, sa_type=String(32))
+    # The customer's satisfaction survey after a close (core.satisfaction): 1-5, set once by a
+    # conditional UPDATE; the optional comment, also once; who answered (a colleague in a thread may).
+    rating: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
+    rating_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rated_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    rated_by: str | None = Field(default=None, sa_type=String(32))
 
 
 class Message(SQLModel, table=True):
