@@ -20,7 +20,7 @@ import threading
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from handoff_slack.storage.locks import SCHEDULER_LEADER
@@ -61,7 +61,8 @@ class LeaderLock:
         if "connect_timeout" not in url.query:
             connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
         self._engine = create_engine(url, poolclass=NullPool, connect_args=connect_args, hide_parameters=True)
-        self._connection: Connection | None = None
+        self._connection: Connection | None = None  # kept by the others too: each try is one round trip
+        self._held = False
         self._using = threading.Lock()  # one statement at a time on the one connection
 
     def try_take(self) -> bool:
@@ -70,7 +71,8 @@ class LeaderLock:
             try:
                 if self._connection is None:
                     self._connection = self._connect()
-                return bool(self._connection.exec_driver_sql(_TAKE, (SCHEDULER_LEADER,)).scalar())
+                self._held = bool(self._connection.exec_driver_sql(_TAKE, (SCHEDULER_LEADER,)).scalar())
+                return self._held
             except SQLAlchemyError as error:
                 self._drop(error)
                 return False
@@ -78,7 +80,7 @@ class LeaderLock:
     def still_held(self) -> bool:
         """One round trip on the lock's connection: the lock lives exactly as long as it answers."""
         with self._using:
-            if self._connection is None:
+            if self._connection is None or not self._held:
                 return False
             try:
                 self._connection.exec_driver_sql(_CHECK)
@@ -101,10 +103,27 @@ class LeaderLock:
             pid = self._connection.connection.dbapi_connection.info.backend_pid  # type: ignore[union-attr]
             return int(pid)
 
+    def server_socket_settings(self) -> dict[str, str]:
+        """The server's keep-alive settings for the lock's session, as it reports them (diagnostics)."""
+        names = ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count", "tcp_user_timeout")
+        with self._using:
+            if self._connection is None:
+                return {}
+            query = "SELECT " + ", ".join(f"current_setting('{name}')" for name in names)
+            row = self._connection.exec_driver_sql(query).one()
+            return dict(zip(names, (str(value) for value in row), strict=True))
+
     def _connect(self) -> Connection:
         connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        for statement in _SERVER_KEEPALIVES:
-            connection.exec_driver_sql(statement)
+        try:
+            for statement in _SERVER_KEEPALIVES:
+                connection.exec_driver_sql(statement)
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise
+            # A server older than PostgreSQL 12 has no tcp_user_timeout: it still leads, slower to notice a vanished
+            # machine (its operating system's keep-alive settings apply).
+            logger.warning("scheduler leader lock: the server refused %s", type(error.orig).__name__)
         return connection
 
     def _drop(self, error: SQLAlchemyError | None) -> None:
@@ -114,3 +133,4 @@ class LeaderLock:
             with contextlib.suppress(SQLAlchemyError):  # already gone: closing only frees the socket
                 self._connection.close()
             self._connection = None
+        self._held = False
