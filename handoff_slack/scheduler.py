@@ -130,7 +130,8 @@ class TimedJob:
     id: str
     every: Callable[[Settings], timedelta]
     leader_only: bool
-    first_run_after: timedelta = timedelta()  # after start-up (and after taking the lead)
+    # The first run after start-up; a leader's job without a delay also runs as its process takes the lead.
+    first_run_after: timedelta = timedelta()
 
 
 def _retry_interval(settings: Settings) -> timedelta:
@@ -140,9 +141,9 @@ def _retry_interval(settings: Settings) -> timedelta:
 # The delivery retry and the ticket message repair run on every replica: each claims its work in
 # storage (a conversation's flush and a ticket's message take an advisory lock each, and a
 # delivery is marked as it goes), so two replicas never post the same thing, and with the work
-# spread a replica's backlog is not left to one leader. The timers fire once, so they lead-only:
-# of several replicas' runs only one would win the conditional UPDATE anyway, but a timer that
-# says something (a reminder, a CSAT prompt) must not be computed N times, nor raced.
+# spread a replica's backlog is not left to one leader. Timers must fire once, so they run on the
+# leader only: of several replicas' runs only one would win the conditional UPDATE anyway, but a
+# timer that says something (a reminder, a CSAT prompt) must not be computed N times, nor raced.
 JOBS: tuple[TimedJob, ...] = (
     TimedJob(retry_pending_deliveries, RETRY_JOB, _retry_interval, leader_only=False),
     TimedJob(repair_ticket_messages, REPAIR_JOB, _retry_interval, leader_only=False),

@@ -1,11 +1,12 @@
 """One scheduler leader across replicas: the process that runs the timers.
 
 Timers are derived from the database, never kept in memory: **a timer is a row and a due time,
-and the leader's job fires what is due** (a proposal's `created_at` + the supervision timeout, a
-transfer offer's `offered_at` + its lapse, a routing offer's `offered_at` + its timeout, an event
-ID's `received_at` + the retention). Each job reads what is due by the app's clock
-(`services.clock`), and fires it with a conditional UPDATE that moves the row out of the due state,
-in the same transaction as what it says (stored in the durable outbox). So a restart neither loses
+and the leader's job fires what is due** (a pending proposal's `expires_at`, a pending transfer
+offer's `created_at` + OFFER_LAPSES_AFTER, a pending routing offer's `expires_at`, a processed
+event's `received_at` + the retention). Each job reads what is due by the app's clock
+(`services.clock`), and fires it with a conditional UPDATE that moves the row out of the due state
+(of two runs, one wins); notices for a conversation are stored with it, for the durable outbox to
+deliver (issue 19's timed messages must go that way too). So a restart neither loses
 nor doubles a timer: one that came due while no app was running is simply due at the first run
 after start-up, which is at once. Reminders, SLA steps, waiting timeouts, idle close and CSAT
 (issue 19) follow the same rule: a column saying when, a job on the leader firing what is due.

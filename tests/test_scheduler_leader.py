@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 
 from handoff_slack.blocks.action_ids import TRANSFER_ACCEPT
 from handoff_slack.core.transfers import OFFER_LAPSES_AFTER
+from handoff_slack.scheduler import lapse_transfer_offers
 from handoff_slack.scheduler_leader import takeover_bound_seconds
 from tests.conftest import AGENT, AGENT_2, CUSTOMER
 from tests.support.app_process import AppProcess
@@ -25,7 +26,7 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.journeys import block_text, connected_ticket, dm, dm_posts, wait_for_dm, wait_for_new_ticket
 from tests.support.waiting import wait_until
 from tests.test_supervised_mode import SUPERVISED_CONFIG, MovableClock
-from tests.test_transfer import offer_transfer, offers, press, thread_posts_containing
+from tests.test_transfer import answered, offer_transfer, offers, press, thread_posts_containing
 
 CHECK_SECONDS = 1  # HANDOFF_LEADER_CHECK_SECONDS in these tests: the bound is then 6 s
 LAPSED = "did not answer the transfer"
@@ -75,9 +76,12 @@ def test_a_timer_that_came_due_while_no_app_ran_fires_once_after_start(
         wait_until(lambda: thread_posts_containing(fake_slack, ticket, LAPSED), message="the owner told")
         assert offers(app) == ["lapsed"]
         press(app, fake_slack, AGENT_2, TRANSFER_ACCEPT, offer_id, "late")
-        fake_slack.wait_for("response_url:late")
-        app.restart()  # and a later start finds nothing left to fire
-        wait_until(lambda: app.app is not None and app.app.scheduler.get_job("lapse_transfer_offers"))
+        assert "lapsed" in answered(fake_slack, "late")
+
+        app.restart()  # a later start finds nothing left to fire: the job, run now, says nothing again
+        assert app.app is not None
+        lapse_transfer_offers(app.app.services)
+        app.app.services.outbox.retry()
         assert len(thread_posts_containing(fake_slack, ticket, LAPSED)) == 1
     finally:
         app.stop()
