@@ -48,3 +48,12 @@ TRANSFER_NOTE = "note"  # the note for the next agent: its block and action ID
 # Routing (core.routing): an offer's buttons in the agent's DM (value: the offer's ID).
 OFFER_ACCEPT = "handoff.offer.accept"
 OFFER_DECLINE = "handoff.offer.decline"
+# /handoff-queue's page (value: the command's options, listeners/commands/queue_arguments.carried;
+# a line's buttons: the ticket ID, a space, then the options), and the Assign modal.
+QUEUE_CLAIM = "handoff.queue.claim"
+QUEUE_ASSIGN = "handoff.queue.assign"
+QUEUE_PREVIOUS = "handoff.queue.previous"
+QUEUE_NEXT = "handoff.queue.next"
+QUEUE_REFRESH = "handoff.queue.refresh"
+QUEUE_ASSIGN_FORM = "handoff.queue.assign_form"  # the modal's callback ID
+QUEUE_ASSIGN_TARGET = "target"  # its users_select: block and action ID

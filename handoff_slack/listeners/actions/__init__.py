@@ -11,6 +11,7 @@ from handoff_slack.listeners.actions import (
     fill_in_form,
     offer_buttons,
     proposal_buttons,
+    queue_buttons,
     talk_to_agent,
     transfer_buttons,
     unknown_action,
@@ -31,4 +32,5 @@ def register(app: App, services: Services) -> None:
     watch_buttons.register(app, services)
     transfer_buttons.register(app, services)
     offer_buttons.register(app, services)
+    queue_buttons.register(app, services)
     unknown_action.register(app)  # must stay last: Bolt runs the first listener that matches

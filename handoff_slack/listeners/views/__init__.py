@@ -5,6 +5,7 @@ from slack_bolt import App
 from handoff_slack.listeners.views import (
     assist_edit_submission,
     proposal_forms,
+    queue_assign,
     transfer_forms,
     triage_form_submission,
 )
@@ -16,3 +17,4 @@ def register(app: App, services: Services) -> None:
     proposal_forms.register(app, services)
     assist_edit_submission.register(app, services)
     transfer_forms.register(app, services)
+    queue_assign.register(app, services)
