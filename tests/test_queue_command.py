@@ -371,3 +371,30 @@ def test_a_claim_from_the_queue_shows_on_the_ticket_message(app: AppUnderTest, f
     page = run(app, fake_slack, "")
     press(app, fake_slack, AGENT, QUEUE_CLAIM, button(page, QUEUE_CLAIM)["value"])
     wait_for_ticket_update(fake_slack, ticket, f"Claimed by <@{AGENT}>")
+
+
+def test_an_assign_sent_after_the_ticket_was_claimed_leaves_it_with_its_owner(
+    app: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    (ticket,) = open_tickets(app, fake_slack, 1)
+    page = run(app, fake_slack, "", user=ADMIN)
+    name = f"assign-{next(_names)}"
+    app.slack.block_action(
+        ADMIN,
+        QUEUE_ASSIGN,
+        button(page, QUEUE_ASSIGN)["value"],
+        channel_id=SUPPORT_CHANNEL,
+        response_url=fake_slack.response_url(name),
+        trigger_id=fake_slack.issue_trigger(ADMIN),
+        is_ephemeral=True,
+    )
+    opened = fake_slack.wait_for("views.open")[0].params["view"]
+    app.helpdesk.claim(ticket, AGENT)  # while the admin's modal is open
+
+    chosen = {QUEUE_ASSIGN_TARGET: {QUEUE_ASSIGN_TARGET: {"type": "users_select", "selected_user": AGENT_2}}}
+    app.slack.view_submission(ADMIN, QUEUE_ASSIGN_FORM, chosen, private_metadata=opened["private_metadata"])
+
+    refreshed = fake_slack.wait_for(f"response_url:{name}")[0]
+    said = block_text(refreshed.params.get("blocks")) + refreshed.params["text"]
+    assert f"Ticket {ticket} was claimed by <@{AGENT}> meanwhile, so nothing changed." in said
+    assert app.helpdesk.ticket(ticket).agent_user_id == AGENT

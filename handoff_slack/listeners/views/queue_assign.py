@@ -16,6 +16,8 @@ from handoff_slack.blocks.action_ids import QUEUE_ASSIGN_FORM, QUEUE_ASSIGN_TARG
 from handoff_slack.blocks.queue_assign import AssignContext, chosen
 from handoff_slack.core.errors import StorageUnavailable
 from handoff_slack.core.queue_filter import QueueRequest
+from handoff_slack.core.states import TicketState
+from handoff_slack.core.transfer_values import TransferOutcome, TransferResult
 from handoff_slack.listeners.actions.queue_buttons import NOT_ADMIN, page_request
 from handoff_slack.listeners.payloads import MAX_TICKET_ID, OUTCOME_KEY, acting_user
 from handoff_slack.listeners.queue_pages import page_for
@@ -55,12 +57,14 @@ def register(app: App, services: Services) -> None:
             return
         person = services.people.person(target)
         try:
-            outcome = services.helpdesk.assign(form.ticket_id, user, target, person.name, person.avatar_url)
+            outcome = services.helpdesk.assign(
+                form.ticket_id, user, target, person.name, person.avatar_url, only_waiting=True
+            )
         except StorageUnavailable:
             tell_privately(services, user, FAILED)
             raise
         show(services, outcome)
-        said = answer(outcome, form.ticket_id) or f"Ticket {form.ticket_id} is now with <@{target}>."
+        said = _said(outcome, form.ticket_id, target)
         request = page_request(form.state) if form.state else QueueRequest()
         if form.response_url is None or request is None:
             tell_privately(services, user, said)
@@ -77,3 +81,10 @@ def register(app: App, services: Services) -> None:
             tell_privately(services, user, said)
 
     app.view(QUEUE_ASSIGN_FORM)(ack=check_target, lazy=[assign])
+
+
+def _said(outcome: TransferOutcome, ticket_id: int, target: str) -> str:
+    ticket = outcome.ticket
+    if outcome.result is TransferResult.NOT_OPEN and ticket is not None and ticket.state is TicketState.CONNECTED:
+        return f"Ticket {ticket_id} was claimed by <@{ticket.agent_user_id}> meanwhile, so nothing changed."
+    return answer(outcome, ticket_id) or f"Ticket {ticket_id} is now with <@{target}>."
