@@ -50,6 +50,13 @@ class QueueFilter:
     agent_skills: tuple[str, ...] | None = None
 
     @property
+    def cuts(self) -> bool:
+        """Keeps only some waiting tickets (else: the whole queue)."""
+        return (
+            self.org_names is not None or self.by_topic or self.agent_languages is not None or bool(self.agent_skills)
+        )
+
+    @property
     def by_topic(self) -> bool:
         """Cut by the tickets' language or skills (columns the routing-filters work adds)."""
         return bool(self.languages or self.skills)

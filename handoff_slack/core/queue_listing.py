@@ -29,7 +29,6 @@ class QueueListing(HandoffSteps):
         """The page `request` asks for, seen by agent `viewer`; `agent_ids`: everyone who is an agent
         now (their `profiles` say who is available, and their capacity)."""
         with self.storage.transaction() as tx:
-            waiting = tx.queue.waiting_count()
             agents = candidates(agent_ids, profiles, tx.offers.loads(), {}, default_capacity)
             orgs: OrgQueue | None = None
             if request.org is not None:
@@ -39,13 +38,14 @@ class QueueListing(HandoffSteps):
             if request.mine:
                 unlisted = _not_eligible(viewer, agents, default_capacity)
                 if unlisted is not None:
-                    return QueuePage(request, (), 0, waiting, page_size, orgs, unlisted)
+                    return QueuePage(request, (), 0, tx.queue.waiting_count(), page_size, orgs, unlisted)
                 profile = profiles.get(viewer) or AgentProfile(viewer)
                 cut = QueueFilter(cut.org_names, cut.languages, cut.skills, profile.languages, profile.skills)
             try:
                 total, rows = tx.queue.page(cut, (request.page - 1) * page_size, page_size)
             except TopicFiltersUnavailable:
-                return QueuePage(request, (), 0, waiting, page_size, orgs, Unlisted.TOPICS_NOT_YET)
+                return QueuePage(request, (), 0, tx.queue.waiting_count(), page_size, orgs, Unlisted.TOPICS_NOT_YET)
+            waiting = tx.queue.waiting_count() if cut.cuts else total  # the whole queue's count, read once
             lines = []
             for position, ticket, conversation in rows:
                 view = TicketView.from_rows(ticket, conversation)

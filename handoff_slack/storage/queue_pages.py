@@ -3,8 +3,9 @@
 A page is found with OFFSET on the queue's index (`ix_ticket_queue`: state, priority desc, id): the
 page's IDs first, from the index alone, and only then their rows and conversations, so a page in
 the middle of 10,000 waiting tickets reads the index entries before it and ten rows (README,
-Performance: the EXPLAIN figures). A cut by organisation numbers the whole queue (a window over
-the same index) and keeps that organisation's tickets, so places stay those in the whole queue.
+Performance: the EXPLAIN figures). A cut by organisation starts from that organisation's
+conversations (`ix_conversation_org`, migration 0018) and gives each listed ticket its place in the
+whole queue (one numbering pass over the queue's index, whatever the page).
 """
 
 from __future__ import annotations
@@ -24,6 +25,13 @@ _tickets = ticket_table
 _conversations = conversation_table
 _WAITING = _tickets.c.state == TicketState.WAITING.value
 _OF_CONVERSATION = _conversations.c.id == _tickets.c.conversation_id
+# Every waiting ticket's place in the whole queue, numbered in the queue's order: one pass over
+# ix_ticket_queue's entries (index only), whatever the page.
+_PLACES = (
+    select(_tickets.c.id.label("ticket_id"), func.row_number().over(order_by=QUEUE_ORDER).label("place"))
+    .where(_WAITING)
+    .subquery("places")
+)
 
 
 class QueueRepository:
@@ -64,24 +72,20 @@ class QueueRepository:
     def _of_orgs(self, org_names: tuple[str, ...], offset: int, limit: int) -> tuple[int, list[tuple[int, Any, Any]]]:
         if not org_names:
             return 0, []
-        of_orgs = _conversations.c.customer_org_name.in_(list(org_names))
-        total = self._session.execute(
-            select(func.count()).select_from(_tickets.join(_conversations, _OF_CONVERSATION)).where(_WAITING, of_orgs)
-        ).scalar_one()
-        # Places in the whole queue: the waiting tickets numbered in the queue's order.
-        queue = (
-            select(_tickets.c.id.label("ticket_id"), func.row_number().over(order_by=QUEUE_ORDER).label("place"))
-            .where(_WAITING)
-            .subquery()
-        )
+        of_orgs = _conversations.c.customer_org_name.in_(list(org_names))  # ix_conversation_org
+        theirs = _tickets.join(_conversations, _OF_CONVERSATION)
+        total = self._session.execute(select(func.count()).select_from(theirs).where(_WAITING, of_orgs)).scalar_one()
+        # The page's tickets first (from the organisation's conversations), then their places: one
+        # statement, so the page and its places are one snapshot.
+        page_ids = (
+            select(_tickets.c.id).select_from(theirs).where(_WAITING, of_orgs).order_by(*QUEUE_ORDER).offset(offset)
+        ).limit(limit)
         statement: Select[Any] = (
-            select(queue.c.place, Ticket, Conversation)
-            .join(Ticket, _tickets.c.id == queue.c.ticket_id)
+            select(_PLACES.c.place, Ticket, Conversation)
+            .join(Ticket, _tickets.c.id == _PLACES.c.ticket_id)
             .join(Conversation, _OF_CONVERSATION)
-            .where(of_orgs)
-            .order_by(queue.c.place)
-            .offset(offset)
-            .limit(limit)
+            .where(_PLACES.c.ticket_id.in_(page_ids.scalar_subquery()))
+            .order_by(_PLACES.c.place)
         )
         rows = self._session.execute(statement).all()
         return int(total), [(int(place), ticket, conversation) for place, ticket, conversation in rows]
