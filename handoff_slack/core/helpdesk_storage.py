@@ -18,6 +18,7 @@ from handoff_slack.core.audit import AuditTrail
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.priority import DEFAULT_PRIORITY, Prioritised, Priority, PrioritySource
+from handoff_slack.core.queue_storage import QueuePages
 from handoff_slack.core.routing_storage import Offers
 from handoff_slack.core.states import TicketState
 from handoff_slack.core.transfer_storage import TransferStore
@@ -315,6 +316,8 @@ class HelpdeskTransaction(Protocol):
     def accounts(self) -> Accounts: ...
     @property
     def offers(self) -> Offers: ...
+    @property
+    def queue(self) -> QueuePages: ...
     @property
     def audit(self) -> AuditTrail:
         """The audit log, written in this transaction (core.audit)."""

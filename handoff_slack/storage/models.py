@@ -44,6 +44,8 @@ class Conversation(SQLModel, table=True):
         Index("ix_conversation_customer", "customer_user_id"),
         # An account's (a customer organisation's) conversations: its history on a ticket (storage.accounts).
         Index("ix_conversation_account", "workspace_id", "customer_team_id"),
+        # `/handoff-queue org:<name>`: the conversations of an organisation's customers (storage.queue_pages).
+        Index("ix_conversation_org", "customer_org_name"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -11,6 +11,7 @@ from handoff_slack.listeners.actions import (
     fill_in_form,
     offer_buttons,
     proposal_buttons,
+    queue_buttons,
     survey_buttons,
     talk_to_agent,
     transfer_buttons,
@@ -33,4 +34,5 @@ def register(app: App, services: Services) -> None:
     transfer_buttons.register(app, services)
     offer_buttons.register(app, services)
     survey_buttons.register(app, services)
+    queue_buttons.register(app, services)
     unknown_action.register(app)  # must stay last: Bolt runs the first listener that matches
