@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.app_copy import snapshot_app
-from bench.common import REPO
+from bench.common import REPO, ROSTER
 from bench.databases import DEFAULT_POSTGRES, postgres_version
 from bench.machine import machine
 from bench.plan import aiohttp_installed, make_plan, plan_targets
@@ -66,7 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--step-seconds", type=float, default=0)
     parser.add_argument("--scale-waiting", type=int, default=10_000)
     parser.add_argument("--scale-connected", type=int, default=1_000)
-    parser.add_argument("--phases", default="latency,throughput,scale")
+    parser.add_argument(
+        "--scale-agents", type=int, default=200, help="agents (with profiles) in the scale and routing phases, 1-200"
+    )
+    parser.add_argument("--phases", default="latency,throughput,scale,routing")
     parser.add_argument(
         "--replicas",
         type=int,
@@ -115,6 +118,11 @@ def main(argv: list[str]) -> int:
     if profile_dir is not None:
         profile_dir.mkdir(parents=True, exist_ok=True)
     plan = make_plan(args)
+    unknown = plan.phases - {"latency", "throughput", "scale", "routing"}
+    if unknown:
+        parser.error(f"--phases: unknown {', '.join(sorted(unknown))} (latency, throughput, scale, routing)")
+    if not 1 <= plan.scale_agents <= len(ROSTER):
+        parser.error(f"--scale-agents: 1 to {len(ROSTER)}")
     workdir = Path(tempfile.mkdtemp(prefix="handoff-bench-"))
     launch = AppLaunch(
         code=snapshot_app(app_root, workdir, app_ref),  # where the apps really run from: a copy taken now
