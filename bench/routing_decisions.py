@@ -15,10 +15,12 @@ Two measurements, in this order:
   waiting tickets (`ROUTING_BATCH`) in one transaction, then decides each ticket in its own: each
   offering transaction's time (from its start to its commit) is one *decision*.
 - **one offer**: then, `singles` times, one available agent's oldest connected conversation is
-  closed (with SQL: the bench's set-up, not timed) and one pass is timed from its start to its
-  end: the head of the queue is offered to that agent and stored, and the next ticket finds nobody.
-  That is a decision as it happens in steady state, from the trigger (an agent with room again)
-  to the offer stored, including the read of the queue; it is the routing target's figure.
+  closed (with SQL: the bench's set-up, not timed) and one pass is run: the head of the queue is
+  offered to that agent, and the next ticket finds nobody. `to_stored` runs from the pass's start
+  (the trigger: an agent with room again) to the commit of the offer, so it includes reading the
+  profiles and the queue's head: the routing target's figure. `decision` is the offering
+  transaction alone, `pass` the whole pass (with the next ticket's look for nobody, after the
+  offer is stored).
 """
 
 from __future__ import annotations
@@ -50,18 +52,18 @@ CONFIG = REPO / "bench" / "bench_routing.yaml"
 
 
 class TimedStore(HelpdeskStore):
-    """The app's store, recording how long each transaction took (start to commit), in order."""
+    """The app's store, recording when each transaction started and committed (perf_counter), in order."""
 
     def __init__(self, helpdesk: SqlHelpdesk) -> None:
         super().__init__(helpdesk.db, helpdesk.deliveries, helpdesk.flood_limit, helpdesk.workspace_id)
-        self.seconds: list[float] = []
+        self.spans: list[tuple[float, float]] = []
 
     @contextmanager
     def transaction(self, reserving: bool = False) -> Iterator[SqlTransaction]:
         started = time.perf_counter()
         with super().transaction(reserving) as tx:
             yield tx
-        self.seconds.append(time.perf_counter() - started)
+        self.spans.append((started, time.perf_counter()))
 
 
 def stats(seconds: list[float]) -> dict[str, Any]:
@@ -90,41 +92,45 @@ def measure(url: str, strategy: Strategy, singles: int, agents: int, config: Pat
         gc.collect()
         gc.freeze()  # as the app does once serving (server.settle_garbage_collector)
 
-        def one_pass() -> tuple[int, float, list[float]]:
-            store.seconds.clear()
+        def one_pass() -> tuple[float, float, list[tuple[float, float]]]:
+            """A pass as OfferDesk.route makes it: its start, its end, and its offering transactions."""
+            store.spans.clear()
             started = time.perf_counter()
             done = helpdesk.route_waiting(members, profiles.profiles(), DEFAULT_CAPACITY)
-            took = time.perf_counter() - started
+            ended = time.perf_counter()
             offered = len(done.offered)
             # The batch's read, one transaction per offer, and the ticket nobody could take.
             assert not done.ended, f"rounds ended: {done.ended} (fallback_after_seconds too short?)"
-            assert len(store.seconds) in (1 + offered, 2 + offered), (offered, len(store.seconds))
-            return offered, took, store.seconds[1 : 1 + offered]
+            assert len(store.spans) in (1 + offered, 2 + offered), (offered, len(store.spans))
+            return started, ended, store.spans[1 : 1 + offered]
 
         burst_decisions: list[float] = []
         burst_passes: list[float] = []
         offers = 0
         while True:
-            offered, took, decisions = one_pass()
-            if not offered:
+            started, ended, offering = one_pass()
+            if not offering:
                 break
-            offers += offered
-            burst_passes.append(took)
-            burst_decisions += decisions
+            offers += len(offering)
+            burst_passes.append(ended - started)
+            burst_decisions += [end - start for start, end in offering]
 
         if db.engine.dialect.name == "postgresql":
             # Autovacuum analyses a table after 50 + 10 % of it changed, within a minute: the burst's
             # offers are the first rows of ticket_offer, analysed (by the seed) while it was empty.
             with db.engine.begin() as connection:
                 connection.execute(text("ANALYZE ticket_offer"))
+        to_stored: list[float] = []  # from the pass's start to its offer committed
         single_passes: list[float] = []
         single_decisions: list[float] = []
         for agent in room_makers(db, singles):
             free_one_place(db, agent)
-            offered, took, decisions = one_pass()
-            assert offered == 1, f"a pass after {agent} closed one offered {offered}"
-            single_passes.append(took)
-            single_decisions += decisions
+            started, ended, offering = one_pass()
+            assert len(offering) == 1, f"a pass after {agent} closed one offered {len(offering)}"
+            ((decided, stored),) = offering
+            to_stored.append(stored - started)
+            single_passes.append(ended - started)
+            single_decisions.append(stored - decided)
         return {
             "strategy": str(strategy),
             "dialect": db.engine.dialect.name,
@@ -134,7 +140,11 @@ def measure(url: str, strategy: Strategy, singles: int, agents: int, config: Pat
                 "decision": stats(burst_decisions),
                 "pass": stats(burst_passes),
             },
-            "one_offer": {"pass": stats(single_passes), "decision": stats(single_decisions)},
+            "one_offer": {
+                "to_stored": stats(to_stored),
+                "decision": stats(single_decisions),
+                "pass": stats(single_passes),
+            },
         }
     finally:
         db.dispose()

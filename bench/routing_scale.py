@@ -91,7 +91,7 @@ def routing_scale(workdir: Path, plan: Plan, database: str, launch: AppLaunch) -
                 drop_postgres(plan.postgres_admin_url, name)
         found: dict[str, Any] = json.loads(measured.stdout)
         result[strategy] = found
-        one, burst = found["one_offer"]["pass"], found["burst"]["decision"]
+        one, burst = found["one_offer"]["to_stored"], found["burst"]["decision"]
         progress(
             f"  routing, {strategy}: one offer p50/p95/max {fmt(one['p50_ms'])}/{fmt(one['p95_ms'])}/"
             f"{fmt(one['max_ms'])} ms; burst of {found['burst']['offers']} offers, per decision p50/p95/max "

@@ -75,9 +75,10 @@ def test_the_routing_phase_runs_at_tiny_scale(tmp_path: Path) -> None:
         assert burst["offers"] > 0 and burst["decision"]["n"] == burst["offers"], burst
         assert burst["passes"] >= 1 and burst["decision"]["p50_ms"] > 0
         one = found["one_offer"]
-        assert one["pass"]["n"] == 5 and one["decision"]["n"] == 5, one  # --quick: five one-offer passes
-        assert 0 < one["decision"]["p50_ms"] <= one["pass"]["p50_ms"], one
-        assert one["pass"]["p50_ms"] <= one["pass"]["p95_ms"] <= one["pass"]["max_ms"], one
+        assert one["to_stored"]["n"] == one["decision"]["n"] == one["pass"]["n"] == 5, one  # --quick: 5 passes
+        # The offering transaction is part of the time to the offer stored, which is part of the pass.
+        assert 0 < one["decision"]["p50_ms"] <= one["to_stored"]["p50_ms"] <= one["pass"]["p50_ms"], one
+        assert one["to_stored"]["p50_ms"] <= one["to_stored"]["p95_ms"] <= one["to_stored"]["max_ms"], one
     verdicts = {v["target"] for v in results["verdicts"]}
     assert "SQLite: a routing decision (least busy) with 10,000 waiting and 200 agents under 20 ms" in verdicts
     assert "SQLite: a routing decision (round robin) with 10,000 waiting and 200 agents under 20 ms" in verdicts
@@ -143,7 +144,7 @@ def test_the_report_shows_routing_per_strategy_with_a_verdict() -> None:
 
     def routing(p50: float) -> dict[str, Any]:
         figures = {"p50_ms": p50, "p95_ms": p50 * 2, "max_ms": p50 * 3, "spread": f"{p50} / {p50 * 2} / {p50 * 3}"}
-        return {"one_offer": {"pass": figures, "decision": figures}, "burst": {"decision": figures}}
+        return {"one_offer": {"to_stored": figures}, "burst": {"decision": figures}}
 
     results = {
         "plan": {"latency_rate": 20.0, "quick": True},
