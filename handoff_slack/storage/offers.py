@@ -121,8 +121,9 @@ class OfferRepository:
 
     def last_taken(self) -> dict[str, datetime]:
         # The agents with a profile only (without one an agent is offline: never offered), each by
-        # an index look-up of their latest claim, not a scan of every ticket ever claimed (it grew
-        # with the helpdesk's history: 5-7 ms of a routing decision with 1,000 claimed on SQLite).
+        # an index look-up of their latest claim (ix_ticket_agent_claimed), not a scan of every
+        # ticket ever claimed (it grew with the helpdesk's history: 5-7 ms of a routing decision
+        # with 1,000 claimed on SQLite).
         latest = (
             select(_tickets.c.claimed_at)
             .select_from(self._workspace_tickets())
