@@ -62,12 +62,15 @@ class OfferRepository:
         return [(int(ticket_id), created_at) for ticket_id, created_at in rows]
 
     def pointer_locked(self) -> str | None:
-        _insert_pointer(
-            self._session, {"workspace_id": self.workspace_id, "last_user_id": None, "updated_at": utcnow()}
-        )
-        row = self._session.execute(
-            select(_pointer.c.last_user_id).where(_pointer.c.workspace_id == self.workspace_id).with_for_update()
-        ).one()
+        # Read (and locked) first; the row is written once per workspace, so in each routing decision
+        # after that first one the insert-if-absent would be a round trip for nothing.
+        locked = select(_pointer.c.last_user_id).where(_pointer.c.workspace_id == self.workspace_id).with_for_update()
+        row = self._session.execute(locked).first()
+        if row is None:
+            _insert_pointer(
+                self._session, {"workspace_id": self.workspace_id, "last_user_id": None, "updated_at": utcnow()}
+            )
+            row = self._session.execute(locked).one()
         last: str | None = row.last_user_id
         return last
 
@@ -79,14 +82,14 @@ class OfferRepository:
         )
 
     def is_routable(self, ticket_id: int) -> bool:
-        state = self._session.execute(select(_tickets.c.state).where(_tickets.c.id == ticket_id)).scalar()
-        if state != TicketState.WAITING.value:
-            return False
-        pending = self._session.execute(
-            select(_offers.c.id).where(_offers.c.ticket_id == ticket_id, _offers.c.outcome == _PENDING)
+        pending = exists().where(_offers.c.ticket_id == ticket_id, _offers.c.outcome == _PENDING)
+        ended = exists().where(_ended.c.ticket_id == ticket_id)
+        found = self._session.execute(  # one statement: a routing decision's round trips add up
+            select(_tickets.c.id).where(
+                _tickets.c.id == ticket_id, _tickets.c.state == TicketState.WAITING.value, ~pending, ~ended
+            )
         ).first()
-        ended = self._session.execute(select(_ended.c.ticket_id).where(_ended.c.ticket_id == ticket_id)).first()
-        return pending is None and ended is None
+        return found is not None
 
     def tried(self, ticket_id: int) -> set[str]:
         rows = self._session.execute(select(_offers.c.agent_user_id).where(_offers.c.ticket_id == ticket_id))
