@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=2,
         help="with PostgreSQL, one more target: handoff-slack with HANDOFF_WORKERS=N (0 or 1: none)",
     )
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="merge this run's phases into the results already at --out (e.g. --phases routing), keeping the rest",
+    )
     parser.add_argument("--keep-workdir", action="store_true", help="keep logs and load records")
     parser.add_argument("--profile", default="", help="run each app under py-spy; collapsed stacks go to this folder")
     parser.add_argument("--profiler", choices=["py-spy", "yappi"], default="py-spy")
@@ -171,10 +176,12 @@ def main(argv: list[str]) -> int:
         results["wall_seconds"] = round(time.monotonic() - started, 1)
         results["completed"] = not failed  # every planned target and phase ran to its end
         if results["targets"]:
+            out = Path(args.out)
+            if args.update and not failed and out.exists():
+                results = merged(json.loads(out.read_text()), results)
             table, verdicts = report(results)
             results["table_markdown"] = table
             results["verdicts"] = verdicts
-            out = Path(args.out)
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(results, indent=2, default=str))
             if not failed:
@@ -196,6 +203,21 @@ def main(argv: list[str]) -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     return 0
+
+
+def merged(previous: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    """`--update`: this run's phases, target by target, replace theirs in an earlier run's results;
+    everything else stays as it was measured. The run's machine, plan and code go under `updates`."""
+    targets = {key: dict(target) for key, target in previous.get("targets", {}).items()}
+    for key, target in run["targets"].items():
+        into = targets.setdefault(key, {"target": key})
+        for phase in run["plan"]["phases"]:
+            if phase in target:
+                into[phase] = target[phase]
+        into["lost_total"] = lost_total(into)
+        into["refused_total"] = refused_total(into)
+    update = {key: run[key] for key in ("machine", "plan", "app_root", "app_ref", "app_env", "wall_seconds")}
+    return {**previous, "targets": targets, "updates": [*previous.get("updates", []), update]}
 
 
 if __name__ == "__main__":

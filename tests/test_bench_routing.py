@@ -161,3 +161,34 @@ def test_the_report_shows_routing_per_strategy_with_a_verdict() -> None:
         "SQLite: a routing decision (least busy) with 10,000 waiting and 200 agents under 20 ms": True,
         "SQLite: a routing decision (round robin) with 10,000 waiting and 200 agents under 20 ms": False,
     }
+
+
+def test_an_update_merges_the_phases_it_ran_and_keeps_the_rest() -> None:
+    from bench.run import merged
+
+    load_run = {"lost": 0, "duplicated": 0, "refused": 0, "redeliveries": 0}
+    previous = {
+        "machine": {"cpu": "full run's"},
+        "plan": {"latency_rate": 20.0, "quick": False, "phases": ["latency", "scale"]},
+        "targets": {
+            "sqlite": {"latency": load_run, "scale": {"queue": {"p50_ms": 9.0}}, "lost_total": "0 / 0"},
+            "baseline": {"latency": load_run, "lost_total": "0 / 0"},
+        },
+    }
+    run = {
+        "machine": {"cpu": "update's"},
+        "plan": {"phases": ["routing", "scale"]},
+        "app_root": "/repo",
+        "app_ref": None,
+        "app_env": {},
+        "wall_seconds": 60.0,
+        "targets": {"sqlite": {"target": "sqlite", "scale": {"queue": {"p50_ms": 11.0}}, "routing": {"agents": 200}}},
+    }
+    result = merged(previous, run)
+    sqlite = result["targets"]["sqlite"]
+    assert sqlite["scale"] == {"queue": {"p50_ms": 11.0}} and sqlite["routing"] == {"agents": 200}
+    assert sqlite["latency"] == load_run and sqlite["lost_total"] == "0 / 0"  # kept, not measured again
+    assert result["targets"]["baseline"] == previous["targets"]["baseline"]
+    assert result["machine"] == {"cpu": "full run's"} and result["plan"] == previous["plan"]
+    assert [u["machine"]["cpu"] for u in result["updates"]] == ["update's"]
+    assert previous["targets"]["sqlite"]["scale"] == {"queue": {"p50_ms": 9.0}}  # the earlier results untouched
