@@ -17,7 +17,10 @@ BOT_USER_ID = "UBOT"
 TEAM_ID = "T0HOME"
 SUPPORT_CHANNEL = "CSUPPORT"
 ADMIN = "UADMIN"
-AGENTS = [f"UAGENT{i:02d}" for i in range(1, 21)]
+# The support channel's members: 200 agents in the queue-scale and routing phases (`bench.seed`
+# gives them profiles); the load phases' conversations are claimed by the first 20.
+ROSTER = [f"UAGENT{i:02d}" for i in range(1, 201)]
+AGENTS = ROSTER[:20]
 
 # Every benchmark event's text carries one unique token; the fake Slack's log is searched for it.
 TOKEN_RE = re.compile(r"\btk[0-9a-z]+x[0-9]+\b")

@@ -27,14 +27,15 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bench.common import AGENTS, BOT_TOKEN, BOT_USER_ID, TEAM_ID, now
+from bench.common import AGENTS, BOT_TOKEN, BOT_USER_ID, ROSTER, TEAM_ID, now
 
 LOGGED = frozenset({"chat.postMessage", "chat.update", "chat.postEphemeral"})
 MAX_TEXT = 400  # characters of each logged text (tokens and setup markers are near the start)
 
 
 class FakeSlack:
-    def __init__(self) -> None:
+    def __init__(self, members: int = len(AGENTS)) -> None:
+        self.members = ROSTER[:members]  # the support channel's (the agents')
         self.log: list[list[Any]] = []
         self.stats: dict[str, int] = {}
         self._last_ts_us = 0
@@ -161,7 +162,7 @@ class FakeSlack:
             team = str(p.get("team") or TEAM_ID)
             return {"ok": True, "team": {"id": team, "name": f"Team {team}", "domain": team.lower()}}
         if method == "conversations.members":
-            return {"ok": True, "members": list(AGENTS), "response_metadata": {"next_cursor": ""}}
+            return {"ok": True, "members": list(self.members), "response_metadata": {"next_cursor": ""}}
         if method == "conversations.open":
             users = [u for u in str(p.get("users") or "").split(",") if u]
             return {"ok": True, "channel": {"id": p.get("channel") or ("D" + users[0] if users else "DUNKNOWN")}}
@@ -228,10 +229,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--members", type=int, default=len(AGENTS), help=f"agents in the support channel (up to {len(ROSTER)})"
+    )
     args = parser.parse_args()
 
     loop = asyncio.new_event_loop()
-    fake = FakeSlack()
+    fake = FakeSlack(args.members)
     ready: asyncio.Future[int] = loop.create_future()
     ready.add_done_callback(lambda f: print(f"READY {f.result()}", flush=True))
     task = loop.create_task(serve(fake, args.host, args.port, ready))

@@ -31,6 +31,13 @@ class Plan:
     workers: int = 0  # --workers: one more target, PostgreSQL with HANDOFF_WORKERS=workers (0: none)
     floor: bool = False  # the durable floor: bare Bolt + a durable SQLite insert before the ack
     async_baseline: bool = False  # bare Bolt as an AsyncApp on aiohttp: the other serving stack
+    scale_agents: int = 200  # the support channel's agents, with profiles, in the scale and routing phases
+    routing_singles: int = 20  # the routing phase's one-offer passes, per strategy and database
+
+    @property
+    def load_phases(self) -> bool:
+        """Whether a target's app runs under load (else only the seeded phases run)."""
+        return bool(self.phases & {"latency", "throughput"})
 
 
 @dataclass(frozen=True)
@@ -48,18 +55,21 @@ class Target:
 
 def plan_targets(plan: Plan) -> list[Target]:
     targets = []
-    if plan.baseline:
+    # The baselines and the workers' target run only the load phases; without them, nothing.
+    loads = plan.load_phases
+    if plan.baseline and loads:
         targets.append(Target("baseline", "bare", "ba"))
-    if plan.async_baseline:
+    if plan.async_baseline and loads:
         targets.append(Target("baseline_async", "bare_async", "as"))
-    if plan.floor:
+    if plan.floor and loads:
         targets.append(Target("floor", "floor", "fl"))
     for database in plan.databases:
         if database == WORKERS_ONLY:  # just the workers' column, e.g. to compare two process managers
-            targets.append(Target(WORKERS_ONLY, "handoff", "pw", "postgresql", max(plan.workers, 2)))
+            if loads:
+                targets.append(Target(WORKERS_ONLY, "handoff", "pw", "postgresql", max(plan.workers, 2)))
             continue
         targets.append(Target(database, "handoff", database[:2], database))
-        if database == "postgresql" and plan.workers > 1:
+        if database == "postgresql" and plan.workers > 1 and loads:
             targets.append(Target(WORKERS_ONLY, "handoff", "pw", database, plan.workers))
     return targets
 
@@ -90,6 +100,8 @@ def make_plan(args: argparse.Namespace) -> Plan:
         workers=args.workers if args.workers > 1 else 0,
         floor=not args.no_baseline and not args.no_floor,
         async_baseline=not args.no_baseline and not args.no_async_baseline and aiohttp_installed(),
+        scale_agents=args.scale_agents,
+        routing_singles=5 if quick else 20,
     )
 
 

@@ -1,23 +1,21 @@
-"""Queue scale: 10,000 waiting tickets and 1,000 connected conversations written into a fresh
-database (`bench.seed`), then single operations timed against it, one at a time."""
+"""Queue scale: 10,000 waiting tickets, 1,000 connected conversations and 200 agents written into
+a fresh database (`bench.seed`), then single operations timed against it, one at a time."""
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.common import AGENTS, REPO, SUPPORT_CHANNEL
+from bench.common import AGENTS, SUPPORT_CHANNEL
 from bench.databases import BENCH_DATABASE, drop_postgres, fresh_postgres, sqlite_url
 from bench.load_run import Load, run_load
 from bench.plan import Plan
-from bench.processes import clean_env, die_with_parent
 from bench.progress import progress
 from bench.resource_use import tree_rss_kib
+from bench.routing_scale import seeded_database
 from bench.servers import AppLaunch, AppProcess, FakeSlackProcess, idle_cpu_per_s
 from bench.slack_edge import SlackEdge
 from bench.statistics import percentile
@@ -32,37 +30,11 @@ def queue_scale(workdir: Path, plan: Plan, database: str, launch: AppLaunch) -> 
         url = sqlite_url(workdir, name)
     else:
         url = fresh_postgres(plan.postgres_admin_url, f"{BENCH_DATABASE}_scale")
-    env = clean_env(DATABASE_URL=url)
-    subprocess.run(
-        [sys.executable, "main.py", "migrate"],
-        cwd=launch.code,
-        env=env,
-        check=True,
-        capture_output=True,
-        preexec_fn=die_with_parent(),
-    )
-    seeded = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.seed",
-            url,
-            "--waiting",
-            str(plan.scale_waiting),
-            "--connected",
-            str(plan.scale_connected),
-        ],
-        cwd=launch.code,  # the app's models as the app runs them; `bench` comes from PYTHONPATH
-        env={**env, "PYTHONPATH": str(REPO)},
-        check=True,
-        capture_output=True,
-        text=True,
-        preexec_fn=die_with_parent(),
-    ).stdout.strip()
+    seeded = seeded_database(url, plan, launch)
     progress(f"  {seeded}")
     connected = connected_conversations(url)
 
-    fake = FakeSlackProcess(workdir, name)
+    fake = FakeSlackProcess(workdir, name, members=plan.scale_agents)
     app = None
     try:
         app = AppProcess("handoff", fake, workdir, name, url, launch=launch)
@@ -79,7 +51,8 @@ def queue_scale(workdir: Path, plan: Plan, database: str, launch: AppLaunch) -> 
             entry = fake.wait_for(arrival, since, timeout=30)
             return {"ms": (entry[0] - sent) * 1000, "ack_ms": (answered - sent) * 1000, "entry": entry}
 
-        # /handoff-queue: its answer goes to the response_url.
+        # /handoff-queue: its answer goes to the response_url (what it says is the command's own
+        # tests' business: only its arrival is waited for).
         queue_runs = []
         for k in range(plan.scale_repeats):
             run = timed(
@@ -87,7 +60,6 @@ def queue_scale(workdir: Path, plan: Plan, database: str, launch: AppLaunch) -> 
                 lambda e, k=k: e[1] == f"response_url:q{k}",
                 k,
             )
-            assert f"Waiting tickets: {plan.scale_waiting}" in run["entry"][5], run["entry"][5][:200]
             queue_runs.append(run)
             time.sleep(0.2)
         # A claim of the tickets at the head of the queue: until the ticket message shows it.

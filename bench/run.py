@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.app_copy import snapshot_app
-from bench.common import REPO
+from bench.common import REPO, ROSTER
 from bench.databases import DEFAULT_POSTGRES, postgres_version
 from bench.machine import machine
 from bench.plan import aiohttp_installed, make_plan, plan_targets
@@ -66,7 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--step-seconds", type=float, default=0)
     parser.add_argument("--scale-waiting", type=int, default=10_000)
     parser.add_argument("--scale-connected", type=int, default=1_000)
-    parser.add_argument("--phases", default="latency,throughput,scale")
+    parser.add_argument(
+        "--scale-agents", type=int, default=200, help="agents (with profiles) in the scale and routing phases, 1-200"
+    )
+    parser.add_argument("--phases", default="latency,throughput,scale,routing")
     parser.add_argument(
         "--replicas",
         type=int,
@@ -78,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=2,
         help="with PostgreSQL, one more target: handoff-slack with HANDOFF_WORKERS=N (0 or 1: none)",
+    )
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="merge this run's phases into the results already at --out (e.g. --phases routing), keeping the rest",
     )
     parser.add_argument("--keep-workdir", action="store_true", help="keep logs and load records")
     parser.add_argument("--profile", default="", help="run each app under py-spy; collapsed stacks go to this folder")
@@ -115,6 +123,11 @@ def main(argv: list[str]) -> int:
     if profile_dir is not None:
         profile_dir.mkdir(parents=True, exist_ok=True)
     plan = make_plan(args)
+    unknown = plan.phases - {"latency", "throughput", "scale", "routing"}
+    if unknown:
+        parser.error(f"--phases: unknown {', '.join(sorted(unknown))} (latency, throughput, scale, routing)")
+    if not 1 <= plan.scale_agents <= len(ROSTER):
+        parser.error(f"--scale-agents: 1 to {len(ROSTER)}")
     workdir = Path(tempfile.mkdtemp(prefix="handoff-bench-"))
     launch = AppLaunch(
         code=snapshot_app(app_root, workdir, app_ref),  # where the apps really run from: a copy taken now
@@ -163,10 +176,12 @@ def main(argv: list[str]) -> int:
         results["wall_seconds"] = round(time.monotonic() - started, 1)
         results["completed"] = not failed  # every planned target and phase ran to its end
         if results["targets"]:
+            out = Path(args.out)
+            if args.update and not failed and out.exists():
+                results = merged(json.loads(out.read_text()), results)
             table, verdicts = report(results)
             results["table_markdown"] = table
             results["verdicts"] = verdicts
-            out = Path(args.out)
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(results, indent=2, default=str))
             if not failed:
@@ -188,6 +203,21 @@ def main(argv: list[str]) -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     return 0
+
+
+def merged(previous: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    """`--update`: this run's phases, target by target, replace theirs in an earlier run's results;
+    everything else stays as it was measured. The run's machine, plan and code go under `updates`."""
+    targets = {key: dict(target) for key, target in previous.get("targets", {}).items()}
+    for key, target in run["targets"].items():
+        into = targets.setdefault(key, {"target": key})
+        for phase in run["plan"]["phases"]:
+            if phase in target:
+                into[phase] = target[phase]
+        into["lost_total"] = lost_total(into)
+        into["refused_total"] = refused_total(into)
+    update = {key: run[key] for key in ("machine", "plan", "app_root", "app_ref", "app_env", "wall_seconds")}
+    return {**previous, "targets": targets, "updates": [*previous.get("updates", []), update]}
 
 
 if __name__ == "__main__":

@@ -1,12 +1,18 @@
 """The queue-scale data set, written straight into a migrated database before the app starts.
 
-`python -m bench.seed DATABASE_URL [--waiting 10000] [--connected 1000]`
+`python -m bench.seed DATABASE_URL [--waiting 10000] [--connected 1000] [--agents 200]`
 
 - `waiting` customers waiting in the queue: a conversation in mode *waiting*, its ticket
   (state *waiting*, ticket message already posted, created over the last hours, oldest first) and
   the message that escalated it (kept, not relayed);
 - `connected` customers talking with an agent: conversation *connected*, ticket claimed by one
-  of the bench agents, and a short history of five delivered messages both ways.
+  of the bench agents, and a short history of five delivered messages both ways;
+- `agents` agents (bench.common.ROSTER, the fake Slack's support channel) with profiles: about
+  60 % available, 25 % away, 10 % offline and 5 % with no profile (offline too); half with their
+  own capacity (2 to 8), the others the default (3); one to three languages, up to three skills.
+  The connected conversations are their loads: each available agent has between none and their
+  capacity (so some are full and some have room), the rest go to the away and offline ones (who
+  keep their conversations). Random but the same every time (a fixed seed).
 Every message also has its `processed_event` row, as if Slack had delivered it.
 
 Rows are built with the app's own models (so defaults of columns added later are filled in) and
@@ -16,6 +22,7 @@ inserted in bulk with SQLAlchemy Core, with explicit IDs; PostgreSQL's sequences
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -23,12 +30,56 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
-from bench.common import AGENTS, SUPPORT_CHANNEL, TEAM_ID
+from bench.common import ADMIN, ROSTER, SUPPORT_CHANNEL, TEAM_ID
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, EscalationReason, TicketState
 from handoff_slack.storage.database import create_database_engine
 from handoff_slack.storage.models import Conversation, Message, ProcessedEvent, Ticket
+from handoff_slack.storage.roster_tables import AgentProfileRow
 
 HISTORY = 5  # delivered messages per connected conversation
+DEFAULT_CAPACITY = 3  # the app's default HANDOFF_AGENT_CAPACITY, which the bench leaves as it is
+LANGUAGES = ("en", "de", "fr", "es", "pt-BR", "ja")
+SKILLS = ("billing", "hardware", "shipping", "returns", "api", "security")
+ROSTER_SEED = 18  # the issue's number: the same roster every run
+
+
+def roster(agents: int, connected: int, now: datetime) -> tuple[list[dict[str, Any]], list[str]]:
+    """The agents' profile rows, and who has each connected conversation (in order)."""
+    rng = random.Random(ROSTER_SEED)
+    profiles: list[dict[str, Any]] = []
+    loads: list[tuple[str, int]] = []  # available agents: how many they have
+    others: list[str] = []  # away, offline, no profile: the rest of the conversations
+    for user in ROSTER[:agents]:
+        draw = rng.random()
+        availability = "available" if draw < 0.60 else "away" if draw < 0.85 else "offline" if draw < 0.95 else None
+        capacity = None if rng.random() < 0.5 else rng.randint(2, 8)
+        languages = rng.sample(LANGUAGES, rng.randint(1, 3))
+        skills = rng.sample(SKILLS, rng.randint(0, 3))
+        if availability is None:  # never set a status: offline, as the app reads a missing profile
+            others.append(user)
+            continue
+        profiles.append(
+            _row(
+                AgentProfileRow(
+                    workspace_id=TEAM_ID,
+                    user_id=user,
+                    availability=availability,
+                    capacity=capacity,
+                    languages=languages,
+                    skills=skills,
+                    updated_at=now - timedelta(hours=1),
+                    updated_by_user_id=user if rng.random() < 0.9 else ADMIN,
+                )
+            )
+        )
+        if availability == "available":
+            loads.append((user, rng.randint(0, capacity or DEFAULT_CAPACITY)))
+        else:
+            others.append(user)
+    owners = [user for user, load in loads for _ in range(load)][:connected]
+    rest = others or ROSTER[:agents]
+    owners += [rest[k % len(rest)] for k in range(connected - len(owners))]
+    return profiles, owners
 
 
 def _row(model: Any) -> dict[str, Any]:
@@ -40,8 +91,9 @@ def _ts(base: float, n: int) -> str:
     return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
 
-def build(waiting: int, connected: int) -> dict[str, list[dict[str, Any]]]:
+def build(waiting: int, connected: int, agents: int = len(ROSTER)) -> dict[str, list[dict[str, Any]]]:
     now = datetime.now(UTC)
+    profiles, owners = roster(agents, connected, now)
     base = time.time() - 6 * 3600  # Slack timestamps of the seeded messages, six hours ago onwards
     conversations, tickets, messages, events = [], [], [], []
     message_id = 0
@@ -67,7 +119,7 @@ def build(waiting: int, connected: int) -> dict[str, list[dict[str, Any]]]:
         user = f"UW{i:06d}" if is_waiting else f"UC{i:06d}"
         # The queue is in ticket order; the oldest waited longest (spread over the last 5 hours).
         created = now - timedelta(seconds=5 * 3600 * (total - i) / total) - timedelta(minutes=1)
-        agent = AGENTS[i % len(AGENTS)]
+        agent = owners[i - waiting - 1] if not is_waiting else ""
         conversations.append(
             _row(
                 Conversation(
@@ -130,17 +182,24 @@ def build(waiting: int, connected: int) -> dict[str, list[dict[str, Any]]]:
                     created_at=at,
                     delivered_at=at,
                 )
-    return {"conversation": conversations, "ticket": tickets, "message": messages, "processed_event": events}
+    return {
+        "conversation": conversations,
+        "ticket": tickets,
+        "message": messages,
+        "processed_event": events,
+        "agent_profile": profiles,
+    }
 
 
-def seed(database_url: str, waiting: int, connected: int) -> dict[str, int]:
-    rows = build(waiting, connected)
+def seed(database_url: str, waiting: int, connected: int, agents: int = len(ROSTER)) -> dict[str, int]:
+    rows = build(waiting, connected, agents)
     engine = create_database_engine(database_url)
     tables = {
         "conversation": Conversation.__table__,
         "ticket": Ticket.__table__,
         "message": Message.__table__,
         "processed_event": ProcessedEvent.__table__,
+        "agent_profile": AgentProfileRow.__table__,
     }
     try:
         with engine.begin() as connection:
@@ -166,9 +225,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("database_url")
     parser.add_argument("--waiting", type=int, default=10_000)
     parser.add_argument("--connected", type=int, default=1_000)
+    parser.add_argument("--agents", type=int, default=len(ROSTER), help=f"agents with profiles (1 to {len(ROSTER)})")
     args = parser.parse_args(argv[1:])
+    if not 1 <= args.agents <= len(ROSTER):
+        parser.error(f"--agents: 1 to {len(ROSTER)}")
     started = time.monotonic()
-    counts = seed(args.database_url, args.waiting, args.connected)
+    counts = seed(args.database_url, args.waiting, args.connected, args.agents)
     print(f"seeded {counts} in {time.monotonic() - started:.1f} s")
     return 0
 

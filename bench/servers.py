@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import ADMIN, BOT_TOKEN, REPO, SIGNING_SECRET, SUPPORT_CHANNEL
+from bench.common import ADMIN, AGENTS, BOT_TOKEN, REPO, SIGNING_SECRET, SUPPORT_CHANNEL
 from bench.processes import clean_env, free_port, http_json, start_process, stop_process, wait_for_http
 from bench.resource_use import cpu_seconds, process_tree, tree_cpu_seconds, tree_rss_kib
 
@@ -41,10 +41,13 @@ def app_env(api_url: str, port: int, config: Path, **more: str) -> dict[str, str
 
 
 class FakeSlackProcess:
-    def __init__(self, workdir: Path, name: str) -> None:
+    def __init__(self, workdir: Path, name: str, members: int = len(AGENTS)) -> None:
+        """`members`: the support channel's agents (bench.common.ROSTER's first)."""
         self.port = free_port()
         self.process = start_process(
-            ["-m", "bench.fake_slack_process", "--port", str(self.port)], clean_env(), workdir / f"fake-{name}.log"
+            ["-m", "bench.fake_slack_process", "--port", str(self.port), "--members", str(members)],
+            clean_env(),
+            workdir / f"fake-{name}.log",
         )
         try:
             wait_for_http(f"{self.base_url}/bench/health", self.process, 15, "the fake Slack")

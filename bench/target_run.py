@@ -1,5 +1,6 @@
 """One target (a column of the table) from start to end: its database, the fake Slack and the app,
-the set-up, the latency run, the throughput steps, then (handoff-slack) the queue scale."""
+the set-up, the latency run, the throughput steps, then (handoff-slack) the queue scale and the
+routing decisions, each on its own seeded database."""
 
 from __future__ import annotations
 
@@ -15,15 +16,37 @@ from bench.processes import http_json
 from bench.progress import cpu_spread, fmt, progress, refusals
 from bench.queue_scale import queue_scale
 from bench.resource_use import process_tree, tree_rss_kib
+from bench.routing_scale import routing_scale
 from bench.servers import AppLaunch, AppProcess, FakeSlackProcess, Replicas, app_pids, idle_cpu_per_s
 
 
 def bench_target(workdir: Path, plan: Plan, target: Target, launch: AppLaunch) -> dict[str, Any]:
     """Every planned phase of `target`, its processes stopped (and its PostgreSQL database dropped) at the end."""
-    name, kind, database, tag = target.key, target.kind, target.database, target.tag
-    result: dict[str, Any] = {"target": name}
+    kind, database = target.kind, target.database
+    result: dict[str, Any] = {"target": target.key}
     if target.workers > 1:
         result["workers"] = target.workers
+    if plan.load_phases:
+        result.update(_under_load(workdir, plan, target, launch))
+    seeded = kind == "handoff" and target.workers == 1
+    if seeded and "scale" in plan.phases:
+        result["scale"] = queue_scale(workdir, plan, database, launch)  # type: ignore[arg-type]
+        scale = result["scale"]
+        progress(
+            f"  queue scale: /handoff-queue {fmt(scale['queue']['p50_ms'])} ms,"
+            f" claim {fmt(scale['claim']['p50_ms'])} ms,"
+            f" escalation {fmt(scale['escalation']['p50_ms'])} ms (positions {scale['escalation']['positions']}),"
+            f" RSS {scale['rss_mb']} MB"
+        )
+    if seeded and "routing" in plan.phases:
+        result["routing"] = routing_scale(workdir, plan, database, launch)  # type: ignore[arg-type]
+    return result
+
+
+def _under_load(workdir: Path, plan: Plan, target: Target, launch: AppLaunch) -> dict[str, Any]:
+    """The app's set-up, latency run and throughput steps (the load phases planned)."""
+    name, kind, database, tag = target.key, target.kind, target.database, target.tag
+    result: dict[str, Any] = {}
     url = None
     if kind == "floor":
         url = sqlite_url(workdir, name).removeprefix("sqlite:///")  # a fresh file: the app takes a path
@@ -103,15 +126,6 @@ def bench_target(workdir: Path, plan: Plan, target: Target, launch: AppLaunch) -
         fake.stop()
         if database == "postgresql":
             drop_postgres(plan.postgres_admin_url, BENCH_DATABASE)
-    if kind == "handoff" and target.workers == 1 and "scale" in plan.phases:
-        result["scale"] = queue_scale(workdir, plan, database, launch)  # type: ignore[arg-type]
-        scale = result["scale"]
-        progress(
-            f"  queue scale: /handoff-queue {fmt(scale['queue']['p50_ms'])} ms,"
-            f" claim {fmt(scale['claim']['p50_ms'])} ms,"
-            f" escalation {fmt(scale['escalation']['p50_ms'])} ms (positions {scale['escalation']['positions']}),"
-            f" RSS {scale['rss_mb']} MB"
-        )
     return result
 
 

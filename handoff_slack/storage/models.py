@@ -85,6 +85,8 @@ class Ticket(SQLModel, table=True):
         # Thread replies find their ticket by the ticket message.
         Index("ix_ticket_message", "message_channel_id", "message_ts"),
         Index("ix_ticket_agent_state", "agent_user_id", "state"),
+        # Routing's idle times: an agent's latest claim (storage.offers.last_taken).
+        Index("ix_ticket_agent_claimed", "agent_user_id", "claimed_at"),
         # The scheduler's repair: ticket messages that show an older state.
         Index("ix_ticket_message_stale", "message_stale"),
         # A conversation has at most one open ticket, whatever races the app loses.

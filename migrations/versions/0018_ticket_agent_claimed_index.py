@@ -1,0 +1,27 @@
+"""Routing's idle times: each agent's latest claim by an index look-up (storage.offers.last_taken).
+
+Without it, least busy's tie-break read every ticket an agent ever had, in each routing decision.
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2027-01-22 10:00:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0018"
+down_revision: str | None = "0017"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_ticket_agent_claimed", "ticket", ["agent_user_id", "claimed_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_ticket_agent_claimed", table_name="ticket")
