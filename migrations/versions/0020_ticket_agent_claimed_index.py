@@ -2,9 +2,9 @@
 
 Without it, least busy's tie-break read every ticket an agent ever had, in each routing decision.
 
-Revision ID: 0018
-Revises: 0017
-Create Date: 2027-01-22 10:00:00.000000
+Revision ID: 0020
+Revises: 0019
+Create Date: 2026-12-06 10:00:00.000000
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
