@@ -5,7 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Float, Index, SmallInteger, String, Table, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, TicketState
@@ -135,6 +150,13 @@ class Ticket(SQLModel, table=True):
     priority: int = Field(default=1, sa_column=Column(SmallInteger, nullable=False, server_default=text("1")))
     priority_source: str | None = Field(default=None, sa_type=String(16))
     priority_set_by: str | None = Field(default=None, sa_type=String(32))
+    # What it asks of its agent (core.eligibility.TicketNeeds): its language (a triage answer, else
+    # the customer's Slack locale), the skills it needs, the customer's UTC offset in seconds; and
+    # whether routing looked up the customer's locale and time zone (once, off the ack path).
+    language: str | None = Field(default=None, sa_type=String(16))
+    skills: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    customer_utc_offset: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    customer_looked_up: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
 
 
 class Message(SQLModel, table=True):
