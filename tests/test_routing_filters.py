@@ -48,6 +48,10 @@ triage:
       label: Language
       prompt: "Which language would you like to be helped in?"
       skippable: true
+    - id: product
+      label: Product
+      prompt: "Which product is it about?"
+      skippable: true
 scenarios:
   - id: billing
     title: Billing
@@ -60,6 +64,10 @@ routing:
   offer_timeout_seconds: 60
   language_question: lang
   languages: {Deutsch: de, "Français": fr}
+  skills:
+    - question: product
+      answers: [printer, scanner]
+      skills: [hardware]
 """
 DROPPED = "it is now offered to every available agent"
 
@@ -96,12 +104,16 @@ def on(
     app.app.services.profiles.change(agent, change, agent, app.clock())
 
 
-def ask_for_a_person(app: AppUnderTest, fake: FakeSlack, customer: str, language: str, first: str = "agent") -> Any:
-    """The customer asks for a person (or a scenario hands over) and answers the language question."""
+def ask_for_a_person(
+    app: AppUnderTest, fake: FakeSlack, customer: str, language: str, first: str = "agent", product: str = "skip"
+) -> Any:
+    """The customer asks for a person (or a scenario hands over) and answers the triage questions."""
     before = len(ticket_posts(fake))
     dm(app, customer, first)
     wait_for_dm(fake, customer, "Which language")
     dm(app, customer, language)
+    wait_for_dm(fake, customer, "Which product")
+    dm(app, customer, product)
     return wait_for_new_ticket(fake, before)
 
 
@@ -172,6 +184,17 @@ def test_a_scenarios_skills_go_with_its_ticket_through_triage(routed: AppUnderTe
     # A ticket that needs no skill goes to either: round robin's next after AGENT_2 is AGENT.
     ask_for_a_person(routed, fake_slack, CUSTOMER_2, "skip")
     wait_for_offer(fake_slack, AGENT)
+
+
+def test_a_triage_answer_matching_a_skills_rule_needs_those_skills(routed: AppUnderTest, fake_slack: FakeSlack) -> None:
+    on(routed, AGENT, skills=("billing",))
+    on(routed, AGENT_2, skills=("hardware",))
+
+    ticket = ask_for_a_person(routed, fake_slack, CUSTOMER, "skip", product="The printer is jammed")
+
+    wait_for_offer(fake_slack, AGENT_2)
+    assert offers_to(fake_slack, AGENT) == []
+    assert stored(routed, ticket.ticket_id).skills == ["hardware"]
 
 
 def test_the_time_zone_window_keeps_offers_to_agents_near_the_customer(

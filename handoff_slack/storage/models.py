@@ -88,6 +88,9 @@ class Conversation(SQLModel, table=True):
 OPEN_TICKET_STATES = "state IN ('waiting', 'connected', 'proposed')"
 
 
+CUSTOMER_UNKNOWN = "state = 'waiting' AND NOT customer_looked_up"
+
+
 class Ticket(SQLModel, table=True):
     """One hand-off from the bot to a person, from escalation to close or cancel."""
 
@@ -107,6 +110,13 @@ class Ticket(SQLModel, table=True):
             unique=True,
             sqlite_where=text(OPEN_TICKET_STATES),
             postgresql_where=text(OPEN_TICKET_STATES),
+        ),
+        # Routing's look-ups of customers' locales and time zones: the few waiting tickets not looked up.
+        Index(
+            "ix_ticket_customer_unknown",
+            "id",
+            sqlite_where=text(CUSTOMER_UNKNOWN),
+            postgresql_where=text(CUSTOMER_UNKNOWN),
         ),
         # At most one watch per conversation, however many agents press Watch at once.
         Index(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, exists, func, select, union_all, update
+from sqlalchemy import Table, delete, exists, func, literal_column, select, union_all, update
 from sqlmodel import Session, SQLModel
 
 from handoff_slack.core.clock import as_utc, utcnow
@@ -138,8 +138,10 @@ class OfferRepository:
             select(_tickets.c.id, _conversations.c.customer_user_id)
             .select_from(self._workspace_tickets())
             .where(
-                _tickets.c.state == TicketState.WAITING.value,
-                _tickets.c.customer_looked_up.is_(False),
+                # As the partial index ix_ticket_customer_unknown says it (a literal, not a parameter):
+                # the planners then read only the few tickets not looked up yet.
+                _tickets.c.state == literal_column("'waiting'"),
+                ~_tickets.c.customer_looked_up,
                 _conversations.c.workspace_id == self.workspace_id,
             )
             .order_by(*QUEUE_ORDER)

@@ -18,6 +18,8 @@ down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+CUSTOMER_UNKNOWN = sa.text("state = 'waiting' AND NOT customer_looked_up")
+
 
 def upgrade() -> None:
     # Tickets from before this revision need no language or skills (any agent), as before.
@@ -26,6 +28,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("skills", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("customer_utc_offset", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("customer_looked_up", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.create_index(
+        "ix_ticket_customer_unknown",
+        "ticket",
+        ["id"],
+        sqlite_where=CUSTOMER_UNKNOWN,
+        postgresql_where=CUSTOMER_UNKNOWN,
+    )
     op.create_table(
         "routing_round",
         sa.Column("ticket_id", sa.Integer(), sa.ForeignKey("ticket.id"), nullable=False),
@@ -37,6 +46,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("routing_round")
+    op.drop_index("ix_ticket_customer_unknown", table_name="ticket")
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.drop_column("customer_looked_up")
         batch_op.drop_column("customer_utc_offset")
