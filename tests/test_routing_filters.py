@@ -239,6 +239,22 @@ def test_a_ticket_no_eligible_agent_takes_is_offered_to_everyone_after_the_filte
     assert len(dropped) == 1
 
 
+def test_with_nobody_available_at_all_the_old_fallback_applies_and_filters_are_not_dropped(
+    routed: AppUnderTest, fake_slack: FakeSlack, clock: MovableClock
+) -> None:
+    ticket = ask_for_a_person(routed, fake_slack, CUSTOMER, "Deutsch")  # nobody is available
+
+    clock.offset += timedelta(seconds=301)  # both waits are 300 s by default
+    run_routing_job(routed)
+
+    fake_slack.wait_for(
+        "chat.postMessage",
+        posted_to(SUPPORT_CHANNEL, "Nobody could be offered this ticket in time", thread_ts=ticket.ts),
+    )
+    assert not [c for c in fake_slack.calls("chat.postMessage") if DROPPED in (c.params.get("text") or "")]
+    assert [a for a, _, _ in audit_actions(routed, ticket.ticket_id)] == []
+
+
 def test_an_agent_who_becomes_available_is_offered_the_oldest_eligible_ticket_at_once(
     routed: AppUnderTest, fake_slack: FakeSlack
 ) -> None:
