@@ -33,7 +33,7 @@ from tests.test_routing import (
     run_routing_job,
     wait_for_offer,
 )
-from tests.test_transfer import offer_transfer, submit_release
+from tests.test_transfer import offer_transfer, submit_release, together
 from tests.test_transfer import press as press_in_channel
 
 CONFIG = """
@@ -307,3 +307,30 @@ def test_an_agent_who_transfers_a_conversation_away_gets_the_waiting_ticket_at_o
 
     offer = wait_for_offer(fake_slack, AGENT)
     assert f"Ticket #{waiting.ticket_id} is offered to you" in offer.params["text"]
+
+
+@pytest.mark.postgres
+def test_two_replicas_dropping_a_tickets_filters_at_once_tell_its_thread_once_and_offer_it_once(
+    fake_slack: FakeSlack, postgres_database_url: str, clock: MovableClock, tmp_path: Path
+) -> None:
+    first = start(fake_slack, postgres_database_url, clock, tmp_path)
+    second = start(fake_slack, postgres_database_url, clock, tmp_path)
+    try:
+        on(first, AGENT, languages=("fr",))
+        ticket = ask_for_a_person(first, fake_slack, CUSTOMER, "Deutsch")
+        settled(first)
+        clock.offset += timedelta(seconds=301)
+
+        together(lambda: run_routing_job(first), lambda: run_routing_job(second))
+
+        wait_for_offer(fake_slack, AGENT)
+        settled(first)
+        settled(second)
+        assert len(offers_to(fake_slack, AGENT)) == 1
+        dropped = [c for c in fake_slack.calls("chat.postMessage") if DROPPED in (c.params.get("text") or "")]
+        assert len(dropped) == 1 and dropped[0].params["thread_ts"] == ticket.ts
+        actions = [action for action, _, _ in audit_actions(first, ticket.ticket_id)]
+        assert actions == ["filters_dropped", "offer"]
+    finally:
+        second.stop()
+        first.stop()
