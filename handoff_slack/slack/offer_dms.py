@@ -1,5 +1,7 @@
 """Routing on Slack: a routing pass (who is offered which waiting ticket, core.routing_desk), the
-offers' DMs, and their updates once answered or moved on.
+offers' DMs, and their updates once answered or moved on. A pass first asks Slack (users.info,
+cached) for what the filters need: the waiting customers' locales and time zones (once per ticket)
+and, with routing.time_zone_hours, the available agents' time zones.
 
 An offer's DM is posted at most once (its post is not repeated after an ambiguous failure): an
 offer lives `offer_timeout_seconds`, and a lost DM only means it times out and moves on to the
