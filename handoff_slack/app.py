@@ -21,6 +21,7 @@ from handoff_slack.core.bot import BotEngine
 from handoff_slack.core.bot_config import FrustrationAction
 from handoff_slack.core.clock import Clock, utcnow
 from handoff_slack.core.priority_rules import PriorityRules
+from handoff_slack.core.ticket_needs import NeedsRules
 from handoff_slack.lazy_work import LazyWork
 from handoff_slack.listeners import register_listeners
 from handoff_slack.request_guard import SlackRequestGuard
@@ -173,8 +174,11 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
     )
     helpdesk.routing = bot.config.routing  # who is offered a waiting ticket (the YAML's `routing`)
     helpdesk.satisfaction = bot.config.satisfaction  # the survey after a close (the YAML's `satisfaction`)
+    helpdesk.needs = NeedsRules(bot.config.routing.filters, bot.config.scenarios)  # a ticket's language, skills
     profiles = AgentProfiles(db, helpdesk.workspace_id)
-    offers = OfferDesk(helpdesk, agents, profiles, client, outbox, settings.agent_capacity, poster=poster)
+    offers = OfferDesk(
+        helpdesk, agents, profiles, client, outbox, settings.agent_capacity, poster=poster, people=people
+    )
     effects = HandoffEffects(board, outbox, route=offers.route if helpdesk.routing.offers else None)
     executor = LazyWork(settings.http_threads, settings.max_backlog, thread_name_prefix="lazy-listener")
     approvers = Approvers(client, agents, bot.config.supervision.approvers)

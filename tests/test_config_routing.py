@@ -9,6 +9,7 @@ import pytest
 
 from handoff_slack.config_file import load_bot_config
 from handoff_slack.core.routing import RoutingConfig, Strategy
+from handoff_slack.core.routing_filters import RoutingFilters, SkillRule
 from tests.test_config_file import error_for, write
 
 
@@ -23,6 +24,36 @@ def test_a_strategy_and_its_times_are_read(tmp_path: Path) -> None:
     config = load_bot_config(write(tmp_path, text))
     assert config.routing == RoutingConfig(Strategy.LEAST_BUSY, 45, 600)
     assert config.routing.offers
+
+
+TRIAGE = (
+    "triage:\n  questions:\n"
+    "    - {id: lang, label: Language, prompt: 'Which language?'}\n"
+    "    - {id: product, label: Product, prompt: 'Which product?'}\n"
+)
+
+
+def test_filters_are_read_with_their_defaults_off(tmp_path: Path) -> None:
+    assert RoutingConfig().filters == RoutingFilters()
+    assert RoutingFilters().time_zone_hours is None and RoutingFilters().fallback_after_seconds == 300
+    text = (
+        f"{TRIAGE}"
+        "scenarios:\n  - id: bill\n    title: Billing\n    triggers: [invoice]\n    answer: One moment.\n"
+        "    escalate: true\n    skills: [Billing, refunds]\n"
+        "routing:\n  strategy: round_robin\n  language_question: lang\n"
+        "  languages: {Deutsch: de, Português: pt-br}\n"
+        "  skills:\n    - question: product\n      answers: [printer, scanner]\n      skills: hardware\n"
+        "  time_zone_hours: 3\n  filters_fallback_after_seconds: 120\n"
+    )
+    config = load_bot_config(write(tmp_path, text))
+    assert config.routing.filters == RoutingFilters(
+        language_question="lang",
+        languages=(("Deutsch", "de"), ("Português", "pt-BR")),
+        skill_rules=(SkillRule("product", ("printer", "scanner"), ("hardware",)),),
+        time_zone_hours=3,
+        fallback_after_seconds=120,
+    )
+    assert config.scenarios[0].skills == ("billing", "refunds")
 
 
 def test_the_default_config_file_documents_routing_as_manual() -> None:
@@ -52,7 +83,39 @@ def test_the_default_config_file_documents_routing_as_manual() -> None:
         (
             "routing:\n  timeout: 60\n",
             ", line 2: routing: unknown key 'timeout'; expected one of: "
-            "strategy, offer_timeout_seconds, fallback_after_seconds",
+            "strategy, offer_timeout_seconds, fallback_after_seconds, language_question, languages, skills, "
+            "time_zone_hours, filters_fallback_after_seconds",
+        ),
+        (
+            "routing:\n  time_zone_hours: 30\n",
+            ", line 2: routing.time_zone_hours: must be between 0 and 26 hours, got 30",
+        ),
+        (
+            "routing:\n  filters_fallback_after_seconds: 0\n",
+            ", line 2: routing.filters_fallback_after_seconds: must be between 10 and 86400 seconds, got 0",
+        ),
+        (
+            f"{TRIAGE}routing:\n  language_question: lang\n  languages:\n    Deutsch: german\n",
+            ", line 8: routing.languages.Deutsch: must be a language code like de, fr or pt-BR, got 'german'",
+        ),
+        (
+            f"{TRIAGE}routing:\n  language_question: lang\n",
+            ", line 6: routing.language_question: needs routing.languages beside it: each answer's language code, "
+            "like Deutsch: de",
+        ),
+        (
+            f"{TRIAGE}routing:\n  language_question: language\n  languages: {{Deutsch: de}}\n",
+            ", line 6: routing.language_question: no triage question 'language' "
+            "(the triage questions are: lang, product)",
+        ),
+        (
+            f"{TRIAGE}routing:\n  skills:\n    - question: product\n      answers: printer\n      skills: [a b]\n",
+            ", line 9: routing.skills[0].skills[0]: must be a skill tag like billing (letters, digits, - and _; "
+            "at most 32), got 'a b'",
+        ),
+        (
+            "scenarios:\n  - id: bill\n    title: Billing\n    triggers: [invoice]\n    answer: Hi\n    skills: []\n",
+            ", line 6: scenarios[0].skills: needs at least one skill",
         ),
     ],
 )

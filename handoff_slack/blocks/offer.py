@@ -7,13 +7,14 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, M
 
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import OFFER_ACCEPT, OFFER_DECLINE
+from handoff_slack.blocks.mrkdwn import escape
 from handoff_slack.blocks.ticket import customer_label, reason_label, slack_date
 from handoff_slack.core.notices import Notice, NoticeKind
 from handoff_slack.core.routing import OfferOutcome, RoundEnd
 from handoff_slack.core.routing_desk import OfferView
 from handoff_slack.core.views import TicketView
 
-ROUTING_NOTICES = frozenset({NoticeKind.OPEN_TO_ALL})
+ROUTING_NOTICES = frozenset({NoticeKind.OPEN_TO_ALL, NoticeKind.FILTERS_DROPPED})
 
 # What an ended offer's DM says instead of its buttons.
 _ENDED = {
@@ -59,7 +60,25 @@ def offer_ended(offer: OfferView) -> Rendered:
     return Rendered(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text)).to_dict()])
 
 
+def _filters_dropped(notice: Notice) -> Rendered:
+    facts = notice.facts
+    asked = []
+    if facts.get("language"):
+        asked.append(f"speaks {escape(str(facts['language']))}")
+    skills = [escape(str(skill)) for skill in facts.get("skills") or ()]
+    if skills:
+        asked.append("has " + ", ".join(skills))
+    if facts.get("time_zone_hours") is not None:
+        asked.append(f"is within {int(facts['time_zone_hours'])} h of the customer's time zone")
+    who = "who " + " and ".join(asked) if asked else "matching this ticket"
+    minutes = max(1, round(int(facts.get("waited_seconds") or 0) / 60))
+    text = f"No agent {who} took this ticket within {minutes} min: it is now offered to every available agent."
+    return Rendered(text=text, blocks=[])
+
+
 def render_routing_notice(notice: Notice) -> Rendered:
+    if notice.kind is NoticeKind.FILTERS_DROPPED:
+        return _filters_dropped(notice)
     if notice.facts.get("reason") == RoundEnd.FALLBACK:
         text = "Nobody could be offered this ticket in time (no agent available with room): anyone can claim it."
     else:

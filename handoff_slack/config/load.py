@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from handoff_slack.config.bot_file import BotFile
+from handoff_slack.config.desk_schema import PriorityEntry, RoutingEntry
 from handoff_slack.config.errors import ConfigError, problems_from
 from handoff_slack.config.scenario_rules import SAID
 from handoff_slack.config.schema import (
-    BotFile,
     CauseEntry,
     DiagnoseEntry,
-    PriorityEntry,
     QuestionEntry,
     ScenarioEntry,
     StepEntry,
@@ -36,6 +36,7 @@ from handoff_slack.core.bot_config import (
 )
 from handoff_slack.core.priority import Priority, PriorityConfig, TriageRule
 from handoff_slack.core.routing import RoutingConfig
+from handoff_slack.core.routing_filters import RoutingFilters, SkillRule
 
 
 def bot_config_from_text(text: str, source: str) -> BotConfig:
@@ -85,16 +86,29 @@ def bot_config(file: BotFile) -> BotConfig:
         assist=file.assist,
         shared_channels=SharedChannelsConfig(ticket_emoji=file.shared_channels.ticket_emoji),
         priority=_priority(file.priority),
-        routing=RoutingConfig(
-            strategy=file.routing.strategy,
-            offer_timeout_seconds=file.routing.offer_timeout_seconds,
-            fallback_after_seconds=file.routing.fallback_after_seconds,
-        ),
+        routing=_routing(file.routing),
         satisfaction=SatisfactionConfig(
             enabled=file.satisfaction.enabled,
             question=file.satisfaction.question,
             thanks=file.satisfaction.thanks,
             comment_prompt=file.satisfaction.comment_prompt,
+        ),
+    )
+
+
+def _routing(entry: RoutingEntry) -> RoutingConfig:
+    return RoutingConfig(
+        strategy=entry.strategy,
+        offer_timeout_seconds=entry.offer_timeout_seconds,
+        fallback_after_seconds=entry.fallback_after_seconds,
+        filters=RoutingFilters(
+            language_question=entry.language_question,
+            languages=tuple(entry.languages.items()),
+            skill_rules=tuple(
+                SkillRule(rule.question, tuple(rule.answers), tuple(rule.skills)) for rule in entry.skills
+            ),
+            time_zone_hours=entry.time_zone_hours,
+            fallback_after_seconds=entry.filters_fallback_after_seconds,
         ),
     )
 
@@ -117,7 +131,12 @@ def _scenario(scenario: ScenarioEntry) -> Scenario:
     else:  # a fixed answer is a scenario of one answer step
         steps = (Step(id="answer", answer=scenario.answer, escalate=scenario.escalate),)
     return Scenario(
-        id=scenario.id, title=scenario.title, triggers=scenario.triggers, steps=steps, supervised=scenario.supervised
+        id=scenario.id,
+        title=scenario.title,
+        triggers=scenario.triggers,
+        steps=steps,
+        supervised=scenario.supervised,
+        skills=tuple(scenario.skills),
     )
 
 

@@ -10,7 +10,6 @@ validators, in `scenario_rules.py`. `load.py` turns a valid file into `core.bot_
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import (
@@ -29,12 +28,11 @@ from pydantic_core import PydanticCustomError
 from handoff_slack.config import scenario_rules
 from handoff_slack.config.errors import NO_VALUE, Expected, Says, rule
 from handoff_slack.config.yaml_source import Scalar
+from handoff_slack.core.agent_profiles import MAX_SKILL_CHARS, MAX_SKILLS, InvalidProfile, skill_from
 from handoff_slack.core.bot_config import (
     AGENTS_APPROVE,
     DEFAULT_DIAGNOSIS_THRESHOLD,
     DEFAULT_UNSURE_MESSAGE,
-    AssistMode,
-    BotConfig,
     EscalationConfig,
     FrustrationAction,
     FrustrationConfig,
@@ -47,8 +45,6 @@ from handoff_slack.core.bot_config import (
     TriageMode,
     Validation,
 )
-from handoff_slack.core.priority import FrustrationRaise, PriorityConfig
-from handoff_slack.core.routing import RoutingConfig, Strategy
 
 ID_PATTERN = r"^[a-z0-9_]{1,40}$"  # IDs travel in Slack button values and block IDs
 MAX_BUTTON_TEXT = 75  # Slack's limit for a button's text
@@ -156,6 +152,26 @@ Weight = Annotated[
     Expected(f"a number from {MIN_WEIGHT} to {MAX_WEIGHT}"),
     Says(out_of_range=f"must be between {MIN_WEIGHT} and {MAX_WEIGHT}, got {{value}}"),
 ]
+
+
+def _skill_tag(value: str) -> str:
+    try:
+        return skill_from(value.strip())
+    except InvalidProfile:
+        raise rule(
+            f"must be a skill tag like billing (letters, digits, - and _; at most {MAX_SKILL_CHARS}), got {value!r}"
+        ) from None
+
+
+SkillTag = Annotated[str, _TEXT, AfterValidator(_skill_tag), Expected("a skill tag")]
+SkillTags = Annotated[
+    tuple[SkillTag, ...],
+    GIVEN,
+    BeforeValidator(_one_or_more),
+    Field(min_length=1, max_length=MAX_SKILLS),
+    Expected("a list of skill tags"),
+    Says(too_short="needs at least one skill", too_long="at most {max_length} skills, got {actual_length}"),
+]
 AcceptedAnswers = Annotated[
     tuple[SectionText, ...],
     Field(min_length=1),
@@ -232,6 +248,7 @@ class ScenarioEntry(_Part):
         tuple[StepEntry, ...] | None, GIVEN, Field(min_length=1), Says(too_short="a scenario needs at least one step")
     ] = None
     supervised: Annotated[Flag | None, GIVEN] = None  # left out: as supervision.default says
+    skills: SkillTags = ()  # routing: a ticket from this scenario needs agents with these skills
 
     @model_validator(mode="after")
     def _a_conversation_that_ends(self) -> Self:
@@ -344,85 +361,6 @@ class SharedChannelsEntry(_Part):
     )
 
 
-class PriorityName(StrEnum):
-    """The levels as the file names them (core.priority.Priority)."""
-
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    URGENT = "urgent"
-
-
-USER_ID_PATTERN = r"^[UW][A-Z0-9]{2,30}$"
-TEAM_ID_PATTERN = r"^[TE][A-Z0-9]{2,30}$"
-
-
-def _slack_id(pattern: str, what: str) -> AfterValidator:
-    def check(value: str) -> str:
-        if re.fullmatch(pattern, value) is None:
-            raise rule(f"must be {what}, got {value!r}")
-        return value
-
-    return AfterValidator(check)
-
-
-Level = Annotated[PriorityName, Strict(False), _TEXT, Expected.one_of(PriorityName)]
-UserId = Annotated[str, _TEXT, _slack_id(USER_ID_PATTERN, "a Slack user ID (U… or W…)"), Expected("a user ID")]
-TeamId = Annotated[
-    str, _TEXT, _slack_id(TEAM_ID_PATTERN, "a Slack team ID of an organisation (T… or E…)"), Expected("a team ID")
-]
-_PRIORITY = PriorityConfig()
-
-
-class PriorityTriageEntry(_Part):
-    """A triage answer that sets the level: `question`'s answer contains one of `answers`."""
-
-    question: Identifier
-    answers: AcceptedAnswers
-    level: Level
-
-
-class VipEntry(_Part):
-    users: Annotated[tuple[UserId, ...], GIVEN, Expected("a list of user IDs")] = ()
-    organisations: Annotated[tuple[TeamId, ...], GIVEN, Expected("a list of team IDs")] = ()
-    level: Level = PriorityName(_PRIORITY.vip_level.label)
-
-
-class PriorityEntry(_Part):
-    triage: Annotated[tuple[PriorityTriageEntry, ...], GIVEN, Expected("a list of rules")] = ()
-    vip: VipEntry = VipEntry()
-    frustration: Annotated[FrustrationRaise, Strict(False), _TEXT, Expected.one_of(FrustrationRaise)] = (
-        _PRIORITY.frustration
-    )
-
-
-_ROUTING = RoutingConfig()
-
-
-OfferTimeout = Annotated[
-    int,
-    Field(ge=10, le=3600),
-    _READ,
-    Expected("a whole number"),
-    Says(out_of_range="must be between 10 and 3600 seconds, got {value}"),
-]
-FallbackWait = Annotated[
-    int,
-    Field(ge=10, le=86400),
-    _READ,
-    Expected("a whole number"),
-    Says(out_of_range="must be between 10 and 86400 seconds, got {value}"),
-]
-
-
-class RoutingEntry(_Part):
-    """Who is offered a waiting ticket (core.routing): manual keeps today's Claim button alone."""
-
-    strategy: Annotated[Strategy, Strict(False), _TEXT, Expected.one_of(Strategy)] = _ROUTING.strategy
-    offer_timeout_seconds: OfferTimeout = _ROUTING.offer_timeout_seconds
-    fallback_after_seconds: FallbackWait = _ROUTING.fallback_after_seconds
-
-
 _SATISFACTION = SatisfactionConfig()
 ShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL_TEXT), _TEXT, Expected("text")
@@ -436,44 +374,3 @@ class SatisfactionEntry(_Part):
     question: SectionText = _SATISFACTION.question
     thanks: SectionText = _SATISFACTION.thanks
     comment_prompt: ShortText = _SATISFACTION.comment_prompt
-
-
-_BOT = BotConfig()
-
-
-class BotFile(_Part):
-    """The whole file; every key is optional."""
-
-    greeting: SectionText = _BOT.greeting
-    talk_to_agent_label: ButtonText = _BOT.talk_to_agent_label
-    no_match: SectionText = _BOT.no_match
-    scenarios: Annotated[
-        tuple[ScenarioEntry, ...],
-        Field(max_length=MAX_BUTTONS),
-        Says(too_long="at most {max_length} scenarios fit in the menu, got {actual_length}"),
-    ] = ()
-    triage: TriageEntry = TriageEntry()
-    escalation: EscalationEntry = EscalationEntry()
-    supervision: SupervisionEntry = SupervisionEntry()
-    assist: Annotated[AssistMode, Strict(False), _TEXT, Expected.one_of(AssistMode)] = _BOT.assist
-    shared_channels: SharedChannelsEntry = SharedChannelsEntry()
-    priority: PriorityEntry = PriorityEntry()
-    routing: RoutingEntry = RoutingEntry()
-    satisfaction: SatisfactionEntry = SatisfactionEntry()
-
-    @field_validator("scenarios", mode="after")
-    @classmethod
-    def _distinct(cls, scenarios: tuple[ScenarioEntry, ...]) -> tuple[ScenarioEntry, ...]:
-        scenario_rules.check_scenarios(scenarios)
-        return scenarios
-
-    @model_validator(mode="after")
-    def _priority_of_asked_questions(self) -> Self:
-        """A priority rule's question is one of the triage questions."""
-        asked = [question.id for question in self.triage.questions]
-        for index, entry in enumerate(self.priority.triage):
-            if entry.question not in asked:
-                known = f"the triage questions are: {', '.join(asked)}" if asked else "there are no triage questions"
-                at = ("priority", "triage", index, "question")
-                raise rule(f"no triage question {entry.question!r} ({known})", at)
-        return self

@@ -21,6 +21,8 @@ class AuditAction(StrEnum):
     # Routing (core.routing): a ticket offered to an agent by DM (answered with ACCEPT or DECLINE).
     OFFER = "offer"  # by the bot (actor BOT_ACTOR); the agent offered is the subject
     OFFER_TIMEOUT = "offer_timeout"  # unanswered in time (actor BOT_ACTOR, subject the agent)
+    # No eligible agent (language, skills, time zone) took it in time: offered to everyone (actor BOT_ACTOR).
+    FILTERS_DROPPED = "filters_dropped"
 
 
 BOT_ACTOR = "bot"  # the actor of what the bot does on its own (offers, their timeouts)

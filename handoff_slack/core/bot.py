@@ -251,7 +251,7 @@ class BotEngine:
             return self._diagnosed(done, scenario, state, step.diagnose, facts)
         answer = self.answer(fill(step.answer or "", state.scenario_answers), step.escalate)
         if step.escalate:
-            handed = self.triage.hand_over(done, EscalationReason.SCENARIO, facts)
+            handed = self.triage.hand_over(done, EscalationReason.SCENARIO, facts, scenario.id)
             return replace(handed, replies=(answer, *handed.replies))
         if self.config.is_supervised(scenario):
             return self._propose(done, scenario, state, answer.text)
@@ -278,7 +278,7 @@ class BotEngine:
             return self._propose(done, scenario, state, found.best.answer, found)
         if found.sure:
             return BotTurn(done, (self.answer(found.best.answer),))
-        handed = self.triage.hand_over(done, EscalationReason.DIAGNOSIS_UNSURE, facts)
+        handed = self.triage.hand_over(done, EscalationReason.DIAGNOSIS_UNSURE, facts, scenario.id)
         return replace(handed, replies=(Reply(ReplyKind.NOTE, step.unsure), *handed.replies))
 
     def _propose(

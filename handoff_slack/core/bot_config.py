@@ -137,6 +137,7 @@ class Scenario:
     triggers: tuple[str, ...]
     steps: tuple[Step, ...]
     supervised: bool | None = None  # None: as `supervision.default` says
+    skills: tuple[str, ...] = ()  # routing: a ticket from this scenario needs agents with these
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)

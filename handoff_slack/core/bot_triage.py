@@ -58,9 +58,13 @@ class TriageFlow:
         triage = self.triage
         return triage.mode is TriageMode.TRIAGE_FIRST and bool(triage.questions) and not state.triage_done
 
-    def hand_over(self, state: BotState, reason: EscalationReason, facts: CustomerFacts) -> BotTurn:
-        """Hand over now, or first ask the triage questions that Slack can't answer for us."""
+    def hand_over(
+        self, state: BotState, reason: EscalationReason, facts: CustomerFacts, scenario_id: str | None = None
+    ) -> BotTurn:
+        """Hand over now, or first ask the triage questions that Slack can't answer for us.
+        `scenario_id`: the scenario it comes from (else the one the customer is in, if any)."""
         triage = self.triage
+        state = replace(state, handover_scenario=scenario_id or state.scenario_id)
         if triage.mode is TriageMode.OFF or not triage.questions:
             return self.handover_turn(state, reason, facts)
         state = replace(state.fresh(), triage_reason=reason.value)
@@ -77,7 +81,7 @@ class TriageFlow:
             for q in self.triage.questions
             if self.triage.mode is not TriageMode.OFF
         )
-        handover = Handover(reason, answers, state.frustration_score)
+        handover = Handover(reason, answers, state.frustration_score, state.handover_scenario)
         # The next time they're back with the bot, it starts afresh (a new conversation).
         return BotTurn(BotState(triage_done=True), (), handover)
 
@@ -148,4 +152,4 @@ class TriageFlow:
     @staticmethod
     def leave(state: BotState) -> BotState:
         # "never mind": back to the bot; triage_first won't ask again until the next conversation.
-        return replace(state, triage_reason=None, triage_answers={}, triage_done=True)
+        return replace(state, triage_reason=None, triage_answers={}, triage_done=True, handover_scenario=None)

@@ -117,6 +117,7 @@ class Handover:
     reason: EscalationReason
     triage: tuple[TriageAnswer, ...] = ()
     frustration_score: float | None = None
+    scenario_id: str | None = None  # the scenario it came from, if any (routing: its skills)
 
 
 MAX_SCENARIO_TEXTS = 6
@@ -142,6 +143,8 @@ class BotState:
     # What the customer wrote during the current scenario (the message that started it, typed
     # answers), for a diagnosis's phrases: the latest MAX_SCENARIO_TEXTS, each cut to SCENARIO_TEXT_LIMIT.
     scenario_texts: tuple[str, ...] = ()
+    # The scenario a hand-over came from, kept while triage asks its questions (its skills, routing).
+    handover_scenario: str | None = None
 
     @property
     def in_triage(self) -> bool:
@@ -173,6 +176,7 @@ class BotState:
             "offered": self.offered,
             "frustration_score": self.frustration_score,
             "scenario_texts": list(self.scenario_texts),
+            "handover_scenario": self.handover_scenario,
         }
 
     @classmethod
@@ -194,6 +198,7 @@ class BotState:
             offered=bool(data.get("offered")),
             frustration_score=float(score) if score is not None else None,
             scenario_texts=tuple(str(t) for t in data.get("scenario_texts") or ())[-MAX_SCENARIO_TEXTS:],
+            handover_scenario=data.get("handover_scenario"),
         )
 
 

@@ -28,12 +28,15 @@ from handoff_slack.core.notices import Audience, Notice, NoticeKind
 from handoff_slack.core.priority_rules import PriorityRules
 from handoff_slack.core.proposals import ProposalOutcome, diagnosis_to_json
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, EscalationReason, TicketState
+from handoff_slack.core.ticket_needs import NeedsRules
 
 DEFAULT_FLOOD_WINDOW = timedelta(minutes=1)
 
 
 class HandoffSteps:
     """The state and steps that Helpdesk's parts (intake, agent desk, ticket records) share."""
+
+    needs: NeedsRules = NeedsRules()  # a new ticket's language and skills (routing's filters); set by the app
 
     def __init__(
         self,
@@ -169,8 +172,17 @@ class HandoffSteps:
         decides or its time runs out (core.supervision)."""
         now = self.clock()
         priority = self.priorities.for_new_ticket((), conversation.customer_user_id, conversation.customer_team_id)
+        needs = self.needs.for_new_ticket((), proposal.scenario_id)  # if handed to the queue later
         ticket_id = tx.tickets.open(
-            conversation, conversation_id, EscalationReason.SUPERVISED, None, None, now, TicketState.PROPOSED, priority
+            conversation,
+            conversation_id,
+            EscalationReason.SUPERVISED,
+            None,
+            None,
+            now,
+            TicketState.PROPOSED,
+            priority,
+            needs,
         )
         diagnosis = proposal.diagnosis
         tx.proposals.add(
@@ -195,6 +207,7 @@ class HandoffSteps:
         self, tx: HelpdeskTransaction, conversation: StoredConversation, conversation_id: int, handover: Handover
     ) -> int:
         """The new waiting ticket's ID (`conversation_id`: the stored conversation's, `conversation.id`)."""
+        answers = [(answer.question_id, answer.answer) for answer in handover.triage]
         return tx.tickets.open(
             conversation,
             conversation_id,
@@ -203,10 +216,9 @@ class HandoffSteps:
             handover.frustration_score,
             self.clock(),
             priority=self.priorities.for_new_ticket(
-                ((answer.question_id, answer.answer) for answer in handover.triage),
-                conversation.customer_user_id,
-                conversation.customer_team_id,
+                answers, conversation.customer_user_id, conversation.customer_team_id
             ),
+            needs=self.needs.for_new_ticket(answers, handover.scenario_id),
         )
 
     def _cancel(self, tx: HelpdeskTransaction, conversation: StoredConversation, ticket_id: int) -> bool:

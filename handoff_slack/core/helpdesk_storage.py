@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from handoff_slack.core.accounts import Accounts
 from handoff_slack.core.audit import AuditTrail
+from handoff_slack.core.eligibility import TicketNeeds
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.priority import DEFAULT_PRIORITY, Prioritised, Priority, PrioritySource
@@ -185,6 +186,7 @@ class Tickets(Protocol):
         now: datetime,
         state: TicketState = TicketState.WAITING,
         priority: Prioritised = DEFAULT_PRIORITY,
+        needs: TicketNeeds | None = None,
     ) -> int: ...
     def from_proposal(
         self,

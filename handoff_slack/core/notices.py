@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from handoff_slack.core.bot import Button, ButtonAction, Reply, ReplyKind
+from handoff_slack.core.eligibility import TicketNeeds
 from handoff_slack.core.states import Direction, TicketState
 
 
@@ -64,6 +65,7 @@ class NoticeKind(StrEnum):
     CHANNEL_OFF_NOTE = "channel_off_note"  # the customer's channel is no longer served: replies stay here
     # To a ticket's thread about routing (blocks.offer renders it).
     OPEN_TO_ALL = "open_to_all"  # offers ended (a full round, or nobody could be offered it): anyone may claim
+    FILTERS_DROPPED = "filters_dropped"  # nobody eligible took it in time: offered to every available agent
 
 
 # A notice about the queue is true only while its ticket waits; "connected" only while it is open.
@@ -79,6 +81,7 @@ _TRUE_WHILE: Mapping[NoticeKind, frozenset[TicketState]] = {
     NoticeKind.SUGGESTION: frozenset({TicketState.CONNECTED}),
     NoticeKind.BACK_IN_QUEUE: frozenset({TicketState.WAITING}),
     NoticeKind.OPEN_TO_ALL: frozenset({TicketState.WAITING}),
+    NoticeKind.FILTERS_DROPPED: frozenset({TicketState.WAITING}),
 }
 # A newer one of these for the same ticket that says otherwise makes the older ones untrue: "still
 # waiting, #3" held up by an outage is not sent after "#2" was decided. (The first "you are #N in the
@@ -192,6 +195,18 @@ class Notice:
     def open_to_all(cls, reason: str) -> Notice:
         """The ticket's offers ended (core.routing.RoundEnd): anyone in the channel may claim it."""
         return cls(NoticeKind.OPEN_TO_ALL, {"reason": reason})
+
+    @classmethod
+    def filters_dropped(cls, needs: TicketNeeds, waited_seconds: int, time_zone_hours: int | None) -> Notice:
+        """No agent matching the ticket's language, skills and time zone took it: everyone is offered it."""
+        hours = time_zone_hours if needs.utc_offset is not None else None
+        facts = {
+            "language": needs.language,
+            "skills": list(needs.skills),
+            "waited_seconds": waited_seconds,
+            "time_zone_hours": hours,
+        }
+        return cls(NoticeKind.FILTERS_DROPPED, facts)
 
     @classmethod
     def channel_off_note(cls, channel_id: str) -> Notice:

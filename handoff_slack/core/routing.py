@@ -13,11 +13,12 @@ is left, the round is over and the ticket stays open to anyone's Claim.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from handoff_slack.core.agent_profiles import AgentProfile, Availability
+from handoff_slack.core.routing_filters import RoutingFilters
 
 
 class Strategy(StrEnum):
@@ -38,6 +39,8 @@ class RoutingConfig:
     offer_timeout_seconds: int = DEFAULT_OFFER_TIMEOUT_SECONDS  # unanswered this long: the next agent
     # A ticket no agent could be offered (nobody available with room) for this long is opened to all.
     fallback_after_seconds: int = DEFAULT_FALLBACK_AFTER_SECONDS
+    # Language, skills and time zone (core.eligibility), and their own fallback to everyone.
+    filters: RoutingFilters = field(default_factory=RoutingFilters)
 
     @property
     def offers(self) -> bool:
@@ -68,6 +71,9 @@ class Candidate:
     load: int  # connected conversations and offers awaiting their answer
     capacity: int
     idle_since: datetime | None = None  # their last claim or accept; None: never
+    languages: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()
+    utc_offset: int | None = None  # seconds east of UTC, from Slack; None: unknown
 
     @property
     def has_room(self) -> bool:
@@ -80,8 +86,10 @@ def candidates(
     loads: Mapping[str, int],
     last_taken: Mapping[str, datetime],
     default_capacity: int,
+    utc_offsets: Mapping[str, int] | None = None,
 ) -> list[Candidate]:
-    """The agents (by membership) with their profiles and loads; an agent with no profile is offline."""
+    """The agents (by membership) with their profiles, loads and UTC offsets (when known); an agent
+    with no profile is offline."""
     found = []
     for user_id in set(agent_ids):
         profile = profiles.get(user_id) or AgentProfile(user_id)
@@ -92,6 +100,9 @@ def candidates(
                 loads.get(user_id, 0),
                 profile.capacity_or(default_capacity),
                 last_taken.get(user_id),
+                profile.languages,
+                profile.skills,
+                (utc_offsets or {}).get(user_id),
             )
         )
     return found

@@ -1,5 +1,12 @@
 """Automatic assignment (core.routing's strategies): offering waiting tickets, and the answers.
 
+A ticket is offered to the agents eligible for it (core.eligibility: available with room, its
+language, skills and time zone); when some agent could take it but none eligible did within
+`routing.filters_fallback_after_seconds` of its round's start, its filters are dropped (once; its
+thread is told) and everyone available is offered it. That is apart from `fallback_after_seconds`:
+nobody at all could be offered it for that long, so the offers stop and anyone may Claim it.
+A ticket released back to the queue starts a new round (core.transfers): offered afresh.
+
 Each decision is one transaction. Offering takes round robin's pointer row lock first, so the
 replicas' routing passes take turns and an agent's load is read as it is; a ticket has at most one
 offer pending (a unique index). Accept is a claim: the conversation is locked first (as a claim and
@@ -20,11 +27,13 @@ from handoff_slack.core.agent_desk import AgentDesk
 from handoff_slack.core.agent_profiles import AgentProfile
 from handoff_slack.core.audit import BOT_ACTOR, AuditAction
 from handoff_slack.core.clock import as_utc
+from handoff_slack.core.eligibility import TicketNeeds, eligibility
 from handoff_slack.core.helpdesk_storage import HelpdeskTransaction
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.routing import OfferOutcome, RoundEnd, RoutingConfig, Strategy, candidates, choose
 from handoff_slack.core.routing_storage import StoredOffer
 from handoff_slack.core.states import TicketState
+from handoff_slack.core.ticket_needs import language_of_locale
 
 ROUTING_BATCH = 50  # waiting tickets looked at per routing pass (the next pass takes the rest)
 
@@ -61,6 +70,7 @@ class RoutingPass:
 
     offered: list[OfferView] = field(default_factory=list)
     ended: list[tuple[int, RoundEnd]] = field(default_factory=list)
+    unfiltered: list[int] = field(default_factory=list)  # filters dropped: their threads were told
 
 
 class AnswerResult(StrEnum):
@@ -87,20 +97,26 @@ class RoutingDesk(AgentDesk):
     routing: RoutingConfig = RoutingConfig()
 
     def route_waiting(
-        self, agent_ids: Iterable[str], profiles: Mapping[str, AgentProfile], default_capacity: int
+        self,
+        agent_ids: Iterable[str],
+        profiles: Mapping[str, AgentProfile],
+        default_capacity: int,
+        utc_offsets: Mapping[str, int] | None = None,
     ) -> RoutingPass:
-        """Offer waiting tickets, oldest first, to the agents the strategy picks; end the rounds of
-        those nobody is left to offer. Stops at the first ticket nobody can be offered yet that has
-        not waited `fallback_after_seconds`: the later ones would find nobody either."""
+        """Offer waiting tickets, in queue order, to the eligible agents the strategy picks (filters
+        dropped for a ticket nobody eligible took in `filters.fallback_after_seconds`); end the rounds
+        of those nobody is left to offer. Stops at the first ticket nobody at all can be offered yet
+        that has not waited `fallback_after_seconds`: the later ones would find nobody either.
+        `utc_offsets`: the agents' (seconds east of UTC), for the time-zone filter."""
         done = RoutingPass()
         if not self.routing.offers:
             return done
         agents = frozenset(agent_ids)
         with self.storage.transaction() as tx:
             waiting = tx.offers.to_route(ROUTING_BATCH)
-        for ticket_id, created_at in waiting:
+        for ticket_id, _created_at in waiting:
             with self.storage.transaction() as tx:
-                if not self._route_one(tx, ticket_id, as_utc(created_at), agents, profiles, default_capacity, done):
+                if not self._route_one(tx, ticket_id, agents, profiles, default_capacity, utc_offsets or {}, done):
                     break
         return done
 
@@ -108,22 +124,34 @@ class RoutingDesk(AgentDesk):
         self,
         tx: HelpdeskTransaction,
         ticket_id: int,
-        created_at: datetime,
         agents: frozenset[str],
         profiles: Mapping[str, AgentProfile],
         default_capacity: int,
+        utc_offsets: Mapping[str, int],
         done: RoutingPass,
     ) -> bool:
-        """Offer one ticket or end its round; False when nobody can be offered it yet."""
+        """Offer one ticket or end its round; False when nobody at all can be offered it yet."""
         now = self.clock()
         pointer = tx.offers.pointer_locked()  # first: the replicas' passes take turns here
         if not tx.offers.is_routable(ticket_id):  # claimed, cancelled or offered meanwhile
             return True
-        tried = tx.offers.tried(ticket_id)
+        current = tx.offers.round_of(ticket_id)
+        tried = tx.offers.tried(ticket_id, current.started_at)
         # Idle time only breaks least busy's ties (its read spans every claimed ticket).
         idle = tx.offers.last_taken() if self.routing.strategy is Strategy.LEAST_BUSY else {}
-        found = candidates(agents, profiles, tx.offers.loads(), idle, default_capacity)
-        chosen = choose(self.routing.strategy, found, tried, pointer)
+        found = candidates(agents, profiles, tx.offers.loads(), idle, default_capacity, utc_offsets)
+        free = [agent for agent in found if agent.available and agent.has_room and agent.user_id not in tried]
+        pool = free
+        if not current.filters_dropped:
+            filters = self.routing.filters
+            pool = [agent for agent in free if eligibility(current.needs, agent, filters.time_zone_hours).eligible]
+            if free and not pool:  # someone could take it, but nobody eligible: wait, then everyone
+                if current.started_at + timedelta(seconds=filters.fallback_after_seconds) > now:
+                    return True  # a later ticket may have eligible agents
+                if tx.offers.drop_filters(ticket_id, current.started_at, now):
+                    self._filters_dropped(tx, ticket_id, current.needs, now, done)
+                pool = free
+        chosen = choose(self.routing.strategy, pool, tried, pointer)
         if chosen is not None:
             expires_at = now + timedelta(seconds=self.routing.offer_timeout_seconds)
             offer_id = tx.offers.add(ticket_id, chosen, now, expires_at)
@@ -135,7 +163,7 @@ class RoutingDesk(AgentDesk):
             return True
         if tried:
             reason = RoundEnd.FULL_ROUND
-        elif created_at + timedelta(seconds=self.routing.fallback_after_seconds) <= now:
+        elif current.started_at + timedelta(seconds=self.routing.fallback_after_seconds) <= now:
             reason = RoundEnd.FALLBACK
         else:
             return False
@@ -145,6 +173,30 @@ class RoutingDesk(AgentDesk):
             self._notify(tx, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.open_to_all(str(reason)))
             done.ended.append((ticket_id, reason))
         return True
+
+    def _filters_dropped(
+        self, tx: HelpdeskTransaction, ticket_id: int, needs: TicketNeeds, now: datetime, done: RoutingPass
+    ) -> None:
+        """Nobody eligible took the ticket in time: its thread is told (once) it goes to everyone."""
+        ticket = tx.tickets.get(ticket_id)
+        assert ticket is not None
+        filters = self.routing.filters
+        notice = Notice.filters_dropped(needs, filters.fallback_after_seconds, filters.time_zone_hours)
+        self._notify(tx, ticket.conversation_id, ticket_id, Audience.AGENTS, notice)
+        details = {"language": needs.language, "skills": list(needs.skills), "utc_offset": needs.utc_offset}
+        tx.audit.record(BOT_ACTOR, AuditAction.FILTERS_DROPPED, now, ticket_id=ticket_id, details=details)
+        done.unfiltered.append(ticket_id)
+
+    def customers_to_look_up(self, limit: int = ROUTING_BATCH) -> list[tuple[int, str]]:
+        """Waiting tickets (queue order) whose customer's Slack locale and time zone are not known yet."""
+        with self.storage.transaction() as tx:
+            return list(tx.offers.to_look_up(limit))
+
+    def customer_looked_up(self, ticket_id: int, locale: str | None, utc_offset: int | None) -> None:
+        """What Slack said of the ticket's customer: their locale's language is the ticket's unless a
+        triage answer gave it one; their UTC offset is the time-zone filter's."""
+        with self.storage.transaction() as tx:
+            tx.offers.looked_up(ticket_id, language_of_locale(locale), utc_offset)
 
     def time_out_offers(self, limit: int = ROUTING_BATCH) -> list[OfferView]:
         """End the offers nobody answered in time, and those whose ticket no longer waits."""

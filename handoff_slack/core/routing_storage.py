@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+from handoff_slack.core.eligibility import TicketNeeds
+
+
+@dataclass(frozen=True)
+class TicketRound:
+    """A waiting ticket as routing weighs it: what it needs, when its current round of offers began
+    (its creation, or its latest release back to the queue), and whether its filters were dropped."""
+
+    needs: TicketNeeds
+    started_at: datetime
+    filters_dropped: bool = False
 
 
 class StoredOffer(Protocol):
@@ -43,8 +56,27 @@ class Offers(Protocol):
         """Still waiting, with no offer pending and its offers not ended."""
         ...
 
-    def tried(self, ticket_id: int) -> set[str]:
-        """Agents who were offered the ticket before (and declined, or let the offer time out)."""
+    def tried(self, ticket_id: int, since: datetime | None = None) -> set[str]:
+        """Agents who were offered the ticket before (and declined, or let the offer time out), in
+        its round begun at `since` (None: ever)."""
+        ...
+
+    def round_of(self, ticket_id: int) -> TicketRound: ...
+    def drop_filters(self, ticket_id: int, started_at: datetime, now: datetime) -> bool:
+        """Mark the ticket's round as offered to everyone; False when it was already."""
+        ...
+
+    def new_round(self, ticket_id: int, now: datetime) -> None:
+        """A ticket back in the queue is offered afresh: its round's end, tried agents and dropped
+        filters are forgotten (their offers stay, as history)."""
+        ...
+
+    def to_look_up(self, limit: int) -> Sequence[tuple[int, str]]:
+        """Waiting tickets whose customer's locale and time zone were not looked up: (ID, customer)."""
+        ...
+
+    def looked_up(self, ticket_id: int, language: str | None, utc_offset: int | None) -> None:
+        """Record the customer's locale's language (unless the ticket has one) and UTC offset."""
         ...
 
     def loads(self) -> dict[str, int]:

@@ -201,6 +201,7 @@ class Transfers(HandoffSteps):
             if not tx.transfers.release(ticket_id, ticket.agent_user_id, now):
                 return TransferOutcome(TransferResult.NOT_OPEN, view)  # (the lock makes it rare)
             tx.conversations.waiting(ticket.conversation_id, now)
+            tx.offers.new_round(ticket_id, now)  # routing offers it afresh, even after an ended round
             self._end_period(tx, view, OwnershipEnd.RELEASED, user_id)
             tx.audit.record(
                 user_id, AuditAction.RELEASE, now, ticket_id=ticket_id, subject_user_id=ticket.agent_user_id

@@ -31,8 +31,10 @@ def show(services: Services, outcome: TransferOutcome) -> None:
         return
     if outcome.result in (TransferResult.ACCEPTED, TransferResult.ASSIGNED):
         services.effects.claimed(ticket)  # the thread's note needs the message, as after a claim
+        services.effects.capacity_changed()  # the previous owner (if any) has room again
     elif outcome.result is TransferResult.RELEASED:
         services.effects.cancelled(ticket.conversation_id, ticket.id)  # the customer hears first
+        services.effects.capacity_changed()  # the ticket waits again, and its owner has room
     else:  # an offer, a decline, an offer gone stale: the thread's messages only
         services.outbox.deliver(ticket.conversation_id)
 

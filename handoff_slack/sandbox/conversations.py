@@ -12,7 +12,9 @@ and return ``metadata`` only with ``include_all_metadata``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from handoff_slack.sandbox.faults import Faults
 from handoff_slack.sandbox.slack_shapes import (
@@ -225,10 +227,20 @@ class Conversations(Faults):
 
     # ----------------------------------------------------------------- users, teams, views
     def _users_info(self, p: Params) -> dict[str, Any]:
+        """As Slack: `tz_offset` is the zone's offset now (seconds east of UTC); `locale` only with
+        ``include_locale``."""
         user = self._users.get(p.get("user", ""))
         if user is None:
             raise SlackError("user_not_found")
-        return {"user": copied(user)}
+        shown = copied(user)
+        locale = shown.pop("locale", None)
+        if flag(p.get("include_locale")) and locale is not None:
+            shown["locale"] = locale
+        tz = shown.get("tz")
+        if isinstance(tz, str) and "tz_offset" not in shown:
+            offset = datetime.now(ZoneInfo(tz)).utcoffset()
+            shown["tz_offset"] = int(offset.total_seconds()) if offset is not None else 0
+        return {"user": shown}
 
     def _usergroups_users_list(self, p: Params) -> dict[str, Any]:
         """A user group's members (IDs), as Slack lists them; an unknown group is ``no_such_subteam``."""

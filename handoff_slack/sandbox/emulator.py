@@ -94,6 +94,7 @@ class SlackEmulator(People):
         is_bot: bool = False,
         tz: str = "Europe/Berlin",
         image_48: str | None = None,
+        locale: str = "en-US",
     ) -> dict[str, Any]:
         name = name or f"user_{id.lower()}"
         real_name = real_name if real_name is not None else name
@@ -107,6 +108,7 @@ class SlackEmulator(People):
             "is_bot": is_bot,
             "is_app_user": False,
             "tz": tz,
+            "locale": locale,  # users.info shows it only with include_locale, as Slack does
             "profile": {
                 "display_name": display_name,
                 "real_name": real_name,

@@ -36,6 +36,13 @@ class Person:
     name: str
     avatar_url: str | None
     team_id: str | None
+    locale: str | None = None  # like "de-DE" (users.info with include_locale)
+    utc_offset: int | None = None  # seconds east of UTC now (users.info's tz_offset)
+
+
+def _offset(value: object) -> int | None:
+    """users.info's `tz_offset` (seconds); None when Slack gave none (or no number)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class AgentDirectory:
@@ -119,7 +126,8 @@ class PeopleDirectory:
         if cached is not None:
             return cached
         try:
-            user = (client or self.client).users_info(user=user_id)["user"]
+            # The locale (routing's language) only comes when asked for; tz_offset always does.
+            user = (client or self.client).users_info(user=user_id, include_locale=True)["user"]
         except SlackApiError as error:
             logger.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
             return Person(user_id, user_id, None, None)
@@ -133,6 +141,8 @@ class PeopleDirectory:
             or user_id,
             avatar_url=profile.get("image_48"),
             team_id=user.get("team_id") or profile.get("team"),
+            locale=user.get("locale") if isinstance(user.get("locale"), str) else None,
+            utc_offset=_offset(user.get("tz_offset")),
         )
         self._people.put(user_id, person)
         return person

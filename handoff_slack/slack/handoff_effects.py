@@ -101,6 +101,11 @@ class HandoffEffects:
         if ticket.state is TicketState.WAITING:
             self._route()
 
+    def capacity_changed(self) -> None:
+        """An agent has room again or came back (a release, a transfer or reassignment away, now
+        available): routing offers the oldest eligible ticket now, not at the scheduler's next run."""
+        self._route()
+
     def closed(self, ticket: TicketView) -> None:
         """After a close (`ticket`: as the close left it)."""
         # Anything the agent wrote before closing reaches the customer before the goodbye (stored after).

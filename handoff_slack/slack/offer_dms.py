@@ -1,5 +1,7 @@
 """Routing on Slack: a routing pass (who is offered which waiting ticket, core.routing_desk), the
-offers' DMs, and their updates once answered or moved on.
+offers' DMs, and their updates once answered or moved on. A pass first asks Slack (users.info,
+cached) for what the filters need: the waiting customers' locales and time zones (once per ticket)
+and, with routing.time_zone_hours, the available agents' time zones.
 
 An offer's DM is posted at most once (its post is not repeated after an ambiguous failure): an
 offer lives `offer_timeout_seconds`, and a lost DM only means it times out and moves on to the
@@ -12,14 +14,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable, Mapping
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handoff_slack.blocks.offer import offer_ended, offer_message
+from handoff_slack.core.agent_profiles import AgentProfile, Availability
 from handoff_slack.core.routing import OfferOutcome, RoutingConfig
 from handoff_slack.core.routing_desk import OfferView, RoutingPass
-from handoff_slack.slack.directory import AgentCheckUnavailable, AgentDirectory
+from handoff_slack.slack.directory import AgentCheckUnavailable, AgentDirectory, PeopleDirectory
 from handoff_slack.slack.failures import failure_reason
 from handoff_slack.slack.outbox import Outbox
 from handoff_slack.storage.agent_profiles import AgentProfiles
@@ -39,8 +43,10 @@ class OfferDesk:
         outbox: Outbox,
         default_capacity: int,
         poster: WebClient | None = None,
+        people: PeopleDirectory | None = None,
     ) -> None:
         self.helpdesk = helpdesk
+        self.people = people or PeopleDirectory(client, None)  # customers' locales, everyone's time zone
         self.agents = agents
         self.profiles = profiles
         self.client = client  # updates: idempotent, full retries
@@ -63,14 +69,47 @@ class OfferDesk:
             except AgentCheckUnavailable:
                 logger.warning("routing skipped: the agents' list is unavailable; will retry")
                 return RoutingPass()
-            done = self.helpdesk.route_waiting(agent_ids, self.profiles.profiles(), self.default_capacity)
+            self._look_up_customers()
+            profiles = self.profiles.profiles()
+            done = self.helpdesk.route_waiting(
+                agent_ids, profiles, self.default_capacity, self._agents_offsets(agent_ids, profiles)
+            )
         for offer in done.offered:
             self._post(offer)
-        for ticket_id, _reason in done.ended:
+        for ticket_id in [*(ended for ended, _reason in done.ended), *done.unfiltered]:
             ticket = self.helpdesk.ticket(ticket_id)
             if ticket is not None:
                 self.outbox.deliver(ticket.conversation_id)
         return done
+
+    def _look_up_customers(self) -> None:
+        """The Slack locale and time zone of the customers waiting (users.info, cached): a ticket's
+        language when triage gave none, and the time-zone filter's. Asked here, in the routing pass,
+        never while Slack waits for an ack. Slack unreachable: the next pass asks again; an error
+        answer (logged) leaves them unknown (the ticket is routed without them)."""
+        for ticket_id, customer in self.helpdesk.customers_to_look_up():
+            try:
+                person = self.people.person(customer)
+            except OSError:
+                return
+            self.helpdesk.customer_looked_up(ticket_id, person.locale, person.utc_offset)
+
+    def _agents_offsets(self, agent_ids: Iterable[str], profiles: Mapping[str, AgentProfile]) -> dict[str, int]:
+        """The UTC offsets of the available agents (users.info, cached), when the time-zone filter is on."""
+        if self.config.filters.time_zone_hours is None:
+            return {}
+        offsets: dict[str, int] = {}
+        for user_id in agent_ids:
+            profile = profiles.get(user_id)
+            if profile is None or profile.availability is not Availability.AVAILABLE:
+                continue
+            try:
+                offset = self.people.person(user_id).utc_offset
+            except OSError:
+                continue  # unknown: the filter lets them through
+            if offset is not None:
+                offsets[user_id] = offset
+        return offsets
 
     def time_out(self) -> list[OfferView]:
         """End the offers past their time (and those whose ticket no longer waits), then route again."""

@@ -5,7 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Float, Index, SmallInteger, String, Table, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, TicketState
@@ -75,6 +90,9 @@ class Conversation(SQLModel, table=True):
 OPEN_TICKET_STATES = "state IN ('waiting', 'connected', 'proposed')"
 
 
+CUSTOMER_UNKNOWN = "state = 'waiting' AND NOT customer_looked_up"
+
+
 class Ticket(SQLModel, table=True):
     """One hand-off from the bot to a person, from escalation to close or cancel."""
 
@@ -96,6 +114,13 @@ class Ticket(SQLModel, table=True):
             unique=True,
             sqlite_where=text(OPEN_TICKET_STATES),
             postgresql_where=text(OPEN_TICKET_STATES),
+        ),
+        # Routing's look-ups of customers' locales and time zones: the few waiting tickets not looked up.
+        Index(
+            "ix_ticket_customer_unknown",
+            "id",
+            sqlite_where=text(CUSTOMER_UNKNOWN),
+            postgresql_where=text(CUSTOMER_UNKNOWN),
         ),
         # At most one watch per conversation, however many agents press Watch at once.
         Index(
@@ -145,6 +170,13 @@ class Ticket(SQLModel, table=True):
     rating_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     rated_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     rated_by: str | None = Field(default=None, sa_type=String(32))
+    # What it asks of its agent (core.eligibility.TicketNeeds): its language (a triage answer, else
+    # the customer's Slack locale), the skills it needs, the customer's UTC offset in seconds; and
+    # whether routing looked up the customer's locale and time zone (once, off the ack path).
+    language: str | None = Field(default=None, sa_type=String(16))
+    skills: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    customer_utc_offset: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    customer_looked_up: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
 
 
 class Message(SQLModel, table=True):

@@ -10,26 +10,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, exists, func, literal, select, union_all, update
+from sqlalchemy import Table, delete, exists, func, literal, literal_column, select, union_all, update
 from sqlmodel import Session, SQLModel
 
 from handoff_slack.core.clock import as_utc, utcnow
+from handoff_slack.core.eligibility import TicketNeeds
 from handoff_slack.core.routing import OfferOutcome
+from handoff_slack.core.routing_storage import TicketRound
 from handoff_slack.core.states import TicketState
 from handoff_slack.storage.database import InsertIfAbsent
 from handoff_slack.storage.models import conversation_table, ticket_table
 from handoff_slack.storage.roster_tables import AgentProfileRow
-from handoff_slack.storage.routing_tables import RoutingEndedRow, RoutingPointerRow, TicketOfferRow
+from handoff_slack.storage.routing_tables import RoutingEndedRow, RoutingPointerRow, RoutingRoundRow, TicketOfferRow
 from handoff_slack.storage.tickets import QUEUE_ORDER, rows_changed
 
 _offers: Table = SQLModel.metadata.tables[TicketOfferRow.__tablename__]
 _pointer: Table = SQLModel.metadata.tables[RoutingPointerRow.__tablename__]
 _ended: Table = SQLModel.metadata.tables[RoutingEndedRow.__tablename__]
+_rounds: Table = SQLModel.metadata.tables[RoutingRoundRow.__tablename__]
 _profiles: Table = SQLModel.metadata.tables[AgentProfileRow.__tablename__]
 _tickets, _conversations = ticket_table, conversation_table
 _insert_offer = InsertIfAbsent(TicketOfferRow)
 _insert_pointer = InsertIfAbsent(RoutingPointerRow)
 _insert_ended = InsertIfAbsent(RoutingEndedRow)
+_insert_round = InsertIfAbsent(RoutingRoundRow)
 _PENDING = OfferOutcome.PENDING.value
 
 
@@ -91,9 +95,73 @@ class OfferRepository:
         ).first()
         return found is not None
 
-    def tried(self, ticket_id: int) -> set[str]:
-        rows = self._session.execute(select(_offers.c.agent_user_id).where(_offers.c.ticket_id == ticket_id))
-        return {str(user_id) for (user_id,) in rows}
+    def tried(self, ticket_id: int, since: datetime | None = None) -> set[str]:
+        query = select(_offers.c.agent_user_id).where(_offers.c.ticket_id == ticket_id)
+        if since is not None:
+            query = query.where(_offers.c.offered_at >= since)
+        return {str(user_id) for (user_id,) in self._session.execute(query)}
+
+    def round_of(self, ticket_id: int) -> TicketRound:
+        row = self._session.execute(
+            select(
+                _tickets.c.language,
+                _tickets.c.skills,
+                _tickets.c.customer_utc_offset,
+                _tickets.c.created_at,
+                _rounds.c.started_at,
+                _rounds.c.filters_dropped_at,
+            )
+            .select_from(_tickets.outerjoin(_rounds, _rounds.c.ticket_id == _tickets.c.id))
+            .where(_tickets.c.id == ticket_id)
+        ).one()
+        needs = TicketNeeds(row.language, tuple(row.skills or ()), row.customer_utc_offset)
+        started = row.started_at if row.started_at is not None else row.created_at
+        return TicketRound(needs, as_utc(started), row.filters_dropped_at is not None)
+
+    def drop_filters(self, ticket_id: int, started_at: datetime, now: datetime) -> bool:
+        inserted = _insert_round(
+            self._session, {"ticket_id": ticket_id, "started_at": started_at, "filters_dropped_at": now}
+        )
+        if inserted is not None:
+            return True
+        changed = self._session.execute(
+            update(_rounds)
+            .where(_rounds.c.ticket_id == ticket_id, _rounds.c.filters_dropped_at.is_(None))
+            .values(filters_dropped_at=now)
+        )
+        return bool(rows_changed(changed))
+
+    def new_round(self, ticket_id: int, now: datetime) -> None:
+        self._session.execute(delete(_ended).where(_ended.c.ticket_id == ticket_id))
+        self._session.execute(delete(_rounds).where(_rounds.c.ticket_id == ticket_id))
+        _insert_round(self._session, {"ticket_id": ticket_id, "started_at": now, "filters_dropped_at": None})
+
+    def to_look_up(self, limit: int) -> list[tuple[int, str]]:
+        rows = self._session.execute(
+            select(_tickets.c.id, _conversations.c.customer_user_id)
+            .select_from(self._workspace_tickets())
+            .where(
+                # As the partial index ix_ticket_customer_unknown says it (a literal, not a parameter):
+                # the planners then read only the few tickets not looked up yet.
+                _tickets.c.state == literal_column("'waiting'"),
+                ~_tickets.c.customer_looked_up,
+                _conversations.c.workspace_id == self.workspace_id,
+            )
+            .order_by(*QUEUE_ORDER)
+            .limit(limit)
+        )
+        return [(int(ticket_id), str(customer)) for ticket_id, customer in rows]
+
+    def looked_up(self, ticket_id: int, language: str | None, utc_offset: int | None) -> None:
+        self._session.execute(
+            update(_tickets)
+            .where(_tickets.c.id == ticket_id)
+            .values(
+                language=func.coalesce(_tickets.c.language, language),
+                customer_utc_offset=utc_offset,
+                customer_looked_up=True,
+            )
+        )
 
     def loads(self) -> dict[str, int]:
         # The agents with a profile only (without one an agent is offline: never offered; profiles

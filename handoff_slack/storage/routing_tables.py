@@ -1,5 +1,6 @@
 """The tables of routing (core.routing): offers of waiting tickets to agents, the round-robin
-pointer, and tickets whose offers ended (left open to anyone's Claim).
+pointer, tickets whose offers ended (left open to anyone's Claim), and tickets' rounds (released
+tickets offered afresh; filters dropped).
 
 Registered on SQLModel's metadata with the others (storage.models imports this module).
 """
@@ -69,3 +70,16 @@ class RoutingEndedRow(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
     reason: str = Field(sa_type=String(16))
     ended_at: datetime = Field(sa_column=_timestamp())
+
+
+class RoutingRoundRow(SQLModel, table=True):
+    """A ticket's current round of offers when it is not the one its creation began (released back to
+    the queue: offered afresh from then), and when its filters were dropped (core.eligibility: no
+    eligible agent took it in time, so everyone available is offered it). No row: the round began
+    when the ticket was created, with its filters."""
+
+    __tablename__ = "routing_round"
+
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    started_at: datetime = Field(sa_column=_timestamp())
+    filters_dropped_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, CursorResult, Result, bindparam, func, or_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from handoff_slack.core.eligibility import TicketNeeds
 from handoff_slack.core.helpdesk_storage import StoredConversation, StoredTicket, ThreadTicket
 from handoff_slack.core.priority import DEFAULT_PRIORITY, Prioritised, Priority, PrioritySource
 from handoff_slack.core.states import ConversationMode, TicketState
@@ -111,6 +112,7 @@ class TicketRepository:
         now: datetime,
         state: TicketState = TicketState.WAITING,
         priority: Prioritised = DEFAULT_PRIORITY,
+        needs: TicketNeeds | None = None,
     ) -> int:
         """A new ticket for the conversation, now waiting on it: the ticket's ID.
 
@@ -126,6 +128,8 @@ class TicketRepository:
             created_at=now,
             priority=int(priority.level),
             priority_source=None if priority.source is PrioritySource.DEFAULT else priority.source.value,
+            language=None if needs is None else needs.language,
+            skills=list(needs.skills) if needs is not None and needs.skills else None,
         )
         self._session.add(ticket)
         self._session.flush()  # the partial unique index refuses a second open ticket here

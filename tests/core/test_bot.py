@@ -401,3 +401,30 @@ def test_the_saved_state_keeps_only_what_the_bot_reads() -> None:
     bot = engine(frustration=FrustrationConfig(action=FrustrationAction.OFFER))
     turn = talk(bot, "hello", pasted("where is my order"), pasted("#48213"))
     assert [len(text) for text in turn.state.recent] == [5, READ_LIMIT, READ_LIMIT]
+
+
+# -- the scenario a hand-over came from (routing: its skills) --------------------------------------
+
+
+def test_a_hand_over_names_the_scenario_it_came_from_also_after_triage() -> None:
+    escalated = talk(engine(), "forgot my password", "No")
+    assert escalated.handover is not None and escalated.handover.scenario_id == "password"
+
+    # With triage before the hand-over, the scenario is kept (through JSON) until the last answer.
+    asked = engine(TriageMode.BEFORE_HANDOFF, questions=(EMAIL,))
+    turn = talk(asked, "forgot my password", "No", "ana@example.com")
+    assert turn.handover is not None and turn.handover.scenario_id == "password"
+    assert turn.state.handover_scenario is None  # the next conversation starts afresh
+
+
+def test_asking_for_a_person_mid_scenario_names_it_and_otherwise_none() -> None:
+    mid = talk(engine(), "where is my order", "agent")
+    assert mid.handover is not None and mid.handover.scenario_id == "orders"
+    plain = talk(engine(), "agent")
+    assert plain.handover is not None and plain.handover.scenario_id is None
+    # "never mind" during triage forgets it: a later plain request names no scenario.
+    asked = engine(TriageMode.BEFORE_HANDOFF, questions=(EMAIL,))
+    left = talk(asked, "forgot my password", "No", "never mind")
+    assert left.handover is None and left.state.handover_scenario is None
+    later = talk(asked, "agent", "ana@example.com", state=left.state)
+    assert later.handover is not None and later.handover.scenario_id is None

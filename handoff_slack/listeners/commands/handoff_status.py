@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from handoff_slack.blocks.agents import status_answer
+from handoff_slack.core.agent_profiles import Availability, ProfileChange
 from handoff_slack.listeners.agent_check import require_agent
 from handoff_slack.listeners.commands.handoff_queue import HELP_WORDS
 from handoff_slack.listeners.commands.status_arguments import BadArguments, read_status_arguments
@@ -43,29 +44,41 @@ def register(app: App, services: Services) -> None:
         user = str(command.get("user_id") or "")
         if not require_agent(services, user, respond, REFUSAL):
             return
-        respond(text=_answer(services, user, str(command.get("text") or "").strip()), response_type="ephemeral")
+        said, change = _answer(services, user, str(command.get("text") or "").strip())
+        respond(text=said, response_type="ephemeral")
+        if change is not None and may_take_more(change):
+            services.effects.capacity_changed()  # the oldest eligible ticket goes to them now
 
     app.command(COMMAND)(ack=acknowledge, lazy=[answer])
 
 
-def _answer(services: Services, user: str, text: str) -> str:
+def may_take_more(change: ProfileChange) -> bool:
+    """Whether the change may let routing offer someone a ticket: anything but going away or offline
+    (availability, capacity, languages or skills)."""
+    leaving = change.availability is not None and change.availability is not Availability.AVAILABLE
+    return not change.is_empty and not leaving
+
+
+def _answer(services: Services, user: str, text: str) -> tuple[str, ProfileChange | None]:
+    """What to answer, and the change made (None: nothing changed)."""
     if text.lower() in HELP_WORDS:
-        return USAGE
+        return USAGE, None
     try:
         request = read_status_arguments(text)
     except BadArguments as error:
-        return f"{error} {USAGE}"
+        return f"{error} {USAGE}", None
     target = request.target_user_id or user
     if target != user:
         if not services.agents.is_admin(user):
-            return ADMINS_ONLY
+            return ADMINS_ONLY, None
         try:
             if not services.agents.is_agent(target):
-                return NOT_AN_AGENT.format(user=target)
+                return NOT_AN_AGENT.format(user=target), None
         except AgentCheckUnavailable:
-            return "I couldn't check with Slack who is on the support team. Please try again in a moment."
+            return "I couldn't check with Slack who is on the support team. Please try again in a moment.", None
     default = services.settings.agent_capacity
-    if not request.change.is_empty:
+    changed = not request.change.is_empty
+    if changed:
         services.profiles.change(target, request.change, user, services.clock())
     status = services.profiles.status(target, default)
-    return status_answer(status, yours=target == user, changed=not request.change.is_empty)
+    return status_answer(status, yours=target == user, changed=changed), request.change if changed else None
