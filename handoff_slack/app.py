@@ -165,8 +165,9 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         door_closed=ServedDoors(channels.is_served).closed,
     )
     helpdesk.routing = bot.config.routing  # who is offered a waiting ticket (the YAML's `routing`)
+    helpdesk.transfer_config = bot.config.transfers  # how long a transfer offer waits (the YAML's `transfers`)
     profiles = AgentProfiles(db, helpdesk.workspace_id)
-    offers = OfferDesk(helpdesk, agents, profiles, client, outbox, settings.agent_capacity, poster=poster)
+    offers = OfferDesk(helpdesk, agents, profiles, client, outbox, settings.agent_capacity, poster=poster, board=board)
     effects = HandoffEffects(board, outbox, route=offers.route if helpdesk.routing.offers else None)
     executor = LazyWork(settings.http_threads, settings.max_backlog, thread_name_prefix="lazy-listener")
     approvers = Approvers(client, agents, bot.config.supervision.approvers)

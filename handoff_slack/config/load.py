@@ -35,6 +35,7 @@ from handoff_slack.core.bot_config import (
 )
 from handoff_slack.core.priority import Priority, PriorityConfig, TriageRule
 from handoff_slack.core.routing import RoutingConfig
+from handoff_slack.core.transfer_config import TransferConfig
 
 
 def bot_config_from_text(text: str, source: str) -> BotConfig:
@@ -89,6 +90,7 @@ def bot_config(file: BotFile) -> BotConfig:
             offer_timeout_seconds=file.routing.offer_timeout_seconds,
             fallback_after_seconds=file.routing.fallback_after_seconds,
         ),
+        transfers=TransferConfig(offer_timeout_seconds=file.transfers.offer_timeout_seconds),
     )
 
 

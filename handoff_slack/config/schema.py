@@ -48,6 +48,7 @@ from handoff_slack.core.bot_config import (
 )
 from handoff_slack.core.priority import FrustrationRaise, PriorityConfig
 from handoff_slack.core.routing import RoutingConfig, Strategy
+from handoff_slack.core.transfer_config import TransferConfig
 
 ID_PATTERN = r"^[a-z0-9_]{1,40}$"  # IDs travel in Slack button values and block IDs
 MAX_BUTTON_TEXT = 75  # Slack's limit for a button's text
@@ -421,6 +422,18 @@ class RoutingEntry(_Part):
     fallback_after_seconds: FallbackWait = _ROUTING.fallback_after_seconds
 
 
+class TransfersEntry(_Part):
+    """An owner's offer of their ticket to another agent (core.transfers)."""
+
+    offer_timeout_seconds: Annotated[
+        int,
+        Field(ge=60, le=86400),
+        _READ,
+        Expected("a whole number"),
+        Says(out_of_range="must be between 60 and 86400 seconds, got {value}"),
+    ] = TransferConfig().offer_timeout_seconds
+
+
 _BOT = BotConfig()
 
 
@@ -442,6 +455,7 @@ class BotFile(_Part):
     shared_channels: SharedChannelsEntry = SharedChannelsEntry()
     priority: PriorityEntry = PriorityEntry()
     routing: RoutingEntry = RoutingEntry()
+    transfers: TransfersEntry = TransfersEntry()
 
     @field_validator("scenarios", mode="after")
     @classmethod

@@ -26,10 +26,17 @@ class TicketRecords(HandoffSteps):
         with self.storage.transaction() as tx:
             return tx.tickets.count_message_post(ticket_id)
 
-    def ticket_message_shown(self, ticket_id: int, state: TicketState, priority: PriorityShown | None = None) -> None:
-        """The ticket message shows `state` (and `priority`): up to date, unless the ticket moved on meanwhile."""
+    def ticket_message_shown(
+        self,
+        ticket_id: int,
+        state: TicketState,
+        priority: PriorityShown | None = None,
+        offer_revision: int | None = None,
+    ) -> None:
+        """The ticket message shows `state` (and `priority`, and the offers as of `offer_revision`): up
+        to date, unless the ticket moved on meanwhile."""
         with self.storage.transaction() as tx:
-            tx.tickets.message_shown(ticket_id, state, priority)
+            tx.tickets.message_shown(ticket_id, state, priority, offer_revision)
 
     def tickets_with_stale_message(self) -> list[int]:
         """Posted ticket messages that show an older state than their ticket's (an update failed)."""

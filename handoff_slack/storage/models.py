@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Float, Index, SmallInteger, String, Table, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, TicketState
@@ -135,6 +148,9 @@ class Ticket(SQLModel, table=True):
     priority: int = Field(default=1, sa_column=Column(SmallInteger, nullable=False, server_default=text("1")))
     priority_source: str | None = Field(default=None, sa_type=String(16))
     priority_set_by: str | None = Field(default=None, sa_type=String(32))
+    # Changes of its offers (routing's and transfers'), counted: the ticket message shows the
+    # pending ones, and is up to date only if it showed the latest count (migration 0018).
+    offer_revision: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
 
 
 class Message(SQLModel, table=True):
