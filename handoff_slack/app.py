@@ -168,7 +168,10 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
     helpdesk.transfer_config = bot.config.transfers  # how long a transfer offer waits (the YAML's `transfers`)
     profiles = AgentProfiles(db, helpdesk.workspace_id)
     offers = OfferDesk(helpdesk, agents, profiles, client, outbox, settings.agent_capacity, poster=poster, board=board)
-    effects = HandoffEffects(board, outbox, route=offers.route if helpdesk.routing.offers else None)
+    routed = helpdesk.routing.offers
+    effects = HandoffEffects(
+        board, outbox, route=offers.route if routed else None, withdraw=offers.time_out if routed else None
+    )
     executor = LazyWork(settings.http_threads, settings.max_backlog, thread_name_prefix="lazy-listener")
     approvers = Approvers(client, agents, bot.config.supervision.approvers)
     audit = AuditLog(db, helpdesk.workspace_id)

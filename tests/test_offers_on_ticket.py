@@ -12,7 +12,7 @@ import pytest
 
 from handoff_slack.blocks.action_ids import OFFER_ACCEPT, OFFER_DECLINE, TRANSFER_DECLINE
 from tests.conftest import AGENT, AGENT_2, CUSTOMER
-from tests.support.app_under_test import AppUnderTest
+from tests.support.app_under_test import AppUnderTest, settings_for
 from tests.support.fake_slack import Call, FakeSlack
 from tests.support.journeys import (
     TicketPost,
@@ -22,7 +22,16 @@ from tests.support.journeys import (
     escalate_by_typing,
 )
 from tests.support.waiting import wait_until
-from tests.test_routing import AGENT_3, MovableClock, available, press, run_routing_job, start, wait_for_offer
+from tests.test_routing import (
+    AGENT_3,
+    PLAIN,
+    MovableClock,
+    available,
+    press,
+    run_routing_job,
+    start,
+    wait_for_offer,
+)
 from tests.test_transfer import offer_transfer
 from tests.test_transfer import press as press_in_channel
 
@@ -128,3 +137,27 @@ def test_an_offer_shown_when_the_update_failed_is_repaired_by_the_scheduler(
     shows_at_last(fake_slack, ticket, "Waiting for an agent", absent=WAITING_ON)
     refused: list[Call] = [c for c in fake_slack.calls("chat.update") if c.params.get("ts") == ticket.ts and not c.ok]
     assert len(refused) == 2
+
+
+def test_a_claim_with_the_button_withdraws_the_offer_and_its_dm_at_once(
+    fake_slack: FakeSlack, database_url: str, clock: MovableClock, tmp_path: Path
+) -> None:
+    """Not at the scheduler's next run (an hour away here): the claim's own effects withdraw it."""
+    config = tmp_path / "routed.yaml"
+    config.write_text(f"{PLAIN}\nrouting:\n  strategy: round_robin\n")
+    settings = settings_for(fake_slack, database_url, HANDOFF_CONFIG=str(config), HANDOFF_DELIVERY_RETRY_SECONDS="3600")
+    app = AppUnderTest(settings, clock).start()
+    try:
+        available(app, AGENT)
+        ticket = escalate_by_typing(app, fake_slack, CUSTOMER)
+        offer = wait_for_offer(fake_slack, AGENT)
+
+        claim(app, fake_slack, AGENT_2, ticket)
+
+        fake_slack.wait_for(
+            "chat.update",
+            lambda c: c.params.get("ts") == offer.response["ts"] and "no longer needs you" in c.params["text"],
+        )
+        shows_at_last(fake_slack, ticket, f"Claimed by <@{AGENT_2}>", absent=WAITING_ON)
+    finally:
+        app.stop()
