@@ -25,6 +25,7 @@ from handoff_slack.lazy_work import LazyWork
 from handoff_slack.listeners import register_listeners
 from handoff_slack.request_guard import SlackRequestGuard
 from handoff_slack.scheduler import build_scheduler, deliver_now
+from handoff_slack.scheduler_leader import SchedulerLeadership, leadership_for
 from handoff_slack.sender_notices import TooLongNotices
 from handoff_slack.services import Services
 from handoff_slack.settings import Settings
@@ -60,6 +61,7 @@ class HandoffApp:
     services: Services
     scheduler: BackgroundScheduler
     executor: LazyWork
+    leadership: SchedulerLeadership  # whether this process runs the timers (one across replicas)
 
     def wsgi(self) -> Callable[..., Iterable[bytes]]:
         """Slack's requests at POST /slack/events (checked by the guard first), GET /healthz, else 404."""
@@ -76,7 +78,10 @@ class HandoffApp:
                 return slack(environ, start_response)
             if path == HEALTH_PATH and method == "GET":
                 healthy = self.database_reachable()
-                start_response("200 OK" if healthy else "503 Service Unavailable", [("Content-Type", "text/plain")])
+                # Which replica runs the timers, for operators (the status is only for load balancers).
+                leader = ("X-Scheduler-Leader", "yes" if self.leadership.leading else "no")
+                status = "200 OK" if healthy else "503 Service Unavailable"
+                start_response(status, [("Content-Type", "text/plain"), leader])
                 return [b"ok" if healthy else b"database unavailable"]
             start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"Not Found"]
@@ -92,11 +97,13 @@ class HandoffApp:
             return False
 
     def start_background_work(self) -> None:
+        self.leadership.start()  # before the first runs: a single replica leads from its first tick
         self.scheduler.start()
 
     def close(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self.leadership.stop()  # its lock freed at once: another replica (or the next start) leads
         self.executor.shutdown(wait=True)  # lazy listeners in flight finish their Slack calls
         self.db.dispose()
 
@@ -166,6 +173,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
     )
     helpdesk.routing = bot.config.routing  # who is offered a waiting ticket (the YAML's `routing`)
     helpdesk.transfer_config = bot.config.transfers  # how long a transfer offer waits (the YAML's `transfers`)
+    helpdesk.satisfaction = bot.config.satisfaction  # the survey after a close (the YAML's `satisfaction`)
     profiles = AgentProfiles(db, helpdesk.workspace_id)
     offers = OfferDesk(helpdesk, agents, profiles, client, outbox, settings.agent_capacity, poster=poster, board=board)
     routed = helpdesk.routing.offers
@@ -209,7 +217,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         executor.shutdown()
         raise StartupError(f"SLACK_BOT_TOKEN could not be verified with Slack: {type(error).__name__}") from None
     register_listeners(bolt, services)
-    scheduler = build_scheduler(services)
+    leadership = leadership_for(settings.database_url, db.backend)
+    scheduler = build_scheduler(services, leadership)
     # Relays deferred while the backlog was full go out as soon as it has room again.
     executor.on_drained = lambda: deliver_now(services)
-    return HandoffApp(settings, db, bolt, services, scheduler, executor)
+    return HandoffApp(settings, db, bolt, services, scheduler, executor, leadership)

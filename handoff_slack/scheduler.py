@@ -1,17 +1,25 @@
-"""Timed work, driven by APScheduler: retrying deliveries and repairing half-done hand-offs.
+"""Timed work, driven by APScheduler: retrying deliveries, repairing half-done hand-offs, and the
+timers (proposal timeouts, transfer offer lapses, routing offers' timeouts, forgetting old event
+IDs), which run on the scheduler leader only (scheduler_leader.py: what a timer is, and the leader).
 
-Later issues add reminders, waiting timeouts, idle auto-close and queue-position updates here.
+Later issues add reminders, waiting timeouts, idle auto-close and queue-position updates here, as
+rows in `JOBS` with `leader_only=True`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from handoff_slack.scheduler_leader import SchedulerLeadership
 from handoff_slack.services import Services
+from handoff_slack.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +27,8 @@ logger = logging.getLogger(__name__)
 # look-up of the customer and its post each wait at most one): 30 s with the default 15 s timeout.
 TICKET_PUBLISH_GRACE_TIMEOUTS = 2
 RETRY_JOB = "retry_pending_deliveries"
+REPAIR_JOB = "repair_ticket_messages"
+LEADER_CHECK_JOB = "check_scheduler_leader"
 PRUNE_JOB = "prune_processed_events"
 PROPOSAL_TIMEOUT_JOB = "time_out_proposals"
 LAPSE_OFFERS_JOB = "lapse_transfer_offers"
@@ -111,61 +121,78 @@ def _retry_reporting_failure(services: Services) -> None:
         logger.exception("the delivery retry failed")
 
 
-def build_scheduler(services: Services) -> BackgroundScheduler:
+@dataclass(frozen=True)
+class TimedJob:
+    """One interval job. `leader_only`: timers, which must fire once across replicas, run on the
+    scheduler leader (scheduler_leader.py); the others run on every replica."""
+
+    run: Callable[[Services], None]
+    id: str
+    every: Callable[[Settings], timedelta]
+    leader_only: bool
+    # The first run after start-up; a leader's job without a delay also runs as its process takes the lead.
+    first_run_after: timedelta = timedelta()
+
+
+def _retry_interval(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.delivery_retry_seconds)
+
+
+# The delivery retry and the ticket message repair run on every replica: each claims its work in
+# storage (a conversation's flush and a ticket's message take an advisory lock each, and a
+# delivery is marked as it goes), so two replicas never post the same thing, and with the work
+# spread a replica's backlog is not left to one leader. Timers must fire once, so they run on the
+# leader only: of several replicas' runs only one would win the conditional UPDATE anyway, but a
+# timer that says something (a reminder, a CSAT prompt) must not be computed N times, nor raced.
+JOBS: tuple[TimedJob, ...] = (
+    TimedJob(retry_pending_deliveries, RETRY_JOB, _retry_interval, leader_only=False),
+    TimedJob(repair_ticket_messages, REPAIR_JOB, _retry_interval, leader_only=False),
+    TimedJob(time_out_proposals, PROPOSAL_TIMEOUT_JOB, _retry_interval, leader_only=True),
+    TimedJob(lapse_transfer_offers, LAPSE_OFFERS_JOB, _retry_interval, leader_only=True),
+    TimedJob(route_waiting_tickets, ROUTING_JOB, _retry_interval, leader_only=True),
+    # Later than start-up's own work, also for a process restarted more often than hourly.
+    TimedJob(
+        prune_old_event_ids,
+        PRUNE_JOB,
+        lambda _: PRUNE_INTERVAL,
+        leader_only=True,
+        first_run_after=PRUNE_FIRST_RUN_DELAY,
+    ),
+)
+
+
+def _as_leader(job: Callable[[Services], None], leadership: SchedulerLeadership, services: Services) -> None:
+    if leadership.confirm():  # a follower's run does nothing; a leader that lost its lock stops now
+        job(services)
+
+
+def build_scheduler(services: Services, leadership: SchedulerLeadership) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone="UTC",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )
-    interval = services.settings.delivery_retry_seconds
     # APScheduler keeps real time; the app's clock (services.clock) is what jobs decide by.
     now = datetime.now(UTC)
-    # First runs right at start-up: a restart picks up what the last process left undone.
+    # First runs right at start-up: a restart picks up what the last process left undone, and
+    # fires the timers that came due while no app was running.
+    for job in JOBS:
+        scheduler.add_job(
+            partial(_as_leader, job.run, leadership) if job.leader_only else job.run,
+            "interval",
+            seconds=job.every(services.settings).total_seconds(),
+            args=[services],
+            id=job.id,
+            next_run_time=now + job.first_run_after,
+        )
+    check = services.settings.leader_check_seconds
     scheduler.add_job(
-        retry_pending_deliveries,
-        "interval",
-        seconds=interval,
-        args=[services],
-        id=RETRY_JOB,
-        next_run_time=now,
+        leadership.check, "interval", seconds=check, id=LEADER_CHECK_JOB, next_run_time=now + timedelta(seconds=check)
     )
-    scheduler.add_job(
-        repair_ticket_messages,
-        "interval",
-        seconds=interval,
-        args=[services],
-        id="repair_ticket_messages",
-        next_run_time=now,
-    )
-    scheduler.add_job(
-        time_out_proposals,
-        "interval",
-        seconds=interval,
-        args=[services],
-        id=PROPOSAL_TIMEOUT_JOB,
-        next_run_time=now,
-    )
-    scheduler.add_job(
-        lapse_transfer_offers,
-        "interval",
-        seconds=interval,
-        args=[services],
-        id=LAPSE_OFFERS_JOB,
-        next_run_time=now,
-    )
-    scheduler.add_job(
-        route_waiting_tickets,
-        "interval",
-        seconds=interval,
-        args=[services],
-        id=ROUTING_JOB,
-        next_run_time=now,
-    )
-    scheduler.add_job(
-        prune_old_event_ids,
-        "interval",
-        seconds=PRUNE_INTERVAL.total_seconds(),
-        args=[services],
-        id=PRUNE_JOB,
-        next_run_time=now + PRUNE_FIRST_RUN_DELAY,  # also for a process restarted more often than hourly
-    )
+
+    def run_timers_now() -> None:  # a new leader fires what came due while nobody led
+        for job in JOBS:
+            if job.leader_only and not job.first_run_after and scheduler.running:
+                scheduler.modify_job(job.id, next_run_time=datetime.now(UTC))
+
+    leadership.on_taken = run_timers_now
     return scheduler

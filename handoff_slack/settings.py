@@ -94,6 +94,11 @@ SETTINGS: tuple[Setting, ...] = (
         "the support channel's members",
     ),
     Setting("HANDOFF_AGENT_CAPACITY", "3", "most conversations an agent has at once, unless they set their own"),
+    Setting(
+        "HANDOFF_LEADER_CHECK_SECONDS",
+        "5",
+        "how often replicas check or try to take the scheduler's lead (PostgreSQL)",
+    ),
 )
 _DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
 
@@ -125,6 +130,7 @@ class Settings:
     config_path: str | None = None  # the bot's YAML configuration; None = the built-in default
     agent_group: str | None = None  # a user group whose members are the agents; None = the support channel's
     agent_capacity: int = 3  # an agent's most concurrent conversations unless their profile says otherwise
+    leader_check_seconds: int = 5  # replicas check or try to take the scheduler's lead this often (scheduler_leader.py)
 
     @property
     def socket_mode(self) -> bool:
@@ -337,6 +343,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         config_path=_config_path(env, problems),
         agent_group=_agent_group(env, problems),
         agent_capacity=_int(env, problems, "HANDOFF_AGENT_CAPACITY", 1, 50),
+        leader_check_seconds=_int(env, problems, "HANDOFF_LEADER_CHECK_SECONDS", 1, 60),
     )
     if problems:
         raise SettingsError(*sorted(problems, key=_listed_position))

@@ -2,7 +2,8 @@
 
 Each kind of bot message (the bot's replies, queue notices, "you are now talking with …", the
 ticket message, notes in its thread, closing words, warnings to an author; in supervised mode the
-proposal, the "checking" note and the approved answer) is driven through the
+proposal, the "checking" note and the approved answer; the satisfaction survey after a close, and
+the rating's note in the ticket's thread) is driven through the
 real HTTP edge while the fake Slack fails that one post: with a 500 after it took the post, with an
 answer later than the client waits, with a 429, and with a 500 before it took it. What the people
 in Slack see is counted in the fake's channels, not in the calls: each message is there once.
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from handoff_slack.blocks.action_ids import PROPOSAL_APPROVE
+from handoff_slack.blocks.action_ids import PROPOSAL_APPROVE, SURVEY_RATE
 from tests.conftest import AGENT, CUSTOMER
 from tests.support.app_process import AppProcess
 from tests.support.app_under_test import PLAIN_HANDOFF_CONFIG, SUPPORT_CHANNEL, AppUnderTest, SlackEdge, settings_for
@@ -88,6 +89,19 @@ def _undeliverable_reply(app: AppUnderTest, fake: FakeSlack, ticket: TicketPost)
     agent_reply(app, AGENT, ticket, "this will not arrive")
 
 
+def _surveyed(app: AppUnderTest, fake: FakeSlack) -> str:
+    """Closed: the satisfaction survey (core.satisfaction) in the customer's DM; its rating button's value."""
+    ticket = connected_ticket(app, fake, CUSTOMER, AGENT)
+    press_close(app, fake, AGENT, ticket)
+    survey = wait_for_dm(fake, CUSTOMER, "How did we do?")
+    return str(next(b for b in survey.params["blocks"] if b["type"] == "actions")["elements"][3]["value"])
+
+
+def _rate(app: AppUnderTest, fake: FakeSlack, value: str) -> None:
+    reply = app.slack.block_action(CUSTOMER, f"{SURVEY_RATE}:4", value, channel_id=DM, message_ts="1.0")
+    assert reply.status == 200, reply
+
+
 def _asked_about_the_wifi(app: SlackEdge, fake: FakeSlack) -> None:
     # Supervised: the scenario's one question; its answer makes the bot propose.
     dm(app, CUSTOMER, "wifi not working")
@@ -138,6 +152,10 @@ KINDS = {
     "the closed note": Kind(
         SUPPORT_CHANNEL, True, "closed this ticket", _connected, lambda app, fake, t: press_close(app, fake, AGENT, t)
     ),
+    "the satisfaction survey": Kind(
+        DM, False, "How did we do?", _connected, lambda app, fake, t: press_close(app, fake, AGENT, t)
+    ),
+    "the rating note": Kind(SUPPORT_CHANNEL, True, "rated this conversation", _surveyed, _rate),
     "the undelivered warning": Kind(
         SUPPORT_CHANNEL, True, "could not be delivered to the customer", _connected, _undeliverable_reply
     ),

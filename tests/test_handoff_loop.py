@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET, RELEASE_TICKET, TALK_TO_AGENT, TRANSFER_TICKET
+from handoff_slack.blocks.action_ids import (
+    CLAIM_TICKET,
+    CLOSE_TICKET,
+    QUEUE_CLAIM,
+    RELEASE_TICKET,
+    TALK_TO_AGENT,
+    TRANSFER_TICKET,
+)
 from tests.conftest import AGENT, AGENT_2, CUSTOMER, CUSTOMER_2, EXTERNAL_CUSTOMER, OUTSIDER
 from tests.support.app_under_test import ADMIN, SUPPORT_CHANNEL
 from tests.support.fake_slack import Call, FakeSlack
@@ -308,7 +315,9 @@ def test_a_claim_while_the_ticket_message_is_being_posted_shows_on_the_message(a
     wait_for_dm(fake_slack, CUSTOMER, "in the queue")  # the ticket message is on its way now
 
     (entry,) = [b for b in ask_for_queue(app, fake_slack, AGENT).params["blocks"] if b.get("accessory")]
-    pressed = app.slack.block_action(AGENT, CLAIM_TICKET, entry["accessory"]["value"], channel_id=SUPPORT_CHANNEL)
+    pressed = app.slack.block_action(
+        AGENT, entry["accessory"]["action_id"], entry["accessory"]["value"], channel_id=SUPPORT_CHANNEL
+    )
     assert pressed.status == 200
     wait_for_dm(fake_slack, CUSTOMER, "You are now talking with")
 
@@ -499,7 +508,7 @@ def test_the_queue_shows_agents_the_waiting_customers_in_order(app, fake_slack) 
     answer = ask_for_queue(app, fake_slack, AGENT)
 
     entries = [b for b in answer.params["blocks"] if b.get("accessory")]
-    assert [b["accessory"]["action_id"] for b in entries] == [CLAIM_TICKET, CLAIM_TICKET]
+    assert [b["accessory"]["action_id"] for b in entries] == [QUEUE_CLAIM, QUEUE_CLAIM]
     assert [b["accessory"]["value"] for b in entries] == [str(first.ticket_id), str(second.ticket_id)]
     one, two = (b["text"]["text"] for b in entries)
     assert "*#1*" in one and "Jane" in one and "waiting under a minute" in one and "asked for a person" in one

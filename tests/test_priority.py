@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from handoff_slack.blocks.action_ids import CLAIM_TICKET
+from handoff_slack.blocks.action_ids import QUEUE_CLAIM
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer, CustomerMessageAction
 from handoff_slack.core.priority import Priority
@@ -59,7 +59,7 @@ def queue_values(app: AppUnderTest, fake: FakeSlack, name: str) -> list[tuple[st
     """The /handoff-queue lines: (ticket ID on the Claim button, the line's text)."""
     answer = ask_for_queue(app, fake, AGENT, name)
     entries = [b for b in answer.params["blocks"] if b.get("accessory")]
-    assert all(b["accessory"]["action_id"] == CLAIM_TICKET for b in entries)
+    assert all(b["accessory"]["action_id"] == QUEUE_CLAIM for b in entries)
     return [(b["accessory"]["value"], b["text"]["text"]) for b in entries]
 
 

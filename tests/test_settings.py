@@ -113,6 +113,9 @@ def test_repr_keeps_secrets_out() -> None:
         ({"HANDOFF_AGENT_CAPACITY": "0"}, "HANDOFF_AGENT_CAPACITY"),
         ({"HANDOFF_AGENT_CAPACITY": "51"}, "HANDOFF_AGENT_CAPACITY"),
         ({"HANDOFF_AGENT_CAPACITY": "three"}, "HANDOFF_AGENT_CAPACITY"),
+        ({"HANDOFF_LEADER_CHECK_SECONDS": "0"}, "HANDOFF_LEADER_CHECK_SECONDS"),
+        ({"HANDOFF_LEADER_CHECK_SECONDS": "61"}, "HANDOFF_LEADER_CHECK_SECONDS"),
+        ({"HANDOFF_LEADER_CHECK_SECONDS": "2.5"}, "HANDOFF_LEADER_CHECK_SECONDS"),
     ],
 )
 def test_bad_or_missing_settings_name_the_variable(change: dict[str, str], named: str) -> None:

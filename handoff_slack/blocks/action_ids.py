@@ -48,3 +48,19 @@ TRANSFER_NOTE = "note"  # the note for the next agent: its block and action ID
 # Routing (core.routing): an offer's buttons in the agent's DM (value: the offer's ID).
 OFFER_ACCEPT = "handoff.offer.accept"
 OFFER_DECLINE = "handoff.offer.decline"
+# Satisfaction (core.satisfaction): the survey's 1-5 buttons at the customer's door ("handoff.survey.rate:3";
+# value: "<survey ID>:<rating>"), "Add a comment" (value: the survey's ID), and its modal
+# (private_metadata: the survey's ID, and the thread's door when pressed in one).
+SURVEY_RATE = "handoff.survey.rate"
+SURVEY_COMMENT = "handoff.survey.comment"
+SURVEY_COMMENT_FORM = "handoff.survey.comment_form"
+SURVEY_COMMENT_TEXT = "comment"  # the modal's text input: its block ID and action ID
+# /handoff-queue's page (value: the command's options, listeners/commands/queue_arguments.carried;
+# a line's buttons: the ticket ID, a space, then the options), and the Assign modal.
+QUEUE_CLAIM = "handoff.queue.claim"
+QUEUE_ASSIGN = "handoff.queue.assign"
+QUEUE_PREVIOUS = "handoff.queue.previous"
+QUEUE_NEXT = "handoff.queue.next"
+QUEUE_REFRESH = "handoff.queue.refresh"
+QUEUE_ASSIGN_FORM = "handoff.queue.assign_form"  # the modal's callback ID
+QUEUE_ASSIGN_TARGET = "target"  # its users_select: block and action ID

@@ -1,21 +1,45 @@
-"""The `/handoff-queue` answer: waiting tickets in queue order (all, or one organisation's)."""
+"""The `/handoff-queue` answer: one page of the waiting tickets in queue order (core.queue_filter).
+
+Each line: place, priority, who (and their organisation), where, how long, why, the ticket, and who
+could take it now (mentions, as /handoff-agents shows agents: the answer is ephemeral); then Claim,
+and for admins Assign…. Previous / Next / Refresh replace the message with another page. Every
+button carries the command's options (`state`, listeners/commands/queue_arguments.carried): they
+come back to us and are read again as forged input would be.
+
+Slack's limits, met in the worst case (tests/blocks/test_queue_page.py): 50 blocks (an admin's
+page is 2 + 2 × PAGE_SIZE + 3), 3,000 characters of a section's text, 150 of a header, 2,000 of
+a button's value.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from slack_sdk.models.blocks import ButtonElement, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from handoff_slack.blocks import Rendered
-from handoff_slack.blocks.action_ids import CLAIM_TICKET
+from handoff_slack.blocks.action_ids import QUEUE_ASSIGN, QUEUE_CLAIM, QUEUE_NEXT, QUEUE_PREVIOUS, QUEUE_REFRESH
 from handoff_slack.blocks.mrkdwn import make_safe, shorten
-from handoff_slack.blocks.ticket import customer_label, priority_label, reason_label
-from handoff_slack.core.accounts import OrgQueue
+from handoff_slack.blocks.ticket import priority_label, reason_label
 from handoff_slack.core.clock import as_utc
-from handoff_slack.core.views import QueueEntry, QueueSnapshot
+from handoff_slack.core.queue_filter import QueueLine, QueuePage, QueueRequest, Unlisted
+from handoff_slack.core.views import TicketCustomer
 
 HEADER_CHARS = 150  # Slack's limit for a header's text
+VALUE_CHARS = 2000  # Slack's limit for a button's value
 SUGGESTED_ORGS = 10  # organisations named when none matched
+ELIGIBLE_SHOWN = 3  # agents named on a line; the rest are counted
+NAME_CHARS = 80  # of a customer's name on a line
+ORG_CHARS = 100  # of an organisation's name on a line
+REASON_CHARS = 100
 
 
 def age(since: datetime, now: datetime) -> str:
@@ -30,49 +54,150 @@ def age(since: datetime, now: datetime) -> str:
     return f"{hours // 24} d {hours % 24} h"
 
 
-def queue_listing(snapshot: QueueSnapshot, now: datetime) -> Rendered:
-    if snapshot.total == 0:
-        return Rendered(text="Nobody is waiting. :tada:", blocks=[])
-    title = f"Waiting tickets: {snapshot.total}"
-    return _listing(title, title, snapshot, now)
+def queue_page(
+    page: QueuePage, now: datetime, state_of: Any, *, admin: bool, usage: str | None = None, notice: str | None = None
+) -> Rendered:
+    """`page` as `/handoff-queue` shows it. `state_of(request)`: the options a button carries (a
+    string); `usage`: the help, above the page; `notice`: what the last action did, above it too."""
+    top: list[dict[str, Any]] = []
+    if usage:
+        top.append(SectionBlock(text=usage).to_dict())
+    if notice:
+        top.append(ContextBlock(elements=[MarkdownTextObject(text=notice)]).to_dict())
+    said = _nothing_listed(page)
+    if said is not None:
+        blocks = [*top, SectionBlock(text=said).to_dict()] if top else []
+        if page.beyond_end:
+            blocks = [*top, SectionBlock(text=said).to_dict(), _navigation(page, state_of)]
+        text = "\n\n".join(part for part in (usage, notice, said) if part)
+        return Rendered(text=text, blocks=blocks)
+    plain_title, title = _titles(page)
+    blocks = [*top, HeaderBlock(text=shorten(plain_title, HEADER_CHARS)).to_dict()]
+    if page.request.filtered or page.pages > 1:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_summary(page))]).to_dict())
+    for line in page.lines:
+        blocks.extend(_line(line, now, state_of(page.request), admin))
+    blocks.append(_navigation(page, state_of))
+    lines = [f"#{line.position} ticket {line.ticket.id}" for line in page.lines]
+    text = "\n\n".join(part for part in (usage, notice, f"{title}\n" + "\n".join(lines)) if part)
+    return Rendered(text=text, blocks=blocks)
 
 
-def org_queue_listing(orgs: OrgQueue, snapshot: QueueSnapshot, now: datetime, asked_shown: str) -> Rendered:
-    """`/handoff-queue org:<name>`; `asked_shown`: the name as typed, already made safe to echo."""
-    if snapshot.total == 0:
-        text = f"No waiting tickets from “{asked_shown}”."
-        if orgs.waiting:
-            names = ", ".join(make_safe(name, plain=True) for name in orgs.waiting[:SUGGESTED_ORGS])
-            more = len(orgs.waiting) - SUGGESTED_ORGS
+def _nothing_listed(page: QueuePage) -> str | None:
+    """What the answer says instead of lines; None when it has lines."""
+    request, everyone = page.request, f"{page.waiting} waiting in all (`/handoff-queue` shows them)."
+    if page.unlisted is Unlisted.TOPICS_NOT_YET:
+        return f"Filtering by language or skill is not available yet: tickets carry neither. {everyone}"
+    if page.unlisted is Unlisted.NOT_AVAILABLE:
+        return f"You are not available, so no ticket is yours to take now (`/handoff-status available`). {everyone}"
+    if page.unlisted is Unlisted.FULL:
+        return f"You are at your capacity, so no ticket is yours to take now. {everyone}"
+    if page.orgs is not None and page.total == 0:
+        text = f"No waiting tickets from “{_echo(page.orgs.asked)}”."
+        if page.orgs.waiting:
+            names = ", ".join(make_safe(name, plain=True) for name in page.orgs.waiting[:SUGGESTED_ORGS])
+            more = len(page.orgs.waiting) - SUGGESTED_ORGS
             text += f" Organisations with waiting tickets: {names}{f' and {more} more' if more > 0 else ''}."
-        return Rendered(text=text, blocks=[])
-    name = shorten(" / ".join(orgs.matched), 100)
-    # The header is plain text (shown as written); the message's text is mrkdwn, made safe.
-    header = f"Waiting tickets from {name}: {snapshot.total}"
-    return _listing(header, f"Waiting tickets from {make_safe(name, plain=True)}: {snapshot.total}", snapshot, now)
+        return text
+    if page.waiting == 0:
+        return "Nobody is waiting. :tada:"
+    if page.total == 0:
+        return f"No waiting tickets match {_filters(request)}. {everyone}"
+    if page.beyond_end:
+        return f"There is no page {page.page}: the {page.total} waiting tickets fill {page.pages}."
+    return None
 
 
-def _listing(header: str, title: str, snapshot: QueueSnapshot, now: datetime) -> Rendered:
-    blocks = [HeaderBlock(text=shorten(header, HEADER_CHARS)).to_dict()]
-    blocks.extend(_entry(entry, now) for entry in snapshot.entries)
-    hidden = snapshot.total - len(snapshot.entries)
-    if hidden > 0:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {hidden} more.")]).to_dict())
-    lines = [f"#{e.position} ticket {e.ticket.id}" for e in snapshot.entries]
-    return Rendered(text=f"{title}\n" + "\n".join(lines), blocks=blocks)
+def _titles(page: QueuePage) -> tuple[str, str]:
+    """The header (plain text, shown as written) and the message's text (mrkdwn, made safe)."""
+    if page.orgs is not None:
+        name = shorten(" / ".join(page.orgs.matched), 100)
+        plain, safe = f"Waiting tickets from {name}", f"Waiting tickets from {make_safe(name, plain=True)}"
+    else:
+        plain = safe = "Waiting tickets"
+    return f"{plain}: {page.total}", f"{safe}: {page.total}"
 
 
-def _entry(entry: QueueEntry, now: datetime) -> dict[str, object]:
-    """One waiting ticket: place, who (and their organisation), where, how long, why, and Claim."""
-    ticket = entry.ticket
+def _summary(page: QueuePage) -> str:
+    parts = [f"Page {page.page} of {page.pages}"]
+    if page.request.filtered:
+        parts.append(f"{_filters(page.request)}, {page.waiting} waiting in all")
+    return " · ".join(parts)
+
+
+def _filters(request: QueueRequest) -> str:
+    parts = []
+    if request.org is not None:
+        parts.append(f"org “{_echo(request.org)}”")
+    if request.languages:
+        parts.append("language " + " or ".join(request.languages))
+    if request.skills:
+        parts.append("skill " + " or ".join(request.skills))
+    if request.mine:
+        parts.append("yours to take")
+    return ", ".join(parts)
+
+
+def _echo(name: str) -> str:
+    return make_safe(shorten(" ".join(name.split()), 60), plain=True)
+
+
+def _line(line: QueueLine, now: datetime, state: str, admin: bool) -> list[dict[str, Any]]:
+    ticket = line.ticket
     door = ticket.customer.door
     where = f" · in <#{door.channel_id}>" if door.is_thread else ""
     level = priority_label(ticket)
     priority = f" · {level}" if level else ""
-    return SectionBlock(
-        text=(
-            f"*#{entry.position}*{priority} · {customer_label(ticket.customer)}{where} · waiting "
-            f"{age(ticket.created_at, now)} · {reason_label(ticket.reason)} · ticket {ticket.id}"
-        ),
-        accessory=ButtonElement(text="Claim", action_id=CLAIM_TICKET, value=str(ticket.id)),
-    ).to_dict()
+    reason = make_safe(shorten(reason_label(ticket.reason), REASON_CHARS), plain=True)
+    text = (
+        f"*#{line.position}*{priority} · {_customer(ticket.customer)}{where} · waiting "
+        f"{age(ticket.created_at, now)} · {reason} · ticket {ticket.id}\n{_eligible(line.eligible)}"
+    )
+    value = f"{ticket.id} {state}".strip()
+    if len(value) > VALUE_CHARS:  # options too long to carry: the buttons bring back the whole queue
+        value = str(ticket.id)
+    claim = ButtonElement(text="Claim", action_id=QUEUE_CLAIM, value=value)
+    if not admin:
+        return [SectionBlock(block_id=f"queue.line.{ticket.id}", text=text, accessory=claim).to_dict()]
+    assign = ButtonElement(text="Assign…", action_id=QUEUE_ASSIGN, value=value)
+    return [
+        SectionBlock(block_id=f"queue.line.{ticket.id}", text=text).to_dict(),
+        ActionsBlock(block_id=f"queue.actions.{ticket.id}", elements=[claim, assign]).to_dict(),
+    ]
+
+
+def _customer(customer: TicketCustomer) -> str:
+    name = make_safe(shorten(customer.name or "A customer", NAME_CHARS), plain=True)
+    if customer.org_name:
+        return f"{name} ({make_safe(shorten(customer.org_name, ORG_CHARS), plain=True)}, Slack Connect)"
+    return name
+
+
+def eligible_text(eligible: tuple[str, ...]) -> str:
+    """`<@U1>, <@U2>, <@U3> +4 more`, or "nobody" (user IDs we checked: mentions cannot be forged)."""
+    if not eligible:
+        return "nobody (everyone is away, offline or full)"
+    named = ", ".join(f"<@{user_id}>" for user_id in eligible[:ELIGIBLE_SHOWN])
+    more = len(eligible) - ELIGIBLE_SHOWN
+    return f"{named} +{more} more" if more > 0 else named
+
+
+def _eligible(eligible: tuple[str, ...]) -> str:
+    return f"Could take it now: {eligible_text(eligible)}"
+
+
+def _navigation(page: QueuePage, state_of: Any) -> dict[str, Any]:
+    buttons = []
+    last = min(page.page - 1, page.pages) if page.beyond_end else page.page - 1
+    if last >= 1:
+        buttons.append(_page_button("Previous", QUEUE_PREVIOUS, state_of(page.request.on_page(last))))
+    if page.page < page.pages:
+        buttons.append(_page_button("Next", QUEUE_NEXT, state_of(page.request.on_page(page.page + 1))))
+    buttons.append(_page_button("Refresh", QUEUE_REFRESH, state_of(page.request)))
+    return ActionsBlock(block_id="queue.pages", elements=buttons).to_dict()
+
+
+def _page_button(label: str, action_id: str, state: str) -> ButtonElement:
+    # An empty value is the first page of the whole queue: Slack wants a value, so "page 1" stands in.
+    value = state if 0 < len(state) <= VALUE_CHARS else "page 1"
+    return ButtonElement(text=label, action_id=action_id, value=value)

@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET, RELEASE_TICKET, TRANSFER_TICKET
 from handoff_slack.blocks.mrkdwn import make_safe, quote, shorten
+from handoff_slack.blocks.satisfaction import ticket_rating_line
 from handoff_slack.core.accounts import AccountHistory, AccountTicket
 from handoff_slack.core.bot import TriageAnswer
 from handoff_slack.core.clock import as_utc
@@ -185,6 +186,9 @@ def ticket_message(
                 ],
             ).to_dict()
         )
+    rating = ticket_rating_line(ticket)  # core.satisfaction: the customer's rating after the close
+    if rating is not None:
+        blocks.append(rating)
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Ticket {ticket.id} · {state.value}")]).to_dict())
     level = f", {ticket.priority.label} priority" if priority_label(ticket) else ""
     text = f"Support request #{ticket.id} from {who}: {reason} ({_status(ticket)}{level})"

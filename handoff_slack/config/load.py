@@ -25,6 +25,7 @@ from handoff_slack.core.bot_config import (
     Diagnose,
     EscalationConfig,
     FrustrationConfig,
+    SatisfactionConfig,
     Scenario,
     SharedChannelsConfig,
     Step,
@@ -91,6 +92,12 @@ def bot_config(file: BotFile) -> BotConfig:
             fallback_after_seconds=file.routing.fallback_after_seconds,
         ),
         transfers=TransferConfig(offer_timeout_seconds=file.transfers.offer_timeout_seconds),
+        satisfaction=SatisfactionConfig(
+            enabled=file.satisfaction.enabled,
+            question=file.satisfaction.question,
+            thanks=file.satisfaction.thanks,
+            comment_prompt=file.satisfaction.comment_prompt,
+        ),
     )
 
 

@@ -39,6 +39,7 @@ from handoff_slack.core.bot_config import (
     FrustrationAction,
     FrustrationConfig,
     Prefill,
+    SatisfactionConfig,
     SharedChannelsConfig,
     SupervisionConfig,
     SupervisionDefault,
@@ -53,6 +54,7 @@ from handoff_slack.core.transfer_config import TransferConfig
 ID_PATTERN = r"^[a-z0-9_]{1,40}$"  # IDs travel in Slack button values and block IDs
 MAX_BUTTON_TEXT = 75  # Slack's limit for a button's text
 MAX_SECTION_TEXT = 3000  # Slack's limit for a section block's text
+MAX_LABEL_TEXT = 2000  # Slack's limit for an input block's label (the survey's comment box)
 MAX_BUTTONS = 24  # one row of buttons holds 25; one is kept for "Talk to an agent"
 MAX_TRIAGE_QUESTIONS = 10  # a longer form is a survey, not triage
 MAX_CAUSES = 20  # a diagnosis between more causes is a decision tree: split the scenario
@@ -434,6 +436,21 @@ class TransfersEntry(_Part):
     ] = TransferConfig().offer_timeout_seconds
 
 
+_SATISFACTION = SatisfactionConfig()
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL_TEXT), _TEXT, Expected("text")
+]
+
+
+class SatisfactionEntry(_Part):
+    """The survey after a close (core.satisfaction): on or off, and its wording."""
+
+    enabled: Flag = _SATISFACTION.enabled
+    question: SectionText = _SATISFACTION.question
+    thanks: SectionText = _SATISFACTION.thanks
+    comment_prompt: ShortText = _SATISFACTION.comment_prompt
+
+
 _BOT = BotConfig()
 
 
@@ -456,6 +473,7 @@ class BotFile(_Part):
     priority: PriorityEntry = PriorityEntry()
     routing: RoutingEntry = RoutingEntry()
     transfers: TransfersEntry = TransfersEntry()
+    satisfaction: SatisfactionEntry = SatisfactionEntry()
 
     @field_validator("scenarios", mode="after")
     @classmethod

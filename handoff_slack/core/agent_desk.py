@@ -7,7 +7,6 @@ from datetime import datetime
 
 from handoff_slack.core.audit import AuditAction
 from handoff_slack.core.deliveries import SharedFile
-from handoff_slack.core.handoff_steps import HandoffSteps
 from handoff_slack.core.helpdesk_outcomes import (
     AgentMessageAction,
     AgentMessageOutcome,
@@ -18,6 +17,7 @@ from handoff_slack.core.helpdesk_outcomes import (
 )
 from handoff_slack.core.helpdesk_storage import HelpdeskTransaction
 from handoff_slack.core.notices import Audience, Notice
+from handoff_slack.core.satisfaction import Satisfaction
 from handoff_slack.core.states import Direction, TicketState
 from handoff_slack.core.transfer_offers import end_pending_offers
 from handoff_slack.core.transfer_values import OfferEnd
@@ -25,7 +25,7 @@ from handoff_slack.core.views import TicketView
 from handoff_slack.core.watch_mirror import note_read_only
 
 
-class AgentDesk(HandoffSteps):
+class AgentDesk(Satisfaction):
     # -- agents ---------------------------------------------------------------------------------
 
     def claim(
@@ -90,6 +90,7 @@ class AgentDesk(HandoffSteps):
             tx.audit.record(user_id, AuditAction.CLOSE, now, ticket_id=ticket_id, details=owner)
             self._notify(tx, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.closed_note(user_id))
             self._notify(tx, ticket.conversation_id, ticket_id, Audience.CUSTOMER, Notice.closed(ticket.agent_name))
+            self._survey_after_close(tx, ticket.conversation_id, ticket_id)  # after the goodbye, if on
             return CloseOutcome(CloseResult.CLOSED, view)
 
     def receive_agent_message(

@@ -207,6 +207,17 @@ class SharedChannelsConfig:
     ticket_emoji: str = "ticket"  # an internal person's reaction with it opens a ticket quoting the message
 
 
+@dataclass(frozen=True)
+class SatisfactionConfig:
+    """The `satisfaction` section (core.satisfaction): the survey after a close. On by default: a
+    support team expects to hear how it did; `enabled: false` sends none."""
+
+    enabled: bool = True
+    question: str = "How did we do? Please rate this conversation from 1 (poor) to 5 (excellent)."
+    thanks: str = "Thanks for your feedback!"
+    comment_prompt: str = "Anything you'd like to add?"
+
+
 DEFAULT_GREETING = (
     "Hi! I'm the help desk assistant. Tell me what you need, or pick an option below. "
     "You can ask for a person at any time by typing *agent*."
@@ -227,6 +238,7 @@ class BotConfig:
     priority: PriorityConfig = field(default_factory=PriorityConfig)  # core.priority
     routing: RoutingConfig = field(default_factory=RoutingConfig)  # who is offered a waiting ticket
     transfers: TransferConfig = field(default_factory=TransferConfig)  # an owner's offer to another agent
+    satisfaction: SatisfactionConfig = field(default_factory=SatisfactionConfig)  # the survey after a close
 
     def is_supervised(self, scenario: Scenario) -> bool:
         if scenario.supervised is not None:

@@ -15,7 +15,8 @@ opening and cancelling a ticket, the bot's notices), assist (suggested replies w
 watching (`/handoff-watch`: watch a bot conversation, take it over), reaction_tickets (a ticket
 from an internal person's reaction to a customer's message in a shared channel), queue_priority (a waiting
 ticket's priority: `/handoff-priority`, and a frustrated waiting customer's), transfers (transfer,
-release and reassign a ticket; its history of owners).
+release and reassign a ticket; its history of owners), queue_listing (`/handoff-queue`'s pages,
+with who could take each ticket).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from handoff_slack.core.helpdesk_outcomes import (
     CustomerMessageAction,
     CustomerMessageOutcome,
 )
+from handoff_slack.core.queue_listing import QueueListing
 from handoff_slack.core.reaction_tickets import ReactionTickets
 from handoff_slack.core.routing_desk import RoutingDesk
 from handoff_slack.core.supervision import Supervision
@@ -71,6 +73,7 @@ class Helpdesk(
     Watching,
     ReactionTickets,
     Transfers,
+    QueueListing,
 ):
     """The hand-off, on the storage it is given (handoff_slack.storage.helpdesk_store.SqlHelpdesk
     is this on the app's database)."""

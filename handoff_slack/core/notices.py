@@ -38,9 +38,11 @@ class NoticeKind(StrEnum):
     JOINED = "joined"  # an agent who watched the bot conversation took it over
     MOVED_UP = "moved_up"  # an agent raised their ticket's priority: their better place (core.priority)
     BACK_IN_QUEUE = "back_in_queue"  # the agent released the ticket: their place (core.transfers)
+    SURVEY = "survey"  # after a close: rate us 1-5, then thanks and a comment (core.satisfaction)
     # To the ticket's thread, for the agents.
     CLAIMED_NOTE = "claimed_note"
     CLOSED_NOTE = "closed_note"
+    RATING_NOTE = "rating_note"  # the customer's rating, and later their comment (core.satisfaction)
     SUGGESTION = "suggestion"  # agent assist: a reply the owning agent may send (core.assist)
     # Transfer and release (core.transfers): the offer with Accept / Decline, and who has it now.
     TRANSFER_OFFER = "transfer_offer"

@@ -260,8 +260,10 @@ class Transfers(PendingOffers):
         agent_name: str | None = None,
         agent_avatar_url: str | None = None,
         note: str | None = None,
+        only_waiting: bool = False,
     ) -> TransferOutcome:
-        """An admin gives a waiting or connected ticket to an agent, without asking them."""
+        """An admin gives a waiting or connected ticket to an agent, without asking them.
+        `only_waiting` (from the queue): a ticket claimed meanwhile is left with its owner (NOT_OPEN)."""
         now = self.clock()
         with self.storage.transaction() as tx:
             found = self._locked_ticket(tx, ticket_id)
@@ -270,6 +272,8 @@ class Transfers(PendingOffers):
             ticket, conversation = found
             view = TicketView.from_rows(ticket, conversation)
             note = _note(note)
+            if only_waiting and ticket.state != TicketState.WAITING:
+                return TransferOutcome(TransferResult.NOT_OPEN, view)
             if ticket.state == TicketState.WAITING:
                 if not tx.tickets.claim(ticket_id, to_user_id, agent_name, agent_avatar_url, now):
                     return TransferOutcome(TransferResult.NOT_OPEN, view)  # (the lock makes it rare)

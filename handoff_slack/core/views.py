@@ -42,6 +42,7 @@ class TicketCustomer:
 
 
 PriorityShown = tuple[int, str | None, str | None]  # level, source, set by (TicketView.priority_shown)
+RatingShown = tuple[int | None, str | None]  # the customer's rating and comment (TicketView.rating_shown)
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,18 @@ class TicketView:
     priority_source: str | None = None  # why (a PrioritySource's value; None: the default)
     priority_set_by: str | None = None  # who chose it with /handoff-priority
     offer_revision: int = 0  # changes of its offers, counted (its message shows the pending ones)
+    rating: int | None = None  # core.satisfaction: the customer's 1-5 after the close
+    rating_comment: str | None = None
 
     @property
     def priority_shown(self) -> PriorityShown:
         """What the ticket message shows of its priority: level, why, and who chose it."""
         return (int(self.priority), self.priority_source, self.priority_set_by)
+
+    @property
+    def rating_shown(self) -> RatingShown:
+        """What the ticket message shows of the customer's survey: rating and comment."""
+        return (self.rating, self.rating_comment)
 
     @classmethod
     def from_rows(cls, ticket: Any, conversation: Any) -> TicketView:
@@ -102,6 +110,8 @@ class TicketView:
             priority_source=getattr(ticket, "priority_source", None),
             priority_set_by=getattr(ticket, "priority_set_by", None),
             offer_revision=int(getattr(ticket, "offer_revision", 0) or 0),
+            rating=getattr(ticket, "rating", None),
+            rating_comment=getattr(ticket, "rating_comment", None),
         )
 
 

@@ -143,14 +143,18 @@ class People(HttpEdge):
             except SlackError as error:
                 raise NotAllowed(error.error) from None
 
-    def issue_response_url(self, user: str, channel: str, message_ts: str | None = None) -> str:
-        """A response_url for an interaction of ``user`` in ``channel`` (about ``message_ts`` if given)."""
+    def issue_response_url(
+        self, user: str, channel: str, message_ts: str | None = None, *, ephemeral: bool = False
+    ) -> str:
+        """A response_url for an interaction of ``user`` in ``channel`` (about ``message_ts`` if given;
+        ``ephemeral``: a message only ``user`` sees, which ``replace_original`` replaces, as in Slack)."""
         name = uuid.uuid4().hex
         with self._cond:
             self._response_urls[name] = {
                 "user": user,
                 "channel": channel,
                 "message_ts": message_ts,
+                "ephemeral": ephemeral,
                 "issued_at": time.monotonic(),
             }
         return self.response_url(name)

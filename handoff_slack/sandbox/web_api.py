@@ -196,7 +196,23 @@ class WebApi(Conversations):
             if issued is None:
                 return {"ok": True}
             channel, user, original_ts = issued["channel"], issued["user"], issued.get("message_ts")
+            if issued.get("ephemeral"):  # a message only `user` sees: replaced or deleted in place, as in Slack
+                mine = (m for m in self._ephemerals if m["ts"] == original_ts and m["visible_to"] == user)
+                ephemeral = next(mine, None)
+                if ephemeral is not None and flag(params.get("delete_original")):
+                    self._ephemerals.remove(ephemeral)
+                    self._changed(Change("ephemeral", channel, ephemeral["ts"], user))
+                    return {"ok": True}
+                has_content = bool(params.get("text") or params.get("blocks"))
+                if ephemeral is not None and flag(params.get("replace_original")) and has_content:
+                    for key in ("text", "blocks", "attachments"):
+                        if key in params:
+                            ephemeral[key] = params[key]
+                    self._changed(Change("ephemeral", channel, ephemeral["ts"], user))
+                    return {"ok": True}
             original = next((m for m in self._messages.get(channel, []) if m["ts"] == original_ts), None)
+            if issued.get("ephemeral"):
+                original = None
             if flag(params.get("delete_original")):
                 if original is not None:
                     self._remove_message(channel, original)

@@ -192,7 +192,7 @@ class Workspace:
             channel_id=channel,
             message_ts=message_ts,
             block_id=action["block_id"],
-            response_url=self.emulator.issue_response_url(user, channel, None if ephemeral else message_ts),
+            response_url=self.emulator.issue_response_url(user, channel, message_ts, ephemeral=ephemeral),
             trigger_id=self.emulator.issue_trigger(user),
             message=shown,
             api_app_id=self.api_app_id,

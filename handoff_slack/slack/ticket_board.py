@@ -136,7 +136,9 @@ class TicketBoard:
         if _shown(current) != _shown(ticket):
             self._update(current)
         elif current.message_stale:  # changed before the post, which shows it
-            self.helpdesk.ticket_message_shown(ticket.id, ticket.state, ticket.priority_shown, ticket.offer_revision)
+            self.helpdesk.ticket_message_shown(
+                ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown, ticket.offer_revision
+            )
         return current
 
     def _post_once(self, ticket: TicketView, rendered: Rendered) -> tuple[str, str]:
@@ -176,7 +178,9 @@ class TicketBoard:
             if reason not in GONE_ERRORS:  # else deleted in Slack: nothing left to show it on
                 logger.warning("could not update ticket %s message (%s); will retry", ticket.id, reason)
                 return
-        self.helpdesk.ticket_message_shown(ticket.id, ticket.state, ticket.priority_shown, ticket.offer_revision)
+        self.helpdesk.ticket_message_shown(
+            ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown, ticket.offer_revision
+        )
 
     def _render(self, ticket: TicketView) -> Rendered:
         if ticket.state in (TicketState.WATCHED, TicketState.WATCH_ENDED):  # a watch's read-only root
@@ -205,7 +209,7 @@ class TicketBoard:
 
 def _shown(ticket: TicketView) -> tuple[object, ...]:
     """What of the ticket its message shows that changes: an update is due when it differs."""
-    return (ticket.state, ticket.priority_shown, ticket.offer_revision)
+    return (ticket.state, ticket.priority_shown, ticket.rating_shown, ticket.offer_revision)
 
 
 def _is_ticket_message(message: dict[str, Any], ticket_id: int) -> bool:

@@ -50,6 +50,9 @@ def _reported_as_unavailable() -> Iterator[None]:
         raise StorageUnavailable(f"the database did not answer ({type(cause).__name__})") from error
 
 
+_CONNECT_DEFAULTS: dict[str, int] = {"connect_timeout": 2, "tcp_user_timeout": 2000}
+
+
 def create_database_engine(url: str, pool_size: int = 10) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -69,7 +72,9 @@ def create_database_engine(url: str, pool_size: int = 10) -> Engine:
         # An unreachable or silent database must fail a request well inside Slack's 3 seconds, so
         # that Slack retries it later, instead of holding the ack.
         pool_timeout=2,
-        connect_args={"connect_timeout": 2, "tcp_user_timeout": 2000},
+        # The same bound for connecting, unless the URL sets its own (`?connect_timeout=5`): an
+        # operator whose database takes longer to accept a connection under load can say so.
+        connect_args={name: value for name, value in _CONNECT_DEFAULTS.items() if name not in parsed.query},
         hide_parameters=True,  # statement parameters are message bodies: keep them out of errors
     )
     _check_on_checkout(engine)

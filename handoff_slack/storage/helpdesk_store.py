@@ -39,6 +39,7 @@ from handoff_slack.storage.locks import TICKET_MESSAGE, replica_lock
 from handoff_slack.storage.messages import MessageRepository
 from handoff_slack.storage.offers import OfferRepository
 from handoff_slack.storage.proposals import ProposalRepository
+from handoff_slack.storage.queue_pages import QueueRepository
 from handoff_slack.storage.retention import prune_processed_events
 from handoff_slack.storage.tickets import TicketRepository
 from handoff_slack.storage.transfers import TransferRepository
@@ -75,6 +76,10 @@ class SqlTransaction:
     @property
     def offers(self) -> OfferRepository:
         return OfferRepository(self.session, self.workspace_id)
+
+    @property
+    def queue(self) -> QueueRepository:
+        return QueueRepository(self.session)
 
     @property
     def audit(self) -> AuditRecorder:

@@ -15,6 +15,7 @@ from handoff_slack.storage.database import Database
 # Namespaces for the first key of pg_advisory_lock(int, int).
 OUTBOX_FLUSH = 1
 TICKET_MESSAGE = 2  # posting or updating a ticket's support-channel message
+SCHEDULER_LEADER = 3  # the scheduler's leader (storage/leader_lock.py), held for as long as it leads
 
 _LOCK = "SELECT pg_advisory_lock(%s, %s)"
 _UNLOCK = "SELECT pg_advisory_unlock(%s, %s)"

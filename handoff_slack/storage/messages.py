@@ -35,6 +35,10 @@ _LOCKED_NOTICE = (
     .where(_messages.c.id == bindparam("message_id"), _messages.c.notice.is_not(None))
     .with_for_update()
 )
+# A survey (core.satisfaction): read first to learn its conversation, which is locked before the row.
+_NOTICE = core_select(_messages.c.id, _messages.c.conversation_id, _messages.c.ticket_id, _messages.c.notice).where(
+    _messages.c.id == bindparam("message_id"), _messages.c.notice.is_not(None)
+)
 
 
 class MessageRepository:
@@ -54,6 +58,10 @@ class MessageRepository:
     def locked_notice(self, message_id: int) -> StoredNotice | None:
         """A notice's row (id, conversation, ticket, notice), locked until the commit."""
         return self._session.execute(_LOCKED_NOTICE, {"message_id": message_id}).first()
+
+    def notice_of(self, message_id: int) -> StoredNotice | None:
+        """A notice's row (id, conversation, ticket, notice), not locked."""
+        return self._session.execute(_NOTICE, {"message_id": message_id}).first()
 
     def replace_notice(self, message_id: int, notice: dict[str, Any], revision: str) -> None:
         """What a notice says now; its copy, if posted, is marked for the outbox to bring up to date.

@@ -57,6 +57,8 @@ class Conversation(SQLModel, table=True):
         Index("ix_conversation_customer", "customer_user_id"),
         # An account's (a customer organisation's) conversations: its history on a ticket (storage.accounts).
         Index("ix_conversation_account", "workspace_id", "customer_team_id"),
+        # `/handoff-queue org:<name>`: the conversations of an organisation's customers (storage.queue_pages).
+        Index("ix_conversation_org", "customer_org_name"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -149,8 +151,14 @@ class Ticket(SQLModel, table=True):
     priority_source: str | None = Field(default=None, sa_type=String(16))
     priority_set_by: str | None = Field(default=None, sa_type=String(32))
     # Changes of its offers (routing's and transfers'), counted: the ticket message shows the
-    # pending ones, and is up to date only if it showed the latest count (migration 0018).
+    # pending ones, and is up to date only if it showed the latest count (migration 0020).
     offer_revision: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
+    # The customer's satisfaction survey after a close (core.satisfaction): 1-5, set once by a
+    # conditional UPDATE; the optional comment, also once; who answered (a colleague in a thread may).
+    rating: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
+    rating_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rated_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    rated_by: str | None = Field(default=None, sa_type=String(32))
 
 
 class Message(SQLModel, table=True):

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from handoff_slack.core.helpdesk_storage import StoredConversation, StoredTicket, ThreadTicket
 from handoff_slack.core.priority import DEFAULT_PRIORITY, Prioritised, Priority, PrioritySource
 from handoff_slack.core.states import ConversationMode, TicketState
-from handoff_slack.core.views import PriorityShown
+from handoff_slack.core.views import PriorityShown, RatingShown
 from handoff_slack.storage.models import Conversation, Ticket, ticket_table
 
 _tickets = ticket_table
@@ -216,6 +216,43 @@ class TicketRepository:
             )
         )
 
+    def rate(self, ticket_id: int, rating: int, by_user_id: str, now: datetime) -> bool:
+        """The customer's rating (core.satisfaction) of a closed ticket, if it has none yet: once."""
+        return bool(
+            rows_changed(
+                self._session.execute(
+                    update(Ticket)
+                    .where(
+                        col(Ticket.id) == ticket_id,
+                        col(Ticket.state) == TicketState.CLOSED,
+                        col(Ticket.rating).is_(None),
+                    )
+                    .values(rating=rating, rated_by=by_user_id, rated_at=now, message_stale=True)
+                )
+            )
+        )
+
+    def comment_on_rating(self, ticket_id: int, comment: str) -> bool:
+        """The customer's comment on their rating, if the ticket is rated and has none yet: once."""
+        return bool(
+            rows_changed(
+                self._session.execute(
+                    update(Ticket)
+                    .where(
+                        col(Ticket.id) == ticket_id,
+                        col(Ticket.rating).is_not(None),
+                        col(Ticket.rating_comment).is_(None),
+                    )
+                    .values(rating_comment=comment, message_stale=True)
+                )
+            )
+        )
+
+    def newer_exists(self, conversation_id: int, ticket_id: int) -> bool:
+        """Whether the conversation opened another ticket after this one (the customer came back)."""
+        newer = select(Ticket.id).where(col(Ticket.conversation_id) == conversation_id, col(Ticket.id) > ticket_id)
+        return self._session.exec(newer.limit(1)).first() is not None
+
     def set_priority(self, ticket_id: int, level: Priority, by_user_id: str) -> bool:
         """An agent's choice of level, if the ticket still waits."""
         return bool(
@@ -271,9 +308,10 @@ class TicketRepository:
         ticket_id: int,
         state: TicketState,
         priority: PriorityShown | None = None,
+        rating: RatingShown | None = None,
         offer_revision: int | None = None,
     ) -> None:
-        """The message shows `state` (and `priority`, and the offers as of `offer_revision`): up to
+        """The message shows `state` (and `priority`, `rating`, the offers as of `offer_revision`): up to
         date, unless the ticket changed meanwhile."""
         shown = [col(Ticket.id) == ticket_id, col(Ticket.state) == state]
         if offer_revision is not None:
@@ -283,6 +321,10 @@ class TicketRepository:
             shown.append(col(Ticket.priority) == level)
             shown.append(col(Ticket.priority_source).is_not_distinct_from(source))
             shown.append(col(Ticket.priority_set_by).is_not_distinct_from(set_by))
+        if rating is not None:  # the customer's survey (core.satisfaction), answered while it was updated
+            stars, comment = rating
+            shown.append(col(Ticket.rating).is_not_distinct_from(stars))
+            shown.append(col(Ticket.rating_comment).is_not_distinct_from(comment))
         self._session.execute(update(Ticket).where(*shown).values(message_stale=False))
 
     def with_stale_message(self) -> list[int]:

@@ -18,14 +18,14 @@ from handoff_slack.blocks.action_ids import (
     TRIAGE_ANSWER,
     TRIAGE_FORM,
 )
-from handoff_slack.blocks.queue import age, queue_listing
+from handoff_slack.blocks.queue import age
 from handoff_slack.blocks.ticket import REASON_LABELS, customer_label, reason_label, slack_date, ticket_message
 from handoff_slack.blocks.triage_form import answers_from_view, triage_form
 from handoff_slack.core.bot import BotEngine, Button, ButtonAction, Reply, ReplyKind, TriageAnswer
 from handoff_slack.core.bot_config import BotConfig, Scenario, Step, TriageQuestion
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.states import EscalationReason, TicketState
-from handoff_slack.core.views import QueueEntry, QueueSnapshot, TicketCustomer, TicketView, TranscriptLine
+from handoff_slack.core.views import TicketCustomer, TicketView, TranscriptLine
 from tests.support.journeys import action_ids, block_text
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -179,23 +179,6 @@ def test_dates_render_in_each_readers_time_zone_with_a_fallback() -> None:
     assert slack_date(naive) == f"<!date^{int(NOW.timestamp())}^{{date_short_pretty}} {{time}}|2026-11-25 09:00 UTC>"
 
 
-def test_queue_listing_orders_entries_and_counts_the_rest() -> None:
-    entries = [
-        QueueEntry(1, ticket(id=1, created_at=NOW - timedelta(minutes=5), customer=ticket_customer(name="Jane"))),
-        QueueEntry(2, ticket(id=2, created_at=NOW - timedelta(seconds=20), customer=ticket_customer(name="Omar"))),
-    ]
-    rendered = queue_listing(QueueSnapshot(tuple(entries), total=5), NOW)
-    text = block_text(rendered.blocks)
-    assert text.index("*#1* · Jane") < text.index("*#2* · Omar")
-    assert "waiting 5 min" in text and "waiting under a minute" in text
-    assert "…and 3 more." in text
-    assert action_ids(rendered.blocks) == [CLAIM_TICKET, CLAIM_TICKET]
-
-
-def test_empty_queue() -> None:
-    assert queue_listing(QueueSnapshot((), 0), NOW).text.startswith("Nobody is waiting")
-
-
 def test_ages_read_naturally() -> None:
     assert age(NOW - timedelta(hours=2, minutes=3), NOW) == "2 h 3 min"
     assert age(NOW - timedelta(days=1, hours=4), NOW) == "1 d 4 h"
@@ -260,12 +243,6 @@ def test_ticket_sections_of_customer_words_are_verbatim_and_cut_between_tokens()
     assert len(recent["text"]["text"]) <= 3000
     shown = recent["text"]["text"]
     assert shown.count("(<https://evil.example/path>)") == shown.count("<https")
-
-
-def test_queue_listing_shows_names_as_written() -> None:
-    entries = (QueueEntry(1, ticket(id=1, customer=ticket_customer(name="<https://evil.example|Jane> <!here>"))),)
-    text = block_text(queue_listing(QueueSnapshot(entries, total=1), NOW).blocks)
-    assert "&lt;https://evil.example|Jane&gt; &lt;!here&gt;" in text and "<!here>" not in text
 
 
 def test_bot_replies_keep_the_teams_links_but_not_pings() -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET, TALK_TO_AGENT
+from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET, QUEUE_NEXT, TALK_TO_AGENT
+from handoff_slack.core.front_doors import FrontDoor
+from handoff_slack.core.helpdesk import Customer
+from handoff_slack.core.queue_filter import PAGE_SIZE
 from handoff_slack.sandbox.emulator import SlackEmulator
 from handoff_slack.sandbox.workspace import NotAllowed, Workspace
 from tests.conftest import AGENT, AGENT_2, CUSTOMER, EXTERNAL_CUSTOMER
@@ -77,6 +80,26 @@ def test_a_slash_command_answer_is_shown_to_its_user_only(app: AppUnderTest, fak
     assert [m["via"] for m in fake_slack.ephemerals(AGENT)] == ["response_url"]
     assert fake_slack.ephemerals(AGENT_2) == []
     assert fake_slack.conversation(SUPPORT_CHANNEL) == []
+
+
+def test_a_queue_page_button_replaces_the_page_in_place(app: AppUnderTest, fake_slack: SlackEmulator) -> None:
+    """As in Slack, an ephemeral message's response_url with replace_original replaces that message."""
+    for n in range(PAGE_SIZE + 1):
+        user = f"UPAGE{n:03d}"
+        fake_slack.add_user(user, name=f"page{n}", real_name=f"Paged {n}")
+        app.helpdesk.receive_customer_message(
+            Customer(user, FrontDoor(f"D{user}"), "T0HOME"), f"1.{n:06d}", "human please"
+        )
+    people = Workspace(fake_slack, app.events_url, SIGNING_SECRET)
+    assert people.run_command(AGENT, SUPPORT_CHANNEL, "/handoff-queue").accepted
+    (page,) = wait_until(lambda: fake_slack.ephemerals(AGENT, SUPPORT_CHANNEL), message="the queue's first page")
+    assert "Page 1 of 2" in str(page["blocks"])
+
+    assert people.click(AGENT, SUPPORT_CHANNEL, page["ts"], QUEUE_NEXT).accepted
+    wait_until(
+        lambda: "Page 2 of 2" in str(fake_slack.ephemerals(AGENT, SUPPORT_CHANNEL)[0]["blocks"]), message="page 2"
+    )
+    assert [m["ts"] for m in fake_slack.ephemerals(AGENT, SUPPORT_CHANNEL)] == [page["ts"]]  # the same message
 
 
 def test_people_in_a_shared_channel_reach_the_app_as_slack_connect(

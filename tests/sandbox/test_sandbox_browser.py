@@ -187,6 +187,22 @@ def test_a_whole_hand_off_in_the_browser(person: Person, sandbox: SandboxProcess
     person.become("UCUST1")
     person.shot("closed")
 
+    # The customer rates the conversation (core.satisfaction): the survey's buttons become thanks,
+    # and the ticket message shows the rating.
+    survey = person.message(person.shows(person.dm, "How did we do?"), "How did we do?")
+    survey.get_by_role("button", name="4", exact=True).click()
+    person.shows(person.dm, "you rated 4/5")
+    person.message(person.dm, "you rated 4/5").get_by_role("button", name="Add a comment").click()
+    modal = page.locator(".modal")
+    expect(modal).to_be_visible(timeout=TIMEOUT_MS)
+    modal.locator('[data-block-id="comment"] textarea').fill("Quick <b>and</b> kind")
+    modal.get_by_role("button", name="Send").click()
+    expect(modal).to_be_hidden(timeout=TIMEOUT_MS)
+    person.shows(person.dm, "Your comment was passed on.")
+    person.shows(ticket, "Customer rating")
+    person.shows(ticket, "Quick <b>and</b> kind")  # shown as written: escaped, not markup
+    person.shot("rated")
+
 
 def test_blocks_and_mrkdwn_are_escaped_and_unknown_blocks_shown(person: Person) -> None:
     """Text from messages is never HTML; links only to http(s)/mailto; unknown types are shown as JSON."""

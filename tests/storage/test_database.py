@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from handoff_slack.storage import database as database_module
 from handoff_slack.storage.database import Database, migrate
@@ -137,3 +138,19 @@ def test_a_pooled_connection_the_server_closed_is_replaced_before_use(
         assert (len(pings) >= 3) if idle == "long" else pings == []
     finally:
         db.dispose()
+
+
+@pytest.mark.postgres
+def test_the_url_may_allow_longer_to_connect_than_the_fast_default(postgres_database_url: str) -> None:
+    def connect_timeout(url: str) -> str:
+        engine = database_module.create_database_engine(url)
+        try:
+            with engine.connect() as connection:
+                return str(connection.connection.dbapi_connection.info.get_parameters().get("connect_timeout"))  # type: ignore[union-attr]
+        finally:
+            engine.dispose()
+
+    default = make_url(postgres_database_url).difference_update_query(["connect_timeout"])
+    assert connect_timeout(default.render_as_string(hide_password=False)) == "2"
+    longer = default.update_query_dict({"connect_timeout": "7"})
+    assert connect_timeout(longer.render_as_string(hide_password=False)) == "7"

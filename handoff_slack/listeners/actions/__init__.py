@@ -11,6 +11,8 @@ from handoff_slack.listeners.actions import (
     fill_in_form,
     offer_buttons,
     proposal_buttons,
+    queue_buttons,
+    survey_buttons,
     talk_to_agent,
     transfer_buttons,
     unknown_action,
@@ -31,4 +33,6 @@ def register(app: App, services: Services) -> None:
     watch_buttons.register(app, services)
     transfer_buttons.register(app, services)
     offer_buttons.register(app, services)
+    survey_buttons.register(app, services)
+    queue_buttons.register(app, services)
     unknown_action.register(app)  # must stay last: Bolt runs the first listener that matches

@@ -34,27 +34,31 @@ def register(app: App, services: Services) -> None:
         if ticket_id is None:
             tell(respond, NOT_A_TICKET)
             return
-        agent = services.people.person(user)
         try:
-            outcome = services.helpdesk.claim(ticket_id, user, agent.name, agent.avatar_url)
+            said = claim_for(services, user, ticket_id)
         except StorageUnavailable:
             # The click was acked before this ran, so Slack will not send it again: say so.
             tell(respond, CLAIM_FAILED)
             raise
-        if outcome.result is ClaimResult.CLAIMED and outcome.ticket is not None:
-            services.effects.claimed(outcome.ticket)
-            return
-        if outcome.result is ClaimResult.ALREADY_CLAIMED and outcome.ticket is not None:
-            owner = outcome.ticket.agent_user_id
-            text = (
-                f"You already have ticket {ticket_id}."
-                if owner == user
-                else f"Ticket {ticket_id} was already claimed by <@{owner}>."
-            )
-        elif outcome.result is ClaimResult.NOT_WAITING:
-            text = f"Ticket {ticket_id} is no longer waiting (the customer cancelled or it was closed)."
-        else:
-            text = f"Ticket {ticket_id} does not exist."
-        tell(respond, text)
+        if said is not None:
+            tell(respond, said)
 
     app.action(CLAIM_TICKET)(ack=acknowledge, lazy=[claim])
+
+
+def claim_for(services: Services, user: str, ticket_id: int) -> str | None:
+    """Agent `user` claims the ticket: what they are told (None when claimed: the ticket message and
+    thread say so). Raises StorageUnavailable."""
+    agent = services.people.person(user)
+    outcome = services.helpdesk.claim(ticket_id, user, agent.name, agent.avatar_url)
+    if outcome.result is ClaimResult.CLAIMED and outcome.ticket is not None:
+        services.effects.claimed(outcome.ticket)
+        return None
+    if outcome.result is ClaimResult.ALREADY_CLAIMED and outcome.ticket is not None:
+        owner = outcome.ticket.agent_user_id
+        if owner == user:
+            return f"You already have ticket {ticket_id}."
+        return f"Ticket {ticket_id} was already claimed by <@{owner}>."
+    if outcome.result is ClaimResult.NOT_WAITING:
+        return f"Ticket {ticket_id} is no longer waiting (the customer cancelled or it was closed)."
+    return f"Ticket {ticket_id} does not exist."

@@ -5,6 +5,8 @@ from slack_bolt import App
 from handoff_slack.listeners.views import (
     assist_edit_submission,
     proposal_forms,
+    queue_assign,
+    survey_comment,
     transfer_forms,
     triage_form_submission,
 )
@@ -16,3 +18,5 @@ def register(app: App, services: Services) -> None:
     proposal_forms.register(app, services)
     assist_edit_submission.register(app, services)
     transfer_forms.register(app, services)
+    survey_comment.register(app, services)
+    queue_assign.register(app, services)

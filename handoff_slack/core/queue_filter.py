@@ -1,0 +1,105 @@
+"""What `/handoff-queue` asks for, and what one page of the answer holds: plain values.
+
+A `QueueRequest` is the command's options as the agent wrote them (validated by the edge's parser,
+listeners/commands/queue_arguments.py); the helpdesk turns it into a `QueueFilter` (the organisation
+matched to the stored names, the agent's own eligibility for `mine`), which the query layer takes
+(core.queue_storage), and answers a `QueuePage`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from handoff_slack.core.accounts import OrgQueue
+from handoff_slack.core.views import TicketView
+
+PAGE_SIZE = 10  # tickets a page shows (blocks.queue_page proves the worst case fits Slack's limits)
+MAX_PAGE = 10_000  # 100,000 waiting tickets, at PAGE_SIZE a page
+
+
+@dataclass(frozen=True)
+class QueueRequest:
+    """`/handoff-queue [org:…] [lang:…] [skill:…] [mine] [page N]`, validated."""
+
+    org: str | None = None  # the organisation's name as asked (matched without case)
+    languages: tuple[str, ...] = ()  # tickets in any of these languages (core.agent_profiles.language_from)
+    skills: tuple[str, ...] = ()  # tickets needing any of these skills (core.agent_profiles.skill_from)
+    mine: bool = False  # only tickets the asking agent could take now
+    page: int = 1
+
+    @property
+    def filtered(self) -> bool:
+        return self.org is not None or bool(self.languages or self.skills) or self.mine
+
+    def on_page(self, page: int) -> QueueRequest:
+        return QueueRequest(self.org, self.languages, self.skills, self.mine, page)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which waiting tickets a page is cut from: the query layer's input (core.queue_storage)."""
+
+    org_names: tuple[str, ...] | None = None  # None: every customer's; else these organisations' (as stored)
+    languages: tuple[str, ...] = ()  # any of (empty: any language)
+    skills: tuple[str, ...] = ()  # any of (empty: any skill)
+    # `mine`: the agent's languages and skills the ticket must match once tickets carry them (None:
+    # not `mine`). Today eligibility depends on the agent alone (core.queue_eligibility), so an
+    # eligible agent's `mine` is the whole queue.
+    agent_languages: tuple[str, ...] | None = None
+    agent_skills: tuple[str, ...] | None = None
+
+    @property
+    def cuts(self) -> bool:
+        """Keeps only some waiting tickets (else: the whole queue)."""
+        return (
+            self.org_names is not None or self.by_topic or self.agent_languages is not None or bool(self.agent_skills)
+        )
+
+    @property
+    def by_topic(self) -> bool:
+        """Cut by the tickets' language or skills (columns the routing-filters work adds)."""
+        return bool(self.languages or self.skills)
+
+
+class Unlisted(StrEnum):
+    """Why a page lists nothing although tickets may wait."""
+
+    TOPICS_NOT_YET = "topics_not_yet"  # language/skill filters are not connected to storage yet
+    NOT_AVAILABLE = "not_available"  # `mine`, and the agent is away or offline
+    FULL = "full"  # `mine`, and the agent is at capacity
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    position: int  # in the whole queue; 1 is next
+    ticket: TicketView
+    eligible: tuple[str, ...]  # who could take it now (user IDs), core.queue_eligibility's order
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    request: QueueRequest
+    lines: tuple[QueueLine, ...]
+    total: int  # the waiting tickets that match, on every page
+    waiting: int  # the whole queue
+    page_size: int = PAGE_SIZE
+    orgs: OrgQueue | None = None  # the organisations matched (org:…)
+    unlisted: Unlisted | None = None
+
+    @property
+    def page(self) -> int:
+        return self.request.page
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def beyond_end(self) -> bool:
+        return self.total > 0 and self.page > self.pages
+
+    @property
+    def first_position(self) -> int:
+        """The place in the matching tickets of the page's first line (1-based)."""
+        return (self.page - 1) * self.page_size + 1

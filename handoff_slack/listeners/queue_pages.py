@@ -1,0 +1,45 @@
+"""One page of `/handoff-queue` for an agent, as the command, its page buttons, Claim and the Assign
+modal all answer it (blocks.queue renders it; core.queue_listing reads it)."""
+
+from __future__ import annotations
+
+from handoff_slack.blocks import Rendered
+from handoff_slack.blocks.queue import queue_page
+from handoff_slack.core.queue_filter import QueueRequest
+from handoff_slack.listeners.agent_check import CHECK_UNAVAILABLE
+from handoff_slack.listeners.commands.queue_arguments import carried
+from handoff_slack.services import Services
+from handoff_slack.slack.directory import AgentCheckUnavailable
+
+
+def page_for(
+    services: Services,
+    viewer: str,
+    request: QueueRequest,
+    bot_user_id: str | None,
+    *,
+    usage: str | None = None,
+    notice: str | None = None,
+) -> Rendered:
+    """The page `request` asks for, as agent `viewer` sees it (admins get Assign… on each line)."""
+    try:
+        members = services.agents.agent_ids()
+    except AgentCheckUnavailable:
+        return Rendered(text=CHECK_UNAVAILABLE, blocks=[])
+    profiles = services.profiles.profiles()
+    # The members (the bot is one of the support channel's), and admins who set a status: as /handoff-agents.
+    agent_ids = (members | (services.agents.admins & profiles.keys())) - {bot_user_id}
+    page = services.helpdesk.queue_page(request, viewer, agent_ids, profiles, services.settings.agent_capacity)
+    admin = services.agents.is_admin(viewer)
+    return queue_page(page, services.clock(), carried, admin=admin, usage=usage, notice=notice)
+
+
+def eligible_now(services: Services, ticket_id: int, bot_user_id: str | None) -> tuple[str, ...]:
+    """Who could take ticket `ticket_id` now (the Assign modal shows them); none when unknown."""
+    try:
+        members = services.agents.agent_ids()
+    except AgentCheckUnavailable:
+        return ()
+    profiles = services.profiles.profiles()
+    agent_ids = (members | (services.agents.admins & profiles.keys())) - {bot_user_id}
+    return services.helpdesk.eligible_for(ticket_id, agent_ids, profiles, services.settings.agent_capacity)
