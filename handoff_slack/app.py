@@ -173,13 +173,25 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         door_closed=ServedDoors(channels.is_served).closed,
     )
     helpdesk.routing = bot.config.routing  # who is offered a waiting ticket (the YAML's `routing`)
+    helpdesk.transfer_config = bot.config.transfers  # how long a transfer offer waits (the YAML's `transfers`)
     helpdesk.satisfaction = bot.config.satisfaction  # the survey after a close (the YAML's `satisfaction`)
     helpdesk.needs = NeedsRules(bot.config.routing.filters, bot.config.scenarios)  # a ticket's language, skills
     profiles = AgentProfiles(db, helpdesk.workspace_id)
     offers = OfferDesk(
-        helpdesk, agents, profiles, client, outbox, settings.agent_capacity, poster=poster, people=people
+        helpdesk,
+        agents,
+        profiles,
+        client,
+        outbox,
+        settings.agent_capacity,
+        poster=poster,
+        people=people,
+        board=board,
     )
-    effects = HandoffEffects(board, outbox, route=offers.route if helpdesk.routing.offers else None)
+    routed = helpdesk.routing.offers
+    effects = HandoffEffects(
+        board, outbox, route=offers.route if routed else None, withdraw=offers.time_out if routed else None
+    )
     executor = LazyWork(settings.http_threads, settings.max_backlog, thread_name_prefix="lazy-listener")
     approvers = Approvers(client, agents, bot.config.supervision.approvers)
     audit = AuditLog(db, helpdesk.workspace_id)

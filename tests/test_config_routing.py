@@ -10,6 +10,7 @@ import pytest
 from handoff_slack.config_file import load_bot_config
 from handoff_slack.core.routing import RoutingConfig, Strategy
 from handoff_slack.core.routing_filters import RoutingFilters, SkillRule
+from handoff_slack.core.transfer_config import TransferConfig
 from tests.test_config_file import error_for, write
 
 
@@ -120,4 +121,32 @@ def test_the_default_config_file_documents_routing_as_manual() -> None:
     ],
 )
 def test_a_routing_mistake_is_named_by_line_and_key(tmp_path: Path, text: str, expected: str) -> None:
+    assert error_for(tmp_path, text) == expected
+
+
+def test_the_transfer_offer_timeout_is_ten_minutes_unless_set(tmp_path: Path) -> None:
+    assert load_bot_config(write(tmp_path, "greeting: Hello\n")).transfers == TransferConfig(600)
+    assert load_bot_config(write(tmp_path, "transfers:\n  offer_timeout_seconds: 120\n")).transfers == TransferConfig(
+        120
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "transfers:\n  offer_timeout_seconds: 30\n",
+            ", line 2: transfers.offer_timeout_seconds: must be between 60 and 86400 seconds, got 30",
+        ),
+        (
+            "transfers:\n  offer_timeout_seconds: soon\n",
+            ", line 2: transfers.offer_timeout_seconds: must be a whole number, got text 'soon'",
+        ),
+        (
+            "transfers:\n  timeout: 60\n",
+            ", line 2: transfers: unknown key 'timeout'; expected one of: offer_timeout_seconds",
+        ),
+    ],
+)
+def test_a_transfers_mistake_is_named_by_line_and_key(tmp_path: Path, text: str, expected: str) -> None:
     assert error_for(tmp_path, text) == expected

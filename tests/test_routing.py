@@ -18,7 +18,7 @@ from handoff_slack.core.states import TicketState
 from handoff_slack.scheduler import route_waiting_tickets
 from tests.conftest import AGENT, AGENT_2, CUSTOMER, CUSTOMER_2
 from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest, settings_for
-from tests.support.fake_slack import Call, FakeSlack
+from tests.support.fake_slack import Call, FakeSlack, new_ts
 from tests.support.journeys import block_text, claim, connect, escalate_by_typing, posted_to, thread_posts
 from tests.support.waiting import wait_until
 
@@ -316,3 +316,51 @@ def test_an_offer_button_with_a_bad_or_unknown_value_changes_nothing(
         answer = fake_slack.wait_for(f"response_url:bad-{n}")[0]
         assert answer.params["text"] == "That button doesn't belong to any offer, so nothing changed."
         assert answer.params["response_type"] == "ephemeral"
+
+
+def test_an_agent_who_went_away_since_the_offer_may_still_accept_it(
+    round_robin: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    """Going away stops new offers; pressing Accept on one made while available shows they are there."""
+    available(round_robin, AGENT)
+    ticket = escalate_by_typing(round_robin, fake_slack, CUSTOMER)
+    offer = wait_for_offer(fake_slack, AGENT)
+    assert round_robin.app is not None
+    away = ProfileChange(availability=Availability.AWAY)
+    round_robin.app.services.profiles.change(AGENT, away, AGENT, round_robin.clock())
+
+    answer = press(round_robin, fake_slack, AGENT, offer, OFFER_ACCEPT, "accept-away")
+
+    assert answer.params["text"].endswith("is yours: reply in its thread in the support channel.")
+    found = round_robin.helpdesk.ticket(ticket.ticket_id)
+    assert found.state is TicketState.CONNECTED and found.agent_user_id == AGENT
+
+
+def test_an_agent_who_left_the_team_since_the_offer_cannot_accept_it_and_it_moves_on(
+    round_robin: AppUnderTest, fake_slack: FakeSlack
+) -> None:
+    available(round_robin, AGENT, AGENT_2)
+    ticket = escalate_by_typing(round_robin, fake_slack, CUSTOMER)
+    offer = wait_for_offer(fake_slack, AGENT)
+    fake_slack.set_members(SUPPORT_CHANNEL, [AGENT_2, AGENT_3])
+    left = {"type": "member_left_channel", "user": AGENT, "channel": SUPPORT_CHANNEL, "event_ts": new_ts()}
+    assert round_robin.slack.event(left).status == 200
+    assert round_robin.app is not None
+    services = round_robin.app.services
+    wait_until(lambda: not services.agents.is_agent(AGENT), message="the membership event applied")
+
+    answer = press(round_robin, fake_slack, AGENT, offer, OFFER_ACCEPT, "accept-gone")
+
+    assert answer.params["text"] == (
+        f"You are no longer an agent (a member of the support team), so ticket #{ticket.ticket_id} "
+        "goes to the next agent."
+    )
+    wait_for_offer(fake_slack, AGENT_2)
+    found = round_robin.helpdesk.ticket(ticket.ticket_id)
+    assert found.state is TicketState.WAITING
+    entries = list(reversed(services.audit.entries(ticket_id=ticket.ticket_id)))
+    assert [(e.action, e.actor_user_id, e.details) for e in entries][1] == (
+        "decline",
+        AGENT,
+        {"could_not_accept": "not_an_agent"},
+    )

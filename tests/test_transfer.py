@@ -24,7 +24,7 @@ from handoff_slack.blocks.action_ids import (
     TRANSFER_TICKET,
 )
 from handoff_slack.core.states import ConversationMode, TicketState
-from handoff_slack.core.transfers import OFFER_LAPSES_AFTER
+from handoff_slack.core.transfer_config import TransferConfig
 from handoff_slack.storage.models import Conversation, TicketOwner, TransferOffer
 from tests.conftest import AGENT, AGENT_2, CUSTOMER, CUSTOMER_2, EXTERNAL_CUSTOMER, OUTSIDER
 from tests.support.app_under_test import ADMIN, SUPPORT_CHANNEL, AppUnderTest, settings_for
@@ -536,7 +536,9 @@ def test_an_offer_nobody_answers_lapses_and_the_owner_is_told(fake_slack: FakeSl
             offer_transfer(app, fake_slack, AGENT, ticket, AGENT_2),
             offer_in_thread(fake_slack, ticket)[1],
         )
-        clock.offset = OFFER_LAPSES_AFTER + timedelta(seconds=1)  # the scheduler's next run (every second here)
+        clock.offset = TransferConfig().offer_lapses_after + timedelta(
+            seconds=1
+        )  # the scheduler's next run (every second here)
 
         told = fake_slack.wait_for(
             "chat.postMessage", lambda c: "did not answer the transfer" in (c.params.get("text") or "")

@@ -3,6 +3,9 @@ the ticket thread's note when offers stop and anyone may claim (core.routing).""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
 from handoff_slack.blocks import Rendered
@@ -12,7 +15,7 @@ from handoff_slack.blocks.ticket import customer_label, reason_label, slack_date
 from handoff_slack.core.notices import Notice, NoticeKind
 from handoff_slack.core.routing import OfferOutcome, RoundEnd
 from handoff_slack.core.routing_desk import OfferView
-from handoff_slack.core.views import TicketView
+from handoff_slack.core.views import PendingOffer, TicketView
 
 ROUTING_NOTICES = frozenset({NoticeKind.OPEN_TO_ALL, NoticeKind.FILTERS_DROPPED})
 
@@ -74,6 +77,25 @@ def _filters_dropped(notice: Notice) -> Rendered:
     minutes = max(1, round(int(facts.get("waited_seconds") or 0) / 60))
     text = f"No agent {who} took this ticket within {minutes} min: it is now offered to every available agent."
     return Rendered(text=text, blocks=[])
+
+
+def pending_offers(offers: Sequence[PendingOffer]) -> list[dict[str, Any]]:
+    """The ticket message's line for each offer awaiting an answer (none: no block)."""
+    lines = []
+    for offer in offers:
+        until = slack_date(offer.until, "{time}")
+        if offer.from_user_id is None:
+            lines.append(
+                f":incoming_envelope: Offered to <@{offer.to_user_id}>, waiting for an answer (until {until})."
+            )
+        else:
+            lines.append(
+                f":arrows_counterclockwise: <@{offer.from_user_id}> offered a transfer to <@{offer.to_user_id}>, "
+                f"waiting for an answer (until {until})"
+            )
+    if not lines:
+        return []
+    return [ContextBlock(elements=[MarkdownTextObject(text="\n".join(lines))]).to_dict()]
 
 
 def render_routing_notice(notice: Notice) -> Rendered:

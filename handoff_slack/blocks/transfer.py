@@ -30,7 +30,14 @@ from handoff_slack.blocks.action_ids import (
 from handoff_slack.blocks.mrkdwn import make_safe, quote
 from handoff_slack.blocks.ticket import slack_date
 from handoff_slack.core.notices import Notice, NoticeKind
-from handoff_slack.core.transfer_values import OfferState, OwnerPeriod, OwnershipEnd, OwnershipStart
+from handoff_slack.core.transfer_values import (
+    CannotAccept,
+    OfferEnd,
+    OfferState,
+    OwnerPeriod,
+    OwnershipEnd,
+    OwnershipStart,
+)
 from handoff_slack.core.views import TicketView
 
 TRANSFER_NOTICES = frozenset(
@@ -57,6 +64,32 @@ ENDS = {
     OwnershipEnd.RELEASED: "released",
     OwnershipEnd.REASSIGNED: "reassigned",
 }
+
+
+# Why a transfer offer went stale (core.transfer_values.OfferEnd), and why its target could not
+# accept it (CannotAccept); None: notices stored before the reason was kept.
+STALE_BECAUSE: dict[str | None, str] = {
+    OfferEnd.CLOSED: "this ticket was closed.",
+    OfferEnd.RELEASED: "this ticket was released back to the queue.",
+    OfferEnd.CHANGED_HANDS: "this ticket changed hands.",
+    None: "the ticket was closed, released or changed hands.",
+}
+CANNOT_ACCEPT: dict[str, str] = {
+    CannotAccept.NOT_AN_AGENT: "they are no longer an agent",
+    CannotAccept.AWAY: "they are away",
+    CannotAccept.OFFLINE: "they are offline",
+    CannotAccept.AT_CAPACITY: "they are at their capacity",
+}
+
+
+def duration(seconds: int) -> str:
+    """10 minutes, 1 minute 30 seconds, 45 seconds, 2 hours."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [
+        f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in ((hours, "hour"), (minutes, "minute"), (secs, "second"))
+    ]
+    return " ".join(part for part, n in zip(parts, (hours, minutes, secs), strict=True) if n) or "0 seconds"
 
 
 # -- the modals -----------------------------------------------------------------------------------
@@ -145,10 +178,16 @@ def render_transfer_notice(notice: Notice, note_prefix: str) -> Rendered:
     if kind is NoticeKind.TRANSFER_OFFER:
         return offer(facts)
     if kind is NoticeKind.DECLINED_NOTE:
-        return _plain(f"<@{facts['to']}> declined the transfer. <@{facts['from']}>, the ticket stays with you.")
+        cannot = facts.get("cannot")
+        if cannot:
+            said = f"<@{facts['to']}> could not accept the transfer: {CANNOT_ACCEPT.get(cannot, cannot)}."
+        else:
+            said = f"<@{facts['to']}> declined the transfer."
+        return _plain(f"{said} <@{facts['from']}>, the ticket stays with you.")
     if kind is NoticeKind.LAPSED_NOTE:
+        seconds = facts.get("seconds", int(facts.get("minutes", 10)) * 60)  # notices stored before: minutes
         return _plain(
-            f"<@{facts['to']}> did not answer the transfer within {facts['minutes']} minutes. "
+            f"<@{facts['to']}> did not answer the transfer within {duration(int(seconds))}. "
             f"<@{facts['from']}>, the ticket stays with you."
         )
     if kind is NoticeKind.RELEASED_NOTE:
@@ -179,8 +218,10 @@ def offer(facts: dict[str, Any] | Any) -> Rendered:
         said = {
             OfferState.ACCEPTED: f"Accepted by <@{facts['to']}>.",
             OfferState.DECLINED: f"Declined by <@{facts['to']}>.",
-            OfferState.STALE: "No longer open: the ticket was closed, released or changed hands.",
+            OfferState.STALE: "No longer open: " + STALE_BECAUSE.get(facts.get("why"), STALE_BECAUSE[None]),
             OfferState.LAPSED: "Not answered in time: the ticket stayed with its owner.",
+            OfferState.REFUSED: f"<@{facts['to']}> could not accept: "
+            f"{CANNOT_ACCEPT.get(str(facts.get('why')), 'they could not take it')}. The ticket stayed with its owner.",
         }[state]
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"_{said}_")).to_dict())
     return Rendered(text=text, blocks=blocks)

@@ -8,7 +8,7 @@ from typing import Annotated, Self
 from pydantic import Field, Strict, field_validator, model_validator
 
 from handoff_slack.config import scenario_rules
-from handoff_slack.config.desk_schema import PriorityEntry, RoutingEntry
+from handoff_slack.config.desk_schema import PriorityEntry, RoutingEntry, TransfersEntry
 from handoff_slack.config.errors import Expected, Says, rule
 from handoff_slack.config.schema import (
     _TEXT,
@@ -46,6 +46,7 @@ class BotFile(_Part):
     shared_channels: SharedChannelsEntry = SharedChannelsEntry()
     priority: PriorityEntry = PriorityEntry()
     routing: RoutingEntry = RoutingEntry()
+    transfers: TransfersEntry = TransfersEntry()
     satisfaction: SatisfactionEntry = SatisfactionEntry()
 
     @field_validator("scenarios", mode="after")

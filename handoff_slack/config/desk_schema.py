@@ -22,6 +22,7 @@ from handoff_slack.config.schema import (
 from handoff_slack.core.agent_profiles import InvalidProfile, language_from
 from handoff_slack.core.priority import FrustrationRaise, PriorityConfig
 from handoff_slack.core.routing import RoutingConfig, Strategy
+from handoff_slack.core.transfer_config import TransferConfig
 
 
 class PriorityName(StrEnum):
@@ -140,3 +141,15 @@ class RoutingEntry(_Part):
     skills: Annotated[tuple[SkillRuleEntry, ...], GIVEN, Expected("a list of rules")] = ()
     time_zone_hours: Annotated[ZoneHours | None, GIVEN] = None
     filters_fallback_after_seconds: FallbackWait = _FILTERS.fallback_after_seconds
+
+
+class TransfersEntry(_Part):
+    """An owner's offer of their ticket to another agent (core.transfers)."""
+
+    offer_timeout_seconds: Annotated[
+        int,
+        Field(ge=60, le=86400),
+        _READ,
+        Expected("a whole number"),
+        Says(out_of_range="must be between 60 and 86400 seconds, got {value}"),
+    ] = TransferConfig().offer_timeout_seconds

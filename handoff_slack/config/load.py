@@ -37,6 +37,7 @@ from handoff_slack.core.bot_config import (
 from handoff_slack.core.priority import Priority, PriorityConfig, TriageRule
 from handoff_slack.core.routing import RoutingConfig
 from handoff_slack.core.routing_filters import RoutingFilters, SkillRule
+from handoff_slack.core.transfer_config import TransferConfig
 
 
 def bot_config_from_text(text: str, source: str) -> BotConfig:
@@ -87,6 +88,7 @@ def bot_config(file: BotFile) -> BotConfig:
         shared_channels=SharedChannelsConfig(ticket_emoji=file.shared_channels.ticket_emoji),
         priority=_priority(file.priority),
         routing=_routing(file.routing),
+        transfers=TransferConfig(offer_timeout_seconds=file.transfers.offer_timeout_seconds),
         satisfaction=SatisfactionConfig(
             enabled=file.satisfaction.enabled,
             question=file.satisfaction.question,

@@ -19,6 +19,8 @@ from handoff_slack.core.helpdesk_storage import HelpdeskTransaction
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.satisfaction import Satisfaction
 from handoff_slack.core.states import Direction, TicketState
+from handoff_slack.core.transfer_offers import end_pending_offers
+from handoff_slack.core.transfer_values import OfferEnd
 from handoff_slack.core.views import TicketView
 from handoff_slack.core.watch_mirror import note_read_only
 
@@ -82,6 +84,7 @@ class AgentDesk(Satisfaction):
             if not closed:
                 return CloseOutcome(CloseResult.NOT_OPEN, view)
             tx.conversations.back_to_bot(ticket.conversation_id, ticket_id, self.clock())
+            end_pending_offers(tx, ticket_id, OfferEnd.CLOSED, now)  # a transfer offer's buttons go
             # Whose conversation it was, when an admin closed someone else's.
             owner = {"agent_user_id": ticket.agent_user_id} if ticket.agent_user_id not in (None, user_id) else None
             tx.audit.record(user_id, AuditAction.CLOSE, now, ticket_id=ticket_id, details=owner)

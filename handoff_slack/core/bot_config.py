@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from handoff_slack.core.priority import PriorityConfig
 from handoff_slack.core.routing import RoutingConfig
+from handoff_slack.core.transfer_config import TransferConfig
 
 # One reasonable e-mail shape: something@something.tld (no spaces). Deliverability is not ours to judge.
 EMAIL_PATTERN = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]{2,}$"
@@ -237,6 +238,7 @@ class BotConfig:
     shared_channels: SharedChannelsConfig = field(default_factory=SharedChannelsConfig)
     priority: PriorityConfig = field(default_factory=PriorityConfig)  # core.priority
     routing: RoutingConfig = field(default_factory=RoutingConfig)  # who is offered a waiting ticket
+    transfers: TransferConfig = field(default_factory=TransferConfig)  # an owner's offer to another agent
     satisfaction: SatisfactionConfig = field(default_factory=SatisfactionConfig)  # the survey after a close
 
     def is_supervised(self, scenario: Scenario) -> bool:

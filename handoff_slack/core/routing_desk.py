@@ -79,6 +79,7 @@ class AnswerResult(StrEnum):
     MOVED_ON = "moved_on"  # answered before, timed out, or the ticket no longer waits
     TAKEN = "taken"  # someone else claimed the ticket first
     FULL = "full"  # the agent is at capacity: the offer moves on
+    NOT_AN_AGENT = "not_an_agent"  # they left the team since the offer: it moves on
     NOT_YOURS = "not_yours"
     NOT_FOUND = "not_found"
 
@@ -247,8 +248,12 @@ class RoutingDesk(AgentDesk):
         default_capacity: int,
         agent_name: str | None = None,
         agent_avatar_url: str | None = None,
+        is_agent: bool = True,
     ) -> OfferAnswer:
-        """The agent takes the offered ticket: a claim, if the offer is still theirs and they have room."""
+        """The agent takes the offered ticket: a claim, if the offer is still theirs, they are still an
+        agent (`is_agent`: the edge asked Slack) and they have room. Their availability is not looked
+        at: the offer was made while they were available, and pressing Accept shows they are there
+        (as a Claim does); going away only stops new offers."""
         now = self.clock()
         with self.storage.transaction() as tx:
             offer = tx.offers.get(offer_id)
@@ -268,6 +273,16 @@ class RoutingDesk(AgentDesk):
                 tx.offers.answer(offer_id, OfferOutcome.WITHDRAWN, now)
                 owner = ticket.agent_user_id if ticket.state == TicketState.CONNECTED else None
                 return OfferAnswer(AnswerResult.TAKEN, self._offer(tx, offer_id), owner)
+            if not is_agent:
+                if tx.offers.answer(offer_id, OfferOutcome.DECLINED, now):
+                    tx.audit.record(
+                        agent_user_id,
+                        AuditAction.DECLINE,
+                        now,
+                        ticket_id=offer.ticket_id,
+                        details={"could_not_accept": "not_an_agent"},
+                    )
+                return OfferAnswer(AnswerResult.NOT_AN_AGENT, self._offer(tx, offer_id))
             capacity = tx.offers.capacity_locked(agent_user_id) or default_capacity
             late = as_utc(offer.expires_at) <= now  # its timeout has not run yet: it wins
             if late or tx.offers.connected_count(agent_user_id) >= capacity:

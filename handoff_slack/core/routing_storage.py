@@ -96,6 +96,10 @@ class Offers(Protocol):
         moved on) before."""
         ...
 
+    def pending_for(self, ticket_id: int) -> Sequence[tuple[str, datetime]]:
+        """The ticket's pending offer, if any: its agent and until when."""
+        ...
+
     def end_round(self, ticket_id: int, reason: str, now: datetime) -> bool: ...
     def expired(self, now: datetime, limit: int) -> list[int]:
         """Pending offers past their time, or whose ticket no longer waits, oldest first."""
@@ -104,6 +108,10 @@ class Offers(Protocol):
     def capacity_locked(self, user_id: str) -> int | None:
         """The agent's own capacity (None: the default), their profile's row locked: one agent's
         accepts take turns, so none takes them over capacity."""
+        ...
+
+    def availability(self, user_id: str) -> str | None:
+        """The agent's stored availability (an Availability's value); None: they never set a status."""
         ...
 
     def connected_count(self, user_id: str) -> int: ...

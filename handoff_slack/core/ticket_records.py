@@ -32,11 +32,13 @@ class TicketRecords(HandoffSteps):
         state: TicketState,
         priority: PriorityShown | None = None,
         rating: RatingShown | None = None,
+        offer_revision: int | None = None,
     ) -> None:
-        """The ticket message shows `state` (and `priority`, `rating`): up to date, unless the ticket
-        moved on meanwhile (e.g. the customer rated it while the update was on its way)."""
+        """The ticket message shows `state` (and `priority`, `rating`, the offers as of `offer_revision`):
+        up to date, unless the ticket moved on meanwhile (e.g. the customer rated it while the update
+        was on its way)."""
         with self.storage.transaction() as tx:
-            tx.tickets.message_shown(ticket_id, state, priority, rating)
+            tx.tickets.message_shown(ticket_id, state, priority, rating, offer_revision)
 
     def tickets_with_stale_message(self) -> list[int]:
         """Posted ticket messages that show an older state than their ticket's (an update failed)."""

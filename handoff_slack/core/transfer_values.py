@@ -17,7 +17,26 @@ class OfferState(StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     STALE = "stale"  # the ticket closed, was released or changed hands first: nothing changed
-    LAPSED = "lapsed"  # not answered in time (OFFER_LAPSES_AFTER): the ticket stays with its owner
+    LAPSED = "lapsed"  # not answered in time (transfers.offer_timeout_seconds): the ticket stays with its owner
+    REFUSED = "refused"  # the target pressed Accept but could not take it (CannotAccept): it stays with its owner
+
+
+class OfferEnd(StrEnum):
+    """Why a pending offer went stale: what happened to its ticket first."""
+
+    CLOSED = "closed"
+    RELEASED = "released"
+    CHANGED_HANDS = "changed_hands"  # reassigned by an admin, or another offer of it accepted
+
+
+class CannotAccept(StrEnum):
+    """Why the target of a transfer could not accept it when they pressed Accept (checked then, not
+    when it was offered: they may have left the team, gone away or filled up meanwhile)."""
+
+    NOT_AN_AGENT = "not_an_agent"
+    AWAY = "away"  # their status (/handoff-status); someone who never set one is not refused for it
+    OFFLINE = "offline"
+    AT_CAPACITY = "at_capacity"
 
 
 class OwnershipStart(StrEnum):
@@ -47,6 +66,7 @@ class TransferResult(StrEnum):
     NOT_TARGET = "not_target"  # someone other than the offer's target pressed Accept / Decline
     ANSWERED = "answered"  # the offer was answered already
     STALE = "stale"  # the ticket changed hands, was released or closed since the offer
+    CANNOT_ACCEPT = "cannot_accept"  # the target is no longer an agent, is away or offline, or at capacity
 
 
 @dataclass(frozen=True)
@@ -85,6 +105,7 @@ class TransferOutcome:
     ticket: TicketView | None = None  # as the step left it (None: not found)
     offer: OfferView | None = None
     position: int | None = None  # released: its place in the queue
+    cannot_accept: CannotAccept | None = None  # CANNOT_ACCEPT: why
 
     @property
     def changed(self) -> bool:
@@ -100,6 +121,7 @@ _CHANGES = frozenset(
         TransferResult.RELEASED,
         TransferResult.ASSIGNED,
         TransferResult.STALE,
+        TransferResult.CANNOT_ACCEPT,
     }
 )
 
@@ -121,14 +143,27 @@ class StoredOffer(Protocol):
     def state(self) -> str: ...
     @property
     def notice_id(self) -> int | None: ...
+    @property
+    def created_at(self) -> datetime: ...
 
 
 # -- the notices (kinds in core.notices; blocks.transfer renders them) -----------------------------
 
 
-def offer_notice(offer_id: int, from_user_id: str, to_user_id: str, note: str | None, state: OfferState) -> Notice:
-    """In the ticket's thread: the offer to its target, with Accept / Decline while pending."""
-    facts = {"offer_id": offer_id, "from": from_user_id, "to": to_user_id, "note": note, "state": state.value}
+def offer_notice(
+    offer_id: int,
+    from_user_id: str,
+    to_user_id: str,
+    note: str | None,
+    state: OfferState,
+    why: OfferEnd | CannotAccept | None = None,
+) -> Notice:
+    """In the ticket's thread: the offer to its target, with Accept / Decline while pending; once it
+    ended, what became of it (`why`: what happened to the ticket, or why the target could not accept)."""
+    facts: dict[str, Any] = {"offer_id": offer_id, "from": from_user_id, "to": to_user_id, "note": note}
+    facts["state"] = state.value
+    if why is not None:
+        facts["why"] = why.value
     return Notice(NoticeKind.TRANSFER_OFFER, facts)
 
 
@@ -140,12 +175,16 @@ def handed_note(
     return Notice(NoticeKind.HANDED_NOTE, facts)
 
 
-def declined_note(from_user_id: str, to_user_id: str) -> Notice:
-    return Notice(NoticeKind.DECLINED_NOTE, {"from": from_user_id, "to": to_user_id})
+def declined_note(from_user_id: str, to_user_id: str, cannot: CannotAccept | None = None) -> Notice:
+    """In the ticket's thread, to the owner: the target declined (or could not accept: `cannot`)."""
+    facts = {"from": from_user_id, "to": to_user_id}
+    if cannot is not None:
+        facts["cannot"] = cannot.value
+    return Notice(NoticeKind.DECLINED_NOTE, facts)
 
 
-def lapsed_note(from_user_id: str, to_user_id: str, minutes: int) -> Notice:
-    return Notice(NoticeKind.LAPSED_NOTE, {"from": from_user_id, "to": to_user_id, "minutes": minutes})
+def lapsed_note(from_user_id: str, to_user_id: str, seconds: int) -> Notice:
+    return Notice(NoticeKind.LAPSED_NOTE, {"from": from_user_id, "to": to_user_id, "seconds": seconds})
 
 
 def released_note(by_user_id: str, note: str | None) -> Notice:

@@ -17,20 +17,22 @@ Every owner's period is kept (`ticket_owner`): the ticket message lists the prev
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from handoff_slack.core.audit import AuditAction
-from handoff_slack.core.handoff_steps import HandoffSteps
 from handoff_slack.core.helpdesk_storage import HelpdeskTransaction, StoredTicket
 from handoff_slack.core.notices import Audience, Notice
+from handoff_slack.core.pending_offers import PendingOffers
 from handoff_slack.core.states import EscalationReason, TicketState
+from handoff_slack.core.transfer_offers import end_pending_offers, offer_becomes
 from handoff_slack.core.transfer_values import (
+    CannotAccept,
+    OfferEnd,
     OfferState,
     OfferView,
     OwnerPeriod,
     OwnershipEnd,
     OwnershipStart,
-    StoredOffer,
     TransferOutcome,
     TransferResult,
     back_in_queue,
@@ -42,8 +44,6 @@ from handoff_slack.core.transfer_values import (
 )
 from handoff_slack.core.views import TicketView
 
-# An offer nobody answers lapses: the owner is told the ticket stays with them (the scheduler's job).
-OFFER_LAPSES_AFTER = timedelta(minutes=10)
 NOTE_LIMIT = 3000  # characters of a note for the next agent (the modal allows as many)
 
 
@@ -52,8 +52,10 @@ def _note(note: str | None) -> str | None:
     return cleaned or None
 
 
-class Transfers(HandoffSteps):
-    """The Helpdesk's part for transfers, releases and reassignments (a mixin, like AgentDesk)."""
+class Transfers(PendingOffers):
+    """The Helpdesk's part for transfers, releases and reassignments (a mixin, like AgentDesk). An
+    offer nobody answers lapses after `transfer_config`'s timeout, and the owner is told the ticket
+    stays with them (the scheduler's job)."""
 
     def may_transfer(self, ticket_id: int, user_id: str, is_admin: bool) -> TransferOutcome:
         """Whether `user_id` may transfer, release or (an admin) reassign the ticket now."""
@@ -115,9 +117,15 @@ class Transfers(HandoffSteps):
         accept: bool,
         agent_name: str | None = None,
         agent_avatar_url: str | None = None,
+        is_agent: bool = True,
+        default_capacity: int | None = None,
     ) -> TransferOutcome:
         """The target accepts (the ticket is theirs, exactly once) or declines (the owner is told).
-        Anyone else is refused; an offer whose ticket moved on since goes stale, changing nothing."""
+        Anyone else is refused; an offer whose ticket moved on since goes stale, changing nothing.
+
+        At an accept the target is checked as they are now (`is_agent`: still on the team, the edge
+        asked Slack; their status and load from the database): one who cannot take the ticket ends
+        the offer as refused, and the owner is told why. `default_capacity`: None checks no load."""
         now = self.clock()
         with self.storage.transaction() as tx:
             unlocked = tx.transfers.offer(offer_id)
@@ -133,10 +141,20 @@ class Transfers(HandoffSteps):
             if offer.state != OfferState.PENDING:
                 return TransferOutcome(TransferResult.ANSWERED, view, OfferView.from_row(offer))
             if ticket.state != TicketState.CONNECTED or ticket.agent_user_id != offer.from_user_id:
-                self._offer_becomes(tx, offer, OfferState.STALE, now)
+                offer_becomes(tx, offer, OfferState.STALE, now, _what_happened(view))
                 return TransferOutcome(TransferResult.STALE, view, OfferView.from_row(offer))
+            cannot = self._cannot_accept(tx, user_id, is_agent, default_capacity) if accept else None
+            if cannot is not None:
+                offer_becomes(tx, offer, OfferState.REFUSED, now, cannot)
+                details = {"could_not_accept": cannot.value}
+                tx.audit.record(user_id, AuditAction.DECLINE, now, ticket_id=ticket.id, details=details)
+                notice = declined_note(offer.from_user_id, offer.to_user_id, cannot)
+                self._notify(tx, ticket.conversation_id, ticket.id, Audience.AGENTS, notice)
+                return TransferOutcome(
+                    TransferResult.CANNOT_ACCEPT, view, OfferView.from_row(offer), cannot_accept=cannot
+                )
             if not accept:
-                self._offer_becomes(tx, offer, OfferState.DECLINED, now)
+                offer_becomes(tx, offer, OfferState.DECLINED, now)
                 tx.audit.record(user_id, AuditAction.DECLINE, now, ticket_id=ticket.id)
                 notice = declined_note(offer.from_user_id, offer.to_user_id)
                 self._notify(tx, ticket.conversation_id, ticket.id, Audience.AGENTS, notice)
@@ -144,9 +162,9 @@ class Transfers(HandoffSteps):
             if not tx.transfers.hand_over(
                 unlocked.ticket_id, offer.from_user_id, user_id, agent_name, agent_avatar_url, now
             ):  # (the conversation's lock keeps the ticket as read above: a safeguard)
-                self._offer_becomes(tx, offer, OfferState.STALE, now)
+                offer_becomes(tx, offer, OfferState.STALE, now, OfferEnd.CHANGED_HANDS)
                 return TransferOutcome(TransferResult.STALE, view, OfferView.from_row(offer))
-            self._offer_becomes(tx, offer, OfferState.ACCEPTED, now)
+            offer_becomes(tx, offer, OfferState.ACCEPTED, now)
             tx.audit.record(user_id, AuditAction.ACCEPT, now, ticket_id=ticket.id)
             self._changed_hands(
                 tx, view, user_id, agent_name, user_id, OwnershipStart.TRANSFERRED, OwnershipEnd.TRANSFERRED, offer.note
@@ -156,10 +174,27 @@ class Transfers(HandoffSteps):
                 TransferResult.ACCEPTED, TicketView.from_rows(ticket, conversation), OfferView.from_row(offer)
             )
 
+    @staticmethod
+    def _cannot_accept(
+        tx: HelpdeskTransaction, user_id: str, is_agent: bool, default_capacity: int | None
+    ) -> CannotAccept | None:
+        """Why the target cannot take the ticket now; None: they can. Their profile's row is locked
+        (as a routing accept locks it), so two accepts of theirs take turns over their last place."""
+        if not is_agent:
+            return CannotAccept.NOT_AN_AGENT
+        capacity = tx.offers.capacity_locked(user_id)
+        status = tx.offers.availability(user_id)  # None: never set a status, not refused for it
+        if status in (CannotAccept.AWAY.value, CannotAccept.OFFLINE.value):
+            return CannotAccept(status)
+        if default_capacity is not None and tx.offers.connected_count(user_id) >= (capacity or default_capacity):
+            return CannotAccept.AT_CAPACITY
+        return None
+
     def lapse_offers(self, limit: int = 100) -> list[int]:
-        """Offers not answered within OFFER_LAPSES_AFTER lapse, and their owners are told (once, whichever
-        replica runs it: the offer's conditional UPDATE). The conversations whose outbox has news."""
-        made_before = self.clock() - OFFER_LAPSES_AFTER
+        """Offers not answered within `transfers.offer_timeout_seconds` lapse, and their owners are told
+        (once, whichever replica runs it: the offer's conditional UPDATE). The conversations whose
+        outbox has news."""
+        made_before = self.clock() - self.transfer_config.offer_lapses_after
         with self.storage.transaction() as tx:
             offer_ids = tx.transfers.lapsing_offers(made_before, limit)
         return [conversation_id for offer_id in offer_ids if (conversation_id := self._lapse(offer_id)) is not None]
@@ -176,10 +211,13 @@ class Transfers(HandoffSteps):
             if offer is None or ticket is None or offer.state != OfferState.PENDING:
                 return None  # answered meanwhile
             still_theirs = ticket.state == TicketState.CONNECTED and ticket.agent_user_id == offer.from_user_id
-            self._offer_becomes(tx, offer, OfferState.LAPSED if still_theirs else OfferState.STALE, now)
-            if still_theirs:
-                minutes = int(OFFER_LAPSES_AFTER.total_seconds() // 60)
-                notice = lapsed_note(offer.from_user_id, offer.to_user_id, minutes)
+            if not still_theirs:
+                view = TicketView.from_rows(ticket, tx.conversations.get(ticket.conversation_id))
+                offer_becomes(tx, offer, OfferState.STALE, now, _what_happened(view))
+            else:
+                offer_becomes(tx, offer, OfferState.LAPSED, now)
+                seconds = self.transfer_config.offer_timeout_seconds
+                notice = lapsed_note(offer.from_user_id, offer.to_user_id, seconds)
                 self._notify(tx, ticket.conversation_id, ticket.id, Audience.AGENTS, notice)
             return offer.conversation_id
 
@@ -206,7 +244,7 @@ class Transfers(HandoffSteps):
             tx.audit.record(
                 user_id, AuditAction.RELEASE, now, ticket_id=ticket_id, subject_user_id=ticket.agent_user_id
             )
-            self._expire_offers(tx, ticket_id)
+            end_pending_offers(tx, ticket_id, OfferEnd.RELEASED, now)
             position = tx.tickets.position(ticket_id)
             self._notify(tx, ticket.conversation_id, ticket_id, Audience.AGENTS, released_note(user_id, _note(note)))
             self._notify(tx, ticket.conversation_id, ticket_id, Audience.CUSTOMER, back_in_queue(position, ticket_id))
@@ -295,7 +333,7 @@ class Transfers(HandoffSteps):
         now = self.clock()
         self._end_period(tx, before, end, by_user_id)
         self._begin_period(tx, before.id, to_user_id, agent_name, start, now)
-        self._expire_offers(tx, before.id)
+        end_pending_offers(tx, before.id, OfferEnd.CHANGED_HANDS, now)
         self._tell_new_owner(tx, before, before.agent_user_id, to_user_id, agent_name, by_user_id, start, note)
 
     def _tell_new_owner(
@@ -354,16 +392,9 @@ class Transfers(HandoffSteps):
         row = {"ticket_id": ticket_id, "agent_user_id": user_id, "agent_name": name, "began_how": how.value}
         tx.transfers.begin_period({**row, "began_at": now})
 
-    def _expire_offers(self, tx: HelpdeskTransaction, ticket_id: int) -> None:
-        """Offers still pending when the ticket changes hands lose their buttons."""
-        for offer in tx.transfers.pending_offers(ticket_id):
-            self._offer_becomes(tx, offer, OfferState.STALE, self.clock())
 
-    @staticmethod
-    def _offer_becomes(tx: HelpdeskTransaction, offer: StoredOffer, state: OfferState, now: datetime) -> None:
-        """Answer the offer; its notice in the thread says so (the outbox updates the copy)."""
-        assert offer.id is not None
-        tx.transfers.decide_offer(offer.id, state.value, now)
-        if offer.notice_id is not None:
-            notice = offer_notice(offer.id, offer.from_user_id, offer.to_user_id, offer.note, state)
-            tx.messages.replace_notice(offer.notice_id, notice.to_json(), revision=state.value)
+def _what_happened(ticket: TicketView) -> OfferEnd:
+    """Why an offer of this ticket is no longer open, from the ticket as it is now."""
+    if ticket.state is TicketState.CONNECTED:
+        return OfferEnd.CHANGED_HANDS
+    return OfferEnd.RELEASED if ticket.state is TicketState.WAITING else OfferEnd.CLOSED

@@ -70,6 +70,7 @@ class TicketView:
     priority: Priority = Priority.NORMAL  # core.priority: the queue's order
     priority_source: str | None = None  # why (a PrioritySource's value; None: the default)
     priority_set_by: str | None = None  # who chose it with /handoff-priority
+    offer_revision: int = 0  # changes of its offers, counted (its message shows the pending ones)
     rating: int | None = None  # core.satisfaction: the customer's 1-5 after the close
     rating_comment: str | None = None
 
@@ -108,9 +109,20 @@ class TicketView:
             priority=Priority(getattr(ticket, "priority", Priority.NORMAL)),
             priority_source=getattr(ticket, "priority_source", None),
             priority_set_by=getattr(ticket, "priority_set_by", None),
+            offer_revision=int(getattr(ticket, "offer_revision", 0) or 0),
             rating=getattr(ticket, "rating", None),
             rating_comment=getattr(ticket, "rating_comment", None),
         )
+
+
+@dataclass(frozen=True)
+class PendingOffer:
+    """An offer of the ticket awaiting its answer, as the ticket message shows it: routing's to an
+    agent by DM (a waiting ticket), or its owner's transfer (a claimed one)."""
+
+    to_user_id: str
+    until: datetime  # its timeout (routing), or when it lapses (a transfer)
+    from_user_id: str | None = None  # a transfer's owner; None: routing's offer
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from handoff_slack.core.states import TicketState
-from handoff_slack.core.transfer_values import OfferState, TransferOutcome, TransferResult
+from handoff_slack.core.transfer_values import CannotAccept, OfferState, TransferOutcome, TransferResult
+from handoff_slack.core.views import TicketView
 from handoff_slack.services import Services
 
 logger = logging.getLogger(__name__)
@@ -20,8 +21,26 @@ ANSWERED = {
     OfferState.ACCEPTED: "This offer was already accepted.",
     OfferState.DECLINED: "This offer was already declined.",
     OfferState.LAPSED: "This offer lapsed: it was not answered in time, so the ticket stayed with its owner.",
-    OfferState.STALE: "This offer is no longer open: the ticket was closed, released or changed hands.",
+    OfferState.REFUSED: "This offer ended: you could not accept it then, so the ticket stayed with its owner.",
 }
+# What the target is told when they press Accept and cannot take the ticket (core.transfers).
+CANNOT_ACCEPT = {
+    CannotAccept.NOT_AN_AGENT: "you are no longer an agent (a member of the support team)",
+    CannotAccept.AWAY: "you are away. Set `/handoff-status available` when you can take conversations",
+    CannotAccept.OFFLINE: "you are offline. Set `/handoff-status available` when you can take conversations",
+    CannotAccept.AT_CAPACITY: "you are at your capacity. Close a conversation (or raise `/handoff-status capacity N`)",
+}
+
+
+def _gone(ticket: TicketView | None, number: int | None) -> str:
+    """Why an offer of the ticket is no longer open, from the ticket as it is now."""
+    if ticket is None:
+        return f"ticket {number} was closed, released or changed hands"
+    if ticket.state is TicketState.CONNECTED:
+        return f"ticket {number} is now with <@{ticket.agent_user_id}>"
+    if ticket.state is TicketState.WAITING:
+        return f"ticket {number} was released back to the queue"
+    return f"ticket {number} was closed"
 
 
 def show(services: Services, outcome: TransferOutcome) -> None:
@@ -35,8 +54,9 @@ def show(services: Services, outcome: TransferOutcome) -> None:
     elif outcome.result is TransferResult.RELEASED:
         services.effects.cancelled(ticket.conversation_id, ticket.id)  # the customer hears first
         services.effects.capacity_changed()  # the ticket waits again, and its owner has room
-    else:  # an offer, a decline, an offer gone stale: the thread's messages only
+    else:  # an offer, a decline, an offer gone stale: the thread's messages, and the ticket message's offer line
         services.outbox.deliver(ticket.conversation_id)
+        services.board.refresh(ticket.id)
 
 
 def answer(outcome: TransferOutcome, ticket_id: int | None = None) -> str | None:
@@ -68,9 +88,16 @@ def answer(outcome: TransferOutcome, ticket_id: int | None = None) -> str | None
     if result is TransferResult.NOT_TARGET and offer is not None:
         return f"This offer is for <@{offer.to_user_id}>: only they can accept or decline it."
     if result is TransferResult.ANSWERED and offer is not None:
+        if offer.state is OfferState.STALE:
+            return f"This offer is no longer open: {_gone(ticket, number)}. Nothing changed."
         return ANSWERED.get(offer.state, "This offer was already answered.")
     if result is TransferResult.STALE:
-        return f"This offer is no longer open: ticket {number} was closed, released or changed hands. Nothing changed."
+        return f"This offer is no longer open: {_gone(ticket, number)}. Nothing changed."
+    if result is TransferResult.CANNOT_ACCEPT and outcome.cannot_accept is not None and offer is not None:
+        return (
+            f"You can't accept ticket {number}: {CANNOT_ACCEPT[outcome.cannot_accept]}. "
+            f"The ticket stays with <@{offer.from_user_id}>, who was told; nothing else changed."
+        )
     return None
 
 

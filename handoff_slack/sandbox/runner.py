@@ -5,8 +5,9 @@ as in production (its waitress HTTP edge, Bolt, the scheduler, SQLite in ``./san
 loopback port of its own; the page server (handoff_slack.sandbox.web.server) serves the page at the
 printed URL and passes ``/slack/events`` through to the app. At start-up the admin persona runs
 ``/handoff-channel on`` in #acme-support (the channel shared with customer 2's organisation), so the
-Slack Connect front door can be tried at once. No Slack setting is needed and nothing outside the
-machine is contacted. Ctrl-C (or SIGTERM) stops everything.
+Slack Connect front door can be tried at once. Routing is on (round robin; sandbox_config.py) and the
+agent personas start available, so an escalation is offered to one of them by DM. No Slack setting
+is needed and nothing outside the machine is contacted. Ctrl-C (or SIGTERM) stops everything.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import os
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from types import FrameType
@@ -49,8 +51,11 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     return arguments
 
 
-def _settings_env(api_url: str, bot_token: str, signing_secret: str, database: Path, cast: Personas) -> dict[str, str]:
+def _settings_env(
+    api_url: str, bot_token: str, signing_secret: str, database: Path, cast: Personas, bot_config: Path
+) -> dict[str, str]:
     env = {key: os.environ[key] for key in _PASSED_THROUGH if os.environ.get(key, "").strip()}
+    env.setdefault("HANDOFF_CONFIG", str(bot_config))  # the sandbox's (routing on), unless the developer's
     env.setdefault("LOG_LEVEL", "WARNING")  # the URL stays the last thing on the screen
     env.update(
         SLACK_BOT_TOKEN=bot_token,
@@ -97,6 +102,7 @@ def main(argv: list[str]) -> int:
     from handoff_slack.logging_setup import configure_logging, secrets_of
     from handoff_slack.sandbox.emulator import SlackEmulator
     from handoff_slack.sandbox.personas import seed
+    from handoff_slack.sandbox.sandbox_config import agents_available, write_config
     from handoff_slack.sandbox.web.page_model import PageModel
     from handoff_slack.sandbox.web.server import PageServer
     from handoff_slack.sandbox.workspace import Workspace
@@ -115,6 +121,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C even when started in the background
     emulator = SlackEmulator().start()
+    config_dir = tempfile.TemporaryDirectory(prefix="handoff-sandbox-")  # the sandbox's bot YAML
     app: Any = None
     app_server: Any = None
     app_thread: threading.Thread | None = None
@@ -126,14 +133,17 @@ def main(argv: list[str]) -> int:
         _fresh_database(database)
         signing_secret = SIGNING_SECRET
         try:
+            bot_config = write_config(Path(config_dir.name))
             settings = load_settings(
-                _settings_env(emulator.api_url, emulator.bot_token, signing_secret, database, cast)
+                _settings_env(emulator.api_url, emulator.bot_token, signing_secret, database, cast, bot_config)
             )
             configure_logging(settings.log_level, secrets_of(settings))
             app = create_app(settings)
         except (SettingsError, StartupError) as error:
             print(f"handoff-slack: sandbox: {error}", file=sys.stderr)
             return 1
+        # Someone for routing to offer a ticket to: the agents start available.
+        agents_available(app.services.profiles, [cast.agent_1.user_id, cast.agent_2.user_id], cast.admin.user_id)
         app_server = build_http_server(app, LOOPBACK, 0)
         app_thread = threading.Thread(target=app_server.run, name="app-http", daemon=True)
         app_thread.start()
@@ -157,3 +167,4 @@ def main(argv: list[str]) -> int:
         if app is not None:
             app.close()
         emulator.stop()
+        config_dir.cleanup()

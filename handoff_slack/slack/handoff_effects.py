@@ -23,20 +23,33 @@ _NEW_TICKET = frozenset({CustomerMessageAction.ESCALATED, CustomerMessageAction.
 
 
 class HandoffEffects:
-    def __init__(self, board: TicketBoard, outbox: Outbox, route: Callable[[], object] | None = None) -> None:
+    def __init__(
+        self,
+        board: TicketBoard,
+        outbox: Outbox,
+        route: Callable[[], object] | None = None,
+        withdraw: Callable[[], object] | None = None,
+    ) -> None:
         self.board = board
         self.outbox = outbox
         # Routing's pass (slack.offer_dms): a ticket that starts waiting, or an agent with room again,
         # gets its offer now rather than at the scheduler's next run.
         self.route = route
+        # Routing's offers of tickets that no longer wait (claimed with the button, cancelled) are
+        # withdrawn, their DMs' buttons replaced, now rather than at the scheduler's next run.
+        self.withdraw = withdraw
 
     def _route(self) -> None:
-        if self.route is None:
+        self._run(self.route, "the routing pass failed")
+
+    @staticmethod
+    def _run(step: Callable[[], object] | None, failed: str) -> None:
+        if step is None:
             return
         try:
-            self.route()
+            step()
         except Exception:  # the scheduler's routing job runs it again
-            logger.exception("the routing pass failed")
+            logger.exception(failed)
 
     def after_customer_input(self, outcome: CustomerInputOutcome) -> None:
         """After a bot button or the triage form: the bot's replies, the queue, or where they are."""
@@ -82,12 +95,14 @@ class HandoffEffects:
     def cancelled(self, conversation_id: int, ticket_id: int) -> None:
         self.outbox.deliver(conversation_id)
         self.board.refresh(ticket_id)
+        self._run(self.withdraw, "withdrawing the offers of a cancelled ticket failed")
 
     def claimed(self, ticket: TicketView) -> None:
         """After a won claim (`ticket`: as the claim left it)."""
         # Posted now if the claim beat the first post: the thread note needs the ticket message.
         self.board.refresh(ticket.id)
         self.outbox.deliver(ticket.conversation_id)
+        self._run(self.withdraw, "withdrawing the offers of a claimed ticket failed")
 
     def decided(self, ticket: TicketView) -> None:
         """After a decision on a proposal (`ticket`: as it left it), or a click that found one."""

@@ -26,6 +26,7 @@ from handoff_slack.core.routing_desk import OfferView, RoutingPass
 from handoff_slack.slack.directory import AgentCheckUnavailable, AgentDirectory, PeopleDirectory
 from handoff_slack.slack.failures import failure_reason
 from handoff_slack.slack.outbox import Outbox
+from handoff_slack.slack.ticket_board import TicketBoard
 from handoff_slack.storage.agent_profiles import AgentProfiles
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.offers import OfferRepository
@@ -44,6 +45,7 @@ class OfferDesk:
         default_capacity: int,
         poster: WebClient | None = None,
         people: PeopleDirectory | None = None,
+        board: TicketBoard | None = None,
     ) -> None:
         self.helpdesk = helpdesk
         self.people = people or PeopleDirectory(client, None)  # customers' locales, everyone's time zone
@@ -53,6 +55,7 @@ class OfferDesk:
         self.poster = poster or client  # the offer itself: never repeated blindly
         self.outbox = outbox
         self.default_capacity = default_capacity
+        self.board = board  # the ticket messages show pending offers (else the scheduler's repair shows them)
         self._pass = threading.Lock()  # one pass at a time in this process (replicas take turns in the database)
 
     @property
@@ -76,6 +79,7 @@ class OfferDesk:
             )
         for offer in done.offered:
             self._post(offer)
+            self.show_on_ticket(offer.ticket_id)
         for ticket_id in [*(ended for ended, _reason in done.ended), *done.unfiltered]:
             ticket = self.helpdesk.ticket(ticket_id)
             if ticket is not None:
@@ -111,6 +115,16 @@ class OfferDesk:
                 offsets[user_id] = offset
         return offsets
 
+    def show_on_ticket(self, ticket_id: int) -> None:
+        """The ticket message shows its offers as they are now (best effort: the ticket stays marked
+        stale until an update succeeds, and the scheduler's repair retries)."""
+        if self.board is None:
+            return
+        try:
+            self.board.refresh(ticket_id)
+        except Exception:  # the repair job shows it; an offer's work must go on
+            logger.exception("could not show the offers of ticket %s on its message", ticket_id)
+
     def time_out(self) -> list[OfferView]:
         """End the offers past their time (and those whose ticket no longer waits), then route again."""
         if not self.config.offers:
@@ -118,6 +132,7 @@ class OfferDesk:
         ended = self.helpdesk.time_out_offers()
         for offer in ended:
             self.show_ended(offer)
+            self.show_on_ticket(offer.ticket_id)
         return ended
 
     def _post(self, offer: OfferView) -> None:

@@ -26,6 +26,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handoff_slack.blocks import Rendered
+from handoff_slack.blocks.offer import pending_offers
 from handoff_slack.blocks.proposal import proposal_context, proposal_message
 from handoff_slack.blocks.ticket import ticket_message
 from handoff_slack.blocks.transfer import previous_owners
@@ -132,14 +133,12 @@ class TicketBoard:
         # The ticket may have moved on (claimed, cancelled) while the post was on its way.
         current = self.helpdesk.ticket(ticket.id)
         assert current is not None  # tickets are never deleted
-        if (current.state, current.priority_shown, current.rating_shown) != (
-            ticket.state,
-            ticket.priority_shown,
-            ticket.rating_shown,
-        ):
+        if _shown(current) != _shown(ticket):
             self._update(current)
         elif current.message_stale:  # changed before the post, which shows it
-            self.helpdesk.ticket_message_shown(ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown)
+            self.helpdesk.ticket_message_shown(
+                ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown, ticket.offer_revision
+            )
         return current
 
     def _post_once(self, ticket: TicketView, rendered: Rendered) -> tuple[str, str]:
@@ -179,13 +178,18 @@ class TicketBoard:
             if reason not in GONE_ERRORS:  # else deleted in Slack: nothing left to show it on
                 logger.warning("could not update ticket %s message (%s); will retry", ticket.id, reason)
                 return
-        self.helpdesk.ticket_message_shown(ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown)
+        self.helpdesk.ticket_message_shown(
+            ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown, ticket.offer_revision
+        )
 
     def _render(self, ticket: TicketView) -> Rendered:
         if ticket.state in (TicketState.WATCHED, TicketState.WATCH_ENDED):  # a watch's read-only root
             return watch_message(ticket)
         proposal = self.helpdesk.proposal(ticket.id)
         owners = previous_owners(self.helpdesk.owners(ticket))  # core.transfers: who had it before
+        # Offers awaiting an answer (core.pending_offers): read after the ticket, so a change since is
+        # shown here, or marks the message stale again (its offer revision) for the next update.
+        owners = [*pending_offers(self.helpdesk.pending_offers(ticket)), *owners]
         if proposal is None:
             return ticket_message(
                 ticket, self.helpdesk.transcript(ticket, TRANSCRIPT_LENGTH), owners, self._account(ticket)
@@ -201,6 +205,11 @@ class TicketBoard:
         now: read each time the ticket message is posted or updated (claimed, closed)."""
         history = self.helpdesk.account_history(ticket)
         return None if history is None else history.with_links(self.permalinks.link)
+
+
+def _shown(ticket: TicketView) -> tuple[object, ...]:
+    """What of the ticket its message shows that changes: an update is due when it differs."""
+    return (ticket.state, ticket.priority_shown, ticket.rating_shown, ticket.offer_revision)
 
 
 def _is_ticket_message(message: dict[str, Any], ticket_id: int) -> bool:

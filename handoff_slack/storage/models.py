@@ -164,6 +164,9 @@ class Ticket(SQLModel, table=True):
     priority: int = Field(default=1, sa_column=Column(SmallInteger, nullable=False, server_default=text("1")))
     priority_source: str | None = Field(default=None, sa_type=String(16))
     priority_set_by: str | None = Field(default=None, sa_type=String(32))
+    # Changes of its offers (routing's and transfers'), counted: the ticket message shows the
+    # pending ones, and is up to date only if it showed the latest count (migration 0020).
+    offer_revision: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
     # The customer's satisfaction survey after a close (core.satisfaction): 1-5, set once by a
     # conditional UPDATE; the optional comment, also once; who answered (a colleague in a thread may).
     rating: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))

@@ -22,7 +22,7 @@ from handoff_slack.storage.database import InsertIfAbsent
 from handoff_slack.storage.models import conversation_table, ticket_table
 from handoff_slack.storage.roster_tables import AgentProfileRow
 from handoff_slack.storage.routing_tables import RoutingEndedRow, RoutingPointerRow, RoutingRoundRow, TicketOfferRow
-from handoff_slack.storage.tickets import QUEUE_ORDER, rows_changed
+from handoff_slack.storage.tickets import QUEUE_ORDER, offers_changed, rows_changed
 
 _offers: Table = SQLModel.metadata.tables[TicketOfferRow.__tablename__]
 _pointer: Table = SQLModel.metadata.tables[RoutingPointerRow.__tablename__]
@@ -225,18 +225,30 @@ class OfferRepository:
                 "outcome": _PENDING,
             },
         )
-        return None if found is None else int(found)
+        if found is None:
+            return None
+        offers_changed(self._session, ticket_id)
+        return int(found)
 
     def answer(self, offer_id: int, outcome: str, now: datetime, from_outcome: str = _PENDING) -> bool:
-        return bool(
-            rows_changed(
-                self._session.execute(
-                    update(_offers)
-                    .where(_offers.c.id == offer_id, _offers.c.outcome == str(from_outcome))
-                    .values(outcome=str(outcome), answered_at=now)
-                )
+        statement = (
+            update(_offers)
+            .where(_offers.c.id == offer_id, _offers.c.outcome == str(from_outcome))
+            .values(outcome=str(outcome), answered_at=now)
+        )
+        if not rows_changed(self._session.execute(statement)):
+            return False
+        offers_changed(self._session, select(_offers.c.ticket_id).where(_offers.c.id == offer_id).scalar_subquery())
+        return True
+
+    def pending_for(self, ticket_id: int) -> list[tuple[str, datetime]]:
+        """The ticket's pending offer (at most one): its agent and until when."""
+        rows = self._session.execute(
+            select(_offers.c.agent_user_id, _offers.c.expires_at).where(
+                _offers.c.ticket_id == ticket_id, _offers.c.outcome == _PENDING
             )
         )
+        return [(str(agent), as_utc(until)) for agent, until in rows]
 
     def end_round(self, ticket_id: int, reason: str, now: datetime) -> bool:
         return (
@@ -267,6 +279,14 @@ class OfferRepository:
         ).first()
         capacity: int | None = None if row is None else row.capacity
         return capacity
+
+    def availability(self, user_id: str) -> str | None:
+        found = self._session.execute(
+            select(_profiles.c.availability).where(
+                _profiles.c.workspace_id == self.workspace_id, _profiles.c.user_id == user_id
+            )
+        ).scalar()
+        return None if found is None else str(found)
 
     def connected_count(self, user_id: str) -> int:
         return int(

@@ -313,9 +313,13 @@ class TicketRepository:
         state: TicketState,
         priority: PriorityShown | None = None,
         rating: RatingShown | None = None,
+        offer_revision: int | None = None,
     ) -> None:
-        """The message shows `state` (and `priority`, `rating`): up to date, unless the ticket changed meanwhile."""
+        """The message shows `state` (and `priority`, `rating`, the offers as of `offer_revision`): up to
+        date, unless the ticket changed meanwhile."""
         shown = [col(Ticket.id) == ticket_id, col(Ticket.state) == state]
+        if offer_revision is not None:
+            shown.append(col(Ticket.offer_revision) == offer_revision)
         if priority is not None:
             level, source, set_by = priority
             shown.append(col(Ticket.priority) == level)
@@ -342,3 +346,13 @@ class TicketRepository:
             .order_by(col(Ticket.id))
         ).all()
         return [ticket_id for ticket_id in found if ticket_id is not None]  # stored rows all have one
+
+
+def offers_changed(session: Session, ticket_id: Any) -> None:
+    """A ticket's offers changed (one made or answered; `ticket_id`: an ID, or a subquery giving
+    it): its message is to show them (core.views.PendingOffer), the scheduler's repair included."""
+    session.execute(
+        update(Ticket)
+        .where(col(Ticket.id) == ticket_id)
+        .values(offer_revision=Ticket.offer_revision + 1, message_stale=True)
+    )

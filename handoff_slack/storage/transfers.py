@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from handoff_slack.core.states import TicketState
 from handoff_slack.core.transfer_values import OfferState
 from handoff_slack.storage.models import Ticket, TicketOwner, TransferOffer
-from handoff_slack.storage.tickets import rows_changed
+from handoff_slack.storage.tickets import offers_changed, rows_changed
 
 
 class TransferRepository:
@@ -101,6 +101,7 @@ class TransferRepository:
         self._session.add(offer)
         self._session.flush()
         assert offer.id is not None  # stored by the flush
+        offers_changed(self._session, offer.ticket_id)
         return offer.id
 
     def set_offer_notice(self, offer_id: int, notice_id: int) -> None:
@@ -117,7 +118,11 @@ class TransferRepository:
             .where(col(TransferOffer.id) == offer_id, col(TransferOffer.state) == OfferState.PENDING)
             .values(state=state, decided_at=now)
         )
-        return bool(rows_changed(self._session.execute(statement)))
+        if not rows_changed(self._session.execute(statement)):
+            return False
+        ticket_id = select(TransferOffer.ticket_id).where(col(TransferOffer.id) == offer_id).scalar_subquery()
+        offers_changed(self._session, ticket_id)
+        return True
 
     def pending_offers(self, ticket_id: int) -> Sequence[TransferOffer]:
         return self._session.exec(

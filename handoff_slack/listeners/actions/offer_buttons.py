@@ -12,9 +12,13 @@ from handoff_slack.core.errors import StorageUnavailable
 from handoff_slack.core.routing_desk import AnswerResult, OfferAnswer
 from handoff_slack.listeners.payloads import acting_user, tell, ticket_id_from_action
 from handoff_slack.services import Services
+from handoff_slack.slack.directory import AgentCheckUnavailable
 
 NOT_AN_OFFER = "That button doesn't belong to any offer, so nothing changed."
 NOT_YOURS = "This offer was made to someone else, so nothing changed."
+CHECK_UNAVAILABLE = (
+    "I couldn't check with Slack who is on the support team just now, so nothing changed. Please press again."
+)
 ANSWER_FAILED = "I couldn't record your answer just now (the help desk's database did not answer). Please press again."
 
 
@@ -29,6 +33,8 @@ def _said(answer: OfferAnswer) -> str:
         return f"Ticket #{ticket} no longer needs you: {who} has it, or the customer left the queue."
     if answer.result is AnswerResult.FULL:
         return f"You are at your capacity, so ticket #{ticket} goes to the next agent. Close a conversation first."
+    if answer.result is AnswerResult.NOT_AN_AGENT:
+        return f"You are no longer an agent (a member of the support team), so ticket #{ticket} goes to the next agent."
     if answer.result is AnswerResult.NOT_YOURS:
         return NOT_YOURS
     if answer.result is AnswerResult.NOT_FOUND:
@@ -49,9 +55,16 @@ def register(app: App, services: Services) -> None:
         helpdesk = services.helpdesk
         try:
             if accept:
+                try:
+                    is_agent = services.agents.is_agent(user)  # as they are now: they may have left the team
+                except AgentCheckUnavailable:
+                    tell(respond, CHECK_UNAVAILABLE)
+                    return
                 agent = services.people.person(user)
                 capacity = services.settings.agent_capacity
-                outcome = helpdesk.accept_offer(offer_id, user, capacity, agent.name, agent.avatar_url)
+                outcome = helpdesk.accept_offer(
+                    offer_id, user, capacity, agent.name, agent.avatar_url, is_agent=is_agent
+                )
             else:
                 outcome = helpdesk.decline_offer(offer_id, user)
         except StorageUnavailable:
@@ -64,8 +77,15 @@ def register(app: App, services: Services) -> None:
             ticket = helpdesk.ticket(outcome.offer.ticket_id)
             if ticket is not None:
                 services.effects.claimed(ticket)
-        if outcome.result in (AnswerResult.DECLINED, AnswerResult.FULL, AnswerResult.MOVED_ON):
+        if outcome.result in (
+            AnswerResult.DECLINED,
+            AnswerResult.FULL,
+            AnswerResult.NOT_AN_AGENT,
+            AnswerResult.MOVED_ON,
+        ):
             services.offers.route()  # the next agent now, not at the scheduler's next run
+        if outcome.offer is not None and outcome.result is not AnswerResult.NOT_YOURS:
+            services.offers.show_on_ticket(outcome.offer.ticket_id)  # the ticket message drops the offer
 
     def accept(body: dict[str, Any], respond: Respond) -> None:
         answer(body, respond, accept=True)

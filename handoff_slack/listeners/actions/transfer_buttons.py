@@ -21,12 +21,16 @@ from handoff_slack.core.transfer_values import TransferOutcome, TransferResult
 from handoff_slack.listeners.payloads import OUTCOME_KEY, acting_user, tell, ticket_id_from_action
 from handoff_slack.listeners.transfer_answers import FAILED, answer, show
 from handoff_slack.services import Services
+from handoff_slack.slack.directory import AgentCheckUnavailable
 
 logger = logging.getLogger(__name__)
 
 NOT_A_TICKET = "That button doesn't belong to any ticket, so nothing changed."
 NOT_AN_OFFER = "That button doesn't belong to any transfer offer, so nothing changed."
 FORM_FAILED = "Sorry, I couldn't open that form. Please press the button again."
+CHECK_UNAVAILABLE = (
+    "I couldn't check with Slack who is on the support team just now, so nothing changed. Please press again."
+)
 
 
 def register(app: App, services: Services) -> None:
@@ -70,8 +74,20 @@ def register(app: App, services: Services) -> None:
             return
         person = services.people.person(user) if accept else None
         try:
+            # Checked as they are now: they may have left the team since the offer.
+            is_agent = services.agents.is_agent(user) if accept else True
+        except AgentCheckUnavailable:
+            tell(respond, CHECK_UNAVAILABLE)
+            return
+        try:
             outcome = services.helpdesk.answer_offer(
-                offer_id, user, accept, person.name if person else None, person.avatar_url if person else None
+                offer_id,
+                user,
+                accept,
+                person.name if person else None,
+                person.avatar_url if person else None,
+                is_agent=is_agent,
+                default_capacity=services.settings.agent_capacity,
             )
         except StorageUnavailable:
             tell(respond, FAILED)  # acked already: Slack will not send the click again

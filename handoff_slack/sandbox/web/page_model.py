@@ -59,8 +59,9 @@ class PageModel:
     # ------------------------------------------------------------------ what one person sees
     def state_for(self, viewer: str, dm_customer: str) -> dict[str, Any]:
         me = self._persona(viewer) or self.cast.customer_1
+        # A customer's DM with the app, or the viewer's own (an agent's: routing's offers arrive there).
         customer = self._persona(dm_customer)
-        if customer is None or customer.role != "customer":
+        if customer is None or (customer.role != "customer" and customer != me):
             customer = me if me.role == "customer" else self.cast.customer_1
         support = self.cast.support_channel
         channel = next((c for c in self.emulator.channels() if c["id"] == support), {})

@@ -56,8 +56,9 @@ function renderPersonas(s) {
 function renderDmChooser(s) {
   const select = $("dm-customer");
   select.replaceChildren();
-  s.personas.filter((p) => p.role === "customer").forEach((p) => {
-    const option = el("option", null, p.label);
+  // The customers' DMs, and an agent's or admin's own (routing's offers to them arrive there).
+  s.personas.filter((p) => p.role === "customer" || p.id === page.me).forEach((p) => {
+    const option = el("option", null, p.role === "customer" ? p.label : `${p.label} (your DM)`);
     option.value = p.id;
     option.selected = p.id === s.dm.customer;
     select.appendChild(option);

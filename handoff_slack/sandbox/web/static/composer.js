@@ -43,7 +43,7 @@ function buildComposer(pane, channel) {
   const area = el("textarea");
   area.placeholder = pane === "shared"
     ? `Message #${page.state.shared.name} (@${page.state.bot.name} mentions the app)`
-    : "Message, or a slash command: /handoff-queue, /handoff-watch";
+    : "Message, or a slash command: /handoff-queue, /handoff-status, /handoff-agents, /handoff-assign, /handoff-priority, /handoff-watch";
   const row = el("div", "composer-row");
   const file = el("input");
   file.type = "file";
