@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from handoff_slack.config import scenario_rules
+from handoff_slack.config.business_hours_schema import BusinessHoursEntry
 from handoff_slack.config.errors import NO_VALUE, Expected, Says, rule
 from handoff_slack.config.yaml_source import Scalar
 from handoff_slack.core.bot_config import (
@@ -460,6 +461,7 @@ class BotFile(_Part):
     priority: PriorityEntry = PriorityEntry()
     routing: RoutingEntry = RoutingEntry()
     satisfaction: SatisfactionEntry = SatisfactionEntry()
+    business_hours: Annotated[BusinessHoursEntry | None, GIVEN] = None  # left out: always open
 
     @field_validator("scenarios", mode="after")
     @classmethod
