@@ -166,6 +166,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
     )
     helpdesk.routing = bot.config.routing  # who is offered a waiting ticket (the YAML's `routing`)
     helpdesk.satisfaction = bot.config.satisfaction  # the survey after a close (the YAML's `satisfaction`)
+    helpdesk.business_hours = bot.config.business_hours  # when agents are there (the YAML's `business_hours`)
     profiles = AgentProfiles(db, helpdesk.workspace_id)
     offers = OfferDesk(helpdesk, agents, profiles, client, outbox, settings.agent_capacity, poster=poster)
     effects = HandoffEffects(board, outbox, route=offers.route if helpdesk.routing.offers else None)

@@ -184,6 +184,7 @@ class Tickets(Protocol):
         now: datetime,
         state: TicketState = TicketState.WAITING,
         priority: Prioritised = DEFAULT_PRIORITY,
+        outside_hours: bool = False,
     ) -> int: ...
     def from_proposal(
         self,

@@ -72,6 +72,7 @@ class TicketView:
     priority_set_by: str | None = None  # who chose it with /handoff-priority
     rating: int | None = None  # core.satisfaction: the customer's 1-5 after the close
     rating_comment: str | None = None
+    outside_hours: bool = False  # it arrived outside business hours (core.business_hours)
 
     @property
     def priority_shown(self) -> PriorityShown:
@@ -110,6 +111,7 @@ class TicketView:
             priority_set_by=getattr(ticket, "priority_set_by", None),
             rating=getattr(ticket, "rating", None),
             rating_comment=getattr(ticket, "rating_comment", None),
+            outside_hours=bool(getattr(ticket, "outside_hours", False)),
         )
 
 

@@ -141,6 +141,8 @@ class Ticket(SQLModel, table=True):
     rating_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     rated_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     rated_by: str | None = Field(default=None, sa_type=String(32))
+    # It arrived outside business hours (core.business_hours): the ticket message says so.
+    outside_hours: bool = Field(default=False)
 
 
 class Message(SQLModel, table=True):

@@ -111,11 +111,13 @@ class TicketRepository:
         now: datetime,
         state: TicketState = TicketState.WAITING,
         priority: Prioritised = DEFAULT_PRIORITY,
+        outside_hours: bool = False,
     ) -> int:
         """A new ticket for the conversation, now waiting on it: the ticket's ID.
 
         `state`: waiting (the queue), or proposed (a supervised answer awaits a decision: the
-        conversation is supervised, and the ticket is in no queue).
+        conversation is supervised, and the ticket is in no queue). `outside_hours`: it arrived
+        outside business hours (core.business_hours).
         """
         ticket = Ticket(
             conversation_id=conversation_id,
@@ -126,6 +128,7 @@ class TicketRepository:
             created_at=now,
             priority=int(priority.level),
             priority_source=None if priority.source is PrioritySource.DEFAULT else priority.source.value,
+            outside_hours=outside_hours,
         )
         self._session.add(ticket)
         self._session.flush()  # the partial unique index refuses a second open ticket here
