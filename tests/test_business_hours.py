@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handoff_slack.blocks.ticket import OUTSIDE_HOURS_LINE
-from tests.conftest import CUSTOMER, CUSTOMER_2, EXTERNAL_CUSTOMER
-from tests.support.app_under_test import AppUnderTest, settings_for
+from handoff_slack.sandbox.workspace import Workspace
+from tests.conftest import AGENT, CUSTOMER, CUSTOMER_2, EXTERNAL_CUSTOMER
+from tests.support.app_under_test import SIGNING_SECRET, AppUnderTest, settings_for
 from tests.support.fake_slack import Call, FakeSlack
 from tests.support.journeys import (
     TicketPost,
@@ -24,8 +25,10 @@ from tests.support.journeys import (
     dm,
     escalate_by_typing,
     is_menu,
+    ticket_posts,
     wait_for_dm,
     wait_for_menu,
+    wait_for_new_ticket,
 )
 from tests.test_shared_threads import escalated, in_thread, serve_shared, writes
 
@@ -205,6 +208,23 @@ def test_a_customer_in_a_shared_channels_thread_is_told_in_their_thread(
     # Later messages in the thread are passed on as usual.
     writes(office, EXTERNAL_CUSTOMER, "still there?", thread_ts=root)
     in_thread(fake_slack, root, "I've passed that on")
+
+
+def test_a_ticket_opened_with_the_emoji_outside_hours_tells_the_customer_in_their_thread(
+    office: AppUnderTest, fake_slack: FakeSlack, clock: SetClock
+) -> None:
+    serve_shared(office, fake_slack)
+    people = Workspace(fake_slack, office.events_url, SIGNING_SECRET)
+    clock.at = berlin(2026, 12, 5, 10, 0)  # Saturday
+    root = str(people.post(EXTERNAL_CUSTOMER, "CSHARED", "Our invoices page shows an error").ts)
+    assert "Heads up: we're closed until" in shown(in_thread(fake_slack, root))  # the greeting, in the thread
+    before = len(ticket_posts(fake_slack))
+    assert people.react(AGENT, "CSHARED", root, "ticket").accepted
+    ticket = wait_for_new_ticket(fake_slack, before)
+    told = in_thread(fake_slack, root, AWAY)
+    assert f"#{ticket.ticket_id}" in shown(told)
+    assert back_token(berlin(2026, 12, 7, 9, 0), "Monday 09:00 (CET)") in told.params["text"]
+    assert OUTSIDE_HOURS_LINE in block_text(ticket.call.params["blocks"])
 
 
 def test_without_business_hours_nothing_changes_at_night(
