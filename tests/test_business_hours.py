@@ -29,8 +29,10 @@ from tests.support.journeys import (
     wait_for_dm,
     wait_for_menu,
     wait_for_new_ticket,
+    wait_for_ticket_update,
 )
 from tests.test_shared_threads import escalated, in_thread, serve_shared, writes
+from tests.test_supervised_mode import SUPERVISED_CONFIG, propose
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PLAIN = (Path(__file__).parent / "fixtures" / "bot" / "plain_handoff.yaml").read_text()
@@ -225,6 +227,26 @@ def test_a_ticket_opened_with_the_emoji_outside_hours_tells_the_customer_in_thei
     assert f"#{ticket.ticket_id}" in shown(told)
     assert back_token(berlin(2026, 12, 7, 9, 0), "Monday 09:00 (CET)") in told.params["text"]
     assert OUTSIDE_HOURS_LINE in block_text(ticket.call.params["blocks"])
+
+
+def test_a_supervised_customer_asking_for_a_person_outside_hours_is_told_when_agents_are_back(
+    fake_slack: FakeSlack, database_url: str, tmp_path: Path, clock: SetClock
+) -> None:
+    config = tmp_path / "supervised.yaml"
+    config.write_text(SUPERVISED_CONFIG.read_text() + OFFICE_HOURS)
+    app = AppUnderTest(settings_for(fake_slack, database_url, HANDOFF_CONFIG=str(config)), clock).start()
+    try:
+        card = propose(app, fake_slack)  # Friday 17:31: the bot's answer waits for an agent's check
+        dm(app, CUSTOMER, "agent")  # a person at once: the proposal ends, the ticket waits in the queue
+        told = queue_notice(fake_slack, CUSTOMER)
+        assert back_token(berlin(2026, 12, 7, 9, 0), "Monday 09:00 (CET)") in told.params["text"]
+        # The proposal's card becomes the ticket's message, which says when it arrived.
+        assert OUTSIDE_HOURS_LINE in block_text(
+            wait_for_ticket_update(fake_slack, card, "Waiting for an agent").params["blocks"]
+        )
+        assert app.helpdesk.ticket(card.ticket_id).state.value == "waiting"
+    finally:
+        app.stop()
 
 
 def test_without_business_hours_nothing_changes_at_night(
