@@ -176,6 +176,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
     helpdesk.transfer_config = bot.config.transfers  # how long a transfer offer waits (the YAML's `transfers`)
     helpdesk.satisfaction = bot.config.satisfaction  # the survey after a close (the YAML's `satisfaction`)
     helpdesk.needs = NeedsRules(bot.config.routing.filters, bot.config.scenarios)  # a ticket's language, skills
+    helpdesk.business_hours = bot.config.business_hours  # when agents are there (the YAML's `business_hours`)
     profiles = AgentProfiles(db, helpdesk.workspace_id)
     offers = OfferDesk(
         helpdesk,

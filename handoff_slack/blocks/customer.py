@@ -17,8 +17,9 @@ from handoff_slack.blocks.action_ids import (
     CANCEL_WAITING,
     TALK_TO_AGENT,
 )
-from handoff_slack.blocks.mrkdwn import make_safe
+from handoff_slack.blocks.mrkdwn import escape, make_safe
 from handoff_slack.core.bot import Button, ButtonAction, Reply
+from handoff_slack.core.business_hours import BACK_PLACEHOLDER, AgentsAway, local_wall_time
 
 BUTTON_ACTION_IDS: dict[ButtonAction, str] = {
     ButtonAction.SCENARIO: BOT_SCENARIO,
@@ -33,14 +34,19 @@ SECTION_LIMIT = 3000  # characters of a section's text
 PRIMARY = frozenset({ButtonAction.FORM})
 
 
-def bot_reply(reply: Reply) -> Rendered:
+def bot_reply(reply: Reply, away: AgentsAway | None = None) -> Rendered:
     """One of the bot's replies: its text, then its buttons ("Talk to an agent" stays last in menus).
 
     The text is the support team's configuration (mrkdwn allowed, its links shown as written),
     which may quote the customer's own earlier answers: pings are neutralised all the same.
+    `away`: the greeting outside business hours, with its note after the text.
     """
     text = make_safe(reply.text, trusted_links=True)
     blocks = [SectionBlock(text=text[:SECTION_LIMIT] or " ").to_dict()]
+    if away is not None:
+        note = away_text(away)
+        blocks.append(SectionBlock(text=note[:SECTION_LIMIT]).to_dict())
+        text = f"{text}\n\n{note}"
     if reply.buttons:
         blocks.append(ActionsBlock(block_id=f"bot_{reply.kind.value}", elements=_buttons(reply.buttons)).to_dict())
     return Rendered(text=text, blocks=blocks)
@@ -66,11 +72,14 @@ def _buttons(buttons: tuple[Button, ...]) -> list[ButtonElement]:
     return elements
 
 
-def _with_cancel(text: str, ticket_id: int) -> Rendered:
+def _with_cancel(text: str, ticket_id: int, note: str | None = None) -> Rendered:
+    """`text` with the Cancel button; `note` in a section of its own between them."""
+    notes = [] if note is None else [SectionBlock(text=note[:SECTION_LIMIT]).to_dict()]
     return Rendered(
-        text=text,
+        text=text if note is None else f"{text}\n\n{note}",
         blocks=[
             SectionBlock(text=text).to_dict(),
+            *notes,
             ActionsBlock(
                 block_id="waiting",
                 elements=[ButtonElement(text="Cancel", action_id=CANCEL_WAITING, value=str(ticket_id))],
@@ -79,13 +88,27 @@ def _with_cancel(text: str, ticket_id: int) -> Rendered:
     )
 
 
-def queued(position: int, ticket_id: int) -> Rendered:
-    return _with_cancel(
+def queued(position: int, ticket_id: int, away: AgentsAway | None = None) -> Rendered:
+    """Their place in the queue; outside business hours (`away`), when agents are back, after it."""
+    text = (
         f"I'm handing you over to our support team. You are *#{position}* in the queue; "
         "I'll let you know as soon as someone joins. Anything you write meanwhile is passed on. "
-        "Changed your mind? Type *never mind* or press Cancel.",
-        ticket_id,
+        "Changed your mind? Type *never mind* or press Cancel."
     )
+    return _with_cancel(text, ticket_id, None if away is None else away_text(away))
+
+
+def away_text(away: AgentsAway) -> str:
+    """The configured outside-hours text (mrkdwn, made safe) with `{back}` as a Slack date, which
+    each reader sees in their own time zone; the fallback (notifications, old clients) names it in
+    the schedule's zone: "Monday 09:00 (CET)"."""
+    text = make_safe(away.text, trusted_links=True)
+    return text.replace(BACK_PLACEHOLDER, back_date(away))
+
+
+def back_date(away: AgentsAway) -> str:
+    fallback = escape(local_wall_time(away.back_at, away.time_zone))
+    return f"<!date^{int(away.back_at.timestamp())}^{{date_long_pretty}} at {{time}}|{fallback}>"
 
 
 def still_waiting(position: int, ticket_id: int) -> Rendered:

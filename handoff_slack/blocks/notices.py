@@ -32,9 +32,9 @@ def render_notice(notice: Notice, note_prefix: str) -> Rendered:
     if kind in satisfaction_blocks.SATISFACTION_NOTICES:
         return satisfaction_blocks.render_satisfaction_notice(notice)
     if kind is NoticeKind.BOT_REPLY:
-        return customer_blocks.bot_reply(notice.reply())
+        return customer_blocks.bot_reply(notice.reply(), notice.away)
     if kind is NoticeKind.QUEUED:
-        return customer_blocks.queued(int(facts["position"]), int(facts["ticket_id"]))
+        return customer_blocks.queued(int(facts["position"]), int(facts["ticket_id"]), notice.away)
     if kind is NoticeKind.STILL_WAITING:
         return customer_blocks.still_waiting(int(facts["position"]), int(facts["ticket_id"]))
     if kind is NoticeKind.MOVED_UP:

@@ -58,6 +58,9 @@ PRIORITY_SOURCES: dict[str, str] = {
 SECTION_LIMIT = 3000  # characters of a section's text
 
 
+OUTSIDE_HOURS_LINE = ":crescent_moon: Arrived outside business hours"
+
+
 def reason_label(reason: str) -> str:
     return REASON_LABELS.get(reason, reason)
 
@@ -144,6 +147,8 @@ def ticket_message(
             ]
         ).to_dict(),
     ]
+    if ticket.outside_hours:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=OUTSIDE_HOURS_LINE)]).to_dict())
     if account is not None:
         blocks.append(account_section(ticket.customer.door, account))
     if ticket.triage:

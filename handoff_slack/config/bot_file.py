@@ -8,10 +8,12 @@ from typing import Annotated, Self
 from pydantic import Field, Strict, field_validator, model_validator
 
 from handoff_slack.config import scenario_rules
+from handoff_slack.config.business_hours_schema import BusinessHoursEntry
 from handoff_slack.config.desk_schema import PriorityEntry, RoutingEntry, TransfersEntry
 from handoff_slack.config.errors import Expected, Says, rule
 from handoff_slack.config.schema import (
     _TEXT,
+    GIVEN,
     MAX_BUTTONS,
     ButtonText,
     EscalationEntry,
@@ -48,6 +50,7 @@ class BotFile(_Part):
     routing: RoutingEntry = RoutingEntry()
     transfers: TransfersEntry = TransfersEntry()
     satisfaction: SatisfactionEntry = SatisfactionEntry()
+    business_hours: Annotated[BusinessHoursEntry | None, GIVEN] = None  # left out: always open
 
     @field_validator("scenarios", mode="after")
     @classmethod

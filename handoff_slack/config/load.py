@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import ValidationError
 
 from handoff_slack.config.bot_file import BotFile
+from handoff_slack.config.business_hours_schema import BusinessHoursEntry
 from handoff_slack.config.desk_schema import PriorityEntry, RoutingEntry
 from handoff_slack.config.errors import ConfigError, problems_from
 from handoff_slack.config.scenario_rules import SAID
@@ -34,6 +37,7 @@ from handoff_slack.core.bot_config import (
     TriageQuestion,
     Validation,
 )
+from handoff_slack.core.business_hours import WEEKDAYS, BusinessHours, Holiday, OpenRange
 from handoff_slack.core.priority import Priority, PriorityConfig, TriageRule
 from handoff_slack.core.routing import RoutingConfig
 from handoff_slack.core.routing_filters import RoutingFilters, SkillRule
@@ -95,6 +99,19 @@ def bot_config(file: BotFile) -> BotConfig:
             thanks=file.satisfaction.thanks,
             comment_prompt=file.satisfaction.comment_prompt,
         ),
+        business_hours=_business_hours(file.business_hours),
+    )
+
+
+def _business_hours(entry: BusinessHoursEntry | None) -> BusinessHours:
+    if entry is None:
+        return BusinessHours.always_open()
+    return BusinessHours(
+        time_zone=entry.time_zone,
+        week=tuple(tuple(sorted(OpenRange.parse(text) for text in getattr(entry.week, day))) for day in WEEKDAYS),
+        holidays=tuple(Holiday(date.fromisoformat(holiday.date), holiday.name) for holiday in entry.holidays),
+        outside_hours_message=entry.outside_hours_message,
+        greeting_note=entry.greeting_note or None,  # '': the greeting says nothing of it
     )
 
 

@@ -125,7 +125,7 @@ class BotEngine:
     def menu(self, text: str | None = None) -> Reply:
         buttons = [Button(s.title, ButtonAction.SCENARIO, s.id) for s in self.config.scenarios]
         buttons.append(self._talk_button(EscalationReason.MENU))
-        return Reply(ReplyKind.MENU, text or self.config.greeting, tuple(buttons))
+        return Reply(ReplyKind.MENU, text or self.config.greeting, tuple(buttons), greeting=not text)
 
     def _talk_button(self, reason: EscalationReason) -> Button:
         # Its value is the ticket's reason: "menu" wherever the customer chose it themselves.

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from handoff_slack.core.business_hours import BusinessHours
 from handoff_slack.core.priority import PriorityConfig
 from handoff_slack.core.routing import RoutingConfig
 from handoff_slack.core.transfer_config import TransferConfig
@@ -240,6 +241,7 @@ class BotConfig:
     routing: RoutingConfig = field(default_factory=RoutingConfig)  # who is offered a waiting ticket
     transfers: TransferConfig = field(default_factory=TransferConfig)  # an owner's offer to another agent
     satisfaction: SatisfactionConfig = field(default_factory=SatisfactionConfig)  # the survey after a close
+    business_hours: BusinessHours = field(default_factory=BusinessHours.always_open)  # core.business_hours
 
     def is_supervised(self, scenario: Scenario) -> bool:
         if scenario.supervised is not None:

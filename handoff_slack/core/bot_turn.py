@@ -91,6 +91,8 @@ class Reply:
     kind: ReplyKind
     text: str
     buttons: tuple[Button, ...] = ()
+    # The menu with the bot's greeting (not another text): outside business hours it gets a note.
+    greeting: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from handoff_slack.core.bot import (
 )
 from handoff_slack.core.bot_config import SupervisionConfig
 from handoff_slack.core.bot_turn import Proposal
+from handoff_slack.core.business_hours import AgentsAway, BusinessHours
 from handoff_slack.core.clock import Clock, utcnow
 from handoff_slack.core.deliveries import SharedFile, files_to_json, has_text_part
 from handoff_slack.core.early_turns import AwayFromBot, EarlyTurn
@@ -37,6 +38,7 @@ class HandoffSteps:
     """The state and steps that Helpdesk's parts (intake, agent desk, ticket records) share."""
 
     needs: NeedsRules = NeedsRules()  # a new ticket's language and skills (routing's filters); set by the app
+    business_hours: BusinessHours = BusinessHours.always_open()  # the YAML's `business_hours` (set by the app)
 
     def __init__(
         self,
@@ -183,6 +185,7 @@ class HandoffSteps:
             TicketState.PROPOSED,
             priority,
             needs,
+            outside_hours=not self.business_hours.is_open(now),
         )
         diagnosis = proposal.diagnosis
         tx.proposals.add(
@@ -208,17 +211,19 @@ class HandoffSteps:
     ) -> int:
         """The new waiting ticket's ID (`conversation_id`: the stored conversation's, `conversation.id`)."""
         answers = [(answer.question_id, answer.answer) for answer in handover.triage]
+        now = self.clock()
         return tx.tickets.open(
             conversation,
             conversation_id,
             handover.reason,
             [answer.to_json() for answer in handover.triage] or None,
             handover.frustration_score,
-            self.clock(),
+            now,
             priority=self.priorities.for_new_ticket(
                 answers, conversation.customer_user_id, conversation.customer_team_id
             ),
             needs=self.needs.for_new_ticket(answers, handover.scenario_id),
+            outside_hours=not self.business_hours.is_open(now),
         )
 
     def _cancel(self, tx: HelpdeskTransaction, conversation: StoredConversation, ticket_id: int) -> bool:
@@ -276,12 +281,19 @@ class HandoffSteps:
     ) -> None:
         """The bot's replies of a turn, and when it handed over (`queued`: the ticket and the
         customer's place in the queue), that place."""
-        said = [Notice.bot_reply(reply) for reply in turn.replies]
+        hours = self.business_hours
+        note = AgentsAway.at(hours, self.clock(), hours.greeting_note)  # None while open
+        said = [Notice.bot_reply(reply, note if reply.greeting else None) for reply in turn.replies]
         ticket_id = None
         if queued is not None:
             ticket_id, position = queued
-            said.append(Notice.queued(position, ticket_id))
+            said.append(self._queued(position, ticket_id))
         self._notify(tx, conversation_id, ticket_id, Audience.CUSTOMER, *said)
+
+    def _queued(self, position: int, ticket_id: int) -> Notice:
+        """The customer's place in the queue; outside business hours, also when agents are back."""
+        hours = self.business_hours
+        return Notice.queued(position, ticket_id, AgentsAway.at(hours, self.clock(), hours.outside_hours_message))
 
     def _tell_where_they_are(
         self, tx: HelpdeskTransaction, conversation: StoredConversation, position: int | None

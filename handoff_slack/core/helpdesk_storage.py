@@ -187,6 +187,7 @@ class Tickets(Protocol):
         state: TicketState = TicketState.WAITING,
         priority: Prioritised = DEFAULT_PRIORITY,
         needs: TicketNeeds | None = None,
+        outside_hours: bool = False,
     ) -> int: ...
     def from_proposal(
         self,

@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from handoff_slack.core.bot import Button, ButtonAction, Reply, ReplyKind
+from handoff_slack.core.business_hours import AgentsAway
 from handoff_slack.core.eligibility import TicketNeeds
 from handoff_slack.core.states import Direction, TicketState
 
@@ -118,9 +119,13 @@ class Notice:
     # -- the notices, by kind ------------------------------------------------------------------------
 
     @classmethod
-    def bot_reply(cls, reply: Reply) -> Notice:
+    def bot_reply(cls, reply: Reply, away: AgentsAway | None = None) -> Notice:
+        """`away`: the greeting's note outside business hours (core.business_hours), after its text."""
         buttons = [{"label": b.label, "action": b.action.value, "value": b.value} for b in reply.buttons]
-        return cls(NoticeKind.BOT_REPLY, {"reply_kind": reply.kind.value, "text": reply.text, "buttons": buttons})
+        facts: dict[str, Any] = {"reply_kind": reply.kind.value, "text": reply.text, "buttons": buttons}
+        if away is not None:
+            facts["away"] = away.to_json()
+        return cls(NoticeKind.BOT_REPLY, facts)
 
     def reply(self) -> Reply:
         """The bot's reply a BOT_REPLY notice carries."""
@@ -131,8 +136,18 @@ class Notice:
         return Reply(ReplyKind(self.facts["reply_kind"]), str(self.facts["text"]), buttons)
 
     @classmethod
-    def queued(cls, position: int, ticket_id: int) -> Notice:
-        return cls(NoticeKind.QUEUED, {"position": position, "ticket_id": ticket_id})
+    def queued(cls, position: int, ticket_id: int, away: AgentsAway | None = None) -> Notice:
+        """`away`: queued outside business hours, and when agents are back (core.business_hours)."""
+        facts: dict[str, Any] = {"position": position, "ticket_id": ticket_id}
+        if away is not None:
+            facts["away"] = away.to_json()
+        return cls(NoticeKind.QUEUED, facts)
+
+    @property
+    def away(self) -> AgentsAway | None:
+        """A queue notice's or greeting's word that agents are away, and until when."""
+        found = self.facts.get("away")
+        return AgentsAway.from_json(found) if found else None
 
     @classmethod
     def still_waiting(cls, position: int, ticket_id: int) -> Notice:

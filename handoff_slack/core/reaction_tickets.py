@@ -85,8 +85,15 @@ class ReactionTickets(HandoffSteps):
                 tx.messages.store_new(row)
             # Whatever the bot was asking is moot: the next time they are back with the bot, it starts afresh.
             tx.conversations.save_bot_state(conversation, BotState(triage_done=True).to_json())
+            now = self.clock()
             ticket_id = tx.tickets.open(
-                conversation, conversation.id, EscalationReason.REACTION, None, None, self.clock()
+                conversation,
+                conversation.id,
+                EscalationReason.REACTION,
+                None,
+                None,
+                now,
+                outside_hours=not self.business_hours.is_open(now),
             )
             note = self._new_message(
                 conversation.id,
@@ -104,5 +111,5 @@ class ReactionTickets(HandoffSteps):
             if watch_id is not None:  # handed over: the watch ends, as after the customer's own request
                 watch_mirror.after_turn(tx, self.clock(), conversation.id, watch_id, (), ticket_id)
             position = tx.tickets.position(ticket_id)
-            self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, Notice.queued(position, ticket_id))
+            self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, self._queued(position, ticket_id))
             return ReactionTicketOutcome(ReactionTicketResult.OPENED, conversation.id, ticket_id, position)

@@ -110,7 +110,7 @@ class ProposalDecisions(HandoffSteps):
         else:  # to the queue: rejected, nobody decided in time, or the customer asked for a person
             tx.conversations.waiting(conversation.id, now)
             position = tx.tickets.position(ticket_id)
-            self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, Notice.queued(position, ticket_id))
+            self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, self._queued(position, ticket_id))
 
 
 class Supervision(ProposalDecisions):

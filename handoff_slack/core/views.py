@@ -73,6 +73,7 @@ class TicketView:
     offer_revision: int = 0  # changes of its offers, counted (its message shows the pending ones)
     rating: int | None = None  # core.satisfaction: the customer's 1-5 after the close
     rating_comment: str | None = None
+    outside_hours: bool = False  # it arrived outside business hours (core.business_hours)
 
     @property
     def priority_shown(self) -> PriorityShown:
@@ -112,6 +113,7 @@ class TicketView:
             offer_revision=int(getattr(ticket, "offer_revision", 0) or 0),
             rating=getattr(ticket, "rating", None),
             rating_comment=getattr(ticket, "rating_comment", None),
+            outside_hours=bool(getattr(ticket, "outside_hours", False)),
         )
 
 

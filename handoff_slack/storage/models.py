@@ -180,6 +180,8 @@ class Ticket(SQLModel, table=True):
     skills: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     customer_utc_offset: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     customer_looked_up: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    # It arrived outside business hours (core.business_hours): the ticket message says so.
+    outside_hours: bool = Field(default=False)
 
 
 class Message(SQLModel, table=True):

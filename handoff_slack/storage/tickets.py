@@ -113,11 +113,13 @@ class TicketRepository:
         state: TicketState = TicketState.WAITING,
         priority: Prioritised = DEFAULT_PRIORITY,
         needs: TicketNeeds | None = None,
+        outside_hours: bool = False,
     ) -> int:
         """A new ticket for the conversation, now waiting on it: the ticket's ID.
 
         `state`: waiting (the queue), or proposed (a supervised answer awaits a decision: the
-        conversation is supervised, and the ticket is in no queue).
+        conversation is supervised, and the ticket is in no queue). `outside_hours`: it arrived
+        outside business hours (core.business_hours).
         """
         ticket = Ticket(
             conversation_id=conversation_id,
@@ -130,6 +132,7 @@ class TicketRepository:
             priority_source=None if priority.source is PrioritySource.DEFAULT else priority.source.value,
             language=None if needs is None else needs.language,
             skills=list(needs.skills) if needs is not None and needs.skills else None,
+            outside_hours=outside_hours,
         )
         self._session.add(ticket)
         self._session.flush()  # the partial unique index refuses a second open ticket here

@@ -65,7 +65,7 @@ const Mrkdwn = (() => {
   // The emoji the app's own messages use; others stay as their :name:.
   const EMOJI = {
     warning: "⚠️", white_check_mark: "✅", speech_balloon: "💬", tada: "🎉",
-    no_entry_sign: "🚫", hourglass_flowing_sand: "⏳", wave: "👋", eyes: "👀",
+    no_entry_sign: "🚫", hourglass_flowing_sand: "⏳", wave: "👋", eyes: "👀", crescent_moon: "🌙",
   };
 
   function emoji(text) {
