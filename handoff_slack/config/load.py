@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import ValidationError
 
 from handoff_slack.config.errors import ConfigError, problems_from
@@ -16,6 +18,7 @@ from handoff_slack.config.schema import (
     StepEntry,
     ValidationRule,
 )
+from handoff_slack.config.timers_schema import RemindersEntry
 from handoff_slack.config.yaml_source import read_document
 from handoff_slack.core.bot_config import (
     AnswerClue,
@@ -35,6 +38,7 @@ from handoff_slack.core.bot_config import (
     Validation,
 )
 from handoff_slack.core.priority import Priority, PriorityConfig, TriageRule
+from handoff_slack.core.reminders import RemindersConfig
 from handoff_slack.core.routing import RoutingConfig
 
 
@@ -96,6 +100,15 @@ def bot_config(file: BotFile) -> BotConfig:
             thanks=file.satisfaction.thanks,
             comment_prompt=file.satisfaction.comment_prompt,
         ),
+        reminders=_reminders(file.reminders),
+    )
+
+
+def _reminders(entry: RemindersEntry) -> RemindersConfig:
+    targets = entry.first_response_minutes
+    return RemindersConfig(
+        steps=tuple(step.step() for step in entry.steps),
+        first_response={level: timedelta(minutes=getattr(targets, level.label)) for level in Priority},
     )
 
 

@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from handoff_slack.config import scenario_rules
 from handoff_slack.config.errors import NO_VALUE, Expected, Says, rule
+from handoff_slack.config.timers_schema import RemindersEntry
 from handoff_slack.config.yaml_source import Scalar
 from handoff_slack.core.bot_config import (
     AGENTS_APPROVE,
@@ -460,6 +461,7 @@ class BotFile(_Part):
     priority: PriorityEntry = PriorityEntry()
     routing: RoutingEntry = RoutingEntry()
     satisfaction: SatisfactionEntry = SatisfactionEntry()
+    reminders: RemindersEntry = RemindersEntry()  # config.timers_schema: reminder steps, first-response targets
 
     @field_validator("scenarios", mode="after")
     @classmethod

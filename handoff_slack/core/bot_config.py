@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from handoff_slack.core.priority import PriorityConfig
+from handoff_slack.core.reminders import RemindersConfig
 from handoff_slack.core.routing import RoutingConfig
 
 # One reasonable e-mail shape: something@something.tld (no spaces). Deliverability is not ours to judge.
@@ -237,6 +238,7 @@ class BotConfig:
     priority: PriorityConfig = field(default_factory=PriorityConfig)  # core.priority
     routing: RoutingConfig = field(default_factory=RoutingConfig)  # who is offered a waiting ticket
     satisfaction: SatisfactionConfig = field(default_factory=SatisfactionConfig)  # the survey after a close
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)  # core.reminders
 
     def is_supervised(self, scenario: Scenario) -> bool:
         if scenario.supervised is not None:

@@ -15,7 +15,8 @@ opening and cancelling a ticket, the bot's notices), assist (suggested replies w
 watching (`/handoff-watch`: watch a bot conversation, take it over), reaction_tickets (a ticket
 from an internal person's reaction to a customer's message in a shared channel), queue_priority (a waiting
 ticket's priority: `/handoff-priority`, and a frustrated waiting customer's), transfers (transfer,
-release and reassign a ticket; its history of owners).
+release and reassign a ticket; its history of owners), reminder_desk (reminders of waiting tickets
+and first-response targets: the scheduler leader's job).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from handoff_slack.core.helpdesk_outcomes import (
     CustomerMessageOutcome,
 )
 from handoff_slack.core.reaction_tickets import ReactionTickets
+from handoff_slack.core.reminder_desk import ReminderDesk
 from handoff_slack.core.routing_desk import RoutingDesk
 from handoff_slack.core.supervision import Supervision
 from handoff_slack.core.ticket_records import TicketRecords
@@ -71,6 +73,7 @@ class Helpdesk(
     Watching,
     ReactionTickets,
     Transfers,
+    ReminderDesk,
 ):
     """The hand-off, on the storage it is given (handoff_slack.storage.helpdesk_store.SqlHelpdesk
     is this on the app's database)."""

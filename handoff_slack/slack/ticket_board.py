@@ -132,14 +132,17 @@ class TicketBoard:
         # The ticket may have moved on (claimed, cancelled) while the post was on its way.
         current = self.helpdesk.ticket(ticket.id)
         assert current is not None  # tickets are never deleted
-        if (current.state, current.priority_shown, current.rating_shown) != (
+        if (current.state, current.priority_shown, current.rating_shown, current.sla_shown) != (
             ticket.state,
             ticket.priority_shown,
             ticket.rating_shown,
+            ticket.sla_shown,
         ):
             self._update(current)
         elif current.message_stale:  # changed before the post, which shows it
-            self.helpdesk.ticket_message_shown(ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown)
+            self.helpdesk.ticket_message_shown(
+                ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown, ticket.sla_shown
+            )
         return current
 
     def _post_once(self, ticket: TicketView, rendered: Rendered) -> tuple[str, str]:
@@ -179,7 +182,9 @@ class TicketBoard:
             if reason not in GONE_ERRORS:  # else deleted in Slack: nothing left to show it on
                 logger.warning("could not update ticket %s message (%s); will retry", ticket.id, reason)
                 return
-        self.helpdesk.ticket_message_shown(ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown)
+        self.helpdesk.ticket_message_shown(
+            ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown, ticket.sla_shown
+        )
 
     def _render(self, ticket: TicketView) -> Rendered:
         if ticket.state in (TicketState.WATCHED, TicketState.WATCH_ENDED):  # a watch's read-only root
