@@ -6,6 +6,7 @@ driven directly where a test needs to place a claim between its read and its fir
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -289,6 +290,31 @@ def test_two_apps_on_one_database_fire_each_step_once_and_only_the_leader_runs_t
     finally:
         second.stop()
         first.stop()
+
+
+def test_of_racing_firings_of_one_ticket_exactly_one_fires_its_step(
+    app: AppUnderTest, fake_slack: FakeSlack, clock: MovableClock
+) -> None:
+    """As two replicas' jobs (or an old leader's and a new one's) would: the conversation's lock and the
+    conditional UPDATE on the steps fired let one of them fire."""
+    pause(app, REMINDERS_JOB)
+    ticket = waiting_ticket(app, fake_slack, CUSTOMER)
+    clock.offset = FIRST
+    start_together = threading.Barrier(4)
+    fired: list[tuple[int, ...]] = []
+
+    def fire() -> None:
+        start_together.wait()
+        fired.append(app.helpdesk.fire_timers(ticket.ticket_id).steps)
+
+    threads = [threading.Thread(target=fire) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(fired) == [(), (), (), (1,)]
+    run_job_and_deliver(app)
+    assert len(wait_for_reminders(fake_slack, ticket, 1)) == 1
 
 
 # -- the priority step, the agent user group ----------------------------------------------------------------
