@@ -142,6 +142,8 @@ def test_each_step_fires_at_its_time_once_and_nothing_reaches_the_customer(
     assert "urgent" in block_text(shown.params["blocks"])
     # The target (normal: 20 min) passed too: the ticket message says so.
     wait_for_ticket_update(fake_slack, ticket, "SLA breached:* no first response within the 20 min target")
+    [entry] = app.helpdesk.queue().entries  # what /handoff-queue reads carries the breach too
+    assert (entry.ticket.sla.breached, entry.ticket.sla.target_minutes) == (True, 20)
 
     run_job_and_deliver(app)
     assert len(dm_posts(fake_slack, CUSTOMER)) == told_customer  # not a word to the customer
