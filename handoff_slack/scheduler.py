@@ -2,8 +2,8 @@
 timers (proposal timeouts, transfer offer lapses, routing offers' timeouts, forgetting old event
 IDs), which run on the scheduler leader only (scheduler_leader.py: what a timer is, and the leader).
 
-Later issues add reminders, waiting timeouts, idle auto-close and queue-position updates here, as
-rows in `JOBS` with `leader_only=True`.
+Reminders of waiting tickets and first-response targets (core.reminders) run here too; later issues
+add waiting timeouts, idle auto-close and queue-position updates, as rows in `JOBS` with `leader_only=True`.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ PRUNE_JOB = "prune_processed_events"
 PROPOSAL_TIMEOUT_JOB = "time_out_proposals"
 LAPSE_OFFERS_JOB = "lapse_transfer_offers"
 ROUTING_JOB = "route_waiting_tickets"
+REMINDERS_JOB = "remind_of_waiting_tickets"
 PRUNE_INTERVAL = timedelta(hours=1)
 PRUNE_FIRST_RUN_DELAY = timedelta(minutes=1)  # start-up's own work first
 
@@ -95,6 +96,30 @@ def route_waiting_tickets(services: Services) -> None:
     services.offers.route()
 
 
+def remind_of_waiting_tickets(services: Services) -> None:
+    """Reminders and first-response targets (core.reminders): fire the steps due for waiting tickets
+    (each once: read from the database by the app's clock, fired by a conditional UPDATE under the
+    conversation's lock, so a claim that lands first wins), then decide the first response of those
+    that left the queue. Notes go to the tickets' threads through the outbox; marks to their messages."""
+    helpdesk = services.helpdesk
+    for ticket_id in helpdesk.tickets_due_for_timers():
+        try:
+            fired = helpdesk.fire_timers(ticket_id)
+            if fired.steps:
+                logger.info("ticket %s: reminder step(s) %s fired", ticket_id, fired.steps)
+            if fired.conversation_id is not None:
+                services.outbox.deliver(fired.conversation_id)
+            if fired.message_changed:
+                services.board.refresh(ticket_id)
+        except Exception:  # one bad ticket must not stop the others; the outbox retry and repair finish it
+            logger.exception("could not fire the reminders of ticket %s", ticket_id)
+    for ticket_id in helpdesk.decide_first_responses():
+        try:
+            services.board.refresh(ticket_id)
+        except Exception:  # its message is marked stale: the repair job updates it
+            logger.exception("could not show the first-response breach of ticket %s", ticket_id)
+
+
 def prune_old_event_ids(services: Services) -> None:
     """Forget event IDs older than HANDOFF_EVENT_RETENTION_HOURS (redeliveries come long before)."""
     cutoff = services.clock() - timedelta(hours=services.settings.event_retention_hours)
@@ -150,6 +175,7 @@ JOBS: tuple[TimedJob, ...] = (
     TimedJob(time_out_proposals, PROPOSAL_TIMEOUT_JOB, _retry_interval, leader_only=True),
     TimedJob(lapse_transfer_offers, LAPSE_OFFERS_JOB, _retry_interval, leader_only=True),
     TimedJob(route_waiting_tickets, ROUTING_JOB, _retry_interval, leader_only=True),
+    TimedJob(remind_of_waiting_tickets, REMINDERS_JOB, _retry_interval, leader_only=True),
     # Later than start-up's own work, also for a process restarted more often than hourly.
     TimedJob(
         prune_old_event_ids,

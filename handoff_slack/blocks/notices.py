@@ -5,6 +5,7 @@ from __future__ import annotations
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks import customer as customer_blocks
 from handoff_slack.blocks import offer as offer_blocks
+from handoff_slack.blocks import reminder as reminder_blocks
 from handoff_slack.blocks import satisfaction as satisfaction_blocks
 from handoff_slack.blocks import shared_channel as shared_channel_blocks
 from handoff_slack.blocks import transfer as transfer_blocks
@@ -29,6 +30,8 @@ def render_notice(notice: Notice, note_prefix: str) -> Rendered:
         return transfer_blocks.render_transfer_notice(notice, note_prefix)
     if kind in offer_blocks.ROUTING_NOTICES:
         return offer_blocks.render_routing_notice(notice)
+    if kind in reminder_blocks.REMINDER_NOTICES:
+        return reminder_blocks.render_reminder_notice(notice)
     if kind in satisfaction_blocks.SATISFACTION_NOTICES:
         return satisfaction_blocks.render_satisfaction_notice(notice)
     if kind is NoticeKind.BOT_REPLY:

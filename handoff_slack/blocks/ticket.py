@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET, RELEASE_TICKET, TRANSFER_TICKET
 from handoff_slack.blocks.mrkdwn import make_safe, quote, shorten
+from handoff_slack.blocks.reminder import ticket_sla_line
 from handoff_slack.blocks.satisfaction import ticket_rating_line
 from handoff_slack.core.accounts import AccountHistory, AccountTicket
 from handoff_slack.core.bot import TriageAnswer
@@ -54,6 +55,7 @@ PRIORITY_SOURCES: dict[str, str] = {
     PrioritySource.TRIAGE: "from the triage answers",
     PrioritySource.VIP: "VIP",
     PrioritySource.FRUSTRATION: "raised: sounded frustrated while waiting",
+    PrioritySource.REMINDER: "raised: waited unclaimed too long",
 }
 SECTION_LIMIT = 3000  # characters of a section's text
 
@@ -191,6 +193,9 @@ def ticket_message(
                 ],
             ).to_dict()
         )
+    sla = ticket_sla_line(ticket)  # core.reminders: a breached first-response target
+    if sla is not None:
+        blocks.append(sla)
     rating = ticket_rating_line(ticket)  # core.satisfaction: the customer's rating after the close
     if rating is not None:
         blocks.append(rating)

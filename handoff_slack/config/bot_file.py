@@ -25,6 +25,7 @@ from handoff_slack.config.schema import (
     TriageEntry,
     _Part,
 )
+from handoff_slack.config.timers_schema import RemindersEntry
 from handoff_slack.core.bot_config import AssistMode, BotConfig
 
 _BOT = BotConfig()
@@ -51,6 +52,7 @@ class BotFile(_Part):
     transfers: TransfersEntry = TransfersEntry()
     satisfaction: SatisfactionEntry = SatisfactionEntry()
     business_hours: Annotated[BusinessHoursEntry | None, GIVEN] = None  # left out: always open
+    reminders: RemindersEntry = RemindersEntry()  # config.timers_schema: reminder steps, first-response targets
 
     @field_validator("scenarios", mode="after")
     @classmethod

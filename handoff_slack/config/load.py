@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from pydantic import ValidationError
 
@@ -19,6 +19,7 @@ from handoff_slack.config.schema import (
     StepEntry,
     ValidationRule,
 )
+from handoff_slack.config.timers_schema import RemindersEntry
 from handoff_slack.config.yaml_source import read_document
 from handoff_slack.core.bot_config import (
     AnswerClue,
@@ -39,6 +40,7 @@ from handoff_slack.core.bot_config import (
 )
 from handoff_slack.core.business_hours import WEEKDAYS, BusinessHours, Holiday, OpenRange
 from handoff_slack.core.priority import Priority, PriorityConfig, TriageRule
+from handoff_slack.core.reminders import RemindersConfig
 from handoff_slack.core.routing import RoutingConfig
 from handoff_slack.core.routing_filters import RoutingFilters, SkillRule
 from handoff_slack.core.transfer_config import TransferConfig
@@ -100,6 +102,15 @@ def bot_config(file: BotFile) -> BotConfig:
             comment_prompt=file.satisfaction.comment_prompt,
         ),
         business_hours=_business_hours(file.business_hours),
+        reminders=_reminders(file.reminders),
+    )
+
+
+def _reminders(entry: RemindersEntry) -> RemindersConfig:
+    targets = entry.first_response_minutes
+    return RemindersConfig(
+        steps=tuple(step.step() for step in entry.steps),
+        first_response={level: timedelta(minutes=getattr(targets, level.label)) for level in Priority},
     )
 
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from handoff_slack.core.business_hours import BusinessHours
 from handoff_slack.core.priority import PriorityConfig
+from handoff_slack.core.reminders import RemindersConfig
 from handoff_slack.core.routing import RoutingConfig
 from handoff_slack.core.transfer_config import TransferConfig
 
@@ -242,6 +243,7 @@ class BotConfig:
     transfers: TransferConfig = field(default_factory=TransferConfig)  # an owner's offer to another agent
     satisfaction: SatisfactionConfig = field(default_factory=SatisfactionConfig)  # the survey after a close
     business_hours: BusinessHours = field(default_factory=BusinessHours.always_open)  # core.business_hours
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)  # core.reminders
 
     def is_supervised(self, scenario: Scenario) -> bool:
         if scenario.supervised is not None:

@@ -16,7 +16,8 @@ watching (`/handoff-watch`: watch a bot conversation, take it over), reaction_ti
 from an internal person's reaction to a customer's message in a shared channel), queue_priority (a waiting
 ticket's priority: `/handoff-priority`, and a frustrated waiting customer's), transfers (transfer,
 release and reassign a ticket; its history of owners), queue_listing (`/handoff-queue`'s pages,
-with who could take each ticket).
+with who could take each ticket), reminder_desk (reminders of waiting tickets and first-response
+targets: the scheduler leader's job).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from handoff_slack.core.helpdesk_outcomes import (
 )
 from handoff_slack.core.queue_listing import QueueListing
 from handoff_slack.core.reaction_tickets import ReactionTickets
+from handoff_slack.core.reminder_desk import ReminderDesk
 from handoff_slack.core.routing_desk import RoutingDesk
 from handoff_slack.core.supervision import Supervision
 from handoff_slack.core.ticket_records import TicketRecords
@@ -74,6 +76,7 @@ class Helpdesk(
     ReactionTickets,
     Transfers,
     QueueListing,
+    ReminderDesk,
 ):
     """The hand-off, on the storage it is given (handoff_slack.storage.helpdesk_store.SqlHelpdesk
     is this on the app's database)."""

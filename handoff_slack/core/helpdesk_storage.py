@@ -20,10 +20,11 @@ from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.priority import DEFAULT_PRIORITY, Prioritised, Priority, PrioritySource
 from handoff_slack.core.queue_storage import QueuePages
+from handoff_slack.core.reminder_storage import ReminderStore
 from handoff_slack.core.routing_storage import Offers
 from handoff_slack.core.states import TicketState
 from handoff_slack.core.transfer_storage import TransferStore
-from handoff_slack.core.views import PriorityShown, RatingShown
+from handoff_slack.core.views import PriorityShown, RatingShown, SlaShown
 
 
 class StoredConversation(Protocol):
@@ -218,6 +219,7 @@ class Tickets(Protocol):
         priority: PriorityShown | None = None,
         rating: RatingShown | None = None,
         offer_revision: int | None = None,
+        sla: SlaShown | None = None,
     ) -> None: ...
     def with_stale_message(self) -> list[int]: ...
     def missing_their_message(self, created_before: datetime) -> list[int]: ...
@@ -329,6 +331,8 @@ class HelpdeskTransaction(Protocol):
 
     @property
     def transfers(self) -> TransferStore: ...
+    @property
+    def reminders(self) -> ReminderStore: ...
     def reserve(self, message_id: int) -> None:
         """Reserve a stored message's counted first attempt for this process, once this commits."""
 

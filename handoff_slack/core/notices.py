@@ -67,6 +67,8 @@ class NoticeKind(StrEnum):
     # To a ticket's thread about routing (blocks.offer renders it).
     OPEN_TO_ALL = "open_to_all"  # offers ended (a full round, or nobody could be offered it): anyone may claim
     FILTERS_DROPPED = "filters_dropped"  # nobody eligible took it in time: offered to every available agent
+    # To a ticket's thread about its wait (core.reminders; blocks.reminder renders it).
+    REMINDER_NOTE = "reminder_note"  # waiting unclaimed for N minutes: mentions, maybe a raised priority
 
 
 # A notice about the queue is true only while its ticket waits; "connected" only while it is open.
@@ -83,6 +85,7 @@ _TRUE_WHILE: Mapping[NoticeKind, frozenset[TicketState]] = {
     NoticeKind.BACK_IN_QUEUE: frozenset({TicketState.WAITING}),
     NoticeKind.OPEN_TO_ALL: frozenset({TicketState.WAITING}),
     NoticeKind.FILTERS_DROPPED: frozenset({TicketState.WAITING}),
+    NoticeKind.REMINDER_NOTE: frozenset({TicketState.WAITING}),  # claimed before it went out: not sent
 }
 # A newer one of these for the same ticket that says otherwise makes the older ones untrue: "still
 # waiting, #3" held up by an outage is not sent after "#2" was decided. (The first "you are #N in the

@@ -51,6 +51,7 @@ class PrioritySource(StrEnum):
     VIP = "vip"  # the customer or their organisation is on the VIP list
     FRUSTRATION = "frustration"  # raised while waiting: a frustrated message
     AGENT = "agent"  # set with /handoff-priority (by whom is stored too)
+    REMINDER = "reminder"  # raised by a reminder step: waited unclaimed too long (core.reminders)
 
 
 class FrustrationRaise(StrEnum):

@@ -7,7 +7,15 @@ from datetime import datetime
 from handoff_slack.core.accounts import AccountHistory, OrgQueue, account_history, matching_orgs, org_key
 from handoff_slack.core.handoff_steps import HandoffSteps
 from handoff_slack.core.states import TicketState
-from handoff_slack.core.views import PriorityShown, QueueEntry, QueueSnapshot, RatingShown, TicketView, TranscriptLine
+from handoff_slack.core.views import (
+    PriorityShown,
+    QueueEntry,
+    QueueSnapshot,
+    RatingShown,
+    SlaShown,
+    TicketView,
+    TranscriptLine,
+)
 
 
 class TicketRecords(HandoffSteps):
@@ -33,12 +41,13 @@ class TicketRecords(HandoffSteps):
         priority: PriorityShown | None = None,
         rating: RatingShown | None = None,
         offer_revision: int | None = None,
+        sla: SlaShown | None = None,
     ) -> None:
-        """The ticket message shows `state` (and `priority`, `rating`, the offers as of `offer_revision`):
-        up to date, unless the ticket moved on meanwhile (e.g. the customer rated it while the update
-        was on its way)."""
+        """The ticket message shows `state` (and `priority`, `rating`, the offers as of `offer_revision`,
+        `sla`): up to date, unless the ticket moved on meanwhile (e.g. the customer rated it while the
+        update was on its way)."""
         with self.storage.transaction() as tx:
-            tx.tickets.message_shown(ticket_id, state, priority, rating, offer_revision)
+            tx.tickets.message_shown(ticket_id, state, priority, rating, offer_revision, sla)
 
     def tickets_with_stale_message(self) -> list[int]:
         """Posted ticket messages that show an older state than their ticket's (an update failed)."""

@@ -8,13 +8,14 @@ the ticket board render these; IDs of stored rows are never None here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from handoff_slack.core.bot import TriageAnswer
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.priority import Priority
+from handoff_slack.core.reminders import SlaOutcome, SlaState
 from handoff_slack.core.states import TicketState
 
 
@@ -43,6 +44,7 @@ class TicketCustomer:
 
 PriorityShown = tuple[int, str | None, str | None]  # level, source, set by (TicketView.priority_shown)
 RatingShown = tuple[int | None, str | None]  # the customer's rating and comment (TicketView.rating_shown)
+SlaShown = tuple[str | None, int | None]  # first response's outcome and wait (TicketView.sla_shown)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,13 @@ class TicketView:
     rating: int | None = None  # core.satisfaction: the customer's 1-5 after the close
     rating_comment: str | None = None
     outside_hours: bool = False  # it arrived outside business hours (core.business_hours)
+    sla: SlaState = field(default_factory=SlaState)  # core.reminders: the first response measured against its target
+
+    @property
+    def sla_shown(self) -> SlaShown:
+        """What the ticket message shows of its first-response target: outcome and wait."""
+        outcome = self.sla.outcome.value if self.sla.outcome is not None else None
+        return (outcome, self.sla.waited_seconds)
 
     @property
     def priority_shown(self) -> PriorityShown:
@@ -114,7 +123,17 @@ class TicketView:
             rating=getattr(ticket, "rating", None),
             rating_comment=getattr(ticket, "rating_comment", None),
             outside_hours=bool(getattr(ticket, "outside_hours", False)),
+            sla=_sla(ticket),
         )
+
+
+def _sla(ticket: Any) -> SlaState:
+    outcome = getattr(ticket, "sla_outcome", None)
+    return SlaState(
+        SlaOutcome(outcome) if outcome else None,
+        getattr(ticket, "sla_target_minutes", None),
+        getattr(ticket, "sla_waited_seconds", None),
+    )
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,12 @@ class TicketBoard:
             self._update(current)
         elif current.message_stale:  # changed before the post, which shows it
             self.helpdesk.ticket_message_shown(
-                ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown, ticket.offer_revision
+                ticket.id,
+                ticket.state,
+                ticket.priority_shown,
+                ticket.rating_shown,
+                ticket.offer_revision,
+                ticket.sla_shown,
             )
         return current
 
@@ -179,7 +184,7 @@ class TicketBoard:
                 logger.warning("could not update ticket %s message (%s); will retry", ticket.id, reason)
                 return
         self.helpdesk.ticket_message_shown(
-            ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown, ticket.offer_revision
+            ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown, ticket.offer_revision, ticket.sla_shown
         )
 
     def _render(self, ticket: TicketView) -> Rendered:
@@ -209,7 +214,7 @@ class TicketBoard:
 
 def _shown(ticket: TicketView) -> tuple[object, ...]:
     """What of the ticket its message shows that changes: an update is due when it differs."""
-    return (ticket.state, ticket.priority_shown, ticket.rating_shown, ticket.offer_revision)
+    return (ticket.state, ticket.priority_shown, ticket.rating_shown, ticket.offer_revision, ticket.sla_shown)
 
 
 def _is_ticket_message(message: dict[str, Any], ticket_id: int) -> bool:

@@ -40,6 +40,7 @@ from handoff_slack.storage.messages import MessageRepository
 from handoff_slack.storage.offers import OfferRepository
 from handoff_slack.storage.proposals import ProposalRepository
 from handoff_slack.storage.queue_pages import QueueRepository
+from handoff_slack.storage.reminders import ReminderRepository
 from handoff_slack.storage.retention import prune_processed_events
 from handoff_slack.storage.tickets import TicketRepository
 from handoff_slack.storage.transfers import TransferRepository
@@ -88,6 +89,10 @@ class SqlTransaction:
     @property
     def transfers(self) -> TransferRepository:
         return TransferRepository(self.session)
+
+    @property
+    def reminders(self) -> ReminderRepository:
+        return ReminderRepository(self.session)
 
     def flush(self) -> None:
         """Send the pending ORM changes now (e.g. to learn a new row's ID), inside the transaction."""

@@ -182,6 +182,14 @@ class Ticket(SQLModel, table=True):
     customer_looked_up: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     # It arrived outside business hours (core.business_hours): the ticket message says so.
     outside_hours: bool = Field(default=False)
+    # Reminders and the first-response target (core.reminders): when it last entered the queue (NULL:
+    # when created), the reminder steps fired since (moved on by a conditional UPDATE), and the
+    # first response's outcome (NULL: not decided yet), the target it was measured against and the wait.
+    waiting_since: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    reminder_steps: int = Field(default=0, sa_column=Column(SmallInteger, nullable=False, server_default=text("0")))
+    sla_outcome: str | None = Field(default=None, sa_type=String(16))
+    sla_target_minutes: int | None = Field(default=None, nullable=True)
+    sla_waited_seconds: int | None = Field(default=None, nullable=True)
 
 
 class Message(SQLModel, table=True):
@@ -348,6 +356,15 @@ message_table: Table = SQLModel.metadata.tables[Message.__tablename__]
 proposal_table: Table = SQLModel.metadata.tables[Proposal.__tablename__]
 # The queue's order: waiting tickets by priority (urgent first), then age (storage.tickets).
 Index("ix_ticket_queue", ticket_table.c.state, ticket_table.c.priority.desc(), ticket_table.c.id)
+# The reminders' job (storage.reminders): tickets whose first response is not decided yet, a few.
+SLA_UNDECIDED = "sla_outcome IS NULL OR sla_outcome = 'breaching'"
+Index(
+    "ix_ticket_sla_undecided",
+    ticket_table.c.state,
+    ticket_table.c.id,
+    sqlite_where=text(SLA_UNDECIDED),
+    postgresql_where=text(SLA_UNDECIDED),
+)
 
 
 # The agents' profiles and the audit log, and routing's tables, live in modules of their own;

@@ -19,7 +19,7 @@ from handoff_slack.core.eligibility import TicketNeeds
 from handoff_slack.core.helpdesk_storage import StoredConversation, StoredTicket, ThreadTicket
 from handoff_slack.core.priority import DEFAULT_PRIORITY, Prioritised, Priority, PrioritySource
 from handoff_slack.core.states import ConversationMode, TicketState
-from handoff_slack.core.views import PriorityShown, RatingShown
+from handoff_slack.core.views import PriorityShown, RatingShown, SlaShown
 from handoff_slack.storage.models import Conversation, Ticket, ticket_table
 
 _tickets = ticket_table
@@ -162,6 +162,8 @@ class TicketRepository:
             values["reason"] = reason
         if state in (TicketState.ANSWERED, TicketState.CANCELLED):
             values.update(closed_by_user_id=by_user_id, closed_at=now)
+        elif state is TicketState.WAITING:
+            values["waiting_since"] = now  # in the queue from now (core.reminders)
         elif state is TicketState.CONNECTED:
             values.update(
                 agent_user_id=by_user_id, agent_name=agent_name, agent_avatar_url=agent_avatar_url, claimed_at=now
@@ -317,9 +319,10 @@ class TicketRepository:
         priority: PriorityShown | None = None,
         rating: RatingShown | None = None,
         offer_revision: int | None = None,
+        sla: SlaShown | None = None,
     ) -> None:
-        """The message shows `state` (and `priority`, `rating`, the offers as of `offer_revision`): up to
-        date, unless the ticket changed meanwhile."""
+        """The message shows `state` (and `priority`, `rating`, the offers as of `offer_revision`, `sla`):
+        up to date, unless the ticket changed meanwhile."""
         shown = [col(Ticket.id) == ticket_id, col(Ticket.state) == state]
         if offer_revision is not None:
             shown.append(col(Ticket.offer_revision) == offer_revision)
@@ -332,6 +335,10 @@ class TicketRepository:
             stars, comment = rating
             shown.append(col(Ticket.rating).is_not_distinct_from(stars))
             shown.append(col(Ticket.rating_comment).is_not_distinct_from(comment))
+        if sla is not None:  # a first-response breach (core.reminders), marked while it was updated
+            outcome, waited = sla
+            shown.append(col(Ticket.sla_outcome).is_not_distinct_from(outcome))
+            shown.append(col(Ticket.sla_waited_seconds).is_not_distinct_from(waited))
         self._session.execute(update(Ticket).where(*shown).values(message_stale=False))
 
     def with_stale_message(self) -> list[int]:

@@ -57,6 +57,8 @@ class TransferRepository:
             agent_name=None,
             agent_avatar_url=None,
             claimed_at=None,
+            waiting_since=now,  # it waits anew: its reminders start again (core.reminders)
+            reminder_steps=0,
         )
 
     def _connected_with(self, ticket_id: int, owner_user_id: str, **values: Any) -> bool:
