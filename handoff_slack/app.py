@@ -22,7 +22,7 @@ from handoff_slack.core.bot_config import FrustrationAction
 from handoff_slack.core.clock import Clock, utcnow
 from handoff_slack.core.priority_rules import PriorityRules
 from handoff_slack.core.reminder_desk import ReminderRules
-from handoff_slack.core.reminders import Mentions
+from handoff_slack.core.reminders import Mentions, wall_seconds
 from handoff_slack.core.ticket_needs import NeedsRules
 from handoff_slack.lazy_work import LazyWork
 from handoff_slack.listeners import register_listeners
@@ -180,9 +180,13 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
     helpdesk.needs = NeedsRules(bot.config.routing.filters, bot.config.scenarios)  # a ticket's language, skills
     helpdesk.business_hours = bot.config.business_hours  # when agents are there (the YAML's `business_hours`)
     # Reminders of waiting tickets and first-response targets (the YAML's `reminders`); waiting time
-    # counts by the wall clock (ReminderRules.waiting_time: business hours plug in there).
+    # counts only while the help desk is open (always, without `business_hours`).
     helpdesk.reminder_rules = ReminderRules(
-        bot.config.reminders, Mentions(settings.agent_group, tuple(sorted(settings.admins)))
+        bot.config.reminders,
+        Mentions(settings.agent_group, tuple(sorted(settings.admins))),
+        waiting_time=bot.config.business_hours.working_seconds_between
+        if not bot.config.business_hours.is_always_open
+        else wall_seconds,
     )
     profiles = AgentProfiles(db, helpdesk.workspace_id)
     offers = OfferDesk(

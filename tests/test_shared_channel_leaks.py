@@ -9,14 +9,15 @@ answer and what the customer wrote while it waited; a watch's mirror, its read-o
 agent's reply in the watch's thread) a later customer-facing message is waited for in the customer's
 thread (a fence: each conversation's messages go in order), and then EVERY call the fake Slack
 received about the shared channel (posts, updates, ephemerals, uploads, reactions, whatever the
-method) is searched for each internal text and each internal button. No reminder-like post exists
-for agents today; the customer's own "still waiting" notices are meant for the thread.
+method) is searched for each internal text and each internal button; so are the reminders of a
+waiting ticket (issue 19). The customer's own "still waiting" notices are meant for the thread.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,8 @@ from tests.support.journeys import (
 from tests.support.slack_requests import channel_message
 from tests.support.waiting import wait_until
 from tests.test_relay_durability import edited
+from tests.test_reminders import run_job_and_deliver, wait_for_reminders
+from tests.test_routing import MovableClock
 from tests.test_shared_channels import SHARED, customer_writes, in_thread, serve
 from tests.test_supervised_mode import open_modal
 from tests.test_supervised_mode import press as press_on_card
@@ -309,3 +312,34 @@ def reply_in_thread(app: AppUnderTest, user: str, ticket: TicketPost, text: str)
     reply = app.slack.event(channel_message(user, text, SUPPORT_CHANNEL, ts=ts, thread_ts=ticket.ts))
     assert reply.status == 200, reply
     return ts
+
+
+def test_reminders_and_the_sla_mark_of_a_waiting_thread_ticket_stay_internal(
+    fake_slack: FakeSlack, database_url: str, tmp_path: Path
+) -> None:
+    """Issue 19's reminders (default steps: agents at 15 min, admins at 45) and the first-response
+    breach (normal: 60 min) of a Slack Connect customer's ticket go to its thread in the support
+    channel only."""
+    clock = MovableClock()
+    config = tmp_path / "bot.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    running = AppUnderTest(settings_for(fake_slack, database_url, HANDOFF_CONFIG=str(config)), clock).start()
+    try:
+        fake_slack.set_members(SHARED, [EXTERNAL_CUSTOMER, AGENT])
+        serve(running, fake_slack)
+        before = len(ticket_posts(fake_slack))
+        root = customer_writes(running, "I need a human please")
+        ticket = ticket_message_recorded(running, wait_for_new_ticket(fake_slack, before))
+        to_customer(fake_slack, root, "#1")
+
+        clock.offset = timedelta(minutes=61)
+        run_job_and_deliver(running)
+        # Both steps' notes are in the ticket's thread, and the breach on its message: the outbox sent
+        # them in order, so a copy meant for the customer's thread would have gone by now too.
+        assert len(wait_for_reminders(fake_slack, ticket, 2)) == 2
+        wait_for_ticket_update(fake_slack, ticket, "SLA breached")
+        assert_nothing_internal_reached_the_shared_channel(
+            fake_slack, root, "has waited unclaimed", "SLA breached", "<!here>", ticket.ts
+        )
+    finally:
+        running.stop()

@@ -27,6 +27,7 @@ from handoff_slack.core.reminders import (
     SlaOutcome,
     WaitingTime,
     decide_sla,
+    due_since,
     steps_due,
     wall_seconds,
 )
@@ -69,9 +70,12 @@ class ReminderDesk(HandoffSteps):
 
     def tickets_due_for_timers(self, limit: int = DUE_READ_LIMIT) -> list[int]:
         """Waiting tickets a step or a first-response target may be due for now, oldest wait first."""
-        config, now = self.reminder_rules.config, self.clock()
-        step_cutoffs = [now - step.after for step in config.steps]
-        target_cutoffs = {int(level): now - target for level, target in config.first_response.items()}
+        rules, now = self.reminder_rules, self.clock()
+        config = rules.config
+        step_cutoffs = [due_since(rules.waiting_time, now, step.after) for step in config.steps]
+        target_cutoffs = {
+            int(level): due_since(rules.waiting_time, now, target) for level, target in config.first_response.items()
+        }
         if not step_cutoffs and not target_cutoffs:
             return []
         with self.storage.transaction() as tx:

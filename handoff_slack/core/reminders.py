@@ -46,6 +46,38 @@ def wall_seconds(start: datetime, end: datetime) -> float:
     return max(0.0, (end - start).total_seconds())
 
 
+# How far back `due_since` looks for enough waiting time: beyond any schedule's longest closure.
+_LONGEST_LOOK_BACK = timedelta(days=400)
+_PRECISION = timedelta(seconds=1)
+
+
+def due_since(waiting_time: WaitingTime, now: datetime, after: timedelta) -> datetime:
+    """The latest moment from which `after` of waiting time has passed by `now`: a ticket waiting since
+    then or earlier is due. With wall time that is `now - after`; with business hours it lies further
+    back (closed time does not count), found by halving (waiting time only grows as the start moves
+    back), to the second. The scheduler's read of due tickets cuts by it, so tickets whose clock is
+    paused outside opening hours are not read, locked and found not due again every second."""
+    if waiting_time is wall_seconds:
+        return now - after
+    needed = after.total_seconds()
+    late = now - after  # waiting time never exceeds wall time: nothing later can be due
+    if waiting_time(late, now) >= needed:
+        return late
+    span = after * 2
+    while waiting_time(now - span, now) < needed:
+        if span >= _LONGEST_LOOK_BACK:
+            return now - span
+        span = min(span * 2, _LONGEST_LOOK_BACK)
+    early = now - span  # enough waiting time since here, not since `late`
+    while late - early > _PRECISION:
+        middle = early + (late - early) / 2
+        if waiting_time(middle, now) >= needed:
+            early = middle
+        else:
+            late = middle
+    return early
+
+
 class Mention(StrEnum):
     AGENTS = "agents"  # the agent user group, else @here in the support channel
     ADMINS = "admins"  # each of HANDOFF_ADMINS
