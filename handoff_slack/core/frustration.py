@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
+from handoff_slack.core.frustration_signals import RELIEF, WORD_SIGNALS, names_own_feeling
 from handoff_slack.core.phrases import SLACK_MARKUP, asks_for_human, normalised_prefix, read_prefix
 
 NEGATIVE_WEIGHT = 0.3
@@ -47,8 +48,10 @@ STRONG_MARKS_WEIGHT = 0.5  # "!!!", "???", "?!"
 DOUBLE_MARKS_WEIGHT = 0.3  # "!!", "??"
 REPEATED_WEIGHT = 0.5
 ASKS_FOR_PERSON_WEIGHT = 0.2
-PHRASE_WEIGHT = 0.5
-PERSISTING_WEIGHT = 0.3
+FEELING_WEIGHT = 0.5
+STRONG_NEGATIVE_WEIGHT = 0.5
+STRONG_NEGATIVE_POLARITY = -0.6  # with the message aimed at the service, not at a thing
+POLITE_SHOUTING_WEIGHT = 0.2  # "HI I NEED TO CHANGE MY ADDRESS PLEASE": some people type in capitals
 
 _SHOUTING_SHARE = 0.7  # capitals among a message's letters
 _SHOUTING_MIN_LETTERS = 8  # "OK", "HI SAM" aren't shouting
@@ -56,27 +59,10 @@ _EMPHASIS_MIN_LETTERS = 4  # shorter capitals are often acronyms that are also w
 _REPEAT_SIMILARITY = 0.85
 _POSITIVE_POLARITY = 0.1  # "thank you!!!" is enthusiasm, not anger
 
-# Explicit statements of frustration, matched on normalised text (lower case, no punctuation or
-# apostrophes). Grouped by what the customer is doing, so the list grows by kind, not by example.
-_PHRASES = re.compile(
-    r"\b("
-    # naming the feeling
-    r"frustrat\w*|fed up|sick of|tired of|annoy\w*|losing (my )?patience|disappointed|furious"
-    # judging the service
-    r"|ridiculous|unacceptable|useless|pathetic|hopeless|(this is )?a joke|waste of (my |our )?time"
-    r"|the worst|worst \w+ (ever|ive ever)|thanks for nothing"
-    # not being heard, having to repeat oneself
-    r"|are you (even )?listening|i (already|just) (told|said|explained)|already told you"
-    r"|for the (second|third|fourth|fifth|\d+(st|nd|rd|th)) time|(asked|told you) (\w+ )?(times|twice)"
-    r"|(nobody|no one|noone) (is )?(help\w*|answer\w*|respond\w*|repl(y|ies|ying)|gets? back|cares)"
-    # swearing
-    r"|wtf|wth|ffs|omfg"
-    r")\b"
-)
-# The problem persisting: a sign of mounting frustration, but also calm troubleshooting talk.
-_PERSISTING = re.compile(
-    r"\b(still (not|nothing|broken|wrong|fail\w*|doesnt|isnt|cant|wont|no)|not again|again and again)\b"
-)
+_POLITE = re.compile(r"\b(please|pls|thanks?|thank you|thx|hi|hello|dear|good (morning|afternoon|evening))\b")
+_AT_THE_SERVICE = re.compile(r"\b(you|your|u|ur|youre|support|service|company|bot|team)\b")
+_ASKING = re.compile(r"\b(please|could|can you|can i|how|what|is there|any way)\b")
+_RELIEVED = frozenset({"swearing", "giving_up"})  # "holy shit it works now", "nevermind, found it"
 _MARKS = re.compile(r"[!?]{2,}")
 _CONTRACTION = re.compile(r"\b(\w+)n['’]t\b", re.IGNORECASE)
 _IRREGULAR_NEGATIONS = {"ca": "can", "wo": "will", "sha": "shall"}  # can't, won't, shan't
@@ -147,7 +133,7 @@ class FrustrationDetector:
         if negative_count >= 2:
             contributions["negative_trend"] = TREND_WEIGHT * (negative_count - 1)
 
-        caps = max((_caps_weight(lexicon, m) for m in recent), default=0.0)
+        caps = max((_caps_weight(lexicon, m, w) for m, w in zip(recent, words, strict=True)), default=0.0)
         if caps:
             contributions["all_caps"] = caps
         marks = max(
@@ -159,10 +145,19 @@ class FrustrationDetector:
             contributions["repeated"] = REPEATED_WEIGHT
         if any(asks_for_human(m) for m in recent):
             contributions["asks_for_person"] = ASKS_FOR_PERSON_WEIGHT
-        if any(_PHRASES.search(w) for w in words):
-            contributions["phrase"] = PHRASE_WEIGHT
-        if any(_PERSISTING.search(w) for w in words):
-            contributions["persisting"] = PERSISTING_WEIGHT
+        if any(names_own_feeling(w) for w in words):
+            contributions["named_feeling"] = FEELING_WEIGHT
+        if any(_strong_negative(m, w, p) for m, w, p in zip(recent, words, polarities, strict=True)):
+            contributions["strong_negative"] = STRONG_NEGATIVE_WEIGHT
+        for signal in WORD_SIGNALS:
+            if contributions.get(signal.name, 0.0) >= signal.weight:
+                continue
+            for text, normalised in zip(recent, words, strict=True):
+                if signal.name in _RELIEVED and RELIEF.search(normalised):
+                    continue  # "holy shit it works now"
+                if signal.pattern.search(text.lower() if signal.raw else normalised):
+                    contributions[signal.name] = signal.weight
+                    break
 
         score = round(min(1.0, sum(contributions.values())), 2)
         return FrustrationReading(score=score, frustrated=score >= self.threshold, signals=tuple(contributions))
@@ -175,12 +170,23 @@ def _polarity(lexicon: _Lexicon, text: str) -> float:
     return float(lexicon.analyzer.analyze(normalised_prefix(text)).polarity)
 
 
-def _caps_weight(lexicon: _Lexicon, text: str) -> float:
+def _strong_negative(text: str, normalised: str, polarity: float) -> bool:
+    """A strongly negative message aimed at the service, not a calm report or question about a thing."""
+    return (
+        polarity <= STRONG_NEGATIVE_POLARITY
+        and "?" not in text
+        and bool(_AT_THE_SERVICE.search(normalised))
+        and not _ASKING.search(normalised)
+    )
+
+
+def _caps_weight(lexicon: _Lexicon, text: str, normalised: str) -> float:
     text = SLACK_MARKUP.sub(" ", text)  # user IDs like <@U0BOT> are capitals too
     letters = [ch for ch in text if ch.isalpha()]
     upper = sum(ch.isupper() for ch in letters)
     if len(letters) >= _SHOUTING_MIN_LETTERS and upper / len(letters) >= _SHOUTING_SHARE:
-        return SHOUTING_WEIGHT
+        # Some people type everything in capitals; a greeting, "please" or thanks says they aren't shouting.
+        return POLITE_SHOUTING_WEIGHT if _POLITE.search(normalised) else SHOUTING_WEIGHT
     # A capitalised ordinary word is emphasis ("my invoice is STILL wrong"); capitals on a word the
     # dictionary doesn't know are an acronym (SSO, VPN, CSV). TextBlob's spelling list is the dictionary.
     emphasised = any(
