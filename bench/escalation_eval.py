@@ -127,6 +127,7 @@ class Rate:
 @dataclass(frozen=True)
 class Figures:
     recall: Rate  # frustrated items the frustration detector flagged
+    frustrated_escalated: Rate  # frustrated items flagged frustrated or stuck (a person offered either way)
     false_escalation: Rate  # calm items flagged frustrated or stuck
     calm_frustrated: Rate  # calm items flagged frustrated
     calm_stuck: Rate  # calm items flagged stuck (stuck false alarms)
@@ -137,7 +138,11 @@ class Figures:
     stuck_missed: tuple[str, ...]
 
 
-def evaluate(items: Sequence[Item], frustration: FrustrationDetector, stuck: StuckDetector) -> Figures:
+def evaluate(
+    items: Sequence[Item], frustration: FrustrationDetector, stuck: StuckDetector, *, name_items: bool = False
+) -> Figures:
+    """The figures; with `name_items`, also which items were missed or wrongly flagged (development half only:
+    the held-out half's items stay unseen, even in a failing test's message)."""
     verdicts = [(item, replay(item, frustration, stuck)) for item in items]
 
     def rate(label: str, flagged: str) -> Rate:
@@ -146,14 +151,17 @@ def evaluate(items: Sequence[Item], frustration: FrustrationDetector, stuck: Stu
 
     return Figures(
         recall=rate("frustrated", "frustrated"),
+        frustrated_escalated=rate("frustrated", "escalated"),
         false_escalation=rate("calm", "escalated"),
         calm_frustrated=rate("calm", "frustrated"),
         calm_stuck=rate("calm", "stuck"),
         stuck_recall=rate("stuck", "stuck"),
         stuck_escalated=rate("stuck", "escalated"),
-        missed=tuple(i.id for i, v in verdicts if i.label == "frustrated" and not v.frustrated),
-        false_alarms=tuple(f"{i.id} {list(v.signals)}" for i, v in verdicts if i.label == "calm" and v.escalated),
-        stuck_missed=tuple(i.id for i, v in verdicts if i.label == "stuck" and not v.stuck),
+        missed=tuple(i.id for i, v in verdicts if name_items and i.label == "frustrated" and not v.frustrated),
+        false_alarms=tuple(
+            f"{i.id} {list(v.signals)}" for i, v in verdicts if name_items and i.label == "calm" and v.escalated
+        ),
+        stuck_missed=tuple(i.id for i, v in verdicts if name_items and i.label == "stuck" and not v.stuck),
     )
 
 
@@ -161,6 +169,7 @@ def report(half: str, figures: Figures, verbose: bool = False) -> str:
     lines = [
         f"{half}:",
         f"  recall of frustrated                     {figures.recall}",
+        f"    frustrated offered a person (either)   {figures.frustrated_escalated}",
         f"  false escalation on calm (either signal) {figures.false_escalation}",
         f"    calm flagged frustrated                {figures.calm_frustrated}",
         f"    calm flagged stuck                     {figures.calm_stuck}",
@@ -186,7 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     halves = ["development"] if args.dev or args.verbose else ["development", "held_out"]
     print(f"frustration: window {frustration.window}, threshold {frustration.threshold}; stuck: defaults")
     for half in halves:
-        print(report(half, evaluate(load(half), frustration, stuck), verbose=args.verbose and half == "development"))
+        named = args.verbose and half == "development"
+        print(report(half, evaluate(load(half), frustration, stuck, name_items=named), verbose=named))
     return 0
 
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
+from handoff_slack.core.frustration_model import shipped_model
 from handoff_slack.core.frustration_signals import RELIEF, WORD_SIGNALS, names_own_feeling
 from handoff_slack.core.phrases import SLACK_MARKUP, asks_for_human, normalised_prefix, read_prefix
 
@@ -49,6 +50,9 @@ DOUBLE_MARKS_WEIGHT = 0.3  # "!!", "??"
 REPEATED_WEIGHT = 0.5
 ASKS_FOR_PERSON_WEIGHT = 0.2
 FEELING_WEIGHT = 0.5
+LEARNED_WEIGHT = (
+    0.3  # the shipped model at or over its threshold (core.frustration_model): a second opinion, never alone
+)
 STRONG_NEGATIVE_WEIGHT = 0.5
 STRONG_NEGATIVE_POLARITY = -0.6  # with the message aimed at the service, not at a thing
 POLITE_SHOUTING_WEIGHT = 0.2  # "HI I NEED TO CHANGE MY ADDRESS PLEASE": some people type in capitals
@@ -62,7 +66,7 @@ _POSITIVE_POLARITY = 0.1  # "thank you!!!" is enthusiasm, not anger
 _POLITE = re.compile(r"\b(please|pls|thanks?|thank you|thx|hi|hello|dear|good (morning|afternoon|evening))\b")
 _AT_THE_SERVICE = re.compile(r"\b(you|your|u|ur|youre|support|service|company|bot|team)\b")
 _ASKING = re.compile(r"\b(please|could|can you|can i|how|what|is there|any way)\b")
-_RELIEVED = frozenset({"swearing", "giving_up"})  # "holy shit it works now", "nevermind, found it"
+_RELIEVED = frozenset({"swearing", "giving_up", "impatience"})  # "holy shit it works now", "nevermind, found it"
 _MARKS = re.compile(r"[!?]{2,}")
 _CONTRACTION = re.compile(r"\b(\w+)n['’]t\b", re.IGNORECASE)
 _IRREGULAR_NEGATIONS = {"ca": "can", "wo": "will", "sha": "shall"}  # can't, won't, shan't
@@ -98,6 +102,7 @@ def _load_lexicon() -> _Lexicon:
                 # Both word lists load lazily on their first use: load them here, once.
                 analyzer.analyze("ok")
                 _ = "ok" in spelling
+                shipped_model()
                 _lexicon = _Lexicon(analyzer, spelling)
     return _lexicon
 
@@ -149,6 +154,8 @@ class FrustrationDetector:
             contributions["named_feeling"] = FEELING_WEIGHT
         if any(_strong_negative(m, w, p) for m, w, p in zip(recent, words, polarities, strict=True)):
             contributions["strong_negative"] = STRONG_NEGATIVE_WEIGHT
+        if shipped_model().read(recent).probability >= shipped_model().threshold:
+            contributions["learned"] = LEARNED_WEIGHT
         for signal in WORD_SIGNALS:
             if contributions.get(signal.name, 0.0) >= signal.weight:
                 continue

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 _N = r"(?:\w+ )"  # any one word, for "(?:\w+ ){0,2}" gaps
+_BAD = r"(?:terrible|awful|horrible|horrendous|atrocious|abysmal|dreadful|shocking|lousy|poor|bad|crappy)"
 
 
 def _words(*alternatives: str) -> re.Pattern[str]:
@@ -25,7 +26,11 @@ _FEELINGS = _words(
     r"exasperated|frustrat\w*|disappointed|disappointing|fed up|sick of|sick and tired|tired of|had enough",
     r"enough is enough|(?:losing|lose|lost|running out of|out of) (?:my |our |all )?patience|wits end",
     r"(?:driving|drives|drove) (?:me|us) (?:nuts|crazy|mad|insane|up the wall|bananas)|on my nerves",
-    r"not (?:happy|pleased|impressed|amused|satisfied|ok with|okay with)|unhappy|i hate|we hate|hate this",
+    r"not (?:happy|pleased|impressed|amused|satisfied|ok with|okay with)|unhappy",
+    r"i hate(?! to)|we hate(?! to)|hate this",
+    r"irate|seething|beyond frustrated|(?:so )?over (?:it|this)|end of my (?:rope|tether)|pulling my hair out",
+    r"losing my mind|going (?:crazy|insane|mad)|makes me (?:so )?(?:angry|mad|furious)|sick to death|let down",
+    r"feel (?:ignored|cheated|betrayed|insulted|fobbed off|misled|lied to|like (?:im|i am) (?:being )?ignored)",
 )
 _DENIED = re.compile(r"\b(?:not|never|isnt|arent|wasnt|no)\s+(?:\w+ )?$")
 _SOMEONE_ELSE = re.compile(
@@ -70,13 +75,21 @@ WORD_SIGNALS: tuple[WordSignal, ...] = (
             r"ridiculous|unacceptable|useless|pathetic|hopeless|incompetent|incompetence|nonsense|rubbish",
             r"garbage|outrageous|absurd|unbelievable|disgrace\w*|shameful|shame on|is shame|scam|rip ?off",
             r"amateurs?|clowns?|a joke|what a \w*\s?joke|(?:this|that|it) is \w*\s?joke|joke right",
-            r"waste of (?:my |our )?time|thanks for nothing|the worst|worst \w+ (?:ever|ive ever)",
+            r"waste of (?:my |our )?time|thanks for nothing|the worst (?:service|support|experience|company|customer)",
+            r"worst \w+ (?:ever|ive ever|i have ever)",
             r"you people|how you treat|treated like this|treat(?:ing)? (?:us|me|customers) like",
             r"talking to a wall|brick wall|(?:going|go|goes|run|running) (?:round |around )?in circles",
             r"not helping|no help at all|not helpful|unhelpful|copy ?paste|canned (?:answer|response)s?",
             r"not a (?:script|bot|robot|machine)|stupid bot|dumb bot|useless bot|(?:is|so) very bad|terrible service",
             r"awful service|horrible service|terrible support|awful support|horrible support",
             r"doesnt (?:even )?work at all",
+            rf"{_BAD} (?:customer )?(?:service|support|experience|communication|company|help)(?! for)",
+            r"laughable|embarrassing|clueless|farce|shambles|what a (?:mess|circus|disaster|nightmare)",
+            r"no idea what (?:you|they|your \w+) (?:are|re|is) doing|(?:you|they) (?:clearly )?(?:dont|do not) care",
+            r"couldnt care less|(?:zero|no) (?:help|support|communication) (?:at all|whatsoever)|runaround|run around",
+            r"ripped off|robbed|cheated|lied to|liars?|lying to|false promises|broken promises",
+            r"how hard (?:can it be|is it)|why is (?:this|it|everything) so (?:hard|difficult|complicated)",
+            r"is it too much to ask|give me a break|are you for real|beyond belief|inacceptable|in ?admissible",
             r"pointless|waste of money|appalling|disgraceful|(?:im|i am|we are|were) (?:so )?done with (?:this|you)",
         ),
     ),
@@ -96,6 +109,12 @@ WORD_SIGNALS: tuple[WordSignal, ...] = (
             r"i gave it to you|i told you|(?:keeps?|keep on) (?:asking|sending|telling|showing|giving) (?:me|us)\b",
             r"repeat(?:ing)? myself|(?:e?mails?|messages|calls|tickets),? (?:zero|no) (?:answers?|reply)",
             r"(?:doesnt|does not|didnt|did not|dont) (?:even )?answer (?:it|my|the)|not what i (?:asked|said|wrote)",
+            r"i (?:keep|kept) (?:telling|saying|asking|explaining|repeating|sending)|like i (?:said|told you)",
+            r"(?:you|bot|it) (?:didnt|did not|dont|do not|never|cant|cannot) (?:even )?(?:read|listen|understand)",
+            r"did (?:you|anyone) (?:even )?read|(?:you|youre|you are|nobody is) not (?:listening|reading)",
+            r"(?:the )?(?:same|identical) (?:answer|reply|response|link|article|message|instructions) (?:again|every)",
+            r"as (?:stated|mentioned|explained|said|written) (?:before|earlier|above|previously)",
+            r"(?:third|fourth|fifth|sixth|\d+(?:rd|th)) (?:e?mail|message|ticket|request|call|attempt)",
         ),
     ),
     # Nobody answers: waiting on a reply that doesn't come.
@@ -107,8 +126,12 @@ WORD_SIGNALS: tuple[WordSignal, ...] = (
             r"|listen\w*|cares?|call\w*|told|look\w*|gets? back|got back|came|there|here|fix\w*|bother\w*)",
             r"(?:is|are) (?:any|some)(?:one|body) (?:\w+ )?(?:there|here|reading|listening|home|alive|awake|answering)",
             r"(?:does|do|did) (?:any|some)(?:one|body) (?:over there |there |here )?(?:even )?(?:read|look|care|check)",
-            r"ignor(?:e|es|ed|ing) (?:me|us|my|our)|thanks for ignoring|still waiting|(?:zero|no) (?:answer|reply"
+            r"ignor(?:e|es|ed|ing) (?:me|us|my|our)|thanks for ignoring|(?:zero|no) (?:answer|reply"
             r"|response) (?:yet|at all|since)|whats the point|never (?:answer|reply|respond|call)\w*",
+            r"(?:heard|hear) nothing|radio silence|crickets|ghosted",
+            r"(?:no|zero|not a single|not one) (?:answer|reply|response|update|word|callback|call back)"
+            r" (?:from|in|for)",
+            r"where is everyone|is this thing on|(?:anyone|anybody) (?:alive|awake)|(?:left|leave) (?:me )?on read",
         ),
     ),
     # Giving up on the bot or the product, threatening to leave, go public or go legal.
@@ -126,8 +149,13 @@ WORD_SIGNALS: tuple[WordSignal, ...] = (
             r"(?:today|now|by \w+) or (?:else|ill|im|i will|we will|well|youll|you will|we are|were)",
             r"last time (?:im|i am|i will|ill) (?:asking|ask|writing|write|contacting)|never (?:again|recommend)",
             r"(?:cancel\w*|close) (?:\w+ ){0,3}(?:if|unless|or else)|want my money back",
+            r"(?:take|taking) (?:my|our) (?:business|money) elsewhere|go(?:ing)? elsewhere|(?:1|one) star",
+            r"find (?:another|a different|a new|a better) (?:provider|company|service|tool|vendor|supplier)",
+            r"(?:last|final) (?:straw|warning)|done with (?:you|this company|your)|i quit|(?:bad|negative) review",
+            r"(?:never|wont|will not) (?:use|buy|order|recommend) (?:\w+ ){0,2}(?:again|you|your)",
         ),
     ),
+    WordSignal("nobody_answers", WEAK, _words(r"still waiting|(?:havent|have not|never) heard (?:back|anything)")),
     WordSignal("giving_up", WEAK, _words(r"nevermind|never mind|nvm|forget it|whatever")),
     # Demanding a competent person, a manager, someone who "actually" works here.
     WordSignal(
@@ -143,6 +171,10 @@ WORD_SIGNALS: tuple[WordSignal, ...] = (
             r"(?:some|any)(?:one|body) (?:who|that) (?:actually|really|knows|understands|has a clue|can actually)"
             r"|(?:some|any)(?:one|body) competent|competent (?:person|human|agent|someone)"
             r"|(?:someone|somebody|a human|a person) (?:\w+ )?in here|actual (?:human|person)|real human",
+            r"someone (?:higher up|senior|in charge|with authority)",
+            r"(?:your|a|the) (?:manager|supervisor) (?:now|please)",
+            r"(?:competent|qualified|knowledgeable|real) (?:person|agent|human|someone|people)",
+            r"(?:human|person|agent) (?:now|immediately|right now|asap)",
         ),
     ),
     # Sarcasm about the service: mock praise ("great, another bot"), "lol ok", "surely it will work".
@@ -154,12 +186,21 @@ WORD_SIGNALS: tuple[WordSignal, ...] = (
             r"| just)? (?:yet )?another",
             r"lol ok|ok lol|yeah right|yeah sure|sure(?:ly)? (?:it|that|this) will (?:work|help)|like always|as always",
             r"as usual|what a surprise|who would have (?:guessed|thought)|mmm yes|oh great|thanks a lot guys",
+            r"oh (?:wonderful|perfect|joy|fantastic|brilliant|good|lovely)|just (?:great|perfect|wonderful|brilliant)",
+            r"(?:colou?r me|big) surprised?|who knew|shocker|yeah (?:right|sure)|sure thing buddy",
+            r"thanks for (?:nothing|wasting|the (?:non|no) help)|(?:love|loving) how|so much for",
         ),
     ),
     WordSignal("sarcasm", STRONG, re.compile(r":(?:face_with_rolling_eyes|roll_eyes|unamused):"), raw=True),
     WordSignal("sarcasm", STRONG, re.compile("[\U0001f644\U0001f612]"), raw=True),  # 🙄 😒
     # Anger shown, not said: emoji, emoji codes.
     WordSignal("angry_emoji", STRONG, re.compile("[\U0001f621\U0001f620\U0001f92c\U0001f624\U0001f4a2]"), raw=True),
+    WordSignal(
+        "impatience",
+        WEAK,
+        re.compile("[\U0001f926\U0001f629\U0001f62b]|:(?:weary|tired_face|face_palm|facepalm):"),
+        raw=True,
+    ),
     WordSignal(
         "angry_emoji",
         STRONG,
@@ -186,6 +227,11 @@ WORD_SIGNALS: tuple[WordSignal, ...] = (
             r"(?:stop|quit) (?:sending|replying|asking|giving|telling|with)",
             r"(?:dont|do not) (?:send|give|tell|show) me (?:another|the same|that|more)",
             r"^(?:just |please )?(?:fix|sort) (?:it|this)(?: already| now| asap| today)?$|this is the last time",
+            r"hurry up|how (?:much )?longer|waiting forever",
+            r"how long (?:do i have|must i|will i have|am i supposed) to wait",
+            r"you have got to be kidding|youve got to be kidding|fml|jfc|facepalm|face_palm",
+            r"(?:i|we) (?:want|need|expect|demand) (?:an? )?(?:answer|response|reply|refund|fix|solution)"
+            r" (?:today|now|immediately|asap|right now)",
         ),
     ),
     WordSignal(
