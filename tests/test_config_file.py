@@ -638,7 +638,7 @@ def test_every_problem_of_a_file_is_named_in_one_run_in_the_files_order(tmp_path
         "line 6: triage.mode: unknown value 'sometimes'; expected one of: off, triage_first, before_handoff",
         "line 7: triage: merge keys (<<) are not supported; repeat the keys, or alias a whole value",
         "line 8: escalation: unknown key 'window'; expected one of: no_match_limit, match_threshold, "
-        "suggest_threshold, frustration",
+        "suggest_threshold, frustration, stuck",
     ]
 
 

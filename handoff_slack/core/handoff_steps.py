@@ -207,6 +207,7 @@ class HandoffSteps:
                 conversation.customer_user_id,
                 conversation.customer_team_id,
             ),
+            signals=handover.signals,
         )
 
     def _cancel(self, tx: HelpdeskTransaction, conversation: StoredConversation, ticket_id: int) -> bool:
