@@ -38,12 +38,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Container, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any
 
-from handoff_slack.core.frustration_model import shipped_model
+from handoff_slack.core.frustration_model import features, shipped_model
 from handoff_slack.core.frustration_signals import RELIEF, WORD_SIGNALS, names_own_feeling
 from handoff_slack.core.phrases import SLACK_MARKUP, asks_for_human, normalised_prefix, read_prefix
 
@@ -68,6 +69,8 @@ _SHOUTING_SHARE = 0.7  # capitals among a message's letters
 _SHOUTING_MIN_LETTERS = 8  # "OK", "HI SAM" aren't shouting
 _EMPHASIS_MIN_LETTERS = 4  # shorter capitals are often acronyms that are also words (VAT, PIN, SIM)
 _REPEAT_SIMILARITY = 0.85
+# A repeat is a short message sent again; comparing more than its start costs quadratic time (difflib).
+_REPEAT_CHARS = 300
 _POSITIVE_POLARITY = 0.1  # "thank you!!!" is enthusiasm, not anger
 
 _POLITE = re.compile(r"\b(please|pls|thanks?|thank you|thx|hi|hello|dear|good (morning|afternoon|evening))\b")
@@ -132,10 +135,8 @@ class FrustrationDetector:
 
         The caller passes up to `window`; extra older ones are ignored.
         """
-        lexicon = _load_lexicon()
-        recent = [read_prefix(m) for m in messages[-self.window :] if m and m.strip()]
-        words = [normalised_prefix(m) for m in recent]
-        polarities = [_polarity(lexicon, m) for m in recent]
+        recent = [_analysed(read_prefix(m)) for m in messages[-self.window :] if m and m.strip()]
+        polarities = [m.polarity for m in recent]
         contributions: dict[str, float] = {}
 
         strength = max((-p for p in polarities), default=0.0)
@@ -145,36 +146,71 @@ class FrustrationDetector:
         if negative_count >= 2:
             contributions["negative_trend"] = TREND_WEIGHT * (negative_count - 1)
 
-        caps = max((_caps_weight(lexicon, m, w) for m, w in zip(recent, words, strict=True)), default=0.0)
+        caps = max((m.caps for m in recent), default=0.0)
         if caps:
             contributions["all_caps"] = caps
-        marks = max(
-            (_marks_weight(m) for m, p in zip(recent, polarities, strict=True) if p <= _POSITIVE_POLARITY), default=0.0
-        )
+        marks = max((m.marks for m in recent if m.polarity <= _POSITIVE_POLARITY), default=0.0)
         if marks:
             contributions["exclamations"] = marks
-        if _has_repeat(words):
+        if _has_repeat([m.words for m in recent]):
             contributions["repeated"] = REPEATED_WEIGHT
-        if any(asks_for_human(m) for m in recent):
+        if any(m.asks_for_person for m in recent):
             contributions["asks_for_person"] = ASKS_FOR_PERSON_WEIGHT
-        if any(names_own_feeling(w) for w in words):
+        if any(m.named_feeling for m in recent):
             contributions["named_feeling"] = FEELING_WEIGHT
-        if any(_strong_negative(m, w, p) for m, w, p in zip(recent, words, polarities, strict=True)):
+        if any(m.strong_negative for m in recent):
             contributions["strong_negative"] = STRONG_NEGATIVE_WEIGHT
-        if shipped_model().read(recent).probability >= shipped_model().threshold:
+        model = shipped_model()
+        if recent and model.read_features([m.features for m in recent]).probability >= model.threshold:
             contributions["learned"] = LEARNED_WEIGHT
-        for signal in WORD_SIGNALS:
-            if contributions.get(signal.name, 0.0) >= signal.weight:
-                continue
-            for text, normalised in zip(recent, words, strict=True):
-                if signal.name in _RELIEVED and RELIEF.search(normalised):
-                    continue  # "holy shit it works now"
-                if signal.pattern.search(text.lower() if signal.raw else normalised):
-                    contributions[signal.name] = signal.weight
-                    break
+        for index, signal in enumerate(WORD_SIGNALS):
+            if contributions.get(signal.name, 0.0) < signal.weight and any(index in m.matched for m in recent):
+                contributions[signal.name] = signal.weight
 
         score = round(min(1.0, sum(contributions.values())), 2)
         return FrustrationReading(score=score, frustrated=score >= self.threshold, signals=tuple(contributions))
+
+
+@dataclass(frozen=True)
+class _Message:
+    """What one message says, read once: a reading combines the window's (cached, so a message in the
+    window of several turns is analysed once per process)."""
+
+    words: str  # normalised
+    polarity: float
+    caps: float
+    marks: float
+    asks_for_person: bool
+    named_feeling: bool
+    strong_negative: bool
+    matched: frozenset[int]  # indexes into WORD_SIGNALS of the patterns that fired
+    features: Mapping[str, float]  # the learned model's (core.frustration_model)
+
+
+@lru_cache(maxsize=1024)
+def _analysed(text: str) -> _Message:
+    lexicon = _load_lexicon()
+    words = normalised_prefix(text)
+    polarity = _polarity(lexicon, text)
+    relieved = bool(RELIEF.search(words))
+    lowered = text.lower()
+    matched = frozenset(
+        index
+        for index, signal in enumerate(WORD_SIGNALS)
+        if not (signal.name in _RELIEVED and relieved)  # "holy shit it works now"
+        and signal.pattern.search(lowered if signal.raw else words)
+    )
+    return _Message(
+        words=words,
+        polarity=polarity,
+        caps=_caps_weight(lexicon, text, words),
+        marks=_marks_weight(text),
+        asks_for_person=asks_for_human(text),
+        named_feeling=names_own_feeling(words),
+        strong_negative=_strong_negative(text, words, polarity),
+        matched=matched,
+        features=features([text]),
+    )
 
 
 def _polarity(lexicon: _Lexicon, text: str) -> float:
@@ -219,9 +255,17 @@ def _marks_weight(text: str) -> float:
 
 def _has_repeat(normalised: list[str]) -> bool:
     # One-word answers ("yes", "no", "ok") repeat naturally, so only longer messages count.
-    candidates = [text for text in normalised if len(text.split()) >= 2]
-    return any(
-        SequenceMatcher(None, a, b).ratio() >= _REPEAT_SIMILARITY
-        for i, a in enumerate(candidates)
-        for b in candidates[i + 1 :]
+    candidates = [text[:_REPEAT_CHARS] for text in normalised if len(text.split()) >= 2]
+    return any(_similar(a, b) for i, a in enumerate(candidates) for b in candidates[i + 1 :])
+
+
+@lru_cache(maxsize=1024)  # a window's older pairs were compared on earlier turns
+def _similar(a: str, b: str) -> bool:
+    # real_quick_ratio and quick_ratio are upper bounds of ratio, in linear time: most pairs are
+    # told apart by them, and only near-identical ones pay for the quadratic comparison.
+    matcher = SequenceMatcher(None, a, b)
+    return (
+        matcher.real_quick_ratio() >= _REPEAT_SIMILARITY
+        and matcher.quick_ratio() >= _REPEAT_SIMILARITY
+        and matcher.ratio() >= _REPEAT_SIMILARITY
     )

@@ -68,7 +68,13 @@ class FrustrationModel:
     threshold: float  # the probability at which the `learned` signal fires
 
     def read(self, texts: Sequence[str]) -> LearnedReading:
-        found = features(texts)
+        return self.read_features([features(texts)])
+
+    def read_features(self, each: Sequence[Mapping[str, float]]) -> LearnedReading:
+        """The reading of a window from its messages' features (each message's read once, core.frustration)."""
+        found: dict[str, float] = {}
+        for one in each:
+            found.update(one)
         parts = [(self.weights.get(name, 0.0) * value, name) for name, value in found.items()]
         z = self.bias + sum(w for w, _ in parts)
         probability = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
