@@ -639,7 +639,7 @@ def test_every_problem_of_a_file_is_named_in_one_run_in_the_files_order(tmp_path
         "line 6: triage.mode: unknown value 'sometimes'; expected one of: off, triage_first, before_handoff",
         "line 7: triage: merge keys (<<) are not supported; repeat the keys, or alias a whole value",
         "line 8: escalation: unknown key 'window'; expected one of: no_match_limit, match_threshold, "
-        "suggest_threshold, frustration",
+        "suggest_threshold, frustration, stuck",
     ]
 
 
@@ -709,3 +709,19 @@ def test_a_file_that_is_not_utf8(tmp_path: Path) -> None:
 def test_config_error_is_its_own_error_not_a_settings_error() -> None:
     # The file's problems are the configuration's, not the environment's: no dependency on settings.
     assert not issubclass(ConfigError, SettingsError) and issubclass(ConfigError, ValueError)
+
+
+# --- escalation.stuck (core.stuck) ------------------------------------------------------------------
+
+
+def test_stuck_is_offered_by_default_and_may_escalate_or_be_off(tmp_path: Path) -> None:
+    assert load_bot_config(write(tmp_path, "greeting: hi\n")).escalation.stuck is FrustrationAction.OFFER
+    for value in ("escalate", "off"):
+        config = load_bot_config(write(tmp_path, f"escalation: {{stuck: {value}}}\n"))
+        assert config.escalation.stuck is FrustrationAction(value)
+
+
+def test_a_bad_stuck_action_stops_start_up_with_one_clear_line(tmp_path: Path) -> None:
+    assert error_for(tmp_path, "escalation:\n  stuck: sometimes\n") == (
+        ", line 2: escalation.stuck: unknown value 'sometimes'; expected one of: offer, escalate, off"
+    )

@@ -12,7 +12,7 @@ from handoff_slack.blocks import transfer as transfer_blocks
 from handoff_slack.blocks import watch as watch_blocks
 from handoff_slack.blocks.assist import suggestion
 from handoff_slack.blocks.mrkdwn import escape, make_safe, quote
-from handoff_slack.blocks.ticket import claimed_note
+from handoff_slack.blocks.ticket import claimed_note, mood_note
 from handoff_slack.core.notices import Notice, NoticeKind
 from handoff_slack.core.states import Direction
 
@@ -58,6 +58,8 @@ def render_notice(notice: Notice, note_prefix: str) -> Rendered:
         return customer_blocks.slow_down()
     if kind is NoticeKind.CLAIMED_NOTE:
         return _plain(claimed_note(str(facts["agent_user_id"]), note_prefix))
+    if kind is NoticeKind.MOOD_NOTE:
+        return _plain(mood_note([str(s) for s in facts.get("signals") or ()]))
     if kind is NoticeKind.CLOSED_NOTE:
         return _plain(f"<@{facts['user_id']}> closed this ticket.")
     if kind is NoticeKind.SUGGESTION:

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET, RELEASE_TICKET, TRANSFER_TICKET
-from handoff_slack.blocks.mrkdwn import make_safe, quote, shorten
+from handoff_slack.blocks.mrkdwn import escape, make_safe, quote, shorten
 from handoff_slack.blocks.reminder import ticket_sla_line
 from handoff_slack.blocks.satisfaction import ticket_rating_line
 from handoff_slack.core.accounts import AccountHistory, AccountTicket
@@ -34,6 +34,7 @@ REASON_LABELS: dict[str, str] = {
     EscalationReason.ASKED_FOR_HUMAN: "asked for a person",
     EscalationReason.NO_SCENARIO: "the bot could not help",
     EscalationReason.FRUSTRATION: "sounded frustrated",
+    EscalationReason.STUCK: "was getting nowhere with the bot",
     EscalationReason.TRIAGE: "answered the opening questions",
     EscalationReason.SCENARIO: "a bot scenario needs a person",
     EscalationReason.DIAGNOSIS_UNSURE: "the bot was not sure of the cause",
@@ -136,6 +137,8 @@ def ticket_message(
     reason = reason_label(ticket.reason)
     if ticket.frustration_score is not None and ticket.reason == EscalationReason.FRUSTRATION:
         reason = f"{reason} (score {ticket.frustration_score:.2f})"
+    if ticket.escalation_signals:
+        reason = f"{reason}\n{signals_line(ticket.escalation_signals)}"
     state = ticket.state
     blocks = [
         HeaderBlock(text=f"Support request #{ticket.id}").to_dict(),
@@ -151,6 +154,9 @@ def ticket_message(
     ]
     if ticket.outside_hours:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=OUTSIDE_HOURS_LINE)]).to_dict())
+    if ticket.mood_signals and state in (TicketState.WAITING, TicketState.CONNECTED):
+        mood = f":warning: *Sounded frustrated since the hand-over* ({signal_names(ticket.mood_signals)})"
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=mood)]).to_dict())
     if account is not None:
         blocks.append(account_section(ticket.customer.door, account))
     if ticket.triage:
@@ -272,6 +278,22 @@ def _status(ticket: TicketView) -> str:
     if state is TicketState.ANSWERED:
         return f":white_check_mark: Answered, approved by <@{ticket.closed_by_user_id}>"
     return ":no_entry_sign: Cancelled by the customer"
+
+
+def signal_names(signals: Sequence[str]) -> str:
+    """Signal names as an agent reads them: "named feeling, sarcasm" (they are our own words, not user text)."""
+    return ", ".join(escape(name.replace("_", " ")) for name in signals)
+
+
+def signals_line(signals: Sequence[str]) -> str:
+    """What fired the bot's offer of a person, in one line of the ticket message."""
+    return f"_Signals:_ {signal_names(signals)}"
+
+
+def mood_note(signals: Sequence[str]) -> str:
+    """The internal note to the agent when a connected customer's mood turns (never sent to the customer)."""
+    fired = f" ({signal_names(signals)})" if signals else ""
+    return f":warning: Internal note: the customer sounds frustrated now{fired}. Only agents see this note."
 
 
 def claimed_note(agent_user_id: str, note_prefix: str) -> str:

@@ -83,6 +83,7 @@ def bot_config(file: BotFile) -> BotConfig:
             frustration=FrustrationConfig(
                 action=frustration.action, window=frustration.window, threshold=frustration.threshold
             ),
+            stuck=escalation.stuck,
         ),
         supervision=SupervisionConfig(
             default=file.supervision.default,

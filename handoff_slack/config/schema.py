@@ -300,6 +300,7 @@ class EscalationEntry(_Part):
     match_threshold: Fraction = _ESCALATION.match_threshold
     suggest_threshold: Fraction = _ESCALATION.suggest_threshold
     frustration: FrustrationEntry = FrustrationEntry()
+    stuck: Action = _ESCALATION.stuck  # offer | escalate | off, as frustration's action
 
     @model_validator(mode="after")
     def _guess_below_match(self) -> Self:

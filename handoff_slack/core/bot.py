@@ -22,6 +22,7 @@ from handoff_slack.core.bot_config import (
     TriageQuestion,
     fill,
 )
+from handoff_slack.core.bot_signals import FRUSTRATED_OFFER, ConversationSignals, offer
 from handoff_slack.core.bot_triage import TriageFlow
 from handoff_slack.core.bot_turn import (
     BotInput,
@@ -49,12 +50,12 @@ from handoff_slack.core.phrases import (
     asks_for_menu,
     asks_to_cancel,
     normalised_prefix,
-    read_prefix,
     says_no,
     says_yes,
 )
 from handoff_slack.core.scenario_matching import MatchKind, MessageWords, match_scenario
 from handoff_slack.core.states import EscalationReason
+from handoff_slack.core.stuck import StuckEvent
 
 # The turn's values are defined in core.bot_turn; importing them from here keeps working.
 __all__ = [
@@ -87,14 +88,23 @@ class BotEngine:
     def __init__(self, config: BotConfig | None = None, detector: FrustrationDetector | None = None) -> None:
         self.config = config or BotConfig()
         settings = self.config.escalation.frustration
-        self.detector = detector or FrustrationDetector(
+        detector = detector or FrustrationDetector(
             window=settings.window,
             threshold=settings.threshold,
             # On: TextBlob loads now, not in the first customer's request. Off: it never loads.
             preload=settings.action is not FrustrationAction.OFF,
         )
-        self.triage = TriageFlow(self.config.triage, self.menu)
+        self.signals = ConversationSignals(self.config.escalation, detector)
+        self.triage = TriageFlow(self.config.triage, self.menu, self._rejected)
         self._in_channels: dict[ChannelSettings, BotEngine] = {}
+
+    @property
+    def detector(self) -> FrustrationDetector:
+        return self.signals.detector
+
+    @detector.setter
+    def detector(self, detector: FrustrationDetector) -> None:
+        self.signals.detector = detector
 
     def in_channel(self, settings: ChannelSettings) -> BotEngine:
         """This bot with a served channel's own greeting and triage switch (core.channel_settings);
@@ -132,11 +142,19 @@ class BotEngine:
         return Button(self.config.talk_to_agent_label, ButtonAction.TALK_TO_AGENT, reason.value)
 
     def respond(self, state: BotState, received: BotInput, facts: CustomerFacts) -> BotTurn:
-        if isinstance(received, Said):
-            return self._said(state, received.text, facts)
         if isinstance(received, FormFilled):
             return self.triage.form_filled(state, received.answers, facts)
-        return self._pressed(state, received, facts)
+        if isinstance(received, Said):
+            turn = self._said(
+                self.signals.saw(state, StuckEvent.said(received.text, received.at)), received.text, facts
+            )
+        else:
+            turn = self._pressed(state, received, facts)
+        return self.signals.settle(turn, self.triage.hand_over, facts)
+
+    def _rejected(self, state: BotState) -> BotState:
+        """An answer to a triage or scenario question was rejected as malformed."""
+        return self.signals.saw(state, StuckEvent.triage_rejected())
 
     def form_errors(self, answers: Mapping[str, str]) -> dict[str, str]:
         return self.triage.form_errors(answers)
@@ -148,7 +166,7 @@ class BotEngine:
 
     def _said(self, state: BotState, text: str, facts: CustomerFacts) -> BotTurn:
         first_contact = not state.greeted
-        state, frustrated = self._read_mood(replace(state, greeted=True), text)
+        state, frustrated = self.signals.read_mood(replace(state, greeted=True), text)
         if state.in_triage:
             return self.triage.answer(state, text, facts)
         if self.triage.starts_first(state):
@@ -159,30 +177,11 @@ class BotEngine:
             return self.triage.hand_over(state, EscalationReason.FRUSTRATION, facts)
         turn = self._converse(state, text, facts, first_contact)
         if frustrated and turn.handover is None and not turn.state.offered:
-            offer = Reply(
-                ReplyKind.OFFER,
-                "I'm sorry this is frustrating. Would you like to talk to a person?",
-                (
-                    Button("Yes, talk to a person", ButtonAction.TALK_TO_AGENT, EscalationReason.FRUSTRATION.value),
-                    Button("No thanks", ButtonAction.NO_THANKS),
-                ),
+            offered = replace(turn.state, offered=True, signals=state.signals)
+            turn = replace(
+                turn, state=offered, replies=(*turn.replies, offer(FRUSTRATED_OFFER, EscalationReason.FRUSTRATION))
             )
-            turn = replace(turn, state=replace(turn.state, offered=True), replies=(*turn.replies, offer))
         return turn
-
-    def _read_mood(self, state: BotState, text: str) -> tuple[BotState, bool]:
-        """Add the message to the window; True when it tips the customer into frustration (once)."""
-        settings = self.config.escalation.frustration
-        # Only the part the detector reads is kept: the state is saved with every turn.
-        recent = (*state.recent, read_prefix(text))[-max(settings.window, 1) :]
-        state = replace(state, recent=recent)
-        if settings.action is FrustrationAction.OFF:
-            return state, False
-        reading = self.detector.read(recent)
-        state = replace(state, frustration_score=reading.score)
-        if not reading.frustrated:
-            return replace(state, offered=False), False  # calmed down: a later spell may be offered again
-        return state, not state.offered
 
     def _converse(self, state: BotState, text: str, facts: CustomerFacts, first_contact: bool = False) -> BotTurn:
         if asks_for_menu(text):
@@ -194,6 +193,8 @@ class BotEngine:
         if state.suggestions:
             if says_yes(text) and len(state.suggestions) == 1:
                 return self._run_scenario(state, state.suggestions[0], facts, state.scenario_texts)
+            # "No", or asking again in other words instead of picking a guess: declined.
+            state = self.signals.saw(state, StuckEvent.suggestion_declined())
             if says_no(text):
                 return self._no_match(replace(state, suggestions=()), facts)
         config = self.config.escalation
@@ -234,7 +235,9 @@ class BotEngine:
         scenario = self.config.scenario(scenario_id)
         if scenario is None or not scenario.steps:  # a button from before the config changed
             return BotTurn(state.fresh(), (self.menu("I can't do that one any more. Here's what I can do:"),))
-        started = replace(state.fresh(), scenario_id=scenario.id)
+        started = self.signals.saw(
+            replace(state.fresh(), scenario_id=scenario.id), StuckEvent.scenario_started(scenario.id)
+        )
         for text in opening:
             started = started.wrote(text)
         return self._enter_step(started, scenario, scenario.steps[0], facts)
@@ -316,7 +319,7 @@ class BotEngine:
         if step.expect is not None and not step.expect.accepts(text):
             if self._strong_other_match(text, scenario):
                 return None
-            again = self._enter_step(state, scenario, step, facts)
+            again = self._enter_step(self._rejected(state), scenario, step, facts)
             return replace(again, replies=(Reply(ReplyKind.NOTE, step.expect.message), *again.replies))
         answers = {**state.scenario_answers, step.id: text.strip()[:_MAX_QUOTED_ANSWER]}
         return self._go(replace(state, scenario_answers=answers), scenario, step.goto or "", facts)

@@ -177,6 +177,8 @@ class EscalationConfig:
     match_threshold: float = 0.8  # a trigger this similar (0..1) runs its scenario
     suggest_threshold: float = 0.55  # a weaker match than the above, but at least this: "did you mean"
     frustration: FrustrationConfig = field(default_factory=FrustrationConfig)
+    # Going nowhere with the bot (core.stuck): offer a person before the customer is frustrated.
+    stuck: FrustrationAction = FrustrationAction.OFFER
 
 
 class SupervisionDefault(StrEnum):

@@ -28,9 +28,16 @@ _SHORT_REQUEST_WORDS = 5  # "agent", "a human please": a request, not an answer 
 
 
 class TriageFlow:
-    def __init__(self, triage: TriageConfig, menu: Callable[[str], Reply]) -> None:
+    def __init__(
+        self,
+        triage: TriageConfig,
+        menu: Callable[[str], Reply],
+        rejected: Callable[[BotState], BotState] = lambda state: state,
+    ) -> None:
+        """`rejected`: the state after an answer failed a question's validation (core.stuck counts them)."""
         self.triage = triage
         self._menu = menu
+        self._rejected = rejected
 
     def form_errors(self, answers: Mapping[str, str]) -> dict[str, str]:
         """Question ID → what's wrong, for the triage form (checked before it is accepted)."""
@@ -81,7 +88,7 @@ class TriageFlow:
             for q in self.triage.questions
             if self.triage.mode is not TriageMode.OFF
         )
-        handover = Handover(reason, answers, state.frustration_score, state.handover_scenario)
+        handover = Handover(reason, answers, state.frustration_score, state.handover_scenario, state.signals)
         # The next time they're back with the bot, it starts afresh (a new conversation).
         return BotTurn(BotState(triage_done=True), (), handover)
 
@@ -128,7 +135,7 @@ class TriageFlow:
         value = text.strip()
         if question.validation and not question.validation.accepts(value):
             again = Reply(ReplyKind.NOTE, question.validation.message)
-            return BotTurn(state, (again, self.question_reply(state, facts)))
+            return BotTurn(self._rejected(state), (again, self.question_reply(state, facts)))
         return self.record(state, question, value, "typed", facts)
 
     def record(

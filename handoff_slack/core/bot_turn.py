@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from handoff_slack.core.bot_config import Prefill, TriageQuestion
 from handoff_slack.core.states import EscalationReason
+from handoff_slack.core.stuck import StuckState
 
 # -- what the customer did ----------------------------------------------------------------------
 
@@ -32,6 +33,15 @@ class ButtonAction(StrEnum):
 @dataclass(frozen=True)
 class Said:
     text: str
+    at: float | None = None  # when it was sent (seconds, a Slack ts); None: unknown
+
+    @classmethod
+    def sent(cls, text: str, ts: str) -> Said:
+        """A message as Slack delivered it: its ts is its time in seconds."""
+        try:
+            return cls(text, float(ts))
+        except ValueError:
+            return cls(text)
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,7 @@ class Handover:
     triage: tuple[TriageAnswer, ...] = ()
     frustration_score: float | None = None
     scenario_id: str | None = None  # the scenario it came from, if any (routing: its skills)
+    signals: tuple[str, ...] = ()  # what fired the offer or the escalation (frustration's or stuck's signals)
 
 
 MAX_SCENARIO_TEXTS = 6
@@ -142,6 +153,10 @@ class BotState:
     greeted: bool = False  # the conversation's first message has been answered
     offered: bool = False  # a person was offered for the current frustration
     frustration_score: float | None = None
+    signals: tuple[str, ...] = ()  # what fired the latest frustration or stuck reading that offered a person
+    stuck: StuckState = field(default_factory=StuckState)  # core.stuck: what this visit went through
+    stuck_fired: tuple[str, ...] = ()  # stuck signals fired during the current turn (cleared at its end)
+    stuck_offered: bool = False  # a person was offered (or handed over) for being stuck, once a conversation
     # What the customer wrote during the current scenario (the message that started it, typed
     # answers), for a diagnosis's phrases: the latest MAX_SCENARIO_TEXTS, each cut to SCENARIO_TEXT_LIMIT.
     scenario_texts: tuple[str, ...] = ()
@@ -179,6 +194,9 @@ class BotState:
             "frustration_score": self.frustration_score,
             "scenario_texts": list(self.scenario_texts),
             "handover_scenario": self.handover_scenario,
+            "signals": list(self.signals),
+            "stuck": self.stuck.to_json(),
+            "stuck_offered": self.stuck_offered,
         }
 
     @classmethod
@@ -201,6 +219,9 @@ class BotState:
             frustration_score=float(score) if score is not None else None,
             scenario_texts=tuple(str(t) for t in data.get("scenario_texts") or ())[-MAX_SCENARIO_TEXTS:],
             handover_scenario=data.get("handover_scenario"),
+            signals=tuple(str(s) for s in data.get("signals") or ()),
+            stuck=StuckState.from_json(data.get("stuck")),
+            stuck_offered=bool(data.get("stuck_offered")),
         )
 
 

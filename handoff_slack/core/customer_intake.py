@@ -71,7 +71,7 @@ class CustomerIntake(ProposalDecisions, QueuePriority):
         or replica delivers it posts it without first looking for a copy.
         """
         # The bot's decision, made before the write lock (core.early_turns); not for the relay's hot path.
-        early = None if customer.door in self._away_from_bot else self._early_turn(customer, Said(text))
+        early = None if customer.door in self._away_from_bot else self._early_turn(customer, Said.sent(text, ts))
         outcome = self._receive_customer_message(customer, ts, text, event_id, files, flushing_now, early)
         if outcome.action is not CustomerMessageAction.DUPLICATE:
             self._away_from_bot.seen(customer.door, outcome.action in _AWAY_FROM_BOT)
@@ -147,6 +147,7 @@ class CustomerIntake(ProposalDecisions, QueuePriority):
             return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
         ticket_id = conversation.active_ticket_id
         if relayed_now:
+            self._connected_mood(tx, conversation.id, ticket_id, text)  # a note for the agent only
             return CustomerMessageOutcome(CustomerMessageAction.RELAY, conversation.id, ticket_id)
         assert ticket_id is not None  # waiting or supervised: its ticket is open
         if conversation.mode == ConversationMode.SUPERVISED:
@@ -224,7 +225,7 @@ class CustomerIntake(ProposalDecisions, QueuePriority):
             # for a person still works.
             outcome = CustomerMessageOutcome(CustomerMessageAction.BOT_REPLY, conversation.id)
         elif conversation.mode == ConversationMode.BOT:
-            turn = self._turn(conversation, Said(text), customer, early)
+            turn = self._turn(conversation, Said.sent(text, ts), customer, early)
             new_ticket_id = self._apply_turn(tx, conversation, conversation.id, turn)
             queued = None
             if new_ticket_id is None:

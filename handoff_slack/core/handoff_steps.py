@@ -224,6 +224,7 @@ class HandoffSteps:
             ),
             needs=self.needs.for_new_ticket(answers, handover.scenario_id),
             outside_hours=not self.business_hours.is_open(now),
+            signals=handover.signals,
         )
 
     def _cancel(self, tx: HelpdeskTransaction, conversation: StoredConversation, ticket_id: int) -> bool:

@@ -45,6 +45,7 @@ class NoticeKind(StrEnum):
     CLAIMED_NOTE = "claimed_note"
     CLOSED_NOTE = "closed_note"
     RATING_NOTE = "rating_note"  # the customer's rating, and later their comment (core.satisfaction)
+    MOOD_NOTE = "mood_note"  # the connected customer sounds frustrated now (core.customer_mood): for the agent only
     SUGGESTION = "suggestion"  # agent assist: a reply the owning agent may send (core.assist)
     # Transfer and release (core.transfers): the offer with Accept / Decline, and who has it now.
     TRANSFER_OFFER = "transfer_offer"
@@ -82,6 +83,7 @@ _TRUE_WHILE: Mapping[NoticeKind, frozenset[TicketState]] = {
     NoticeKind.JOINED: frozenset({TicketState.CONNECTED}),
     NoticeKind.CLAIMED_NOTE: frozenset({TicketState.CONNECTED, TicketState.CLOSED}),
     NoticeKind.SUGGESTION: frozenset({TicketState.CONNECTED}),
+    NoticeKind.MOOD_NOTE: frozenset({TicketState.CONNECTED}),
     NoticeKind.BACK_IN_QUEUE: frozenset({TicketState.WAITING}),
     NoticeKind.OPEN_TO_ALL: frozenset({TicketState.WAITING}),
     NoticeKind.FILTERS_DROPPED: frozenset({TicketState.WAITING}),
@@ -183,6 +185,11 @@ class Notice:
     @classmethod
     def claimed_note(cls, agent_user_id: str) -> Notice:
         return cls(NoticeKind.CLAIMED_NOTE, {"agent_user_id": agent_user_id})
+
+    @classmethod
+    def mood_note(cls, signals: Iterable[str]) -> Notice:
+        """The customer's latest message sounds frustrated; `signals`: what fired (core.frustration)."""
+        return cls(NoticeKind.MOOD_NOTE, {"signals": list(signals)})
 
     @classmethod
     def closed_note(cls, user_id: str) -> Notice:

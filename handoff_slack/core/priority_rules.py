@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from handoff_slack.core.diagnosis import contains_phrase, words_of
-from handoff_slack.core.frustration import FrustrationDetector
+from handoff_slack.core.frustration import FrustrationDetector, FrustrationReading
 from handoff_slack.core.priority import (
     FrustrationRaise,
     Prioritised,
@@ -38,10 +38,10 @@ class PriorityRules:
         """`measuring`: whether the bot reads moods at all (`escalation.frustration.action` is not off);
         if not, nothing raises a ticket for frustration and TextBlob is never loaded for it."""
         self.config = config or PriorityConfig()
-        raising = measuring and self.config.frustration is FrustrationRaise.RAISE
+        self._raising = measuring and self.config.frustration is FrustrationRaise.RAISE
         # Loaded now (~0.2 s at start-up), not in the first waiting customer's request.
         self._detector = (
-            FrustrationDetector(window=1, threshold=frustration_threshold, preload=True) if raising else None
+            FrustrationDetector(window=1, threshold=frustration_threshold, preload=True) if measuring else None
         )
 
     def for_new_ticket(
@@ -57,8 +57,18 @@ class PriorityRules:
             chosen = Prioritised(self.config.vip_level, PrioritySource.VIP)
         return chosen
 
+    @property
+    def raises_for_frustration(self) -> bool:
+        """Whether a waiting customer's frustrated message raises their ticket's level (if it still may)."""
+        return self._raising
+
     def sounds_frustrated(self, text: str) -> bool:
         """Whether a waiting customer's message should raise their ticket's level (if it still may)."""
+        reading = self.read_mood(text) if self._raising else None
+        return reading is not None and reading.frustrated
+
+    def read_mood(self, text: str) -> FrustrationReading | None:
+        """A customer's message after the hand-over, read alone (core.customer_mood); None: moods aren't read."""
         if self._detector is None or not text.strip():
-            return False
-        return self._detector.read([text]).frustrated
+            return None
+        return self._detector.read([text])

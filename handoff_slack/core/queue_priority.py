@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from handoff_slack.core.audit import AuditAction
-from handoff_slack.core.handoff_steps import HandoffSteps
+from handoff_slack.core.customer_mood import CustomerMood
 from handoff_slack.core.helpdesk_outcomes import CustomerMessageAction, CustomerMessageOutcome
 from handoff_slack.core.helpdesk_storage import HelpdeskTransaction
 from handoff_slack.core.notices import Audience, Notice
@@ -36,7 +36,7 @@ class PriorityOutcome:
     customer_told: bool = False  # moved up: the customer hears their new place
 
 
-class QueuePriority(HandoffSteps):
+class QueuePriority(CustomerMood):
     def set_priority(self, ticket_id: int, level: Priority, by_user_id: str) -> PriorityOutcome:
         """An agent (or admin) sets a waiting ticket's level; the ticket message is marked stale."""
         with self.storage.transaction() as tx:
@@ -66,8 +66,11 @@ class QueuePriority(HandoffSteps):
     ) -> CustomerMessageOutcome:
         """A waiting customer's message `text`, kept for the agent: they are told their place (unless
         flooding, `quiet`). A frustrated message first raises their ticket one level (once; core.priority)."""
-        raised = self.priorities.sounds_frustrated(text) and tx.tickets.raise_priority(
-            ticket_id, PrioritySource.FRUSTRATION, NOT_RAISED_AFTER
+        frustrated = self._waiting_mood(tx, ticket_id, text)  # marked in the queue (core.customer_mood)
+        raised = (
+            frustrated
+            and self.priorities.raises_for_frustration
+            and tx.tickets.raise_priority(ticket_id, PrioritySource.FRUSTRATION, NOT_RAISED_AFTER)
         )
         position = tx.tickets.position(ticket_id)
         if not quiet:

@@ -36,6 +36,7 @@ class EscalationReason(StrEnum):
     ASKED_FOR_HUMAN = "asked_for_human"  # typed "agent", "human", ...
     NO_SCENARIO = "no_scenario"  # the bot matched nothing, N times in a row
     FRUSTRATION = "frustration"  # sentiment over recent messages and explicit signals
+    STUCK = "stuck"  # going nowhere with the bot: a scenario restarted, "did you mean" declined twice, ...
     TRIAGE = "triage"  # triage_first: answered the opening questions
     SCENARIO = "scenario"  # a scenario's answer hands over (e.g. identity checks)
     DIAGNOSIS_UNSURE = "diagnosis_unsure"  # a scenario's diagnosis found no cause it could trust

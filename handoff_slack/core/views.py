@@ -59,6 +59,8 @@ class TicketView:
     created_at: datetime
     triage: tuple[TriageAnswer, ...] = ()
     frustration_score: float | None = None
+    escalation_signals: tuple[str, ...] = ()  # what fired the bot's unasked offer of a person (core.bot_signals)
+    mood_signals: tuple[str, ...] = ()  # sounded frustrated since the hand-over: what fired (empty: no)
     agent_user_id: str | None = None
     agent_name: str | None = None
     agent_avatar_url: str | None = None
@@ -106,6 +108,8 @@ class TicketView:
             created_at=ticket.created_at,
             triage=tuple(TriageAnswer.from_json(answer) for answer in ticket.triage or ()),
             frustration_score=ticket.frustration_score,
+            escalation_signals=tuple(s for s in (getattr(ticket, "escalation_signals", None) or "").split(",") if s),
+            mood_signals=tuple(s for s in (getattr(ticket, "mood_signals", None) or "").split(",") if s),
             agent_user_id=ticket.agent_user_id,
             agent_name=ticket.agent_name,
             agent_avatar_url=ticket.agent_avatar_url,

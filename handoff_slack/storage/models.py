@@ -140,6 +140,10 @@ class Ticket(SQLModel, table=True):
     triage: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # How frustrated the customer sounded when handed over (0..1), if measured.
     frustration_score: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    # What fired the hand-over when the bot offered a person unasked (core.bot_signals): signal names, comma-separated.
+    escalation_signals: str | None = Field(default=None, sa_type=String(255))
+    # The customer sounded frustrated after the hand-over (waiting or connected): what fired; None: calm since.
+    mood_signals: str | None = Field(default=None, sa_type=String(255))
     agent_user_id: str | None = Field(default=None, sa_type=String(32))
     agent_name: str | None = Field(default=None, sa_type=String(255))
     agent_avatar_url: str | None = Field(default=None, sa_type=String(1024))

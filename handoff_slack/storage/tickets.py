@@ -8,6 +8,7 @@ waiting customer's place) runs Core statements built once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -46,6 +47,10 @@ _QUEUE_POSITION = (
 def rows_changed(result: Result[Any]) -> int:
     """Rows an UPDATE changed (SQLAlchemy types `execute` as a plain Result; an UPDATE's is a CursorResult)."""
     return cast(CursorResult[Any], result).rowcount
+
+
+# A mood mark shows on a waiting ticket's message (the queue): re-rendered then, and a pending re-render kept.
+_STALE_IF_WAITING = or_(col(Ticket.message_stale), col(Ticket.state) == TicketState.WAITING)
 
 
 class TicketRepository:
@@ -114,6 +119,7 @@ class TicketRepository:
         priority: Prioritised = DEFAULT_PRIORITY,
         needs: TicketNeeds | None = None,
         outside_hours: bool = False,
+        signals: Sequence[str] = (),
     ) -> int:
         """A new ticket for the conversation, now waiting on it: the ticket's ID.
 
@@ -127,6 +133,7 @@ class TicketRepository:
             reason=reason,
             triage=triage,
             frustration_score=frustration_score,
+            escalation_signals=",".join(signals)[:255] or None,
             created_at=now,
             priority=int(priority.level),
             priority_source=None if priority.source is PrioritySource.DEFAULT else priority.source.value,
@@ -295,6 +302,33 @@ class TicketRepository:
                     .values(priority=Ticket.priority + 1, priority_source=source.value, message_stale=True)
                 )
             )
+        )
+
+    def mark_mood(self, ticket_id: int, signals: Sequence[str]) -> bool:
+        """The open ticket's customer sounds frustrated (what fired): True if they did not already.
+
+        A waiting ticket's message is marked stale, so the queue shows it."""
+        marked = ",".join(signals)[:255] or "frustrated"
+        return bool(
+            rows_changed(
+                self._session.execute(
+                    update(Ticket)
+                    .where(
+                        col(Ticket.id) == ticket_id,
+                        col(Ticket.state).in_([TicketState.WAITING, TicketState.CONNECTED]),
+                        col(Ticket.mood_signals).is_(None),
+                    )
+                    .values(mood_signals=marked, message_stale=_STALE_IF_WAITING)
+                )
+            )
+        )
+
+    def clear_mood(self, ticket_id: int) -> None:
+        """The customer sounds content again: a later spell of frustration is noted anew."""
+        self._session.execute(
+            update(Ticket)
+            .where(col(Ticket.id) == ticket_id, col(Ticket.mood_signals).is_not(None))
+            .values(mood_signals=None, message_stale=_STALE_IF_WAITING)
         )
 
     # -- the ticket message ---------------------------------------------------------------------

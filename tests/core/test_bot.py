@@ -69,12 +69,13 @@ def engine(
     questions: Sequence[TriageQuestion] = (NAME, COMPANY, EMAIL, PROBLEM),
     no_match_limit: int = 2,
     frustration: FrustrationConfig = OFF,
+    stuck: FrustrationAction = FrustrationAction.OFF,  # tests/core/test_stuck.py turns it on
 ) -> BotEngine:
     return BotEngine(
         BotConfig(
             scenarios=(HOURS, PASSWORD, ORDERS),
             triage=TriageConfig(mode=triage, questions=tuple(questions)),
-            escalation=EscalationConfig(no_match_limit=no_match_limit, frustration=frustration),
+            escalation=EscalationConfig(no_match_limit=no_match_limit, frustration=frustration, stuck=stuck),
         )
     )
 

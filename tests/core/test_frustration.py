@@ -157,7 +157,7 @@ def test_sustained_negative_trend_escalates(detector: FrustrationDetector) -> No
             "this is really bad, we're losing sales because of it",
         ]
     )
-    assert reading.signals == ("negative", "negative_trend")
+    assert {"negative", "negative_trend"} <= set(reading.signals)  # the learned signal agrees
     assert reading.frustrated
 
 
@@ -226,7 +226,8 @@ def test_asking_for_a_person_with_another_signal_escalates(detector: Frustration
 
 def test_asking_for_a_person_with_strong_negativity_escalates(detector: FrustrationDetector) -> None:
     reading = detector.read(["this is terrible, get me an agent"])  # TextBlob: -1.0
-    assert reading == FrustrationReading(0.5, True, ("negative", "asks_for_person"))
+    assert reading.signals[:2] == ("negative", "asks_for_person")
+    assert reading.frustrated
 
 
 def test_asking_for_a_person_about_a_plain_problem_does_not(detector: FrustrationDetector) -> None:
@@ -235,30 +236,67 @@ def test_asking_for_a_person_about_a_plain_problem_does_not(detector: Frustratio
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "signal"),
     [
-        "this is ridiculous",
-        "useless",
-        "what a waste of time",
-        "i'm fed up",
-        "for the third time, my password doesn't reset",
-        "nobody is helping me",
-        "Unacceptable.",
-        "wtf",
-        "are you even listening",
-        "I already told you my order number",
-        "honestly this is getting frustrating",
+        ("this is ridiculous", "judges_service"),
+        ("useless", "judges_service"),
+        ("what a waste of time", "judges_service"),
+        ("Unacceptable.", "judges_service"),
+        ("you people are incompetent", "judges_service"),
+        ("i'm fed up", "named_feeling"),
+        ("honestly this is getting frustrating", "named_feeling"),
+        ("this is driving me nuts", "named_feeling"),
+        ("I'm really annoyed", "named_feeling"),
+        ("Not happy. Not happy at all.", "named_feeling"),
+        ("for the third time, my password doesn't reset", "not_heard"),
+        ("are you even listening", "not_heard"),
+        ("I already told you my order number", "not_heard"),
+        ("I have explained this three times now.", "not_heard"),
+        ("nobody is helping me", "nobody_answers"),
+        ("Is anyone even reading these?", "nobody_answers"),
+        ("nvm, i'll figure it out myself", "giving_up"),
+        ("Fix this today or you'll be hearing from our lawyer", "giving_up"),
+        ("I want to speak to a manager", "wants_manager"),
+        ("Can I get someone who actually knows the product?", "wants_manager"),
+        ("great, another bot", "sarcasm"),
+        ("sure, that will work lol ok", "sarcasm"),
+        ("charged twice 😡", "angry_emoji"),
+        (":rage:", "angry_emoji"),
+        ("wtf", "swearing"),
+        ("what a f***ing mess", "swearing"),
+        ("are you serious?", "impatience"),
+        ("Do not send me another link to the help center.", "impatience"),
     ],
 )
-def test_explicit_frustration_phrases_escalate(detector: FrustrationDetector, text: str) -> None:
+def test_each_kind_of_frustrated_saying_escalates_alone(detector: FrustrationDetector, text: str, signal: str) -> None:
     reading = detector.read([text])
-    assert "phrase" in reading.signals
+    assert signal in reading.signals
     assert reading.frustrated
 
 
-@pytest.mark.parametrize("text", ["I'm using the annual plan", "the third floor printer", "nobody else has access"])
-def test_phrases_match_whole_expressions_only(detector: FrustrationDetector, text: str) -> None:
-    assert "phrase" not in detector.read([text]).signals
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm using the annual plan",
+        "the third floor printer",
+        "nobody else has access",
+        "Our CEO is livid about the outage, who can send us a statement?",  # someone else's anger
+        "We have a lot of angry customers because of the outage",
+        "I'm not angry, just confused: why was I charged tax?",
+        "We need a manager account for our new office lead",
+        "My manager asked me for the 2023 invoices",
+        "holy shit it works now, thanks!",
+        "nevermind, found it",
+        "Outlook keeps asking for my password over and over",
+        "This is the third time the sync failed today, could someone take a look?",
+        "I'd like to cancel my subscription at the end of the month",
+        "Can I talk to a human about a custom contract?",
+        "HI I NEED TO CHANGE MY DELIVERY ADDRESS PLEASE",
+        "THANK YOU DEAR, THE PRINTER IS WORKING AGAIN",
+    ],
+)
+def test_calm_counterparts_of_the_signals_stay_calm(detector: FrustrationDetector, text: str) -> None:
+    assert not detector.read([text]).frustrated
 
 
 def test_still_not_working_alone_is_troubleshooting(detector: FrustrationDetector) -> None:
@@ -294,7 +332,7 @@ def test_slack_markup_is_not_read_as_shouting_or_words(detector: FrustrationDete
 def test_messages_older_than_the_window_are_ignored() -> None:
     detector = FrustrationDetector(window=2)
     assert detector.read(["this is ridiculous", "my order is 4821", "any update?"]).signals == ()
-    assert "phrase" in detector.read(["my order is 4821", "this is ridiculous", "any update?"]).signals
+    assert "judges_service" in detector.read(["my order is 4821", "this is ridiculous", "any update?"]).signals
 
 
 def test_default_window_reads_the_last_three(detector: FrustrationDetector) -> None:
@@ -444,7 +482,11 @@ CALM = "my order number is 4821 and it shipped on monday. " * (READ_LIMIT // 20)
 
 @pytest.mark.parametrize(
     ("angry", "signal"),
-    [("this is ridiculous", "phrase"), ("WHERE IS MY ORDER!!!", "exclamations"), ("still not working", "persisting")],
+    [
+        ("this is ridiculous", "judges_service"),
+        ("WHERE IS MY ORDER!!!", "exclamations"),
+        ("still not working", "persisting"),
+    ],
 )
 def test_a_signal_within_the_read_limit_counts_one_after_it_does_not(
     detector: FrustrationDetector, angry: str, signal: str
