@@ -105,6 +105,9 @@ class HandoffApp:
 
     def close(self) -> None:
         if self.scheduler.running:
+            # APScheduler 3's thread runs its due jobs once more after shutdown() wakes it, and submits
+            # them to the executors shutdown() just closed (a traceback in the log): no jobs, no race.
+            self.scheduler.remove_all_jobs()
             self.scheduler.shutdown(wait=True)
         self.leadership.stop()  # its lock freed at once: another replica (or the next start) leads
         self.executor.shutdown(wait=True)  # lazy listeners in flight finish their Slack calls

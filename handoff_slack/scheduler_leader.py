@@ -2,7 +2,7 @@
 
 Timers are derived from the database, never kept in memory: **a timer is a row and a due time,
 and the leader's job fires what is due** (a pending proposal's `expires_at`, a pending transfer
-offer's `created_at` + OFFER_LAPSES_AFTER, a pending routing offer's `expires_at`, a processed
+offer's `created_at` + `transfers.offer_timeout_seconds`, a pending routing offer's `expires_at`, a processed
 event's `received_at` + the retention). Each job reads what is due by the app's clock
 (`services.clock`), and fires it with a conditional UPDATE that moves the row out of the due state
 (of two runs, one wins); notices for a conversation are stored with it, for the durable outbox to

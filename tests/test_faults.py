@@ -695,12 +695,17 @@ def test_claims_pressed_at_once_on_two_replicas_have_one_winner(
         assert f"already claimed by <@{winner}>" in loser_answer[0].params["text"]
         told = [c for c in fake_slack.calls(POST, channel=f"D{customer}") if "now talking with" in c.params["text"]]
         assert len(told) == 1, fake_slack.dump()
-        claimed_updates = [
-            block_text(c.params.get("blocks"))
-            for c in fake_slack.calls("chat.update", channel=SUPPORT_CHANNEL)
-            if c.params.get("ts") == ticket.ts and "Claimed by" in block_text(c.params.get("blocks"))
-        ]
-        assert claimed_updates and all(f"Claimed by <@{winner}>" in text for text in claimed_updates), claimed_updates
+
+        def claimed_updates(ts: str = ticket.ts) -> list[str]:
+            return [
+                block_text(c.params.get("blocks"))
+                for c in fake_slack.calls("chat.update", channel=SUPPORT_CHANNEL)
+                if c.params.get("ts") == ts and "Claimed by" in block_text(c.params.get("blocks"))
+            ]
+
+        # The ticket message's update follows the claim on its own road (it may come after the answers).
+        shown = wait_until(claimed_updates, timeout=10, message=f"round {i}: the ticket message to show the claim")
+        assert all(f"Claimed by <@{winner}>" in text for text in shown), shown
 
 
 # -- 4. Slack answering 429, 500, or later than the client waits ------------------------------------

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from handoff_slack.blocks.action_ids import TRANSFER_ACCEPT
-from handoff_slack.core.transfers import OFFER_LAPSES_AFTER
+from handoff_slack.core.transfer_config import TransferConfig
 from handoff_slack.scheduler import lapse_transfer_offers
 from handoff_slack.scheduler_leader import takeover_bound_seconds
 from tests.conftest import AGENT, AGENT_2, CUSTOMER
@@ -68,7 +68,7 @@ def test_a_timer_that_came_due_while_no_app_ran_fires_once_after_start(
         ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
         offer_id = offer_transfer(app, fake_slack, AGENT, ticket, AGENT_2)
         app.stop()
-        clock.offset = OFFER_LAPSES_AFTER + timedelta(seconds=1)  # the app was down when it lapsed
+        clock.offset = TransferConfig().offer_lapses_after + timedelta(seconds=1)  # the app was down when it lapsed
 
         app.start()  # the leader's first run is at start-up
 

@@ -12,18 +12,18 @@ from handoff_slack.config.business_hours_schema import BusinessHoursEntry
 from handoff_slack.config.desk_schema import PriorityEntry, RoutingEntry, TransfersEntry
 from handoff_slack.config.errors import Expected, Says, rule
 from handoff_slack.config.schema import (
-    _TEXT,
     GIVEN,
     MAX_BUTTONS,
+    TEXT,
     ButtonText,
     EscalationEntry,
+    Part,
     SatisfactionEntry,
     ScenarioEntry,
     SectionText,
     SharedChannelsEntry,
     SupervisionEntry,
     TriageEntry,
-    _Part,
 )
 from handoff_slack.config.timers_schema import RemindersEntry
 from handoff_slack.core.bot_config import AssistMode, BotConfig
@@ -31,7 +31,7 @@ from handoff_slack.core.bot_config import AssistMode, BotConfig
 _BOT = BotConfig()
 
 
-class BotFile(_Part):
+class BotFile(Part):
     """The whole file; every key is optional."""
 
     greeting: SectionText = _BOT.greeting
@@ -45,7 +45,7 @@ class BotFile(_Part):
     triage: TriageEntry = TriageEntry()
     escalation: EscalationEntry = EscalationEntry()
     supervision: SupervisionEntry = SupervisionEntry()
-    assist: Annotated[AssistMode, Strict(False), _TEXT, Expected.one_of(AssistMode)] = _BOT.assist
+    assist: Annotated[AssistMode, Strict(False), TEXT, Expected.one_of(AssistMode)] = _BOT.assist
     shared_channels: SharedChannelsEntry = SharedChannelsEntry()
     priority: PriorityEntry = PriorityEntry()
     routing: RoutingEntry = RoutingEntry()

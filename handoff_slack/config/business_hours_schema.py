@@ -89,33 +89,33 @@ def _holiday(value: object) -> object:
     return {"date": _day(str(value))} if isinstance(value, Scalar) else _given(value)
 
 
-_TEXT = BeforeValidator(_as_written)
+TEXT = BeforeValidator(_as_written)
 SectionText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_TEXT), _TEXT, Expected("text")
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_TEXT), TEXT, Expected("text")
 ]
 # '' switches the greeting's note off.
 OptionalText = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=MAX_MESSAGE_TEXT), _TEXT, Expected("text")
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_MESSAGE_TEXT), TEXT, Expected("text")
 ]
 TimeZone = Annotated[
-    str, StringConstraints(strip_whitespace=True), _TEXT, AfterValidator(_zone), Expected("a time zone")
+    str, StringConstraints(strip_whitespace=True), TEXT, AfterValidator(_zone), Expected("a time zone")
 ]
 DayOpenings = Annotated[
     tuple[Annotated[str, Expected("a range like 09:00-17:30")], ...],
     BeforeValidator(_openings),
     Expected("a range or a list of ranges"),
 ]
-HolidayDate = Annotated[str, _TEXT, AfterValidator(_day), Expected("a date like 2026-12-25")]
+HolidayDate = Annotated[str, TEXT, AfterValidator(_day), Expected("a date like 2026-12-25")]
 HolidayName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_HOLIDAY_NAME), _TEXT, Expected("text")
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_HOLIDAY_NAME), TEXT, Expected("text")
 ]
 
 
-class _Part(BaseModel):
+class Part(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
-class WeekEntry(_Part):
+class WeekEntry(Part):
     """Each weekday's openings; a day left out is closed."""
 
     monday: DayOpenings = ()
@@ -141,12 +141,12 @@ class WeekEntry(_Part):
         return self
 
 
-class HolidayEntry(_Part):
+class HolidayEntry(Part):
     date: HolidayDate
     name: Annotated[HolidayName | None, BeforeValidator(_given)] = None
 
 
-class BusinessHoursEntry(_Part):
+class BusinessHoursEntry(Part):
     time_zone: TimeZone
     week: WeekEntry
     holidays: Annotated[

@@ -11,13 +11,13 @@ from pydantic import AfterValidator, Field, Strict
 
 from handoff_slack.config.errors import Expected, Says, rule
 from handoff_slack.config.schema import (
-    _READ,
-    _TEXT,
     GIVEN,
+    READ,
+    TEXT,
     AcceptedAnswers,
     Identifier,
+    Part,
     SkillTags,
-    _Part,
 )
 from handoff_slack.core.agent_profiles import InvalidProfile, language_from
 from handoff_slack.core.priority import FrustrationRaise, PriorityConfig
@@ -47,15 +47,15 @@ def _slack_id(pattern: str, what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-Level = Annotated[PriorityName, Strict(False), _TEXT, Expected.one_of(PriorityName)]
-UserId = Annotated[str, _TEXT, _slack_id(USER_ID_PATTERN, "a Slack user ID (U… or W…)"), Expected("a user ID")]
+Level = Annotated[PriorityName, Strict(False), TEXT, Expected.one_of(PriorityName)]
+UserId = Annotated[str, TEXT, _slack_id(USER_ID_PATTERN, "a Slack user ID (U… or W…)"), Expected("a user ID")]
 TeamId = Annotated[
-    str, _TEXT, _slack_id(TEAM_ID_PATTERN, "a Slack team ID of an organisation (T… or E…)"), Expected("a team ID")
+    str, TEXT, _slack_id(TEAM_ID_PATTERN, "a Slack team ID of an organisation (T… or E…)"), Expected("a team ID")
 ]
 _PRIORITY = PriorityConfig()
 
 
-class PriorityTriageEntry(_Part):
+class PriorityTriageEntry(Part):
     """A triage answer that sets the level: `question`'s answer contains one of `answers`."""
 
     question: Identifier
@@ -63,16 +63,16 @@ class PriorityTriageEntry(_Part):
     level: Level
 
 
-class VipEntry(_Part):
+class VipEntry(Part):
     users: Annotated[tuple[UserId, ...], GIVEN, Expected("a list of user IDs")] = ()
     organisations: Annotated[tuple[TeamId, ...], GIVEN, Expected("a list of team IDs")] = ()
     level: Level = PriorityName(_PRIORITY.vip_level.label)
 
 
-class PriorityEntry(_Part):
+class PriorityEntry(Part):
     triage: Annotated[tuple[PriorityTriageEntry, ...], GIVEN, Expected("a list of rules")] = ()
     vip: VipEntry = VipEntry()
-    frustration: Annotated[FrustrationRaise, Strict(False), _TEXT, Expected.one_of(FrustrationRaise)] = (
+    frustration: Annotated[FrustrationRaise, Strict(False), TEXT, Expected.one_of(FrustrationRaise)] = (
         _PRIORITY.frustration
     )
 
@@ -84,21 +84,21 @@ _FILTERS = _ROUTING.filters
 OfferTimeout = Annotated[
     int,
     Field(ge=10, le=3600),
-    _READ,
+    READ,
     Expected("a whole number"),
     Says(out_of_range="must be between 10 and 3600 seconds, got {value}"),
 ]
 FallbackWait = Annotated[
     int,
     Field(ge=10, le=86400),
-    _READ,
+    READ,
     Expected("a whole number"),
     Says(out_of_range="must be between 10 and 86400 seconds, got {value}"),
 ]
 ZoneHours = Annotated[
     int,
     Field(ge=0, le=26),
-    _READ,
+    READ,
     Expected("a whole number"),
     Says(out_of_range="must be between 0 and 26 hours, got {value}"),
 ]
@@ -111,15 +111,15 @@ def _language_code(value: str) -> str:
         raise rule(f"must be a language code like de, fr or pt-BR, got {value!r}") from None
 
 
-LanguageCode = Annotated[str, _TEXT, AfterValidator(_language_code), Expected("a language code")]
-LanguagePhrase = Annotated[str, _TEXT, AfterValidator(lambda v: v if v.strip() else _empty()), Expected("text")]
+LanguageCode = Annotated[str, TEXT, AfterValidator(_language_code), Expected("a language code")]
+LanguagePhrase = Annotated[str, TEXT, AfterValidator(lambda v: v if v.strip() else _empty()), Expected("text")]
 
 
 def _empty() -> str:
     raise rule("must not be empty")
 
 
-class SkillRuleEntry(_Part):
+class SkillRuleEntry(Part):
     """A triage answer that needs skills: `question`'s answer contains one of `answers`."""
 
     question: Identifier
@@ -127,10 +127,10 @@ class SkillRuleEntry(_Part):
     skills: SkillTags
 
 
-class RoutingEntry(_Part):
+class RoutingEntry(Part):
     """Who is offered a waiting ticket (core.routing): manual keeps today's Claim button alone."""
 
-    strategy: Annotated[Strategy, Strict(False), _TEXT, Expected.one_of(Strategy)] = _ROUTING.strategy
+    strategy: Annotated[Strategy, Strict(False), TEXT, Expected.one_of(Strategy)] = _ROUTING.strategy
     offer_timeout_seconds: OfferTimeout = _ROUTING.offer_timeout_seconds
     fallback_after_seconds: FallbackWait = _ROUTING.fallback_after_seconds
     # Filters (core.eligibility): the triage question naming the language, and its answers' codes.
@@ -143,13 +143,13 @@ class RoutingEntry(_Part):
     filters_fallback_after_seconds: FallbackWait = _FILTERS.fallback_after_seconds
 
 
-class TransfersEntry(_Part):
+class TransfersEntry(Part):
     """An owner's offer of their ticket to another agent (core.transfers)."""
 
     offer_timeout_seconds: Annotated[
         int,
         Field(ge=60, le=86400),
-        _READ,
+        READ,
         Expected("a whole number"),
         Says(out_of_range="must be between 60 and 86400 seconds, got {value}"),
     ] = TransferConfig().offer_timeout_seconds

@@ -94,40 +94,40 @@ def _compiles(pattern: str) -> str:
     return pattern
 
 
-_TEXT = BeforeValidator(_as_written)
-_READ = BeforeValidator(_as_yaml_reads_it)
+TEXT = BeforeValidator(_as_written)
+READ = BeforeValidator(_as_yaml_reads_it)
 GIVEN = BeforeValidator(_given)
 
 # Constraints come before the validators, so pydantic applies them to the string itself.
 SectionText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SECTION_TEXT), _TEXT, Expected("text")
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SECTION_TEXT), TEXT, Expected("text")
 ]
 ButtonText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BUTTON_TEXT), _TEXT, Expected("text")
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BUTTON_TEXT), TEXT, Expected("text")
 ]
-Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN), _TEXT, Expected("an ID")]
-Flag = Annotated[bool, _READ, Expected("true or false")]
+Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN), TEXT, Expected("an ID")]
+Flag = Annotated[bool, READ, Expected("true or false")]
 Fraction = Annotated[
     float,
     Field(ge=0, le=1, allow_inf_nan=False),
-    _READ,
+    READ,
     Expected("a number from 0 to 1"),
     Says(out_of_range="must be between 0 and 1, got {value}"),
 ]
-Count = Annotated[int, Field(ge=0), _READ, Expected("a whole number")]
-PositiveCount = Annotated[int, Field(ge=1), _READ, Expected("a whole number")]
-RegularExpression = Annotated[str, _TEXT, AfterValidator(_compiles), Expected("a regular expression")]
+Count = Annotated[int, Field(ge=0), READ, Expected("a whole number")]
+PositiveCount = Annotated[int, Field(ge=1), READ, Expected("a whole number")]
+RegularExpression = Annotated[str, TEXT, AfterValidator(_compiles), Expected("a regular expression")]
 # A YAML 1.1 word like `off` is the word, not false: enums take the text as written.
-Mode = Annotated[TriageMode, Strict(False), _TEXT, Expected.one_of(TriageMode)]
-Action = Annotated[FrustrationAction, Strict(False), _TEXT, Expected.one_of(FrustrationAction)]
-PrefillFact = Annotated[Prefill, Strict(False), _TEXT, Expected.one_of(Prefill)]
+Mode = Annotated[TriageMode, Strict(False), TEXT, Expected.one_of(TriageMode)]
+Action = Annotated[FrustrationAction, Strict(False), TEXT, Expected.one_of(FrustrationAction)]
+PrefillFact = Annotated[Prefill, Strict(False), TEXT, Expected.one_of(Prefill)]
 
 
-class _Part(BaseModel):
+class Part(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
-class ValidationRule(_Part):
+class ValidationRule(Part):
     pattern: RegularExpression
     message: SectionText
 
@@ -135,7 +135,7 @@ class ValidationRule(_Part):
 TypedAnswerCheck = Annotated[ValidationRule | None, GIVEN, BeforeValidator(_validation)]
 
 
-class ChoiceEntry(_Part):
+class ChoiceEntry(Part):
     label: ButtonText
     goto: Identifier
 
@@ -148,7 +148,7 @@ def _one_or_more(value: object) -> object:
 Weight = Annotated[
     float,
     Field(ge=MIN_WEIGHT, le=MAX_WEIGHT, allow_inf_nan=False),
-    _READ,
+    READ,
     Expected(f"a number from {MIN_WEIGHT} to {MAX_WEIGHT}"),
     Says(out_of_range=f"must be between {MIN_WEIGHT} and {MAX_WEIGHT}, got {{value}}"),
 ]
@@ -163,7 +163,7 @@ def _skill_tag(value: str) -> str:
         ) from None
 
 
-SkillTag = Annotated[str, _TEXT, AfterValidator(_skill_tag), Expected("a skill tag")]
+SkillTag = Annotated[str, TEXT, AfterValidator(_skill_tag), Expected("a skill tag")]
 SkillTags = Annotated[
     tuple[SkillTag, ...],
     GIVEN,
@@ -180,7 +180,7 @@ AcceptedAnswers = Annotated[
 ]
 
 
-class CauseEntry(_Part):
+class CauseEntry(Part):
     """One cause in a `diagnose` step: clues on earlier answers (`when`) and words (`said`)."""
 
     id: Identifier
@@ -198,7 +198,7 @@ class CauseEntry(_Part):
         return self
 
 
-class DiagnoseEntry(_Part):
+class DiagnoseEntry(Part):
     # Its length is checked by `check_causes`: a length constraint here would also report "no
     # causes" whenever one cause has a mistake (pydantic counts the causes that validated).
     causes: tuple[CauseEntry, ...]
@@ -212,7 +212,7 @@ class DiagnoseEntry(_Part):
         return causes
 
 
-class StepEntry(_Part):
+class StepEntry(Part):
     id: Identifier
     ask: Annotated[SectionText | None, GIVEN] = None
     choices: Annotated[
@@ -236,7 +236,7 @@ class StepEntry(_Part):
         return self
 
 
-class ScenarioEntry(_Part):
+class ScenarioEntry(Part):
     id: Identifier
     title: ButtonText
     triggers: Annotated[
@@ -256,7 +256,7 @@ class ScenarioEntry(_Part):
         return self
 
 
-class QuestionEntry(_Part):
+class QuestionEntry(Part):
     id: Identifier
     label: ButtonText
     prompt: SectionText
@@ -269,7 +269,7 @@ class QuestionEntry(_Part):
 _TRIAGE = TriageConfig()
 
 
-class TriageEntry(_Part):
+class TriageEntry(Part):
     mode: Mode = _TRIAGE.mode
     intro: SectionText = _TRIAGE.intro
     questions: Annotated[
@@ -289,13 +289,13 @@ _FRUSTRATION = FrustrationConfig()
 _ESCALATION = EscalationConfig()
 
 
-class FrustrationEntry(_Part):
+class FrustrationEntry(Part):
     action: Action = _FRUSTRATION.action
     window: PositiveCount = _FRUSTRATION.window
     threshold: Fraction = _FRUSTRATION.threshold
 
 
-class EscalationEntry(_Part):
+class EscalationEntry(Part):
     no_match_limit: Count = _ESCALATION.no_match_limit
     match_threshold: Fraction = _ESCALATION.match_threshold
     suggest_threshold: Fraction = _ESCALATION.suggest_threshold
@@ -325,8 +325,8 @@ def _approvers(value: object) -> object:
     raise rule(f"must be {AGENTS_APPROVE} or a user group's ID (S…), got {text!r}")
 
 
-class SupervisionEntry(_Part):
-    default: Annotated[SupervisionDefault, Strict(False), _TEXT, Expected.one_of(SupervisionDefault)] = (
+class SupervisionEntry(Part):
+    default: Annotated[SupervisionDefault, Strict(False), TEXT, Expected.one_of(SupervisionDefault)] = (
         _SUPERVISION.default
     )
     approvers: Annotated[str, BeforeValidator(_approvers), Expected("agents or a user group ID")] = (
@@ -335,7 +335,7 @@ class SupervisionEntry(_Part):
     timeout_seconds: Annotated[
         int,
         Field(ge=10, le=86400),
-        _READ,
+        READ,
         Expected("a whole number"),
         Says(out_of_range="must be between 10 and 86400 seconds, got {value}"),
     ] = _SUPERVISION.timeout_seconds
@@ -356,7 +356,7 @@ def _emoji_name(value: object) -> object:
     raise rule(f"must be an emoji's name like ticket or :ticket: (lower case, digits, _ - + '), got {text!r}")
 
 
-class SharedChannelsEntry(_Part):
+class SharedChannelsEntry(Part):
     ticket_emoji: Annotated[str, BeforeValidator(_emoji_name), Expected("an emoji's name")] = (
         _SHARED_CHANNELS.ticket_emoji
     )
@@ -364,11 +364,11 @@ class SharedChannelsEntry(_Part):
 
 _SATISFACTION = SatisfactionConfig()
 ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL_TEXT), _TEXT, Expected("text")
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL_TEXT), TEXT, Expected("text")
 ]
 
 
-class SatisfactionEntry(_Part):
+class SatisfactionEntry(Part):
     """The survey after a close (core.satisfaction): on or off, and its wording."""
 
     enabled: Flag = _SATISFACTION.enabled

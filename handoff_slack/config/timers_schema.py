@@ -53,11 +53,11 @@ class RaiseName(StrEnum):
     URGENT = "urgent"
 
 
-class _Part(BaseModel):
+class Part(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
-class ReminderStepEntry(_Part):
+class ReminderStepEntry(Part):
     after_minutes: Minutes
     mention: Annotated[Mention, Strict(False), BeforeValidator(_as_written), Expected.one_of(Mention)] = Mention.AGENTS
     raise_priority: Annotated[
@@ -81,7 +81,7 @@ def _default_minutes(level: Priority) -> int:
     return int(DEFAULT_TARGETS[level].total_seconds() // 60)
 
 
-class FirstResponseEntry(_Part):
+class FirstResponseEntry(Part):
     """Minutes from entering the queue to the first claim, per priority."""
 
     urgent: Minutes = _default_minutes(Priority.URGENT)
@@ -98,7 +98,7 @@ def _default_step_entries() -> tuple[ReminderStepEntry, ...]:
     return tuple(entries)
 
 
-class RemindersEntry(_Part):
+class RemindersEntry(Part):
     """`steps`: in order of `after_minutes` (each later than the one before); `[]` sends no reminders."""
 
     steps: Annotated[
