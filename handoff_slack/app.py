@@ -173,6 +173,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
     )
     helpdesk.routing = bot.config.routing  # who is offered a waiting ticket (the YAML's `routing`)
     helpdesk.satisfaction = bot.config.satisfaction  # the survey after a close (the YAML's `satisfaction`)
+    helpdesk.waiting_config = bot.config.waiting  # waiting timeout, queue updates, idle close (waiting_jobs.py)
     profiles = AgentProfiles(db, helpdesk.workspace_id)
     offers = OfferDesk(helpdesk, agents, profiles, client, outbox, settings.agent_capacity, poster=poster)
     effects = HandoffEffects(board, outbox, route=offers.route if helpdesk.routing.offers else None)

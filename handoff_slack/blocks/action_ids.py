@@ -55,3 +55,10 @@ SURVEY_RATE = "handoff.survey.rate"
 SURVEY_COMMENT = "handoff.survey.comment"
 SURVEY_COMMENT_FORM = "handoff.survey.comment_form"
 SURVEY_COMMENT_TEXT = "comment"  # the modal's text input: its block ID and action ID
+# Waiting timers: the waiting timeout's offer at the customer's door (core.waiting_offers; value: the
+# offer's ID), and Snooze on an idle conversation's warning in the ticket's thread (core.idle_close;
+# value: the warning's ID).
+WAIT_KEEP = "handoff.wait.keep"
+WAIT_LATER = "handoff.wait.later"
+WAIT_CANCEL = "handoff.wait.cancel"
+IDLE_SNOOZE = "handoff.idle.snooze"

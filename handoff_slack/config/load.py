@@ -16,6 +16,7 @@ from handoff_slack.config.schema import (
     StepEntry,
     ValidationRule,
 )
+from handoff_slack.config.waiting_schema import idle_close, queue_updates, waiting_timeout
 from handoff_slack.config.yaml_source import read_document
 from handoff_slack.core.bot_config import (
     AnswerClue,
@@ -36,6 +37,7 @@ from handoff_slack.core.bot_config import (
 )
 from handoff_slack.core.priority import Priority, PriorityConfig, TriageRule
 from handoff_slack.core.routing import RoutingConfig
+from handoff_slack.core.waiting_config import WaitingTimersConfig
 
 
 def bot_config_from_text(text: str, source: str) -> BotConfig:
@@ -95,6 +97,9 @@ def bot_config(file: BotFile) -> BotConfig:
             question=file.satisfaction.question,
             thanks=file.satisfaction.thanks,
             comment_prompt=file.satisfaction.comment_prompt,
+        ),
+        waiting=WaitingTimersConfig(
+            waiting_timeout(file.waiting_timeout), queue_updates(file.queue_updates), idle_close(file.idle_close)
         ),
     )
 

@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from handoff_slack.config import scenario_rules
 from handoff_slack.config.errors import NO_VALUE, Expected, Says, rule
+from handoff_slack.config.waiting_schema import IdleCloseEntry, QueueUpdatesEntry, WaitingTimeoutEntry
 from handoff_slack.config.yaml_source import Scalar
 from handoff_slack.core.bot_config import (
     AGENTS_APPROVE,
@@ -460,6 +461,9 @@ class BotFile(_Part):
     priority: PriorityEntry = PriorityEntry()
     routing: RoutingEntry = RoutingEntry()
     satisfaction: SatisfactionEntry = SatisfactionEntry()
+    waiting_timeout: WaitingTimeoutEntry = WaitingTimeoutEntry()  # config.waiting_schema
+    queue_updates: QueueUpdatesEntry = QueueUpdatesEntry()
+    idle_close: IdleCloseEntry = IdleCloseEntry()
 
     @field_validator("scenarios", mode="after")
     @classmethod

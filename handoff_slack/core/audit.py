@@ -21,6 +21,9 @@ class AuditAction(StrEnum):
     # Routing (core.routing): a ticket offered to an agent by DM (answered with ACCEPT or DECLINE).
     OFFER = "offer"  # by the bot (actor BOT_ACTOR); the agent offered is the subject
     OFFER_TIMEOUT = "offer_timeout"  # unanswered in time (actor BOT_ACTOR, subject the agent)
+    # Idle auto-close (core.idle_close): an agent held off the close of a quiet conversation; the close
+    # itself is a CLOSE by BOT_ACTOR with details {"reason": "idle", "agent_user_id": the owner}.
+    SNOOZE = "snooze"
 
 
 BOT_ACTOR = "bot"  # the actor of what the bot does on its own (offers, their timeouts)

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from handoff_slack.core.priority import PriorityConfig
 from handoff_slack.core.routing import RoutingConfig
+from handoff_slack.core.waiting_config import WaitingTimersConfig
 
 # One reasonable e-mail shape: something@something.tld (no spaces). Deliverability is not ours to judge.
 EMAIL_PATTERN = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]{2,}$"
@@ -237,6 +238,7 @@ class BotConfig:
     priority: PriorityConfig = field(default_factory=PriorityConfig)  # core.priority
     routing: RoutingConfig = field(default_factory=RoutingConfig)  # who is offered a waiting ticket
     satisfaction: SatisfactionConfig = field(default_factory=SatisfactionConfig)  # the survey after a close
+    waiting: WaitingTimersConfig = field(default_factory=WaitingTimersConfig)  # core.waiting_config
 
     def is_supervised(self, scenario: Scenario) -> bool:
         if scenario.supervised is not None:

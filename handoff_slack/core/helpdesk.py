@@ -15,7 +15,9 @@ opening and cancelling a ticket, the bot's notices), assist (suggested replies w
 watching (`/handoff-watch`: watch a bot conversation, take it over), reaction_tickets (a ticket
 from an internal person's reaction to a customer's message in a shared channel), queue_priority (a waiting
 ticket's priority: `/handoff-priority`, and a frustrated waiting customer's), transfers (transfer,
-release and reassign a ticket; its history of owners).
+release and reassign a ticket; its history of owners), and the waiting timers: waiting_offers (the
+waiting timeout's offer), queue_updates (a waiting customer's better place), idle_close (a quiet
+connected conversation warned, then closed; Snooze).
 """
 
 from __future__ import annotations
@@ -37,11 +39,14 @@ from handoff_slack.core.helpdesk_outcomes import (
     CustomerMessageAction,
     CustomerMessageOutcome,
 )
+from handoff_slack.core.idle_close import IdleClose
+from handoff_slack.core.queue_updates import QueueUpdates
 from handoff_slack.core.reaction_tickets import ReactionTickets
 from handoff_slack.core.routing_desk import RoutingDesk
 from handoff_slack.core.supervision import Supervision
 from handoff_slack.core.ticket_records import TicketRecords
 from handoff_slack.core.transfers import Transfers
+from handoff_slack.core.waiting_offers import WaitingOffers
 from handoff_slack.core.watching import Watching
 
 __all__ = [
@@ -64,6 +69,7 @@ __all__ = [
 class Helpdesk(
     RoutingDesk,
     CustomerIntake,
+    IdleClose,
     AgentDesk,
     Supervision,
     TicketRecords,
@@ -71,6 +77,8 @@ class Helpdesk(
     Watching,
     ReactionTickets,
     Transfers,
+    WaitingOffers,
+    QueueUpdates,
 ):
     """The hand-off, on the storage it is given (handoff_slack.storage.helpdesk_store.SqlHelpdesk
     is this on the app's database)."""

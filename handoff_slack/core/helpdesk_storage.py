@@ -22,6 +22,7 @@ from handoff_slack.core.routing_storage import Offers
 from handoff_slack.core.states import TicketState
 from handoff_slack.core.transfer_storage import TransferStore
 from handoff_slack.core.views import PriorityShown, RatingShown
+from handoff_slack.core.waiting_storage import WaitingTimers
 
 
 class StoredConversation(Protocol):
@@ -322,6 +323,8 @@ class HelpdeskTransaction(Protocol):
 
     @property
     def transfers(self) -> TransferStore: ...
+    @property
+    def waiting_timers(self) -> WaitingTimers: ...
     def reserve(self, message_id: int) -> None:
         """Reserve a stored message's counted first attempt for this process, once this commits."""
 

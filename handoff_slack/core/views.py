@@ -72,6 +72,7 @@ class TicketView:
     priority_set_by: str | None = None  # who chose it with /handoff-priority
     rating: int | None = None  # core.satisfaction: the customer's 1-5 after the close
     rating_comment: str | None = None
+    async_at: datetime | None = None  # core.waiting_offers: the customer left a message to be answered later
 
     @property
     def priority_shown(self) -> PriorityShown:
@@ -110,6 +111,7 @@ class TicketView:
             priority_set_by=getattr(ticket, "priority_set_by", None),
             rating=getattr(ticket, "rating", None),
             rating_comment=getattr(ticket, "rating_comment", None),
+            async_at=getattr(ticket, "async_at", None),
         )
 
 

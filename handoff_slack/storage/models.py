@@ -141,6 +141,20 @@ class Ticket(SQLModel, table=True):
     rating_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     rated_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     rated_by: str | None = Field(default=None, sa_type=String(32))
+    # Waiting timers (core.waiting_offers, core.queue_updates, core.idle_close; migration 0019).
+    # When it last entered the queue (NULL: at `created_at`; a release or a proposal handed over sets it).
+    waiting_since: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # The waiting timeout's offers made (at most 2), when the customer chose to keep waiting, and when
+    # they chose to leave a message to be answered later (the ticket stays in the queue, marked async).
+    wait_offers: int = Field(default=0, sa_column=Column(SmallInteger, nullable=False, server_default=text("0")))
+    kept_waiting_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    async_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # The place in the queue the customer was last told by a queue update, and when (rate limit).
+    position_told: int | None = Field(default=None)
+    position_told_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # Idle auto-close: when both sides were warned, and until when an agent snoozed it.
+    idle_warned_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    idle_snoozed_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
 
 
 class Message(SQLModel, table=True):

@@ -155,6 +155,8 @@ class TicketRepository:
             values["reason"] = reason
         if state in (TicketState.ANSWERED, TicketState.CANCELLED):
             values.update(closed_by_user_id=by_user_id, closed_at=now)
+        elif state is TicketState.WAITING:  # in the queue from now (core.waiting_offers counts from here)
+            values["waiting_since"] = now
         elif state is TicketState.CONNECTED:
             values.update(
                 agent_user_id=by_user_id, agent_name=agent_name, agent_avatar_url=agent_avatar_url, claimed_at=now

@@ -57,6 +57,8 @@ class TransferRepository:
             agent_name=None,
             agent_avatar_url=None,
             claimed_at=None,
+            waiting_since=now,  # its waiting timeout counts from here (core.waiting_offers)
+            position_told=None,  # its queue updates start again from the place it is told now
         )
 
     def _connected_with(self, ticket_id: int, owner_user_id: str, **values: Any) -> bool:

@@ -15,6 +15,7 @@ from handoff_slack.listeners.actions import (
     talk_to_agent,
     transfer_buttons,
     unknown_action,
+    waiting_buttons,
     watch_buttons,
 )
 from handoff_slack.services import Services
@@ -33,4 +34,5 @@ def register(app: App, services: Services) -> None:
     transfer_buttons.register(app, services)
     offer_buttons.register(app, services)
     survey_buttons.register(app, services)
+    waiting_buttons.register(app, services)
     unknown_action.register(app)  # must stay last: Bolt runs the first listener that matches
