@@ -66,7 +66,8 @@ def test_the_default_config_file_says_the_defaults() -> None:
         ),
         (
             "idle_close:\n  snooze: 5\n",
-            ", line 2: idle_close: unknown key 'snooze' (did you mean 'snooze_minutes'?); expected one of: enabled, warn_after_minutes, "
+            ", line 2: idle_close: unknown key 'snooze' (did you mean 'snooze_minutes'?); "
+            "expected one of: enabled, warn_after_minutes, "
             "close_after_minutes, snooze_minutes",
         ),
         ("idle_close:\n  enabled:\n", ", line 2: idle_close.enabled: has no value; expected true or false"),

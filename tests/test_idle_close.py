@@ -18,7 +18,7 @@ from handoff_slack.core.audit import BOT_ACTOR
 from handoff_slack.core.states import TicketState
 from handoff_slack.waiting_jobs import close_idle_conversations
 from tests.conftest import AGENT, AGENT_2, CUSTOMER
-from tests.support.app_under_test import ADMIN, SUPPORT_CHANNEL, AppUnderTest
+from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest
 from tests.support.fake_slack import Call, FakeSlack
 from tests.support.journeys import (
     TicketPost,
@@ -174,9 +174,9 @@ def test_snooze_holds_off_the_close_is_audited_and_only_the_owner_or_an_admin_ma
     [entry] = [e for e in app.app.services.audit.entries() if e.action == "snooze"]
     assert (entry.actor_user_id, entry.ticket_id, entry.details) == (AGENT, ticket.ticket_id, {"minutes": 60})
 
-    snooze(app, fake_slack, ADMIN, warning, ticket, "second")
+    snooze(app, fake_slack, AGENT, warning, ticket, "second")
     again = fake_slack.wait_for(
-        "chat.postEphemeral", lambda c: c.params.get("user") == ADMIN and c.params.get("thread_ts") == ticket.ts
+        "chat.postEphemeral", lambda c: c.params.get("user") == AGENT and c.params.get("thread_ts") == ticket.ts
     )[0]
     assert again.params["text"].startswith(f"Already snoozed by <@{AGENT}> until")
 
@@ -212,6 +212,27 @@ def test_a_customer_message_racing_the_close_keeps_it_open_or_comes_after_it(
     dm(app, CUSTOMER, "hello?")
     wait_for_menu(fake_slack, CUSTOMER)
     assert [c for c in thread_posts(fake_slack, first) if c.params.get("text") == "hello?"] == []
+
+
+def test_a_close_due_while_no_app_ran_happens_once_after_start(
+    fake_slack: FakeSlack, database_url: str, clock: MovableClock, tmp_path: Path
+) -> None:
+    config = bot_yaml(tmp_path, idle_close=IDLE, waiting_timeout={"enabled": False})
+    app = start(fake_slack, database_url, clock, config)
+    try:
+        ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+        clock.offset = WARN + timedelta(seconds=1)
+        wait_for_dm(fake_slack, CUSTOMER, WARNING)
+        app.stop()
+        clock.offset = WARN + CLOSE + timedelta(minutes=5)  # the close came due while the app was down
+        app.start()
+        wait_for_dm(fake_slack, CUSTOMER, CLOSED)  # the leader's first run is at start-up
+        app.restart()
+        run_idle_job(app)
+        assert len([c for c in dm_posts(fake_slack, CUSTOMER) if CLOSED in c.params["text"]]) == 1
+        assert len(warnings_in(fake_slack, ticket)) == 1 and state_of(app, ticket) == TicketState.CLOSED
+    finally:
+        app.stop()
 
 
 def test_off_by_default_nothing_is_warned_or_closed(

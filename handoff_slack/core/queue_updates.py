@@ -7,8 +7,10 @@ told. A ticket answered later (core.waiting_offers) gets none: its customer is n
 
 One run reads the whole queue once, in queue order (priority, then age: the order `position`
 counts and /handoff-queue shows), and takes each ticket's place as its rank: no per-ticket count,
-no Slack call for tickets that are not told. The first run that sees a new ticket records its place
-(the customer heard it with "you are #N in the queue") without telling anyone. A ticket worth an
+no Slack call for tickets that are not told. The place told is recorded wherever a notice tells it
+(the queue's "you are #N", the answer to a waiting customer's message, a priority's "moved up",
+which also restarts the interval); a ticket back in the queue (released) or handed over from a
+proposal is recorded by the first run that sees it, telling nobody. A ticket worth an
 update is then told in its own transaction, under its conversation's lock, its place counted again
 there (exact, as a claim or a new ticket may have moved it since the read), the told place changed
 with a conditional UPDATE (of two runs one wins), and the notice stored for the outbox.

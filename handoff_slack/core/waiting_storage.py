@@ -86,6 +86,11 @@ class WaitingTimers(Protocol):
         """Record the place told (`now` None: a first reading, told nobody), if still `was` and waiting."""
         ...
 
+    def position_said(self, ticket_id: int, position: int, now: datetime | None) -> None:
+        """Another notice told the waiting customer their place (`now`: an update they did not ask
+        for, which restarts the interval; None: an answer to their own message)."""
+        ...
+
     def connected(self) -> Sequence[ConnectedTicket]: ...
     def connected_one(self, ticket_id: int) -> ConnectedTicket | None:
         """The ticket as `connected` reads it, if it is connected."""

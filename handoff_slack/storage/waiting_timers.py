@@ -129,6 +129,12 @@ class WaitingTimerRepository:
             ticket_id, (_tickets.c.state == _WAITING, _tickets.c.position_told.is_not_distinct_from(was)), **values
         )
 
+    def position_said(self, ticket_id: int, position: int, now: datetime | None) -> None:
+        values: dict[str, Any] = {"position_told": position}
+        if now is not None:
+            values["position_told_at"] = now
+        self._changed(ticket_id, (_tickets.c.state == _WAITING,), **values)
+
     def connected(self) -> Sequence[ConnectedTicket]:
         return self._session.execute(_CONNECTED_TICKETS).all()
 
