@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 import yaml
 
 from handoff_slack.blocks.action_ids import WAIT_CANCEL, WAIT_KEEP, WAIT_LATER
+from handoff_slack.core.helpdesk import ClaimResult
 from handoff_slack.core.states import TicketState
 from handoff_slack.scheduler import JOBS, _as_leader
 from handoff_slack.waiting_jobs import IDLE_CLOSE_JOB, QUEUE_UPDATES_JOB, WAIT_OFFERS_JOB, offer_waiting_options
@@ -262,6 +264,29 @@ def test_a_claim_before_the_offer_is_sent_drops_it_and_a_press_after_the_claim_i
     said = fake_slack.wait_for("response_url:after-claim")[0]
     assert "no longer waiting" in said.params["text"]
     assert ticket_row(still, second).kept_waiting_at is None
+
+
+def test_claims_racing_the_timeout_never_leave_a_claimed_customer_with_an_offer(
+    still: AppUnderTest, fake_slack: FakeSlack, clock: MovableClock
+) -> None:
+    """Claims and the offers' job at the same moment, on threads: whichever wins the conversation's
+    lock first, no deadlock, and no claimed customer is ever shown an offer (made after the claim:
+    none; made before it: dropped as untrue before it is sent)."""
+    assert still.app is not None
+    services = still.app.services
+    customers = [CUSTOMER, CUSTOMER_2, EXTERNAL_CUSTOMER]
+    tickets = [waiting_ticket(still, fake_slack, user) for user in customers]
+    clock.offset = T + timedelta(seconds=1)
+    with ThreadPoolExecutor(len(tickets) + 1) as pool:
+        offers = pool.submit(services.helpdesk.offer_waiting_options)
+        claims = [pool.submit(services.helpdesk.claim, t.ticket_id, AGENT) for t in tickets]
+        offers.result()
+        assert all(claim.result().result is ClaimResult.CLAIMED for claim in claims)
+    services.outbox.retry()
+    for user in customers:
+        wait_for_dm(fake_slack, user, "You are now talking with")
+        assert offers_to(fake_slack, user) == [], user
+    assert {ticket_row(still, t).state for t in tickets} == {TicketState.CONNECTED}
 
 
 def test_an_offer_due_while_no_app_ran_is_made_once_after_start(

@@ -32,11 +32,12 @@ class TicketRecords(HandoffSteps):
         state: TicketState,
         priority: PriorityShown | None = None,
         rating: RatingShown | None = None,
+        answer_later: bool | None = None,
     ) -> None:
-        """The ticket message shows `state` (and `priority`, `rating`): up to date, unless the ticket
-        moved on meanwhile (e.g. the customer rated it while the update was on its way)."""
+        """The ticket message shows `state` (and `priority`, `rating`, `answer_later`): up to date, unless
+        the ticket moved on meanwhile (e.g. the customer rated it while the update was on its way)."""
         with self.storage.transaction() as tx:
-            tx.tickets.message_shown(ticket_id, state, priority, rating)
+            tx.tickets.message_shown(ticket_id, state, priority, rating, answer_later)
 
     def tickets_with_stale_message(self) -> list[int]:
         """Posted ticket messages that show an older state than their ticket's (an update failed)."""

@@ -84,6 +84,11 @@ class TicketView:
         """What the ticket message shows of the customer's survey: rating and comment."""
         return (self.rating, self.rating_comment)
 
+    @property
+    def answer_later(self) -> bool:
+        """Whether the ticket message shows the customer chose to be answered later (core.waiting_offers)."""
+        return self.async_at is not None
+
     @classmethod
     def from_rows(cls, ticket: Any, conversation: Any) -> TicketView:
         """From a stored ticket row and its conversation's row."""

@@ -132,14 +132,15 @@ class TicketBoard:
         # The ticket may have moved on (claimed, cancelled) while the post was on its way.
         current = self.helpdesk.ticket(ticket.id)
         assert current is not None  # tickets are never deleted
-        if (current.state, current.priority_shown, current.rating_shown) != (
+        if (current.state, current.priority_shown, current.rating_shown, current.answer_later) != (
             ticket.state,
             ticket.priority_shown,
             ticket.rating_shown,
+            ticket.answer_later,
         ):
             self._update(current)
         elif current.message_stale:  # changed before the post, which shows it
-            self.helpdesk.ticket_message_shown(ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown)
+            self._shown(ticket)
         return current
 
     def _post_once(self, ticket: TicketView, rendered: Rendered) -> tuple[str, str]:
@@ -179,7 +180,13 @@ class TicketBoard:
             if reason not in GONE_ERRORS:  # else deleted in Slack: nothing left to show it on
                 logger.warning("could not update ticket %s message (%s); will retry", ticket.id, reason)
                 return
-        self.helpdesk.ticket_message_shown(ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown)
+        self._shown(ticket)
+
+    def _shown(self, ticket: TicketView) -> None:
+        """The message shows `ticket` as it was read: up to date, unless it changed since."""
+        self.helpdesk.ticket_message_shown(
+            ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown, ticket.answer_later
+        )
 
     def _render(self, ticket: TicketView) -> Rendered:
         if ticket.state in (TicketState.WATCHED, TicketState.WATCH_ENDED):  # a watch's read-only root

@@ -311,8 +311,10 @@ class TicketRepository:
         state: TicketState,
         priority: PriorityShown | None = None,
         rating: RatingShown | None = None,
+        answer_later: bool | None = None,
     ) -> None:
-        """The message shows `state` (and `priority`, `rating`): up to date, unless the ticket changed meanwhile."""
+        """The message shows `state` (and `priority`, `rating`, whether the customer is answered later):
+        up to date, unless the ticket changed meanwhile."""
         shown = [col(Ticket.id) == ticket_id, col(Ticket.state) == state]
         if priority is not None:
             level, source, set_by = priority
@@ -323,6 +325,8 @@ class TicketRepository:
             stars, comment = rating
             shown.append(col(Ticket.rating).is_not_distinct_from(stars))
             shown.append(col(Ticket.rating_comment).is_not_distinct_from(comment))
+        if answer_later is not None:  # core.waiting_offers: chosen while the message was updated
+            shown.append(col(Ticket.async_at).is_not(None) if answer_later else col(Ticket.async_at).is_(None))
         self._session.execute(update(Ticket).where(*shown).values(message_stale=False))
 
     def with_stale_message(self) -> list[int]:
