@@ -202,6 +202,8 @@ def test_leaving_a_message_marks_the_ticket_async_and_the_agents_reply_reaches_t
 
     claim_and_wait(app, fake_slack, AGENT, ticket, CUSTOMER)
     agent_says(app, fake_slack, AGENT, ticket, "Sorry for the delay, here is your answer")
+    app.helpdesk.release(ticket.ticket_id, AGENT, False)  # back in the queue: waiting again, told so
+    assert ticket_row(app, ticket).async_at is None
 
 
 def test_cancel_on_the_offer_leaves_the_queue(app: AppUnderTest, fake_slack: FakeSlack, clock: MovableClock) -> None:

@@ -88,6 +88,7 @@ _TRUE_WHILE: Mapping[NoticeKind, frozenset[TicketState]] = {
     NoticeKind.BACK_IN_QUEUE: frozenset({TicketState.WAITING}),
     NoticeKind.OPEN_TO_ALL: frozenset({TicketState.WAITING}),
     NoticeKind.WAIT_OFFER: frozenset({TicketState.WAITING}),
+    NoticeKind.ANSWER_LATER: frozenset({TicketState.WAITING}),
     NoticeKind.IDLE_WARNING: frozenset({TicketState.CONNECTED}),
     NoticeKind.IDLE_WARNING_NOTE: frozenset({TicketState.CONNECTED}),
 }

@@ -59,6 +59,7 @@ class TransferRepository:
             claimed_at=None,
             waiting_since=now,  # its waiting timeout counts from here (core.waiting_offers)
             position_told=None,  # its queue updates start again from the place it is told now
+            async_at=None,  # waiting again, and told so: no longer "answered later"
         )
 
     def _connected_with(self, ticket_id: int, owner_user_id: str, **values: Any) -> bool:
