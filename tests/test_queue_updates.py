@@ -132,6 +132,29 @@ def test_at_most_one_update_per_interval_then_the_place_as_it_is_now(
         app.stop()
 
 
+def test_an_update_due_while_no_app_ran_is_told_once_after_start(
+    fake_slack: FakeSlack, database_url: str, clock: MovableClock, tmp_path: Path
+) -> None:
+    app = app_with(fake_slack, database_url, clock, tmp_path)
+    try:
+        tickets = queue_of(app, fake_slack)
+        app.stop()
+        assert app.app is None
+        app.start()
+        assert app.app is not None
+        app.app.scheduler.pause()  # the claims first; the next run is the first after them
+        for ticket in tickets[:2]:
+            assert app.helpdesk.claim(ticket.ticket_id, AGENT).ticket is not None
+        app.stop()  # the updates came due while no app ran
+        app.start()
+        wait_for_dm(fake_slack, CUSTOMERS[4], MOVED_UP)  # the leader's first run is at start-up
+        app.restart()
+        run_updates_job(app)
+        assert len(moved_up(fake_slack, CUSTOMERS[4])) == len(moved_up(fake_slack, CUSTOMERS[3])) == 1
+    finally:
+        app.stop()
+
+
 def test_in_a_shared_channel_the_update_reaches_the_customers_thread(
     fake_slack: FakeSlack, database_url: str, clock: MovableClock, tmp_path: Path
 ) -> None:
