@@ -21,7 +21,7 @@ waiting"). The offer is a notice whose buttons carry its own message ID; a choic
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -95,10 +95,10 @@ class WaitingOffers(HandoffSteps):
         cutoff = now - timedelta(minutes=config.after_minutes)
         with self.storage.transaction() as tx:
             due = tx.waiting_timers.due_offers(cutoff, cutoff, OFFER_BATCH)
-        made = [self._make_wait_offer(ticket_id, config.after_minutes) for ticket_id in due]
+        made = [self._make_wait_offer(ticket_id, cutoff, config.after_minutes) for ticket_id in due]
         return [conversation_id for conversation_id in made if conversation_id is not None]
 
-    def _make_wait_offer(self, ticket_id: int, minutes: int) -> int | None:
+    def _make_wait_offer(self, ticket_id: int, cutoff: datetime, minutes: int) -> int | None:
         with self.storage.transaction() as tx:
             found = tx.waiting_timers.timers(ticket_id)
             if found is None:
@@ -107,8 +107,9 @@ class WaitingOffers(HandoffSteps):
             timers = tx.waiting_timers.timers(ticket_id)  # as it is now
             assert timers is not None
             number = timers.wait_offers + 1
-            if number > MAX_OFFERS or not tx.waiting_timers.offer_made(ticket_id, number):
-                return None  # claimed, cancelled, answered later, or offered meanwhile
+            still_due = tx.waiting_timers.due_offers(cutoff, cutoff, 1, ticket_id=ticket_id)  # e.g. not released since
+            if number > MAX_OFFERS or not still_due or not tx.waiting_timers.offer_made(ticket_id, number):
+                return None  # claimed, cancelled, answered later, back in the queue, or offered meanwhile
             # Its own ID goes on its buttons: stored first, then told it (nothing is posted before the commit).
             offer_id = tx.store_notice(
                 timers.conversation_id, ticket_id, Audience.CUSTOMER, wait_offer(0, ticket_id, number, minutes)
@@ -143,8 +144,9 @@ class WaitingOffers(HandoffSteps):
             if not self._wait_choice(tx, conversation, ticket_id, choice):
                 return WaitAnswer(WaitAnswerResult.NOT_WAITING)
             extra: dict[str, Any] = {}
-            if choice is WaitChoice.KEEP:
+            if choice is WaitChoice.KEEP:  # the offer's copy then says their place
                 extra["position"] = tx.tickets.position(ticket_id)
+                tx.waiting_timers.position_said(ticket_id, extra["position"], None)
             said = Notice(NoticeKind.WAIT_OFFER, {**facts, "state": CHOSEN[choice].value, **extra})
             tx.messages.replace_notice(offer_id, said.to_json(), revision=CHOSEN[choice].value)
             return WaitAnswer(WaitAnswerResult.CHOSEN, CHOSEN[choice], offer.conversation_id, ticket_id)

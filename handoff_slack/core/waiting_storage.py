@@ -64,9 +64,12 @@ class ConnectedTicket(Protocol):
 
 class WaitingTimers(Protocol):
     def timers(self, ticket_id: int) -> TicketTimers | None: ...
-    def due_offers(self, first_before: datetime, again_before: datetime, limit: int) -> Sequence[int]:
+    def due_offers(
+        self, first_before: datetime, again_before: datetime, limit: int, ticket_id: int | None = None
+    ) -> Sequence[int]:
         """Waiting tickets, not answered later, whose first offer is due (in the queue since before
-        `first_before`) or whose second is (kept waiting since before `again_before`); oldest first."""
+        `first_before`) or whose second is (kept waiting since before `again_before`); oldest first.
+        `ticket_id`: that ticket only, if due."""
         ...
 
     def offer_made(self, ticket_id: int, number: int) -> bool:

@@ -77,7 +77,9 @@ class WaitingTimerRepository:
     def timers(self, ticket_id: int) -> TicketTimers | None:
         return self._session.execute(_TIMERS, {"ticket_id": ticket_id}).first()
 
-    def due_offers(self, first_before: datetime, again_before: datetime, limit: int) -> Sequence[int]:
+    def due_offers(
+        self, first_before: datetime, again_before: datetime, limit: int, ticket_id: int | None = None
+    ) -> Sequence[int]:
         since = func.coalesce(_tickets.c.waiting_since, _tickets.c.created_at)
         statement = (
             core_select(_tickets.c.id)
@@ -96,6 +98,8 @@ class WaitingTimerRepository:
             .order_by(_tickets.c.id)
             .limit(limit)
         )
+        if ticket_id is not None:
+            statement = statement.where(_tickets.c.id == ticket_id)
         return [int(row.id) for row in self._session.execute(statement)]
 
     def offer_made(self, ticket_id: int, number: int) -> bool:
