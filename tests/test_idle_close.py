@@ -23,6 +23,7 @@ from tests.support.fake_slack import Call, FakeSlack
 from tests.support.journeys import (
     TicketPost,
     action_ids,
+    agent_reply,
     agent_says,
     block_text,
     claim,
@@ -187,6 +188,29 @@ def test_snooze_holds_off_the_close_is_audited_and_only_the_owner_or_an_admin_ma
 
     clock.offset = WARN + timedelta(minutes=61)  # the snooze is over, and it is still quiet
     wait_until(lambda: len(warnings_in(fake_slack, ticket)) == 2, message="the warning after the snooze")
+
+
+def test_the_command_word_snoozes_from_the_thread_at_any_time_and_stays_internal(
+    app: AppUnderTest, fake_slack: FakeSlack, clock: MovableClock
+) -> None:
+    ticket = connected_ticket(app, fake_slack, CUSTOMER, AGENT)
+    agent_reply(app, AGENT_2, ticket, "note: snooze")  # a teammate's: a plain note, nothing snoozed
+    agent_reply(app, AGENT, ticket, "NOTE:  Snooze ")  # the owner's, before any warning
+    said = fake_slack.wait_for(
+        "chat.postMessage", posted_to(SUPPORT_CHANNEL, "snoozed the automatic close until", thread_ts=ticket.ts)
+    )[0]
+    assert said.params["text"].startswith(f":zzz: <@{AGENT}> snoozed")
+    assert app.app is not None
+    [entry] = [e for e in app.app.services.audit.entries() if e.action == "snooze"]
+    assert entry.actor_user_id == AGENT
+
+    clock.offset = WARN + CLOSE + timedelta(minutes=5)
+    run_idle_job(app)
+    assert warnings_in(fake_slack, ticket) == [] and state_of(app, ticket) == TicketState.CONNECTED
+    clock.offset = timedelta(minutes=61)  # the snooze is over, and it has been quiet since the claim
+    wait_until(lambda: len(warnings_in(fake_slack, ticket)) == 1, message="the warning after the snooze")
+    lazy_work_done(app)
+    assert [c for c in dm_posts(fake_slack, CUSTOMER) if "snooze" in c.params["text"].lower()] == []
 
 
 def test_a_customer_message_racing_the_close_keeps_it_open_or_comes_after_it(

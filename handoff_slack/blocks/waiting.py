@@ -29,6 +29,7 @@ WAITING_NOTICES = frozenset(
         NoticeKind.IDLE_WARNING_NOTE,
         NoticeKind.IDLE_CLOSED,
         NoticeKind.IDLE_CLOSED_NOTE,
+        NoticeKind.IDLE_SNOOZED_NOTE,
     }
 )
 KEEP_LABEL, LATER_LABEL, CANCEL_LABEL = "Keep waiting", "Leave a message for later", "Cancel"
@@ -73,6 +74,9 @@ def render_waiting_notice(notice: Notice) -> Rendered:
         )
     if kind is NoticeKind.IDLE_WARNING_NOTE:
         return idle_warning_note(facts)
+    if kind is NoticeKind.IDLE_SNOOZED_NOTE:
+        until = datetime.fromisoformat(str(facts["until"]))
+        return _plain(f":zzz: <@{facts['by_user_id']}> snoozed the automatic close until {_date(until)}.")
     if kind is NoticeKind.IDLE_CLOSED:
         name = facts.get("agent_name")
         who = f" with *{make_safe(str(name), plain=True)}*" if name else ""

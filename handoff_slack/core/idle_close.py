@@ -8,9 +8,11 @@ back to the bot, the audit row by the bot, both sides told, then the survey if o
 either side after the warning resets it: the next warning is due `warn_after_minutes` after that
 message. Nothing is written on the relay's path: the job reads each connected ticket's last message.
 
-**Snooze**: the owning agent (or an admin) presses Snooze on the warning: no warning and no close
-before `snooze_minutes` from then (a pending warning ends); it is audited (`snooze`). A second press
-on the same warning is told until when it is snoozed.
+**Snooze**: the owning agent (or an admin) presses Snooze on the warning, or writes the command word
+`note: snooze` (the note prefix, then `snooze`: an internal note, never relayed) in the ticket's
+thread at any time: no warning and no close before `snooze_minutes` from then (a pending warning
+ends); it is audited (`snooze`). A second press on the same warning is told until when it is
+snoozed; the command word is answered in the thread with until when.
 
 Each step is one transaction under the conversation's lock (taken first, as the customer's own
 messages take it), which reads the ticket's quiet again, so a customer's message racing the close
@@ -27,11 +29,14 @@ from enum import StrEnum
 from handoff_slack.core.agent_desk import AgentDesk
 from handoff_slack.core.audit import BOT_ACTOR, AuditAction
 from handoff_slack.core.clock import as_utc
+from handoff_slack.core.helpdesk_storage import HelpdeskTransaction
 from handoff_slack.core.notices import Audience, Notice, NoticeKind
 from handoff_slack.core.states import TicketState
 from handoff_slack.core.views import TicketView
 from handoff_slack.core.waiting_config import IdleCloseConfig, WaitingTimersConfig
 from handoff_slack.core.waiting_storage import ConnectedTicket
+
+SNOOZE_WORD = "snooze"  # after the note prefix: `note: snooze` in the ticket's thread
 
 
 class IdleStep(StrEnum):
@@ -142,7 +147,6 @@ class IdleClose(AgentDesk):
 
     def snooze_idle(self, warning_id: int, user_id: str, is_admin: bool) -> SnoozeOutcome:
         """`user_id` pressed Snooze on the warning `warning_id` in a ticket's thread."""
-        config = self.waiting_config.idle_close
         now = self.clock()
         with self.storage.transaction() as tx:
             unlocked = tx.messages.notice_of(warning_id)
@@ -157,16 +161,48 @@ class IdleClose(AgentDesk):
             if facts.get("state") == WarningState.SNOOZED:
                 until = datetime.fromisoformat(str(facts["until"]))
                 return SnoozeOutcome(SnoozeResult.ALREADY, until, str(facts.get("by_user_id") or ""))
-            timers = tx.waiting_timers.timers(row.ticket_id)
-            if timers is None or timers.state != TicketState.CONNECTED:
-                return SnoozeOutcome(SnoozeResult.NOT_OPEN)
-            if not is_admin and timers.agent_user_id != user_id:
-                return SnoozeOutcome(SnoozeResult.NOT_ALLOWED)
-            until = now + timedelta(minutes=config.snooze_minutes)
-            tx.waiting_timers.snooze_idle(row.ticket_id, until)
-            details = {"minutes": config.snooze_minutes}
-            tx.audit.record(user_id, AuditAction.SNOOZE, now, ticket_id=row.ticket_id, details=details)
-            snoozed = {"state": WarningState.SNOOZED.value, "until": until.isoformat(), "by_user_id": user_id}
-            said = Notice(notice.kind, {**facts, **snoozed})
+            snoozed = self._snooze(tx, row.ticket_id, user_id, is_admin, now)
+            if snoozed.until is None:
+                return snoozed
+            told = {"state": WarningState.SNOOZED.value, "until": snoozed.until.isoformat(), "by_user_id": user_id}
+            said = Notice(notice.kind, {**facts, **told})
             tx.messages.replace_notice(warning_id, said.to_json(), revision=WarningState.SNOOZED.value)
-            return SnoozeOutcome(SnoozeResult.SNOOZED, until, user_id, row.conversation_id)
+            return SnoozeOutcome(SnoozeResult.SNOOZED, snoozed.until, user_id, row.conversation_id)
+
+    def snooze_by_note(self, ticket_id: int, user_id: str, is_admin: bool) -> SnoozeOutcome:
+        """The command word: `user_id` wrote `note: snooze` in the ticket's thread (with or without a
+        warning yet); the thread is told until when (a notice), as the audit log is."""
+        if not self.waiting_config.idle_close.enabled:
+            return SnoozeOutcome(SnoozeResult.REFUSED)
+        with self.storage.transaction() as tx:
+            found = tx.waiting_timers.timers(ticket_id)
+            if found is None:
+                return SnoozeOutcome(SnoozeResult.NOT_OPEN)
+            tx.conversations.locked(found.conversation_id)  # first, as every step of the conversation
+            snoozed = self._snooze(tx, ticket_id, user_id, is_admin, self.clock())
+            if snoozed.until is None:
+                return snoozed
+            note = Notice(NoticeKind.IDLE_SNOOZED_NOTE, {"until": snoozed.until.isoformat(), "by_user_id": user_id})
+            self._notify(tx, found.conversation_id, ticket_id, Audience.AGENTS, note)
+            return SnoozeOutcome(SnoozeResult.SNOOZED, snoozed.until, user_id, found.conversation_id)
+
+    def is_snooze_note(self, text: str) -> bool:
+        """The command word: the note prefix and `snooze`, as the whole message (any case)."""
+        words = text.strip().lower()
+        return words.startswith(self.note_prefix) and words[len(self.note_prefix) :].strip() == SNOOZE_WORD
+
+    def _snooze(
+        self, tx: HelpdeskTransaction, ticket_id: int, user_id: str, is_admin: bool, now: datetime
+    ) -> SnoozeOutcome:
+        """Under the conversation's lock: snooze the connected ticket, if `user_id` may; audited."""
+        config = self.waiting_config.idle_close
+        timers = tx.waiting_timers.timers(ticket_id)
+        if timers is None or timers.state != TicketState.CONNECTED:
+            return SnoozeOutcome(SnoozeResult.NOT_OPEN)
+        if not is_admin and timers.agent_user_id != user_id:
+            return SnoozeOutcome(SnoozeResult.NOT_ALLOWED)
+        until = now + timedelta(minutes=config.snooze_minutes)
+        tx.waiting_timers.snooze_idle(ticket_id, until)
+        details = {"minutes": config.snooze_minutes}
+        tx.audit.record(user_id, AuditAction.SNOOZE, now, ticket_id=ticket_id, details=details)
+        return SnoozeOutcome(SnoozeResult.SNOOZED, until, user_id)

@@ -52,6 +52,7 @@ class NoticeKind(StrEnum):
     ANSWER_LATER_NOTE = "answer_later_note"  # the customer left a message to be answered later
     IDLE_WARNING_NOTE = "idle_warning_note"  # the same warning, with Snooze (core.idle_close)
     IDLE_CLOSED_NOTE = "idle_closed_note"
+    IDLE_SNOOZED_NOTE = "idle_snoozed_note"  # snoozed with the command word (`note: snooze`)
     # Transfer and release (core.transfers): the offer with Accept / Decline, and who has it now.
     TRANSFER_OFFER = "transfer_offer"
     HANDED_NOTE = "handed_note"
