@@ -191,6 +191,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         if not bot.config.business_hours.is_always_open
         else wall_seconds,
     )
+    helpdesk.waiting_config = bot.config.waiting  # waiting timeout, queue updates, idle close (waiting_jobs.py)
     profiles = AgentProfiles(db, helpdesk.workspace_id)
     offers = OfferDesk(
         helpdesk,

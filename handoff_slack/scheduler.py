@@ -2,8 +2,8 @@
 timers (proposal timeouts, transfer offer lapses, routing offers' timeouts, forgetting old event
 IDs), which run on the scheduler leader only (scheduler_leader.py: what a timer is, and the leader).
 
-Reminders of waiting tickets and first-response targets (core.reminders) run here too; later issues
-add waiting timeouts, idle auto-close and queue-position updates, as rows in `JOBS` with `leader_only=True`.
+Reminders of waiting tickets and first-response targets (core.reminders), the waiting timeout, queue
+position updates and idle auto-close (waiting_jobs.py) are rows here too, with `leader_only=True`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from handoff_slack.scheduler_leader import SchedulerLeadership
 from handoff_slack.services import Services
 from handoff_slack.settings import Settings
+from handoff_slack.waiting_jobs import (
+    IDLE_CLOSE_JOB,
+    QUEUE_UPDATES_JOB,
+    WAIT_OFFERS_JOB,
+    close_idle_conversations,
+    offer_waiting_options,
+    tell_queue_positions,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +184,10 @@ JOBS: tuple[TimedJob, ...] = (
     TimedJob(lapse_transfer_offers, LAPSE_OFFERS_JOB, _retry_interval, leader_only=True),
     TimedJob(route_waiting_tickets, ROUTING_JOB, _retry_interval, leader_only=True),
     TimedJob(remind_of_waiting_tickets, REMINDERS_JOB, _retry_interval, leader_only=True),
+    # The waiting timers (waiting_jobs.py): the waiting timeout, queue updates, idle auto-close.
+    TimedJob(offer_waiting_options, WAIT_OFFERS_JOB, _retry_interval, leader_only=True),
+    TimedJob(tell_queue_positions, QUEUE_UPDATES_JOB, _retry_interval, leader_only=True),
+    TimedJob(close_idle_conversations, IDLE_CLOSE_JOB, _retry_interval, leader_only=True),
     # Later than start-up's own work, also for a process restarted more often than hourly.
     TimedJob(
         prune_old_event_ids,

@@ -633,7 +633,7 @@ def test_every_problem_of_a_file_is_named_in_one_run_in_the_files_order(tmp_path
     assert [problem.removeprefix(f"HANDOFF_CONFIG {path}, ") for problem in raised.value.problems] == [
         "line 1: unknown key 'greting' (did you mean 'greeting'?); expected one of: greeting, talk_to_agent_label, "
         "no_match, scenarios, triage, escalation, supervision, assist, shared_channels, priority, routing, "
-        "transfers, satisfaction, business_hours, reminders",
+        "transfers, satisfaction, business_hours, reminders, waiting_timeout, queue_updates, idle_close",
         "line 3: scenarios[0]: duplicate key 'answer' (first on line 3)",
         "line 4: scenarios[1].id: IDs are 1 to 40 lower-case letters, digits or underscores, got 'B'",
         "line 6: triage.mode: unknown value 'sometimes'; expected one of: off, triage_first, before_handoff",

@@ -44,6 +44,10 @@ reminders:
       raise_priority: urgent
   first_response_minutes:
     normal: 20
+# The waiting timeout speaks to the customer (tests/test_waiting_timeout.py): off, so that what the
+# customer receives here is what the reminders would have sent them (nothing).
+waiting_timeout:
+  enabled: false
 """
 WAITED = "has waited unclaimed for"
 FIRST = timedelta(minutes=10, seconds=1)

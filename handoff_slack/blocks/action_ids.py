@@ -64,3 +64,10 @@ QUEUE_NEXT = "handoff.queue.next"
 QUEUE_REFRESH = "handoff.queue.refresh"
 QUEUE_ASSIGN_FORM = "handoff.queue.assign_form"  # the modal's callback ID
 QUEUE_ASSIGN_TARGET = "target"  # its users_select: block and action ID
+# Waiting timers: the waiting timeout's offer at the customer's door (core.waiting_offers; value: the
+# offer's ID), and Snooze on an idle conversation's warning in the ticket's thread (core.idle_close;
+# value: the warning's ID).
+WAIT_KEEP = "handoff.wait.keep"
+WAIT_LATER = "handoff.wait.later"
+WAIT_CANCEL = "handoff.wait.cancel"
+IDLE_SNOOZE = "handoff.idle.snooze"

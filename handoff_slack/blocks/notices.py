@@ -9,6 +9,7 @@ from handoff_slack.blocks import reminder as reminder_blocks
 from handoff_slack.blocks import satisfaction as satisfaction_blocks
 from handoff_slack.blocks import shared_channel as shared_channel_blocks
 from handoff_slack.blocks import transfer as transfer_blocks
+from handoff_slack.blocks import waiting as waiting_blocks
 from handoff_slack.blocks import watch as watch_blocks
 from handoff_slack.blocks.assist import suggestion
 from handoff_slack.blocks.mrkdwn import escape, make_safe, quote
@@ -34,6 +35,8 @@ def render_notice(notice: Notice, note_prefix: str) -> Rendered:
         return reminder_blocks.render_reminder_notice(notice)
     if kind in satisfaction_blocks.SATISFACTION_NOTICES:
         return satisfaction_blocks.render_satisfaction_notice(notice)
+    if kind in waiting_blocks.WAITING_NOTICES:
+        return waiting_blocks.render_waiting_notice(notice)
     if kind is NoticeKind.BOT_REPLY:
         return customer_blocks.bot_reply(notice.reply(), notice.away)
     if kind is NoticeKind.QUEUED:

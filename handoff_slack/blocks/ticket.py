@@ -21,7 +21,9 @@ from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET, RELEASE_
 from handoff_slack.blocks.mrkdwn import escape, make_safe, quote, shorten
 from handoff_slack.blocks.reminder import ticket_sla_line
 from handoff_slack.blocks.satisfaction import ticket_rating_line
+from handoff_slack.blocks.waiting import answer_later_line
 from handoff_slack.core.accounts import AccountHistory, AccountTicket
+from handoff_slack.core.audit import BOT_ACTOR
 from handoff_slack.core.bot import TriageAnswer
 from handoff_slack.core.clock import as_utc
 from handoff_slack.core.front_doors import FrontDoor
@@ -202,6 +204,9 @@ def ticket_message(
     sla = ticket_sla_line(ticket)  # core.reminders: a breached first-response target
     if sla is not None:
         blocks.append(sla)
+    later = answer_later_line(ticket)  # core.waiting_offers: the customer is not waiting now
+    if later is not None:
+        blocks.append(later)
     rating = ticket_rating_line(ticket)  # core.satisfaction: the customer's rating after the close
     if rating is not None:
         blocks.append(rating)
@@ -271,6 +276,8 @@ def _status(ticket: TicketView) -> str:
     if state is TicketState.CONNECTED:
         verb = "Taken over" if ticket.reason == EscalationReason.TAKEN_OVER else "Claimed"
         return f":speech_balloon: {verb} by <@{ticket.agent_user_id}>"
+    if state is TicketState.CLOSED and ticket.closed_by_user_id == BOT_ACTOR:  # core.idle_close
+        return ":white_check_mark: Closed automatically (no messages)"
     if state is TicketState.CLOSED:
         return f":white_check_mark: Closed by <@{ticket.closed_by_user_id}>"
     if state is TicketState.PROPOSED:

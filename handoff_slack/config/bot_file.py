@@ -26,6 +26,7 @@ from handoff_slack.config.schema import (
     TriageEntry,
 )
 from handoff_slack.config.timers_schema import RemindersEntry
+from handoff_slack.config.waiting_schema import IdleCloseEntry, QueueUpdatesEntry, WaitingTimeoutEntry
 from handoff_slack.core.bot_config import AssistMode, BotConfig
 
 _BOT = BotConfig()
@@ -53,6 +54,9 @@ class BotFile(Part):
     satisfaction: SatisfactionEntry = SatisfactionEntry()
     business_hours: Annotated[BusinessHoursEntry | None, GIVEN] = None  # left out: always open
     reminders: RemindersEntry = RemindersEntry()  # config.timers_schema: reminder steps, first-response targets
+    waiting_timeout: WaitingTimeoutEntry = WaitingTimeoutEntry()  # config.waiting_schema
+    queue_updates: QueueUpdatesEntry = QueueUpdatesEntry()
+    idle_close: IdleCloseEntry = IdleCloseEntry()
 
     @field_validator("scenarios", mode="after")
     @classmethod

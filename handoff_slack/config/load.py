@@ -20,6 +20,7 @@ from handoff_slack.config.schema import (
     ValidationRule,
 )
 from handoff_slack.config.timers_schema import RemindersEntry
+from handoff_slack.config.waiting_schema import idle_close, queue_updates, waiting_timeout
 from handoff_slack.config.yaml_source import read_document
 from handoff_slack.core.bot_config import (
     AnswerClue,
@@ -44,6 +45,7 @@ from handoff_slack.core.reminders import RemindersConfig
 from handoff_slack.core.routing import RoutingConfig
 from handoff_slack.core.routing_filters import RoutingFilters, SkillRule
 from handoff_slack.core.transfer_config import TransferConfig
+from handoff_slack.core.waiting_config import WaitingTimersConfig
 
 
 def bot_config_from_text(text: str, source: str) -> BotConfig:
@@ -104,6 +106,9 @@ def bot_config(file: BotFile) -> BotConfig:
         ),
         business_hours=_business_hours(file.business_hours),
         reminders=_reminders(file.reminders),
+        waiting=WaitingTimersConfig(
+            waiting_timeout(file.waiting_timeout), queue_updates(file.queue_updates), idle_close(file.idle_close)
+        ),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from handoff_slack.core.audit import AuditAction
 from handoff_slack.core.deliveries import SharedFile
@@ -83,15 +84,30 @@ class AgentDesk(Satisfaction):
             view = TicketView.from_rows(ticket, conversation)
             if not closed:
                 return CloseOutcome(CloseResult.NOT_OPEN, view)
-            tx.conversations.back_to_bot(ticket.conversation_id, ticket_id, self.clock())
-            end_pending_offers(tx, ticket_id, OfferEnd.CLOSED, now)  # a transfer offer's buttons go
             # Whose conversation it was, when an admin closed someone else's.
             owner = {"agent_user_id": ticket.agent_user_id} if ticket.agent_user_id not in (None, user_id) else None
-            tx.audit.record(user_id, AuditAction.CLOSE, now, ticket_id=ticket_id, details=owner)
-            self._notify(tx, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.closed_note(user_id))
-            self._notify(tx, ticket.conversation_id, ticket_id, Audience.CUSTOMER, Notice.closed(ticket.agent_name))
-            self._survey_after_close(tx, ticket.conversation_id, ticket_id)  # after the goodbye, if on
+            said = (Notice.closed_note(user_id), Notice.closed(ticket.agent_name))
+            self._after_close(tx, ticket.conversation_id, ticket_id, user_id, owner, said)
             return CloseOutcome(CloseResult.CLOSED, view)
+
+    def _after_close(
+        self,
+        tx: HelpdeskTransaction,
+        conversation_id: int,
+        ticket_id: int,
+        user_id: str,
+        details: dict[str, Any] | None,
+        said: tuple[Notice, Notice],
+    ) -> None:
+        """In a won close's transaction: back to the bot, the audit row, the agents' note and the
+        customer's goodbye (`said`), then the survey (an agent's close, and an idle close: core.idle_close)."""
+        tx.conversations.back_to_bot(conversation_id, ticket_id, self.clock())
+        tx.audit.record(user_id, AuditAction.CLOSE, self.clock(), ticket_id=ticket_id, details=details)
+        end_pending_offers(tx, ticket_id, OfferEnd.CLOSED, self.clock())  # a transfer offer's buttons go
+        to_agents, to_customer = said
+        self._notify(tx, conversation_id, ticket_id, Audience.AGENTS, to_agents)
+        self._notify(tx, conversation_id, ticket_id, Audience.CUSTOMER, to_customer)
+        self._survey_after_close(tx, conversation_id, ticket_id)  # after the goodbye, if on
 
     def receive_agent_message(
         self,

@@ -23,6 +23,9 @@ class AuditAction(StrEnum):
     OFFER_TIMEOUT = "offer_timeout"  # unanswered in time (actor BOT_ACTOR, subject the agent)
     # No eligible agent (language, skills, time zone) took it in time: offered to everyone (actor BOT_ACTOR).
     FILTERS_DROPPED = "filters_dropped"
+    # Idle auto-close (core.idle_close): an agent held off the close of a quiet conversation; the close
+    # itself is a CLOSE by BOT_ACTOR with details {"reason": "idle", "agent_user_id": the owner}.
+    SNOOZE = "snooze"
 
 
 BOT_ACTOR = "bot"  # the actor of what the bot does on its own (offers, their timeouts)

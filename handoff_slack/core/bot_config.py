@@ -16,6 +16,7 @@ from handoff_slack.core.priority import PriorityConfig
 from handoff_slack.core.reminders import RemindersConfig
 from handoff_slack.core.routing import RoutingConfig
 from handoff_slack.core.transfer_config import TransferConfig
+from handoff_slack.core.waiting_config import WaitingTimersConfig
 
 # One reasonable e-mail shape: something@something.tld (no spaces). Deliverability is not ours to judge.
 EMAIL_PATTERN = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]{2,}$"
@@ -246,6 +247,7 @@ class BotConfig:
     satisfaction: SatisfactionConfig = field(default_factory=SatisfactionConfig)  # the survey after a close
     business_hours: BusinessHours = field(default_factory=BusinessHours.always_open)  # core.business_hours
     reminders: RemindersConfig = field(default_factory=RemindersConfig)  # core.reminders
+    waiting: WaitingTimersConfig = field(default_factory=WaitingTimersConfig)  # core.waiting_config
 
     def is_supervised(self, scenario: Scenario) -> bool:
         if scenario.supervised is not None:

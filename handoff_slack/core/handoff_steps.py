@@ -289,6 +289,7 @@ class HandoffSteps:
         if queued is not None:
             ticket_id, position = queued
             said.append(self._queued(position, ticket_id))
+            tx.waiting_timers.position_said(ticket_id, position, None)  # core.queue_updates measures from it
         self._notify(tx, conversation_id, ticket_id, Audience.CUSTOMER, *said)
 
     def _queued(self, position: int, ticket_id: int) -> Notice:

@@ -17,7 +17,9 @@ from an internal person's reaction to a customer's message in a shared channel),
 ticket's priority: `/handoff-priority`, and a frustrated waiting customer's), transfers (transfer,
 release and reassign a ticket; its history of owners), queue_listing (`/handoff-queue`'s pages,
 with who could take each ticket), reminder_desk (reminders of waiting tickets and first-response
-targets: the scheduler leader's job).
+targets: the scheduler leader's job), and the waiting timers: waiting_offers (the waiting timeout's
+offer), queue_updates (a waiting customer's better place), idle_close (a quiet connected
+conversation warned, then closed; Snooze).
 """
 
 from __future__ import annotations
@@ -39,13 +41,16 @@ from handoff_slack.core.helpdesk_outcomes import (
     CustomerMessageAction,
     CustomerMessageOutcome,
 )
+from handoff_slack.core.idle_close import IdleClose
 from handoff_slack.core.queue_listing import QueueListing
+from handoff_slack.core.queue_updates import QueueUpdates
 from handoff_slack.core.reaction_tickets import ReactionTickets
 from handoff_slack.core.reminder_desk import ReminderDesk
 from handoff_slack.core.routing_desk import RoutingDesk
 from handoff_slack.core.supervision import Supervision
 from handoff_slack.core.ticket_records import TicketRecords
 from handoff_slack.core.transfers import Transfers
+from handoff_slack.core.waiting_offers import WaitingOffers
 from handoff_slack.core.watching import Watching
 
 __all__ = [
@@ -68,6 +73,7 @@ __all__ = [
 class Helpdesk(
     RoutingDesk,
     CustomerIntake,
+    IdleClose,
     AgentDesk,
     Supervision,
     TicketRecords,
@@ -77,6 +83,8 @@ class Helpdesk(
     Transfers,
     QueueListing,
     ReminderDesk,
+    WaitingOffers,
+    QueueUpdates,
 ):
     """The hand-off, on the storage it is given (handoff_slack.storage.helpdesk_store.SqlHelpdesk
     is this on the app's database)."""

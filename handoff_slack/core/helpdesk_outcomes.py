@@ -111,4 +111,5 @@ class AgentMessageOutcome:
     action: AgentMessageAction
     conversation_id: int | None = None
     ticket_id: int | None = None
-    noted: bool = False  # the bot stored a note for the thread (a watch's: replies here are not relayed)
+    # The bot stored a note for the thread (a watch's: replies here are not relayed; a snooze's until when).
+    noted: bool = False

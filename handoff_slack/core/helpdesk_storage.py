@@ -25,6 +25,7 @@ from handoff_slack.core.routing_storage import Offers
 from handoff_slack.core.states import TicketState
 from handoff_slack.core.transfer_storage import TransferStore
 from handoff_slack.core.views import PriorityShown, RatingShown, SlaShown
+from handoff_slack.core.waiting_storage import WaitingTimers
 
 
 class StoredConversation(Protocol):
@@ -223,6 +224,7 @@ class Tickets(Protocol):
         rating: RatingShown | None = None,
         offer_revision: int | None = None,
         sla: SlaShown | None = None,
+        answer_later: bool | None = None,
     ) -> None: ...
     def with_stale_message(self) -> list[int]: ...
     def missing_their_message(self, created_before: datetime) -> list[int]: ...
@@ -336,6 +338,8 @@ class HelpdeskTransaction(Protocol):
     def transfers(self) -> TransferStore: ...
     @property
     def reminders(self) -> ReminderStore: ...
+    @property
+    def waiting_timers(self) -> WaitingTimers: ...
     def reserve(self, message_id: int) -> None:
         """Reserve a stored message's counted first attempt for this process, once this commits."""
 

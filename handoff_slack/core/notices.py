@@ -41,12 +41,21 @@ class NoticeKind(StrEnum):
     MOVED_UP = "moved_up"  # an agent raised their ticket's priority: their better place (core.priority)
     BACK_IN_QUEUE = "back_in_queue"  # the agent released the ticket: their place (core.transfers)
     SURVEY = "survey"  # after a close: rate us 1-5, then thanks and a comment (core.satisfaction)
+    # Waiting timers (blocks.waiting renders them): the waiting timeout's offer, and the customer's choice.
+    WAIT_OFFER = "wait_offer"  # keep waiting / leave a message for later / cancel (core.waiting_offers)
+    ANSWER_LATER = "answer_later"  # they left a message: how they will hear back
+    IDLE_WARNING = "idle_warning"  # a quiet conversation closes soon unless someone writes (core.idle_close)
+    IDLE_CLOSED = "idle_closed"
     # To the ticket's thread, for the agents.
     CLAIMED_NOTE = "claimed_note"
     CLOSED_NOTE = "closed_note"
     RATING_NOTE = "rating_note"  # the customer's rating, and later their comment (core.satisfaction)
     MOOD_NOTE = "mood_note"  # the connected customer sounds frustrated now (core.customer_mood): for the agent only
     SUGGESTION = "suggestion"  # agent assist: a reply the owning agent may send (core.assist)
+    ANSWER_LATER_NOTE = "answer_later_note"  # the customer left a message to be answered later
+    IDLE_WARNING_NOTE = "idle_warning_note"  # the same warning, with Snooze (core.idle_close)
+    IDLE_CLOSED_NOTE = "idle_closed_note"
+    IDLE_SNOOZED_NOTE = "idle_snoozed_note"  # snoozed with the command word (`note: snooze`)
     # Transfer and release (core.transfers): the offer with Accept / Decline, and who has it now.
     TRANSFER_OFFER = "transfer_offer"
     HANDED_NOTE = "handed_note"
@@ -88,6 +97,10 @@ _TRUE_WHILE: Mapping[NoticeKind, frozenset[TicketState]] = {
     NoticeKind.OPEN_TO_ALL: frozenset({TicketState.WAITING}),
     NoticeKind.FILTERS_DROPPED: frozenset({TicketState.WAITING}),
     NoticeKind.REMINDER_NOTE: frozenset({TicketState.WAITING}),  # claimed before it went out: not sent
+    NoticeKind.WAIT_OFFER: frozenset({TicketState.WAITING}),
+    NoticeKind.ANSWER_LATER: frozenset({TicketState.WAITING}),
+    NoticeKind.IDLE_WARNING: frozenset({TicketState.CONNECTED}),
+    NoticeKind.IDLE_WARNING_NOTE: frozenset({TicketState.CONNECTED}),
 }
 # A newer one of these for the same ticket that says otherwise makes the older ones untrue: "still
 # waiting, #3" held up by an outage is not sent after "#2" was decided. (The first "you are #N in the

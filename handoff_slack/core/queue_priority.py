@@ -57,6 +57,7 @@ class QueuePriority(CustomerMood):
                 self._notify(
                     tx, found.conversation_id, ticket_id, Audience.CUSTOMER, Notice.moved_up(position, ticket_id)
                 )
+                tx.waiting_timers.position_said(ticket_id, position, self.clock())  # core.queue_updates
             tx.tickets.reload(found)
             view = TicketView.from_rows(found, conversation)
             return PriorityOutcome(PriorityResult.SET, view, was, position, told)
@@ -75,6 +76,7 @@ class QueuePriority(CustomerMood):
         position = tx.tickets.position(ticket_id)
         if not quiet:
             self._notify(tx, conversation_id, ticket_id, Audience.CUSTOMER, Notice.still_waiting(position, ticket_id))
+            tx.waiting_timers.position_said(ticket_id, position, None)  # core.queue_updates measures from it
         return CustomerMessageOutcome(
             CustomerMessageAction.WAITING, conversation_id, ticket_id, position, priority_raised=raised
         )

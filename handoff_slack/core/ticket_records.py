@@ -42,12 +42,13 @@ class TicketRecords(HandoffSteps):
         rating: RatingShown | None = None,
         offer_revision: int | None = None,
         sla: SlaShown | None = None,
+        answer_later: bool | None = None,
     ) -> None:
         """The ticket message shows `state` (and `priority`, `rating`, the offers as of `offer_revision`,
-        `sla`): up to date, unless the ticket moved on meanwhile (e.g. the customer rated it while the
-        update was on its way)."""
+        `sla`, `answer_later`): up to date, unless the ticket moved on meanwhile (e.g. the customer rated
+        it while the update was on its way)."""
         with self.storage.transaction() as tx:
-            tx.tickets.message_shown(ticket_id, state, priority, rating, offer_revision, sla)
+            tx.tickets.message_shown(ticket_id, state, priority, rating, offer_revision, sla, answer_later)
 
     def tickets_with_stale_message(self) -> list[int]:
         """Posted ticket messages that show an older state than their ticket's (an update failed)."""

@@ -86,6 +86,8 @@ class TicketView:
         outcome = self.sla.outcome.value if self.sla.outcome is not None else None
         return (outcome, self.sla.waited_seconds)
 
+    async_at: datetime | None = None  # core.waiting_offers: the customer left a message to be answered later
+
     @property
     def priority_shown(self) -> PriorityShown:
         """What the ticket message shows of its priority: level, why, and who chose it."""
@@ -95,6 +97,11 @@ class TicketView:
     def rating_shown(self) -> RatingShown:
         """What the ticket message shows of the customer's survey: rating and comment."""
         return (self.rating, self.rating_comment)
+
+    @property
+    def answer_later(self) -> bool:
+        """Whether the ticket message shows the customer chose to be answered later (core.waiting_offers)."""
+        return self.async_at is not None
 
     @classmethod
     def from_rows(cls, ticket: Any, conversation: Any) -> TicketView:
@@ -128,6 +135,7 @@ class TicketView:
             rating_comment=getattr(ticket, "rating_comment", None),
             outside_hours=bool(getattr(ticket, "outside_hours", False)),
             sla=_sla(ticket),
+            async_at=getattr(ticket, "async_at", None),
         )
 
 

@@ -136,14 +136,7 @@ class TicketBoard:
         if _shown(current) != _shown(ticket):
             self._update(current)
         elif current.message_stale:  # changed before the post, which shows it
-            self.helpdesk.ticket_message_shown(
-                ticket.id,
-                ticket.state,
-                ticket.priority_shown,
-                ticket.rating_shown,
-                ticket.offer_revision,
-                ticket.sla_shown,
-            )
+            self._mark_shown(ticket)
         return current
 
     def _post_once(self, ticket: TicketView, rendered: Rendered) -> tuple[str, str]:
@@ -183,8 +176,18 @@ class TicketBoard:
             if reason not in GONE_ERRORS:  # else deleted in Slack: nothing left to show it on
                 logger.warning("could not update ticket %s message (%s); will retry", ticket.id, reason)
                 return
+        self._mark_shown(ticket)
+
+    def _mark_shown(self, ticket: TicketView) -> None:
+        """The message shows `ticket` as it was read: up to date, unless it changed since."""
         self.helpdesk.ticket_message_shown(
-            ticket.id, ticket.state, ticket.priority_shown, ticket.rating_shown, ticket.offer_revision, ticket.sla_shown
+            ticket.id,
+            ticket.state,
+            ticket.priority_shown,
+            ticket.rating_shown,
+            ticket.offer_revision,
+            ticket.sla_shown,
+            ticket.answer_later,
         )
 
     def _render(self, ticket: TicketView) -> Rendered:
@@ -214,7 +217,14 @@ class TicketBoard:
 
 def _shown(ticket: TicketView) -> tuple[object, ...]:
     """What of the ticket its message shows that changes: an update is due when it differs."""
-    return (ticket.state, ticket.priority_shown, ticket.rating_shown, ticket.offer_revision, ticket.sla_shown)
+    return (
+        ticket.state,
+        ticket.priority_shown,
+        ticket.rating_shown,
+        ticket.offer_revision,
+        ticket.sla_shown,
+        ticket.answer_later,
+    )
 
 
 def _is_ticket_message(message: dict[str, Any], ticket_id: int) -> bool:

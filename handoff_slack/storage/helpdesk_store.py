@@ -44,6 +44,7 @@ from handoff_slack.storage.reminders import ReminderRepository
 from handoff_slack.storage.retention import prune_processed_events
 from handoff_slack.storage.tickets import TicketRepository
 from handoff_slack.storage.transfers import TransferRepository
+from handoff_slack.storage.waiting_timers import WaitingTimerRepository
 from handoff_slack.storage.watches import WatchRepository
 
 
@@ -93,6 +94,10 @@ class SqlTransaction:
     @property
     def reminders(self) -> ReminderRepository:
         return ReminderRepository(self.session)
+
+    @property
+    def waiting_timers(self) -> WaitingTimerRepository:
+        return WaitingTimerRepository(self.session)
 
     def flush(self) -> None:
         """Send the pending ORM changes now (e.g. to learn a new row's ID), inside the transaction."""

@@ -194,6 +194,18 @@ class Ticket(SQLModel, table=True):
     sla_outcome: str | None = Field(default=None, sa_type=String(16))
     sla_target_minutes: int | None = Field(default=None, nullable=True)
     sla_waited_seconds: int | None = Field(default=None, nullable=True)
+    # Waiting timers (core.waiting_offers, core.queue_updates, core.idle_close; migration 0019).
+    # The waiting timeout's offers made (at most 2), when the customer chose to keep waiting, and when
+    # they chose to leave a message to be answered later (the ticket stays in the queue, marked async).
+    wait_offers: int = Field(default=0, sa_column=Column(SmallInteger, nullable=False, server_default=text("0")))
+    kept_waiting_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    async_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # The place in the queue the customer was last told by a queue update, and when (rate limit).
+    position_told: int | None = Field(default=None)
+    position_told_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # Idle auto-close: when both sides were warned, and until when an agent snoozed it.
+    idle_warned_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    idle_snoozed_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
 
 
 class Message(SQLModel, table=True):

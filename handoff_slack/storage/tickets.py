@@ -170,7 +170,7 @@ class TicketRepository:
         if state in (TicketState.ANSWERED, TicketState.CANCELLED):
             values.update(closed_by_user_id=by_user_id, closed_at=now)
         elif state is TicketState.WAITING:
-            values["waiting_since"] = now  # in the queue from now (core.reminders)
+            values["waiting_since"] = now  # in the queue from now (core.reminders, core.waiting_offers)
         elif state is TicketState.CONNECTED:
             values.update(
                 agent_user_id=by_user_id, agent_name=agent_name, agent_avatar_url=agent_avatar_url, claimed_at=now
@@ -354,8 +354,10 @@ class TicketRepository:
         rating: RatingShown | None = None,
         offer_revision: int | None = None,
         sla: SlaShown | None = None,
+        answer_later: bool | None = None,
     ) -> None:
-        """The message shows `state` (and `priority`, `rating`, the offers as of `offer_revision`, `sla`):
+        """The message shows `state` (and `priority`, `rating`, the offers as of `offer_revision`, `sla`,
+        whether the customer is answered later):
         up to date, unless the ticket changed meanwhile."""
         shown = [col(Ticket.id) == ticket_id, col(Ticket.state) == state]
         if offer_revision is not None:
@@ -373,6 +375,8 @@ class TicketRepository:
             outcome, waited = sla
             shown.append(col(Ticket.sla_outcome).is_not_distinct_from(outcome))
             shown.append(col(Ticket.sla_waited_seconds).is_not_distinct_from(waited))
+        if answer_later is not None:  # core.waiting_offers: chosen while the message was updated
+            shown.append(col(Ticket.async_at).is_not(None) if answer_later else col(Ticket.async_at).is_(None))
         self._session.execute(update(Ticket).where(*shown).values(message_stale=False))
 
     def with_stale_message(self) -> list[int]:

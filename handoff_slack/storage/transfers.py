@@ -57,8 +57,10 @@ class TransferRepository:
             agent_name=None,
             agent_avatar_url=None,
             claimed_at=None,
-            waiting_since=now,  # it waits anew: its reminders start again (core.reminders)
+            waiting_since=now,  # it waits anew: its reminders and waiting timeout start again
             reminder_steps=0,
+            position_told=None,  # its queue updates start again from the place it is told now
+            async_at=None,  # waiting again, and told so: no longer "answered later"
         )
 
     def _connected_with(self, ticket_id: int, owner_user_id: str, **values: Any) -> bool:

@@ -16,6 +16,7 @@ from handoff_slack.listeners.actions import (
     talk_to_agent,
     transfer_buttons,
     unknown_action,
+    waiting_buttons,
     watch_buttons,
 )
 from handoff_slack.services import Services
@@ -35,4 +36,5 @@ def register(app: App, services: Services) -> None:
     offer_buttons.register(app, services)
     survey_buttons.register(app, services)
     queue_buttons.register(app, services)
+    waiting_buttons.register(app, services)
     unknown_action.register(app)  # must stay last: Bolt runs the first listener that matches

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from handoff_slack.core.helpdesk import AgentMessageAction, AgentMessageOutcome
+from handoff_slack.core.idle_close import SnoozeResult
 from handoff_slack.listeners.payloads import has_content
 from handoff_slack.services import Services
 from handoff_slack.slack.file_objects import files_from_event
@@ -29,8 +31,9 @@ def is_thread_reply(event: dict[str, Any], support_channel: str) -> bool:
 def record(
     services: Services, body: dict[str, Any], event: dict[str, Any], flushing_now: bool = True
 ) -> AgentMessageOutcome:
-    """Ack phase: the reply is stored (to relay, or as an internal note) before Slack gets its 200."""
-    return services.helpdesk.receive_agent_message(
+    """Ack phase: the reply is stored (to relay, or as an internal note) before Slack gets its 200.
+    The owner's (or an admin's) `note: snooze` snoozes the conversation's idle auto-close (core.idle_close)."""
+    outcome = services.helpdesk.receive_agent_message(
         channel_id=event["channel"],
         thread_ts=event["thread_ts"],
         user_id=event["user"],
@@ -40,6 +43,12 @@ def record(
         files=files_from_event(event),
         flushing_now=flushing_now,
     )
+    text, user = event.get("text") or "", event["user"]
+    if outcome.action is AgentMessageAction.INTERNAL and outcome.ticket_id and services.helpdesk.is_snooze_note(text):
+        snoozed = services.helpdesk.snooze_by_note(outcome.ticket_id, user, services.agents.is_admin(user))
+        if snoozed.result is SnoozeResult.SNOOZED:  # the thread's note says until when: flushed next
+            return replace(outcome, noted=True)
+    return outcome
 
 
 def relay(services: Services, outcome: AgentMessageOutcome | None) -> None:
