@@ -20,6 +20,7 @@ from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET, RELEASE_TICKET, TRANSFER_TICKET
 from handoff_slack.blocks.mrkdwn import make_safe, quote, shorten
 from handoff_slack.blocks.satisfaction import ticket_rating_line
+from handoff_slack.blocks.ticket_needs import needs_line
 from handoff_slack.core.accounts import AccountHistory, AccountTicket
 from handoff_slack.core.bot import TriageAnswer
 from handoff_slack.core.clock import as_utc
@@ -144,6 +145,9 @@ def ticket_message(
             ]
         ).to_dict(),
     ]
+    needs = needs_line(ticket)  # routing's filters: what it asks of its agent
+    if needs is not None:
+        blocks.append(ContextBlock(block_id="ticket.needs", elements=[MarkdownTextObject(text=needs)]).to_dict())
     if account is not None:
         blocks.append(account_section(ticket.customer.door, account))
     if ticket.triage:

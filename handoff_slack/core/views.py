@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from handoff_slack.core.bot import TriageAnswer
+from handoff_slack.core.eligibility import TicketNeeds
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.priority import Priority
 from handoff_slack.core.states import TicketState
@@ -72,6 +73,14 @@ class TicketView:
     priority_set_by: str | None = None  # who chose it with /handoff-priority
     rating: int | None = None  # core.satisfaction: the customer's 1-5 after the close
     rating_comment: str | None = None
+    # What it asks of its agent (core.eligibility.TicketNeeds): language, skills, the customer's UTC offset.
+    language: str | None = None
+    skills: tuple[str, ...] = ()
+    customer_utc_offset: int | None = None
+
+    @property
+    def needs(self) -> TicketNeeds:
+        return TicketNeeds(self.language, self.skills, self.customer_utc_offset)
 
     @property
     def priority_shown(self) -> PriorityShown:
@@ -110,6 +119,9 @@ class TicketView:
             priority_set_by=getattr(ticket, "priority_set_by", None),
             rating=getattr(ticket, "rating", None),
             rating_comment=getattr(ticket, "rating_comment", None),
+            language=getattr(ticket, "language", None),
+            skills=tuple(getattr(ticket, "skills", None) or ()),
+            customer_utc_offset=getattr(ticket, "customer_utc_offset", None),
         )
 
 
