@@ -13,6 +13,9 @@
   The connected conversations are their loads: each available agent has between none and their
   capacity (so some are full and some have room), the rest go to the away and offline ones (who
   keep their conversations). Random but the same every time (a fixed seed).
+- the waiting tickets ask what routing's filters look at (core.eligibility): about 70 % a language
+  (of the agents' languages), about 30 % one or two skills (their `ticket_skill` rows too), so the
+  routing decisions and `/handoff-queue` (`lang:`, `skill:`, `mine`) are timed with filters.
 Every message also has its `processed_event` row, as if Slack had delivered it.
 
 Rows are built with the app's own models (so defaults of columns added later are filled in) and
@@ -35,12 +38,14 @@ from handoff_slack.core.states import ConversationMode, DeliveryState, Direction
 from handoff_slack.storage.database import create_database_engine
 from handoff_slack.storage.models import Conversation, Message, ProcessedEvent, Ticket
 from handoff_slack.storage.roster_tables import AgentProfileRow
+from handoff_slack.storage.routing_tables import ticket_skill_table
 
 HISTORY = 5  # delivered messages per connected conversation
 DEFAULT_CAPACITY = 3  # the app's default HANDOFF_AGENT_CAPACITY, which the bench leaves as it is
 LANGUAGES = ("en", "de", "fr", "es", "pt-BR", "ja")
 SKILLS = ("billing", "hardware", "shipping", "returns", "api", "security")
 ROSTER_SEED = 18  # the issue's number: the same roster every run
+NEEDS_SEED = 1818  # the waiting tickets' languages and skills (apart: the roster stays as it was)
 
 
 def roster(agents: int, connected: int, now: datetime) -> tuple[list[dict[str, Any]], list[str]]:
@@ -82,6 +87,14 @@ def roster(agents: int, connected: int, now: datetime) -> tuple[list[dict[str, A
     return profiles, owners
 
 
+def needs(rng: random.Random) -> tuple[str | None, list[str]]:
+    """A waiting ticket's language and skills."""
+    language = rng.choice(LANGUAGES) if rng.random() < 0.7 else None
+    draw = rng.random()
+    skills = [] if draw < 0.7 else rng.sample(SKILLS, 1 if draw < 0.95 else 2)
+    return language, skills
+
+
 def _row(model: Any) -> dict[str, Any]:
     return {column.name: getattr(model, column.name) for column in model.__table__.columns}
 
@@ -95,7 +108,8 @@ def build(waiting: int, connected: int, agents: int = len(ROSTER)) -> dict[str, 
     now = datetime.now(UTC)
     profiles, owners = roster(agents, connected, now)
     base = time.time() - 6 * 3600  # Slack timestamps of the seeded messages, six hours ago onwards
-    conversations, tickets, messages, events = [], [], [], []
+    conversations, tickets, messages, events, skill_rows = [], [], [], [], []
+    needs_rng = random.Random(NEEDS_SEED)
     message_id = 0
     seq = 0
 
@@ -120,6 +134,8 @@ def build(waiting: int, connected: int, agents: int = len(ROSTER)) -> dict[str, 
         # The queue is in ticket order; the oldest waited longest (spread over the last 5 hours).
         created = now - timedelta(seconds=5 * 3600 * (total - i) / total) - timedelta(minutes=1)
         agent = owners[i - waiting - 1] if not is_waiting else ""
+        language, skills = needs(needs_rng) if is_waiting else (None, [])
+        skill_rows.extend({"ticket_id": i, "skill": skill} for skill in skills)
         conversations.append(
             _row(
                 Conversation(
@@ -151,6 +167,8 @@ def build(waiting: int, connected: int, agents: int = len(ROSTER)) -> dict[str, 
                     message_ts=_ts(base - 60, i),
                     created_at=created,
                     claimed_at=None if is_waiting else created + timedelta(seconds=30),
+                    language=language,
+                    skills=skills or None,
                 )
             )
         )
@@ -185,6 +203,7 @@ def build(waiting: int, connected: int, agents: int = len(ROSTER)) -> dict[str, 
     return {
         "conversation": conversations,
         "ticket": tickets,
+        "ticket_skill": skill_rows,
         "message": messages,
         "processed_event": events,
         "agent_profile": profiles,
@@ -197,6 +216,7 @@ def seed(database_url: str, waiting: int, connected: int, agents: int = len(ROST
     tables = {
         "conversation": Conversation.__table__,
         "ticket": Ticket.__table__,
+        "ticket_skill": ticket_skill_table,
         "message": Message.__table__,
         "processed_event": ProcessedEvent.__table__,
         "agent_profile": AgentProfileRow.__table__,

@@ -111,6 +111,26 @@ def test_the_seeded_roster_mixes_availability_and_gives_the_available_room() -> 
     assert drawn(build(waiting=50, connected=1000, agents=200)["agent_profile"]) == drawn(rows["agent_profile"])
 
 
+def test_the_seeded_waiting_tickets_ask_for_languages_and_skills_the_agents_have() -> None:
+    from bench.seed import build
+
+    rows = build(waiting=1000, connected=100, agents=200)
+    waiting = [t for t in rows["ticket"] if t["state"] == "waiting"]
+    languages = Counter(t["language"] for t in waiting)
+    assert 0.6 < 1 - languages[None] / len(waiting) < 0.8, languages  # about 70 % have one
+    with_skills = [t for t in waiting if t["skills"]]
+    assert 0.2 < len(with_skills) / len(waiting) < 0.4
+    assert not any(t["language"] or t["skills"] for t in rows["ticket"] if t["state"] != "waiting")
+    # The queue reads skills from their rows: one per skill of each ticket, no other.
+    skill_rows = sorted((r["ticket_id"], r["skill"]) for r in rows["ticket_skill"])
+    assert skill_rows == sorted((t["id"], skill) for t in with_skills for skill in t["skills"])
+    # Agents for them: every language and skill asked is some available agent's.
+    available = [p for p in rows["agent_profile"] if p["availability"] == "available"]
+    assert set(languages) - {None} <= {code for p in available for code in p["languages"]}
+    assert {s for t in with_skills for s in t["skills"]} <= {s for p in available for s in p["skills"]}
+    assert build(waiting=1000, connected=100, agents=200)["ticket_skill"] == rows["ticket_skill"]  # the same every time
+
+
 def test_the_routing_phase_alone_plans_only_the_apps() -> None:
     from bench.plan import make_plan, plan_targets
     from bench.run import build_parser

@@ -171,10 +171,11 @@ def test_options_combine_in_any_order(app: AppUnderTest, fake_slack: FakeSlack) 
         assert button(answer, QUEUE_CLAIM)["value"] == f'{erin.ticket_id} org:"{text_org(text)}" mine'
     assert lines(run(app, fake_slack, "")) == [(1, home[0]), (2, home[1]), (3, erin.ticket_id)]
 
-    # Language and skill filters are read and checked; the tickets do not carry them yet.
+    # Language and skill filters are read, checked and applied (tests/test_queue_filters.py): these
+    # tickets have no language and need no skill.
     answer = run(app, fake_slack, "skill:Billing lang:DE,pt-br mine")
     assert answer.params["text"] == (
-        "Filtering by language or skill is not available yet: tickets carry neither. "
+        "No waiting tickets match language de or pt-BR, skill billing, yours to take. "
         "3 waiting in all (`/handoff-queue` shows them)."
     )
 
@@ -225,7 +226,10 @@ def test_each_line_names_who_could_take_it_now(app: AppUnderTest, fake_slack: Fa
     first, second = open_tickets(app, fake_slack, 2)
 
     answer = run(app, fake_slack, "")
-    assert eligible_line(answer, first) == "Could take it now: nobody (everyone is away, offline or full)"
+    assert eligible_line(answer, first) == (
+        "Could take it now: nobody "
+        "(everyone is away, offline, full or not a match for its language, skills or time zone)"
+    )
 
     set_status(app, fake_slack, AGENT, "available capacity 1")
     set_status(app, fake_slack, AGENT_2, "available")

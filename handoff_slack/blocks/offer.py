@@ -12,6 +12,7 @@ from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import OFFER_ACCEPT, OFFER_DECLINE
 from handoff_slack.blocks.mrkdwn import escape
 from handoff_slack.blocks.ticket import customer_label, reason_label, slack_date
+from handoff_slack.blocks.ticket_needs import needs_line
 from handoff_slack.core.notices import Notice, NoticeKind
 from handoff_slack.core.routing import OfferOutcome, RoundEnd
 from handoff_slack.core.routing_desk import OfferView
@@ -54,6 +55,9 @@ def offer_message(offer: OfferView, ticket: TicketView) -> Rendered:
             elements=[MarkdownTextObject(text=f"Answer by {slack_date(offer.expires_at, '{time}')}, or it moves on.")]
         ).to_dict(),
     ]
+    needs = needs_line(ticket)  # routing's filters: why it may be offered to you
+    if needs is not None:
+        blocks.insert(1, ContextBlock(block_id="offer.needs", elements=[MarkdownTextObject(text=needs)]).to_dict())
     return Rendered(text=f"{text}.", blocks=blocks)
 
 

@@ -1,7 +1,8 @@
 """The `/handoff-queue` answer: one page of the waiting tickets in queue order (core.queue_filter).
 
-Each line: place, priority, who (and their organisation), where, how long, why, the ticket, and who
-could take it now (mentions, as /handoff-agents shows agents: the answer is ephemeral); then Claim,
+Each line: place, priority, who (and their organisation), where, how long, why, the ticket, its
+language and skills (blocks.ticket_needs), and who could take it now (mentions, as /handoff-agents
+shows agents: the answer is ephemeral); then Claim,
 and for admins Assign…. Previous / Next / Refresh replace the message with another page. Every
 button carries the command's options (`state`, listeners/commands/queue_arguments.carried): they
 come back to us and are read again as forged input would be.
@@ -29,9 +30,10 @@ from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import QUEUE_ASSIGN, QUEUE_CLAIM, QUEUE_NEXT, QUEUE_PREVIOUS, QUEUE_REFRESH
 from handoff_slack.blocks.mrkdwn import make_safe, shorten
 from handoff_slack.blocks.ticket import priority_label, reason_label
+from handoff_slack.blocks.ticket_needs import needs_line
 from handoff_slack.core.clock import as_utc
 from handoff_slack.core.queue_filter import QueueLine, QueuePage, QueueRequest, Unlisted
-from handoff_slack.core.views import TicketCustomer
+from handoff_slack.core.views import TicketCustomer, TicketView
 
 HEADER_CHARS = 150  # Slack's limit for a header's text
 VALUE_CHARS = 2000  # Slack's limit for a button's value
@@ -86,8 +88,6 @@ def queue_page(
 def _nothing_listed(page: QueuePage) -> str | None:
     """What the answer says instead of lines; None when it has lines."""
     request, everyone = page.request, f"{page.waiting} waiting in all (`/handoff-queue` shows them)."
-    if page.unlisted is Unlisted.TOPICS_NOT_YET:
-        return f"Filtering by language or skill is not available yet: tickets carry neither. {everyone}"
     if page.unlisted is Unlisted.NOT_AVAILABLE:
         return f"You are not available, so no ticket is yours to take now (`/handoff-status available`). {everyone}"
     if page.unlisted is Unlisted.FULL:
@@ -151,7 +151,7 @@ def _line(line: QueueLine, now: datetime, state: str, admin: bool) -> list[dict[
     reason = make_safe(shorten(reason_label(ticket.reason), REASON_CHARS), plain=True)
     text = (
         f"*#{line.position}*{priority} · {_customer(ticket.customer)}{where} · waiting "
-        f"{age(ticket.created_at, now)} · {reason} · ticket {ticket.id}\n{_eligible(line.eligible)}"
+        f"{age(ticket.created_at, now)} · {reason} · ticket {ticket.id}\n{_needs(ticket)}{_eligible(line.eligible)}"
     )
     value = f"{ticket.id} {state}".strip()
     if len(value) > VALUE_CHARS:  # options too long to carry: the buttons bring back the whole queue
@@ -176,10 +176,15 @@ def _customer(customer: TicketCustomer) -> str:
 def eligible_text(eligible: tuple[str, ...]) -> str:
     """`<@U1>, <@U2>, <@U3> +4 more`, or "nobody" (user IDs we checked: mentions cannot be forged)."""
     if not eligible:
-        return "nobody (everyone is away, offline or full)"
+        return "nobody (everyone is away, offline, full or not a match for its language, skills or time zone)"
     named = ", ".join(f"<@{user_id}>" for user_id in eligible[:ELIGIBLE_SHOWN])
     more = len(eligible) - ELIGIBLE_SHOWN
     return f"{named} +{more} more" if more > 0 else named
+
+
+def _needs(ticket: TicketView) -> str:
+    needs = needs_line(ticket)
+    return "" if needs is None else f"{needs} · "
 
 
 def _eligible(eligible: tuple[str, ...]) -> str:

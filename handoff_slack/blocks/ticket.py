@@ -21,6 +21,7 @@ from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET, RELEASE_
 from handoff_slack.blocks.mrkdwn import escape, make_safe, quote, shorten
 from handoff_slack.blocks.reminder import ticket_sla_line
 from handoff_slack.blocks.satisfaction import ticket_rating_line
+from handoff_slack.blocks.ticket_needs import needs_line
 from handoff_slack.blocks.waiting import answer_later_line
 from handoff_slack.core.accounts import AccountHistory, AccountTicket
 from handoff_slack.core.audit import BOT_ACTOR
@@ -159,6 +160,9 @@ def ticket_message(
     if ticket.mood_signals and state in (TicketState.WAITING, TicketState.CONNECTED):
         mood = f":warning: *Sounded frustrated since the hand-over* ({signal_names(ticket.mood_signals)})"
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=mood)]).to_dict())
+    needs = needs_line(ticket)  # routing's filters: what it asks of its agent
+    if needs is not None:
+        blocks.append(ContextBlock(block_id="ticket.needs", elements=[MarkdownTextObject(text=needs)]).to_dict())
     if account is not None:
         blocks.append(account_section(ticket.customer.door, account))
     if ticket.triage:

@@ -14,8 +14,9 @@ and pass its filters:
   many hours of the customer's (both as Slack gives them, `tz_offset`). An offset that is not known,
   on either side, does not exclude anyone.
 
-`eligibility` gives one agent's decision with every reason they fail; `eligible_agents` the IDs
-that pass, in order: the queue command shows them per line, and routing offers among them.
+`eligibility` gives one agent's decision with every reason they fail (routing offers among those
+who pass; `/handoff-queue` names them per line through core.queue_eligibility, and cuts `mine` by
+the same rule in SQL, storage.queue_topics); `eligible_agents` the IDs that pass, sorted.
 """
 
 from __future__ import annotations

@@ -1,41 +1,45 @@
-"""Who could take a waiting ticket now: the one rule `/handoff-queue` shows on each line and uses for
-`mine`.
+"""Who could take a waiting ticket now, as `/handoff-queue` shows it on each line: routing's rule
+(core.eligibility) applied to the ticket's needs, ordered for reading.
 
-Today an agent is eligible when they are available and have room (load under capacity, the load
-counting routing's pending offers, as core.routing sees it). The ticket's facts are passed in so
-that rules on the ticket (its language, skills, the customer's time zone: the routing-filters work)
-plug in here, in one place.
+An agent could take a ticket when core.eligibility says they are eligible for it (available, with
+room, speaking its language, with its skills, within `routing.time_zone_hours` of the customer); or,
+once routing dropped the ticket's filters (nobody eligible took it in time:
+`routing.filters_fallback_after_seconds`), when they are available with room, as routing then offers
+it to everyone. storage.queue_topics cuts `mine` by the same rule in SQL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from handoff_slack.core.priority import Priority
+from handoff_slack.core.eligibility import TicketNeeds, eligibility
 from handoff_slack.core.routing import Candidate
 from handoff_slack.core.views import TicketView
 
 
 @dataclass(frozen=True)
 class TicketFacts:
-    """What eligibility may look at of a waiting ticket."""
+    """What eligibility looks at of a waiting ticket."""
 
     ticket_id: int
-    priority: Priority = Priority.NORMAL
-    org_name: str | None = None
-    language: str | None = None  # None until tickets carry a language (routing-filters)
-    skills: tuple[str, ...] = ()  # empty until tickets carry skills (routing-filters)
+    needs: TicketNeeds = field(default_factory=TicketNeeds)
+    filters_dropped: bool = False  # routing offers it to everyone available now
 
     @classmethod
-    def of(cls, ticket: TicketView) -> TicketFacts:
-        return cls(ticket.id, ticket.priority, ticket.customer.org_name)
+    def of(cls, ticket: TicketView, filters_dropped: bool = False) -> TicketFacts:
+        return cls(ticket.id, ticket.needs, filters_dropped)
 
 
-def eligible_agents(ticket: TicketFacts, candidates: Iterable[Candidate]) -> list[str]:
-    """The agents who could take `ticket` now, the least busy first (then by user ID: a stable order).
+def could_take(ticket: TicketFacts, agent: Candidate, time_zone_hours: int | None = None) -> bool:
+    if ticket.filters_dropped:
+        return agent.available and agent.has_room
+    return eligibility(ticket.needs, agent, time_zone_hours).eligible
 
-    The ticket's language and skills are not looked at yet: see the module's note.
-    """
-    able = [agent for agent in candidates if agent.available and agent.has_room]
+
+def eligible_agents(
+    ticket: TicketFacts, candidates: Iterable[Candidate], time_zone_hours: int | None = None
+) -> list[str]:
+    """The agents who could take `ticket` now, the least busy first (then by user ID: a stable order)."""
+    able = [agent for agent in candidates if could_take(ticket, agent, time_zone_hours)]
     return [agent.user_id for agent in sorted(able, key=lambda agent: (agent.load, agent.user_id))]

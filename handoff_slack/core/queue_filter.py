@@ -2,7 +2,7 @@
 
 A `QueueRequest` is the command's options as the agent wrote them (validated by the edge's parser,
 listeners/commands/queue_arguments.py); the helpdesk turns it into a `QueueFilter` (the organisation
-matched to the stored names, the agent's own eligibility for `mine`), which the query layer takes
+matched to the stored names, the agent's languages, skills and time zone for `mine`), which the query layer takes
 (core.queue_storage), and answers a `QueuePage`.
 """
 
@@ -23,7 +23,7 @@ class QueueRequest:
     """`/handoff-queue [org:…] [lang:…] [skill:…] [mine] [page N]`, validated."""
 
     org: str | None = None  # the organisation's name as asked (matched without case)
-    languages: tuple[str, ...] = ()  # tickets in any of these languages (core.agent_profiles.language_from)
+    languages: tuple[str, ...] = ()  # tickets in any of these languages, by primary (core.agent_profiles.language_from)
     skills: tuple[str, ...] = ()  # tickets needing any of these skills (core.agent_profiles.skill_from)
     mine: bool = False  # only tickets the asking agent could take now
     page: int = 1
@@ -37,35 +37,40 @@ class QueueRequest:
 
 
 @dataclass(frozen=True)
+class AgentFit:
+    """`mine`: what of the asking agent core.eligibility's filters compare with a ticket's needs."""
+
+    languages: tuple[str, ...] = ()  # none: any language (core.eligibility.speaks)
+    skills: tuple[str, ...] = ()
+    utc_offset: int | None = None  # None: unknown (the time zone excludes nothing)
+    time_zone_hours: int | None = None  # routing.time_zone_hours; None: off
+
+
+@dataclass(frozen=True)
 class QueueFilter:
     """Which waiting tickets a page is cut from: the query layer's input (core.queue_storage)."""
 
     org_names: tuple[str, ...] | None = None  # None: every customer's; else these organisations' (as stored)
-    languages: tuple[str, ...] = ()  # any of (empty: any language)
-    skills: tuple[str, ...] = ()  # any of (empty: any skill)
-    # `mine`: the agent's languages and skills the ticket must match once tickets carry them (None:
-    # not `mine`). Today eligibility depends on the agent alone (core.queue_eligibility), so an
-    # eligible agent's `mine` is the whole queue.
-    agent_languages: tuple[str, ...] | None = None
-    agent_skills: tuple[str, ...] | None = None
+    languages: tuple[str, ...] = ()  # in any of these languages, by primary language (empty: any)
+    skills: tuple[str, ...] = ()  # needing any of these skills (empty: any)
+    # `mine` (None: not): only the tickets this agent is eligible for (the agent is available with room:
+    # core.queue_listing checks), or whose filters routing dropped (core.queue_eligibility).
+    mine: AgentFit | None = None
 
     @property
     def cuts(self) -> bool:
         """Keeps only some waiting tickets (else: the whole queue)."""
-        return (
-            self.org_names is not None or self.by_topic or self.agent_languages is not None or bool(self.agent_skills)
-        )
+        return self.org_names is not None or self.by_topic or self.mine is not None
 
     @property
     def by_topic(self) -> bool:
-        """Cut by the tickets' language or skills (columns the routing-filters work adds)."""
-        return bool(self.languages or self.skills)
+        """Cut by the tickets' language, skills or the agent's eligibility (storage.queue_topics)."""
+        return bool(self.languages or self.skills) or self.mine is not None
 
 
 class Unlisted(StrEnum):
     """Why a page lists nothing although tickets may wait."""
 
-    TOPICS_NOT_YET = "topics_not_yet"  # language/skill filters are not connected to storage yet
     NOT_AVAILABLE = "not_available"  # `mine`, and the agent is away or offline
     FULL = "full"  # `mine`, and the agent is at capacity
 

@@ -8,15 +8,14 @@ from typing import Any, Protocol
 from handoff_slack.core.queue_filter import QueueFilter
 
 
-class TopicFiltersUnavailable(Exception):
-    """The storage cannot cut the queue by the tickets' language or skills (yet)."""
-
-
 class QueuePages(Protocol):
     def page(self, cut: QueueFilter, offset: int, limit: int) -> tuple[int, Sequence[tuple[int, Any, Any]]]:
         """How many waiting tickets match `cut`, and `limit` of them after the first `offset`, in the
-        queue's order, each with its place in the whole queue: (position, ticket row, conversation row).
-        Raises TopicFiltersUnavailable for a cut by language or skill the storage cannot make."""
+        queue's order, each with its place in the whole queue: (position, ticket row, conversation row)."""
         ...
 
     def waiting_count(self) -> int: ...
+
+    def filters_dropped(self, ticket_ids: Sequence[int]) -> set[int]:
+        """Those of `ticket_ids` whose filters routing dropped (offered to everyone available)."""
+        ...

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from handoff_slack.core.bot import TriageAnswer
+from handoff_slack.core.eligibility import TicketNeeds
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.priority import Priority
 from handoff_slack.core.reminders import SlaOutcome, SlaState
@@ -87,6 +88,14 @@ class TicketView:
         return (outcome, self.sla.waited_seconds)
 
     async_at: datetime | None = None  # core.waiting_offers: the customer left a message to be answered later
+    # What it asks of its agent (core.eligibility.TicketNeeds): language, skills, the customer's UTC offset.
+    language: str | None = None
+    skills: tuple[str, ...] = ()
+    customer_utc_offset: int | None = None
+
+    @property
+    def needs(self) -> TicketNeeds:
+        return TicketNeeds(self.language, self.skills, self.customer_utc_offset)
 
     @property
     def priority_shown(self) -> PriorityShown:
@@ -136,6 +145,9 @@ class TicketView:
             outside_hours=bool(getattr(ticket, "outside_hours", False)),
             sla=_sla(ticket),
             async_at=getattr(ticket, "async_at", None),
+            language=getattr(ticket, "language", None),
+            skills=tuple(getattr(ticket, "skills", None) or ()),
+            customer_utc_offset=getattr(ticket, "customer_utc_offset", None),
         )
 
 

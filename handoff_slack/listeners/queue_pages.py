@@ -3,8 +3,11 @@ modal all answer it (blocks.queue renders it; core.queue_listing reads it)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.queue import queue_page
+from handoff_slack.core.agent_profiles import AgentProfile, Availability
 from handoff_slack.core.queue_filter import QueueRequest
 from handoff_slack.listeners.agent_check import CHECK_UNAVAILABLE
 from handoff_slack.listeners.commands.queue_arguments import carried
@@ -29,7 +32,10 @@ def page_for(
     profiles = services.profiles.profiles()
     # The members (the bot is one of the support channel's), and admins who set a status: as /handoff-agents.
     agent_ids = (members | (services.agents.admins & profiles.keys())) - {bot_user_id}
-    page = services.helpdesk.queue_page(request, viewer, agent_ids, profiles, services.settings.agent_capacity)
+    offsets = agents_offsets(services, agent_ids, profiles)
+    page = services.helpdesk.queue_page(
+        request, viewer, agent_ids, profiles, services.settings.agent_capacity, utc_offsets=offsets
+    )
     admin = services.agents.is_admin(viewer)
     return queue_page(page, services.clock(), carried, admin=admin, usage=usage, notice=notice)
 
@@ -42,4 +48,27 @@ def eligible_now(services: Services, ticket_id: int, bot_user_id: str | None) ->
         return ()
     profiles = services.profiles.profiles()
     agent_ids = (members | (services.agents.admins & profiles.keys())) - {bot_user_id}
-    return services.helpdesk.eligible_for(ticket_id, agent_ids, profiles, services.settings.agent_capacity)
+    offsets = agents_offsets(services, agent_ids, profiles)
+    return services.helpdesk.eligible_for(ticket_id, agent_ids, profiles, services.settings.agent_capacity, offsets)
+
+
+def agents_offsets(
+    services: Services, agent_ids: Iterable[str], profiles: Mapping[str, AgentProfile]
+) -> dict[str, int]:
+    """The available agents' UTC offsets when routing.time_zone_hours is on (else none are needed):
+    users.info through the people cache that routing's passes fill (slack.offer_dms), so a page
+    usually asks Slack nothing. Slack unreachable: unknown, which excludes nobody (core.eligibility)."""
+    if services.helpdesk.routing.filters.time_zone_hours is None:
+        return {}
+    offsets: dict[str, int] = {}
+    for user_id in agent_ids:
+        profile = profiles.get(user_id)
+        if profile is None or profile.availability is not Availability.AVAILABLE:
+            continue
+        try:
+            offset = services.people.person(user_id).utc_offset
+        except OSError:
+            continue
+        if offset is not None:
+            offsets[user_id] = offset
+    return offsets

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, String, text
+from sqlalchemy import Column, DateTime, Index, String, Table, text
 from sqlmodel import Field, SQLModel
 
 
@@ -83,3 +83,18 @@ class RoutingRoundRow(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
     started_at: datetime = Field(sa_column=_timestamp())
     filters_dropped_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class TicketSkillRow(SQLModel, table=True):
+    """One skill a ticket needs: the ticket's `skills` (JSON, as routing reads them) as rows, written
+    with them, so `/handoff-queue`'s `skill:` and `mine` cut the queue with EXISTS / NOT EXISTS on
+    both databases (storage.queue_topics)."""
+
+    __tablename__ = "ticket_skill"
+    __table_args__ = (Index("ix_ticket_skill_skill", "skill", "ticket_id"),)
+
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    skill: str = Field(sa_type=String(32), primary_key=True)
+
+
+ticket_skill_table: Table = SQLModel.metadata.tables[TicketSkillRow.__tablename__]

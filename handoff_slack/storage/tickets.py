@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Result, bindparam, func, or_, update
+from sqlalchemy import ColumnElement, CursorResult, Result, bindparam, func, insert, or_, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -22,6 +22,7 @@ from handoff_slack.core.priority import DEFAULT_PRIORITY, Prioritised, Priority,
 from handoff_slack.core.states import ConversationMode, TicketState
 from handoff_slack.core.views import PriorityShown, RatingShown, SlaShown
 from handoff_slack.storage.models import Conversation, Ticket, ticket_table
+from handoff_slack.storage.routing_tables import ticket_skill_table
 
 _tickets = ticket_table
 
@@ -144,6 +145,9 @@ class TicketRepository:
         self._session.add(ticket)
         self._session.flush()  # the partial unique index refuses a second open ticket here
         assert ticket.id is not None  # stored by the flush
+        if ticket.skills:  # as rows too, for the queue's skill: and mine (storage.queue_topics)
+            skill_rows = [{"ticket_id": ticket.id, "skill": skill} for skill in dict.fromkeys(ticket.skills)]
+            self._session.execute(insert(ticket_skill_table), skill_rows)
         assert isinstance(conversation, Conversation)  # one the conversations repository gave out
         conversation.mode = ConversationMode.SUPERVISED if state is TicketState.PROPOSED else ConversationMode.WAITING
         conversation.active_ticket_id = ticket.id

@@ -33,7 +33,7 @@ def test_a_page_lists_its_lines_in_order_with_who_could_take_each() -> None:
     lines = (
         line(1, 7, ("UA", "UB"), created_at=NOW - timedelta(minutes=5), customer=ticket_customer(name="Jane")),
         line(2, 3, ("UA", "UB", "UC", "UD", "UE"), customer=ticket_customer(name="Omar")),
-        line(3, 9, (), customer=ticket_customer(name="Zoe")),
+        line(3, 9, (), customer=ticket_customer(name="Zoe"), language="pt-BR", skills=("billing", "hardware")),
     )
     rendered = queue_page(QueuePage(QueueRequest(), lines, total=25, waiting=25), NOW, carried, admin=False)
 
@@ -43,7 +43,10 @@ def test_a_page_lists_its_lines_in_order_with_who_could_take_each() -> None:
     sections = [b["text"]["text"] for b in rendered.blocks if b["type"] == "section"]
     assert sections[0].endswith("\nCould take it now: <@UA>, <@UB>")
     assert sections[1].endswith("\nCould take it now: <@UA>, <@UB>, <@UC> +2 more")
-    assert sections[2].endswith("\nCould take it now: nobody (everyone is away, offline or full)")
+    assert sections[2].endswith(
+        "\nLanguage: pt-BR · Skills: billing, hardware · Could take it now: "
+        "nobody (everyone is away, offline, full or not a match for its language, skills or time zone)"
+    )
     assert "Page 1 of 3" in text
     assert action_ids(rendered.blocks) == [QUEUE_CLAIM, QUEUE_CLAIM, QUEUE_CLAIM, QUEUE_NEXT, QUEUE_REFRESH]
     buttons = _buttons(rendered.blocks)
@@ -105,6 +108,8 @@ def test_the_worst_page_fits_slacks_limits() -> None:
             priority=priorities[i],
             reason="x" * 500,
             created_at=NOW - timedelta(days=3650),
+            language="es-419",
+            skills=tuple(f"{chr(97 + j)}" * 32 for j in range(26)),
             customer=ticket_customer(
                 name="&<>" * 100, org_name=org, door=FrontDoor("CSHARED0001", "1700000000.000001")
             ),

@@ -28,9 +28,10 @@ USAGE = (
     f"tickets in queue order, {PAGE_SIZE} a page, each with who could take it now and a Claim button "
     "(only you see it). Options combine, in any order:\n"
     f'• `org:<name>` only one organisation\'s customers, e.g. `{COMMAND} org:"Acme Corp"`\n'
-    f"• `lang:<codes>` only tickets in these languages, e.g. `{COMMAND} lang:de,fr`\n"
+    f"• `lang:<codes>` only tickets in these languages (`pt` includes pt-BR), e.g. `{COMMAND} lang:de,fr`\n"
     f"• `skill:<tags>` only tickets needing one of these skills, e.g. `{COMMAND} skill:billing`\n"
-    f"• `mine` only the tickets you could take now (you are available, with room), e.g. `{COMMAND} mine`\n"
+    f"• `mine` only the tickets you could take now (you are available, with room, and match their language, "
+    f"skills and time zone), e.g. `{COMMAND} mine`\n"
     f"• `page N` another page, e.g. `{COMMAND} page 2`\n"
     f"• `help` this help, above the queue."
 )
