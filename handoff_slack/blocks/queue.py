@@ -150,7 +150,7 @@ def _line(line: QueueLine, now: datetime, state: str, admin: bool) -> list[dict[
     priority = f" · {level}" if level else ""
     reason = make_safe(shorten(reason_label(ticket.reason), REASON_CHARS), plain=True)
     text = (
-        f"*#{line.position}*{priority} · {_customer(ticket.customer)}{where} · waiting "
+        f"*#{line.position}*{priority}{_marks(ticket)} · {_customer(ticket.customer)}{where} · waiting "
         f"{age(ticket.created_at, now)} · {reason} · ticket {ticket.id}\n{_needs(ticket)}{_eligible(line.eligible)}"
     )
     value = f"{ticket.id} {state}".strip()
@@ -164,6 +164,20 @@ def _line(line: QueueLine, now: datetime, state: str, admin: bool) -> list[dict[
         SectionBlock(block_id=f"queue.line.{ticket.id}", text=text).to_dict(),
         ActionsBlock(block_id=f"queue.actions.{ticket.id}", elements=[claim, assign]).to_dict(),
     ]
+
+
+def _marks(ticket: TicketView) -> str:
+    """What the ticket message marks, short: a breached first-response target (core.reminders), the
+    customer's choice to be answered later (core.waiting_offers), a mood that turned while waiting
+    (core.customer_mood)."""
+    marks = []
+    if ticket.sla.breached:
+        marks.append(":warning: SLA breached")
+    if ticket.async_at is not None:
+        marks.append(":envelope: answer later")
+    if ticket.mood_signals:
+        marks.append(":rage: sounds frustrated")
+    return "".join(f" · {mark}" for mark in marks)
 
 
 def _customer(customer: TicketCustomer) -> str:

@@ -14,6 +14,7 @@ from handoff_slack.core.accounts import OrgQueue
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.priority import Priority
 from handoff_slack.core.queue_filter import MAX_PAGE, PAGE_SIZE, QueueLine, QueuePage, QueueRequest
+from handoff_slack.core.reminders import SlaOutcome, SlaState
 from handoff_slack.listeners.commands.queue_arguments import MAX_TOPICS, USAGE, carried
 from tests.blocks.test_builders import NOW, ticket, ticket_customer
 from tests.support.journeys import action_ids, block_text
@@ -53,6 +54,18 @@ def test_a_page_lists_its_lines_in_order_with_who_could_take_each() -> None:
     assert [b["value"] for b in buttons[:3]] == ["7", "3", "9"]  # the whole queue's first page: no options
     assert buttons[3]["value"] == "page 2"
     assert rendered.text.startswith("Waiting tickets: 25\n#1 ticket 7")
+
+
+def test_a_line_carries_the_ticket_messages_marks() -> None:
+    """A breached first-response target, the customer's choice to be answered later and a mood that
+    turned while waiting show on the line as on the ticket message; a plain ticket shows none."""
+    marked = line(1, 5, sla=SlaState(SlaOutcome.BREACHING, 15, 1200), async_at=NOW, mood_signals=("gave_up",))
+    plain = line(2, 6, sla=SlaState(SlaOutcome.MET, 15, 60))
+    rendered = queue_page(QueuePage(QueueRequest(), (marked, plain), total=2, waiting=2), NOW, carried, admin=False)
+
+    first, second = (b["text"]["text"] for b in rendered.blocks if b["type"] == "section")
+    assert first.startswith("*#1* · :warning: SLA breached · :envelope: answer later · :rage: sounds frustrated · ")
+    assert second.startswith("*#2* · Jane · waiting")
 
 
 def test_an_admins_lines_have_claim_and_assign_and_the_buttons_carry_the_options() -> None:
@@ -110,6 +123,9 @@ def test_the_worst_page_fits_slacks_limits() -> None:
             created_at=NOW - timedelta(days=3650),
             language="es-419",
             skills=tuple(f"{chr(97 + j)}" * 32 for j in range(26)),
+            sla=SlaState(SlaOutcome.BREACHING, 5, 10**9),
+            async_at=NOW,
+            mood_signals=("named_feeling",) * 20,
             customer=ticket_customer(
                 name="&<>" * 100, org_name=org, door=FrontDoor("CSHARED0001", "1700000000.000001")
             ),
