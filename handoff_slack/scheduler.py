@@ -227,10 +227,13 @@ def build_scheduler(services: Services, leadership: SchedulerLeadership) -> Back
         leadership.check, "interval", seconds=check, id=LEADER_CHECK_JOB, next_run_time=now + timedelta(seconds=check)
     )
 
-    def run_timers_now() -> None:  # a new leader fires what came due while nobody led
-        for job in JOBS:
-            if job.leader_only and not job.first_run_after and scheduler.running:
-                scheduler.modify_job(job.id, next_run_time=datetime.now(UTC))
-
-    leadership.on_taken = run_timers_now
+    leadership.on_taken = partial(run_timers_now, scheduler)  # a new leader fires what came due while nobody led
     return scheduler
+
+
+def run_timers_now(scheduler: BackgroundScheduler) -> None:
+    """The leader's timers run now instead of at their next interval (each still one run at a time,
+    and on a follower still nothing): after a new leader takes over, or the sandbox's clock jumped."""
+    for job in JOBS:
+        if job.leader_only and not job.first_run_after and scheduler.running:
+            scheduler.modify_job(job.id, next_run_time=datetime.now(UTC))
