@@ -204,6 +204,18 @@ def _as_leader(job: Callable[[Services], None], leadership: SchedulerLeadership,
         job(services)
 
 
+def run_timers_once(services: Services, leadership: SchedulerLeadership) -> None:
+    """The leader's timers, once, here and now, in JOBS' order (the sandbox, after its clock jumped:
+    what came due shows at once). A run of a job the scheduler started meanwhile is harmless, as two
+    replicas' are: their conditional UPDATEs let one win. One job's failure does not stop the others."""
+    for job in JOBS:
+        if job.leader_only and not job.first_run_after:
+            try:
+                _as_leader(job.run, leadership, services)
+            except Exception:  # its next interval's run tries again
+                logger.exception("the timer job %s failed", job.id)
+
+
 def build_scheduler(services: Services, leadership: SchedulerLeadership) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone="UTC",
@@ -227,13 +239,10 @@ def build_scheduler(services: Services, leadership: SchedulerLeadership) -> Back
         leadership.check, "interval", seconds=check, id=LEADER_CHECK_JOB, next_run_time=now + timedelta(seconds=check)
     )
 
-    leadership.on_taken = partial(run_timers_now, scheduler)  # a new leader fires what came due while nobody led
+    def run_timers_now() -> None:  # a new leader fires what came due while nobody led
+        for job in JOBS:
+            if job.leader_only and not job.first_run_after and scheduler.running:
+                scheduler.modify_job(job.id, next_run_time=datetime.now(UTC))
+
+    leadership.on_taken = run_timers_now
     return scheduler
-
-
-def run_timers_now(scheduler: BackgroundScheduler) -> None:
-    """The leader's timers run now instead of at their next interval (each still one run at a time,
-    and on a follower still nothing): after a new leader takes over, or the sandbox's clock jumped."""
-    for job in JOBS:
-        if job.leader_only and not job.first_run_after and scheduler.running:
-            scheduler.modify_job(job.id, next_run_time=datetime.now(UTC))

@@ -111,7 +111,7 @@ def main(argv: list[str]) -> int:
     from handoff_slack.sandbox.web.page_model import PageModel
     from handoff_slack.sandbox.web.server import PageServer
     from handoff_slack.sandbox.workspace import Workspace
-    from handoff_slack.scheduler import run_timers_now
+    from handoff_slack.scheduler import run_timers_once
     from handoff_slack.server import build_http_server
     from handoff_slack.settings import SettingsError, load_settings
     from handoff_slack.startup import StartupError
@@ -158,7 +158,7 @@ def main(argv: list[str]) -> int:
         app_url = f"http://{LOOPBACK}:{app_server.effective_port}"
         workspace = Workspace(emulator, app_url + "/slack/events", signing_secret)
         _serve_shared_channel(emulator, workspace, cast)
-        time_control = TimeControl(clock, partial(run_timers_now, app.scheduler))
+        time_control = TimeControl(clock, partial(run_timers_once, app.services, app.leadership))
         page.start(PageModel(emulator, workspace, cast, time_control), app_url)
         print(f"handoff-slack sandbox: open {page.url}  (Ctrl-C stops it; database {database})", flush=True)
         threading.Event().wait()  # until Ctrl-C or SIGTERM

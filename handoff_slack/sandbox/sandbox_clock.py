@@ -3,10 +3,11 @@
 The app in the sandbox runs with ``SandboxClock`` as its clock (``create_app(..., clock=...)``): real
 time plus an offset that only grows. Every timer is decided by that clock (reminders, first-response
 targets, the waiting timeout, queue updates, idle auto-close, routing offers), so moving it forward
-makes them due; ``TimeControl.forward`` then has the scheduler run the leader's jobs at once
-(``scheduler.run_timers_now``) instead of at their next interval. Only the sandbox does this:
-``python main.py`` runs with the real clock. The emulated Slack keeps real time (its message
-timestamps, and the request signatures Bolt checks against real time).
+makes them due; ``TimeControl.forward`` then runs the leader's timer jobs once, at once
+(``scheduler.run_timers_once``), before it answers, instead of leaving them to their next interval
+(asking APScheduler to run them now would skip, with a warning, any job that is running already).
+Only the sandbox does this: ``python main.py`` runs with the real clock. The emulated Slack keeps
+real time (its message timestamps, and the request signatures Bolt checks against real time).
 
 A jump request is ``{"minutes": 1..1440}``; anything else is refused with the reason, never half-done.
 """
@@ -51,6 +52,7 @@ class TimeControl:
     def __init__(self, clock: SandboxClock, run_timers: Callable[[], None]) -> None:
         self.clock = clock
         self._run_timers = run_timers
+        self._jumping = threading.Lock()  # a double click's jumps run their timers one after the other
 
     def state(self) -> dict[str, Any]:
         now = self.clock()
@@ -65,6 +67,7 @@ class TimeControl:
         minutes = request.get("minutes")
         if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_JUMP_MINUTES:
             return {"ok": False, "error": "invalid_minutes"}
-        self.clock.forward(timedelta(minutes=minutes))
-        self._run_timers()  # what came due fires now, not at the jobs' next interval
+        with self._jumping:
+            self.clock.forward(timedelta(minutes=minutes))
+            self._run_timers()  # what came due fires now, not at the jobs' next interval
         return self.state()
