@@ -6,7 +6,10 @@ loopback port of its own; the page server (handoff_slack.sandbox.web.server) ser
 printed URL and passes ``/slack/events`` through to the app. At start-up the admin persona runs
 ``/handoff-channel on`` in #acme-support (the channel shared with customer 2's organisation), so the
 Slack Connect front door can be tried at once. Routing is on (round robin; sandbox_config.py) and the
-agent personas start available, so an escalation is offered to one of them by DM. No Slack setting
+agent personas start available, so an escalation is offered to one of them by DM. The app's clock is
+the sandbox's (sandbox_clock.py): the page's "⏩ Time" control moves it forward, so reminders, the
+waiting timeout, idle auto-close (on in the sandbox) and the survey after a close can be seen at once
+instead of in a quarter of an hour. No Slack setting
 is needed and nothing outside the machine is contacted. Ctrl-C (or SIGTERM) stops everything.
 """
 
@@ -18,6 +21,7 @@ import signal
 import sys
 import tempfile
 import threading
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -102,10 +106,12 @@ def main(argv: list[str]) -> int:
     from handoff_slack.logging_setup import configure_logging, secrets_of
     from handoff_slack.sandbox.emulator import SlackEmulator
     from handoff_slack.sandbox.personas import seed
+    from handoff_slack.sandbox.sandbox_clock import SandboxClock, TimeControl
     from handoff_slack.sandbox.sandbox_config import agents_available, write_config
     from handoff_slack.sandbox.web.page_model import PageModel
     from handoff_slack.sandbox.web.server import PageServer
     from handoff_slack.sandbox.workspace import Workspace
+    from handoff_slack.scheduler import run_timers_once
     from handoff_slack.server import build_http_server
     from handoff_slack.settings import SettingsError, load_settings
     from handoff_slack.startup import StartupError
@@ -132,18 +138,19 @@ def main(argv: list[str]) -> int:
         database = Path.cwd() / DATABASE_FILE
         _fresh_database(database)
         signing_secret = SIGNING_SECRET
+        clock = SandboxClock()  # the app's; the page's "⏩ Time" control moves it forward
         try:
             bot_config = write_config(Path(config_dir.name))
             settings = load_settings(
                 _settings_env(emulator.api_url, emulator.bot_token, signing_secret, database, cast, bot_config)
             )
             configure_logging(settings.log_level, secrets_of(settings))
-            app = create_app(settings)
+            app = create_app(settings, clock=clock)
         except (SettingsError, StartupError) as error:
             print(f"handoff-slack: sandbox: {error}", file=sys.stderr)
             return 1
         # Someone for routing to offer a ticket to: the agents start available.
-        agents_available(app.services.profiles, [cast.agent_1.user_id, cast.agent_2.user_id], cast.admin.user_id)
+        agents_available(app.services.profiles, [cast.agent_1.user_id, cast.agent_2.user_id], cast.admin.user_id, clock)
         app_server = build_http_server(app, LOOPBACK, 0)
         app_thread = threading.Thread(target=app_server.run, name="app-http", daemon=True)
         app_thread.start()
@@ -151,7 +158,8 @@ def main(argv: list[str]) -> int:
         app_url = f"http://{LOOPBACK}:{app_server.effective_port}"
         workspace = Workspace(emulator, app_url + "/slack/events", signing_secret)
         _serve_shared_channel(emulator, workspace, cast)
-        page.start(PageModel(emulator, workspace, cast), app_url)
+        time_control = TimeControl(clock, partial(run_timers_once, app.services, app.leadership))
+        page.start(PageModel(emulator, workspace, cast, time_control), app_url)
         print(f"handoff-slack sandbox: open {page.url}  (Ctrl-C stops it; database {database})", flush=True)
         threading.Event().wait()  # until Ctrl-C or SIGTERM
         return 0

@@ -1,5 +1,5 @@
-"""The sandbox's bot configuration: the built-in one with round robin routing (and nothing else
-changed), unless the developer brings their own HANDOFF_CONFIG."""
+"""The sandbox's bot configuration: the built-in one with round robin routing and idle auto-close on
+(and nothing else changed), unless the developer brings their own HANDOFF_CONFIG."""
 
 from __future__ import annotations
 
@@ -16,12 +16,15 @@ from handoff_slack.sandbox.personas import seed
 from handoff_slack.sandbox.sandbox_config import write_config
 
 
-def test_the_sandbox_routes_round_robin_and_is_otherwise_the_built_in_bot(tmp_path: Path) -> None:
+def test_the_sandbox_routes_round_robin_closes_idle_chats_and_is_otherwise_the_built_in_bot(tmp_path: Path) -> None:
     sandbox = load_bot_config(str(write_config(tmp_path)))
     built_in = load_bot_config(None)
     assert built_in.routing.strategy is Strategy.MANUAL
     assert sandbox.routing == dataclasses.replace(built_in.routing, strategy=Strategy.ROUND_ROBIN)
-    assert dataclasses.replace(sandbox, routing=built_in.routing) == built_in
+    idle = built_in.waiting.idle_close
+    assert not idle.enabled
+    assert sandbox.waiting == dataclasses.replace(built_in.waiting, idle_close=dataclasses.replace(idle, enabled=True))
+    assert dataclasses.replace(sandbox, routing=built_in.routing, waiting=built_in.waiting) == built_in
 
 
 @pytest.mark.parametrize("own", [None, "/somewhere/my-bot.yaml"])

@@ -13,6 +13,7 @@ from typing import Any
 from handoff_slack.sandbox.emulator import SlackEmulator
 from handoff_slack.sandbox.people import BOT_HANDLE
 from handoff_slack.sandbox.personas import Persona, Personas
+from handoff_slack.sandbox.sandbox_clock import SandboxClock, TimeControl
 from handoff_slack.sandbox.web.fault_panel import FaultPanel
 from handoff_slack.sandbox.workspace import Acted, NotAllowed, Workspace
 
@@ -47,11 +48,15 @@ class Refused(Exception):
 
 
 class PageModel:
-    def __init__(self, emulator: SlackEmulator, workspace: Workspace, cast: Personas) -> None:
+    def __init__(
+        self, emulator: SlackEmulator, workspace: Workspace, cast: Personas, time_control: TimeControl | None = None
+    ) -> None:
         self.emulator = emulator
         self.workspace = workspace
         self.cast = cast
         self.fault_panel = FaultPanel(emulator, cast)
+        # The "⏩ Time" control (sandbox_clock.py); without one, a clock nobody moves.
+        self.time_control = time_control or TimeControl(SandboxClock(), lambda: None)
 
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
         return self.emulator.subscribe(lambda change: callback())
@@ -104,6 +109,7 @@ class PageModel:
                 _shown(m) | {"channel": m["channel"]} for m in self.emulator.ephemerals(me.user_id) if m["shown"]
             ],
             "views": self.emulator.open_views(me.user_id),
+            "time": self.time_control.state(),  # the sandbox's clock, for the "⏩ Time" control
         }
 
     def _persona(self, user_id: str) -> Persona | None:

@@ -6,7 +6,9 @@ the page: ``/`` and ``/static/*`` (files shipped in the package), ``/api/state``
 sees), ``/api/act`` (something that person does), ``/api/events`` (server-sent events: "something
 changed", the page then reads its state again), ``/api/files/<id>`` (a shared file's bytes) and
 ``/api/faults`` (the "Slack faults" drawer, ``fault_panel``: GET what is armed, POST arms one,
-POST ``/api/faults/heal`` ends them all).
+POST ``/api/faults/heal`` ends them all) and ``/api/time`` (the "⏩ Time" control,
+handoff_slack.sandbox.sandbox_clock: GET the sandbox's time, POST ``{"minutes": n}`` moves it on and
+runs the timers at once).
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 if TYPE_CHECKING:
+    from handoff_slack.sandbox.sandbox_clock import TimeControl
     from handoff_slack.sandbox.web.fault_panel import FaultPanel
 
 log = logging.getLogger(__name__)
 
 APP_PATHS = ("/slack/events", "/healthz")  # the app's own edge, passed through
 MAX_ACT_BYTES = 30 * 1024 * 1024  # a file attached in the page arrives base64-encoded in one act
-MAX_FAULT_BYTES = 4096
+MAX_FAULT_BYTES = 4096  # also a time jump's request
 KEEPALIVE_SECONDS = 15.0
 _STATIC_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -54,6 +57,9 @@ class PageBackend(Protocol):
 
     @property
     def fault_panel(self) -> FaultPanel: ...
+
+    @property
+    def time_control(self) -> TimeControl: ...
 
 
 class ChangeFeed:
@@ -152,6 +158,8 @@ class _PageHandler(BaseHTTPRequestHandler):
             self._file(path[len("/api/files/") :])
         elif path == "/api/faults":
             self._json(200, self._backend().fault_panel.state())
+        elif path == "/api/time":
+            self._json(200, self._backend().time_control.state())
         else:
             self._json(404, {"ok": False, "error": "not_found"})
 
@@ -166,6 +174,8 @@ class _PageHandler(BaseHTTPRequestHandler):
         elif path == "/api/faults/heal":
             self._body(limit=MAX_ACT_BYTES)  # whatever was sent is not needed
             self._json(200, self._backend().fault_panel.heal())
+        elif path == "/api/time":
+            self._move_time()
         else:
             self._json(404, {"ok": False, "error": "not_found"})
 
@@ -239,6 +249,15 @@ class _PageHandler(BaseHTTPRequestHandler):
         if request is None:
             return
         answer = self._backend().fault_panel.arm(request)
+        self._json(200 if answer.get("ok") else 400, answer)
+
+    def _move_time(self) -> None:
+        request = self._json_object(MAX_FAULT_BYTES)
+        if request is None:
+            return
+        answer = self._backend().time_control.forward(request)
+        if answer.get("ok"):
+            self.server_page.feed.bump()  # every open page reads the new time
         self._json(200 if answer.get("ok") else 400, answer)
 
     def _file(self, file_id: str) -> None:

@@ -2,12 +2,14 @@
 // (Slack Connect) and the support channel side by side, kept live by server-sent events; every click
 // and message goes to /api/act as the chosen person, and the emulator sends it to the app exactly as
 // Slack would. This module draws the page from the state (page.js) with its parts: messages.js,
-// composer.js, dialogs.js (ES modules; mrkdwn.js, blockkit.js and faults.js are classic scripts).
+// composer.js, dialogs.js, time.js (the "⏩ Time" control; ES modules; mrkdwn.js, blockkit.js and
+// faults.js are classic scripts).
 
 import { renderComposer } from "./composer.js";
 import { renderModal } from "./dialogs.js";
 import { renderMessages } from "./messages.js";
 import { $, canWrite, el, listen, page, refresh, setRenderer, user, userName } from "./page.js";
+import { renderTime } from "./time.js";
 
 function render() {
   const s = page.state;
@@ -29,6 +31,7 @@ function render() {
   renderComposer($("channel-composer"), "channel", s.support.channel, canWrite("channel"),
     `${meUser ? meUser.name : "You"} is not a member of #${s.support.name} (customers never see it).`);
   renderModal(s.views || []);
+  renderTime(s.time);
 }
 
 function renderPersonas(s) {
