@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, exists, func, literal, literal_column, select, union_all, update
+from sqlalchemy import Table, and_, delete, exists, func, literal, literal_column, or_, select, union_all, update
 from sqlmodel import Session, SQLModel
 
 from handoff_slack.core.clock import as_utc, utcnow
 from handoff_slack.core.eligibility import TicketNeeds
 from handoff_slack.core.routing import OfferOutcome
-from handoff_slack.core.routing_storage import TicketRound
+from handoff_slack.core.routing_storage import TicketRound, WaitingTicket
 from handoff_slack.core.states import TicketState
 from handoff_slack.storage.database import InsertIfAbsent
 from handoff_slack.storage.models import conversation_table, ticket_table
@@ -64,6 +64,56 @@ class OfferRepository:
             .limit(limit)
         )
         return [(int(ticket_id), created_at) for ticket_id, created_at in rows]
+
+    def waiting(self, after: tuple[int, int] | None, limit: int) -> list[WaitingTicket]:
+        # One statement for the page's tickets with their needs and rounds, one for their offers:
+        # a pass decides from these (core.routing_plan), not from a transaction per ticket.
+        pending = exists().where(_offers.c.ticket_id == _tickets.c.id, _offers.c.outcome == _PENDING)
+        ended = exists().where(_ended.c.ticket_id == _tickets.c.id)
+        query = (
+            select(
+                _tickets.c.id,
+                _tickets.c.priority,
+                _tickets.c.created_at,
+                _tickets.c.language,
+                _tickets.c.skills,
+                _tickets.c.customer_utc_offset,
+                _rounds.c.started_at,
+                _rounds.c.filters_dropped_at,
+            )
+            .select_from(self._workspace_tickets().outerjoin(_rounds, _rounds.c.ticket_id == _tickets.c.id))
+            .where(
+                _tickets.c.state == TicketState.WAITING.value,
+                _conversations.c.workspace_id == self.workspace_id,
+                ~pending,
+                ~ended,
+            )
+            .order_by(*QUEUE_ORDER)
+            .limit(limit)
+        )
+        if after is not None:  # the queue's order, QUEUE_ORDER: priority descending, then ID
+            priority, ticket_id = after
+            query = query.where(
+                or_(_tickets.c.priority < priority, and_(_tickets.c.priority == priority, _tickets.c.id > ticket_id))
+            )
+        rows = list(self._session.execute(query))
+        if not rows:
+            return []
+        offered: dict[int, list[tuple[str, datetime]]] = {}
+        for ticket_id, agent, at in self._session.execute(
+            select(_offers.c.ticket_id, _offers.c.agent_user_id, _offers.c.offered_at).where(
+                _offers.c.ticket_id.in_([row.id for row in rows])
+            )
+        ):
+            offered.setdefault(int(ticket_id), []).append((str(agent), as_utc(at)))
+        found = []
+        for row in rows:
+            started = as_utc(row.started_at if row.started_at is not None else row.created_at)
+            needs = TicketNeeds(row.language, tuple(row.skills or ()), row.customer_utc_offset)
+            tried = frozenset(agent for agent, at in offered.get(int(row.id), ()) if at >= started)
+            ticket_round = TicketRound(needs, started, row.filters_dropped_at is not None)
+            found.append(WaitingTicket(int(row.id), int(row.priority), ticket_round, tried))
+        return found
 
     def pointer_locked(self) -> str | None:
         # Read (and locked) first; the row is written once per workspace, so in each routing decision
@@ -189,6 +239,29 @@ class OfferRepository:
         both = union_all(per_profile, offered).subquery()
         rows = self._session.execute(select(both.c.agent, func.sum(both.c.n)).group_by(both.c.agent))
         return {str(agent): int(count) for agent, count in rows if count}
+
+    def load_of(self, user_id: str) -> int:
+        offered = (
+            select(func.count())
+            .select_from(_offers)
+            .where(
+                _offers.c.agent_user_id == user_id,
+                _offers.c.outcome == _PENDING,
+                _offers.c.workspace_id == self.workspace_id,
+            )
+            .scalar_subquery()
+        )
+        connected = (
+            select(func.count())
+            .select_from(self._workspace_tickets())
+            .where(
+                _tickets.c.state == TicketState.CONNECTED.value,
+                _tickets.c.agent_user_id == user_id,
+                _conversations.c.workspace_id == self.workspace_id,
+            )
+            .scalar_subquery()
+        )
+        return int(self._session.execute(select(connected + offered)).scalar_one())
 
     def last_taken(self) -> dict[str, datetime]:
         # The agents with a profile only (without one an agent is offline: never offered), each by
