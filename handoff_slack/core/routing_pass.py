@@ -150,12 +150,13 @@ class RoutingPasses(AgentDesk):
             assert step.agent is not None
             now = self.clock()
             tx.offers.pointer_locked()  # first: the replicas' passes take turns here
-            if not tx.offers.is_routable(ticket_id):  # claimed, cancelled or offered meanwhile
+            found = tx.offers.rechecked(ticket_id, step.agent)
+            if found is None:  # claimed, cancelled or offered meanwhile
                 return False
-            current = tx.offers.round_of(ticket_id)
-            if current != step.ticket.round or step.agent in tx.offers.tried(ticket_id, current.started_at):
+            current, load = found
+            if current.round != step.ticket.round or step.agent in current.tried:
                 return False  # released, looked up or declined meanwhile
-            if tx.offers.load_of(step.agent) >= state.agents[step.agent].capacity:
+            if load >= state.agents[step.agent].capacity:
                 return False  # a claim (or another pass's offer) filled their room
             return self._offered(tx, ticket_id, step.agent, now, done)
 

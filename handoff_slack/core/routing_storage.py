@@ -62,6 +62,10 @@ class Offers(Protocol):
         queue's order, after the (priority, ID) `after` (None: from the head)."""
         ...
 
+    def rechecked(self, ticket_id: int, agent_user_id: str) -> tuple[WaitingTicket, int] | None:
+        """The ticket as `waiting` reads it (None: no longer routable) and the agent's load, at once."""
+        ...
+
     def pointer_locked(self) -> str | None:
         """Round robin's last offered agent, row-locked: routing decisions take turns across replicas."""
         ...
@@ -96,10 +100,6 @@ class Offers(Protocol):
 
     def loads(self) -> dict[str, int]:
         """Per agent: connected conversations and offers awaiting their answer."""
-        ...
-
-    def load_of(self, user_id: str) -> int:
-        """One agent's load: their connected conversations and the offers awaiting their answer."""
         ...
 
     def last_taken(self) -> dict[str, datetime]:
