@@ -11,18 +11,20 @@ the admins, on the app's own `Database`, helpdesk and statements, the bot config
 `bench/bench_routing.yaml` by the app's loader (only its strategy set per run).
 
 Two measurements, in this order:
-- **burst**: passes until one offers nothing (no available agent with room suits a ticket of the
-  queue's head: the seeded tickets ask for languages and skills, core.eligibility). A pass reads
-  the next waiting tickets (`ROUTING_BATCH`) in one transaction, then decides each ticket in its
-  own: each offering transaction's time (from its start to its commit) is one *decision*; the
-  transactions of tickets nobody eligible has room for store nothing and are not decisions.
+- **burst**: passes until one offers nothing (no available agent with room suits a ticket the pass
+  read: the seeded tickets ask for languages and skills, core.eligibility). A pass reads the
+  queue's head (`ROUTING_BATCH`), the agents' loads and the pointer in one transaction, and the
+  next pages of the queue in more (while someone with room suits none of what it read, up to
+  `ROUTING_SCAN_LIMIT` tickets); it decides in memory (core.routing_plan) and opens a transaction
+  only for each offer: each offering transaction's time (from its start to its commit) is one
+  *decision*; the read transactions store nothing and are not decisions.
 - **one offer**: then, `singles` times, one available agent's oldest connected conversation is
-  closed (with SQL: the bench's set-up, not timed) and one pass is run: the first ticket of the
-  queue's head that agent suits is offered to them (a pass where none suits them is not timed).
-  `to_stored` runs from the pass's start (the trigger: an agent with room again) to the commit
-  of the offer, so it includes reading the profiles and the queue's head (and the look at the
-  tickets before it that suit nobody with room): the routing target's figure. `decision` is the
-  offering transaction alone, `pass` the whole pass.
+  closed (with SQL: the bench's set-up, not timed) and one pass is run: the oldest ticket that
+  agent suits is offered to them (a pass where none within the pass's reach suits them is not
+  timed). `to_stored` runs from the pass's start (the trigger: an agent with room again) to the
+  commit of the offer, so it includes reading the profiles, the queue's head (and any pages read
+  before the ticket the agent suits) and the agents' loads: the routing target's figure.
+  `decision` is the offering transaction alone, `pass` the whole pass.
 """
 
 from __future__ import annotations
@@ -126,8 +128,8 @@ def measure(url: str, strategy: Strategy, singles: int, agents: int, config: Pat
             done = helpdesk.route_waiting(members, profiles.profiles(), DEFAULT_CAPACITY)
             ended = time.perf_counter()
             offered = len(done.offered)
-            # The batch's read, then one transaction per ticket looked at: those that stored an offer
-            # are the decisions (the others: nobody eligible has room for that ticket yet).
+            # The reads of the queue's pages, then one transaction per offer: those that stored an
+            # offer are the decisions (a filters' drop or a round's end would store none: asserted).
             assert not done.ended, f"rounds ended: {done.ended} (fallback_after_seconds too short?)"
             offering = [(start, end) for start, end, stored in store.spans[1:] if stored]
             assert len(offering) == offered, (offered, len(offering))

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from handoff_slack.blocks.action_ids import OFFER_DECLINE, TRANSFER_ACCEPT
+from handoff_slack.core import routing_pass
 from handoff_slack.core.agent_profiles import Availability, ProfileChange
 from handoff_slack.storage.models import Ticket
 from tests.conftest import AGENT, AGENT_2, CUSTOMER, CUSTOMER_2
@@ -28,6 +29,7 @@ from tests.test_routing import (
     AGENT_3,
     MovableClock,
     audit_actions,
+    offer_id,
     offers_to,
     press,
     run_routing_job,
@@ -334,3 +336,31 @@ def test_two_replicas_dropping_a_tickets_filters_at_once_tell_its_thread_once_an
     finally:
         second.stop()
         first.stop()
+
+
+def test_a_free_agent_is_offered_the_oldest_ticket_they_suit_further_down_than_the_queues_head(
+    routed: AppUnderTest, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A pass reads the queue's head first (50 tickets in the app; 2 here) and pages on while an
+    # agent with room suits none of what it read: the German head must not hide the French tickets.
+    monkeypatch.setattr(routing_pass, "ROUTING_BATCH", 2)
+    monkeypatch.setattr(routing_pass, "ROUTING_PAGE", 2)
+    customers = [CUSTOMER, CUSTOMER_2, "UCUST3", "UCUST4", "UCUST5"]
+    for n, customer in enumerate(customers[2:], start=3):
+        fake_slack.add_user(customer, name=f"customer{n}", real_name=f"Customer {n}")
+    # Nobody is available while they wait: no offers yet.
+    german = [ask_for_a_person(routed, fake_slack, c, "Deutsch").ticket_id for c in customers[:3]]
+    french = [ask_for_a_person(routed, fake_slack, c, "Français").ticket_id for c in customers[3:]]
+    on(routed, AGENT, languages=("fr",), capacity=1)  # suits no German ticket; room for one offer
+
+    run_routing_job(routed)
+
+    offer = wait_for_offer(fake_slack, AGENT)
+    assert routed.app is not None
+    offered = routed.app.services.helpdesk.offer(int(offer_id(offer)))
+    assert offered is not None and offered.ticket_id == french[0]  # the oldest they suit
+    settled(routed)
+    assert len(offers_to(fake_slack, AGENT)) == 1  # at capacity: the younger French ticket waits
+    for ticket_id in german:  # nobody available suits them: no offer, and their filters stay
+        assert audit_actions(routed, ticket_id) == []
+    assert not [c for c in fake_slack.calls("chat.postMessage") if DROPPED in (c.params.get("text") or "")]

@@ -15,7 +15,7 @@ from handoff_slack.blocks.ticket import customer_label, reason_label, slack_date
 from handoff_slack.blocks.ticket_needs import needs_line
 from handoff_slack.core.notices import Notice, NoticeKind
 from handoff_slack.core.routing import OfferOutcome, RoundEnd
-from handoff_slack.core.routing_desk import OfferView
+from handoff_slack.core.routing_pass import OfferView
 from handoff_slack.core.views import PendingOffer, TicketView
 
 ROUTING_NOTICES = frozenset({NoticeKind.OPEN_TO_ALL, NoticeKind.FILTERS_DROPPED})

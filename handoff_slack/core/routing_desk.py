@@ -7,7 +7,8 @@ thread is told) and everyone available is offered it. That is apart from `fallba
 nobody at all could be offered it for that long, so the offers stop and anyone may Claim it.
 A ticket released back to the queue starts a new round (core.transfers): offered afresh.
 
-Each decision is one transaction. Offering takes round robin's pointer row lock first, so the
+The pass itself (core.routing_pass) decides from one read and opens a transaction only for what
+it stores; each of those re-checks what it read. Offering takes round robin's pointer row lock first, so the
 replicas' routing passes take turns and an agent's load is read as it is; a ticket has at most one
 offer pending (a unique index). Accept is a claim: the conversation is locked first (as a claim and
 the customer's own steps lock it), then the agent's profile row (their accepts take turns, and
@@ -18,59 +19,16 @@ claim's conditional UPDATE (of an accept and a Claim button exactly one wins).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
 from enum import StrEnum
 
-from handoff_slack.core.agent_desk import AgentDesk
-from handoff_slack.core.agent_profiles import AgentProfile
 from handoff_slack.core.audit import BOT_ACTOR, AuditAction
 from handoff_slack.core.clock import as_utc
-from handoff_slack.core.eligibility import TicketNeeds, eligibility
 from handoff_slack.core.helpdesk_storage import HelpdeskTransaction
-from handoff_slack.core.notices import Audience, Notice
-from handoff_slack.core.routing import OfferOutcome, RoundEnd, RoutingConfig, Strategy, candidates, choose
-from handoff_slack.core.routing_storage import StoredOffer
+from handoff_slack.core.routing import OfferOutcome
+from handoff_slack.core.routing_pass import ROUTING_BATCH, OfferView, RoutingPasses
 from handoff_slack.core.states import TicketState
 from handoff_slack.core.ticket_needs import language_of_locale
-
-ROUTING_BATCH = 50  # waiting tickets looked at per routing pass (the next pass takes the rest)
-
-
-@dataclass(frozen=True)
-class OfferView:
-    """An offer as the Slack edge shows it (its DM) and updates it."""
-
-    id: int
-    ticket_id: int
-    agent_user_id: str
-    outcome: OfferOutcome
-    expires_at: datetime
-    dm_channel_id: str | None = None
-    dm_ts: str | None = None
-
-    @classmethod
-    def from_row(cls, row: StoredOffer) -> OfferView:
-        assert row.id is not None
-        return cls(
-            row.id,
-            row.ticket_id,
-            row.agent_user_id,
-            OfferOutcome(row.outcome),
-            as_utc(row.expires_at),
-            row.dm_channel_id,
-            row.dm_ts,
-        )
-
-
-@dataclass(frozen=True)
-class RoutingPass:
-    """What one pass did: offers made (their DMs to post) and rounds ended (their threads were told)."""
-
-    offered: list[OfferView] = field(default_factory=list)
-    ended: list[tuple[int, RoundEnd]] = field(default_factory=list)
-    unfiltered: list[int] = field(default_factory=list)  # filters dropped: their threads were told
 
 
 class AnswerResult(StrEnum):
@@ -92,101 +50,8 @@ class OfferAnswer:
     conversation_id: int | None = None  # accepted: whose outbox to flush
 
 
-class RoutingDesk(AgentDesk):
+class RoutingDesk(RoutingPasses):
     """Offers and their answers on the helpdesk's storage (core.helpdesk mixes it in)."""
-
-    routing: RoutingConfig = RoutingConfig()
-
-    def route_waiting(
-        self,
-        agent_ids: Iterable[str],
-        profiles: Mapping[str, AgentProfile],
-        default_capacity: int,
-        utc_offsets: Mapping[str, int] | None = None,
-    ) -> RoutingPass:
-        """Offer waiting tickets, in queue order, to the eligible agents the strategy picks (filters
-        dropped for a ticket nobody eligible took in `filters.fallback_after_seconds`); end the rounds
-        of those nobody is left to offer. Stops at the first ticket nobody at all can be offered yet
-        that has not waited `fallback_after_seconds`: the later ones would find nobody either.
-        `utc_offsets`: the agents' (seconds east of UTC), for the time-zone filter."""
-        done = RoutingPass()
-        if not self.routing.offers:
-            return done
-        agents = frozenset(agent_ids)
-        with self.storage.transaction() as tx:
-            waiting = tx.offers.to_route(ROUTING_BATCH)
-        for ticket_id, _created_at in waiting:
-            with self.storage.transaction() as tx:
-                if not self._route_one(tx, ticket_id, agents, profiles, default_capacity, utc_offsets or {}, done):
-                    break
-        return done
-
-    def _route_one(
-        self,
-        tx: HelpdeskTransaction,
-        ticket_id: int,
-        agents: frozenset[str],
-        profiles: Mapping[str, AgentProfile],
-        default_capacity: int,
-        utc_offsets: Mapping[str, int],
-        done: RoutingPass,
-    ) -> bool:
-        """Offer one ticket or end its round; False when nobody at all can be offered it yet."""
-        now = self.clock()
-        pointer = tx.offers.pointer_locked()  # first: the replicas' passes take turns here
-        if not tx.offers.is_routable(ticket_id):  # claimed, cancelled or offered meanwhile
-            return True
-        current = tx.offers.round_of(ticket_id)
-        tried = tx.offers.tried(ticket_id, current.started_at)
-        # Idle time only breaks least busy's ties (its read spans every claimed ticket).
-        idle = tx.offers.last_taken() if self.routing.strategy is Strategy.LEAST_BUSY else {}
-        found = candidates(agents, profiles, tx.offers.loads(), idle, default_capacity, utc_offsets)
-        free = [agent for agent in found if agent.available and agent.has_room and agent.user_id not in tried]
-        pool = free
-        if not current.filters_dropped:
-            filters = self.routing.filters
-            pool = [agent for agent in free if eligibility(current.needs, agent, filters.time_zone_hours).eligible]
-            if free and not pool:  # someone could take it, but nobody eligible: wait, then everyone
-                if current.started_at + timedelta(seconds=filters.fallback_after_seconds) > now:
-                    return True  # a later ticket may have eligible agents
-                if tx.offers.drop_filters(ticket_id, current.started_at, now):
-                    self._filters_dropped(tx, ticket_id, current.needs, now, done)
-                pool = free
-        chosen = choose(self.routing.strategy, pool, tried, pointer)
-        if chosen is not None:
-            expires_at = now + timedelta(seconds=self.routing.offer_timeout_seconds)
-            offer_id = tx.offers.add(ticket_id, chosen, now, expires_at)
-            if offer_id is None:  # another pass offered it meanwhile
-                return True
-            tx.offers.move_pointer(chosen, now)
-            tx.audit.record(BOT_ACTOR, AuditAction.OFFER, now, ticket_id=ticket_id, subject_user_id=chosen)
-            done.offered.append(OfferView(offer_id, ticket_id, chosen, OfferOutcome.PENDING, expires_at))
-            return True
-        if tried:
-            reason = RoundEnd.FULL_ROUND
-        elif current.started_at + timedelta(seconds=self.routing.fallback_after_seconds) <= now:
-            reason = RoundEnd.FALLBACK
-        else:
-            return False
-        if tx.offers.end_round(ticket_id, reason, now):
-            ticket = tx.tickets.get(ticket_id)
-            assert ticket is not None
-            self._notify(tx, ticket.conversation_id, ticket_id, Audience.AGENTS, Notice.open_to_all(str(reason)))
-            done.ended.append((ticket_id, reason))
-        return True
-
-    def _filters_dropped(
-        self, tx: HelpdeskTransaction, ticket_id: int, needs: TicketNeeds, now: datetime, done: RoutingPass
-    ) -> None:
-        """Nobody eligible took the ticket in time: its thread is told (once) it goes to everyone."""
-        ticket = tx.tickets.get(ticket_id)
-        assert ticket is not None
-        filters = self.routing.filters
-        notice = Notice.filters_dropped(needs, filters.fallback_after_seconds, filters.time_zone_hours)
-        self._notify(tx, ticket.conversation_id, ticket_id, Audience.AGENTS, notice)
-        details = {"language": needs.language, "skills": list(needs.skills), "utc_offset": needs.utc_offset}
-        tx.audit.record(BOT_ACTOR, AuditAction.FILTERS_DROPPED, now, ticket_id=ticket_id, details=details)
-        done.unfiltered.append(ticket_id)
 
     def customers_to_look_up(self, limit: int = ROUTING_BATCH) -> list[tuple[int, str]]:
         """Waiting tickets (queue order) whose customer's Slack locale and time zone are not known yet."""

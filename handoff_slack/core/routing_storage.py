@@ -20,6 +20,16 @@ class TicketRound:
     filters_dropped: bool = False
 
 
+@dataclass(frozen=True)
+class WaitingTicket:
+    """A ticket a routing pass may offer (waiting, none pending, its round not ended), as read once."""
+
+    ticket_id: int
+    priority: int  # with the ID, the queue's order: the next page starts after it
+    round: TicketRound
+    tried: frozenset[str] = frozenset()  # offered in this round before (declined or timed out)
+
+
 class StoredOffer(Protocol):
     """A ticket's offer to an agent (core.routing)."""
 
@@ -45,6 +55,15 @@ class Offers(Protocol):
     def get(self, offer_id: int, fresh: bool = False) -> StoredOffer | None: ...
     def to_route(self, limit: int) -> Sequence[tuple[int, datetime]]:
         """Waiting tickets with no offer pending and offers not ended: (ID, created), oldest first."""
+        ...
+
+    def waiting(self, after: tuple[int, int] | None, limit: int) -> Sequence[WaitingTicket]:
+        """Like `to_route`, with each ticket's needs, round and tried agents: up to `limit`, in the
+        queue's order, after the (priority, ID) `after` (None: from the head)."""
+        ...
+
+    def rechecked(self, ticket_id: int, agent_user_id: str) -> tuple[WaitingTicket, int] | None:
+        """The ticket as `waiting` reads it (None: no longer routable) and the agent's load, at once."""
         ...
 
     def pointer_locked(self) -> str | None:

@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from handoff_slack.blocks.offer import offer_ended, offer_message
 from handoff_slack.core.agent_profiles import AgentProfile, Availability
 from handoff_slack.core.routing import OfferOutcome, RoutingConfig
-from handoff_slack.core.routing_desk import OfferView, RoutingPass
+from handoff_slack.core.routing_pass import OfferView, RoutingPass
 from handoff_slack.slack.directory import AgentCheckUnavailable, AgentDirectory, PeopleDirectory
 from handoff_slack.slack.failures import failure_reason
 from handoff_slack.slack.outbox import Outbox

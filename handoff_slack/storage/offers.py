@@ -1,5 +1,6 @@
 """Routing's statements (core.helpdesk_storage.Offers): ticket offers, the round-robin pointer,
-tickets whose offers ended, and the agents' loads, inside one transaction.
+tickets whose offers ended, inside one transaction; what a routing pass reads to decide (the
+waiting tickets' pages, the agents' loads and idle times, an offer's re-check) is storage.routing_reads.
 
 Answers are conditional UPDATEs from pending: of an accept, a decline and the timeout, on any
 replica, exactly one changes the row.
@@ -8,9 +9,8 @@ replica, exactly one changes the row.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Table, delete, exists, func, literal, literal_column, select, union_all, update
+from sqlalchemy import Table, delete, exists, func, literal_column, select, update
 from sqlmodel import Session, SQLModel
 
 from handoff_slack.core.clock import as_utc, utcnow
@@ -21,14 +21,15 @@ from handoff_slack.core.states import TicketState
 from handoff_slack.storage.database import InsertIfAbsent
 from handoff_slack.storage.models import conversation_table, ticket_table
 from handoff_slack.storage.roster_tables import AgentProfileRow
+from handoff_slack.storage.routing_reads import RoutingReads
 from handoff_slack.storage.routing_tables import RoutingEndedRow, RoutingPointerRow, RoutingRoundRow, TicketOfferRow
 from handoff_slack.storage.tickets import QUEUE_ORDER, offers_changed, rows_changed
 
 _offers: Table = SQLModel.metadata.tables[TicketOfferRow.__tablename__]
 _pointer: Table = SQLModel.metadata.tables[RoutingPointerRow.__tablename__]
 _ended: Table = SQLModel.metadata.tables[RoutingEndedRow.__tablename__]
-_rounds: Table = SQLModel.metadata.tables[RoutingRoundRow.__tablename__]
 _profiles: Table = SQLModel.metadata.tables[AgentProfileRow.__tablename__]
+_rounds: Table = SQLModel.metadata.tables[RoutingRoundRow.__tablename__]
 _tickets, _conversations = ticket_table, conversation_table
 _insert_offer = InsertIfAbsent(TicketOfferRow)
 _insert_pointer = InsertIfAbsent(RoutingPointerRow)
@@ -37,13 +38,10 @@ _insert_round = InsertIfAbsent(RoutingRoundRow)
 _PENDING = OfferOutcome.PENDING.value
 
 
-class OfferRepository:
+class OfferRepository(RoutingReads):
     def __init__(self, session: Session, workspace_id: str) -> None:
         self._session = session
         self.workspace_id = workspace_id
-
-    def _workspace_tickets(self) -> Any:
-        return _tickets.join(_conversations, _tickets.c.conversation_id == _conversations.c.id)
 
     def get(self, offer_id: int, fresh: bool = False) -> TicketOfferRow | None:
         return self._session.get(TicketOfferRow, offer_id, populate_existing=fresh)
@@ -162,56 +160,6 @@ class OfferRepository:
                 customer_looked_up=True,
             )
         )
-
-    def loads(self) -> dict[str, int]:
-        # The agents with a profile only (without one an agent is offline: never offered; profiles
-        # are never deleted), each counted by index look-ups of their own connected tickets: joining
-        # every connected ticket to its conversation made PostgreSQL scan the whole conversation
-        # table (every conversation ever) in each routing decision. Pending offers are few (the
-        # agents' room at most): one pass over them.
-        connected = (
-            select(func.count())
-            .select_from(self._workspace_tickets())
-            .where(
-                _tickets.c.agent_user_id == _profiles.c.user_id,
-                _tickets.c.state == TicketState.CONNECTED.value,
-                _conversations.c.workspace_id == self.workspace_id,
-            )
-            .correlate(_profiles)
-            .scalar_subquery()
-        )
-        per_profile = select(_profiles.c.user_id.label("agent"), connected.label("n")).where(
-            _profiles.c.workspace_id == self.workspace_id
-        )
-        offered = select(_offers.c.agent_user_id.label("agent"), literal(1).label("n")).where(
-            _offers.c.outcome == _PENDING, _offers.c.workspace_id == self.workspace_id
-        )
-        both = union_all(per_profile, offered).subquery()
-        rows = self._session.execute(select(both.c.agent, func.sum(both.c.n)).group_by(both.c.agent))
-        return {str(agent): int(count) for agent, count in rows if count}
-
-    def last_taken(self) -> dict[str, datetime]:
-        # The agents with a profile only (without one an agent is offline: never offered), each by
-        # an index look-up of their latest claim (ix_ticket_agent_claimed), not a scan of every
-        # ticket ever claimed (it grew with the helpdesk's history: 5-7 ms of a routing decision
-        # with 1,000 claimed on SQLite).
-        latest = (
-            select(_tickets.c.claimed_at)
-            .select_from(self._workspace_tickets())
-            .where(
-                _tickets.c.agent_user_id == _profiles.c.user_id,
-                _tickets.c.claimed_at.is_not(None),
-                _conversations.c.workspace_id == self.workspace_id,
-            )
-            .order_by(_tickets.c.claimed_at.desc())
-            .limit(1)
-            .correlate(_profiles)
-            .scalar_subquery()
-        )
-        rows = self._session.execute(
-            select(_profiles.c.user_id, latest).where(_profiles.c.workspace_id == self.workspace_id)
-        )
-        return {str(agent): as_utc(at) for agent, at in rows if at is not None}
 
     def add(self, ticket_id: int, agent_user_id: str, now: datetime, expires_at: datetime) -> int | None:
         found = _insert_offer(

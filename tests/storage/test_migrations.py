@@ -32,3 +32,23 @@ def test_migrating_twice_is_harmless_and_downgrade_removes_everything(database_u
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     finally:
         engine.dispose()
+
+
+def test_the_queues_index_reads_the_queue_in_its_order(database_url: str) -> None:
+    # SQLite's batch mode (0026) once rebuilt ix_ticket_queue without its DESC: the queue's head was
+    # then sorted in a temporary B-tree from every waiting ticket of the top priority (0028).
+    migrate(database_url)
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    head = "SELECT id FROM ticket WHERE state = 'waiting' ORDER BY priority DESC, id LIMIT 50"
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                plan = " ".join(str(row[3]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {head}"))
+                assert "ix_ticket_queue" in plan and "TEMP B-TREE" not in plan
+            else:
+                found = connection.exec_driver_sql(
+                    "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_ticket_queue'"
+                ).scalar_one()
+                assert "priority DESC" in found
+    finally:
+        engine.dispose()
