@@ -80,9 +80,12 @@ def app(fake_slack: FakeSlack, database_url: str, clock: MovableClock) -> Iterat
 
 
 @pytest.fixture
-def still(fake_slack: FakeSlack, database_url: str, clock: MovableClock) -> Iterator[AppUnderTest]:
-    """An app whose timed jobs run once, at start-up: the test runs them when it chooses."""
-    running = start(fake_slack, database_url, clock, HANDOFF_DELIVERY_RETRY_SECONDS="3600")
+def still(fake_slack: FakeSlack, database_url: str, clock: MovableClock, tmp_path: Path) -> Iterator[AppUnderTest]:
+    """An app whose timed jobs run once, at start-up: the test runs them when it chooses. Without
+    reminders: a reminder's first run, late on a busy machine, would find the moved clock, fire and
+    flush the conversation's outbox (the offer with it) before the test says so."""
+    config = bot_yaml(tmp_path, reminders={"steps": []})
+    running = start(fake_slack, database_url, clock, config, HANDOFF_DELIVERY_RETRY_SECONDS="3600")
     try:
         yield running
     finally:
