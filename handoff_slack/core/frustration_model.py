@@ -19,6 +19,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 
 from handoff_slack.core.phrases import normalised_prefix, read_prefix
@@ -37,10 +38,8 @@ def features(texts: Iterable[str]) -> dict[str, float]:
         text = read_prefix(raw)
         words = normalised_prefix(text).split()
         for word in words:
-            found["w:" + word] = 1.0
-            padded = f"_{word}_"
-            for i in range(min(len(padded) - _CHAR_N + 1, _MAX_FEATURES_PER_WORD)):
-                found["c:" + padded[i : i + _CHAR_N]] = 1.0
+            for name in _word_features(word):
+                found[name] = 1.0
         for a, b in itertools.pairwise(words):
             found[f"b:{a}_{b}"] = 1.0
         for run in _MARKS.findall(text):
@@ -53,6 +52,13 @@ def features(texts: Iterable[str]) -> dict[str, float]:
         if len(letters) >= 8 and sum(ch.isupper() for ch in letters) / len(letters) >= 0.7:
             found["s:caps"] = 1.0
     return found
+
+
+@lru_cache(maxsize=8192)  # customers reuse words: build each word's feature names once
+def _word_features(word: str) -> tuple[str, ...]:
+    padded = f"_{word}_"
+    pieces = range(min(len(padded) - _CHAR_N + 1, _MAX_FEATURES_PER_WORD))
+    return ("w:" + word, *("c:" + padded[i : i + _CHAR_N] for i in pieces))
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,17 @@ class FrustrationModel:
         probability = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
         top = sorted((p for p in parts if p[0] > 0 and p[1].startswith(("w:", "b:"))), reverse=True)[:3]
         return LearnedReading(probability, tuple(name[2:].replace("_", " ") for _, name in top))
+
+    def known_features(self, text: str) -> tuple[str, ...]:
+        """One message's features that the model weighs, in `features` order (the others weigh 0)."""
+        return tuple(name for name in features([text]) if name in self.weights)
+
+    def probability_of(self, each: Sequence[Sequence[str]]) -> float:
+        """`read_features(...).probability` of a window from its messages' `known_features`: the same
+        terms summed in the same order (leaving out zeros changes no float sum), without the evidence."""
+        found = dict.fromkeys(itertools.chain.from_iterable(each))
+        z = self.bias + sum(self.weights[name] for name in found)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def to_json(self) -> dict[str, object]:
         return {"bias": self.bias, "threshold": self.threshold, "weights": dict(sorted(self.weights.items()))}

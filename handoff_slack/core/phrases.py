@@ -35,8 +35,9 @@ SLACK_MARKUP = re.compile(r"<[^<>]*>")
 def normalise(text: str) -> str:
     """Lower-case words only: no Slack markup, punctuation, accents or repeated spaces."""
     text = SLACK_MARKUP.sub(" ", text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():  # ASCII has nothing to decompose nor combining marks to drop
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _PUNCTUATION.sub(" ", text.lower().replace("’", "'").replace("'", ""))
     return " ".join(text.split())
 
