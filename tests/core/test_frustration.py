@@ -437,15 +437,15 @@ print("textblob" in sys.modules)
 def test_concurrent_first_reads_load_textblob_once_and_agree() -> None:
     script = """
 from concurrent.futures import ThreadPoolExecutor
-import textblob.en.sentiments as sentiments
+import textblob.en as en
 from handoff_slack.core.frustration import FrustrationDetector
 
 built = []
-class Counted(sentiments.PatternAnalyzer):
-    def __init__(self, *args, **kwargs):
-        built.append(1)
-        super().__init__(*args, **kwargs)
-sentiments.PatternAnalyzer = Counted
+load = en.Sentiment.load
+def counted(self, *args, **kwargs):  # the sentiment lexicon's (lazy) load from its XML file
+    built.append(1)
+    return load(self, *args, **kwargs)
+en.Sentiment.load = counted
 
 detector = FrustrationDetector()
 texts = [["my invoice is STILL wrong"], ["this isn't good"]] * 8
