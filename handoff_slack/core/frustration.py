@@ -44,7 +44,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
-from handoff_slack.core.frustration_model import shipped_model
+from handoff_slack.core.frustration_model import letter_counts, shipped_model
 from handoff_slack.core.frustration_signals import RELIEF, WORD_SIGNALS, names_own_feeling
 from handoff_slack.core.phrases import SLACK_MARKUP, asks_for_human, normalised_prefix, read_prefix
 
@@ -78,6 +78,7 @@ _AT_THE_SERVICE = re.compile(r"\b(you|your|u|ur|youre|support|service|company|bo
 _ASKING = re.compile(r"\b(please|could|can you|can i|how|what|is there|any way)\b")
 _RELIEVED = frozenset({"swearing", "giving_up", "impatience"})  # "holy shit it works now", "nevermind, found it"
 _MARKS = re.compile(r"[!?]{2,}")
+_LETTER_RUNS = re.compile(r"[^\W\d_]+")
 _CONTRACTION = re.compile(r"\b(\w+)n['’]t\b", re.IGNORECASE)
 _IRREGULAR_NEGATIONS = {"ca": "can", "wo": "will", "sha": "shall"}  # can't, won't, shan't
 
@@ -236,16 +237,17 @@ def _strong_negative(text: str, normalised: str, polarity: float) -> bool:
 
 def _caps_weight(lexicon: _Lexicon, text: str, normalised: str) -> float:
     text = SLACK_MARKUP.sub(" ", text)  # user IDs like <@U0BOT> are capitals too
-    letters = [ch for ch in text if ch.isalpha()]
-    upper = sum(ch.isupper() for ch in letters)
-    if len(letters) >= _SHOUTING_MIN_LETTERS and upper / len(letters) >= _SHOUTING_SHARE:
+    letters, upper = letter_counts(text)
+    if letters >= _SHOUTING_MIN_LETTERS and upper / letters >= _SHOUTING_SHARE:
         # Some people type everything in capitals; a greeting, "please" or thanks says they aren't shouting.
         return POLITE_SHOUTING_WEIGHT if _POLITE.search(normalised) else SHOUTING_WEIGHT
     # A capitalised ordinary word is emphasis ("my invoice is STILL wrong"); capitals on a word the
     # dictionary doesn't know are an acronym (SSO, VPN, CSV). TextBlob's spelling list is the dictionary.
+    if upper == 0 and text.isascii():  # an ASCII word in capitals holds one of A-Z
+        return 0.0
     emphasised = any(
         len(word) >= _EMPHASIS_MIN_LETTERS and word.isupper() and word.lower() in lexicon.dictionary
-        for word in re.findall(r"[^\W\d_]+", text)
+        for word in _LETTER_RUNS.findall(text)
     )
     return EMPHASIS_WEIGHT if emphasised else 0.0
 
@@ -267,9 +269,26 @@ def _has_repeat(normalised: list[str]) -> bool:
 def _similar(a: str, b: str) -> bool:
     # real_quick_ratio and quick_ratio are upper bounds of ratio, in linear time: most pairs are
     # told apart by them, and only near-identical ones pay for the quadratic comparison.
+    # The longest common subsequence bounds ratio too (its matching blocks are one), tighter, and costs
+    # a few big-integer operations per character: ratio's own quadratic search runs only past it.
     matcher = SequenceMatcher(None, a, b)
     return (
         matcher.real_quick_ratio() >= _REPEAT_SIMILARITY
         and matcher.quick_ratio() >= _REPEAT_SIMILARITY
+        and 2.0 * longest_common_subsequence(a, b) / (len(a) + len(b)) >= _REPEAT_SIMILARITY
         and matcher.ratio() >= _REPEAT_SIMILARITY
     )
+
+
+def longest_common_subsequence(a: str, b: str) -> int:
+    """Its length, bit-parallel (Allison and Dix 1986; Crochemore et al. 2001): bit i of `row` is 0 where
+    the subsequence gains at a[i]; one addition per character of b does a row of the usual table."""
+    positions: dict[str, int] = {}
+    for i, ch in enumerate(a):
+        positions[ch] = positions.get(ch, 0) | 1 << i
+    full = (1 << len(a)) - 1
+    row = full
+    for ch in b:
+        matched = row & positions.get(ch, 0)
+        row = ((row + matched) | (row - matched)) & full
+    return len(a) - row.bit_count()

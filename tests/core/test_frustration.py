@@ -7,10 +7,12 @@ problem reports may be escalated. The figures are printed on every run (and publ
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff_slack.core.bot_config import FrustrationConfig
-from handoff_slack.core.frustration import FrustrationDetector, FrustrationReading
+from handoff_slack.core.frustration import FrustrationDetector, FrustrationReading, longest_common_subsequence
 from handoff_slack.core.phrases import READ_LIMIT
 
 REPO = Path(__file__).resolve().parents[2]
@@ -512,3 +514,18 @@ def test_a_signal_within_the_read_limit_counts_one_after_it_does_not(
 def test_a_huge_message_reads_as_its_prefix(detector: FrustrationDetector, huge: str) -> None:
     earlier = ["my order is late", huge]
     assert detector.read([*earlier, huge]) == detector.read([*earlier[:1], huge[:READ_LIMIT], huge[:READ_LIMIT]])
+
+
+def test_the_common_subsequence_bound_is_exact_and_never_under_difflibs_matches() -> None:
+    # The repeat check skips difflib's ratio when this bound is already under the similarity: the
+    # bound must be the true longest common subsequence, which no set of matching blocks exceeds.
+    rng = random.Random(20)
+    for _ in range(500):
+        a = "".join(rng.choice("ab c") for _ in range(rng.randint(0, 30)))
+        b = "".join(rng.choice("ab cé") for _ in range(rng.randint(0, 30)))
+        table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+        for i, x in enumerate(a):
+            for j, y in enumerate(b):
+                table[i + 1][j + 1] = table[i][j] + 1 if x == y else max(table[i][j + 1], table[i + 1][j])
+        assert longest_common_subsequence(a, b) == table[-1][-1]
+        assert sum(block.size for block in SequenceMatcher(None, a, b).get_matching_blocks()) <= table[-1][-1]
