@@ -79,6 +79,7 @@ _ASKING = re.compile(r"\b(please|could|can you|can i|how|what|is there|any way)\
 _RELIEVED = frozenset({"swearing", "giving_up", "impatience"})  # "holy shit it works now", "nevermind, found it"
 _MARKS = re.compile(r"[!?]{2,}")
 _LETTER_RUNS = re.compile(r"[^\W\d_]+")
+_UNDERSCORE_EDGE = re.compile(r"(?:^|\s)_|_(?:\s|$)")
 _CONTRACTION = re.compile(r"\b(\w+)n['’]t\b", re.IGNORECASE)
 _IRREGULAR_NEGATIONS = {"ca": "can", "wo": "will", "sha": "shall"}  # can't, won't, shan't
 
@@ -217,11 +218,12 @@ def _polarity(lexicon: _Lexicon, text: str) -> float:
     # punctuation and emoji are dropped because "!!" is a signal of its own.
     text = _CONTRACTION.sub(lambda m: _IRREGULAR_NEGATIONS.get(m[1].lower(), m[1]) + " not", text)
     words = normalised_prefix(text)
-    if "_" in words:  # the tokenizer splits "_" off words: let it
+    if _UNDERSCORE_EDGE.search(words):  # the tokenizer splits a leading or trailing "_" off: let it
         return float(lexicon.sentiment(words)[0])
-    # Normalised words hold only word characters and single spaces, without "_" the tokenizer returns
-    # them as they are: hand over the lower-cased words as it would, saving the tokenizing (half the
-    # cost on 2,000 characters) and PatternAnalyzer's per-call namedtuple class. Same polarity.
+    # Normalised text is word characters between single spaces; the tokenizer returns such words as
+    # they are (it splits off punctuation, of which only "_" is a word character, and "ERR_TIMEOUT"
+    # keeps its own). So hand over the lower-cased words as it would: the same polarity, without the
+    # tokenizing (half the cost on 2,000 characters) or PatternAnalyzer's namedtuple class per call.
     return float(lexicon.sentiment([word.lower() for word in words.split()])[0])
 
 

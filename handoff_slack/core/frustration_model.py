@@ -55,19 +55,21 @@ def features(texts: Iterable[str]) -> dict[str, float]:
     return found
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _ASCII_LETTERS = string.ascii_letters.encode()
 _ASCII_UPPERCASE = string.ascii_uppercase.encode()
 
 
 def letter_counts(text: str) -> tuple[int, int]:
     """How many of the text's characters are letters (`str.isalpha`), and how many of those capitals."""
-    if text.isascii():  # the same counts, without a Python step per character
-        raw = text.encode()
-        return len(raw) - len(raw.translate(None, _ASCII_LETTERS)), len(raw) - len(
-            raw.translate(None, _ASCII_UPPERCASE)
-        )
-    letters = [ch for ch in text if ch.isalpha()]
-    return len(letters), sum(ch.isupper() for ch in letters)
+    # ASCII counted by bytes.translate, the rest (emoji, accents) a character at a time: the same counts.
+    others = _NON_ASCII.findall(text)
+    raw = (_NON_ASCII.sub("", text) if others else text).encode()
+    letters = [ch for run in others for ch in run if ch.isalpha()]
+    return (
+        len(raw) - len(raw.translate(None, _ASCII_LETTERS)) + len(letters),
+        len(raw) - len(raw.translate(None, _ASCII_UPPERCASE)) + sum(ch.isupper() for ch in letters),
+    )
 
 
 @lru_cache(maxsize=8192)  # customers reuse words: build each word's feature names once

@@ -36,10 +36,16 @@ def normalise(text: str) -> str:
     """Lower-case words only: no Slack markup, punctuation, accents or repeated spaces."""
     text = SLACK_MARKUP.sub(" ", text)
     if not text.isascii():  # ASCII has nothing to decompose nor combining marks to drop
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        text = _NON_ASCII.sub(_without_combining, unicodedata.normalize("NFKD", text))
     text = _PUNCTUATION.sub(" ", text.lower().replace("’", "'").replace("'", ""))
     return " ".join(text.split())
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _without_combining(run: re.Match[str]) -> str:
+    return "".join(ch for ch in run[0] if not unicodedata.combining(ch))
 
 
 def read_prefix(text: str) -> str:

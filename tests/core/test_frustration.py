@@ -529,3 +529,27 @@ def test_the_common_subsequence_bound_is_exact_and_never_under_difflibs_matches(
                 table[i + 1][j + 1] = table[i][j] + 1 if x == y else max(table[i][j + 1], table[i + 1][j])
         assert longest_common_subsequence(a, b) == table[-1][-1]
         assert sum(block.size for block in SequenceMatcher(None, a, b).get_matching_blocks()) <= table[-1][-1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this isn't good at all",
+        "really not good, not bad either",
+        "the sync failed with ERR_TIMEOUT again, terrible",
+        "_awful_ __init__ is broken _",
+        "Café naïve ﬁle: great!! 🙄",
+        "I'm very very happy :) but the export is horrible",
+    ],
+)
+def test_polarity_is_textblobs_pattern_analyzer_on_the_normalised_text(text: str) -> None:
+    # The reading hands TextBlob the normalised words directly (no tokenizing); it must score as
+    # PatternAnalyzer does on the same text, underscores at word edges included.
+    from textblob.en.sentiments import PatternAnalyzer
+
+    from handoff_slack.core.frustration import _CONTRACTION, _IRREGULAR_NEGATIONS, _load_lexicon, _polarity
+    from handoff_slack.core.phrases import normalised_prefix
+
+    spelled = _CONTRACTION.sub(lambda m: _IRREGULAR_NEGATIONS.get(m[1].lower(), m[1]) + " not", text)
+    expected = PatternAnalyzer().analyze(normalised_prefix(spelled)).polarity
+    assert _polarity(_load_lexicon(), text) == expected
