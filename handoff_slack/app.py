@@ -104,6 +104,7 @@ class HandoffApp:
         self.scheduler.start()
 
     def close(self) -> None:
+        self.leadership.quiesce()  # no job reschedules the timers while the scheduler shuts down
         if self.scheduler.running:
             # APScheduler 3's thread runs its due jobs once more after shutdown() wakes it, and submits
             # them to the executors shutdown() just closed (a traceback in the log): no jobs, no race.

@@ -52,6 +52,8 @@ class SchedulerLeadership:
         self.on_taken = on_taken  # e.g. run the timers now instead of at their next interval
         # The periodic check and the jobs' confirmations run on the scheduler's threads: one at a time.
         self._deciding = threading.RLock()
+        self._hooks = threading.Lock()  # on_taken against quiesce
+        self._hooks_on = True
 
     @property
     def leading(self) -> bool:
@@ -75,7 +77,17 @@ class SchedulerLeadership:
                 return
             self._leading = True
         logger.info("scheduler leader: process %s took the lead; timers run here", os.getpid())
-        self.on_taken()
+        with self._hooks:  # not while the scheduler shuts down (see quiesce)
+            if self._hooks_on:
+                self.on_taken()
+
+    def quiesce(self) -> None:
+        """Before the scheduler shuts down: no more `on_taken`, and one in progress has finished.
+        APScheduler's shutdown holds its job store lock while it waits for running jobs; a check job
+        taking the lead then would wait for that lock in `on_taken` (it reschedules the timers): a
+        deadlock, seen when the app stopped just as it took over."""
+        with self._hooks:
+            self._hooks_on = False
 
     def confirm(self) -> bool:
         """Before a leader's job runs: still leading? (One round trip on PostgreSQL.)"""

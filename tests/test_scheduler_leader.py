@@ -6,6 +6,7 @@ after start-up. Two real app processes (`python main.py`) where a process must d
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from sqlalchemy import create_engine, text
 from handoff_slack.blocks.action_ids import TRANSFER_ACCEPT
 from handoff_slack.core.transfer_config import TransferConfig
 from handoff_slack.scheduler import lapse_transfer_offers
-from handoff_slack.scheduler_leader import takeover_bound_seconds
+from handoff_slack.scheduler_leader import SchedulerLeadership, takeover_bound_seconds
 from tests.conftest import AGENT, AGENT_2, CUSTOMER
 from tests.support.app_process import AppProcess
 from tests.support.app_under_test import AppUnderTest, settings_for
@@ -192,3 +193,52 @@ def test_a_timer_fires_once_across_two_processes_on_the_leader(
     assert len([c for c in dm_posts(fake_slack, CUSTOMER) if "in the queue" in c.params["text"]]) == 1
     assert TIMED_OUT_LOG in leader.log_path.read_text()  # fired by the leader's job, not the follower's
     assert TIMED_OUT_LOG not in follower.log_path.read_text()
+
+
+class _FreeLock:
+    """A lock that is always free to take, and held only while `held` says so (no database)."""
+
+    def __init__(self) -> None:
+        self.held = True
+
+    def try_take(self) -> bool:
+        self.held = True
+        return True
+
+    def still_held(self) -> bool:
+        return self.held
+
+    def release(self) -> None:
+        self.held = False
+
+
+def test_quiesce_waits_for_a_takeover_in_progress_and_stops_later_ones() -> None:
+    """The app quiesces the leadership before the scheduler shuts down: APScheduler's shutdown holds
+    its job store lock while it waits for running jobs, and a check job taking the lead then would
+    wait for that lock to reschedule the timers (a deadlock seen once when an app stopped just as it
+    took over). So quiesce waits for an `on_taken` in progress, and none runs after it."""
+    entered, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def on_taken() -> None:
+        calls.append(1)
+        entered.set()
+        assert release.wait(10)
+
+    lock = _FreeLock()
+    leadership = SchedulerLeadership(lock, on_taken)  # type: ignore[arg-type]
+    taking = threading.Thread(target=leadership.check)
+    taking.start()
+    assert entered.wait(10)
+    quiesced = threading.Event()
+    quiescing = threading.Thread(target=lambda: (leadership.quiesce(), quiesced.set()))
+    quiescing.start()
+    assert not quiesced.wait(0.3)  # held back while the takeover's hook runs
+    release.set()
+    assert quiesced.wait(10)
+    taking.join(10)
+    quiescing.join(10)
+
+    lock.held = False  # the lead lost, and taken again: no hook after quiesce
+    leadership.check()
+    assert leadership.leading and calls == [1]
