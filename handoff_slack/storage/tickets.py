@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Result, bindparam, func, insert, or_, update
+from sqlalchemy import ColumnElement, CursorResult, Result, Update, bindparam, func, insert, or_, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -59,6 +59,10 @@ class TicketRepository:
 
     def __init__(self, session: Session) -> None:
         self._session = session
+
+    def _changed(self, statement: Update) -> bool:
+        """Run a conditional UPDATE: whether it changed a row (of racing callers, one does)."""
+        return bool(rows_changed(self._session.execute(statement)))
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -179,93 +183,67 @@ class TicketRepository:
             values.update(
                 agent_user_id=by_user_id, agent_name=agent_name, agent_avatar_url=agent_avatar_url, claimed_at=now
             )
-        return bool(
-            rows_changed(
-                self._session.execute(
-                    update(Ticket)
-                    .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.PROPOSED)
-                    .values(**values)
-                )
-            )
+        return self._changed(
+            update(Ticket)
+            .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.PROPOSED)
+            .values(**values)
         )
 
     def cancel(self, ticket_id: int, by_user_id: str, now: datetime) -> bool:
         """Cancel the ticket if it still waits."""
-        return bool(
-            rows_changed(
-                self._session.execute(
-                    update(Ticket)
-                    .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
-                    .values(
-                        state=TicketState.CANCELLED, closed_by_user_id=by_user_id, closed_at=now, message_stale=True
-                    )
-                )
-            )
+        return self._changed(
+            update(Ticket)
+            .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
+            .values(state=TicketState.CANCELLED, closed_by_user_id=by_user_id, closed_at=now, message_stale=True)
         )
 
     def claim(
         self, ticket_id: int, agent_user_id: str, agent_name: str | None, agent_avatar_url: str | None, now: datetime
     ) -> bool:
         """Give the ticket to the agent if it still waits."""
-        return bool(
-            rows_changed(
-                self._session.execute(
-                    update(Ticket)
-                    .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
-                    .values(
-                        state=TicketState.CONNECTED,
-                        agent_user_id=agent_user_id,
-                        agent_name=agent_name,
-                        agent_avatar_url=agent_avatar_url,
-                        claimed_at=now,
-                        message_stale=True,
-                    )
-                )
+        return self._changed(
+            update(Ticket)
+            .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
+            .values(
+                state=TicketState.CONNECTED,
+                agent_user_id=agent_user_id,
+                agent_name=agent_name,
+                agent_avatar_url=agent_avatar_url,
+                claimed_at=now,
+                message_stale=True,
             )
         )
 
     def close(self, ticket_id: int, by_user_id: str, now: datetime) -> bool:
         """Close the ticket if it is connected."""
-        return bool(
-            rows_changed(
-                self._session.execute(
-                    update(Ticket)
-                    .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.CONNECTED)
-                    .values(state=TicketState.CLOSED, closed_by_user_id=by_user_id, closed_at=now, message_stale=True)
-                )
-            )
+        return self._changed(
+            update(Ticket)
+            .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.CONNECTED)
+            .values(state=TicketState.CLOSED, closed_by_user_id=by_user_id, closed_at=now, message_stale=True)
         )
 
     def rate(self, ticket_id: int, rating: int, by_user_id: str, now: datetime) -> bool:
         """The customer's rating (core.satisfaction) of a closed ticket, if it has none yet: once."""
-        return bool(
-            rows_changed(
-                self._session.execute(
-                    update(Ticket)
-                    .where(
-                        col(Ticket.id) == ticket_id,
-                        col(Ticket.state) == TicketState.CLOSED,
-                        col(Ticket.rating).is_(None),
-                    )
-                    .values(rating=rating, rated_by=by_user_id, rated_at=now, message_stale=True)
-                )
+        return self._changed(
+            update(Ticket)
+            .where(
+                col(Ticket.id) == ticket_id,
+                col(Ticket.state) == TicketState.CLOSED,
+                col(Ticket.rating).is_(None),
             )
+            .values(rating=rating, rated_by=by_user_id, rated_at=now, message_stale=True)
         )
 
     def comment_on_rating(self, ticket_id: int, comment: str) -> bool:
         """The customer's comment on their rating, if the ticket is rated and has none yet: once."""
-        return bool(
-            rows_changed(
-                self._session.execute(
-                    update(Ticket)
-                    .where(
-                        col(Ticket.id) == ticket_id,
-                        col(Ticket.rating).is_not(None),
-                        col(Ticket.rating_comment).is_(None),
-                    )
-                    .values(rating_comment=comment, message_stale=True)
-                )
+        return self._changed(
+            update(Ticket)
+            .where(
+                col(Ticket.id) == ticket_id,
+                col(Ticket.rating).is_not(None),
+                col(Ticket.rating_comment).is_(None),
             )
+            .values(rating_comment=comment, message_stale=True)
         )
 
     def newer_exists(self, conversation_id: int, ticket_id: int) -> bool:
@@ -275,37 +253,29 @@ class TicketRepository:
 
     def set_priority(self, ticket_id: int, level: Priority, by_user_id: str) -> bool:
         """An agent's choice of level, if the ticket still waits."""
-        return bool(
-            rows_changed(
-                self._session.execute(
-                    update(Ticket)
-                    .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
-                    .values(
-                        priority=int(level),
-                        priority_source=PrioritySource.AGENT.value,
-                        priority_set_by=by_user_id,
-                        message_stale=True,
-                    )
-                )
+        return self._changed(
+            update(Ticket)
+            .where(col(Ticket.id) == ticket_id, col(Ticket.state) == TicketState.WAITING)
+            .values(
+                priority=int(level),
+                priority_source=PrioritySource.AGENT.value,
+                priority_set_by=by_user_id,
+                message_stale=True,
             )
         )
 
     def raise_priority(self, ticket_id: int, source: PrioritySource, unless: frozenset[PrioritySource]) -> bool:
         """One level up, if the ticket still waits below urgent and its level does not come from `unless`."""
         blocked = [item.value for item in unless]
-        return bool(
-            rows_changed(
-                self._session.execute(
-                    update(Ticket)
-                    .where(
-                        col(Ticket.id) == ticket_id,
-                        col(Ticket.state) == TicketState.WAITING,
-                        col(Ticket.priority) < int(Priority.URGENT),
-                        or_(col(Ticket.priority_source).is_(None), col(Ticket.priority_source).not_in(blocked)),
-                    )
-                    .values(priority=Ticket.priority + 1, priority_source=source.value, message_stale=True)
-                )
+        return self._changed(
+            update(Ticket)
+            .where(
+                col(Ticket.id) == ticket_id,
+                col(Ticket.state) == TicketState.WAITING,
+                col(Ticket.priority) < int(Priority.URGENT),
+                or_(col(Ticket.priority_source).is_(None), col(Ticket.priority_source).not_in(blocked)),
             )
+            .values(priority=Ticket.priority + 1, priority_source=source.value, message_stale=True)
         )
 
     def mark_mood(self, ticket_id: int, signals: Sequence[str]) -> bool:
@@ -313,18 +283,14 @@ class TicketRepository:
 
         A waiting ticket's message is marked stale, so the queue shows it."""
         marked = ",".join(signals)[:255] or "frustrated"
-        return bool(
-            rows_changed(
-                self._session.execute(
-                    update(Ticket)
-                    .where(
-                        col(Ticket.id) == ticket_id,
-                        col(Ticket.state).in_([TicketState.WAITING, TicketState.CONNECTED]),
-                        col(Ticket.mood_signals).is_(None),
-                    )
-                    .values(mood_signals=marked, message_stale=_STALE_IF_WAITING)
-                )
+        return self._changed(
+            update(Ticket)
+            .where(
+                col(Ticket.id) == ticket_id,
+                col(Ticket.state).in_([TicketState.WAITING, TicketState.CONNECTED]),
+                col(Ticket.mood_signals).is_(None),
             )
+            .values(mood_signals=marked, message_stale=_STALE_IF_WAITING)
         )
 
     def clear_mood(self, ticket_id: int) -> None:
