@@ -45,9 +45,10 @@ def test_the_queues_index_reads_the_queue_in_its_order(database_url: str) -> Non
             if engine.dialect.name == "sqlite":
                 plan = " ".join(str(row[3]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {head}"))
                 assert "ix_ticket_queue" in plan and "TEMP B-TREE" not in plan
-            else:
+            else:  # this test's schema only: other tests' schemas of the database have their own
                 found = connection.exec_driver_sql(
-                    "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_ticket_queue'"
+                    "SELECT indexdef FROM pg_indexes"
+                    " WHERE indexname = 'ix_ticket_queue' AND schemaname = current_schema()"
                 ).scalar_one()
                 assert "priority DESC" in found
     finally:
