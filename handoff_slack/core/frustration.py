@@ -44,7 +44,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
-from handoff_slack.core.frustration_model import letter_counts, shipped_model
+from handoff_slack.core.frustration_model import FrustrationModel, features, letter_counts, shipped_model
 from handoff_slack.core.frustration_signals import RELIEF, WORD_SIGNALS, names_own_feeling
 from handoff_slack.core.phrases import SLACK_MARKUP, asks_for_human, normalised_prefix, read_prefix
 
@@ -58,9 +58,8 @@ DOUBLE_MARKS_WEIGHT = 0.3  # "!!", "??"
 REPEATED_WEIGHT = 0.5
 ASKS_FOR_PERSON_WEIGHT = 0.2
 FEELING_WEIGHT = 0.5
-LEARNED_WEIGHT = (
-    0.3  # the shipped model at or over its threshold (core.frustration_model): a second opinion, never alone
-)
+LEARNED_WEIGHT = 0.3  # the model at or over its threshold (core.frustration_model): a second opinion
+STRONG_LEARNED_WEIGHT = 0.5  # at or over its strong threshold: enough alone
 STRONG_NEGATIVE_WEIGHT = 0.5
 STRONG_NEGATIVE_POLARITY = -0.6  # with the message aimed at the service, not at a thing
 POLITE_SHOUTING_WEIGHT = 0.2  # "HI I NEED TO CHANGE MY ADDRESS PLEASE": some people type in capitals
@@ -73,7 +72,9 @@ _REPEAT_SIMILARITY = 0.85
 _REPEAT_CHARS = 300
 _POSITIVE_POLARITY = 0.1  # "thank you!!!" is enthusiasm, not anger
 
-_POLITE = re.compile(r"\b(please|pls|thanks?|thank you|thx|hi|hello|dear|good (morning|afternoon|evening))\b")
+_POLITE = re.compile(r"\b(please|pls|thanks?|thank you|thx|hi|hello|hey|dear|sorry|good (morning|afternoon|evening))\b")
+# Code quoted from logs ("FATAL", "ERR!!") is not the customer's own voice; "[^`]" keeps the scan linear.
+_CODE = re.compile(r"```[^`]*```|`[^`\n]*`")
 _AT_THE_SERVICE = re.compile(r"\b(you|your|u|ur|youre|support|service|company|bot|team)\b")
 _ASKING = re.compile(r"\b(please|could|can you|can i|how|what|is there|any way)\b")
 _RELIEVED = frozenset({"swearing", "giving_up", "impatience"})  # "holy shit it works now", "nevermind, found it"
@@ -118,15 +119,19 @@ def _load_lexicon() -> _Lexicon:
 
 
 class FrustrationDetector:
-    def __init__(self, window: int = 3, threshold: float = 0.5, *, preload: bool = False) -> None:
+    def __init__(
+        self, window: int = 3, threshold: float = 0.5, *, preload: bool = False, model: FrustrationModel | None = None
+    ) -> None:
         """`preload`: load TextBlob now (~0.2 s) rather than on the first `read`, which may be in a request.
 
-        Pass it when detection is on; leave it off when the detector may never be used.
+        Pass it when detection is on; leave it off when the detector may never be used. `model`: the learned
+        signal's model, the shipped one by default (another is for cross-validation, bench/train_frustration_model).
         """
         if window < 1:
             raise ValueError("window must be at least 1")
         self.window = window
         self.threshold = threshold
+        self.model = model
         if preload:
             _load_lexicon()
 
@@ -160,8 +165,11 @@ class FrustrationDetector:
             contributions["named_feeling"] = FEELING_WEIGHT
         if any(m.strong_negative for m in recent):
             contributions["strong_negative"] = STRONG_NEGATIVE_WEIGHT
-        model = shipped_model()
-        if recent and model.probability_of([m.learned for m in recent]) >= model.threshold:
+        model = self.model or shipped_model()
+        learned = model.probability_of([m.learned for m in recent]) if recent else 0.0
+        if learned >= model.strong_threshold:
+            contributions["learned"] = STRONG_LEARNED_WEIGHT
+        elif learned >= model.threshold:
             contributions["learned"] = LEARNED_WEIGHT
         for index, signal in enumerate(WORD_SIGNALS):
             if contributions.get(signal.name, 0.0) < signal.weight and any(index in m.matched for m in recent):
@@ -184,7 +192,7 @@ class _Message:
     named_feeling: bool
     strong_negative: bool
     matched: frozenset[int]  # indexes into WORD_SIGNALS of the patterns that fired
-    learned: tuple[str, ...]  # the learned model's features it weighs (core.frustration_model)
+    learned: tuple[str, ...]  # the learned model's features (core.frustration_model)
 
 
 @lru_cache(maxsize=1024)
@@ -200,17 +208,38 @@ def _analysed(text: str) -> _Message:
         if not (signal.name in _RELIEVED and relieved)  # "holy shit it works now"
         and signal.pattern.search(lowered if signal.raw else words)
     )
+    caps = _caps_weight(lexicon, text, words)
+    asks_for_person = asks_for_human(text)
+    named_feeling = names_own_feeling(words)
+    strong_negative = _strong_negative(text, words, polarity)
+    # The model also weighs what the named signals read of this message: how far to trust each is learned.
+    read_signals = {
+        "r:negative": polarity <= NEGATIVE_POLARITY,
+        "r:very_negative": polarity <= STRONG_NEGATIVE_POLARITY,
+        "r:positive": polarity > _POSITIVE_POLARITY,
+        "r:caps": caps > 0,
+        "r:person": asks_for_person,
+        "r:feeling": named_feeling,
+        "r:strong_negative": strong_negative,
+        **{"r:" + WORD_SIGNALS[index].name: True for index in sorted(matched)},
+    }
     return _Message(
         words=words,
         polarity=polarity,
-        caps=_caps_weight(lexicon, text, words),
+        caps=caps,
         marks=_marks_weight(text),
-        asks_for_person=asks_for_human(text),
-        named_feeling=names_own_feeling(words),
-        strong_negative=_strong_negative(text, words, polarity),
+        asks_for_person=asks_for_person,
+        named_feeling=named_feeling,
+        strong_negative=strong_negative,
         matched=matched,
-        learned=shipped_model().known_features(text),
+        learned=(*features([text]), *(name for name, fired in read_signals.items() if fired)),
     )
+
+
+def learned_features(text: str) -> tuple[str, ...]:
+    """What the learned model weighs of one message (its words, word pieces and marks, and which named signals
+    fired): bench/train_frustration_model.py trains on these."""
+    return _analysed(read_prefix(text)).learned
 
 
 def _polarity(lexicon: _Lexicon, text: str) -> float:
@@ -238,7 +267,7 @@ def _strong_negative(text: str, normalised: str, polarity: float) -> bool:
 
 
 def _caps_weight(lexicon: _Lexicon, text: str, normalised: str) -> float:
-    text = SLACK_MARKUP.sub(" ", text)  # user IDs like <@U0BOT> are capitals too
+    text = _CODE.sub(" ", SLACK_MARKUP.sub(" ", text))  # user IDs like <@U0BOT> are capitals too
     letters, upper = letter_counts(text)
     if letters >= _SHOUTING_MIN_LETTERS and upper / letters >= _SHOUTING_SHARE:
         # Some people type everything in capitals; a greeting, "please" or thanks says they aren't shouting.
@@ -255,7 +284,7 @@ def _caps_weight(lexicon: _Lexicon, text: str, normalised: str) -> float:
 
 
 def _marks_weight(text: str) -> float:
-    runs = _MARKS.findall(text)
+    runs = _MARKS.findall(_CODE.sub(" ", text) if "`" in text else text)
     if any(len(run) >= 3 or ("!" in run and "?" in run) for run in runs):
         return STRONG_MARKS_WEIGHT
     return DOUBLE_MARKS_WEIGHT if runs else 0.0

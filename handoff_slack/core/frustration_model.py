@@ -89,7 +89,8 @@ class LearnedReading:
 class FrustrationModel:
     bias: float
     weights: Mapping[str, float]
-    threshold: float  # the probability at which the `learned` signal fires
+    threshold: float  # the probability at which the `learned` signal fires (a second opinion)
+    strong_threshold: float = 1.0  # the probability at which it is enough alone (over 1: never)
 
     def read(self, texts: Sequence[str]) -> LearnedReading:
         return self.read_features([features(texts)])
@@ -110,21 +111,31 @@ class FrustrationModel:
         return tuple(name for name in features([text]) if name in self.weights)
 
     def probability_of(self, each: Sequence[Sequence[str]]) -> float:
-        """`read_features(...).probability` of a window from its messages' `known_features`: the same
-        terms summed in the same order (leaving out zeros changes no float sum), without the evidence."""
+        """`read_features(...).probability` of a window from its messages' features (all, or only the
+        `known_features`): the same terms summed in the same order (leaving out zeros changes no float sum),
+        without the evidence."""
         found = dict.fromkeys(itertools.chain.from_iterable(each))
-        z = self.bias + sum(self.weights[name] for name in found)
+        weights = self.weights
+        z = self.bias + sum(weights[name] for name in found if name in weights)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def to_json(self) -> dict[str, object]:
-        return {"bias": self.bias, "threshold": self.threshold, "weights": dict(sorted(self.weights.items()))}
+        return {
+            "bias": self.bias,
+            "threshold": self.threshold,
+            "strong_threshold": self.strong_threshold,
+            "weights": dict(sorted(self.weights.items())),
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> FrustrationModel:
         weights = data["weights"]
         assert isinstance(weights, Mapping)
         return cls(
-            float(str(data["bias"])), {str(k): float(v) for k, v in weights.items()}, float(str(data["threshold"]))
+            float(str(data["bias"])),
+            {str(k): float(v) for k, v in weights.items()},
+            float(str(data["threshold"])),
+            float(str(data.get("strong_threshold", 1.0))),
         )
 
 

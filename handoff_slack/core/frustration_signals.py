@@ -32,6 +32,7 @@ _FEELINGS = _words(
     r"losing my mind|going (?:crazy|insane|mad)|makes me (?:so )?(?:angry|mad|furious)|sick to death|let down",
     r"feel (?:ignored|cheated|betrayed|insulted|fobbed off|misled|lied to|like (?:im|i am) (?:being )?ignored)",
 )
+_LET_GO = re.compile(r" (?:\w+ )?but (?:fine|ok|okay|understandable|no worries|no problem|thats fine)\b")
 _DENIED = re.compile(r"\b(?:not|never|isnt|arent|wasnt|no)\s+(?:\w+ )?$")
 _SOMEONE_ELSE = re.compile(
     r"\b(?:customers?|clients?|users?|boss|ceo|cto|cfo|manager|director|team|colleagues?|he|she|hes|shes|they|"
@@ -50,6 +51,8 @@ def names_own_feeling(normalised: str) -> bool:
         if _DENIED.search(" ".join(before) + " "):
             continue
         if _SOMEONE_ELSE.search(" ".join(before + after)):
+            continue
+        if _LET_GO.match(normalised, found.end()):  # "that's annoying but fine, we'll wait"
             continue
         return True
     return False
@@ -75,7 +78,8 @@ WORD_SIGNALS: tuple[WordSignal, ...] = (
             r"ridiculous|unacceptable|useless|pathetic|hopeless|incompetent|incompetence|nonsense|rubbish",
             r"garbage|outrageous|absurd|unbelievable|disgrace\w*|shameful|shame on|is shame|scam|rip ?off",
             r"amateurs?|clowns?|a joke|what a \w*\s?joke|(?:this|that|it) is \w*\s?joke|joke right",
-            r"waste of (?:my |our )?time|thanks for nothing|the worst (?:service|support|experience|company|customer)",
+            r"waste of (?:my |our )?time|(?:thanks|thank you|cheers) for nothing",
+            r"the worst (?:service|support|experience|company|customer)",
             r"worst \w+ (?:ever|ive ever|i have ever)",
             r"you people|how you treat|treated like this|treat(?:ing)? (?:us|me|customers) like",
             r"talking to a wall|brick wall|(?:going|go|goes|run|running) (?:round |around )?in circles",
@@ -91,6 +95,11 @@ WORD_SIGNALS: tuple[WordSignal, ...] = (
             r"how hard (?:can it be|is it)|why is (?:this|it|everything) so (?:hard|difficult|complicated)",
             r"is it too much to ask|give me a break|are you for real|beyond belief|inacceptable|in ?admissible",
             r"pointless|waste of money|appalling|disgraceful|(?:im|i am|we are|were) (?:so )?done with (?:this|you)",
+            r"(?:not|never|isnt|is not) (?:acceptable|good enough)",
+            r"who thought (?:that|this|it) was (?:ok|okay|fine|a good idea)|how is it possible that",
+            r"what (?:exactly )?(?:am i|are we|do i|do we|does \w+(?: \w+){0,3}) pay(?:ing)? for",
+            r"is this how (?:you|your|we|i|customers)|regret (?:recommending|choosing|signing|buying|ever)"
+            r"|embarrassed (?:i|we) (?:ever )?(?:recommended|chose|picked|signed)",
         ),
     ),
     # Not being heard: having to repeat oneself, being asked again for what was given.
@@ -123,10 +132,11 @@ WORD_SIGNALS: tuple[WordSignal, ...] = (
         STRONG,
         _words(
             rf"(?:nobody|no one|noone|no body|none of you) {_N}{{0,3}}(?:answer\w*|help\w*|respond\w*|repl\w*|read\w*"
-            r"|listen\w*|cares?|call\w*|told|look\w*|gets? back|got back|came|there|here|fix\w*|bother\w*)",
+            r"|listen\w*|cares?|call\w*|told|look\w*|gets? back|got back|came|there|fix\w*|bother\w*)",
             r"(?:is|are) (?:any|some)(?:one|body) (?:\w+ )?(?:there|here|reading|listening|home|alive|awake|answering)",
             r"(?:does|do|did) (?:any|some)(?:one|body) (?:over there |there |here )?(?:even )?(?:read|look|care|check)",
-            r"ignor(?:e|es|ed|ing) (?:me|us|my|our)|thanks for ignoring|(?:zero|no) (?:answer|reply"
+            r"ignor(?:e|es|ed|ing) (?:me|us|(?:my|our) (?:messages|emails|tickets|calls|requests|questions))"
+            r"|thanks for ignoring|(?:zero|no) (?:answer|reply"
             r"|response) (?:yet|at all|since)|whats the point|never (?:answer|reply|respond|call)\w*",
             r"(?:heard|hear) nothing|radio silence|crickets|ghosted",
             r"(?:no|zero|not a single|not one) (?:answer|reply|response|update|word|callback|call back)"
@@ -142,7 +152,10 @@ WORD_SIGNALS: tuple[WordSignal, ...] = (
             r"i give up|giving up|(?:figure|sort|work) (?:it|this) out (?:by )?myself|do it myself like",
             rf"(?:going|go|take this|post\w*|write|complain\w*) {_N}{{0,3}}(?:to |on )?(?:twitter|linkedin|reddit"
             r"|trustpilot|social media|the press|facebook)",
-            r"lawyers?|legal action|attorney|sue you|small claims|consumer protection|ombudsman",
+            r"(?:call|contact|get|involv\w*|speak\w* to|talk\w* to|hear\w* from|forward\w* (?:this|it) to) (?:my|our|a)"
+            r" (?:lawyer|attorney"
+            r"|solicitor)s?|(?:my|our) (?:lawyers?|attorneys?|solicitors?) (?:will|would|are going|is going)"
+            r"|legal action|sue you|small claims|consumer protection|ombudsman",
             r"(?:switch\w*|mov\w*|go\w*|leav\w*) (?:to )?(?:a |your )?competitors?",
             r"(?:pull\w*|tak\w*) (?:everything|all of it|our business|my business|our money|my money)"
             r" (?:out|away|else)",
@@ -152,7 +165,7 @@ WORD_SIGNALS: tuple[WordSignal, ...] = (
             r"(?:take|taking) (?:my|our) (?:business|money) elsewhere|go(?:ing)? elsewhere|(?:1|one) star",
             r"find (?:another|a different|a new|a better) (?:provider|company|service|tool|vendor|supplier)",
             r"(?:last|final) (?:straw|warning)|done with (?:you|this company|your)|i quit|(?:bad|negative) review",
-            r"(?:never|wont|will not) (?:use|buy|order|recommend) (?:\w+ ){0,2}(?:again|you|your)",
+            r"(?:never|wont|will not) (?:use|buy|order|recommend|shop|deal)\w* (?:\w+ ){0,2}(?:again|you|your|from)",
         ),
     ),
     WordSignal("nobody_answers", WEAK, _words(r"still waiting|(?:havent|have not|never) heard (?:back|anything)")),
@@ -229,7 +242,7 @@ WORD_SIGNALS: tuple[WordSignal, ...] = (
             r"^(?:just |please )?(?:fix|sort) (?:it|this)(?: already| now| asap| today)?$|this is the last time",
             r"hurry up|how (?:much )?longer|waiting forever",
             r"how long (?:do i have|must i|will i have|am i supposed) to wait",
-            r"you have got to be kidding|youve got to be kidding|fml|jfc|facepalm|face_palm",
+            r"you have got to be kidding|youve got to be kidding|fml|jfc|facepalm|face_palm|i swear (?:to god )?if",
             r"(?:i|we) (?:want|need|expect|demand) (?:an? )?(?:answer|response|reply|refund|fix|solution)"
             r" (?:today|now|immediately|asap|right now)",
         ),
@@ -251,4 +264,8 @@ WORD_SIGNALS: tuple[WordSignal, ...] = (
 )
 
 # Gratitude and relief: swearing and mock praise in these are relief, not anger.
-RELIEF = _words(r"thanks?|thank you|thx|works now|working now|it works|fixed it|all good|finally works|found it|solved")
+RELIEF = _words(
+    r"thanks?|thank you|thx|works now|working now|it works|fixed it|all good|finally works|found it|solved",
+    r"(?:fine|green|good|ok|okay|verifying|updated) now|ignore my (?:last|previous|earlier)|sorry for the noise|my bad",
+    r"false alarm",
+)
