@@ -1,10 +1,11 @@
-"""The escalation detectors on the independent labelled set of issue 20 (tests/fixtures/escalation_set).
+"""The escalation detectors on the independent labelled sets of issue 20 (tests/fixtures/escalation_set).
 
 The acceptance check is on the **held-out** half, which the detectors were not tuned on: recall of
 frustrated conversations at least 0.85, and at most 10% of calm ones offered a person (for sounding
-frustrated or for being stuck). The figures, with counts and 95% Wilson intervals, are printed on
-every run and published in README "How frustration is detected". This test reads only aggregate
-figures of the held-out half, never its items; `python -m bench.escalation_eval` prints the same.
+frustrated or for being stuck). The same bounds hold on the **confirmation** set, another writer's,
+kept aside the same way. The figures, with counts and 95% Wilson intervals, are printed on every run
+and published in README "How frustration is detected". These tests read only aggregate figures of
+the two, never their items; `python -m bench.escalation_eval` prints the same.
 """
 
 from __future__ import annotations
@@ -13,7 +14,18 @@ from collections import Counter
 
 import pytest
 
-from bench.escalation_eval import LABELS, Figures, evaluate, load, report, wilson
+from bench.escalation_eval import (
+    DEVELOPMENT_SETS,
+    LABELS,
+    MORE_DEVELOPMENT,
+    Figures,
+    evaluate,
+    load,
+    load_file,
+    more_writers,
+    report,
+    wilson,
+)
 from handoff_slack.core.frustration import FrustrationDetector
 from handoff_slack.core.stuck import StuckDetector
 
@@ -32,6 +44,11 @@ def held_out(detectors: tuple[FrustrationDetector, StuckDetector]) -> Figures:
     return evaluate(load("held_out"), *detectors)
 
 
+@pytest.fixture(scope="module")
+def confirmation(detectors: tuple[FrustrationDetector, StuckDetector]) -> Figures:
+    return evaluate(load("confirmation"), *detectors)
+
+
 @pytest.mark.parametrize("half", ["development", "held_out"])
 def test_each_half_is_the_split_the_set_describes(half: str) -> None:
     items = load(half)
@@ -42,16 +59,42 @@ def test_each_half_is_the_split_the_set_describes(half: str) -> None:
     assert all(any(isinstance(step, str) for step in item.steps) for item in items)
 
 
-def test_the_halves_share_no_conversation() -> None:
+@pytest.mark.parametrize(
+    ("writer", "counts"),
+    [(w, {"frustrated": 80, "calm": 80, "stuck": 20}) for w in "abcd"]
+    + [(w, {"frustrated": 90, "calm": 90, "stuck": 20}) for w in "fghi"]
+    + [("confirmation", {"frustrated": 70, "calm": 70, "stuck": 20})],
+)
+def test_each_later_writer_wrote_what_the_set_describes(writer: str, counts: dict[str, int]) -> None:
+    items = load("confirmation") if writer == "confirmation" else load_file(MORE_DEVELOPMENT / f"{writer}.yaml")
+    assert Counter(item.label for item in items) == counts
+    assert all(any(isinstance(step, str) for step in item.steps) for item in items)
+
+
+def test_the_sets_share_no_id_and_no_conversation_longer_than_a_few_words() -> None:
+    # Independent writers do write the same short message ("hi", a thumbs-up, "are you serious?"): such a
+    # conversation in two sets is a coincidence of usage, not a leak. Anything longer that a set kept aside shares
+    # would be (two development sets may share one: "Not happy. Not happy at all." came from two writers).
+    sets = ["development", "held_out", "development_more", "confirmation"]
+    assert more_writers() == list("abcdfghi")
+    ids = [item.id for name in sets for item in load(name)]
+    assert len(set(ids)) == len(ids)
+
     def texts(half: str) -> set[tuple[str, ...]]:
         return {tuple(s for s in item.steps if isinstance(s, str)) for item in load(half)}
 
-    assert not texts("development") & texts("held_out")
+    for i, a in enumerate(sets):
+        for b in sets[i + 1 :]:
+            if {a, b} <= set(DEVELOPMENT_SETS):
+                continue
+            shared = texts(a) & texts(b)
+            longer = sum(sum(len(text.split()) for text in conversation) > 3 for conversation in shared)
+            assert longer == 0, f"{a} and {b} share {longer} conversations of more than three words"  # never print them
 
 
-# Issue 20 stays open on this: the detector's held-out recall is 0.67 (39 of 58), under the bound.
-# Marked strict, so the day a change lifts recall over 0.85 this fails until the mark is removed.
-@pytest.mark.xfail(strict=True, reason="held-out recall of frustrated is 0.67, under 0.85 (issue 20 open)")
+# Issue 20 stays open on this: the detector's held-out recall is 0.84 (49 of 58), one conversation under the
+# bound (50 of 58 is 0.86). Marked strict, so the day recall passes 0.85 this fails until the mark is removed.
+@pytest.mark.xfail(strict=True, reason="held-out recall of frustrated is 0.84, under 0.85 (issue 20 open)")
 def test_held_out_recall_of_frustrated(held_out: Figures, capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():  # the figures the README publishes, visible with or without -s
         print("\n" + report("held_out (escalation_set)", held_out))
@@ -70,8 +113,18 @@ def test_held_out_stuck_figures(held_out: Figures) -> None:
     assert held_out.calm_stuck.value <= MAX_FALSE_ESCALATION, f"stuck false alarms on calm {held_out.calm_stuck}"
 
 
-def test_the_development_half_is_caught_too(detectors: tuple[FrustrationDetector, StuckDetector]) -> None:
-    figures = evaluate(load("development"), *detectors, name_items=True)
+def test_the_confirmation_set_meets_the_bounds(confirmation: Figures, capsys: pytest.CaptureFixture[str]) -> None:
+    with capsys.disabled():
+        print("\n" + report("confirmation (escalation_set)", confirmation))
+    assert confirmation.recall.total == 70 and confirmation.false_escalation.total == 70
+    assert confirmation.recall.value >= MIN_RECALL, f"recall of frustrated {confirmation.recall}"
+    assert confirmation.false_escalation.value <= MAX_FALSE_ESCALATION, str(confirmation.false_escalation)
+    assert confirmation.stuck_recall.value >= MIN_STUCK_RECALL, f"recall of stuck {confirmation.stuck_recall}"
+
+
+@pytest.mark.parametrize("half", ["development", "development_more"])
+def test_the_development_sets_are_caught_too(detectors: tuple[FrustrationDetector, StuckDetector], half: str) -> None:
+    figures = evaluate(load(half), *detectors, name_items=True)
     assert figures.recall.value >= MIN_RECALL, figures.missed
     assert figures.false_escalation.value <= MAX_FALSE_ESCALATION, figures.false_alarms
 
