@@ -1,6 +1,6 @@
 """The escalation detectors measured on the independent labelled set (issue 20).
 
-    python -m bench.escalation_eval            # development, held-out and confirmation figures
+    python -m bench.escalation_eval            # every set's figures
     python -m bench.escalation_eval --dev -v   # development sets only, listing every miss and false alarm
 
 Each item of tests/fixtures/escalation_set/{development,held_out}.yaml is replayed as the bot sees a
@@ -10,8 +10,8 @@ a scenario chosen, a triage answer rejected, minutes passing) fed to the stuck d
 counts as flagged frustrated / stuck when the detector says so at any point of the conversation, as
 the bot would then offer a person.
 
-Only the development sets may be looked at item by item (`-v` lists no other): the held-out half and
-the confirmation set are for the final figures (README "How frustration is detected").
+Only the development sets may be looked at item by item (`-v` lists no other): the held-out half, the
+confirmation set and the fresh set are for figures only (README "How frustration is detected").
 """
 
 from __future__ import annotations
@@ -30,12 +30,14 @@ from handoff_slack.core.frustration import FrustrationDetector
 from handoff_slack.core.stuck import StuckDetector, StuckEvent, StuckState
 
 SET_DIR = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "escalation_set"
-# The set of issue 20, split once into two halves; four more writers' development sets (development_more/);
-# a fifth writer's set kept aside like the held-out half (confirmation.yaml).
+# The set of issue 20, split once into two halves; more writers' development sets (development_more/);
+# three more writers' sets kept aside like the held-out half (confirmation.yaml, fresh/).
 HALVES = {"development": SET_DIR / "development.yaml", "held_out": SET_DIR / "held_out.yaml"}
 MORE_DEVELOPMENT = SET_DIR / "development_more"
 CONFIRMATION = SET_DIR / "confirmation.yaml"
+FRESH = SET_DIR / "fresh"  # two more writers' sets, written after the held-out half had been looked at three times
 DEVELOPMENT_SETS = ("development", "development_more")  # what may be looked at item by item
+KEPT_ASIDE = ("held_out", "confirmation", "fresh")  # for figures only
 LABELS = ("frustrated", "calm", "stuck")
 
 
@@ -58,9 +60,11 @@ class Verdict:
 
 
 def load(half: str) -> list[Item]:
-    """One set's items: `development`, `held_out`, `development_more` (every writer's) or `confirmation`."""
+    """One set's items: `development`, `held_out`, `development_more` (every writer's), `confirmation`, `fresh`."""
     if half == "development_more":
         return [item for writer in more_writers() for item in load_file(MORE_DEVELOPMENT / f"{writer}.yaml")]
+    if half == "fresh":
+        return [item for path in sorted(FRESH.glob("*.yaml")) for item in load_file(path)]
     return load_file(CONFIRMATION if half == "confirmation" else HALVES[half])
 
 
@@ -209,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     frustration = FrustrationDetector(preload=True)
     stuck = StuckDetector()
-    halves = [*DEVELOPMENT_SETS] if args.dev or args.verbose else [*DEVELOPMENT_SETS, "held_out", "confirmation"]
+    halves = [*DEVELOPMENT_SETS] if args.dev or args.verbose else [*DEVELOPMENT_SETS, *KEPT_ASIDE]
     print(f"frustration: window {frustration.window}, threshold {frustration.threshold}; stuck: defaults")
     for half in halves:
         named = args.verbose and half in DEVELOPMENT_SETS

@@ -45,7 +45,7 @@ from functools import lru_cache
 from typing import Any
 
 from handoff_slack.core.frustration_model import FrustrationModel, features, letter_counts, shipped_model
-from handoff_slack.core.frustration_signals import RELIEF, WORD_SIGNALS, names_own_feeling
+from handoff_slack.core.frustration_signals import RELIEF, WORD_SIGNALS, WORKS_NOW, names_own_feeling
 from handoff_slack.core.phrases import SLACK_MARKUP, asks_for_human, normalised_prefix, read_prefix
 
 NEGATIVE_WEIGHT = 0.3
@@ -208,7 +208,8 @@ def _analysed(text: str) -> _Message:
         if not (signal.name in _RELIEVED and relieved)  # "holy shit it works now"
         and signal.pattern.search(lowered if signal.raw else words)
     )
-    caps = _caps_weight(lexicon, text, words)
+    works_now = bool(WORKS_NOW.search(words))  # "IT WORKED!!!" is joy
+    caps = 0.0 if works_now else _caps_weight(lexicon, text, words)
     asks_for_person = asks_for_human(text)
     named_feeling = names_own_feeling(words)
     strong_negative = _strong_negative(text, words, polarity)
@@ -227,7 +228,7 @@ def _analysed(text: str) -> _Message:
         words=words,
         polarity=polarity,
         caps=caps,
-        marks=_marks_weight(text),
+        marks=0.0 if works_now else _marks_weight(text),
         asks_for_person=asks_for_person,
         named_feeling=named_feeling,
         strong_negative=strong_negative,

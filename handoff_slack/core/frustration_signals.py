@@ -263,9 +263,12 @@ WORD_SIGNALS: tuple[WordSignal, ...] = (
     ),
 )
 
-# Gratitude and relief: swearing and mock praise in these are relief, not anger.
-RELIEF = _words(
-    r"thanks?|thank you|thx|works now|working now|it works|fixed it|all good|finally works|found it|solved",
-    r"(?:fine|green|good|ok|okay|verifying|updated) now|ignore my (?:last|previous|earlier)|sorry for the noise|my bad",
-    r"false alarm",
+# It works now: shouting, "!!!" and swearing in these are joy ("IT WORKED!!!", "fuck yes, first try").
+WORKS_NOW = _words(
+    r"works now|working now|it works|finally work(?:s|ed)|(?:it|that|this) worked(?: now| again)?$|fixed it|all good",
+    r"found it|solved",
+    r"(?:fine|green|good|ok|okay|verifying|updated|sorted) now|ignore my (?:last|previous|earlier)|sorry for the noise",
+    r"my bad|false alarm|first try|(?:you|youre a|ur a) (?:legend|star|lifesaver|hero)|you rock|lifesaver|all sorted",
 )
+# Gratitude and relief: swearing and mock praise in these are relief, not anger.
+RELIEF = _words(r"thanks?|thank you|thx", WORKS_NOW.pattern.removeprefix(r"\b(?:").removesuffix(r")\b"))
