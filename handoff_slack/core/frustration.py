@@ -15,14 +15,16 @@ password"). So the score is a weighted sum of small, named signals, capped at 1:
     named_feeling    0.5                     the customer names their own feeling ("fed up", "driving me nuts");
                                              not someone else's ("our CEO is livid") nor a denied one
     strong_negative  0.5                     TextBlob ≤ -0.6 on a message aimed at the service, asking nothing
-    learned          0.3                     the shipped model (core.frustration_model) at or over its threshold
+    learned          0.3 / 0.5               the shipped model (core.frustration_model) at or over its threshold /
+                                             its strong threshold
     judges_service, not_heard, nobody_answers, giving_up, wants_manager, sarcasm, angry_emoji,
     swearing, impatience, persisting         the kinds of frustrated saying of core.frustration_signals,
                                              0.5 each (0.3 for the milder forms: "ugh", "damn", "still not")
 
-Sentiment, a request for a person, the learned signal and the milder forms don't reach the default
-threshold of 0.5 alone: each needs a second signal. Shouting, "!!!", a repeated message, a named
-feeling and each strong kind of saying are enough by themselves. Measured on the independent set
+Sentiment, a request for a person, the learned signal as a second opinion and the milder forms don't
+reach the default threshold of 0.5 alone: each needs a second signal. Shouting, "!!!", a repeated
+message, a named feeling, each strong kind of saying and the learned model when sure are enough by
+themselves. The model also weighs which named signals fired (`learned_features`). Measured on the independent set
 tests/fixtures/escalation_set (tuned on its development half only; the held-out figures are in the
 README, `python -m bench.escalation_eval` prints them) and on tests/fixtures/frustration_conversations.yaml.
 

@@ -1,10 +1,11 @@
-"""A small learned reading of frustration: logistic regression over words, word pieces and marks.
+"""A small learned reading of frustration: logistic regression over words, word pieces, marks and signals.
 
-Trained offline on the development half of the issue 20 set and today's labelled set by
+Trained offline on every development set of tests/fixtures/escalation_set and the older labelled set by
 bench/train_frustration_model.py (deterministic: the same data gives the same weights), shipped as
 `frustration_model.json` beside this module and loaded from the package, never the network. It is one
-signal of core.frustration (`learned`), next to the named ones: where it fires, the reading also says
-which words weighed most (`LearnedReading.evidence`), so an agent can see why.
+signal of core.frustration (`learned`), next to the named ones, whose firing it also weighs
+(core.frustration.learned_features); `read` also says which words weighed most
+(`LearnedReading.evidence`), so an agent can see why.
 
 Reading costs one pass over the bounded prefix (core.phrases.READ_LIMIT) and a dictionary look-up per
 feature.
