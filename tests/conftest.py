@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from tests.support.app_process import AppProcess
 from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest, settings_for
 from tests.support.fake_slack import FakeSlack
+from tests.support.migrated_template import drop_spare_schemas, recycle
 from tests.support.tcp_proxy import TcpProxy
 
 POSTGRES_ENV = "HANDOFF_TEST_POSTGRES_URL"
@@ -85,12 +86,18 @@ def postgres_database_url() -> Iterator[str]:
     # A loaded two-core CI machine can take over the product's 2 s to start a server backend; the
     # tests of a silent database use `postgres_proxy`, which keeps the product's default.
     url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}", "connect_timeout": "10"})
+    rendered = url.render_as_string(hide_password=False)
     try:
-        yield url.render_as_string(hide_password=False)
+        yield rendered
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        if not recycle(rendered):  # kept emptied for the next test if the migrated template made it
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    drop_spare_schemas()
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from handoff_slack.core.priority import Priority
 from handoff_slack.core.queue_priority import PriorityResult
 from handoff_slack.core.states import TicketState
 from handoff_slack.listeners.commands.handoff_priority import REFUSAL, USAGE
-from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.database import Database
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from tests.conftest import AGENT, CUSTOMER, CUSTOMER_2, EXTERNAL_CUSTOMER, EXTERNAL_TEAM, OUTSIDER
 from tests.support.app_under_test import ADMIN, SUPPORT_CHANNEL, AppUnderTest, settings_for
@@ -41,6 +41,7 @@ from tests.support.journeys import (
     wait_for_ticket_update,
     waiting_ticket,
 )
+from tests.support.migrated_template import from_migrated_template
 from tests.support.slack_requests import dm_message
 
 COMMAND = "/handoff-priority"
@@ -303,7 +304,7 @@ ROUNDS = 6
 
 @pytest.fixture
 def helpdesk(database_url: str) -> Iterator[SqlHelpdesk]:
-    migrate(database_url)
+    from_migrated_template(database_url)
     db = Database(database_url, pool_size=RACERS)
     yield SqlHelpdesk(db)
     db.dispose()
