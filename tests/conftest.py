@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,16 @@ EXTERNAL_TEAM = "TEXTORG"
 AGENT = "UAGENT1"
 AGENT_2 = "UAGENT2"
 OUTSIDER = "UOUTSIDER"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Where no bytecode may be written (PYTHONDONTWRITEBYTECODE, set on this machine), every child
+    # Python the tests start (main.py, the sandbox, gunicorn, the benchmark: well over a hundred a
+    # run) compiles the app's modules again, about 0.3 s of CPU each. They share a bytecode cache
+    # outside the repository instead; set before pytest-xdist starts its workers, which inherit it.
+    if os.environ.get("PYTHONDONTWRITEBYTECODE") and not os.environ.get("PYTHONPYCACHEPREFIX"):
+        del os.environ["PYTHONDONTWRITEBYTECODE"]
+        os.environ["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / f"handoff-tests-pycache-{os.getuid()}")
 
 
 def postgres_url() -> str | None:
