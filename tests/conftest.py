@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from handoff_slack.server import settle_garbage_collector
 from tests.support.app_process import AppProcess
 from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest, settings_for
 from tests.support.fake_slack import FakeSlack
@@ -38,6 +39,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("PYTHONDONTWRITEBYTECODE") and not os.environ.get("PYTHONPYCACHEPREFIX"):
         del os.environ["PYTHONDONTWRITEBYTECODE"]
         os.environ["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / f"handoff-tests-pycache-{os.getuid()}")
+    # The garbage collector as the served app sets it (handoff_slack/server.py): what is loaded now is
+    # frozen, and the collector runs less often. With the default thresholds a worker, whose heap
+    # grows with every test's apps and fakes, spent about a sixth of its CPU time collecting.
+    settle_garbage_collector()
 
 
 def postgres_url() -> str | None:
