@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,9 +12,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from handoff_slack.server import settle_garbage_collector
 from tests.support.app_process import AppProcess
 from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest, settings_for
 from tests.support.fake_slack import FakeSlack
+from tests.support.migrated_template import drop_spare_schemas, recycle
 from tests.support.tcp_proxy import TcpProxy
 
 POSTGRES_ENV = "HANDOFF_TEST_POSTGRES_URL"
@@ -26,6 +29,20 @@ EXTERNAL_TEAM = "TEXTORG"
 AGENT = "UAGENT1"
 AGENT_2 = "UAGENT2"
 OUTSIDER = "UOUTSIDER"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Where no bytecode may be written (PYTHONDONTWRITEBYTECODE, set on this machine), every child
+    # Python the tests start (main.py, the sandbox, gunicorn, the benchmark: well over a hundred a
+    # run) compiles the app's modules again, about 0.3 s of CPU each. They share a bytecode cache
+    # outside the repository instead; set before pytest-xdist starts its workers, which inherit it.
+    if os.environ.get("PYTHONDONTWRITEBYTECODE") and not os.environ.get("PYTHONPYCACHEPREFIX"):
+        del os.environ["PYTHONDONTWRITEBYTECODE"]
+        os.environ["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / f"handoff-tests-pycache-{os.getuid()}")
+    # The garbage collector as the served app sets it (handoff_slack/server.py): what is loaded now is
+    # frozen, and the collector runs less often. With the default thresholds a worker, whose heap
+    # grows with every test's apps and fakes, spent about a sixth of its CPU time collecting.
+    settle_garbage_collector()
 
 
 def postgres_url() -> str | None:
@@ -85,12 +102,18 @@ def postgres_database_url() -> Iterator[str]:
     # A loaded two-core CI machine can take over the product's 2 s to start a server backend; the
     # tests of a silent database use `postgres_proxy`, which keeps the product's default.
     url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}", "connect_timeout": "10"})
+    rendered = url.render_as_string(hide_password=False)
     try:
-        yield url.render_as_string(hide_password=False)
+        yield rendered
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        if not recycle(rendered):  # kept emptied for the next test if the migrated template made it
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    drop_spare_schemas()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from handoff_slack.core.helpdesk import Customer, CustomerMessageAction
 from handoff_slack.core.states import TicketState
 from handoff_slack.core.views import TicketCustomer, TicketView
 from handoff_slack.listeners.commands.handoff_queue import BAD_ORG, USAGE
-from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.database import Database
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from tests.conftest import AGENT, CUSTOMER, EXTERNAL_CUSTOMER, EXTERNAL_TEAM
 from tests.support.app_under_test import ADMIN, SUPPORT_CHANNEL, AppUnderTest
@@ -37,6 +37,7 @@ from tests.support.journeys import (
     wait_for_ticket_update,
     waiting_ticket,
 )
+from tests.support.migrated_template import from_migrated_template
 from tests.support.slack_requests import channel_message, dm_message
 
 SHARED = "CSHARED"
@@ -239,7 +240,7 @@ class FakeClock:
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    migrate(database_url)
+    from_migrated_template(database_url)
     database = Database(database_url)
     yield database
     database.dispose()

@@ -15,13 +15,14 @@ import pytest
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import ClaimResult, Customer, CustomerMessageAction
 from handoff_slack.core.states import ConversationMode, TicketState
-from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.database import Database
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.models import Conversation
 from tests.conftest import CUSTOMER
 from tests.support.app_under_test import SUPPORT_CHANNEL, AppUnderTest
 from tests.support.fake_slack import Call, FakeSlack
 from tests.support.journeys import block_text, claim, escalate_by_typing, posted_to
+from tests.support.migrated_template import from_migrated_template
 from tests.support.waiting import wait_until
 
 RACERS = 20
@@ -88,7 +89,7 @@ def test_twenty_simultaneous_claims_over_http_have_one_winner(app: AppUnderTest,
 
 @pytest.fixture
 def helpdesk(database_url: str) -> Iterator[SqlHelpdesk]:
-    migrate(database_url)
+    from_migrated_template(database_url)
     db = Database(database_url, pool_size=RACERS)
     yield SqlHelpdesk(db)
     db.dispose()

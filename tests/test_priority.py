@@ -22,7 +22,7 @@ from handoff_slack.core.priority import Priority
 from handoff_slack.core.queue_priority import PriorityResult
 from handoff_slack.core.states import TicketState
 from handoff_slack.listeners.commands.handoff_priority import REFUSAL, USAGE
-from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.database import Database
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from tests.conftest import AGENT, CUSTOMER, CUSTOMER_2, EXTERNAL_CUSTOMER, EXTERNAL_TEAM, OUTSIDER
 from tests.support.app_under_test import ADMIN, SUPPORT_CHANNEL, AppUnderTest, settings_for
@@ -41,6 +41,7 @@ from tests.support.journeys import (
     wait_for_ticket_update,
     waiting_ticket,
 )
+from tests.support.migrated_template import from_migrated_template
 from tests.support.slack_requests import dm_message
 
 COMMAND = "/handoff-priority"
@@ -116,35 +117,37 @@ def test_lowering_or_repeating_a_level_tells_no_customer(app, fake_slack) -> Non
         assert [c for c in dm_posts(fake_slack, customer) if "moved up" in c.params["text"]] == []
 
 
-@pytest.mark.parametrize("text", ["", "help", "1 urgent", "<!channel> please"])
-def test_non_agents_get_the_same_polite_refusal_whatever_they_type(app, fake_slack, text: str) -> None:
+def test_non_agents_get_the_same_polite_refusal_whatever_they_type(app, fake_slack) -> None:
     ticket = waiting_ticket(app, fake_slack, CUSTOMER)
 
-    answer = run_priority(app, fake_slack, OUTSIDER, text, "outsider")
+    # One app for all: a refusal changes nothing, so no attempt sees another's effect.
+    for number, text in enumerate(["", "help", "1 urgent", "<!channel> please"]):
+        answer = run_priority(app, fake_slack, OUTSIDER, text, f"outsider-{number}")
 
-    assert answer.params["text"] == REFUSAL
-    assert stored(app, ticket).priority is Priority.NORMAL
+        assert answer.params["text"] == REFUSAL, text
+        assert stored(app, ticket).priority is Priority.NORMAL, text
 
 
-@pytest.mark.parametrize(
-    ("text", "said"),
-    [
-        ("help", USAGE),
-        ("  ", USAGE),
-        ("12", "I need a ticket number and a level, got “12”. " + USAGE),
-        ("urgent 12", "“urgent” is not a ticket number. " + USAGE),
-        ("12 critical", "“critical” is not a priority level. " + USAGE),
-        ("99999999999999999999 high", "“99999999999999999999” is not a ticket number. " + USAGE),
-        ("١٢ high", "“١٢” is not a ticket number. " + USAGE),
-        ("<!channel> <@UAGENT2>", "“&lt;!channel&gt;” is not a ticket number. " + USAGE),
-        ("x" * 5000 + " high", "“" + "x" * 40 + "…” is not a ticket number. " + USAGE),
-    ],
-)
-def test_a_bad_argument_gets_the_usage_with_an_example(app, fake_slack, text: str, said: str) -> None:
-    answer = run_priority(app, fake_slack, AGENT, text, "bad")
+BAD_ARGUMENTS = [
+    ("help", USAGE),
+    ("  ", USAGE),
+    ("12", "I need a ticket number and a level, got “12”. " + USAGE),
+    ("urgent 12", "“urgent” is not a ticket number. " + USAGE),
+    ("12 critical", "“critical” is not a priority level. " + USAGE),
+    ("99999999999999999999 high", "“99999999999999999999” is not a ticket number. " + USAGE),
+    ("١٢ high", "“١٢” is not a ticket number. " + USAGE),
+    ("<!channel> <@UAGENT2>", "“&lt;!channel&gt;” is not a ticket number. " + USAGE),
+    ("x" * 5000 + " high", "“" + "x" * 40 + "…” is not a ticket number. " + USAGE),
+]
 
-    assert answer.params["text"] == said
-    assert f"Example: `{COMMAND} 42 urgent`" in said
+
+def test_a_bad_argument_gets_the_usage_with_an_example(app, fake_slack) -> None:
+    # One app for all: a bad argument changes nothing, so no case sees another's effect.
+    for number, (text, said) in enumerate(BAD_ARGUMENTS):
+        answer = run_priority(app, fake_slack, AGENT, text, f"bad-{number}")
+
+        assert answer.params["text"] == said, text
+        assert f"Example: `{COMMAND} 42 urgent`" in said
 
 
 def test_only_waiting_tickets_have_a_priority_to_set(app, fake_slack) -> None:
@@ -303,7 +306,7 @@ ROUNDS = 6
 
 @pytest.fixture
 def helpdesk(database_url: str) -> Iterator[SqlHelpdesk]:
-    migrate(database_url)
+    from_migrated_template(database_url)
     db = Database(database_url, pool_size=RACERS)
     yield SqlHelpdesk(db)
     db.dispose()

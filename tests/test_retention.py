@@ -9,12 +9,13 @@ from sqlmodel import col, select
 
 from handoff_slack.scheduler import PRUNE_INTERVAL, PRUNE_JOB, prune_old_event_ids
 from handoff_slack.settings import SettingsError, load_settings
-from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.database import Database
 from handoff_slack.storage.models import ProcessedEvent
 from handoff_slack.storage.retention import prune_processed_events
 from tests.conftest import CUSTOMER
 from tests.support.app_under_test import AppUnderTest
 from tests.support.journeys import stored_messages
+from tests.support.migrated_template import from_migrated_template
 from tests.support.slack_requests import dm_message
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -31,7 +32,7 @@ def add_events(db: Database, received: dict[str, datetime]) -> None:
 
 
 def test_only_ids_older_than_the_cutoff_are_deleted_in_batches(database_url: str) -> None:
-    migrate(database_url)
+    from_migrated_template(database_url)
     db = Database(database_url)
     try:
         old = {f"Ev-old-{i}": NOW - timedelta(hours=25, minutes=i) for i in range(7)}

@@ -384,32 +384,32 @@ def test_an_admin_reassigns_a_claimed_ticket_with_the_command(app: AppUnderTest,
     assert_customer_never_saw_internals(fake_slack, CUSTOMER)
 
 
-@pytest.mark.parametrize(
-    ("user", "text", "expected"),
-    [
-        (AGENT, "1 <@UAGENT2>", "only the helpdesk's admins"),
-        (CUSTOMER, "help", "only the helpdesk's admins"),
-        (OUTSIDER, "", "only the helpdesk's admins"),
-        (ADMIN, "help", "Example: `/handoff-assign 42 @alice`"),
-        (ADMIN, "", "Example: `/handoff-assign 42 @alice`"),
-        (ADMIN, "banana", "I couldn't read that."),
-        (ADMIN, "12 @bob", "I couldn't read that."),
-        (ADMIN, "<!channel> <@UAGENT2>", "I couldn't read that."),
-        (ADMIN, "99999999999 <@UAGENT2>", "I couldn't read that."),
-        (ADMIN, "4242 <@UAGENT2>", "Ticket 4242 does not exist."),
-        (ADMIN, f"1 <@{OUTSIDER}|olly>", "is not an agent"),
-        (ADMIN, "1 <@UAGENT2> " + "x" * 5000, "I couldn't read that."),
-    ],
-)
-def test_the_assign_command_refuses_and_explains(
-    app: AppUnderTest, fake_slack: FakeSlack, user: str, text: str, expected: str
-) -> None:
-    reply = app.slack.slash_command("/handoff-assign", text, user, SUPPORT_CHANNEL, fake_slack.response_url("cmd"))
-    assert (reply.status, reply.body) == (200, "")
-    said = answered(fake_slack, "cmd")
-    assert expected in said
-    if expected == "only the helpdesk's admins":  # reveals nothing about tickets or agents
-        assert "ticket" not in said.lower() and "agent" not in said.lower()
+ASSIGN_REFUSALS = [
+    (AGENT, "1 <@UAGENT2>", "only the helpdesk's admins"),
+    (CUSTOMER, "help", "only the helpdesk's admins"),
+    (OUTSIDER, "", "only the helpdesk's admins"),
+    (ADMIN, "help", "Example: `/handoff-assign 42 @alice`"),
+    (ADMIN, "", "Example: `/handoff-assign 42 @alice`"),
+    (ADMIN, "banana", "I couldn't read that."),
+    (ADMIN, "12 @bob", "I couldn't read that."),
+    (ADMIN, "<!channel> <@UAGENT2>", "I couldn't read that."),
+    (ADMIN, "99999999999 <@UAGENT2>", "I couldn't read that."),
+    (ADMIN, "4242 <@UAGENT2>", "Ticket 4242 does not exist."),
+    (ADMIN, f"1 <@{OUTSIDER}|olly>", "is not an agent"),
+    (ADMIN, "1 <@UAGENT2> " + "x" * 5000, "I couldn't read that."),
+]
+
+
+def test_the_assign_command_refuses_and_explains(app: AppUnderTest, fake_slack: FakeSlack) -> None:
+    # One app for all: a refusal changes nothing, so no case sees another's effect.
+    for number, (user, text, expected) in enumerate(ASSIGN_REFUSALS):
+        url = fake_slack.response_url(f"cmd-{number}")
+        reply = app.slack.slash_command("/handoff-assign", text, user, SUPPORT_CHANNEL, url)
+        assert (reply.status, reply.body) == (200, ""), (user, text)
+        said = answered(fake_slack, f"cmd-{number}")
+        assert expected in said, (user, text, said)
+        if expected == "only the helpdesk's admins":  # reveals nothing about tickets or agents
+            assert "ticket" not in said.lower() and "agent" not in said.lower(), (user, text, said)
 
 
 def test_the_assign_command_on_a_closed_ticket_changes_nothing(app: AppUnderTest, fake_slack: FakeSlack) -> None:

@@ -13,10 +13,11 @@ from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer
 from handoff_slack.core.notices import NoticeKind
 from handoff_slack.core.states import DeliveryState, Direction
-from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.database import Database
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.models import Message
 from tests.core.test_helpdesk import FakeClock, pending, relays
+from tests.support.migrated_template import from_migrated_template
 
 SUPPORT = "CSUPPORT"
 JANE = Customer(user_id="UJANE", door=FrontDoor("DJANE"))
@@ -29,7 +30,7 @@ def ts() -> str:
 
 @pytest.fixture
 def desk(database_url: str) -> Iterator[SqlHelpdesk]:
-    migrate(database_url)
+    from_migrated_template(database_url)
     db = Database(database_url)
     yield SqlHelpdesk(db, clock=FakeClock(), flood_limit=5, flood_window=timedelta(minutes=1))
     db.dispose()

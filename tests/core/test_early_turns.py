@@ -12,10 +12,11 @@ from sqlmodel import select
 from handoff_slack.core.bot import BotEngine, BotInput, BotState, BotTurn, CustomerFacts, Reply, Said
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer, CustomerMessageAction
-from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.database import Database
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.models import Conversation
 from tests.core.test_helpdesk import FakeClock
+from tests.support.migrated_template import from_migrated_template
 
 JANE = Customer(user_id="UJANE", door=FrontDoor("DJANE"))
 OMAR = Customer(user_id="UOMAR", door=FrontDoor("DOMAR"))
@@ -50,7 +51,7 @@ class WritingWhileDeciding:
 
 @pytest.fixture
 def bot_and_desk(database_url: str) -> Iterator[tuple[WritingWhileDeciding, SqlHelpdesk]]:
-    migrate(database_url)
+    from_migrated_template(database_url)
     db = Database(database_url)
     bot = WritingWhileDeciding()
     desk = SqlHelpdesk(db, responder=bot, clock=FakeClock())

@@ -15,9 +15,10 @@ from handoff_slack.core.deliveries import Delivery
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import AgentMessageAction, CancelResult, Customer, CustomerMessageAction
 from handoff_slack.core.states import ConversationMode, Direction
-from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.database import Database
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from tests.core.test_helpdesk import FakeClock, conversation_of, pending, position, relays
+from tests.support.migrated_template import from_migrated_template
 
 SUPPORT = "CSUPPORT"
 SHARED = "CSHARED"  # a channel shared with the customers' organisation
@@ -36,7 +37,7 @@ def ts() -> str:
 
 @pytest.fixture
 def desk(database_url: str) -> Iterator[SqlHelpdesk]:
-    migrate(database_url)
+    from_migrated_template(database_url)
     db = Database(database_url)
     yield SqlHelpdesk(db, clock=FakeClock(), workspace_id="THOME")
     db.dispose()
@@ -116,7 +117,7 @@ def test_buttons_and_forms_act_on_the_door_they_were_pressed_at(desk: SqlHelpdes
 
 
 def test_one_door_is_one_conversation_per_workspace(database_url: str) -> None:
-    migrate(database_url)
+    from_migrated_template(database_url)
     db = Database(database_url)
     try:
         home, other = (SqlHelpdesk(db, clock=FakeClock(), workspace_id=team) for team in ("THOME", "TOTHER"))

@@ -23,9 +23,10 @@ from handoff_slack.core.helpdesk import (
     CustomerMessageOutcome,
 )
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, EscalationReason, TicketState
-from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.database import Database
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.models import Conversation, Message, Ticket
+from tests.support.migrated_template import from_migrated_template
 
 SUPPORT = "CSUPPORT"
 JANE = Customer(user_id="UJANE", door=FrontDoor("DJANE"), team_id="T1")
@@ -69,7 +70,7 @@ class FakeClock:
 
 @pytest.fixture
 def desk(database_url: str) -> Iterator[SqlHelpdesk]:
-    migrate(database_url)
+    from_migrated_template(database_url)
     db = Database(database_url)
     yield SqlHelpdesk(db, note_prefix="note:", clock=FakeClock())
     db.dispose()
@@ -336,7 +337,7 @@ def test_a_redelivered_event_id_is_a_duplicate_even_with_a_different_message(des
 @pytest.fixture
 def triage_desk(database_url: str) -> Iterator[tuple[SqlHelpdesk, FakeClock]]:
     """Triage before the hand-off (e-mail, then the problem); flooding from the third message a minute."""
-    migrate(database_url)
+    from_migrated_template(database_url)
     db = Database(database_url)
     clock = FakeClock()
     questions = (

@@ -20,8 +20,9 @@ from sqlalchemy.exc import OperationalError
 
 from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import ClaimResult, CloseResult, Customer, CustomerMessageAction
-from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.database import Database
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
+from tests.support.migrated_template import from_migrated_template
 from tests.support.waiting import wait_until
 
 JANE = Customer(user_id="UJANE", door=FrontDoor("DJANE"), team_id="T1")
@@ -29,7 +30,7 @@ JANE = Customer(user_id="UJANE", door=FrontDoor("DJANE"), team_id="T1")
 
 @pytest.fixture
 def desk_and_engine(postgres_database_url: str) -> Iterator[tuple[SqlHelpdesk, Engine]]:
-    migrate(postgres_database_url)
+    from_migrated_template(postgres_database_url)
     db = Database(postgres_database_url)
     outside = create_engine(postgres_database_url.replace("postgresql://", "postgresql+psycopg://", 1))
     yield SqlHelpdesk(db, note_prefix="note:"), outside

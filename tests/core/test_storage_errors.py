@@ -9,8 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from handoff_slack.core.errors import StorageUnavailable
-from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.database import Database
 from handoff_slack.storage.models import ProcessedEvent
+from tests.support.migrated_template import from_migrated_template
 
 
 def test_an_unreachable_database_is_storage_unavailable(tmp_path: Path) -> None:
@@ -25,7 +26,7 @@ def test_an_unreachable_database_is_storage_unavailable(tmp_path: Path) -> None:
 
 
 def test_a_refused_statement_is_not_storage_unavailable(database_url: str) -> None:
-    migrate(database_url)
+    from_migrated_template(database_url)
     db = Database(database_url)
     try:
         with db.transaction() as session:

@@ -26,9 +26,10 @@ from handoff_slack.core.proposals import (
 )
 from handoff_slack.core.states import ConversationMode, Direction, EscalationReason, TicketState
 from handoff_slack.storage.audit_log import AuditLog
-from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.database import Database
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.models import Conversation, Message, Proposal
+from tests.support.migrated_template import from_migrated_template
 
 JANE = Customer(user_id="UJANE", door=FrontDoor("DJANE"), team_id="T1")
 ALICE, BOB = "UALICE", "UBOB"
@@ -62,7 +63,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def desk(database_url: str, clock: Clock) -> Iterator[SqlHelpdesk]:
-    migrate(database_url)
+    from_migrated_template(database_url)
     db = Database(database_url)
     yield SqlHelpdesk(db, BotEngine(CONFIG), clock=clock, supervision=CONFIG.supervision)
     db.dispose()

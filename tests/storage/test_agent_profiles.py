@@ -17,8 +17,9 @@ from handoff_slack.core.front_doors import FrontDoor
 from handoff_slack.core.helpdesk import Customer
 from handoff_slack.storage.agent_profiles import AgentProfiles
 from handoff_slack.storage.audit_log import AuditLog
-from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.database import Database
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
+from tests.support.migrated_template import from_migrated_template
 
 T0 = datetime(2027, 1, 20, 10, 0, tzinfo=UTC)
 HOME, OTHER = "T0HOME", "TOTHER"
@@ -35,7 +36,7 @@ def escalate(desk: SqlHelpdesk, customer: str) -> int:
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    migrate(database_url)
+    from_migrated_template(database_url)
     database = Database(database_url)
     try:
         yield database

@@ -11,12 +11,13 @@ from sqlalchemy.engine import make_url
 
 from handoff_slack.storage import database as database_module
 from handoff_slack.storage.database import Database, migrate
+from tests.support.migrated_template import from_migrated_template
 from tests.support.tcp_proxy import TcpProxy
 
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    migrate(database_url)
+    from_migrated_template(database_url)
     database = Database(database_url)
     yield database
     database.dispose()
@@ -57,7 +58,7 @@ def test_a_pinned_connection_goes_back_to_transactions_after_an_autocommit_unit(
 
 
 def test_an_autocommit_read_on_sqlite_does_not_wait_for_the_writer(sqlite_url: str) -> None:
-    migrate(sqlite_url)
+    from_migrated_template(sqlite_url)
     db = Database(sqlite_url)
     writing, done = threading.Event(), threading.Event()
 
@@ -100,7 +101,7 @@ def _pings(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[object]:
 def test_a_pooled_connection_in_use_is_not_pinged_on_every_checkout(
     postgres_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    migrate(postgres_database_url)
+    from_migrated_template(postgres_database_url)
     db = Database(postgres_database_url)
     try:
         pings = _pings(db, monkeypatch)

@@ -19,15 +19,16 @@ from handoff_slack.core.routing import OfferOutcome, RoutingConfig, Strategy
 from handoff_slack.core.routing_desk import AnswerResult
 from handoff_slack.core.states import TicketState
 from handoff_slack.storage.agent_profiles import AgentProfiles
-from handoff_slack.storage.database import Database, migrate
+from handoff_slack.storage.database import Database
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
+from tests.support.migrated_template import from_migrated_template
 
 AGENTS = ["UA", "UB", "UC"]
 
 
 @pytest.fixture
 def desk(database_url: str) -> Iterator[SqlHelpdesk]:
-    migrate(database_url)
+    from_migrated_template(database_url)
     db = Database(database_url, pool_size=8)
     helpdesk = SqlHelpdesk(db, workspace_id="T1")
     helpdesk.routing = RoutingConfig(Strategy.ROUND_ROBIN)

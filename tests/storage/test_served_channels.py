@@ -21,13 +21,14 @@ from handoff_slack.storage.database import Database, alembic_config, migrate
 from handoff_slack.storage.helpdesk_store import SqlHelpdesk
 from handoff_slack.storage.models import Message
 from handoff_slack.storage.served_channels import ServedChannels, TurnedOff
+from tests.support.migrated_template import from_migrated_template
 
 T0 = datetime(2027, 1, 12, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    migrate(database_url)
+    from_migrated_template(database_url)
     database = Database(database_url)
     try:
         yield database

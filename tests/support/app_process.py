@@ -21,9 +21,9 @@ from tests.support.app_under_test import (
     SIGNING_SECRET,
     SUPPORT_CHANNEL,
     SlackEdge,
-    from_migrated_template,
 )
 from tests.support.fake_slack import FakeSlack
+from tests.support.migrated_template import from_migrated_template
 from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
