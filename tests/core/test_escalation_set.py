@@ -96,17 +96,18 @@ def test_the_sets_share_no_id_and_no_conversation_longer_than_a_few_words() -> N
     # else that a set kept aside shares would be (two development sets may share: "Not happy. Not happy at all.").
     sets = [*DEVELOPMENT_SETS, *KEPT_ASIDE]
     assert more_writers() == list("abcdfghilmno")
-    ids = [item.id for name in sets for item in load(name)]
+    loaded = {name: load(name) for name in sets}
+    ids = [item.id for items in loaded.values() for item in items]
     assert len(set(ids)) == len(ids)
 
-    def texts(half: str) -> set[tuple[str, ...]]:
-        return {tuple(s for s in item.steps if isinstance(s, str)) for item in load(half)}
-
+    texts = {
+        name: {tuple(s for s in item.steps if isinstance(s, str)) for item in items} for name, items in loaded.items()
+    }
     for i, a in enumerate(sets):
         for b in sets[i + 1 :]:
             if {a, b} <= set(DEVELOPMENT_SETS):
                 continue
-            shared = (texts(a) & texts(b)) - SHARED_STOCK_PHRASES
+            shared = (texts[a] & texts[b]) - SHARED_STOCK_PHRASES
             longer = sum(sum(len(text.split()) for text in conversation) > 3 for conversation in shared)
             assert longer == 0, f"{a} and {b} share {longer} conversations of more than three words"  # never print them
 
