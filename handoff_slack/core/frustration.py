@@ -36,17 +36,21 @@ TextBlob (with NLTK and its word lists, ~20 MB resident) loads only when a detec
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
+from collections import Counter
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
-from handoff_slack.core.frustration_model import letter_counts, shipped_model
+from handoff_slack.core.frustration_model import letter_counts, marks_of, non_ascii_runs, shipped_model
+from handoff_slack.core.frustration_sentiment import WordsPolarity
 from handoff_slack.core.frustration_signals import RELIEF, WORD_SIGNALS, names_own_feeling
-from handoff_slack.core.phrases import SLACK_MARKUP, asks_for_human, normalised_prefix, read_prefix
+from handoff_slack.core.phrases import SLACK_MARKUP, asks_for_human, normalised_prefix, normalised_words, read_prefix
+from handoff_slack.core.word_search import RawPattern, WordGroup, WordPattern
 
 NEGATIVE_WEIGHT = 0.3
 NEGATIVE_POLARITY = -0.25  # a message at or below this counts towards a negative trend
@@ -73,13 +77,22 @@ _REPEAT_SIMILARITY = 0.85
 _REPEAT_CHARS = 300
 _POSITIVE_POLARITY = 0.1  # "thank you!!!" is enthusiasm, not anger
 
-_POLITE = re.compile(r"\b(please|pls|thanks?|thank you|thx|hi|hello|dear|good (morning|afternoon|evening))\b")
-_AT_THE_SERVICE = re.compile(r"\b(you|your|u|ur|youre|support|service|company|bot|team)\b")
-_ASKING = re.compile(r"\b(please|could|can you|can i|how|what|is there|any way)\b")
+_SOMETIMES = WordGroup()  # asked only of shouting or strongly negative messages: not scanned for otherwise
+_POLITE = WordPattern(
+    re.compile(r"\b(please|pls|thanks?|thank you|thx|hi|hello|dear|good (morning|afternoon|evening))\b"), _SOMETIMES
+)
+_AT_THE_SERVICE = WordPattern(re.compile(r"\b(you|your|u|ur|youre|support|service|company|bot|team)\b"), _SOMETIMES)
+_ASKING = WordPattern(re.compile(r"\b(please|could|can you|can i|how|what|is there|any way)\b"), _SOMETIMES)
+# The word signals' patterns, searched where their matches can begin (core.word_search): the same matches.
+_SEARCHES = tuple(RawPattern(s.pattern) if s.raw else WordPattern(s.pattern) for s in WORD_SIGNALS)
+_RELIEF = WordPattern(RELIEF)
 _RELIEVED = frozenset({"swearing", "giving_up", "impatience"})  # "holy shit it works now", "nevermind, found it"
-_MARKS = re.compile(r"[!?]{2,}")
 _LETTER_RUNS = re.compile(r"[^\W\d_]+")
-_UNDERSCORE_EDGE = re.compile(r"(?:^|\s)_|_(?:\s|$)")
+_ASCII_CAPITALS = re.compile(f"[A-Z][A-Z]{{{_EMPHASIS_MIN_LETTERS - 1},}}")  # a leading class: the engine skips to one
+_ASCII_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+# "_" at the start or end of a word; spelled from the "_" so the engine skips to one (same matches as
+# "(?:^|\s)_|_(?:\s|$)", read only as found or not).
+_UNDERSCORE_EDGE = re.compile(r"_(?:(?<!\S_)|(?!\S))")
 _CONTRACTION = re.compile(r"\b(\w+)n['’]t\b", re.IGNORECASE)
 _IRREGULAR_NEGATIONS = {"ca": "can", "wo": "will", "sha": "shall"}  # can't, won't, shan't
 
@@ -91,10 +104,11 @@ class FrustrationReading:
     signals: tuple[str, ...]  # short names of what fired, in the order of the table above
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per process, hashed by identity (a cache key)
 class _Lexicon:
     sentiment: Any  # textblob's pattern sentiment (what PatternAnalyzer calls): ships its lexicon, works offline
     dictionary: Container[str]  # textblob's spelling word list: which capitalised words are words
+    polarity: WordsPolarity  # the sentiment's polarity of a list of words, reading only what it weighs
 
 
 _lexicon: _Lexicon | None = None
@@ -113,7 +127,8 @@ def _load_lexicon() -> _Lexicon:
                 sentiment(["ok"])
                 _ = "ok" in spelling
                 shipped_model()
-                _lexicon = _Lexicon(sentiment, spelling)
+                _lexicon = _Lexicon(sentiment, spelling, WordsPolarity(sentiment))
+                _RELIEF.search("warm up")  # builds the word patterns' scanner (core.word_search)
     return _lexicon
 
 
@@ -163,8 +178,9 @@ class FrustrationDetector:
         model = shipped_model()
         if recent and model.probability_of([m.learned for m in recent]) >= model.threshold:
             contributions["learned"] = LEARNED_WEIGHT
+        matched = frozenset().union(*(m.matched for m in recent))
         for index, signal in enumerate(WORD_SIGNALS):
-            if contributions.get(signal.name, 0.0) < signal.weight and any(index in m.matched for m in recent):
+            if contributions.get(signal.name, 0.0) < signal.weight and index in matched:
                 contributions[signal.name] = signal.weight
 
         score = round(min(1.0, sum(contributions.values())), 2)
@@ -192,13 +208,13 @@ def _analysed(text: str) -> _Message:
     lexicon = _load_lexicon()
     words = normalised_prefix(text)
     polarity = _polarity(lexicon, text)
-    relieved = bool(RELIEF.search(words))
+    relieved = bool(_RELIEF.search(words))
     lowered = text.lower()
     matched = frozenset(
         index
-        for index, signal in enumerate(WORD_SIGNALS)
+        for index, (signal, search) in enumerate(zip(WORD_SIGNALS, _SEARCHES, strict=True))
         if not (signal.name in _RELIEVED and relieved)  # "holy shit it works now"
-        and signal.pattern.search(lowered if signal.raw else words)
+        and search.search(lowered if signal.raw else words)
     )
     return _Message(
         words=words,
@@ -216,15 +232,16 @@ def _analysed(text: str) -> _Message:
 def _polarity(lexicon: _Lexicon, text: str) -> float:
     # TextBlob's pattern lexicon knows "not" but not "isn't", so spell negations out first;
     # punctuation and emoji are dropped because "!!" is a signal of its own.
-    text = _CONTRACTION.sub(lambda m: _IRREGULAR_NEGATIONS.get(m[1].lower(), m[1]) + " not", text)
+    if "'" in text or "’" in text:  # a contraction has one
+        text = _CONTRACTION.sub(lambda m: _IRREGULAR_NEGATIONS.get(m[1].lower(), m[1]) + " not", text)
     words = normalised_prefix(text)
-    if _UNDERSCORE_EDGE.search(words):  # the tokenizer splits a leading or trailing "_" off: let it
+    if _UNDERSCORE_EDGE.search(words):  # the tokenizer splits a leading or trailing "_" off
         return float(lexicon.sentiment(words)[0])
     # Normalised text is word characters between single spaces; the tokenizer returns such words as
     # they are (it splits off punctuation, of which only "_" is a word character, and "ERR_TIMEOUT"
     # keeps its own). So hand over the lower-cased words as it would: the same polarity, without the
-    # tokenizing (half the cost on 2,000 characters) or PatternAnalyzer's namedtuple class per call.
-    return float(lexicon.sentiment([word.lower() for word in words.split()])[0])
+    # tokenizing or PatternAnalyzer's namedtuple class per call, and of them only what TextBlob weighs.
+    return lexicon.polarity(normalised_words(text))
 
 
 def _strong_negative(text: str, normalised: str, polarity: float) -> bool:
@@ -245,17 +262,38 @@ def _caps_weight(lexicon: _Lexicon, text: str, normalised: str) -> float:
         return POLITE_SHOUTING_WEIGHT if _POLITE.search(normalised) else SHOUTING_WEIGHT
     # A capitalised ordinary word is emphasis ("my invoice is STILL wrong"); capitals on a word the
     # dictionary doesn't know are an acronym (SSO, VPN, CSV). TextBlob's spelling list is the dictionary.
-    if upper == 0 and text.isascii():  # an ASCII word in capitals holds one of A-Z
-        return 0.0
-    emphasised = any(
-        len(word) >= _EMPHASIS_MIN_LETTERS and word.isupper() and word.lower() in lexicon.dictionary
-        for word in _LETTER_RUNS.findall(text)
-    )
+    if not _has_non_ascii_letter(text):
+        # Every letter is one of A-Z and a-z: a run in capitals is found without reading every word.
+        emphasised = upper >= _EMPHASIS_MIN_LETTERS and any(
+            _whole_letter_run(text, run) and _in_dictionary(lexicon, run[0].lower())
+            for run in _ASCII_CAPITALS.finditer(text)
+        )
+    else:
+        emphasised = any(
+            len(word) >= _EMPHASIS_MIN_LETTERS and word.isupper() and word.lower() in lexicon.dictionary
+            for word in _LETTER_RUNS.findall(text)
+        )
     return EMPHASIS_WEIGHT if emphasised else 0.0
 
 
+@lru_cache(maxsize=4096)  # "ERR_TIMEOUT", "ASAP": the same capitals come again
+def _in_dictionary(lexicon: _Lexicon, word: str) -> bool:
+    return word in lexicon.dictionary
+
+
+def _has_non_ascii_letter(text: str) -> bool:
+    """A character beyond ASCII that _LETTER_RUNS reads as a letter: `\\w` (alphanumeric), not `\\d` (decimal)."""
+    return not text.isascii() and any(ch.isalnum() and not ch.isdecimal() for ch in set("".join(non_ascii_runs(text))))
+
+
+def _whole_letter_run(text: str, run: re.Match[str]) -> bool:
+    """The capitals are a whole run of letters (not "ABCDe", a lower-case letter next to them)."""
+    start, end = run.span()
+    return text[start - 1 : start] not in _ASCII_LOWER and text[end : end + 1] not in _ASCII_LOWER
+
+
 def _marks_weight(text: str) -> float:
-    runs = _MARKS.findall(text)
+    runs = marks_of(text)
     if any(len(run) >= 3 or ("!" in run and "?" in run) for run in runs):
         return STRONG_MARKS_WEIGHT
     return DOUBLE_MARKS_WEIGHT if runs else 0.0
@@ -263,34 +301,61 @@ def _marks_weight(text: str) -> float:
 
 def _has_repeat(normalised: list[str]) -> bool:
     # One-word answers ("yes", "no", "ok") repeat naturally, so only longer messages count.
-    candidates = [text[:_REPEAT_CHARS] for text in normalised if len(text.split()) >= 2]
+    candidates = [text[:_REPEAT_CHARS] for text in normalised if len(text.split(maxsplit=1)) >= 2]
     return any(_similar(a, b) for i, a in enumerate(candidates) for b in candidates[i + 1 :])
 
 
 @lru_cache(maxsize=1024)  # a window's older pairs were compared on earlier turns
 def _similar(a: str, b: str) -> bool:
-    # real_quick_ratio and quick_ratio are upper bounds of ratio, in linear time: most pairs are
-    # told apart by them, and only near-identical ones pay for the quadratic comparison.
-    # The longest common subsequence bounds ratio too (its matching blocks are one), tighter, and costs
-    # a few big-integer operations per character: ratio's own quadratic search runs only past it.
-    matcher = SequenceMatcher(None, a, b)
-    return (
-        matcher.real_quick_ratio() >= _REPEAT_SIMILARITY
-        and matcher.quick_ratio() >= _REPEAT_SIMILARITY
-        and 2.0 * longest_common_subsequence(a, b) / (len(a) + len(b)) >= _REPEAT_SIMILARITY
-        and matcher.ratio() >= _REPEAT_SIMILARITY
-    )
+    """`SequenceMatcher(None, a, b).ratio() >= _REPEAT_SIMILARITY`, its upper bounds first: most pairs are
+    told apart by them, and only near-identical ones pay for ratio's quadratic search."""
+    total = len(a) + len(b)
+    # real_quick_ratio and quick_ratio, as difflib computes them, without building the matcher (its
+    # index of b costs more than both): the shorter length, the characters the two have in common.
+    if _ratio(min(len(a), len(b)), total) < _REPEAT_SIMILARITY:
+        return False
+    if _ratio(sum((_counts(a) & _counts(b)).values()), total) < _REPEAT_SIMILARITY:
+        return False
+    # The longest common subsequence bounds ratio too (its matching blocks are one), tighter, and costs a
+    # few big-integer operations per character. First that of the first _PREFIX characters of each, which
+    # the rest adds at most max(len(a), len(b)) - _PREFIX to (past both prefixes, an alignment's pairs all
+    # lie in the rest of one of them): unlike pairs of long messages stop there, at a fraction of the cost.
+    longer = max(len(a), len(b))
+    if longer > _PREFIX:
+        bound = longest_common_subsequence(b[:_PREFIX], a[:_PREFIX]) + longer - _PREFIX
+        if _ratio(bound, total) < _REPEAT_SIMILARITY:
+            return False
+    if _ratio(longest_common_subsequence(b, a), total) < _REPEAT_SIMILARITY:
+        return False
+    return SequenceMatcher(None, a, b).ratio() >= _REPEAT_SIMILARITY
+
+
+_PREFIX = 128
+
+
+def _ratio(matches: int, length: int) -> float:
+    return 2.0 * matches / length if length else 1.0  # difflib's
+
+
+@lru_cache(maxsize=16)  # the newest message is compared with each older one in the window
+def _counts(text: str) -> Counter[str]:
+    return Counter(text)
 
 
 def longest_common_subsequence(a: str, b: str) -> int:
     """Its length, bit-parallel (Allison and Dix 1986; Crochemore et al. 2001): bit i of `row` is 0 where
     the subsequence gains at a[i]; one addition per character of b does a row of the usual table."""
+    positions = _positions(a)
+    row = full = (1 << len(a)) - 1
+    for matched in map(positions.get, b, itertools.repeat(0)):
+        matched &= row
+        row = (row + matched) | (row - matched)  # bits carried past len(a) never come back down: masked once
+    return len(a) - (row & full).bit_count()
+
+
+@lru_cache(maxsize=16)  # the newest message is compared with each older one in the window (as `a`)
+def _positions(a: str) -> dict[str, int]:
     positions: dict[str, int] = {}
     for i, ch in enumerate(a):
         positions[ch] = positions.get(ch, 0) | 1 << i
-    full = (1 << len(a)) - 1
-    row = full
-    for ch in b:
-        matched = row & positions.get(ch, 0)
-        row = ((row + matched) | (row - matched)) & full
-    return len(a) - row.bit_count()
+    return positions

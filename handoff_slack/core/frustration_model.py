@@ -18,15 +18,15 @@ import math
 import re
 import string
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from handoff_slack.core.phrases import normalised_prefix, read_prefix
+from handoff_slack.core.phrases import normalised_prefix, normalised_words, read_prefix
 
 _CHAR_N = 4
-_MARKS = re.compile(r"[!?]{2,}")
+_MARKS = re.compile(r"[!?][!?]+")  # two or more; a leading class lets the engine skip to the marks
 _ANGRY_EMOJI = re.compile("[\U0001f621\U0001f620\U0001f92c\U0001f624\U0001f644\U0001f612]")
 _EMOJI_CODE = re.compile(r":[a-z0-9_+-]+:")
 _MAX_FEATURES_PER_WORD = 8  # a 2,000-character word is read as its first pieces only
@@ -43,29 +43,49 @@ def features(texts: Iterable[str]) -> dict[str, float]:
                 found[name] = 1.0
         for a, b in itertools.pairwise(words):
             found[f"b:{a}_{b}"] = 1.0
-        for run in _MARKS.findall(text):
-            found["m:" + ("?!" if "!" in run and "?" in run else run[:2])] = 1.0
-        if _ANGRY_EMOJI.search(text):
-            found["e:angry"] = 1.0
-        for code in _EMOJI_CODE.findall(text.lower()):
-            found["e:" + code] = 1.0
-        letters, upper = letter_counts(text)
-        if letters >= 8 and upper / letters >= 0.7:
-            found["s:caps"] = 1.0
+        for name in _other_features(text):
+            found[name] = 1.0
     return found
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+def _other_features(text: str) -> list[str]:
+    """Marks, emoji and shouting: a message's features that aren't its words, in `features` order."""
+    found = ["m:" + ("?!" if "!" in run and "?" in run else run[:2]) for run in marks_of(text)]
+    if _ANGRY_EMOJI.search(text):
+        found.append("e:angry")
+    if ":" in text:  # an emoji code has two
+        found.extend("e:" + code for code in _EMOJI_CODE.findall(text.lower()))
+    letters, upper = letter_counts(text)
+    if letters >= 8 and upper / letters >= 0.7:
+        found.append("s:caps")
+    return found
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f][^\x00-\x7f]*")  # a leading class: the engine skips to one
 _ASCII_LETTERS = string.ascii_letters.encode()
 _ASCII_UPPERCASE = string.ascii_uppercase.encode()
 
 
+# The frustration reading asks these of each message twice (core.frustration and the features): kept.
+
+
+@lru_cache(maxsize=16)
+def marks_of(text: str) -> tuple[str, ...]:
+    """The runs of two or more "!" and "?"."""
+    return tuple(_MARKS.findall(text))
+
+
+@lru_cache(maxsize=16)
+def non_ascii_runs(text: str) -> tuple[str, ...]:
+    return tuple(_NON_ASCII.findall(text))
+
+
+@lru_cache(maxsize=16)
 def letter_counts(text: str) -> tuple[int, int]:
     """How many of the text's characters are letters (`str.isalpha`), and how many of those capitals."""
     # ASCII counted by bytes.translate, the rest (emoji, accents) a character at a time: the same counts.
-    others = _NON_ASCII.findall(text)
-    raw = (_NON_ASCII.sub("", text) if others else text).encode()
-    letters = [ch for run in others for ch in run if ch.isalpha()]
+    raw = text.encode("ascii", "ignore")
+    letters = [ch for run in non_ascii_runs(text) for ch in run if ch.isalpha()] if len(raw) < len(text) else []
     return (
         len(raw) - len(raw.translate(None, _ASCII_LETTERS)) + len(letters),
         len(raw) - len(raw.translate(None, _ASCII_UPPERCASE)) + sum(ch.isupper() for ch in letters),
@@ -90,6 +110,22 @@ class FrustrationModel:
     bias: float
     weights: Mapping[str, float]
     threshold: float  # the probability at which the `learned` signal fires
+    # For `known_features`: each word's weighed features (cached), and the weighed bigrams by their word pair.
+    _known_of_word: Callable[[str], tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    _bigrams: Mapping[tuple[str, str], str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        weights = self.weights
+
+        def known_of_word(word: str) -> tuple[str, ...]:
+            return tuple(name for name in _word_features(word) if name in weights)
+
+        object.__setattr__(self, "_known_of_word", lru_cache(maxsize=8192)(known_of_word))
+        # "b:a_b" at each of its "_": words hold "_" too ("err_timeout"), so every split is a pair it may
+        # be; a pair (a, b) is among them exactly when f"b:{a}_{b}" is weighed, and names it.
+        names = [name for name in weights if name.startswith("b:")]
+        pairs = {(name[2:i], name[i + 1 :]): name for name in names for i, ch in enumerate(name) if ch == "_"}
+        object.__setattr__(self, "_bigrams", pairs)
 
     def read(self, texts: Sequence[str]) -> LearnedReading:
         return self.read_features([features(texts)])
@@ -106,14 +142,24 @@ class FrustrationModel:
         return LearnedReading(probability, tuple(name[2:].replace("_", " ") for _, name in top))
 
     def known_features(self, text: str) -> tuple[str, ...]:
-        """One message's features that the model weighs, in `features` order (the others weigh 0)."""
-        return tuple(name for name in features([text]) if name in self.weights)
+        """One message's features that the model weighs, in `features` order (the others weigh 0).
+
+        `[name for name in features([text]) if name in self.weights]`, without building the names of
+        the others: each word's weighed features are cached, and a bigram's name is built only after a
+        word that begins one."""
+        text = read_prefix(text)
+        words = normalised_words(text)
+        # A word's features are the same each time it comes: in the order of the words' first use.
+        known = dict.fromkeys(itertools.chain.from_iterable(map(self._known_of_word, dict.fromkeys(words))))
+        known.update(dict.fromkeys(filter(None, map(self._bigrams.get, itertools.pairwise(words)))))
+        known.update(dict.fromkeys(name for name in _other_features(text) if name in self.weights))
+        return tuple(known)
 
     def probability_of(self, each: Sequence[Sequence[str]]) -> float:
         """`read_features(...).probability` of a window from its messages' `known_features`: the same
         terms summed in the same order (leaving out zeros changes no float sum), without the evidence."""
         found = dict.fromkeys(itertools.chain.from_iterable(each))
-        z = self.bias + sum(self.weights[name] for name in found)
+        z = self.bias + sum(map(self.weights.__getitem__, found))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def to_json(self) -> dict[str, object]:

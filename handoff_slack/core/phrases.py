@@ -15,15 +15,19 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from handoff_slack.core.word_search import WordPattern
+
 # The characters of a message the bot reads, counted as Slack sends them (an "&" typed arrives as
 # "&amp;"). About 300 words: every realistic request, rant or answer to a question fits, so the bot
 # behaves exactly as if it read the whole message; a longer paste is read up to here. Reading is
 # linear in this bound, which keeps the bot's turn a few milliseconds for any message Slack can send.
 READ_LIMIT = 2_000
 
-_HUMAN_PATTERNS = re.compile(
-    r"\b(agent|agents|human|humans|real person|a person|someone|somebody|representative|operator"
-    r"|live chat|support staff)\b"
+_HUMAN_PATTERNS = WordPattern(  # searched where its matches can begin (core.word_search): the same matches
+    re.compile(
+        r"\b(agent|agents|human|humans|real person|a person|someone|somebody|representative|operator"
+        r"|live chat|support staff)\b"
+    )
 )
 _CANCEL_STARTS = ("never mind", "nevermind", "nvm", "cancel", "forget it", "no longer needed")
 _MAX_CANCEL_WORDS = 5
@@ -34,18 +38,39 @@ SLACK_MARKUP = re.compile(r"<[^<>]*>")
 
 def normalise(text: str) -> str:
     """Lower-case words only: no Slack markup, punctuation, accents or repeated spaces."""
+    return " ".join(_normalised_words(text))
+
+
+def _normalised_words(text: str) -> list[str]:
     text = SLACK_MARKUP.sub(" ", text)
-    if not text.isascii():  # ASCII has nothing to decompose nor combining marks to drop
-        text = _NON_ASCII.sub(_without_combining, unicodedata.normalize("NFKD", text))
-    text = _PUNCTUATION.sub(" ", text.lower().replace("’", "'").replace("'", ""))
-    return " ".join(text.split())
+    if text.isascii():  # nothing to decompose nor combining marks to drop
+        text = text.lower().replace("'", "")
+    else:
+        text = unicodedata.normalize("NFKD", text)
+        # Only non-ASCII characters combine: each distinct one in the message is dropped in one pass.
+        text = _replaced(text, [ch for ch in _non_ascii(text) if unicodedata.combining(ch)], "")
+        text = text.lower().replace("’", "'").replace("'", "")
+        text = _replaced(text, [ch for ch in _non_ascii(text) if _PUNCTUATION.fullmatch(ch)], " ")
+    # What _PUNCTUATION replaces among ASCII characters becomes a space by a byte table (the UTF-8 of the
+    # others is bytes over 127, which it keeps; "surrogatepass" keeps a lone surrogate a JSON string can hold).
+    text = text.encode("utf-8", "surrogatepass").translate(_ASCII_PUNCTUATION).decode("utf-8", "surrogatepass")
+    return text.split()
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f][^\x00-\x7f]*")  # a leading class: the engine skips to one
+_ASCII_PUNCTUATION = bytes(32 if byte < 128 and _PUNCTUATION.fullmatch(chr(byte)) else byte for byte in range(256))
 
 
-def _without_combining(run: re.Match[str]) -> str:
-    return "".join(ch for ch in run[0] if not unicodedata.combining(ch))
+def _non_ascii(text: str) -> set[str]:
+    return set("".join(_NON_ASCII.findall(text)))
+
+
+def _replaced(text: str, characters: list[str], by: str) -> str:
+    if len(characters) > 8:
+        return text.translate(dict.fromkeys(map(ord, characters), by))
+    for ch in characters:
+        text = text.replace(ch, by)
+    return text
 
 
 def read_prefix(text: str) -> str:
@@ -59,12 +84,22 @@ def normalised_prefix(text: str) -> str:
     Cut again after normalising: compatibility decomposition can make one character eighteen
     ("ﷺ"). Cached, because one turn asks several questions of the same message.
     """
-    return _normalised(read_prefix(text))
+    return _normalised(read_prefix(text))[0]
+
+
+def normalised_words(text: str) -> tuple[str, ...]:
+    """`normalised_prefix(text).split()`, kept with it: the frustration reading asks for both."""
+    return _normalised(read_prefix(text))[1]
 
 
 @lru_cache(maxsize=128)
-def _normalised(prefix: str) -> str:
-    return normalise(prefix)[:READ_LIMIT]
+def _normalised(prefix: str) -> tuple[str, tuple[str, ...]]:
+    words = _normalised_words(prefix)
+    text = " ".join(words)
+    if len(text) <= READ_LIMIT:
+        return text, tuple(words)
+    text = text[:READ_LIMIT]
+    return text, tuple(text.split())
 
 
 def _whole_short_reply(text: str) -> str | None:
