@@ -75,6 +75,7 @@ _EMPHASIS_MIN_LETTERS = 4  # shorter capitals are often acronyms that are also w
 _REPEAT_SIMILARITY = 0.85
 # A repeat is a short message sent again; comparing more than its start costs quadratic time (difflib).
 _REPEAT_CHARS = 300
+_TWO_WORDS = re.compile(r"\S\s+\S")  # len(text.split()) >= 2, found rather than counted
 _POSITIVE_POLARITY = 0.1  # "thank you!!!" is enthusiasm, not anger
 
 _SOMETIMES = WordGroup()  # asked only of shouting or strongly negative messages: not scanned for otherwise
@@ -88,8 +89,9 @@ _SEARCHES = tuple(RawPattern(s.pattern) if s.raw else WordPattern(s.pattern) for
 _RELIEF = WordPattern(RELIEF)
 _RELIEVED = frozenset({"swearing", "giving_up", "impatience"})  # "holy shit it works now", "nevermind, found it"
 _LETTER_RUNS = re.compile(r"[^\W\d_]+")
-_ASCII_CAPITALS = re.compile(f"[A-Z][A-Z]{{{_EMPHASIS_MIN_LETTERS - 1},}}")  # a leading class: the engine skips to one
-_ASCII_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+# A whole run of ASCII letters, all capitals, _EMPHASIS_MIN_LETTERS or more (no letter before it, no
+# lower-case one after it); from a capital, so the engine skips to one.
+_ASCII_CAPITALS = re.compile(f"[A-Z](?<![A-Za-z][A-Z])[A-Z]{{{_EMPHASIS_MIN_LETTERS - 1},}}+(?![a-z])")
 # "_" at the start or end of a word; spelled from the "_" so the engine skips to one (same matches as
 # "(?:^|\s)_|_(?:\s|$)", read only as found or not).
 _UNDERSCORE_EDGE = re.compile(r"_(?:(?<!\S_)|(?!\S))")
@@ -167,7 +169,7 @@ class FrustrationDetector:
         marks = max((m.marks for m in recent if m.polarity <= _POSITIVE_POLARITY), default=0.0)
         if marks:
             contributions["exclamations"] = marks
-        if _has_repeat([m.words for m in recent]):
+        if _has_repeat([m.repeatable for m in recent]):
             contributions["repeated"] = REPEATED_WEIGHT
         if any(m.asks_for_person for m in recent):
             contributions["asks_for_person"] = ASKS_FOR_PERSON_WEIGHT
@@ -176,7 +178,7 @@ class FrustrationDetector:
         if any(m.strong_negative for m in recent):
             contributions["strong_negative"] = STRONG_NEGATIVE_WEIGHT
         model = shipped_model()
-        if recent and model.probability_of([m.learned for m in recent]) >= model.threshold:
+        if recent and model.probability_of_weighed([m.learned for m in recent]) >= model.threshold:
             contributions["learned"] = LEARNED_WEIGHT
         matched = frozenset().union(*(m.matched for m in recent))
         for index, signal in enumerate(WORD_SIGNALS):
@@ -193,6 +195,7 @@ class _Message:
     window of several turns is analysed once per process)."""
 
     words: str  # normalised
+    repeatable: str | None  # what the repeat check compares: the start of a message of two words or more
     polarity: float
     caps: float
     marks: float
@@ -200,7 +203,7 @@ class _Message:
     named_feeling: bool
     strong_negative: bool
     matched: frozenset[int]  # indexes into WORD_SIGNALS of the patterns that fired
-    learned: tuple[str, ...]  # the learned model's features it weighs (core.frustration_model)
+    learned: dict[str, float]  # the learned model's features it weighs, with their weights (core.frustration_model)
 
 
 @lru_cache(maxsize=1024)
@@ -216,8 +219,12 @@ def _analysed(text: str) -> _Message:
         if not (signal.name in _RELIEVED and relieved)  # "holy shit it works now"
         and search.search(lowered if signal.raw else words)
     )
+    model = shipped_model()
+    learned = model.known_features(text)
     return _Message(
         words=words,
+        # One-word answers ("yes", "no", "ok") repeat naturally, so only longer messages count.
+        repeatable=words[:_REPEAT_CHARS] if _TWO_WORDS.search(words) else None,
         polarity=polarity,
         caps=_caps_weight(lexicon, text, words),
         marks=_marks_weight(text),
@@ -225,7 +232,7 @@ def _analysed(text: str) -> _Message:
         named_feeling=names_own_feeling(words),
         strong_negative=_strong_negative(text, words, polarity),
         matched=matched,
-        learned=shipped_model().known_features(text),
+        learned=dict(zip(learned, map(model.weights.__getitem__, learned), strict=True)),
     )
 
 
@@ -263,10 +270,9 @@ def _caps_weight(lexicon: _Lexicon, text: str, normalised: str) -> float:
     # A capitalised ordinary word is emphasis ("my invoice is STILL wrong"); capitals on a word the
     # dictionary doesn't know are an acronym (SSO, VPN, CSV). TextBlob's spelling list is the dictionary.
     if not _has_non_ascii_letter(text):
-        # Every letter is one of A-Z and a-z: a run in capitals is found without reading every word.
+        # Every letter is one of A-Z and a-z: a run of them in capitals is found without reading every word.
         emphasised = upper >= _EMPHASIS_MIN_LETTERS and any(
-            _whole_letter_run(text, run) and _in_dictionary(lexicon, run[0].lower())
-            for run in _ASCII_CAPITALS.finditer(text)
+            _in_dictionary(lexicon, run) for run in _ASCII_CAPITALS.findall(text)
         )
     else:
         emphasised = any(
@@ -277,19 +283,13 @@ def _caps_weight(lexicon: _Lexicon, text: str, normalised: str) -> float:
 
 
 @lru_cache(maxsize=4096)  # "ERR_TIMEOUT", "ASAP": the same capitals come again
-def _in_dictionary(lexicon: _Lexicon, word: str) -> bool:
-    return word in lexicon.dictionary
+def _in_dictionary(lexicon: _Lexicon, capitals: str) -> bool:
+    return capitals.lower() in lexicon.dictionary
 
 
 def _has_non_ascii_letter(text: str) -> bool:
     """A character beyond ASCII that _LETTER_RUNS reads as a letter: `\\w` (alphanumeric), not `\\d` (decimal)."""
     return not text.isascii() and any(ch.isalnum() and not ch.isdecimal() for ch in set("".join(non_ascii_runs(text))))
-
-
-def _whole_letter_run(text: str, run: re.Match[str]) -> bool:
-    """The capitals are a whole run of letters (not "ABCDe", a lower-case letter next to them)."""
-    start, end = run.span()
-    return text[start - 1 : start] not in _ASCII_LOWER and text[end : end + 1] not in _ASCII_LOWER
 
 
 def _marks_weight(text: str) -> float:
@@ -299,9 +299,8 @@ def _marks_weight(text: str) -> float:
     return DOUBLE_MARKS_WEIGHT if runs else 0.0
 
 
-def _has_repeat(normalised: list[str]) -> bool:
-    # One-word answers ("yes", "no", "ok") repeat naturally, so only longer messages count.
-    candidates = [text[:_REPEAT_CHARS] for text in normalised if len(text.split(maxsplit=1)) >= 2]
+def _has_repeat(repeatable: list[str | None]) -> bool:
+    candidates = [text for text in repeatable if text is not None]
     return any(_similar(a, b) for i, a in enumerate(candidates) for b in candidates[i + 1 :])
 
 
@@ -330,7 +329,7 @@ def _similar(a: str, b: str) -> bool:
     return SequenceMatcher(None, a, b).ratio() >= _REPEAT_SIMILARITY
 
 
-_PREFIX = 128
+_PREFIX = 128  # characters; unlike messages part within it (the bound is under the similarity)
 
 
 def _ratio(matches: int, length: int) -> float:

@@ -162,6 +162,15 @@ class FrustrationModel:
         z = self.bias + sum(map(self.weights.__getitem__, found))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
+    def probability_of_weighed(self, each: Sequence[Mapping[str, float]]) -> float:
+        """`probability_of` from each message's weighed features with their weights (`known_features` and
+        `weights`): merged, they are the same terms in the same order."""
+        found: dict[str, float] = {}
+        for weighed in each:
+            found.update(weighed)
+        z = self.bias + sum(found.values())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
     def to_json(self) -> dict[str, object]:
         return {"bias": self.bias, "threshold": self.threshold, "weights": dict(sorted(self.weights.items()))}
 

@@ -48,9 +48,13 @@ def _normalised_words(text: str) -> list[str]:
     else:
         text = unicodedata.normalize("NFKD", text)
         # Only non-ASCII characters combine: each distinct one in the message is dropped in one pass.
-        text = _replaced(text, [ch for ch in _non_ascii(text) if unicodedata.combining(ch)], "")
+        others = _non_ascii(text)
+        text = _replaced(text, [ch for ch in others if unicodedata.combining(ch)], "")
         text = text.lower().replace("’", "'").replace("'", "")
-        text = _replaced(text, [ch for ch in _non_ascii(text) if _PUNCTUATION.fullmatch(ch)], " ")
+        # Lower-casing maps each character on its own (but for a final sigma, a letter): the punctuation
+        # beyond ASCII left is among the lower-cased others.
+        lowered = {ch for other in others for ch in other.lower() if not ch.isascii()}
+        text = _replaced(text, [ch for ch in lowered if _PUNCTUATION.fullmatch(ch)], " ")
     # What _PUNCTUATION replaces among ASCII characters becomes a space by a byte table (the UTF-8 of the
     # others is bytes over 127, which it keeps; "surrogatepass" keeps a lone surrogate a JSON string can hold).
     text = text.encode("utf-8", "surrogatepass").translate(_ASCII_PUNCTUATION).decode("utf-8", "surrogatepass")

@@ -17,6 +17,7 @@ import random
 import re
 import unicodedata
 from collections.abc import Iterator
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import pytest
@@ -65,9 +66,20 @@ def plain_caps_weight(lexicon: frustration._Lexicon, text: str, normalised: str)
     return frustration.EMPHASIS_WEIGHT if emphasised else 0.0
 
 
+class PlainTwoWords:
+    def search(self, text: str) -> bool:
+        return len(text.split()) >= 2
+
+
+@functools.lru_cache(maxsize=1024)
+def plain_similar(a: str, b: str) -> bool:
+    return SequenceMatcher(None, a, b).ratio() >= frustration._REPEAT_SIMILARITY
+
+
 def clear_caches() -> None:
     frustration._analysed.cache_clear()
     frustration._similar.cache_clear()
+    plain_similar.cache_clear()
     phrases._normalised.cache_clear()
     word_search.SHARED.candidates.cache_clear()
     frustration._SOMETIMES.candidates.cache_clear()
@@ -90,6 +102,11 @@ def plain(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(phrases, "_normalised_words", lambda text: plain_normalise(text).split())
     monkeypatch.setattr(frustration, "_polarity", plain_polarity)
     monkeypatch.setattr(frustration, "_caps_weight", plain_caps_weight)
+    monkeypatch.setattr(
+        FrustrationModel, "probability_of_weighed", lambda self, each: self.probability_of([tuple(d) for d in each])
+    )
+    monkeypatch.setattr(frustration, "_TWO_WORDS", PlainTwoWords())
+    monkeypatch.setattr(frustration, "_similar", plain_similar)
     clear_caches()
     yield
     clear_caches()
