@@ -28,7 +28,11 @@ README, `python -m bench.escalation_eval` prints them) and on tests/fixtures/fru
 
 Each message is read up to `phrases.READ_LIMIT` characters (an angry sentence lives near the
 start, and "!!!" in a 40,000-character paste says little): reading, TextBlob's sentiment included,
-costs at most that much per message.
+costs at most that much per message. Where the straightforward reading spent most, it takes shortcuts
+to the same results: the word patterns are tried only where a match can begin (core.word_search),
+TextBlob reads only the words it weighs (core.frustration_sentiment), the repeat check tells unlike
+messages apart by cheap bounds first. tests/core/test_frustration_equivalence.py switches each back
+and compares the readings.
 
 TextBlob (with NLTK and its word lists, ~20 MB resident) loads only when a detector is built with
 `preload=True` or first reads a text: with frustration detection off the app never loads it.
@@ -49,8 +53,8 @@ from typing import Any
 from handoff_slack.core.frustration_model import letter_counts, marks_of, non_ascii_runs, shipped_model
 from handoff_slack.core.frustration_sentiment import WordsPolarity
 from handoff_slack.core.frustration_signals import RELIEF, WORD_SIGNALS, names_own_feeling
-from handoff_slack.core.phrases import SLACK_MARKUP, asks_for_human, normalised_prefix, normalised_words, read_prefix
-from handoff_slack.core.word_search import RawPattern, WordGroup, WordPattern
+from handoff_slack.core.phrases import HUMAN_REQUEST, SLACK_MARKUP, normalised_prefix, normalised_words, read_prefix
+from handoff_slack.core.word_search import SHARED, RawPattern, WordGroup, WordPattern
 
 NEGATIVE_WEIGHT = 0.3
 NEGATIVE_POLARITY = -0.25  # a message at or below this counts towards a negative trend
@@ -87,7 +91,12 @@ _ASKING = WordPattern(re.compile(r"\b(please|could|can you|can i|how|what|is the
 # The word signals' patterns, searched where their matches can begin (core.word_search): the same matches.
 _SEARCHES = tuple(RawPattern(s.pattern) if s.raw else WordPattern(s.pattern) for s in WORD_SIGNALS)
 _RELIEF = WordPattern(RELIEF)
+_ASKS_FOR_HUMAN = WordPattern(HUMAN_REQUEST)  # phrases.asks_for_human, of the normalised words
 _RELIEVED = frozenset({"swearing", "giving_up", "impatience"})  # "holy shit it works now", "nevermind, found it"
+_SIGNAL_SEARCHES = tuple(
+    (index, search, signal.raw, signal.name in _RELIEVED)
+    for index, (signal, search) in enumerate(zip(WORD_SIGNALS, _SEARCHES, strict=True))
+)
 _LETTER_RUNS = re.compile(r"[^\W\d_]+")
 # A whole run of ASCII letters, all capitals, _EMPHASIS_MIN_LETTERS or more (no letter before it, no
 # lower-case one after it); from a capital, so the engine skips to one.
@@ -130,7 +139,8 @@ def _load_lexicon() -> _Lexicon:
                 _ = "ok" in spelling
                 shipped_model()
                 _lexicon = _Lexicon(sentiment, spelling, WordsPolarity(sentiment))
-                _RELIEF.search("warm up")  # builds the word patterns' scanner (core.word_search)
+                SHARED.prepare()  # the word patterns' gates and scanner (core.word_search), read once
+                _SOMETIMES.prepare()
     return _lexicon
 
 
@@ -215,9 +225,9 @@ def _analysed(text: str) -> _Message:
     lowered = text.lower()
     matched = frozenset(
         index
-        for index, (signal, search) in enumerate(zip(WORD_SIGNALS, _SEARCHES, strict=True))
-        if not (signal.name in _RELIEVED and relieved)  # "holy shit it works now"
-        and search.search(lowered if signal.raw else words)
+        for index, search, raw, relievable in _SIGNAL_SEARCHES
+        if not (relievable and relieved)  # "holy shit it works now"
+        and search.search(lowered if raw else words)
     )
     model = shipped_model()
     learned = model.known_features(text)
@@ -228,7 +238,7 @@ def _analysed(text: str) -> _Message:
         polarity=polarity,
         caps=_caps_weight(lexicon, text, words),
         marks=_marks_weight(text),
-        asks_for_person=asks_for_human(text),
+        asks_for_person=bool(_ASKS_FOR_HUMAN.search(words)),
         named_feeling=names_own_feeling(words),
         strong_negative=_strong_negative(text, words, polarity),
         matched=matched,
@@ -309,21 +319,21 @@ def _similar(a: str, b: str) -> bool:
     """`SequenceMatcher(None, a, b).ratio() >= _REPEAT_SIMILARITY`, its upper bounds first: most pairs are
     told apart by them, and only near-identical ones pay for ratio's quadratic search."""
     total = len(a) + len(b)
-    # real_quick_ratio and quick_ratio, as difflib computes them, without building the matcher (its
-    # index of b costs more than both): the shorter length, the characters the two have in common.
+    # real_quick_ratio, as difflib computes it (without building the matcher: its index of b costs more).
     if _ratio(min(len(a), len(b)), total) < _REPEAT_SIMILARITY:
         return False
-    if _ratio(sum((_counts(a) & _counts(b)).values()), total) < _REPEAT_SIMILARITY:
-        return False
-    # The longest common subsequence bounds ratio too (its matching blocks are one), tighter, and costs a
-    # few big-integer operations per character. First that of the first _PREFIX characters of each, which
-    # the rest adds at most max(len(a), len(b)) - _PREFIX to (past both prefixes, an alignment's pairs all
-    # lie in the rest of one of them): unlike pairs of long messages stop there, at a fraction of the cost.
+    # The longest common subsequence bounds ratio too (its matching blocks are one), and costs a few
+    # big-integer operations per character. That of the first _PREFIX characters of each, which the rest
+    # adds at most max(len(a), len(b)) - _PREFIX to (past both prefixes, an alignment's pairs all lie in
+    # the rest of one of them), tells most long messages apart at a fraction of the cost.
     longer = max(len(a), len(b))
     if longer > _PREFIX:
         bound = longest_common_subsequence(b[:_PREFIX], a[:_PREFIX]) + longer - _PREFIX
         if _ratio(bound, total) < _REPEAT_SIMILARITY:
             return False
+    # quick_ratio, as difflib computes it: the characters the two have in common.
+    if _ratio(sum((_counts(a) & _counts(b)).values()), total) < _REPEAT_SIMILARITY:
+        return False
     if _ratio(longest_common_subsequence(b, a), total) < _REPEAT_SIMILARITY:
         return False
     return SequenceMatcher(None, a, b).ratio() >= _REPEAT_SIMILARITY

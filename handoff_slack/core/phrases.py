@@ -15,20 +15,17 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from handoff_slack.core.word_search import WordPattern
-
 # The characters of a message the bot reads, counted as Slack sends them (an "&" typed arrives as
 # "&amp;"). About 300 words: every realistic request, rant or answer to a question fits, so the bot
 # behaves exactly as if it read the whole message; a longer paste is read up to here. Reading is
 # linear in this bound, which keeps the bot's turn a few milliseconds for any message Slack can send.
 READ_LIMIT = 2_000
 
-_HUMAN_PATTERNS = WordPattern(  # searched where its matches can begin (core.word_search): the same matches
-    re.compile(
-        r"\b(agent|agents|human|humans|real person|a person|someone|somebody|representative|operator"
-        r"|live chat|support staff)\b"
-    )
+_HUMAN_PATTERNS = re.compile(
+    r"\b(agent|agents|human|humans|real person|a person|someone|somebody|representative|operator"
+    r"|live chat|support staff)\b"
 )
+HUMAN_REQUEST = _HUMAN_PATTERNS  # what asks_for_human searches the normalised words for (core.frustration too)
 _CANCEL_STARTS = ("never mind", "nevermind", "nvm", "cancel", "forget it", "no longer needed")
 _MAX_CANCEL_WORDS = 5
 _PUNCTUATION = re.compile(r"[^\w\s]")

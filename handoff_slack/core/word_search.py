@@ -17,6 +17,7 @@ matches begin with: a message holding none of them is not searched.
 from __future__ import annotations
 
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from functools import lru_cache
@@ -42,52 +43,73 @@ def _trie(words: list[str], top: bool = False) -> str:
 
 
 class WordGroup:
-    """Word patterns searched together: one pass over a message finds where each of them may match."""
+    """Word patterns searched together: one pass over a message finds where each of them may match.
+
+    The patterns' sources are read on the group's first search (or `prepare`), not when they are made:
+    importing the patterns costs nothing.
+    """
 
     def __init__(self) -> None:
-        self._gates: dict[str, set[int]] = {}  # gate -> the patterns it opens
-        self._digit: set[int] = set()  # the patterns a word beginning with a digit opens
-        self._count = 0
-        self._scanner: tuple[re.Pattern[str], dict[str, tuple[int, ...]]] | None = None
+        self._patterns: list[re.Pattern[str]] = []
+        self._built: _Scanner | None = None
+        self._lock = threading.Lock()
         # One message is asked several patterns (and by several callers): its candidates are kept.
         self.candidates = lru_cache(maxsize=64)(self._candidates)
 
-    def add(self, opening: frozenset[str], digit: bool) -> int:
-        number = self._count
-        self._count += 1
-        for gate in opening:
-            self._gates.setdefault(gate, set()).add(number)
-        if digit:
-            self._digit.add(number)
-        self._scanner = None
-        self.candidates.cache_clear()
-        return number
+    def add(self, pattern: re.Pattern[str]) -> int:
+        with self._lock:
+            self._patterns.append(pattern)
+            self._built = None
+            self.candidates.cache_clear()
+            return len(self._patterns) - 1
 
-    def _built(self) -> tuple[re.Pattern[str], dict[str, tuple[int, ...]]]:
-        """One pass finds every word start where some pattern's gate opens (a lookahead: starts may overlap)."""
-        if self._scanner is None:
-            ordered = sorted(self._gates)
-            along: dict[str, tuple[int, ...]] = {}
-            for gate in ordered:  # the patterns opened by a gate, by each shorter gate it begins with, by a digit
-                opened = self._digit if gate[:1].isdecimal() else set()
-                opened = opened.union(*(self._gates.get(gate[:end], ()) for end in range(1, len(gate) + 1)))
-                along[gate] = tuple(sorted(opened))
-            alternatives = [_trie(ordered, top=True)] if ordered else []
-            if self._digit:
-                alternatives.append(r"\d")  # last: a digit no gate begins with
-            self._scanner = (re.compile(" (?=(" + "|".join(alternatives) + "))"), along)
-        return self._scanner
+    def prepare(self) -> _Scanner:
+        """The patterns' gates and one regex of them all (a lookahead: starts may overlap)."""
+        built = self._built
+        if built is None:
+            with self._lock:
+                built = self._built = self._built or _Scanner(self._patterns)
+        return built
 
     def _candidates(self, normalised: str) -> dict[int, list[int]]:
         """Each pattern's candidate starts in the text, ascending."""
-        scanner, along = self._built()
-        digit = tuple(sorted(self._digit))
+        scanner = self.prepare()
         found: defaultdict[int, list[int]] = defaultdict(list)
         # Padded: every word has a space before it, and one after it where a gate reads its end.
-        for opened in scanner.finditer(" " + normalised + " "):
+        along, digit = scanner.along, scanner.digit
+        for opened in scanner.regex.finditer(" " + normalised + " "):
+            start = opened.start()
             for number in along.get(opened[1], digit):
-                found[number].append(opened.start())
+                found[number].append(start)
         return found
+
+
+class _Scanner:
+    def __init__(self, patterns: list[re.Pattern[str]]) -> None:
+        self.why_full: list[str | None] = []
+        opens: dict[str, set[int]] = {}  # gate -> the patterns it opens
+        digit: set[int] = set()  # the patterns a word beginning with a digit opens
+        for number, pattern in enumerate(patterns):
+            try:
+                opening, by_digit = gates(pattern)
+            except Unsupported as e:
+                self.why_full.append(str(e))
+                continue
+            self.why_full.append(None)
+            for gate in opening:
+                opens.setdefault(gate, set()).add(number)
+            if by_digit:
+                digit.add(number)
+        self.along: dict[str, tuple[int, ...]] = {}
+        for gate in opens:  # the patterns opened by a gate, by each shorter gate it begins with, by a digit
+            opened = digit if gate[:1].isdecimal() else set()
+            opened = opened.union(*(opens.get(gate[:end], ()) for end in range(1, len(gate) + 1)))
+            self.along[gate] = tuple(sorted(opened))
+        self.digit = tuple(sorted(digit))
+        alternatives = [_trie(list(opens), top=True)] if opens else []
+        if digit:
+            alternatives.append(r"\d")  # last: a digit no gate begins with
+        self.regex = re.compile(" (?=(" + "|".join(alternatives) + "))") if alternatives else re.compile("(?!)")
 
 
 SHARED = WordGroup()  # what a message is always asked: the word signals, feelings, relief, asking for a person
@@ -104,16 +126,14 @@ class WordPattern:
     def __init__(self, pattern: re.Pattern[str], group: WordGroup = SHARED) -> None:
         self.pattern = pattern
         self.group = group
-        self.why_full: str | None = None
-        try:
-            opening, digit = gates(pattern)
-        except Unsupported as e:
-            self.why_full = str(e)
-            return
-        self._number = group.add(opening, digit)
+        self._number = group.add(pattern)
+
+    @property
+    def why_full(self) -> str | None:
+        return self.group.prepare().why_full[self._number]
 
     def search(self, normalised: str) -> re.Match[str] | None:
-        if self.why_full is not None:
+        if self.group.prepare().why_full[self._number] is not None:
             return self.pattern.search(normalised)
         for start in self.group.candidates(normalised).get(self._number, ()):
             found = self.pattern.match(normalised, start)

@@ -230,7 +230,7 @@ def test_the_readings_cover_every_signal() -> None:
 def test_every_word_pattern_is_searched_where_its_matches_begin() -> None:
     """A pattern the fast search can't read is searched in full (correct, slow): say what to change."""
     searches = [*frustration._SEARCHES, frustration._POLITE, frustration._AT_THE_SERVICE, frustration._ASKING]
-    searches += [frustration._RELIEF, frustration_signals._FEELINGS_AT_WORDS, phrases._HUMAN_PATTERNS]
+    searches += [frustration._RELIEF, frustration_signals._FEELINGS_AT_WORDS, frustration._ASKS_FOR_HUMAN]
     full = {s.pattern.pattern[:80]: s.why_full for s in searches if isinstance(s, word_search.WordPattern)}
     assert not {k: why for k, why in full.items() if why}, "patterns searched in full (and why)"
     raw = [s.why_full for s in frustration._SEARCHES if isinstance(s, word_search.RawPattern) and s.why_full]
