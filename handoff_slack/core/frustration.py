@@ -105,6 +105,7 @@ _ASCII_CAPITALS = re.compile(f"[A-Z](?<![A-Za-z][A-Z])[A-Z]{{{_EMPHASIS_MIN_LETT
 # "(?:^|\s)_|_(?:\s|$)", read only as found or not).
 _UNDERSCORE_EDGE = re.compile(r"_(?:(?<!\S_)|(?!\S))")
 _CONTRACTION = re.compile(r"\b(\w+)n['’]t\b", re.IGNORECASE)
+_NEGATION_MARK = re.compile(r"n['’]t", re.IGNORECASE)
 _IRREGULAR_NEGATIONS = {"ca": "can", "wo": "will", "sha": "shall"}  # can't, won't, shan't
 
 
@@ -229,8 +230,6 @@ def _analysed(text: str) -> _Message:
         if not (relievable and relieved)  # "holy shit it works now"
         and search.search(lowered if raw else words)
     )
-    model = shipped_model()
-    learned = model.known_features(text)
     return _Message(
         words=words,
         # One-word answers ("yes", "no", "ok") repeat naturally, so only longer messages count.
@@ -242,23 +241,50 @@ def _analysed(text: str) -> _Message:
         named_feeling=names_own_feeling(words),
         strong_negative=_strong_negative(text, words, polarity),
         matched=matched,
-        learned=dict(zip(learned, map(model.weights.__getitem__, learned), strict=True)),
+        learned=shipped_model().weighed(text),
     )
 
 
 def _polarity(lexicon: _Lexicon, text: str) -> float:
     # TextBlob's pattern lexicon knows "not" but not "isn't", so spell negations out first;
     # punctuation and emoji are dropped because "!!" is a signal of its own.
-    if "'" in text or "’" in text:  # a contraction has one
-        text = _CONTRACTION.sub(lambda m: _IRREGULAR_NEGATIONS.get(m[1].lower(), m[1]) + " not", text)
-    words = normalised_prefix(text)
-    if _UNDERSCORE_EDGE.search(words):  # the tokenizer splits a leading or trailing "_" off
-        return float(lexicon.sentiment(words)[0])
+    text = _spelled_negations(text)
     # Normalised text is word characters between single spaces; the tokenizer returns such words as
     # they are (it splits off punctuation, of which only "_" is a word character, and "ERR_TIMEOUT"
     # keeps its own). So hand over the lower-cased words as it would: the same polarity, without the
     # tokenizing or PatternAnalyzer's namedtuple class per call, and of them only what TextBlob weighs.
-    return lexicon.polarity(normalised_words(text))
+    words = normalised_words(text)
+    if _UNDERSCORE_EDGE.search(normalised_prefix(text)):
+        # A leading or trailing "_" the tokenizer splits off: such a word alone goes through it.
+        words = tuple(itertools.chain.from_iterable(_tokens(lexicon, word) for word in words))
+    return lexicon.polarity(words)
+
+
+def _tokens(lexicon: _Lexicon, word: str) -> list[str] | tuple[str]:
+    if word[0] == "_" or word[-1] == "_":
+        return " ".join(lexicon.sentiment.tokenizer(word)).split()
+    return (word,)
+
+
+def _spelled_negations(text: str) -> str:
+    """`_CONTRACTION.sub(..., text)`, found from the "n't" each match ends in: the pattern, led by \\b, has
+    no prefix for the engine to skip to. A match is the run of word characters before the "n" (one or
+    more), then "n't" and a word's end; runs stop at the apostrophe, so matches never overlap."""
+    pieces: list[str] = []
+    done = 0
+    for mark in _NEGATION_MARK.finditer(text):
+        start, end = mark.start(), mark.end()
+        while start > 0 and _is_word(text[start - 1]):
+            start -= 1
+        base = text[start : mark.start()]
+        if base and not (end < len(text) and _is_word(text[end])):
+            pieces += [text[done:start], _IRREGULAR_NEGATIONS.get(base.lower(), base), " not"]
+            done = end
+    return "".join([*pieces, text[done:]]) if pieces else text
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"  # what \\w matches
 
 
 def _strong_negative(text: str, normalised: str, polarity: float) -> bool:

@@ -110,21 +110,22 @@ class FrustrationModel:
     bias: float
     weights: Mapping[str, float]
     threshold: float  # the probability at which the `learned` signal fires
-    # For `known_features`: each word's weighed features (cached), and the weighed bigrams by their word pair.
-    _known_of_word: Callable[[str], tuple[str, ...]] = field(init=False, repr=False, compare=False)
-    _bigrams: Mapping[tuple[str, str], str] = field(init=False, repr=False, compare=False)
+    # For `weighed`: each word's weighed features with their weights (cached), the weighed bigrams by
+    # their word pair.
+    _weighed_of_word: Callable[[str], tuple[tuple[str, float], ...]] = field(init=False, repr=False, compare=False)
+    _bigrams: Mapping[tuple[str, str], tuple[str, float]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         weights = self.weights
 
-        def known_of_word(word: str) -> tuple[str, ...]:
-            return tuple(name for name in _word_features(word) if name in weights)
+        def weighed_of_word(word: str) -> tuple[tuple[str, float], ...]:
+            return tuple((name, weights[name]) for name in _word_features(word) if name in weights)
 
-        object.__setattr__(self, "_known_of_word", lru_cache(maxsize=8192)(known_of_word))
+        object.__setattr__(self, "_weighed_of_word", lru_cache(maxsize=8192)(weighed_of_word))
         # "b:a_b" at each of its "_": words hold "_" too ("err_timeout"), so every split is a pair it may
         # be; a pair (a, b) is among them exactly when f"b:{a}_{b}" is weighed, and names it.
         names = [name for name in weights if name.startswith("b:")]
-        pairs = {(name[2:i], name[i + 1 :]): name for name in names for i, ch in enumerate(name) if ch == "_"}
+        pairs = {(n[2:i], n[i + 1 :]): (n, weights[n]) for n in names for i, ch in enumerate(n) if ch == "_"}
         object.__setattr__(self, "_bigrams", pairs)
 
     def read(self, texts: Sequence[str]) -> LearnedReading:
@@ -142,18 +143,19 @@ class FrustrationModel:
         return LearnedReading(probability, tuple(name[2:].replace("_", " ") for _, name in top))
 
     def known_features(self, text: str) -> tuple[str, ...]:
-        """One message's features that the model weighs, in `features` order (the others weigh 0).
+        """One message's features that the model weighs, in `features` order (the others weigh 0)."""
+        return tuple(self.weighed(text))
 
-        `[name for name in features([text]) if name in self.weights]`, without building the names of
-        the others: each word's weighed features are cached, and a bigram's name is built only after a
-        word that begins one."""
+    def weighed(self, text: str) -> dict[str, float]:
+        """`known_features` with their weights: `{name: weights[name] for name in features([text]) if name
+        in weights}`, without building the names of the others (each word's are cached)."""
         text = read_prefix(text)
         words = normalised_words(text)
         # A word's features are the same each time it comes: in the order of the words' first use.
-        known = dict.fromkeys(itertools.chain.from_iterable(map(self._known_of_word, dict.fromkeys(words))))
-        known.update(dict.fromkeys(filter(None, map(self._bigrams.get, itertools.pairwise(words)))))
-        known.update(dict.fromkeys(name for name in _other_features(text) if name in self.weights))
-        return tuple(known)
+        found = dict(itertools.chain.from_iterable(map(self._weighed_of_word, dict.fromkeys(words))))
+        found.update(filter(None, map(self._bigrams.get, itertools.pairwise(words))))
+        found.update((name, self.weights[name]) for name in _other_features(text) if name in self.weights)
+        return found
 
     def probability_of(self, each: Sequence[Sequence[str]]) -> float:
         """`read_features(...).probability` of a window from its messages' `known_features`: the same
@@ -163,8 +165,7 @@ class FrustrationModel:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def probability_of_weighed(self, each: Sequence[Mapping[str, float]]) -> float:
-        """`probability_of` from each message's weighed features with their weights (`known_features` and
-        `weights`): merged, they are the same terms in the same order."""
+        """`probability_of` from each message's `weighed` features: merged, the same terms in the same order."""
         found: dict[str, float] = {}
         for weighed in each:
             found.update(weighed)

@@ -96,8 +96,8 @@ def plain(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     )
     monkeypatch.setattr(
         FrustrationModel,
-        "known_features",
-        lambda self, text: tuple(name for name in features([text]) if name in self.weights),
+        "weighed",
+        lambda self, text: {name: self.weights[name] for name in features([text]) if name in self.weights},
     )
     monkeypatch.setattr(phrases, "_normalised_words", lambda text: plain_normalise(text).split())
     monkeypatch.setattr(frustration, "_polarity", plain_polarity)
