@@ -40,6 +40,7 @@ TextBlob (with NLTK and its word lists, ~20 MB resident) loads only when a detec
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import threading
@@ -50,10 +51,18 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
-from handoff_slack.core.frustration_model import letter_counts, marks_of, non_ascii_runs, shipped_model
+from handoff_slack.core.frustration_model import letter_counts, marks_of, shipped_model
 from handoff_slack.core.frustration_sentiment import WordsPolarity
 from handoff_slack.core.frustration_signals import RELIEF, WORD_SIGNALS, names_own_feeling
-from handoff_slack.core.phrases import HUMAN_REQUEST, SLACK_MARKUP, normalised_prefix, normalised_words, read_prefix
+from handoff_slack.core.phrases import (
+    HUMAN_REQUEST,
+    SLACK_MARKUP,
+    lowered,
+    non_ascii_runs,
+    normalised_prefix,
+    normalised_words,
+    read_prefix,
+)
 from handoff_slack.core.word_search import SHARED, RawPattern, WordGroup, WordPattern
 
 NEGATIVE_WEIGHT = 0.3
@@ -223,12 +232,12 @@ def _analysed(text: str) -> _Message:
     words = normalised_prefix(text)
     polarity = _polarity(lexicon, text)
     relieved = bool(_RELIEF.search(words))
-    lowered = text.lower()
+    lower_case = lowered(text)
     matched = frozenset(
         index
         for index, search, raw, relievable in _SIGNAL_SEARCHES
         if not (relievable and relieved)  # "holy shit it works now"
-        and search.search(lowered if raw else words)
+        and search.search(lower_case if raw else words)
     )
     return _Message(
         words=words,
@@ -256,13 +265,14 @@ def _polarity(lexicon: _Lexicon, text: str) -> float:
     words = normalised_words(text)
     if _UNDERSCORE_EDGE.search(normalised_prefix(text)):
         # A leading or trailing "_" the tokenizer splits off: such a word alone goes through it.
-        words = tuple(itertools.chain.from_iterable(_tokens(lexicon, word) for word in words))
+        words = tuple(itertools.chain.from_iterable(map(functools.partial(_tokens, lexicon), words)))
     return lexicon.polarity(words)
 
 
-def _tokens(lexicon: _Lexicon, word: str) -> list[str] | tuple[str]:
+@lru_cache(maxsize=8192)
+def _tokens(lexicon: _Lexicon, word: str) -> tuple[str, ...]:
     if word[0] == "_" or word[-1] == "_":
-        return " ".join(lexicon.sentiment.tokenizer(word)).split()
+        return tuple(" ".join(lexicon.sentiment.tokenizer(word)).split())
     return (word,)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from handoff_slack.core.phrases import normalised_prefix, normalised_words, read_prefix
+from handoff_slack.core.phrases import lowered, non_ascii_runs, normalised_prefix, normalised_words, read_prefix
 
 _CHAR_N = 4
 _MARKS = re.compile(r"[!?][!?]+")  # two or more; a leading class lets the engine skip to the marks
@@ -54,14 +54,13 @@ def _other_features(text: str) -> list[str]:
     if _ANGRY_EMOJI.search(text):
         found.append("e:angry")
     if ":" in text:  # an emoji code has two
-        found.extend("e:" + code for code in _EMOJI_CODE.findall(text.lower()))
+        found.extend("e:" + code for code in _EMOJI_CODE.findall(lowered(text)))
     letters, upper = letter_counts(text)
     if letters >= 8 and upper / letters >= 0.7:
         found.append("s:caps")
     return found
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f][^\x00-\x7f]*")  # a leading class: the engine skips to one
 _ASCII_LETTERS = string.ascii_letters.encode()
 _ASCII_UPPERCASE = string.ascii_uppercase.encode()
 
@@ -73,11 +72,6 @@ _ASCII_UPPERCASE = string.ascii_uppercase.encode()
 def marks_of(text: str) -> tuple[str, ...]:
     """The runs of two or more "!" and "?"."""
     return tuple(_MARKS.findall(text))
-
-
-@lru_cache(maxsize=16)
-def non_ascii_runs(text: str) -> tuple[str, ...]:
-    return tuple(_NON_ASCII.findall(text))
 
 
 @lru_cache(maxsize=16)

@@ -41,17 +41,17 @@ def normalise(text: str) -> str:
 def _normalised_words(text: str) -> list[str]:
     text = SLACK_MARKUP.sub(" ", text)
     if text.isascii():  # nothing to decompose nor combining marks to drop
-        text = text.lower().replace("'", "")
+        text = lowered(text).replace("'", "")
     else:
         text = unicodedata.normalize("NFKD", text)
         # Only non-ASCII characters combine: each distinct one in the message is dropped in one pass.
-        others = _non_ascii(text)
+        others = set("".join(non_ascii_runs(text)))
         text = _replaced(text, [ch for ch in others if unicodedata.combining(ch)], "")
-        text = text.lower().replace("’", "'").replace("'", "")
+        text = lowered(text).replace("’", "'").replace("'", "")
         # Lower-casing maps each character on its own (but for a final sigma, a letter): the punctuation
         # beyond ASCII left is among the lower-cased others.
-        lowered = {ch for other in others for ch in other.lower() if not ch.isascii()}
-        text = _replaced(text, [ch for ch in lowered if _PUNCTUATION.fullmatch(ch)], " ")
+        beyond = {ch for other in others for ch in other.lower() if not ch.isascii()}
+        text = _replaced(text, [ch for ch in beyond if _PUNCTUATION.fullmatch(ch)], " ")
     # What _PUNCTUATION replaces among ASCII characters becomes a space by a byte table (the UTF-8 of the
     # others is bytes over 127, which it keeps; "surrogatepass" keeps a lone surrogate a JSON string can hold).
     text = text.encode("utf-8", "surrogatepass").translate(_ASCII_PUNCTUATION).decode("utf-8", "surrogatepass")
@@ -62,8 +62,18 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f][^\x00-\x7f]*")  # a leading class: the en
 _ASCII_PUNCTUATION = bytes(32 if byte < 128 and _PUNCTUATION.fullmatch(chr(byte)) else byte for byte in range(256))
 
 
-def _non_ascii(text: str) -> set[str]:
-    return set("".join(_NON_ASCII.findall(text)))
+# The frustration reading asks these of a message again (its emoji, capitals and letters; the raw
+# patterns read it lower-cased): a message without markup or accents is the same string here, so kept.
+
+
+@lru_cache(maxsize=16)
+def non_ascii_runs(text: str) -> tuple[str, ...]:
+    return tuple(_NON_ASCII.findall(text))
+
+
+@lru_cache(maxsize=16)
+def lowered(text: str) -> str:
+    return text.lower()
 
 
 def _replaced(text: str, characters: list[str], by: str) -> str:
