@@ -280,6 +280,8 @@ def _spelled_negations(text: str) -> str:
     """`_CONTRACTION.sub(..., text)`, found from the "n't" each match ends in: the pattern, led by \\b, has
     no prefix for the engine to skip to. A match is the run of word characters before the "n" (one or
     more), then "n't" and a word's end; runs stop at the apostrophe, so matches never overlap."""
+    if "'" not in text and "’" not in text:  # found far faster than the case-blind pattern's scan
+        return text
     pieces: list[str] = []
     done = 0
     for mark in _NEGATION_MARK.finditer(text):

@@ -71,7 +71,7 @@ _ASCII_UPPERCASE = string.ascii_uppercase.encode()
 @lru_cache(maxsize=16)
 def marks_of(text: str) -> tuple[str, ...]:
     """The runs of two or more "!" and "?"."""
-    return tuple(_MARKS.findall(text))
+    return tuple(_MARKS.findall(text)) if "!" in text or "?" in text else ()
 
 
 @lru_cache(maxsize=16)
