@@ -377,7 +377,7 @@ def _similar(a: str, b: str) -> bool:
     return SequenceMatcher(None, a, b).ratio() >= _REPEAT_SIMILARITY
 
 
-_PREFIX = 128  # characters; unlike messages part within it (the bound is under the similarity)
+_PREFIX = 112  # characters: unrelated messages (a common subsequence of about half) part within it
 
 
 def _ratio(matches: int, length: int) -> float:
