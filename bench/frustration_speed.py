@@ -7,11 +7,13 @@ conversations of messages of several lengths up to and past `READ_LIMIT` charact
 each turn one new message with the two before it (each message is analysed once and kept in a
 bounded cache, core.frustration). Prints the median and 99th percentile per new message in
 milliseconds, and a cold window of three unseen messages (a restarted process).
-Also times the stuck detector's step. Single process, no database, no Slack.
+Also times the stuck detector's step. Single process, no database, no Slack. The machine's load average
+is printed before and after: on a shared machine the p99 is mostly other processes' time.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import sys
@@ -51,6 +53,7 @@ def timed(call, rounds: int) -> list[float]:  # type: ignore[no-untyped-def]
 
 def main() -> int:
     rng = random.Random(20)
+    print(f"load average {_load()} at the start")
     detector = FrustrationDetector(preload=True)
     print(f"frustration reading (window {detector.window}), {READINGS} fresh readings per length:")
     worst = 0.0
@@ -80,7 +83,12 @@ def main() -> int:
     times = timed(step, READINGS)
     print(f"stuck step (200 chars): median {statistics.median(times):.3f} ms")
     print(f"worst p99 per new message up to the bounded prefix: {worst:.3f} ms")
+    print(f"load average {_load()} at the end")
     return 0
+
+
+def _load() -> str:
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())  # 1, 5 and 15 minutes
 
 
 if __name__ == "__main__":

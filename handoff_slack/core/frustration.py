@@ -30,7 +30,11 @@ README, `python -m bench.escalation_eval` prints them) and on tests/fixtures/fru
 
 Each message is read up to `phrases.READ_LIMIT` characters (an angry sentence lives near the
 start, and "!!!" in a 40,000-character paste says little): reading, TextBlob's sentiment included,
-costs at most that much per message.
+costs at most that much per message. Where the straightforward reading spent most, it takes shortcuts
+to the same results: the word patterns are tried only where a match can begin (core.word_search),
+TextBlob reads only the words it weighs (core.frustration_sentiment), the repeat check tells unlike
+messages apart by cheap bounds first. tests/core/test_frustration_equivalence.py switches each back
+and compares the readings.
 
 TextBlob (with NLTK and its word lists, ~20 MB resident) loads only when a detector is built with
 `preload=True` or first reads a text: with frustration detection off the app never loads it.
@@ -38,17 +42,30 @@ TextBlob (with NLTK and its word lists, ~20 MB resident) loads only when a detec
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 import threading
+from collections import Counter
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
-from handoff_slack.core.frustration_model import FrustrationModel, features, letter_counts, shipped_model
+from handoff_slack.core.frustration_model import FrustrationModel, features, letter_counts, marks_of, shipped_model
+from handoff_slack.core.frustration_sentiment import WordsPolarity
 from handoff_slack.core.frustration_signals import RELIEF, WORD_SIGNALS, WORKS_NOW, names_own_feeling
-from handoff_slack.core.phrases import SLACK_MARKUP, asks_for_human, normalised_prefix, read_prefix
+from handoff_slack.core.phrases import (
+    HUMAN_REQUEST,
+    SLACK_MARKUP,
+    lowered,
+    non_ascii_runs,
+    normalised_prefix,
+    normalised_words,
+    read_prefix,
+)
+from handoff_slack.core.word_search import SHARED, RawPattern, WordGroup, WordPattern
 
 NEGATIVE_WEIGHT = 0.3
 NEGATIVE_POLARITY = -0.25  # a message at or below this counts towards a negative trend
@@ -72,18 +89,37 @@ _EMPHASIS_MIN_LETTERS = 4  # shorter capitals are often acronyms that are also w
 _REPEAT_SIMILARITY = 0.85
 # A repeat is a short message sent again; comparing more than its start costs quadratic time (difflib).
 _REPEAT_CHARS = 300
+_TWO_WORDS = re.compile(r"\S\s+\S")  # len(text.split()) >= 2, found rather than counted
 _POSITIVE_POLARITY = 0.1  # "thank you!!!" is enthusiasm, not anger
 
-_POLITE = re.compile(r"\b(please|pls|thanks?|thank you|thx|hi|hello|hey|dear|sorry|good (morning|afternoon|evening))\b")
+_SOMETIMES = WordGroup()  # asked only of shouting or strongly negative messages: not scanned for otherwise
+_POLITE = WordPattern(
+    re.compile(r"\b(please|pls|thanks?|thank you|thx|hi|hello|hey|dear|sorry|good (morning|afternoon|evening))\b"),
+    _SOMETIMES,
+)
+_AT_THE_SERVICE = WordPattern(re.compile(r"\b(you|your|u|ur|youre|support|service|company|bot|team)\b"), _SOMETIMES)
+_ASKING = WordPattern(re.compile(r"\b(please|could|can you|can i|how|what|is there|any way)\b"), _SOMETIMES)
 # Code quoted from logs ("FATAL", "ERR!!") is not the customer's own voice; "[^`]" keeps the scan linear.
 _CODE = re.compile(r"```[^`]*```|`[^`\n]*`")
-_AT_THE_SERVICE = re.compile(r"\b(you|your|u|ur|youre|support|service|company|bot|team)\b")
-_ASKING = re.compile(r"\b(please|could|can you|can i|how|what|is there|any way)\b")
+# The word signals' patterns, searched where their matches can begin (core.word_search): the same matches.
+_SEARCHES = tuple(RawPattern(s.pattern) if s.raw else WordPattern(s.pattern) for s in WORD_SIGNALS)
+_RELIEF = WordPattern(RELIEF)
+_WORKS_NOW = WordPattern(WORKS_NOW)
+_ASKS_FOR_HUMAN = WordPattern(HUMAN_REQUEST)  # phrases.asks_for_human, of the normalised words
 _RELIEVED = frozenset({"swearing", "giving_up", "impatience"})  # "holy shit it works now", "nevermind, found it"
-_MARKS = re.compile(r"[!?]{2,}")
+_SIGNAL_SEARCHES = tuple(
+    (index, search, signal.raw, signal.name in _RELIEVED)
+    for index, (signal, search) in enumerate(zip(WORD_SIGNALS, _SEARCHES, strict=True))
+)
 _LETTER_RUNS = re.compile(r"[^\W\d_]+")
-_UNDERSCORE_EDGE = re.compile(r"(?:^|\s)_|_(?:\s|$)")
+# A whole run of ASCII letters, all capitals, _EMPHASIS_MIN_LETTERS or more (no letter before it, no
+# lower-case one after it); from a capital, so the engine skips to one.
+_ASCII_CAPITALS = re.compile(f"[A-Z](?<![A-Za-z][A-Z])[A-Z]{{{_EMPHASIS_MIN_LETTERS - 1},}}+(?![a-z])")
+# "_" at the start or end of a word; spelled from the "_" so the engine skips to one (same matches as
+# "(?:^|\s)_|_(?:\s|$)", read only as found or not).
+_UNDERSCORE_EDGE = re.compile(r"_(?:(?<!\S_)|(?!\S))")
 _CONTRACTION = re.compile(r"\b(\w+)n['’]t\b", re.IGNORECASE)
+_NEGATION_MARK = re.compile(r"n['’]t", re.IGNORECASE)
 _IRREGULAR_NEGATIONS = {"ca": "can", "wo": "will", "sha": "shall"}  # can't, won't, shan't
 
 
@@ -94,10 +130,11 @@ class FrustrationReading:
     signals: tuple[str, ...]  # short names of what fired, in the order of the table above
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per process, hashed by identity (a cache key)
 class _Lexicon:
     sentiment: Any  # textblob's pattern sentiment (what PatternAnalyzer calls): ships its lexicon, works offline
     dictionary: Container[str]  # textblob's spelling word list: which capitalised words are words
+    polarity: WordsPolarity  # the sentiment's polarity of a list of words, reading only what it weighs
 
 
 _lexicon: _Lexicon | None = None
@@ -116,7 +153,9 @@ def _load_lexicon() -> _Lexicon:
                 sentiment(["ok"])
                 _ = "ok" in spelling
                 shipped_model()
-                _lexicon = _Lexicon(sentiment, spelling)
+                _lexicon = _Lexicon(sentiment, spelling, WordsPolarity(sentiment))
+                SHARED.prepare()  # the word patterns' gates and scanner (core.word_search), read once
+                _SOMETIMES.prepare()
     return _lexicon
 
 
@@ -159,7 +198,7 @@ class FrustrationDetector:
         marks = max((m.marks for m in recent if m.polarity <= _POSITIVE_POLARITY), default=0.0)
         if marks:
             contributions["exclamations"] = marks
-        if _has_repeat([m.words for m in recent]):
+        if _has_repeat([m.repeatable for m in recent]):
             contributions["repeated"] = REPEATED_WEIGHT
         if any(m.asks_for_person for m in recent):
             contributions["asks_for_person"] = ASKS_FOR_PERSON_WEIGHT
@@ -167,14 +206,19 @@ class FrustrationDetector:
             contributions["named_feeling"] = FEELING_WEIGHT
         if any(m.strong_negative for m in recent):
             contributions["strong_negative"] = STRONG_NEGATIVE_WEIGHT
-        model = self.model or shipped_model()
-        learned = model.probability_of([m.learned for m in recent]) if recent else 0.0
-        if learned >= model.strong_threshold:
+        if self.model is None:  # the shipped model: each message's weighed features were read with it
+            model = shipped_model()
+            probability = model.probability_of_weighed([m.learned for m in recent]) if recent else 0.0
+        else:  # another (bench/train_frustration_model's cross-validation): its features read now
+            model = self.model
+            probability = model.probability_of([learned_features(m.text) for m in recent]) if recent else 0.0
+        if probability >= model.strong_threshold:
             contributions["learned"] = STRONG_LEARNED_WEIGHT
-        elif learned >= model.threshold:
+        elif probability >= model.threshold:
             contributions["learned"] = LEARNED_WEIGHT
+        matched = frozenset().union(*(m.matched for m in recent))
         for index, signal in enumerate(WORD_SIGNALS):
-            if contributions.get(signal.name, 0.0) < signal.weight and any(index in m.matched for m in recent):
+            if contributions.get(signal.name, 0.0) < signal.weight and index in matched:
                 contributions[signal.name] = signal.weight
 
         score = round(min(1.0, sum(contributions.values())), 2)
@@ -187,6 +231,7 @@ class _Message:
     window of several turns is analysed once per process)."""
 
     words: str  # normalised
+    repeatable: str | None  # what the repeat check compares: the start of a message of two words or more
     polarity: float
     caps: float
     marks: float
@@ -194,7 +239,9 @@ class _Message:
     named_feeling: bool
     strong_negative: bool
     matched: frozenset[int]  # indexes into WORD_SIGNALS of the patterns that fired
-    learned: tuple[str, ...]  # the learned model's features (core.frustration_model)
+    text: str  # the prefix read
+    read_signals: tuple[str, ...]  # the named signals' features for the learned model ("r:…")
+    learned: dict[str, float]  # the shipped model's features it weighs, with their weights (core.frustration_model)
 
 
 @lru_cache(maxsize=1024)
@@ -202,21 +249,21 @@ def _analysed(text: str) -> _Message:
     lexicon = _load_lexicon()
     words = normalised_prefix(text)
     polarity = _polarity(lexicon, text)
-    relieved = bool(RELIEF.search(words))
-    lowered = text.lower()
+    relieved = bool(_RELIEF.search(words))
+    lower_case = lowered(text)
     matched = frozenset(
         index
-        for index, signal in enumerate(WORD_SIGNALS)
-        if not (signal.name in _RELIEVED and relieved)  # "holy shit it works now"
-        and signal.pattern.search(lowered if signal.raw else words)
+        for index, search, raw, relievable in _SIGNAL_SEARCHES
+        if not (relievable and relieved)  # "holy shit it works now"
+        and search.search(lower_case if raw else words)
     )
-    works_now = bool(WORKS_NOW.search(words))  # "IT WORKED!!!" is joy
+    works_now = bool(_WORKS_NOW.search(words))  # "IT WORKED!!!" is joy
     caps = 0.0 if works_now else _caps_weight(lexicon, text, words)
-    asks_for_person = asks_for_human(text)
+    asks_for_person = bool(_ASKS_FOR_HUMAN.search(words))
     named_feeling = names_own_feeling(words)
     strong_negative = _strong_negative(text, words, polarity)
     # The model also weighs what the named signals read of this message: how far to trust each is learned.
-    read_signals = {
+    fired = {
         "r:negative": polarity <= NEGATIVE_POLARITY,
         "r:very_negative": polarity <= STRONG_NEGATIVE_POLARITY,
         "r:positive": polarity > _POSITIVE_POLARITY,
@@ -226,8 +273,14 @@ def _analysed(text: str) -> _Message:
         "r:strong_negative": strong_negative,
         **{"r:" + WORD_SIGNALS[index].name: True for index in sorted(matched)},
     }
+    read_signals = tuple(name for name, yes in fired.items() if yes)
+    model = shipped_model()
+    learned = model.weighed(text)
+    learned.update((name, model.weights[name]) for name in read_signals if name in model.weights)
     return _Message(
         words=words,
+        # One-word answers ("yes", "no", "ok") repeat naturally, so only longer messages count.
+        repeatable=words[:_REPEAT_CHARS] if _TWO_WORDS.search(words) else None,
         polarity=polarity,
         caps=caps,
         marks=0.0 if works_now else _marks_weight(text),
@@ -235,28 +288,62 @@ def _analysed(text: str) -> _Message:
         named_feeling=named_feeling,
         strong_negative=strong_negative,
         matched=matched,
-        learned=(*features([text]), *(name for name, fired in read_signals.items() if fired)),
+        text=text,
+        read_signals=read_signals,
+        learned=learned,
     )
 
 
 def learned_features(text: str) -> tuple[str, ...]:
     """What the learned model weighs of one message (its words, word pieces and marks, and which named signals
     fired): bench/train_frustration_model.py trains on these."""
-    return _analysed(read_prefix(text)).learned
+    text = read_prefix(text)
+    return (*features([text]), *_analysed(text).read_signals)
 
 
 def _polarity(lexicon: _Lexicon, text: str) -> float:
     # TextBlob's pattern lexicon knows "not" but not "isn't", so spell negations out first;
     # punctuation and emoji are dropped because "!!" is a signal of its own.
-    text = _CONTRACTION.sub(lambda m: _IRREGULAR_NEGATIONS.get(m[1].lower(), m[1]) + " not", text)
-    words = normalised_prefix(text)
-    if _UNDERSCORE_EDGE.search(words):  # the tokenizer splits a leading or trailing "_" off: let it
-        return float(lexicon.sentiment(words)[0])
+    text = _spelled_negations(text)
     # Normalised text is word characters between single spaces; the tokenizer returns such words as
     # they are (it splits off punctuation, of which only "_" is a word character, and "ERR_TIMEOUT"
     # keeps its own). So hand over the lower-cased words as it would: the same polarity, without the
-    # tokenizing (half the cost on 2,000 characters) or PatternAnalyzer's namedtuple class per call.
-    return float(lexicon.sentiment([word.lower() for word in words.split()])[0])
+    # tokenizing or PatternAnalyzer's namedtuple class per call, and of them only what TextBlob weighs.
+    words = normalised_words(text)
+    if _UNDERSCORE_EDGE.search(normalised_prefix(text)):
+        # A leading or trailing "_" the tokenizer splits off: such a word alone goes through it.
+        words = tuple(itertools.chain.from_iterable(map(functools.partial(_tokens, lexicon), words)))
+    return lexicon.polarity(words)
+
+
+@lru_cache(maxsize=8192)
+def _tokens(lexicon: _Lexicon, word: str) -> tuple[str, ...]:
+    if word[0] == "_" or word[-1] == "_":
+        return tuple(" ".join(lexicon.sentiment.tokenizer(word)).split())
+    return (word,)
+
+
+def _spelled_negations(text: str) -> str:
+    """`_CONTRACTION.sub(..., text)`, found from the "n't" each match ends in: the pattern, led by \\b, has
+    no prefix for the engine to skip to. A match is the run of word characters before the "n" (one or
+    more), then "n't" and a word's end; runs stop at the apostrophe, so matches never overlap."""
+    if "'" not in text and "’" not in text:  # found far faster than the case-blind pattern's scan
+        return text
+    pieces: list[str] = []
+    done = 0
+    for mark in _NEGATION_MARK.finditer(text):
+        start, end = mark.start(), mark.end()
+        while start > 0 and _is_word(text[start - 1]):
+            start -= 1
+        base = text[start : mark.start()]
+        if base and not (end < len(text) and _is_word(text[end])):
+            pieces += [text[done:start], _IRREGULAR_NEGATIONS.get(base.lower(), base), " not"]
+            done = end
+    return "".join([*pieces, text[done:]]) if pieces else text
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"  # what \\w matches
 
 
 def _strong_negative(text: str, normalised: str, polarity: float) -> bool:
@@ -277,52 +364,92 @@ def _caps_weight(lexicon: _Lexicon, text: str, normalised: str) -> float:
         return POLITE_SHOUTING_WEIGHT if _POLITE.search(normalised) else SHOUTING_WEIGHT
     # A capitalised ordinary word is emphasis ("my invoice is STILL wrong"); capitals on a word the
     # dictionary doesn't know are an acronym (SSO, VPN, CSV). TextBlob's spelling list is the dictionary.
-    if upper == 0 and text.isascii():  # an ASCII word in capitals holds one of A-Z
-        return 0.0
-    emphasised = any(
-        len(word) >= _EMPHASIS_MIN_LETTERS and word.isupper() and word.lower() in lexicon.dictionary
-        for word in _LETTER_RUNS.findall(text)
-    )
+    if not _has_non_ascii_letter(text):
+        # Every letter is one of A-Z and a-z: a run of them in capitals is found without reading every word.
+        emphasised = upper >= _EMPHASIS_MIN_LETTERS and any(
+            _in_dictionary(lexicon, run) for run in _ASCII_CAPITALS.findall(text)
+        )
+    else:
+        emphasised = any(
+            len(word) >= _EMPHASIS_MIN_LETTERS and word.isupper() and word.lower() in lexicon.dictionary
+            for word in _LETTER_RUNS.findall(text)
+        )
     return EMPHASIS_WEIGHT if emphasised else 0.0
 
 
+@lru_cache(maxsize=4096)  # "ERR_TIMEOUT", "ASAP": the same capitals come again
+def _in_dictionary(lexicon: _Lexicon, capitals: str) -> bool:
+    return capitals.lower() in lexicon.dictionary
+
+
+def _has_non_ascii_letter(text: str) -> bool:
+    """A character beyond ASCII that _LETTER_RUNS reads as a letter: `\\w` (alphanumeric), not `\\d` (decimal)."""
+    return not text.isascii() and any(ch.isalnum() and not ch.isdecimal() for ch in set("".join(non_ascii_runs(text))))
+
+
 def _marks_weight(text: str) -> float:
-    runs = _MARKS.findall(_CODE.sub(" ", text) if "`" in text else text)
+    runs = marks_of(_CODE.sub(" ", text) if "`" in text else text)
     if any(len(run) >= 3 or ("!" in run and "?" in run) for run in runs):
         return STRONG_MARKS_WEIGHT
     return DOUBLE_MARKS_WEIGHT if runs else 0.0
 
 
-def _has_repeat(normalised: list[str]) -> bool:
-    # One-word answers ("yes", "no", "ok") repeat naturally, so only longer messages count.
-    candidates = [text[:_REPEAT_CHARS] for text in normalised if len(text.split()) >= 2]
+def _has_repeat(repeatable: list[str | None]) -> bool:
+    candidates = [text for text in repeatable if text is not None]
     return any(_similar(a, b) for i, a in enumerate(candidates) for b in candidates[i + 1 :])
 
 
 @lru_cache(maxsize=1024)  # a window's older pairs were compared on earlier turns
 def _similar(a: str, b: str) -> bool:
-    # real_quick_ratio and quick_ratio are upper bounds of ratio, in linear time: most pairs are
-    # told apart by them, and only near-identical ones pay for the quadratic comparison.
-    # The longest common subsequence bounds ratio too (its matching blocks are one), tighter, and costs
-    # a few big-integer operations per character: ratio's own quadratic search runs only past it.
-    matcher = SequenceMatcher(None, a, b)
-    return (
-        matcher.real_quick_ratio() >= _REPEAT_SIMILARITY
-        and matcher.quick_ratio() >= _REPEAT_SIMILARITY
-        and 2.0 * longest_common_subsequence(a, b) / (len(a) + len(b)) >= _REPEAT_SIMILARITY
-        and matcher.ratio() >= _REPEAT_SIMILARITY
-    )
+    """`SequenceMatcher(None, a, b).ratio() >= _REPEAT_SIMILARITY`, its upper bounds first: most pairs are
+    told apart by them, and only near-identical ones pay for ratio's quadratic search."""
+    total = len(a) + len(b)
+    # real_quick_ratio, as difflib computes it (without building the matcher: its index of b costs more).
+    if _ratio(min(len(a), len(b)), total) < _REPEAT_SIMILARITY:
+        return False
+    # The longest common subsequence bounds ratio too (its matching blocks are one), and costs a few
+    # big-integer operations per character. That of the first _PREFIX characters of each, which the rest
+    # adds at most max(len(a), len(b)) - _PREFIX to (past both prefixes, an alignment's pairs all lie in
+    # the rest of one of them), tells most long messages apart at a fraction of the cost.
+    longer = max(len(a), len(b))
+    if longer > _PREFIX:
+        bound = longest_common_subsequence(b[:_PREFIX], a[:_PREFIX]) + longer - _PREFIX
+        if _ratio(bound, total) < _REPEAT_SIMILARITY:
+            return False
+    # quick_ratio, as difflib computes it: the characters the two have in common.
+    if _ratio(sum((_counts(a) & _counts(b)).values()), total) < _REPEAT_SIMILARITY:
+        return False
+    if _ratio(longest_common_subsequence(b, a), total) < _REPEAT_SIMILARITY:
+        return False
+    return SequenceMatcher(None, a, b).ratio() >= _REPEAT_SIMILARITY
+
+
+_PREFIX = 112  # characters: unrelated messages (a common subsequence of about half) part within it
+
+
+def _ratio(matches: int, length: int) -> float:
+    return 2.0 * matches / length if length else 1.0  # difflib's
+
+
+@lru_cache(maxsize=16)  # the newest message is compared with each older one in the window
+def _counts(text: str) -> Counter[str]:
+    return Counter(text)
 
 
 def longest_common_subsequence(a: str, b: str) -> int:
     """Its length, bit-parallel (Allison and Dix 1986; Crochemore et al. 2001): bit i of `row` is 0 where
     the subsequence gains at a[i]; one addition per character of b does a row of the usual table."""
+    positions = _positions(a)
+    row = full = (1 << len(a)) - 1
+    for matched in map(positions.get, b, itertools.repeat(0)):
+        matched &= row
+        row = (row + matched) | (row - matched)  # bits carried past len(a) never come back down: masked once
+    return len(a) - (row & full).bit_count()
+
+
+@lru_cache(maxsize=16)  # the newest message is compared with each older one in the window (as `a`)
+def _positions(a: str) -> dict[str, int]:
     positions: dict[str, int] = {}
     for i, ch in enumerate(a):
         positions[ch] = positions.get(ch, 0) | 1 << i
-    full = (1 << len(a)) - 1
-    row = full
-    for ch in b:
-        matched = row & positions.get(ch, 0)
-        row = ((row + matched) | (row - matched)) & full
-    return len(a) - row.bit_count()
+    return positions

@@ -8,7 +8,7 @@ signal of core.frustration (`learned`), next to the named ones, whose firing it 
 (`LearnedReading.evidence`), so an agent can see why.
 
 Reading costs one pass over the bounded prefix (core.phrases.READ_LIMIT) and a dictionary look-up per
-feature.
+weighed feature.
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ import math
 import re
 import string
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from handoff_slack.core.phrases import normalised_prefix, read_prefix
+from handoff_slack.core.phrases import lowered, non_ascii_runs, normalised_prefix, normalised_words, read_prefix
 
 _CHAR_N = 4
-_MARKS = re.compile(r"[!?]{2,}")
+_MARKS = re.compile(r"[!?][!?]+")  # two or more; a leading class lets the engine skip to the marks
 _ANGRY_EMOJI = re.compile("[\U0001f621\U0001f620\U0001f92c\U0001f624\U0001f644\U0001f612]")
 _EMOJI_CODE = re.compile(r":[a-z0-9_+-]+:")
 _MAX_FEATURES_PER_WORD = 8  # a 2,000-character word is read as its first pieces only
@@ -44,29 +44,43 @@ def features(texts: Iterable[str]) -> dict[str, float]:
                 found[name] = 1.0
         for a, b in itertools.pairwise(words):
             found[f"b:{a}_{b}"] = 1.0
-        for run in _MARKS.findall(text):
-            found["m:" + ("?!" if "!" in run and "?" in run else run[:2])] = 1.0
-        if _ANGRY_EMOJI.search(text):
-            found["e:angry"] = 1.0
-        for code in _EMOJI_CODE.findall(text.lower()):
-            found["e:" + code] = 1.0
-        letters, upper = letter_counts(text)
-        if letters >= 8 and upper / letters >= 0.7:
-            found["s:caps"] = 1.0
+        for name in _other_features(text):
+            found[name] = 1.0
     return found
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+def _other_features(text: str) -> list[str]:
+    """Marks, emoji and shouting: a message's features that aren't its words, in `features` order."""
+    found = ["m:" + ("?!" if "!" in run and "?" in run else run[:2]) for run in marks_of(text)]
+    if _ANGRY_EMOJI.search(text):
+        found.append("e:angry")
+    if ":" in text:  # an emoji code has two
+        found.extend("e:" + code for code in _EMOJI_CODE.findall(lowered(text)))
+    letters, upper = letter_counts(text)
+    if letters >= 8 and upper / letters >= 0.7:
+        found.append("s:caps")
+    return found
+
+
 _ASCII_LETTERS = string.ascii_letters.encode()
 _ASCII_UPPERCASE = string.ascii_uppercase.encode()
 
 
+# The frustration reading asks these of each message twice (core.frustration and the features): kept.
+
+
+@lru_cache(maxsize=16)
+def marks_of(text: str) -> tuple[str, ...]:
+    """The runs of two or more "!" and "?"."""
+    return tuple(_MARKS.findall(text)) if "!" in text or "?" in text else ()
+
+
+@lru_cache(maxsize=16)
 def letter_counts(text: str) -> tuple[int, int]:
     """How many of the text's characters are letters (`str.isalpha`), and how many of those capitals."""
     # ASCII counted by bytes.translate, the rest (emoji, accents) a character at a time: the same counts.
-    others = _NON_ASCII.findall(text)
-    raw = (_NON_ASCII.sub("", text) if others else text).encode()
-    letters = [ch for run in others for ch in run if ch.isalpha()]
+    raw = text.encode("ascii", "ignore")
+    letters = [ch for run in non_ascii_runs(text) for ch in run if ch.isalpha()] if len(raw) < len(text) else []
     return (
         len(raw) - len(raw.translate(None, _ASCII_LETTERS)) + len(letters),
         len(raw) - len(raw.translate(None, _ASCII_UPPERCASE)) + sum(ch.isupper() for ch in letters),
@@ -92,6 +106,23 @@ class FrustrationModel:
     weights: Mapping[str, float]
     threshold: float  # the probability at which the `learned` signal fires (a second opinion)
     strong_threshold: float = 1.0  # the probability at which it is enough alone (over 1: never)
+    # For `weighed`: each word's weighed features with their weights (cached), the weighed bigrams by
+    # their word pair.
+    _weighed_of_word: Callable[[str], tuple[tuple[str, float], ...]] = field(init=False, repr=False, compare=False)
+    _bigrams: Mapping[tuple[str, str], tuple[str, float]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        weights = self.weights
+
+        def weighed_of_word(word: str) -> tuple[tuple[str, float], ...]:
+            return tuple((name, weights[name]) for name in _word_features(word) if name in weights)
+
+        object.__setattr__(self, "_weighed_of_word", lru_cache(maxsize=8192)(weighed_of_word))
+        # "b:a_b" at each of its "_": words hold "_" too ("err_timeout"), so every split is a pair it may
+        # be; a pair (a, b) is among them exactly when f"b:{a}_{b}" is weighed, and names it.
+        names = [name for name in weights if name.startswith("b:")]
+        pairs = {(n[2:i], n[i + 1 :]): (n, weights[n]) for n in names for i, ch in enumerate(n) if ch == "_"}
+        object.__setattr__(self, "_bigrams", pairs)
 
     def read(self, texts: Sequence[str]) -> LearnedReading:
         return self.read_features([features(texts)])
@@ -109,7 +140,18 @@ class FrustrationModel:
 
     def known_features(self, text: str) -> tuple[str, ...]:
         """One message's features that the model weighs, in `features` order (the others weigh 0)."""
-        return tuple(name for name in features([text]) if name in self.weights)
+        return tuple(self.weighed(text))
+
+    def weighed(self, text: str) -> dict[str, float]:
+        """`known_features` with their weights: `{name: weights[name] for name in features([text]) if name
+        in weights}`, without building the names of the others (each word's are cached)."""
+        text = read_prefix(text)
+        words = normalised_words(text)
+        # A word's features are the same each time it comes: in the order of the words' first use.
+        found = dict(itertools.chain.from_iterable(map(self._weighed_of_word, dict.fromkeys(words))))
+        found.update(filter(None, map(self._bigrams.get, itertools.pairwise(words))))
+        found.update((name, self.weights[name]) for name in _other_features(text) if name in self.weights)
+        return found
 
     def probability_of(self, each: Sequence[Sequence[str]]) -> float:
         """`read_features(...).probability` of a window from its messages' features (all, or only the
@@ -118,6 +160,14 @@ class FrustrationModel:
         found = dict.fromkeys(itertools.chain.from_iterable(each))
         weights = self.weights
         z = self.bias + sum(weights[name] for name in found if name in weights)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def probability_of_weighed(self, each: Sequence[Mapping[str, float]]) -> float:
+        """`probability_of` from each message's `weighed` features: merged, the same terms in the same order."""
+        found: dict[str, float] = {}
+        for weighed in each:
+            found.update(weighed)
+        z = self.bias + sum(found.values())
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def to_json(self) -> dict[str, object]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from handoff_slack.core.word_search import WordPattern
+
 _N = r"(?:\w+ )"  # any one word, for "(?:\w+ ){0,2}" gaps
 _BAD = r"(?:terrible|awful|horrible|horrendous|atrocious|abysmal|dreadful|shocking|lousy|poor|bad|crappy)"
 
@@ -40,8 +42,11 @@ _SOMEONE_ELSE = re.compile(
 )
 
 
+_FEELINGS_AT_WORDS = WordPattern(_FEELINGS)  # the same matches, searched where they can begin
+
+
 def names_own_feeling(normalised: str) -> bool:
-    for found in _FEELINGS.finditer(normalised):
+    for found in _FEELINGS_AT_WORDS.finditer(normalised):
         before = normalised[: found.start()].split()[-4:]
         after = normalised[found.end() :].split()[:1]
         if found[0].startswith("not ") or found[0] == "unhappy":

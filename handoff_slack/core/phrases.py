@@ -25,6 +25,7 @@ _HUMAN_PATTERNS = re.compile(
     r"\b(agent|agents|human|humans|real person|a person|someone|somebody|representative|operator"
     r"|live chat|support staff)\b"
 )
+HUMAN_REQUEST = _HUMAN_PATTERNS  # what asks_for_human searches the normalised words for (core.frustration too)
 _CANCEL_STARTS = ("never mind", "nevermind", "nvm", "cancel", "forget it", "no longer needed")
 _MAX_CANCEL_WORDS = 5
 _PUNCTUATION = re.compile(r"[^\w\s]")
@@ -34,18 +35,53 @@ SLACK_MARKUP = re.compile(r"<[^<>]*>")
 
 def normalise(text: str) -> str:
     """Lower-case words only: no Slack markup, punctuation, accents or repeated spaces."""
+    return " ".join(_normalised_words(text))
+
+
+def _normalised_words(text: str) -> list[str]:
     text = SLACK_MARKUP.sub(" ", text)
-    if not text.isascii():  # ASCII has nothing to decompose nor combining marks to drop
-        text = _NON_ASCII.sub(_without_combining, unicodedata.normalize("NFKD", text))
-    text = _PUNCTUATION.sub(" ", text.lower().replace("’", "'").replace("'", ""))
-    return " ".join(text.split())
+    if text.isascii():  # nothing to decompose nor combining marks to drop
+        text = lowered(text).replace("'", "")
+    else:
+        text = unicodedata.normalize("NFKD", text)
+        # Only non-ASCII characters combine: each distinct one in the message is dropped in one pass.
+        others = set("".join(non_ascii_runs(text)))
+        text = _replaced(text, [ch for ch in others if unicodedata.combining(ch)], "")
+        text = lowered(text).replace("’", "'").replace("'", "")
+        # Lower-casing maps each character on its own (but for a final sigma, a letter): the punctuation
+        # beyond ASCII left is among the lower-cased others.
+        beyond = {ch for other in others for ch in other.lower() if not ch.isascii()}
+        text = _replaced(text, [ch for ch in beyond if _PUNCTUATION.fullmatch(ch)], " ")
+    # What _PUNCTUATION replaces among ASCII characters becomes a space by a byte table (the UTF-8 of the
+    # others is bytes over 127, which it keeps; "surrogatepass" keeps a lone surrogate a JSON string can hold).
+    text = text.encode("utf-8", "surrogatepass").translate(_ASCII_PUNCTUATION).decode("utf-8", "surrogatepass")
+    return text.split()
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f][^\x00-\x7f]*")  # a leading class: the engine skips to one
+_ASCII_PUNCTUATION = bytes(32 if byte < 128 and _PUNCTUATION.fullmatch(chr(byte)) else byte for byte in range(256))
 
 
-def _without_combining(run: re.Match[str]) -> str:
-    return "".join(ch for ch in run[0] if not unicodedata.combining(ch))
+# The frustration reading asks these of a message again (its emoji, capitals and letters; the raw
+# patterns read it lower-cased): a message without markup or accents is the same string here, so kept.
+
+
+@lru_cache(maxsize=16)
+def non_ascii_runs(text: str) -> tuple[str, ...]:
+    return tuple(_NON_ASCII.findall(text))
+
+
+@lru_cache(maxsize=16)
+def lowered(text: str) -> str:
+    return text.lower()
+
+
+def _replaced(text: str, characters: list[str], by: str) -> str:
+    if len(characters) > 8:
+        return text.translate(dict.fromkeys(map(ord, characters), by))
+    for ch in characters:
+        text = text.replace(ch, by)
+    return text
 
 
 def read_prefix(text: str) -> str:
@@ -59,12 +95,22 @@ def normalised_prefix(text: str) -> str:
     Cut again after normalising: compatibility decomposition can make one character eighteen
     ("ﷺ"). Cached, because one turn asks several questions of the same message.
     """
-    return _normalised(read_prefix(text))
+    return _normalised(read_prefix(text))[0]
+
+
+def normalised_words(text: str) -> tuple[str, ...]:
+    """`normalised_prefix(text).split()`, kept with it: the frustration reading asks for both."""
+    return _normalised(read_prefix(text))[1]
 
 
 @lru_cache(maxsize=128)
-def _normalised(prefix: str) -> str:
-    return normalise(prefix)[:READ_LIMIT]
+def _normalised(prefix: str) -> tuple[str, tuple[str, ...]]:
+    words = _normalised_words(prefix)
+    text = " ".join(words)
+    if len(text) <= READ_LIMIT:
+        return text, tuple(words)
+    text = text[:READ_LIMIT]
+    return text, tuple(text.split())
 
 
 def _whole_short_reply(text: str) -> str | None:
