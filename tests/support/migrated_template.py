@@ -40,8 +40,8 @@ IN_SCHEMA = "current_schema()::regnamespace"
 # Everything a test could change in a schema's structure, without the schema's name (the connection's
 # search_path is the schema itself, so names are unqualified; an index's table, which is always
 # qualified, is unqualified here).
-STRUCTURE = f"""
-SELECT md5(string_agg(item, E'\\n' ORDER BY item)) FROM (
+STRUCTURE_LINES = f"""
+SELECT item FROM (
     SELECT 'rel ' || relname || ' ' || relkind::text AS item FROM pg_class WHERE relnamespace = {IN_SCHEMA}
     UNION ALL
     SELECT 'col ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
@@ -62,8 +62,9 @@ SELECT md5(string_agg(item, E'\\n' ORDER BY item)) FROM (
     WHERE c.relnamespace = {IN_SCHEMA} AND NOT t.tgisinternal  -- a foreign key's own are named by number
     UNION ALL
     SELECT 'version ' || version_num FROM alembic_version
-) AS structure
+) AS structure ORDER BY item
 """
+STRUCTURE = f"SELECT md5(string_agg(item, E'\\n' ORDER BY item)) FROM ({STRUCTURE_LINES}) AS lines"
 
 _lock = threading.Lock()
 _sqlite_template: Path | None = None
