@@ -111,7 +111,7 @@ def _server_and_schema(database_url: str) -> tuple[str, str]:
     url = make_url(database_url)
     options = str(url.query.get("options") or "")
     assert options.startswith("-csearch_path="), f"a test schema's URL sets its search_path, not {options!r}"
-    server = url.difference_update_query(["options", "connect_timeout"]).render_as_string(hide_password=False)
+    server = url.difference_update_query(["options"]).render_as_string(hide_password=False)  # connect_timeout kept
     return server, options.removeprefix("-csearch_path=")
 
 
@@ -130,12 +130,18 @@ def _migrated_postgres_schema(database_url: str) -> None:
                     _postgres[server] = _record_migration(server)
                 template = _postgres[server]
                 spare = template.spare.pop() if template.spare else None
-            with connection.begin():
-                if spare is not None:
-                    connection.execute(text(f'DROP SCHEMA "{schema}"'))  # empty: nothing else goes
-                    connection.execute(text(f'ALTER SCHEMA "{spare}" RENAME TO "{schema}"'))
-                else:
-                    _replay(connection, template.statements)
+            try:
+                with connection.begin():
+                    if spare is not None:
+                        connection.execute(text(f'DROP SCHEMA "{schema}"'))  # empty: nothing else goes
+                        connection.execute(text(f'ALTER SCHEMA "{spare}" RENAME TO "{schema}"'))
+                    else:
+                        _replay(connection, template.statements)
+            except Exception:
+                if spare is not None:  # rolled back: it is still there, for another test
+                    with _lock:
+                        template.spare.append(spare)
+                raise
             if template.structure is None:
                 template.structure = connection.execute(text(STRUCTURE)).scalar()
                 template.emptying = _emptying_statements(connection)
