@@ -107,8 +107,8 @@ def postgres_database_url() -> Iterator[str]:
         yield rendered
     finally:
         if not recycle(rendered):  # kept emptied for the next test if the migrated template made it
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            with admin.connect() as connection:  # (gone if a test handed it on itself)
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
 
 

@@ -40,8 +40,8 @@ IN_SCHEMA = "current_schema()::regnamespace"
 # Everything a test could change in a schema's structure, without the schema's name (the connection's
 # search_path is the schema itself, so names are unqualified; an index's table, which is always
 # qualified, is unqualified here).
-STRUCTURE = f"""
-SELECT md5(string_agg(item, E'\\n' ORDER BY item)) FROM (
+STRUCTURE_LINES = f"""
+SELECT item FROM (
     SELECT 'rel ' || relname || ' ' || relkind::text AS item FROM pg_class WHERE relnamespace = {IN_SCHEMA}
     UNION ALL
     SELECT 'col ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
@@ -62,8 +62,9 @@ SELECT md5(string_agg(item, E'\\n' ORDER BY item)) FROM (
     WHERE c.relnamespace = {IN_SCHEMA} AND NOT t.tgisinternal  -- a foreign key's own are named by number
     UNION ALL
     SELECT 'version ' || version_num FROM alembic_version
-) AS structure
+) AS structure ORDER BY item
 """
+STRUCTURE = f"SELECT md5(string_agg(item, E'\\n' ORDER BY item)) FROM ({STRUCTURE_LINES}) AS lines"
 
 _lock = threading.Lock()
 _sqlite_template: Path | None = None
@@ -110,7 +111,7 @@ def _server_and_schema(database_url: str) -> tuple[str, str]:
     url = make_url(database_url)
     options = str(url.query.get("options") or "")
     assert options.startswith("-csearch_path="), f"a test schema's URL sets its search_path, not {options!r}"
-    server = url.difference_update_query(["options", "connect_timeout"]).render_as_string(hide_password=False)
+    server = url.difference_update_query(["options"]).render_as_string(hide_password=False)  # connect_timeout kept
     return server, options.removeprefix("-csearch_path=")
 
 
@@ -129,12 +130,18 @@ def _migrated_postgres_schema(database_url: str) -> None:
                     _postgres[server] = _record_migration(server)
                 template = _postgres[server]
                 spare = template.spare.pop() if template.spare else None
-            with connection.begin():
-                if spare is not None:
-                    connection.execute(text(f'DROP SCHEMA "{schema}"'))  # empty: nothing else goes
-                    connection.execute(text(f'ALTER SCHEMA "{spare}" RENAME TO "{schema}"'))
-                else:
-                    _replay(connection, template.statements)
+            try:
+                with connection.begin():
+                    if spare is not None:
+                        connection.execute(text(f'DROP SCHEMA "{schema}"'))  # empty: nothing else goes
+                        connection.execute(text(f'ALTER SCHEMA "{spare}" RENAME TO "{schema}"'))
+                    else:
+                        _replay(connection, template.statements)
+            except Exception:
+                if spare is not None:  # rolled back: it is still there, for another test
+                    with _lock:
+                        template.spare.append(spare)
+                raise
             if template.structure is None:
                 template.structure = connection.execute(text(STRUCTURE)).scalar()
                 template.emptying = _emptying_statements(connection)
