@@ -138,13 +138,9 @@ class FrustrationModel:
         top = sorted((p for p in parts if p[0] > 0 and p[1].startswith(("w:", "b:"))), reverse=True)[:3]
         return LearnedReading(probability, tuple(name[2:].replace("_", " ") for _, name in top))
 
-    def known_features(self, text: str) -> tuple[str, ...]:
-        """One message's features that the model weighs, in `features` order (the others weigh 0)."""
-        return tuple(self.weighed(text))
-
     def weighed(self, text: str) -> dict[str, float]:
-        """`known_features` with their weights: `{name: weights[name] for name in features([text]) if name
-        in weights}`, without building the names of the others (each word's are cached)."""
+        """One message's features that the model weighs, with their weights: `{name: weights[name] for name in
+        features([text]) if name in weights}`, without building the names of the others (each word's are cached)."""
         text = read_prefix(text)
         words = normalised_words(text)
         # A word's features are the same each time it comes: in the order of the words' first use.
@@ -155,7 +151,7 @@ class FrustrationModel:
 
     def probability_of(self, each: Sequence[Sequence[str]]) -> float:
         """`read_features(...).probability` of a window from its messages' features (all, or only the
-        `known_features`): the same terms summed in the same order (leaving out zeros changes no float sum),
+        weighed ones): the same terms summed in the same order (leaving out zeros changes no float sum),
         without the evidence."""
         found = dict.fromkeys(itertools.chain.from_iterable(each))
         weights = self.weights
