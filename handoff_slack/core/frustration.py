@@ -33,8 +33,8 @@ start, and "!!!" in a 40,000-character paste says little): reading, TextBlob's s
 costs at most that much per message. Where the straightforward reading spent most, it takes shortcuts
 to the same results: the word patterns are tried only where a match can begin (core.word_search),
 TextBlob reads only the words it weighs (core.frustration_sentiment), the repeat check tells unlike
-messages apart by cheap bounds first. tests/core/test_frustration_equivalence.py switches each back
-and compares the readings.
+messages apart by cheap bounds first (core.near_duplicates). tests/core/test_frustration_equivalence.py
+switches each back and compares the readings.
 
 TextBlob (with NLTK and its word lists, ~20 MB resident) loads only when a detector is built with
 `preload=True` or first reads a text: with frustration detection off the app never loads it.
@@ -46,16 +46,15 @@ import functools
 import itertools
 import re
 import threading
-from collections import Counter
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
 from handoff_slack.core.frustration_model import FrustrationModel, features, letter_counts, marks_of, shipped_model
 from handoff_slack.core.frustration_sentiment import WordsPolarity
 from handoff_slack.core.frustration_signals import RELIEF, WORD_SIGNALS, WORKS_NOW, names_own_feeling
+from handoff_slack.core.near_duplicates import has_near_duplicate
 from handoff_slack.core.phrases import (
     HUMAN_REQUEST,
     SLACK_MARKUP,
@@ -86,7 +85,6 @@ POLITE_SHOUTING_WEIGHT = 0.2  # "HI I NEED TO CHANGE MY ADDRESS PLEASE": some pe
 _SHOUTING_SHARE = 0.7  # capitals among a message's letters
 _SHOUTING_MIN_LETTERS = 8  # "OK", "HI SAM" aren't shouting
 _EMPHASIS_MIN_LETTERS = 4  # shorter capitals are often acronyms that are also words (VAT, PIN, SIM)
-_REPEAT_SIMILARITY = 0.85
 # A repeat is a short message sent again; comparing more than its start costs quadratic time (difflib).
 _REPEAT_CHARS = 300
 _TWO_WORDS = re.compile(r"\S\s+\S")  # len(text.split()) >= 2, found rather than counted
@@ -198,7 +196,7 @@ class FrustrationDetector:
         marks = max((m.marks for m in recent if m.polarity <= _POSITIVE_POLARITY), default=0.0)
         if marks:
             contributions["exclamations"] = marks
-        if _has_repeat([m.repeatable for m in recent]):
+        if has_near_duplicate([m.repeatable for m in recent]):
             contributions["repeated"] = REPEATED_WEIGHT
         if any(m.asks_for_person for m in recent):
             contributions["asks_for_person"] = ASKS_FOR_PERSON_WEIGHT
@@ -392,64 +390,3 @@ def _marks_weight(text: str) -> float:
     if any(len(run) >= 3 or ("!" in run and "?" in run) for run in runs):
         return STRONG_MARKS_WEIGHT
     return DOUBLE_MARKS_WEIGHT if runs else 0.0
-
-
-def _has_repeat(repeatable: list[str | None]) -> bool:
-    candidates = [text for text in repeatable if text is not None]
-    return any(_similar(a, b) for i, a in enumerate(candidates) for b in candidates[i + 1 :])
-
-
-@lru_cache(maxsize=1024)  # a window's older pairs were compared on earlier turns
-def _similar(a: str, b: str) -> bool:
-    """`SequenceMatcher(None, a, b).ratio() >= _REPEAT_SIMILARITY`, its upper bounds first: most pairs are
-    told apart by them, and only near-identical ones pay for ratio's quadratic search."""
-    total = len(a) + len(b)
-    # real_quick_ratio, as difflib computes it (without building the matcher: its index of b costs more).
-    if _ratio(min(len(a), len(b)), total) < _REPEAT_SIMILARITY:
-        return False
-    # The longest common subsequence bounds ratio too (its matching blocks are one), and costs a few
-    # big-integer operations per character. That of the first _PREFIX characters of each, which the rest
-    # adds at most max(len(a), len(b)) - _PREFIX to (past both prefixes, an alignment's pairs all lie in
-    # the rest of one of them), tells most long messages apart at a fraction of the cost.
-    longer = max(len(a), len(b))
-    if longer > _PREFIX:
-        bound = longest_common_subsequence(b[:_PREFIX], a[:_PREFIX]) + longer - _PREFIX
-        if _ratio(bound, total) < _REPEAT_SIMILARITY:
-            return False
-    # quick_ratio, as difflib computes it: the characters the two have in common.
-    if _ratio(sum((_counts(a) & _counts(b)).values()), total) < _REPEAT_SIMILARITY:
-        return False
-    if _ratio(longest_common_subsequence(b, a), total) < _REPEAT_SIMILARITY:
-        return False
-    return SequenceMatcher(None, a, b).ratio() >= _REPEAT_SIMILARITY
-
-
-_PREFIX = 112  # characters: unrelated messages (a common subsequence of about half) part within it
-
-
-def _ratio(matches: int, length: int) -> float:
-    return 2.0 * matches / length if length else 1.0  # difflib's
-
-
-@lru_cache(maxsize=16)  # the newest message is compared with each older one in the window
-def _counts(text: str) -> Counter[str]:
-    return Counter(text)
-
-
-def longest_common_subsequence(a: str, b: str) -> int:
-    """Its length, bit-parallel (Allison and Dix 1986; Crochemore et al. 2001): bit i of `row` is 0 where
-    the subsequence gains at a[i]; one addition per character of b does a row of the usual table."""
-    positions = _positions(a)
-    row = full = (1 << len(a)) - 1
-    for matched in map(positions.get, b, itertools.repeat(0)):
-        matched &= row
-        row = (row + matched) | (row - matched)  # bits carried past len(a) never come back down: masked once
-    return len(a) - (row & full).bit_count()
-
-
-@lru_cache(maxsize=16)  # the newest message is compared with each older one in the window (as `a`)
-def _positions(a: str) -> dict[str, int]:
-    positions: dict[str, int] = {}
-    for i, ch in enumerate(a):
-        positions[ch] = positions.get(ch, 0) | 1 << i
-    return positions

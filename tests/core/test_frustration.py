@@ -21,8 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff_slack.core.bot_config import FrustrationConfig
-from handoff_slack.core.frustration import FrustrationDetector, FrustrationReading, longest_common_subsequence
+from handoff_slack.core.frustration import FrustrationDetector, FrustrationReading
 from handoff_slack.core.frustration_model import FrustrationModel
+from handoff_slack.core.near_duplicates import longest_common_subsequence
 from handoff_slack.core.phrases import READ_LIMIT
 
 REPO = Path(__file__).resolve().parents[2]

@@ -2,11 +2,12 @@
 
 Each speed-up of core.frustration is a shortcut to a result the straightforward code also computes: the
 word patterns searched where their matches can begin (core.word_search), TextBlob given only the words
-it weighs (core.frustration_sentiment), the learned model's weighed features without the others, the
-ASCII paths of normalising and of finding an emphasised word. Here every shortcut is switched back to
-the straightforward code (`plain`) and both read the labelled sets (the development half only) and
-generated hostile texts: odd Unicode, long words, capitals, emoji, markup, contractions, 2,000+
-characters. `FRUSTRATION_EQUIVALENCE_TEXTS=5000` reads more of them (the default keeps this test fast).
+it weighs (core.frustration_sentiment), the repeat check's bounds before difflib (core.near_duplicates),
+the learned model's weighed features without the others, the ASCII paths of normalising and of finding an
+emphasised word. Here every shortcut is switched back to the straightforward code (`plain`) and both read
+the labelled sets (the development half only) and generated hostile texts: odd Unicode, long words,
+capitals, emoji, markup, contractions, 2,000+ characters. `FRUSTRATION_EQUIVALENCE_TEXTS=5000` reads more
+of them (the default keeps this test fast).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from handoff_slack.core import frustration, frustration_signals, phrases, word_search
+from handoff_slack.core import frustration, frustration_signals, near_duplicates, phrases, word_search
 from handoff_slack.core.frustration import FrustrationDetector, FrustrationReading
 from handoff_slack.core.frustration_model import FrustrationModel, features, shipped_model
 from handoff_slack.core.frustration_sentiment import WordsPolarity
@@ -73,12 +74,12 @@ class PlainTwoWords:
 
 @functools.lru_cache(maxsize=1024)
 def plain_similar(a: str, b: str) -> bool:
-    return SequenceMatcher(None, a, b).ratio() >= frustration._REPEAT_SIMILARITY
+    return SequenceMatcher(None, a, b).ratio() >= near_duplicates.SIMILARITY
 
 
 def clear_caches() -> None:
     frustration._analysed.cache_clear()
-    frustration._similar.cache_clear()
+    near_duplicates.is_near_duplicate.cache_clear()
     plain_similar.cache_clear()
     phrases._normalised.cache_clear()
     word_search.SHARED.candidates.cache_clear()
@@ -106,7 +107,7 @@ def plain(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         FrustrationModel, "probability_of_weighed", lambda self, each: self.probability_of([tuple(d) for d in each])
     )
     monkeypatch.setattr(frustration, "_TWO_WORDS", PlainTwoWords())
-    monkeypatch.setattr(frustration, "_similar", plain_similar)
+    monkeypatch.setattr(near_duplicates, "is_near_duplicate", plain_similar)
     clear_caches()
     yield
     clear_caches()
