@@ -42,14 +42,11 @@ TextBlob (with NLTK and its word lists, ~20 MB resident) loads only when a detec
 
 from __future__ import annotations
 
-import functools
-import itertools
 import re
 import threading
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from handoff_slack.core.frustration_model import FrustrationModel, features, letter_counts, marks_of, shipped_model
 from handoff_slack.core.frustration_sentiment import WordsPolarity
@@ -61,7 +58,6 @@ from handoff_slack.core.phrases import (
     lowered,
     non_ascii_runs,
     normalised_prefix,
-    normalised_words,
     read_prefix,
 )
 from handoff_slack.core.word_search import SHARED, RawPattern, WordGroup, WordPattern
@@ -113,12 +109,6 @@ _LETTER_RUNS = re.compile(r"[^\W\d_]+")
 # A whole run of ASCII letters, all capitals, _EMPHASIS_MIN_LETTERS or more (no letter before it, no
 # lower-case one after it); from a capital, so the engine skips to one.
 _ASCII_CAPITALS = re.compile(f"[A-Z](?<![A-Za-z][A-Z])[A-Z]{{{_EMPHASIS_MIN_LETTERS - 1},}}+(?![a-z])")
-# "_" at the start or end of a word; spelled from the "_" so the engine skips to one (same matches as
-# "(?:^|\s)_|_(?:\s|$)", read only as found or not).
-_UNDERSCORE_EDGE = re.compile(r"_(?:(?<!\S_)|(?!\S))")
-_CONTRACTION = re.compile(r"\b(\w+)n['’]t\b", re.IGNORECASE)
-_NEGATION_MARK = re.compile(r"n['’]t", re.IGNORECASE)
-_IRREGULAR_NEGATIONS = {"ca": "can", "wo": "will", "sha": "shall"}  # can't, won't, shan't
 
 
 @dataclass(frozen=True)
@@ -130,9 +120,10 @@ class FrustrationReading:
 
 @dataclass(frozen=True, eq=False)  # one per process, hashed by identity (a cache key)
 class _Lexicon:
-    sentiment: Any  # textblob's pattern sentiment (what PatternAnalyzer calls): ships its lexicon, works offline
     dictionary: Container[str]  # textblob's spelling word list: which capitalised words are words
-    polarity: WordsPolarity  # the sentiment's polarity of a list of words, reading only what it weighs
+    # textblob's pattern sentiment (what PatternAnalyzer calls: ships its lexicon, works offline): the polarity
+    # of a message, reading only what it weighs
+    polarity: WordsPolarity
 
 
 _lexicon: _Lexicon | None = None
@@ -151,7 +142,7 @@ def _load_lexicon() -> _Lexicon:
                 sentiment(["ok"])
                 _ = "ok" in spelling
                 shipped_model()
-                _lexicon = _Lexicon(sentiment, spelling, WordsPolarity(sentiment))
+                _lexicon = _Lexicon(spelling, WordsPolarity(sentiment))
                 SHARED.prepare()  # the word patterns' gates and scanner (core.word_search), read once
                 _SOMETIMES.prepare()
     return _lexicon
@@ -246,7 +237,7 @@ class _Message:
 def _analysed(text: str) -> _Message:
     lexicon = _load_lexicon()
     words = normalised_prefix(text)
-    polarity = _polarity(lexicon, text)
+    polarity = lexicon.polarity.of_text(text)
     relieved = bool(_RELIEF.search(words))
     lower_case = lowered(text)
     matched = frozenset(
@@ -297,51 +288,6 @@ def learned_features(text: str) -> tuple[str, ...]:
     fired): bench/train_frustration_model.py trains on these."""
     text = read_prefix(text)
     return (*features([text]), *_analysed(text).read_signals)
-
-
-def _polarity(lexicon: _Lexicon, text: str) -> float:
-    # TextBlob's pattern lexicon knows "not" but not "isn't", so spell negations out first;
-    # punctuation and emoji are dropped because "!!" is a signal of its own.
-    text = _spelled_negations(text)
-    # Normalised text is word characters between single spaces; the tokenizer returns such words as
-    # they are (it splits off punctuation, of which only "_" is a word character, and "ERR_TIMEOUT"
-    # keeps its own). So hand over the lower-cased words as it would: the same polarity, without the
-    # tokenizing or PatternAnalyzer's namedtuple class per call, and of them only what TextBlob weighs.
-    words = normalised_words(text)
-    if _UNDERSCORE_EDGE.search(normalised_prefix(text)):
-        # A leading or trailing "_" the tokenizer splits off: such a word alone goes through it.
-        words = tuple(itertools.chain.from_iterable(map(functools.partial(_tokens, lexicon), words)))
-    return lexicon.polarity(words)
-
-
-@lru_cache(maxsize=8192)
-def _tokens(lexicon: _Lexicon, word: str) -> tuple[str, ...]:
-    if word[0] == "_" or word[-1] == "_":
-        return tuple(" ".join(lexicon.sentiment.tokenizer(word)).split())
-    return (word,)
-
-
-def _spelled_negations(text: str) -> str:
-    """`_CONTRACTION.sub(..., text)`, found from the "n't" each match ends in: the pattern, led by \\b, has
-    no prefix for the engine to skip to. A match is the run of word characters before the "n" (one or
-    more), then "n't" and a word's end; runs stop at the apostrophe, so matches never overlap."""
-    if "'" not in text and "’" not in text:  # found far faster than the case-blind pattern's scan
-        return text
-    pieces: list[str] = []
-    done = 0
-    for mark in _NEGATION_MARK.finditer(text):
-        start, end = mark.start(), mark.end()
-        while start > 0 and _is_word(text[start - 1]):
-            start -= 1
-        base = text[start : mark.start()]
-        if base and not (end < len(text) and _is_word(text[end])):
-            pieces += [text[done:start], _IRREGULAR_NEGATIONS.get(base.lower(), base), " not"]
-            done = end
-    return "".join([*pieces, text[done:]]) if pieces else text
-
-
-def _is_word(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"  # what \\w matches
 
 
 def _strong_negative(text: str, normalised: str, polarity: float) -> bool:

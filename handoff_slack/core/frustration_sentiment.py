@@ -1,4 +1,9 @@
-"""TextBlob's polarity of a list of words, from the few words it weighs: the same float, far less work.
+"""TextBlob's polarity of a message (core.frustration's sentiment), from the few words it weighs.
+
+`WordsPolarity.of_text` is PatternAnalyzer's polarity of the message's normalised text with its negations
+spelled out first (TextBlob's lexicon knows "not" but not "isn't"); punctuation and emoji are dropped,
+"!!" being a signal of its own. It hands TextBlob the lower-cased words as its tokenizer would, without
+tokenizing. Of those words it assesses only what matters: the same float, far less work.
 
 `Sentiment.assessments` (textblob/_text.py) walks the words once. Only a word its lexicon knows adds an
 assessment (and an emoticon or "(!)"); the others only move two pieces of state: `n`, a pending negation
@@ -26,15 +31,24 @@ from __future__ import annotations
 
 import itertools
 import operator
+import re
 from collections.abc import Sequence
 from functools import lru_cache, reduce
 from typing import Any
+
+from handoff_slack.core.phrases import normalised_prefix, normalised_words
 
 # Each word as a token: "#word " weighed (known, or an emoticon), "=word " a negation, "~ " a "2" word,
 # "|" a "3" word, nothing for a one-letter word; "\x00" asks for the whole list (a "!", or a word holding
 # one of these marks). A segment is what lies between two "|".
 _MARKS = frozenset("|#=~ \x00")
 _TOKENS_KEPT = 50_000  # words whose tokens are kept (then forgotten all at once: a bound on memory)
+# "_" at the start or end of a word; spelled from the "_" so the engine skips to one (same matches as
+# "(?:^|\s)_|_(?:\s|$)", read only as found or not).
+_UNDERSCORE_EDGE = re.compile(r"_(?:(?<!\S_)|(?!\S))")
+_CONTRACTION = re.compile(r"\b(\w+)n['’]t\b", re.IGNORECASE)
+_NEGATION_MARK = re.compile(r"n['’]t", re.IGNORECASE)
+_IRREGULAR_NEGATIONS = {"ca": "can", "wo": "will", "sha": "shall"}  # can't, won't, shan't
 
 
 class WordsPolarity:
@@ -49,6 +63,25 @@ class WordsPolarity:
         self.exact = not modifier and bool(self._two)
         self._tokens: dict[str, str] = {}  # a plain dict: looked up once per word of each message
         self._scores = lru_cache(maxsize=16_384)(self._scores_of)
+        self._edge_tokens = lru_cache(maxsize=8192)(self._edge_tokens_of)
+
+    def of_text(self, text: str) -> float:
+        """The polarity of a message's text: PatternAnalyzer's of its normalised text, negations spelled out."""
+        text = _spelled_negations(text)
+        # Normalised text is word characters between single spaces; the tokenizer returns such words as
+        # they are (it splits off punctuation, of which only "_" is a word character, and "ERR_TIMEOUT"
+        # keeps its own). So hand over the lower-cased words as it would: the same polarity, without the
+        # tokenizing or PatternAnalyzer's namedtuple class per call, and of them only what TextBlob weighs.
+        words = normalised_words(text)
+        if _UNDERSCORE_EDGE.search(normalised_prefix(text)):
+            # A leading or trailing "_" the tokenizer splits off: such a word alone goes through it.
+            words = tuple(itertools.chain.from_iterable(map(self._edge_tokens, words)))
+        return self(words)
+
+    def _edge_tokens_of(self, word: str) -> tuple[str, ...]:
+        if word[0] == "_" or word[-1] == "_":
+            return tuple(" ".join(self.sentiment.tokenizer(word)).split())
+        return (word,)
 
     def __call__(self, words: Sequence[str]) -> float:
         """`float(sentiment(words)[0])`: the polarity of the words (lower-cased, as TextBlob's tokenizer would)."""
@@ -106,3 +139,26 @@ class WordsPolarity:
             between = False
             kept.append(token[1:])
         return tuple(p for _, p, _, _ in self.sentiment(kept).assessments)
+
+
+def _spelled_negations(text: str) -> str:
+    """`_CONTRACTION.sub(..., text)`, found from the "n't" each match ends in: the pattern, led by \\b, has
+    no prefix for the engine to skip to. A match is the run of word characters before the "n" (one or
+    more), then "n't" and a word's end; runs stop at the apostrophe, so matches never overlap."""
+    if "'" not in text and "’" not in text:  # found far faster than the case-blind pattern's scan
+        return text
+    pieces: list[str] = []
+    done = 0
+    for mark in _NEGATION_MARK.finditer(text):
+        start, end = mark.start(), mark.end()
+        while start > 0 and _is_word(text[start - 1]):
+            start -= 1
+        base = text[start : mark.start()]
+        if base and not (end < len(text) and _is_word(text[end])):
+            pieces += [text[done:start], _IRREGULAR_NEGATIONS.get(base.lower(), base), " not"]
+            done = end
+    return "".join([*pieces, text[done:]]) if pieces else text
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"  # what \\w matches

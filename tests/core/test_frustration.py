@@ -571,9 +571,10 @@ def test_polarity_is_textblobs_pattern_analyzer_on_the_normalised_text(text: str
     # PatternAnalyzer does on the same text, underscores at word edges included.
     from textblob.en.sentiments import PatternAnalyzer
 
-    from handoff_slack.core.frustration import _CONTRACTION, _IRREGULAR_NEGATIONS, _load_lexicon, _polarity
+    from handoff_slack.core.frustration import _load_lexicon
+    from handoff_slack.core.frustration_sentiment import _CONTRACTION, _IRREGULAR_NEGATIONS
     from handoff_slack.core.phrases import normalised_prefix
 
     spelled = _CONTRACTION.sub(lambda m: _IRREGULAR_NEGATIONS.get(m[1].lower(), m[1]) + " not", text)
     expected = PatternAnalyzer().analyze(normalised_prefix(spelled)).polarity
-    assert _polarity(_load_lexicon(), text) == expected
+    assert _load_lexicon().polarity.of_text(text) == expected

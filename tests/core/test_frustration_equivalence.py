@@ -24,7 +24,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from handoff_slack.core import frustration, frustration_signals, near_duplicates, phrases, word_search
+from handoff_slack.core import (
+    frustration,
+    frustration_sentiment,
+    frustration_signals,
+    near_duplicates,
+    phrases,
+    word_search,
+)
 from handoff_slack.core.frustration import FrustrationDetector, FrustrationReading
 from handoff_slack.core.frustration_model import FrustrationModel, features, shipped_model
 from handoff_slack.core.frustration_sentiment import WordsPolarity
@@ -44,14 +51,14 @@ def plain_normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def plain_polarity(lexicon: frustration._Lexicon, text: str) -> float:
-    text = frustration._CONTRACTION.sub(
-        lambda m: frustration._IRREGULAR_NEGATIONS.get(m[1].lower(), m[1]) + " not", text
+def plain_polarity(polarity: WordsPolarity, text: str) -> float:
+    text = frustration_sentiment._CONTRACTION.sub(
+        lambda m: frustration_sentiment._IRREGULAR_NEGATIONS.get(m[1].lower(), m[1]) + " not", text
     )
     words = phrases.normalised_prefix(text)
     if re.search(r"(?:^|\s)_|_(?:\s|$)", words):
-        return float(lexicon.sentiment(words)[0])
-    return float(lexicon.sentiment([word.lower() for word in words.split()])[0])
+        return float(polarity.sentiment(words)[0])
+    return float(polarity.sentiment([word.lower() for word in words.split()])[0])
 
 
 def plain_caps_weight(lexicon: frustration._Lexicon, text: str, normalised: str) -> float:
@@ -101,7 +108,7 @@ def plain(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         lambda self, text: {name: self.weights[name] for name in features([text]) if name in self.weights},
     )
     monkeypatch.setattr(phrases, "_normalised_words", lambda text: plain_normalise(text).split())
-    monkeypatch.setattr(frustration, "_polarity", plain_polarity)
+    monkeypatch.setattr(WordsPolarity, "of_text", plain_polarity)
     monkeypatch.setattr(frustration, "_caps_weight", plain_caps_weight)
     monkeypatch.setattr(
         FrustrationModel, "probability_of_weighed", lambda self, each: self.probability_of([tuple(d) for d in each])
