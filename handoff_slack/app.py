@@ -21,8 +21,7 @@ from handoff_slack.core.bot import BotEngine
 from handoff_slack.core.bot_config import FrustrationAction
 from handoff_slack.core.clock import Clock, utcnow
 from handoff_slack.core.priority_rules import PriorityRules
-from handoff_slack.core.reminder_desk import ReminderRules
-from handoff_slack.core.reminders import Mentions, wall_seconds
+from handoff_slack.core.reminders import Mentions, ReminderRules, wall_seconds
 from handoff_slack.core.ticket_needs import NeedsRules
 from handoff_slack.lazy_work import LazyWork
 from handoff_slack.listeners import register_listeners

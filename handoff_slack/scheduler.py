@@ -108,7 +108,8 @@ def remind_of_waiting_tickets(services: Services) -> None:
     """Reminders and first-response targets (core.reminders): fire the steps due for waiting tickets
     (each once: read from the database by the app's clock, fired by a conditional UPDATE under the
     conversation's lock, so a claim that lands first wins), then decide the first response of those
-    that left the queue. Notes go to the tickets' threads through the outbox; marks to their messages."""
+    that left the queue undecided (an ended watch, or a ticket from before claims decided their own:
+    core.first_response). Notes go to the tickets' threads through the outbox; marks to their messages."""
     helpdesk = services.helpdesk
     for ticket_id in helpdesk.tickets_due_for_timers():
         try:

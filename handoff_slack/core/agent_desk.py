@@ -42,7 +42,7 @@ class AgentDesk(Satisfaction):
             # (the claim's UPDATE) while a customer's "never mind" holds the conversation and waits for
             # the ticket would be a deadlock on PostgreSQL.
             conversation = tx.conversations.locked(found.conversation_id)
-            won = tx.tickets.claim(ticket_id, agent_user_id, agent_name, agent_avatar_url, now)
+            won = self._claim_waiting(tx, ticket_id, agent_user_id, agent_name, agent_avatar_url, now)
             ticket = tx.tickets.get(ticket_id, fresh=True)
             assert ticket is not None  # tickets are never deleted while their conversation lives
             view = TicketView.from_rows(ticket, conversation)

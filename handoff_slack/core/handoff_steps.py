@@ -4,7 +4,7 @@ new message rows, and storing the bot's notices, each inside the caller's transa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from handoff_slack.core.bot import (
@@ -23,11 +23,13 @@ from handoff_slack.core.business_hours import AgentsAway, BusinessHours
 from handoff_slack.core.clock import Clock, utcnow
 from handoff_slack.core.deliveries import SharedFile, files_to_json, has_text_part
 from handoff_slack.core.early_turns import AwayFromBot, EarlyTurn
+from handoff_slack.core.first_response import decide_first_response
 from handoff_slack.core.helpdesk_outcomes import Customer
 from handoff_slack.core.helpdesk_storage import HelpdeskStorage, HelpdeskTransaction, StoredConversation, StoredTicket
 from handoff_slack.core.notices import Audience, Notice, NoticeKind
 from handoff_slack.core.priority_rules import PriorityRules
 from handoff_slack.core.proposals import ProposalOutcome, diagnosis_to_json
+from handoff_slack.core.reminders import ReminderRules
 from handoff_slack.core.states import ConversationMode, DeliveryState, Direction, EscalationReason, TicketState
 from handoff_slack.core.ticket_needs import NeedsRules
 
@@ -39,6 +41,9 @@ class HandoffSteps:
 
     needs: NeedsRules = NeedsRules()  # a new ticket's language and skills (routing's filters); set by the app
     business_hours: BusinessHours = BusinessHours.always_open()  # the YAML's `business_hours` (set by the app)
+    # The YAML's `reminders` (core.reminders; set by the app): the first-response targets a ticket's
+    # way out of the queue is measured against, in its own transaction (core.first_response).
+    reminder_rules: ReminderRules = ReminderRules()
 
     def __init__(
         self,
@@ -227,10 +232,32 @@ class HandoffSteps:
             signals=handover.signals,
         )
 
+    def _claim_waiting(
+        self,
+        tx: HelpdeskTransaction,
+        ticket_id: int,
+        agent_user_id: str,
+        agent_name: str | None,
+        agent_avatar_url: str | None,
+        now: datetime,
+    ) -> bool:
+        """Give the ticket to the agent if it still waits (Claim, a routing offer accepted, an admin's
+        assignment), its first response decided with it: the claim's update of the ticket message shows it."""
+        if not tx.tickets.claim(ticket_id, agent_user_id, agent_name, agent_avatar_url, now):
+            return False
+        self._first_response(tx, ticket_id)
+        return True
+
+    def _first_response(self, tx: HelpdeskTransaction, ticket_id: int) -> None:
+        """In the transaction that took the ticket out of the queue (or supervision): its first
+        response's outcome (core.first_response), so the timers job has nothing left to decide."""
+        decide_first_response(tx, self.reminder_rules, ticket_id)
+
     def _cancel(self, tx: HelpdeskTransaction, conversation: StoredConversation, ticket_id: int) -> bool:
         cancelled = tx.tickets.cancel(ticket_id, conversation.customer_user_id, self.clock())
         if cancelled:
             assert conversation.id is not None
+            self._first_response(tx, ticket_id)  # none, or breached if it waited past its target
             tx.conversations.back_to_bot(conversation.id, ticket_id, self.clock())
             self._notify(
                 tx,
@@ -250,6 +277,7 @@ class HandoffSteps:
         )
         if withdrawn:
             assert conversation.id is not None
+            self._first_response(tx, ticket_id)  # none: a proposal never waited in the queue
             tx.proposals.decide(ticket_id, ProposalOutcome.WITHDRAWN.value, conversation.customer_user_id, now)
             tx.conversations.back_to_bot(conversation.id, ticket_id, now)
             note = Reply(ReplyKind.NOTE, "OK, I won't send that answer.")

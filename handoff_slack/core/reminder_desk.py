@@ -4,54 +4,28 @@ The scheduler leader's job reads which waiting tickets may be due (`tickets_due_
 time), then fires each in a transaction of its own (`fire_timers`): the conversation is locked first,
 as a claim locks it, and the ticket read as it is now, so a claim that landed between the read and
 the firing wins and nothing is said; the steps fired are moved on by a conditional UPDATE on the
-count read, so of two runs (a restart, two replicas) one fires them. Then the tickets that left the
-queue get their first response's outcome (`decide_first_responses`).
+count read, so of two runs (a restart, two replicas) one fires them. A ticket's first response is
+decided in the transaction that takes it out of the queue (core.first_response); the job then decides
+only what is left undecided (`decide_first_responses`: an ended watch, or a ticket that left the
+queue under an older version).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from handoff_slack.core.audit import BOT_ACTOR, AuditAction
-from handoff_slack.core.clock import as_utc
+from handoff_slack.core.first_response import DECIDED_IN, decide_first_response, waiting_since
 from handoff_slack.core.handoff_steps import HandoffSteps
 from handoff_slack.core.helpdesk_storage import HelpdeskTransaction
 from handoff_slack.core.notices import Audience, Notice, NoticeKind
 from handoff_slack.core.priority import Priority, PrioritySource
 from handoff_slack.core.reminder_storage import TicketTiming
-from handoff_slack.core.reminders import (
-    Mentions,
-    RemindersConfig,
-    SlaOutcome,
-    WaitingTime,
-    decide_sla,
-    due_since,
-    steps_due,
-    wall_seconds,
-)
-from handoff_slack.core.states import EscalationReason, TicketState
+from handoff_slack.core.reminders import SlaOutcome, due_since, steps_due
+from handoff_slack.core.states import TicketState
 
 DUE_READ_LIMIT = 500  # tickets fired per run at most; the next run (a second later) goes on
-# Tickets that left the queue for good, or for a person: their first response can be decided.
-_DECIDED_IN = (
-    TicketState.CONNECTED,
-    TicketState.CLOSED,
-    TicketState.CANCELLED,
-    TicketState.ANSWERED,
-    TicketState.WATCH_ENDED,
-)
-
-
-@dataclass(frozen=True)
-class ReminderRules:
-    """What the app gives the reminders: the YAML's `reminders`, who a mention reaches, and how waiting
-    time counts (wall time by default; business hours plug in here)."""
-
-    config: RemindersConfig = field(default_factory=RemindersConfig)
-    mentions: Mentions = field(default_factory=Mentions)
-    waiting_time: WaitingTime = wall_seconds
 
 
 @dataclass(frozen=True)
@@ -66,8 +40,6 @@ class TimersFired:
 
 
 class ReminderDesk(HandoffSteps):
-    reminder_rules: ReminderRules = ReminderRules()  # set by the app
-
     def tickets_due_for_timers(self, limit: int = DUE_READ_LIMIT) -> list[int]:
         """Waiting tickets a step or a first-response target may be due for now, oldest wait first."""
         rules, now = self.reminder_rules, self.clock()
@@ -91,7 +63,7 @@ class ReminderDesk(HandoffSteps):
             ticket = tx.reminders.timing(ticket_id)
             if ticket is None or ticket.state != TicketState.WAITING:  # claimed or cancelled meanwhile
                 return TimersFired(ticket_id)
-            waited = rules.waiting_time(_since(ticket), now)
+            waited = rules.waiting_time(waiting_since(ticket), now)
             changed = self._mark_breach(tx, ticket, waited)
             due = steps_due(rules.config.steps, ticket.reminder_steps, waited)
             if not due or not tx.reminders.steps_fired(ticket_id, ticket.reminder_steps, due[-1] + 1):
@@ -110,13 +82,13 @@ class ReminderDesk(HandoffSteps):
             return TimersFired(ticket_id, fired, ticket.conversation_id, changed, raised_to)
 
     def decide_first_responses(self, limit: int = DUE_READ_LIMIT) -> list[int]:
-        """Tickets that left the queue get their first response's outcome; those whose message shows a
-        breach now are returned (to update)."""
+        """Tickets that left the queue undecided get their first response's outcome (core.first_response:
+        those that leave it now decide it themselves); those whose message shows a breach now are
+        returned (to update)."""
         shown = []
         with self.storage.transaction() as tx:
-            for ticket_id in tx.reminders.left_queue_undecided([state.value for state in _DECIDED_IN], limit):
-                ticket = tx.reminders.timing(ticket_id)
-                if ticket is not None and self._decide_first_response(tx, ticket):
+            for ticket_id in tx.reminders.left_queue_undecided([state.value for state in DECIDED_IN], limit):
+                if decide_first_response(tx, self.reminder_rules, ticket_id) is SlaOutcome.BREACHED:
                     shown.append(ticket_id)
         return shown
 
@@ -129,22 +101,6 @@ class ReminderDesk(HandoffSteps):
             return False
         minutes = int(target.total_seconds() // 60)
         return tx.reminders.decide_sla(ticket_id_of(ticket), None, SlaOutcome.BREACHING.value, minutes, int(waited))
-
-    def _decide_first_response(self, tx: HelpdeskTransaction, ticket: TicketTiming) -> bool:
-        """A ticket out of the queue: met or breached by its first claim; never claimed, none (or
-        breached, if it was marked while waiting). The wait counts until it was claimed or left."""
-        was = SlaOutcome(ticket.sla_outcome) if ticket.sla_outcome else None
-        claimed_at = ticket.claimed_at if ticket.reason != EscalationReason.TAKEN_OVER else None
-        ended = claimed_at or ticket.closed_at
-        waited = self.reminder_rules.waiting_time(_since(ticket), as_utc(ended)) if ended else 0.0
-        target = self.reminder_rules.config.target(Priority(ticket.priority))
-        outcome = decide_sla(waited, target, claimed_at is not None, was)
-        if was is SlaOutcome.BREACHING:  # measured against the target it breached
-            minutes = ticket.sla_target_minutes
-        else:
-            minutes = int(target.total_seconds() // 60) if target is not None else None
-        decided = tx.reminders.decide_sla(ticket_id_of(ticket), ticket.sla_outcome, outcome.value, minutes, int(waited))
-        return decided and outcome is SlaOutcome.BREACHED
 
     def _raise(self, tx: HelpdeskTransaction, ticket: TicketTiming, was: Priority, to: Priority, step: int) -> bool:
         """A step's raise: never over an agent's choice; audited with the bot as the actor; the customer
@@ -169,7 +125,3 @@ def reminder_note(
 def ticket_id_of(ticket: TicketTiming) -> int:
     assert ticket.id is not None  # a stored row
     return ticket.id
-
-
-def _since(ticket: TicketTiming) -> datetime:
-    return as_utc(ticket.waiting_since or ticket.created_at)

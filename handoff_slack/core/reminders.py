@@ -17,7 +17,8 @@ an admin's assignment): the moment a person owns the ticket. It is measured from
 first entered the queue against the target of the ticket's priority when it is decided (a raised
 ticket has the tighter target). A ticket still waiting past its target is marked breached at once;
 once claimed, the final wait is stored (met or breached); a ticket that left the queue unclaimed
-(cancelled) has no outcome. Released tickets keep their first outcome.
+(cancelled) has no outcome. Each is decided in the transaction that takes the ticket out of the queue
+(core.first_response). Released tickets keep their first outcome.
 
 **Waiting time** is one function (`WaitingTime`), wall-clock seconds by default: business hours plug
 in there (`working_seconds_between`), pausing reminders and SLA clocks outside opening hours.
@@ -208,3 +209,13 @@ def mention_markup(token: str) -> str | None:
     if kind == "user" and _USER_ID.fullmatch(value):
         return f"<@{value}>"
     return None
+
+
+@dataclass(frozen=True)
+class ReminderRules:
+    """What the app gives the reminders: the YAML's `reminders`, who a mention reaches, and how waiting
+    time counts (wall time by default; business hours plug in here)."""
+
+    config: RemindersConfig = field(default_factory=RemindersConfig)
+    mentions: Mentions = field(default_factory=Mentions)
+    waiting_time: WaitingTime = wall_seconds

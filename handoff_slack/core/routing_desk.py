@@ -163,7 +163,7 @@ class RoutingDesk(RoutingPasses):
                 return OfferAnswer(result, self._offer(tx, offer_id))
             if not tx.offers.answer(offer_id, OfferOutcome.ACCEPTED, now):
                 return OfferAnswer(AnswerResult.MOVED_ON, self._offer(tx, offer_id))
-            if not tx.tickets.claim(offer.ticket_id, agent_user_id, agent_name, agent_avatar_url, now):
+            if not self._claim_waiting(tx, offer.ticket_id, agent_user_id, agent_name, agent_avatar_url, now):
                 # Not expected (it was waiting, and the steps that change that hold the conversation's lock).
                 tx.offers.answer(offer_id, OfferOutcome.WITHDRAWN, now, from_outcome=OfferOutcome.ACCEPTED)
                 return OfferAnswer(AnswerResult.TAKEN, self._offer(tx, offer_id))

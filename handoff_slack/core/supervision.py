@@ -75,6 +75,7 @@ class ProposalDecisions(HandoffSteps):
             ticket_id, state, now, reason or usual_reason, user_id, agent_name, agent_avatar_url
         )
         if won:
+            self._first_response(tx, ticket_id)  # taken: met or breached; answered: none; queued: not yet
             sent = edited_text if edited_text is not None else found.proposed_text if outcome.sent else None
             recorded = tx.proposals.decide(ticket_id, outcome.value, user_id, now, sent)
             assert recorded  # the ticket's update is the gate: its proposal was pending

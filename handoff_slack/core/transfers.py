@@ -276,7 +276,7 @@ class Transfers(PendingOffers):
             if only_waiting and ticket.state != TicketState.WAITING:
                 return TransferOutcome(TransferResult.NOT_OPEN, view)
             if ticket.state == TicketState.WAITING:
-                if not tx.tickets.claim(ticket_id, to_user_id, agent_name, agent_avatar_url, now):
+                if not self._claim_waiting(tx, ticket_id, to_user_id, agent_name, agent_avatar_url, now):
                     return TransferOutcome(TransferResult.NOT_OPEN, view)  # (the lock makes it rare)
                 tx.conversations.connected(ticket.conversation_id, now)
                 self._begin_period(tx, ticket_id, to_user_id, agent_name, OwnershipStart.ASSIGNED, now)

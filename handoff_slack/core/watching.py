@@ -147,6 +147,7 @@ class Watching(HandoffSteps):
             if not with_bot or not tx.watches.take_over(ticket_id, agent_user_id, agent_name, agent_avatar_url, now):
                 return self._watch_moved_on(tx, ticket_id, conversation_id, now, ended_here=not with_bot)
             tx.watches.connect(conversation_id, ticket_id, now)
+            self._first_response(tx, ticket_id)  # none: not a claim from the queue (core.first_response)
             tx.audit.record(agent_user_id, AuditAction.CLAIM, now, ticket_id=ticket_id, details={"via": "take_over"})
             # The thread first: the agent may reply before the customer's notice is out.
             self._notify(
