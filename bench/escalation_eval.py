@@ -11,7 +11,7 @@ counts as flagged frustrated / stuck when the detector says so at any point of t
 the bot would then offer a person.
 
 Only the development sets may be looked at item by item (`-v` lists no other): the held-out half, the
-confirmation set and the fresh set are for figures only (README "How frustration is detected").
+confirmation, fresh and unseen sets are for figures only (README "How frustration is detected").
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ HALVES = {"development": SET_DIR / "development.yaml", "held_out": SET_DIR / "he
 MORE_DEVELOPMENT = SET_DIR / "development_more"
 CONFIRMATION = SET_DIR / "confirmation.yaml"
 FRESH = SET_DIR / "fresh"  # two more writers' sets, written after the held-out half had been looked at three times
+UNSEEN = SET_DIR / "unseen"  # four more writers' sets, written while the model overruling the named signals was built
 DEVELOPMENT_SETS = ("development", "development_more")  # what may be looked at item by item
-KEPT_ASIDE = ("held_out", "confirmation", "fresh")  # for figures only
+KEPT_ASIDE = ("held_out", "confirmation", "fresh", "unseen")  # for figures only
 LABELS = ("frustrated", "calm", "stuck")
 
 
@@ -60,11 +61,14 @@ class Verdict:
 
 
 def load(half: str) -> list[Item]:
-    """One set's items: `development`, `held_out`, `development_more` (every writer's), `confirmation`, `fresh`."""
+    """One set's items: `development`, `held_out`, `development_more` (every writer's), `confirmation`, `fresh`,
+    `unseen`."""
     if half == "development_more":
         return [item for writer in more_writers() for item in load_file(MORE_DEVELOPMENT / f"{writer}.yaml")]
-    if half == "fresh":
-        return [item for path in sorted(FRESH.glob("*.yaml")) for item in load_file(path)]
+    if half in ("fresh", "unseen"):
+        return [
+            item for path in sorted((FRESH if half == "fresh" else UNSEEN).glob("*.yaml")) for item in load_file(path)
+        ]
     return load_file(CONFIRMATION if half == "confirmation" else HALVES[half])
 
 

@@ -104,8 +104,10 @@ class LearnedReading:
 class FrustrationModel:
     bias: float
     weights: Mapping[str, float]
-    threshold: float  # the probability at which the `learned` signal fires (a second opinion)
+    threshold: float  # the probability at which the `learned` signal fires (it agrees: a second opinion)
     strong_threshold: float = 1.0  # the probability at which it is enough alone (over 1: never)
+    # The probability under which the model overrules the named signals (core.frustration): 0, never.
+    named_threshold: float = 0.0
     # For `weighed`: each word's weighed features with their weights (cached), the weighed bigrams by
     # their word pair.
     _weighed_of_word: Callable[[str], tuple[tuple[str, float], ...]] = field(init=False, repr=False, compare=False)
@@ -171,6 +173,7 @@ class FrustrationModel:
             "bias": self.bias,
             "threshold": self.threshold,
             "strong_threshold": self.strong_threshold,
+            "named_threshold": self.named_threshold,
             "weights": dict(sorted(self.weights.items())),
         }
 
@@ -183,6 +186,7 @@ class FrustrationModel:
             {str(k): float(v) for k, v in weights.items()},
             float(str(data["threshold"])),
             float(str(data.get("strong_threshold", 1.0))),
+            float(str(data.get("named_threshold", 0.0))),
         )
 
 

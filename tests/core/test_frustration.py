@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff_slack.core.bot_config import FrustrationConfig
-from handoff_slack.core.frustration import FrustrationDetector, FrustrationReading
-from handoff_slack.core.frustration_model import FrustrationModel
+from handoff_slack.core.frustration import FrustrationDetector, FrustrationReading, learned_features
+from handoff_slack.core.frustration_model import FrustrationModel, shipped_model
 from handoff_slack.core.near_duplicates import longest_common_subsequence
 from handoff_slack.core.phrases import READ_LIMIT
 
@@ -123,8 +123,10 @@ def test_detector_defaults_match_the_bot_config_defaults() -> None:
 
 
 def test_my_printer_is_broken_is_not_frustration(detector: FrustrationDetector) -> None:
+    # A bad thing reported: mildly negative, and the learned model only agrees it might be (the two together stay
+    # under the threshold).
     reading = detector.read(["my printer is broken"])
-    assert reading == FrustrationReading(score=0.12, frustrated=False, signals=("negative",))
+    assert reading == FrustrationReading(score=0.32, frustrated=False, signals=("negative", "learned"))
 
 
 @pytest.mark.parametrize(
@@ -203,9 +205,30 @@ def test_enthusiastic_punctuation_is_not_frustration(detector: FrustrationDetect
 
 
 def test_repeating_a_message_escalates(detector: FrustrationDetector) -> None:
-    reading = detector.read(["how do I get a refund", "How do I get a refund?"])
+    reading = detector.read(["where is my refund", "Where is my refund?"])
     assert reading.signals == ("repeated",)
     assert reading.frustrated
+
+
+def test_the_learned_model_overrules_the_named_signals_when_it_reads_no_frustration(
+    detector: FrustrationDetector,
+) -> None:
+    # Asking the same question twice, or "??" after a request for a person, is enough for the named signals; the
+    # model, trained on many writers' conversations, reads a plain question (on writers the named signals were not
+    # tuned on, most of their false alarms were such). A repeated question is the stuck signal's (core.stuck).
+    model = shipped_model()
+    for messages in (["how do I get a refund", "How do I get a refund?"], ["can I talk to an agent??"]):
+        reading = detector.read(messages)
+        assert reading.score >= detector.threshold and not reading.frustrated
+        assert model.probability_of([learned_features(m) for m in messages]) < model.named_threshold
+
+
+def test_a_model_that_never_overrules_leaves_the_named_signals_alone() -> None:
+    # named_threshold 0 (a model file from before it existed): the named signals decide as they did.
+    shipped = shipped_model()
+    lenient = FrustrationModel(shipped.bias, shipped.weights, shipped.threshold, shipped.strong_threshold)
+    assert lenient.named_threshold == 0.0
+    assert FrustrationDetector(model=lenient).read(["how do I get a refund", "How do I get a refund?"]).frustrated
 
 
 def test_repeats_are_compared_after_markup_and_punctuation_are_dropped(detector: FrustrationDetector) -> None:
@@ -225,8 +248,8 @@ def test_asking_for_a_person_alone_stays_under_the_threshold(detector: Frustrati
 
 
 def test_asking_for_a_person_with_another_signal_escalates(detector: FrustrationDetector) -> None:
-    reading = detector.read(["can I talk to an agent??"])
-    assert reading.signals == ("exclamations", "asks_for_person")
+    reading = detector.read(["can I talk to an agent?? nobody replied"])
+    assert {"exclamations", "asks_for_person"} <= set(reading.signals)
     assert reading.frustrated
 
 
@@ -278,7 +301,13 @@ def test_asking_for_a_person_about_a_plain_problem_does_not(detector: Frustratio
         ("I regret recommending you to my team", "judges_service"),
         ("never ordering from you again", "giving_up"),
         ("cheers for nothing", "judges_service"),
-        ("i swear to god if one more email says it's on its way", "impatience"),
+        # The named signal fires, but the learned model reads 0.25, under its named_threshold, and overrules it: the
+        # price of the overrule, which on writers the signals were not tuned on removes more false alarms than misses.
+        pytest.param(
+            "i swear to god if one more email says it's on its way",
+            "impatience",
+            marks=pytest.mark.xfail(strict=True, reason="overruled by the learned model"),
+        ),
     ],
 )
 def test_each_kind_of_frustrated_saying_escalates_alone(detector: FrustrationDetector, text: str, signal: str) -> None:
@@ -326,7 +355,8 @@ def test_a_failure_reported_a_third_time_is_not_read_as_repeating_oneself(detect
 
 
 def test_still_not_working_alone_is_troubleshooting(detector: FrustrationDetector) -> None:
-    assert detector.read(["I restarted it, still not working"]) == FrustrationReading(0.3, False, ("persisting",))
+    reading = detector.read(["I cleared the cache and it is still not working, what else can I try?"])
+    assert reading == FrustrationReading(0.3, False, ("persisting",))
 
 
 def test_still_not_working_with_another_signal_escalates(detector: FrustrationDetector) -> None:
@@ -370,7 +400,7 @@ def test_default_window_reads_the_last_three(detector: FrustrationDetector) -> N
 def test_threshold_is_configurable() -> None:
     reading = FrustrationDetector(threshold=0.1).read(["my printer is broken"])
     assert reading.frustrated
-    assert reading.score == 0.12
+    assert reading.score == 0.32
 
 
 def test_window_must_be_positive() -> None:
@@ -390,7 +420,10 @@ def test_score_is_bounded_and_rounded(messages: list[str]) -> None:
     reading = _SHARED.read(messages)
     assert 0.0 <= reading.score <= 1.0
     assert round(reading.score, 2) == reading.score
-    assert reading.frustrated == (reading.score >= _SHARED.threshold)
+    model = shipped_model()
+    recent = [learned_features(m) for m in messages[-_SHARED.window :] if m and m.strip()]
+    heard = model.probability_of(recent) >= model.named_threshold
+    assert reading.frustrated == (heard and reading.score >= _SHARED.threshold)
     assert len(set(reading.signals)) == len(reading.signals)
 
 

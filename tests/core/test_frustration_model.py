@@ -14,13 +14,13 @@ def test_the_model_ships_inside_the_package() -> None:
     shipped = json.loads(resources.files("handoff_slack.core").joinpath(MODEL_FILE).read_text(encoding="utf-8"))
     model = shipped_model()
     assert model == FrustrationModel.from_json(shipped)
-    assert 0 < model.threshold < model.strong_threshold < 1 and len(model.weights) > 100
+    assert 0 < model.named_threshold <= model.threshold < model.strong_threshold < 1 and len(model.weights) > 100
 
 
 def test_training_again_on_the_same_data_gives_the_shipped_model() -> None:
     # Deterministic and offline: bench/train_frustration_model.py rebuilds the file byte for byte.
     model = shipped_model()
-    again = train([*development_docs(), *old_docs()], model.threshold, model.strong_threshold)
+    again = train([*development_docs(), *old_docs()], model.threshold, model.strong_threshold, model.named_threshold)
     assert again.to_json() == model.to_json()
 
 
