@@ -178,9 +178,9 @@ class BotEngine:
         turn = self._converse(state, text, facts, first_contact)
         if frustrated and turn.handover is None and not turn.state.offered:
             offered = replace(turn.state, offered=True, signals=state.signals)
-            turn = replace(
-                turn, state=offered, replies=(*turn.replies, offer(FRUSTRATED_OFFER, EscalationReason.FRUSTRATION))
-            )
+            # A frustrated customer gets the offer of a person, not "Sorry, I can't help with that one" before it.
+            kept = tuple(reply for reply in turn.replies if reply.kind is not ReplyKind.NO_MATCH)
+            turn = replace(turn, state=offered, replies=(*kept, offer(FRUSTRATED_OFFER, EscalationReason.FRUSTRATION)))
         return turn
 
     def _converse(self, state: BotState, text: str, facts: CustomerFacts, first_contact: bool = False) -> BotTurn:

@@ -335,6 +335,17 @@ def test_offer_mode_answers_and_offers_a_person_once() -> None:
     assert kinds(talk(bot, "opening hours", state=turn.state)) == [ReplyKind.ANSWER]  # not again
 
 
+def test_a_frustrated_customer_the_bot_cannot_help_gets_the_offer_without_the_apology_for_no_match() -> None:
+    greeted = talk(frustrated_engine(FrustrationAction.OFFER, False), "hello").state
+    turn = talk(frustrated_engine(FrustrationAction.OFFER), "I have explained this three times now", state=greeted)
+    assert kinds(turn) == [ReplyKind.OFFER]  # not "Sorry, I can't help with that one" and then the offer
+    assert turn.state.misses == greeted.misses + 1  # the miss still counts towards no_match_limit
+    calm = talk(
+        frustrated_engine(FrustrationAction.OFFER, False), "I have explained this three times now", state=greeted
+    )
+    assert kinds(calm) == [ReplyKind.NO_MATCH]
+
+
 def test_accepting_the_offer_hands_over_for_frustration_with_the_score() -> None:
     bot = frustrated_engine(FrustrationAction.OFFER)
     offered = talk(bot, "what are your opening hours")

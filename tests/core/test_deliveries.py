@@ -158,11 +158,12 @@ def test_flooding_customers_are_asked_once_to_slow_down_and_every_message_is_kep
     with desk.db.transaction() as session:
         rows = session.exec(select(Message)).all()
     assert len([row for row in rows if row.direction == Direction.FROM_CUSTOMER]) == 12
-    # Answers to the first five (the bot's, then the queue's: the bot hands over after two misses), and
-    # one request to slow down: nothing for each of the seven over the rate.
+    # Answers to the first five (the bot's: its greeting, then for the near-repeat only the offer of a person; then
+    # the queue's: the bot hands over after two misses), and one request to slow down: nothing for each of the
+    # seven over the rate.
     notices = [NoticeKind(row.notice["kind"]) for row in rows if row.notice]
     assert notices == [
-        *[NoticeKind.BOT_REPLY] * 3,
+        *[NoticeKind.BOT_REPLY] * 2,
         NoticeKind.QUEUED,
         *[NoticeKind.STILL_WAITING] * 2,
         NoticeKind.SLOW_DOWN,
