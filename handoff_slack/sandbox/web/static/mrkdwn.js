@@ -63,9 +63,14 @@ const Mrkdwn = (() => {
 
   // Inline markup inside one line of text (no code spans here: handled before).
   // The emoji the app's own messages use; others stay as their :name:.
+  // tests/sandbox/test_sandbox_emoji.py checks that every one the app's messages use is here.
   const EMOJI = {
     warning: "⚠️", white_check_mark: "✅", speech_balloon: "💬", tada: "🎉",
     no_entry_sign: "🚫", hourglass_flowing_sand: "⏳", wave: "👋", eyes: "👀", crescent_moon: "🌙",
+    stop_sign: "🛑", zzz: "💤", envelope: "✉️", incoming_envelope: "📨", rotating_light: "🚨",
+    robot_face: "🤖", hourglass: "⌛", alarm_clock: "⏰", white_circle: "⚪", ticket: "🎫", star: "⭐",
+    small_red_triangle: "🔺", small_blue_diamond: "🔹", rage: "😡", point_up: "☝️", lock: "🔒",
+    large_yellow_circle: "🟡", large_green_circle: "🟢", bulb: "💡", arrows_counterclockwise: "🔄",
   };
 
   function emoji(text) {
