@@ -6,8 +6,9 @@ it weighs (core.frustration_sentiment), the repeat check's bounds before difflib
 the learned model's weighed features without the others, the ASCII paths of normalising and of finding an
 emphasised word. Here every shortcut is switched back to the straightforward code (`plain`) and both read
 the labelled sets (the development half only) and generated hostile texts: odd Unicode, long words,
-capitals, emoji, markup, contractions, 2,000+ characters. `FRUSTRATION_EQUIVALENCE_TEXTS=5000` reads more
-of them (the default keeps this test fast).
+capitals, emoji, markup, contractions, 2,000+ characters. The repeat check's bounds are also compared with
+difflib's decision on pairs whose ratio lands just under, on and just over its threshold, where a bound off
+by one would show. `FRUSTRATION_EQUIVALENCE_TEXTS=5000` reads more of both (the default keeps this test fast).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import random
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -225,6 +227,101 @@ def test_the_fast_reading_equals_the_plain_one(request: pytest.FixtureRequest) -
     for (window, reading, message), (_, plain_reading, plain_message) in zip(fast, slow, strict=True):
         assert message == plain_message, window[-1][:300]
         assert reading == plain_reading, window
+
+
+# ------------------------------------------------------------------ the repeat check at its threshold
+
+# The readings above rarely hold two messages whose ratio is near SIMILARITY, where a bound off by one
+# (a match, a character of the prefix) turns near-duplicates away. Here base texts are edited one
+# character at a time and the edits whose ratio lands within 0.01 of the threshold are kept. The base
+# lengths: where ratio can be exactly 0.85 = 17/20 (equal lengths of 20k after substitutions, 17k against
+# 23k after insertions or deletions), around the prefix of the subsequence bound (near_duplicates._PREFIX)
+# and around the repeat check's cut (frustration._REPEAT_CHARS: texts are cut there, as the detector does).
+SIMILARITY = near_duplicates.SIMILARITY
+_PREFIX = near_duplicates._PREFIX
+_CUT = frustration._REPEAT_CHARS
+_BASE_LENGTHS = [17, 20, 23, 34, 40, 46, 60, 68, 85, 92, *range(_PREFIX - 2, _PREFIX + 4), 120, 138, 140, 160]
+_BASE_LENGTHS += [230, _CUT - 1, _CUT, _CUT + 20]
+
+
+def edited(rng: random.Random, base: str, kind: str, where: str) -> Iterator[str]:
+    """The base edited once more each time: characters substituted, deleted or inserted (new ones or
+    the base's own), anywhere or within the subsequence bound's prefix (where that bound is tight)."""
+    chars = list(base)
+    for _ in range(len(base) // 2):
+        room = min(len(chars), _PREFIX) if where == "prefix" else len(chars)
+        at = rng.randrange(room + 1)
+        edit = rng.choice(["substitute", "delete", "insert"]) if kind == "any" else kind
+        ch = rng.choice("#é1" if rng.random() < 0.5 else base)
+        if edit == "insert" or at == len(chars):
+            chars.insert(at, ch)
+        elif edit == "delete":
+            del chars[at]
+        else:
+            chars[at] = ch
+        yield "".join(chars)[:_CUT]
+
+
+def ratio(a: str, b: str) -> float:
+    return SequenceMatcher(None, a, b).ratio()
+
+
+@functools.cache
+def threshold_pairs() -> list[tuple[str, str, float]]:
+    """(a, b, ratio(a, b)) within 0.01 of SIMILARITY: under, on and over it."""
+    rng = random.Random(85)
+    corpus = " ".join(phrases.normalised_prefix(m) for messages in fixture_messages() for m in messages)
+    pairs = []
+    for length in _BASE_LENGTHS * max(1, TEXTS // 400):
+        for kind in ("substitute", "delete", "insert", "any"):
+            for where in ("anywhere", "prefix") if length > _PREFIX else ("anywhere",):
+                start = rng.randrange(len(corpus) - length)
+                base = corpus[start : start + length][:_CUT]
+                texts = list(edited(rng, base, kind, where))
+                # The edits lower the ratio on the whole: find where it crosses, keep the texts around.
+                lo, hi = 0, len(texts)
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    lo, hi = (lo, mid) if ratio(base, texts[mid]) < SIMILARITY else (mid + 1, hi)
+                for text in texts[max(0, lo - 2) : lo + 2]:
+                    for a, b in ((base, text), (text, base)):
+                        if abs((r := ratio(a, b)) - SIMILARITY) <= 0.01:
+                            pairs.append((a, b, r))
+    return pairs
+
+
+def bounds(a: str, b: str) -> dict[str, int]:
+    """The matches each of is_near_duplicate's upper bounds allows the pair (as it counts them)."""
+    lcs = near_duplicates.longest_common_subsequence  # test_frustration checks it against the table
+    longer = max(len(a), len(b))
+    found = {"lengths": min(len(a), len(b)), "characters": sum((Counter(a) & Counter(b)).values())}
+    found["subsequence"] = lcs(b, a)
+    if longer > _PREFIX:
+        found["prefix"] = lcs(b[:_PREFIX], a[:_PREFIX]) + longer - _PREFIX
+    return found
+
+
+def test_the_repeat_check_decides_as_difflib_at_its_threshold() -> None:
+    near_duplicates.is_near_duplicate.cache_clear()
+    pairs = threshold_pairs()
+    wrong = [(a, b, r) for a, b, r in pairs if near_duplicates.is_near_duplicate(a, b) != (r >= SIMILARITY)]
+    assert not wrong, wrong[:3]
+
+    # The pairs reach what they are for: each side of the threshold and on it, around both cuts, and
+    # near-duplicates that each bound would turn away if it counted one match fewer (or `<` were `<=`).
+    sides = Counter("under" if r < SIMILARITY else "on" if r == SIMILARITY else "over" for _, _, r in pairs)
+    assert min(sides.values()) >= 20 and len(sides) == 3, sides
+    longer = Counter(max(len(a), len(b)) for a, b, _ in pairs)
+    assert all(longer[n] for n in (_PREFIX, _PREFIX + 1, _PREFIX + 2, _CUT - 1, _CUT)), longer
+    tight: Counter[str] = Counter()
+    for a, b, r in pairs:
+        if r < SIMILARITY:
+            continue
+        total = len(a) + len(b)
+        for name, matches in bounds(a, b).items():
+            tight[name] += 2.0 * (matches - 1) / total < SIMILARITY
+            tight[name + " on"] += 2.0 * matches / total == r == SIMILARITY
+    assert min(tight.values()) >= 3 and len(tight) == 8, tight
 
 
 def test_the_readings_cover_every_signal() -> None:
