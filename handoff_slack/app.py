@@ -248,7 +248,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, clock: Clock 
         executor.shutdown()
         raise StartupError(f"SLACK_BOT_TOKEN could not be verified with Slack: {type(error).__name__}") from None
     register_listeners(bolt, services)
-    leadership = leadership_for(settings.database_url, db.backend)
+    leadership = leadership_for(settings.database_url, db.backend, settings.leader_check_seconds)
     scheduler = build_scheduler(services, leadership)
     # Relays deferred while the backlog was full go out as soon as it has room again.
     executor.on_drained = lambda: deliver_now(services)

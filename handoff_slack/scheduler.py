@@ -200,9 +200,18 @@ JOBS: tuple[TimedJob, ...] = (
 )
 
 
+# Logged when a timer's statement is cut (given the seconds).
+TIMER_STATEMENT_CUT = (
+    "a timer's database statement had no answer within %s s (HANDOFF_TIMER_STATEMENT_SECONDS): its connection was cut"
+)
+
+
 def _as_leader(job: Callable[[Services], None], leadership: SchedulerLeadership, services: Services) -> None:
     if leadership.confirm():  # a follower's run does nothing; a leader that lost its lock stops now
-        job(services)
+        # A database that hangs must not hold a timer job forever: its statement fails instead (as a
+        # lost connection), and the job's next run, confirming the lead first, tries again.
+        with services.helpdesk.db.statements_bounded(services.settings.timer_statement_seconds, TIMER_STATEMENT_CUT):
+            job(services)
 
 
 def run_timers_once(services: Services, leadership: SchedulerLeadership) -> None:

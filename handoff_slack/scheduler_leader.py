@@ -21,6 +21,13 @@ round trip before each run, so a leader that lost its connection stops firing ti
 instead of at its next check. Two runs overlapping anyway (the old leader mid-run as the new one
 starts) are harmless: the conditional UPDATEs let one win; the leader makes them rare, not safe.
 
+A leader whose database hangs (stops answering without closing anything) is bounded too: each
+statement on the lock's connection answers within one check interval or the connection is cut, so
+the leader gives up within `gives_up_within_seconds` of its last answer, logging why; the server
+ends a lock session silent for three check intervals, freeing the lock for another replica within
+`hung_takeover_bound_seconds` (storage/leader_lock.py). The timers' own statements are bounded by
+HANDOFF_TIMER_STATEMENT_SECONDS (scheduler.py).
+
 On SQLite (one process by design) the process always leads.
 """
 
@@ -31,7 +38,12 @@ import os
 import threading
 from collections.abc import Callable
 
-from handoff_slack.storage.leader_lock import DEAD_AFTER_SECONDS, LeaderLock
+from handoff_slack.storage.leader_lock import (
+    DEAD_AFTER_SECONDS,
+    LeaderLock,
+    answer_within_seconds,
+    server_frees_after_seconds,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +53,18 @@ def takeover_bound_seconds(check_seconds: int) -> int:
     (at most DEAD_AFTER_SECONDS for a vanished machine, at once for a dead process), and the
     others try again within one check."""
     return DEAD_AFTER_SECONDS + check_seconds
+
+
+def gives_up_within_seconds(check_seconds: int) -> int:
+    """Longest time from a leader's last answer from its database until it stops leading, when the
+    database hangs: its next check comes within one interval and waits at most `answer_within_seconds`."""
+    return check_seconds + answer_within_seconds(check_seconds)
+
+
+def hung_takeover_bound_seconds(check_seconds: int) -> int:
+    """Longest time from a hung leader's last answer until another replica leads: the server ends
+    the silent lock session (freeing the lock), and the others try again within one check."""
+    return server_frees_after_seconds(check_seconds) + check_seconds
 
 
 class SchedulerLeadership:
@@ -96,9 +120,7 @@ class SchedulerLeadership:
         with self._deciding:
             if self._leading and not self._lock.still_held():
                 self._leading = False
-                logger.warning(
-                    "scheduler leader: process %s lost the lead (its database connection ended)", os.getpid()
-                )
+                logger.warning("scheduler leader: process %s lost the lead (%s)", os.getpid(), self._lock.lost_because)
             return self._leading
 
     def stop(self) -> None:
@@ -115,5 +137,5 @@ class SchedulerLeadership:
         return None if self._lock is None else self._lock.backend_pid()
 
 
-def leadership_for(database_url: str, backend: str) -> SchedulerLeadership:
-    return SchedulerLeadership(LeaderLock(database_url) if backend == "postgresql" else None)
+def leadership_for(database_url: str, backend: str, check_seconds: int) -> SchedulerLeadership:
+    return SchedulerLeadership(LeaderLock(database_url, check_seconds) if backend == "postgresql" else None)

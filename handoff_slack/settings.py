@@ -99,6 +99,11 @@ SETTINGS: tuple[Setting, ...] = (
         "5",
         "how often replicas check or try to take the scheduler's lead (PostgreSQL)",
     ),
+    Setting(
+        "HANDOFF_TIMER_STATEMENT_SECONDS",
+        "60",
+        "longest a timer's database statement waits for its answer before its connection is cut (PostgreSQL)",
+    ),
 )
 _DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
 
@@ -131,6 +136,7 @@ class Settings:
     agent_group: str | None = None  # a user group whose members are the agents; None = the support channel's
     agent_capacity: int = 3  # an agent's most concurrent conversations unless their profile says otherwise
     leader_check_seconds: int = 5  # replicas check or try to take the scheduler's lead this often (scheduler_leader.py)
+    timer_statement_seconds: int = 60  # a timer's statement unanswered this long has its connection cut (scheduler.py)
 
     @property
     def socket_mode(self) -> bool:
@@ -344,6 +350,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         agent_group=_agent_group(env, problems),
         agent_capacity=_int(env, problems, "HANDOFF_AGENT_CAPACITY", 1, 50),
         leader_check_seconds=_int(env, problems, "HANDOFF_LEADER_CHECK_SECONDS", 1, 60),
+        timer_statement_seconds=_int(env, problems, "HANDOFF_TIMER_STATEMENT_SECONDS", 1, 3600),
     )
     if problems:
         raise SettingsError(*sorted(problems, key=_listed_position))

@@ -1,11 +1,13 @@
 """One scheduler leader across replicas (scheduler_leader.py): on PostgreSQL exactly one process
 runs the timers, another takes over within the stated bound when it dies or loses its lock's
-connection; on SQLite the process always leads; a timer that came due while no app ran fires once
-after start-up. Two real app processes (`python main.py`) where a process must die."""
+connection, or when its database hangs; on SQLite the process always leads; a timer that came due
+while no app ran fires once after start-up. Two real app processes (`python main.py`) where a
+process must die."""
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import urllib.request
@@ -18,18 +20,38 @@ from sqlalchemy import create_engine, text
 
 from handoff_slack.blocks.action_ids import TRANSFER_ACCEPT
 from handoff_slack.core.transfer_config import TransferConfig
-from handoff_slack.scheduler import lapse_transfer_offers
-from handoff_slack.scheduler_leader import SchedulerLeadership, takeover_bound_seconds
+from handoff_slack.scheduler import lapse_transfer_offers, run_timers_once
+from handoff_slack.scheduler_leader import (
+    SchedulerLeadership,
+    gives_up_within_seconds,
+    hung_takeover_bound_seconds,
+    takeover_bound_seconds,
+)
 from tests.conftest import AGENT, AGENT_2, CUSTOMER
 from tests.support.app_process import AppProcess
 from tests.support.app_under_test import AppUnderTest, settings_for
 from tests.support.fake_slack import FakeSlack
-from tests.support.journeys import block_text, connected_ticket, dm, dm_posts, wait_for_dm, wait_for_new_ticket
+from tests.support.journeys import (
+    block_text,
+    connected_ticket,
+    dm,
+    dm_posts,
+    wait_for_dm,
+    wait_for_new_ticket,
+    waiting_ticket,
+)
+from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import wait_until
 from tests.test_supervised_mode import SUPERVISED_CONFIG, MovableClock
+from tests.test_timers_once import REMINDER, SIXTEEN_MINUTES, said
+from tests.test_timers_once import offers as waiting_offers
 from tests.test_transfer import answered, offer_transfer, offers, press, thread_posts_containing
 
 CHECK_SECONDS = 1  # HANDOFF_LEADER_CHECK_SECONDS in these tests: the bound is then 6 s
+# Beyond a bound: the scheduler's and the watchdog's threads waking (the bounds count from the
+# leader's last answer, which came before the test hung its database).
+WAKE_UP_SECONDS = 0.5
+HUNG = "its database did not answer within 1 s"
 LAPSED = "did not answer the transfer"
 TIMED_OUT_LOG = "timed out: handed over to the queue"
 
@@ -119,6 +141,68 @@ def test_the_leader_whose_lock_connection_the_server_ends_loses_the_lead_and_tak
         admin.dispose()
 
 
+@pytest.mark.postgres
+def test_a_leader_whose_database_hangs_gives_up_the_lead_and_another_replica_fires_each_timer_once(
+    fake_slack: FakeSlack,
+    postgres_database_url: str,
+    postgres_proxy: tuple[TcpProxy, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The leader's database stops answering it without closing anything (keep-alives are still
+    answered): the leader gives up within two check intervals and says why, once; the server frees
+    its lock and the other replica leads within four. Once the database answers the old leader
+    again, it stays a follower, and each timer fires once, on the new leader."""
+    caplog.set_level(logging.INFO, logger="handoff_slack.scheduler_leader")
+    proxy, through_proxy = postgres_proxy
+    clock = MovableClock()  # shared: timers come due on both at once
+    # Timer jobs run at start-up, at a takeover, and when the test runs them.
+    env = {"HANDOFF_LEADER_CHECK_SECONDS": str(CHECK_SECONDS), "HANDOFF_DELIVERY_RETRY_SECONDS": "3600"}
+    old = AppUnderTest(settings_for(fake_slack, through_proxy, **env), clock).start()
+    new = AppUnderTest(settings_for(fake_slack, postgres_database_url, **env), clock)
+    try:
+        new.start()
+        assert old.app is not None and new.app is not None
+        assert old.app.leadership.leading and not new.app.leadership.leading
+        ticket = waiting_ticket(new, fake_slack, CUSTOMER)
+
+        assert proxy.hang() >= 1  # the lock's connection among them
+        hung_at = time.monotonic()
+        leadership = old.app.leadership
+        wait_until(
+            lambda: not leadership.leading,
+            timeout=gives_up_within_seconds(CHECK_SECONDS) + WAKE_UP_SECONDS,
+            message="the hung leader to give up its lead",
+        )
+        wait_until(
+            lambda: new.app is not None and new.app.leadership.leading,
+            timeout=hung_takeover_bound_seconds(CHECK_SECONDS) - (time.monotonic() - hung_at) + WAKE_UP_SECONDS,
+            message="the other replica to lead",
+        )
+        run_timers_once(old.app.services, leadership)  # still hung: not leading, it touches nothing
+
+        proxy.resume()
+        clock.offset = SIXTEEN_MINUTES  # a reminder and a waiting timeout's offer are due
+
+        def fired() -> tuple[int, int]:
+            return said(fake_slack, ticket, REMINDER), waiting_offers(fake_slack)
+
+        run_timers_once(old.app.services, leadership)
+        assert fired() == (0, 0)  # answered again, the old leader fires nothing
+        run_timers_once(new.app.services, new.app.leadership)
+        assert fired() == (1, 1)
+        run_timers_once(old.app.services, leadership)
+        run_timers_once(new.app.services, new.app.leadership)
+        assert fired() == (1, 1)  # each once
+
+        lost = [record.getMessage() for record in caplog.records if "lost the lead" in record.getMessage()]
+        assert lost == [f"scheduler leader: process {os.getpid()} lost the lead ({HUNG})"]
+        assert caplog.text.count("took the lead") == 2  # each replica once: the old one did not take it back
+        assert leads(old) is False and leads(new) is True
+    finally:
+        new.stop()
+        old.stop()
+
+
 # -- two processes on one PostgreSQL database ------------------------------------------------------------------
 
 
@@ -197,6 +281,8 @@ def test_a_timer_fires_once_across_two_processes_on_the_leader(
 
 class _FreeLock:
     """A lock that is always free to take, and held only while `held` says so (no database)."""
+
+    lost_because = "its database connection ended"
 
     def __init__(self) -> None:
         self.held = True

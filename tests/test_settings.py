@@ -31,6 +31,7 @@ def test_defaults() -> None:
     assert settings.admins == frozenset() and settings.note_prefix == "note:"
     assert settings.max_file_bytes == 20 * 1024 * 1024
     assert settings.max_backlog == 1000
+    assert (settings.leader_check_seconds, settings.timer_statement_seconds) == (5, 60)
 
 
 def test_optional_settings_are_read() -> None:
@@ -45,6 +46,7 @@ def test_optional_settings_are_read() -> None:
             "HANDOFF_NOTE_PREFIX": "//",
             "HANDOFF_MAX_FILE_BYTES": "1048576",
             "HANDOFF_MAX_BACKLOG": "50",
+            "HANDOFF_TIMER_STATEMENT_SECONDS": "120",
         }
     )
     assert settings.socket_mode and settings.port == 8080
@@ -54,6 +56,7 @@ def test_optional_settings_are_read() -> None:
     assert settings.max_file_bytes == 1_048_576
     assert settings.max_backlog == 50
     assert settings.workers == 1
+    assert settings.timer_statement_seconds == 120
 
 
 @pytest.mark.parametrize("url", ["postgresql+psycopg://db/x", "sqlite+pysqlite:////tmp/x.db", "sqlite:///relative.db"])
@@ -116,6 +119,9 @@ def test_repr_keeps_secrets_out() -> None:
         ({"HANDOFF_LEADER_CHECK_SECONDS": "0"}, "HANDOFF_LEADER_CHECK_SECONDS"),
         ({"HANDOFF_LEADER_CHECK_SECONDS": "61"}, "HANDOFF_LEADER_CHECK_SECONDS"),
         ({"HANDOFF_LEADER_CHECK_SECONDS": "2.5"}, "HANDOFF_LEADER_CHECK_SECONDS"),
+        ({"HANDOFF_TIMER_STATEMENT_SECONDS": "0"}, "HANDOFF_TIMER_STATEMENT_SECONDS"),
+        ({"HANDOFF_TIMER_STATEMENT_SECONDS": "3601"}, "HANDOFF_TIMER_STATEMENT_SECONDS"),
+        ({"HANDOFF_TIMER_STATEMENT_SECONDS": "1m"}, "HANDOFF_TIMER_STATEMENT_SECONDS"),
     ],
 )
 def test_bad_or_missing_settings_name_the_variable(change: dict[str, str], named: str) -> None:

@@ -71,6 +71,7 @@ def free_port() -> int:
         ("HANDOFF_SUPPORT_CHANNEL", "general"),
         ("DATABASE_URL", "mysql://x"),
         ("HANDOFF_ADMINS", "bob"),
+        ("HANDOFF_TIMER_STATEMENT_SECONDS", "0"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path: Path, variable: str, value: str | None) -> None:

@@ -1,16 +1,20 @@
 """`scheduler.run_timers_once`, which the sandbox's "⏩ Time" control calls after moving the app's clock
 on: the leader's timer jobs run at once, here, by the app's clock (a waiting ticket's reminder and
 its customer's waiting timeout offer are sent before it returns); on a process that does not lead,
-nothing fires. Through the signed Slack edge, on SQLite and PostgreSQL."""
+nothing fires; a timer's statement left waiting is given up at HANDOFF_TIMER_STATEMENT_SECONDS
+(PostgreSQL) and its timer fires once later. Through the signed Slack edge, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import create_engine, text
 
-from handoff_slack.scheduler import run_timers_once
+from handoff_slack.scheduler import TIMER_STATEMENT_CUT, run_timers_once
 from handoff_slack.scheduler_leader import SchedulerLeadership
 from handoff_slack.storage.leader_lock import LeaderLock
 from tests.conftest import CUSTOMER
@@ -78,3 +82,41 @@ def test_a_process_that_does_not_lead_fires_nothing(
     assert (said(fake_slack, ticket, REMINDER), offers(fake_slack)) == (0, 0)
     run_timers_once(still.app.services, still.app.leadership)  # the leader's run fires them
     assert (said(fake_slack, ticket, REMINDER), offers(fake_slack)) == (1, 1)
+
+
+@pytest.mark.postgres
+def test_a_timers_statement_left_waiting_is_given_up_at_its_bound_and_the_timer_fires_once_later(
+    fake_slack: FakeSlack, postgres_database_url: str, clock: MovableClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A session stuck holding the conversations' rows (as a hung replica's would): the timers'
+    statements wait for them, each no longer than HANDOFF_TIMER_STATEMENT_SECONDS, and the run ends
+    instead of holding the scheduler's thread forever. Once the rows are free, the next run fires."""
+    caplog.set_level(logging.WARNING)
+    settings = settings_for(
+        fake_slack, postgres_database_url, HANDOFF_DELIVERY_RETRY_SECONDS="3600", HANDOFF_TIMER_STATEMENT_SECONDS="1"
+    )
+    app = AppUnderTest(settings, clock).start()
+    stuck = create_engine(postgres_database_url)
+    try:
+        assert app.app is not None
+        services, leadership = app.app.services, app.app.leadership
+        ticket = waiting_ticket(app, fake_slack, CUSTOMER)
+        clock.offset = SIXTEEN_MINUTES
+        ran = threading.Event()
+        with stuck.begin() as holding:
+            holding.execute(text("SELECT id FROM conversation FOR UPDATE"))
+            running = threading.Thread(target=lambda: (run_timers_once(services, leadership), ran.set()))
+            running.start()
+            ended = ran.wait(30)  # the rows are released in any case: an unbounded run would hang here
+        running.join(30)
+        assert ended, "the timers' run waited for the stuck session"
+        assert (said(fake_slack, ticket, REMINDER), offers(fake_slack)) == (0, 0)
+        assert TIMER_STATEMENT_CUT % 1 in caplog.text
+
+        run_timers_once(services, leadership)
+        assert (said(fake_slack, ticket, REMINDER), offers(fake_slack)) == (1, 1)
+        run_timers_once(services, leadership)
+        assert (said(fake_slack, ticket, REMINDER), offers(fake_slack)) == (1, 1)
+    finally:
+        stuck.dispose()
+        app.stop()

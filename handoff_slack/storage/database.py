@@ -7,7 +7,7 @@ import select
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, create_engine
 
 from handoff_slack.core.errors import StorageUnavailable
+from handoff_slack.storage.statement_bounds import bound_statements, statements_bounded
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 _AUTOCOMMIT = "handoff_autocommit"  # a Connection execution option: see Database.autocommit
@@ -171,6 +172,8 @@ class Database:
         # waiting on a lock in this process hands over the moment the holder commits.
         self._writer = threading.RLock() if self.backend == "sqlite" else None
         self._pinned = threading.local()  # .connection: this thread's transactions run on it
+        if self.backend == "postgresql":
+            bound_statements(self.engine)  # for work that runs inside `statements_bounded`
 
     @property
     def backend(self) -> str:
@@ -226,6 +229,13 @@ class Database:
                     connection.execution_options(**{_AUTOCOMMIT: False})  # a pinned connection lives on
                 elif not driver_connection.closed:
                     driver_connection.autocommit = False
+
+    def statements_bounded(self, seconds: float, report: str | None = None) -> AbstractContextManager[None]:
+        """This thread's statements in the block each wait at most `seconds` for their answer, else
+        their connection is cut and they fail as StorageUnavailable (storage/statement_bounds.py);
+        `report` is the warning logged then (given the seconds). On SQLite, whose statements wait
+        for nothing but its busy timeout, nothing changes."""
+        return statements_bounded(seconds, report) if self.backend == "postgresql" else nullcontext()
 
     @contextmanager
     def pinned_connection(self) -> Iterator[Connection]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from handoff_slack.core.errors import StorageUnavailable
 from handoff_slack.storage import database as database_module
 from handoff_slack.storage.database import Database, migrate
 from tests.support.migrated_template import from_migrated_template
@@ -155,3 +157,36 @@ def test_the_url_may_allow_longer_to_connect_than_the_fast_default(postgres_data
     assert connect_timeout(default.render_as_string(hide_password=False)) == "2"
     longer = default.update_query_dict({"connect_timeout": "7"})
     assert connect_timeout(longer.render_as_string(hide_password=False)) == "7"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("hangs_at", ["statement", "commit"])
+def test_a_bounded_unit_of_work_fails_as_unavailable_when_the_database_hangs(
+    postgres_proxy: tuple[TcpProxy, str], hangs_at: str
+) -> None:
+    """The server stops answering without closing anything (keep-alives still answered): a
+    statement, or the commit, waits no longer than its bound; the pool connects afresh afterwards."""
+    proxy, url = postgres_proxy
+    from_migrated_template(url)
+    db = Database(url)
+    try:
+        with db.statements_bounded(1):
+            assert _count(db) == 0  # answering: untouched by the bound
+            asked = time.monotonic()
+            with pytest.raises(StorageUnavailable), db.transaction() as session:
+                _insert(session, "Ev1")
+                if hangs_at == "statement":
+                    assert proxy.hang() >= 1
+                _insert(session, "Ev2")
+                if hangs_at == "commit":
+                    assert proxy.hang() >= 1
+            waited = time.monotonic() - asked
+        assert 1 <= waited < 2, waited
+        proxy.resume()
+        # On a new connection. A statement given up on leaves the transaction uncommitted; a COMMIT
+        # given up on may still be carried out when the server gets it (here, as the proxy passes it
+        # on): all or nothing either way, the caller only cannot know which.
+        assert _count(db) in ((0,) if hangs_at == "statement" else (0, 2))
+    finally:
+        proxy.resume()
+        db.dispose()

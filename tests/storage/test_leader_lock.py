@@ -1,8 +1,10 @@
 """The scheduler leader's lock (storage/leader_lock.py) on a real PostgreSQL server: one holder per
-schema, freed when its connection ends however it ends, taken again on a fresh connection."""
+schema, freed when its connection ends however it ends, taken again on a fresh connection; a hung
+database given up within its bound by the holder, and the lock freed by the server."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -10,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from handoff_slack.storage.leader_lock import DEAD_AFTER_SECONDS, LeaderLock
+from handoff_slack.storage.leader_lock import DEAD_AFTER_SECONDS, LeaderLock, server_frees_after_seconds
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import wait_until
 
@@ -55,12 +57,15 @@ def test_the_lock_connection_asks_the_server_to_probe_it(postgres_database_url: 
         assert row.client_port is not None  # TCP (on a Unix socket the keep-alive settings would not apply)
     finally:
         admin.dispose()
-    # Probed after 2 idle seconds, every second, 3 times; unacknowledged data given up after 5 s.
-    assert lock.server_socket_settings() == {
+    # Probed after 2 idle seconds, every second, 3 times; unacknowledged data given up after 5 s. A
+    # statement ends after one check interval (5 s by default); the session, after three silent ones.
+    assert lock.session_settings() == {
         "tcp_keepalives_idle": "2",
         "tcp_keepalives_interval": "1",
         "tcp_keepalives_count": "3",
         "tcp_user_timeout": str(DEAD_AFTER_SECONDS * 1000),
+        "statement_timeout": "5s",
+        "idle_session_timeout": "15s",
     }
 
 
@@ -80,6 +85,30 @@ def test_a_cut_connection_frees_the_lock_for_another_holder_and_is_noticed_by_it
     wait_until(other.try_take, timeout=2, message="the lock free once its holder's connection was cut")
     assert not leader.still_held()
     assert not leader.try_take()  # on a fresh connection now, and the lock is the other's
+
+
+def test_a_hung_connection_is_given_up_within_one_check_and_the_server_frees_its_lock(
+    postgres_proxy: tuple[TcpProxy, str], postgres_database_url: str, locks: list[LeaderLock]
+) -> None:
+    """The database stops answering the holder without closing anything: keep-alives are still
+    answered, so only the bounds on the lock's session end the wait, one on each side."""
+    proxy, through_proxy = postgres_proxy
+    leader, other = LeaderLock(through_proxy, check_seconds=1), LeaderLock(postgres_database_url, check_seconds=1)
+    locks += [leader, other]
+    assert leader.try_take()
+    assert not other.try_take()
+
+    assert proxy.hang() == 1  # the lock's connection, held open and silent
+    asked = time.monotonic()
+    assert not leader.still_held()  # its statement cut after one check interval
+    waited = time.monotonic() - asked
+    assert leader.lost_because == "its database did not answer within 1 s"
+    assert 1 <= waited < 2, waited
+
+    # The server ends the lock's session once it has been silent for three check intervals.
+    wait_until(other.try_take, timeout=server_frees_after_seconds(1), message="the server to free a hung holder's lock")
+    proxy.resume()
+    assert not leader.try_take()  # answering again, on a fresh connection: the lock is the other's
 
 
 def test_apps_in_two_schemas_of_one_database_each_have_their_own_leader(

@@ -3,11 +3,15 @@
     proxy = TcpProxy("127.0.0.1", 5432).start()   # point the app at 127.0.0.1:proxy.port
     proxy.pause()                                   # existing connections are reset; new ones are refused
     proxy.pause(blackhole=True)                     # ...or new ones are accepted and then never answered
+    proxy.hang()                                    # nothing passes, nothing is closed: a hung server
     proxy.resume()                                  # forwarding again (held connections are reset)
 
 "Refused" connections are accepted and reset at once (the client sees the server go away straight
 after connecting, as fast as a refused connection); blackholed ones hang until the client's own
-timeout, like a server that is down behind a firewall that drops packets.
+timeout, like a server that is down behind a firewall that drops packets. A hung proxy keeps every
+connection open and its kernel acknowledges what is sent, but nothing passes either way (not even
+the server closing a connection) until `resume()`: a server, or a proxy on the way, that stopped
+answering. TCP keep-alives are answered all the same, so only the client's own timeouts end the wait.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
+        self._flowing = threading.Event()  # cleared while hung: the pumps hold what they read
+        self._flowing.set()
         self.accepted = 0  # connections the proxy accepted, whatever it did with them
         self.reset_by_pause = 0  # forwarded connections that pause() cut
 
@@ -65,6 +71,7 @@ class TcpProxy:
 
     def stop(self) -> None:
         self._stopped.set()
+        self._flowing.set()  # held pumps go on, into closed sockets, and end
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -96,12 +103,24 @@ class TcpProxy:
             cut = len(self._pairs)
             self.reset_by_pause += cut
             self._cut_all()
+            self._flowing.set()
             return cut
 
+    def hang(self) -> int:
+        """The server stops answering: open connections stay open, and what either side sends is held
+        (acknowledged by the proxy's kernel, never passed on); new connections are accepted and never
+        answered. Returns how many open connections are held."""
+        with self._lock:
+            self._state = _State.BLACKHOLING
+            self._flowing.clear()
+            return len(self._pairs)
+
     def resume(self) -> None:
-        """The server is back: new connections are forwarded again; blackholed ones are reset."""
+        """The server is back: new connections are forwarded again; blackholed ones are reset; what a
+        hang held passes on."""
         with self._lock:
             self._state = _State.FORWARDING
+            self._flowing.set()
             for held in self._held:
                 _reset(held)
             self._held.clear()
@@ -163,6 +182,7 @@ class TcpProxy:
         try:
             while True:
                 data = source.recv(_BUFFER)
+                self._flowing.wait()  # held while hung, the end of the stream too
                 if not data:
                     break
                 sink.sendall(data)
