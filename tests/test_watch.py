@@ -56,7 +56,8 @@ def watch_buttons(answer: Call) -> dict[str, str]:
     for block in answer.params.get("blocks") or []:
         accessory = block.get("accessory") or {}
         if accessory.get("action_id") == WATCH_CONVERSATION:
-            found[block["text"]["text"].split("(<@", 1)[1].split(">", 1)[0]] = accessory["value"]
+            # The first mention: the customer's, alone or after their name ("Jane (<@U…>)").
+            found[block["text"]["text"].split("<@", 1)[1].split(">", 1)[0]] = accessory["value"]
     return found
 
 

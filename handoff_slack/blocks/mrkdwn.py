@@ -117,6 +117,12 @@ def _printable(text: str) -> str:
     return "".join(char if 32 < ord(char) < 127 else percent_encode(char, safe="") for char in text)
 
 
+def user_mention(user_id: str, fallback: str = "A customer") -> str:
+    """Someone whose name Slack has not told us, shown as their mention (`<@U…>`: Slack shows the
+    reader their current name); `fallback` if `user_id` is not a user ID (never shown raw)."""
+    return f"<@{user_id}>" if _USER_ID.fullmatch(user_id) else fallback
+
+
 def escape(text: str) -> str:
     """Escape plain text for mrkdwn: Slack's three control characters (see `make_safe(plain=True)`)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

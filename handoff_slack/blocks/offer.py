@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, M
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import OFFER_ACCEPT, OFFER_DECLINE
 from handoff_slack.blocks.mrkdwn import escape
-from handoff_slack.blocks.ticket import customer_label, reason_label, slack_date
+from handoff_slack.blocks.ticket import customer_with_mention, reason_label, slack_date
 from handoff_slack.blocks.ticket_needs import needs_line
 from handoff_slack.core.notices import Notice, NoticeKind
 from handoff_slack.core.routing import OfferOutcome, RoundEnd
@@ -31,9 +31,7 @@ _ENDED = {
 
 def _summary(ticket: TicketView) -> str:
     # The mention shows who it is even before the ticket message looked up their name.
-    who = f"<@{ticket.customer.user_id}>"
-    if ticket.customer.name:
-        who = f"*{customer_label(ticket.customer)}* ({who})"
+    who = customer_with_mention(ticket.customer, bold=True)
     return (
         f"{who} is waiting for a person "
         f"({reason_label(ticket.reason)}, since {slack_date(ticket.created_at, '{time}')})."

@@ -38,7 +38,14 @@ from handoff_slack.blocks.action_ids import (
     REJECT_TO_QUEUE,
 )
 from handoff_slack.blocks.mrkdwn import make_safe, quote, shorten
-from handoff_slack.blocks.ticket import SECTION_LIMIT, customer_label, customer_section, slack_date, transcript_line
+from handoff_slack.blocks.ticket import (
+    SECTION_LIMIT,
+    customer_label,
+    customer_section,
+    customer_with_mention,
+    slack_date,
+    transcript_line,
+)
 from handoff_slack.core.bot_turn import CauseScore, Diagnosis
 from handoff_slack.core.proposals import ProposalOutcome, ProposalView
 from handoff_slack.core.views import ConversationLine, TicketView
@@ -89,7 +96,7 @@ def proposal_message(ticket: TicketView, proposal: ProposalView, conversation: S
         HeaderBlock(text=f"Proposed answer #{ticket.id}").to_dict(),
         SectionBlock(
             fields=[
-                MarkdownTextObject(text=f"*Customer*\n{who} (<@{ticket.customer.user_id}>)"),
+                MarkdownTextObject(text=f"*Customer*\n{customer_with_mention(ticket.customer)}"),
                 MarkdownTextObject(text=f"*Scenario*\n{make_safe(proposal.scenario_title, plain=True)}"),
                 MarkdownTextObject(text=f"*Since*\n{slack_date(proposal.created_at)}"),
                 MarkdownTextObject(text=f"*Status*\n{status}"),

@@ -29,11 +29,11 @@ from slack_sdk.models.blocks import (
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import QUEUE_ASSIGN, QUEUE_CLAIM, QUEUE_NEXT, QUEUE_PREVIOUS, QUEUE_REFRESH
 from handoff_slack.blocks.mrkdwn import make_safe, shorten
-from handoff_slack.blocks.ticket import priority_label, reason_label
+from handoff_slack.blocks.ticket import customer_label, priority_label, reason_label
 from handoff_slack.blocks.ticket_needs import needs_line
 from handoff_slack.core.clock import as_utc
 from handoff_slack.core.queue_filter import QueueLine, QueuePage, QueueRequest, Unlisted
-from handoff_slack.core.views import TicketCustomer, TicketView
+from handoff_slack.core.views import TicketView
 
 HEADER_CHARS = 150  # Slack's limit for a header's text
 VALUE_CHARS = 2000  # Slack's limit for a button's value
@@ -149,8 +149,9 @@ def _line(line: QueueLine, now: datetime, state: str, admin: bool) -> list[dict[
     level = priority_label(ticket)
     priority = f" · {level}" if level else ""
     reason = make_safe(shorten(reason_label(ticket.reason), REASON_CHARS), plain=True)
+    who = customer_label(ticket.customer, NAME_CHARS, ORG_CHARS)  # their mention while the name is unknown
     text = (
-        f"*#{line.position}*{priority}{_marks(ticket)} · {_customer(ticket.customer)}{where} · waiting "
+        f"*#{line.position}*{priority}{_marks(ticket)} · {who}{where} · waiting "
         f"{age(ticket.created_at, now)} · {reason} · ticket {ticket.id}\n{_needs(ticket)}{_eligible(line.eligible)}"
     )
     value = f"{ticket.id} {state}".strip()
@@ -178,13 +179,6 @@ def _marks(ticket: TicketView) -> str:
     if ticket.mood_signals:
         marks.append(":rage: sounds frustrated")
     return "".join(f" · {mark}" for mark in marks)
-
-
-def _customer(customer: TicketCustomer) -> str:
-    name = make_safe(shorten(customer.name or "A customer", NAME_CHARS), plain=True)
-    if customer.org_name:
-        return f"{name} ({make_safe(shorten(customer.org_name, ORG_CHARS), plain=True)}, Slack Connect)"
-    return name
 
 
 def eligible_text(eligible: tuple[str, ...]) -> str:

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import CLAIM_TICKET, CLOSE_TICKET, RELEASE_TICKET, TRANSFER_TICKET
-from handoff_slack.blocks.mrkdwn import escape, make_safe, quote, shorten
+from handoff_slack.blocks.mrkdwn import escape, make_safe, quote, shorten, user_mention
 from handoff_slack.blocks.reminder import ticket_sla_line
 from handoff_slack.blocks.satisfaction import ticket_rating_line
 from handoff_slack.blocks.ticket_needs import needs_line
@@ -94,12 +94,24 @@ def slack_date(moment: datetime, fmt: str = "{date_short_pretty} {time}") -> str
     return f"<!date^{int(moment.timestamp())}^{fmt}|{fallback}>"
 
 
-def customer_label(customer: TicketCustomer) -> str:
-    """The customer's profile name (and Slack Connect organisation): plain text, shown as written."""
-    name = make_safe(customer.name or "A customer", plain=True)
+def customer_label(customer: TicketCustomer, name_chars: int | None = None, org_chars: int | None = None) -> str:
+    """The customer's profile name (plain text, shown as written; cut to `name_chars`) and Slack
+    Connect organisation. While Slack has not told us the name (users.info failed), their mention:
+    Slack shows agents the name, and the ID is never shown as if it were one."""
+    if customer.name:
+        name = make_safe(shorten(customer.name, name_chars) if name_chars else customer.name, plain=True)
+    else:
+        name = user_mention(customer.user_id)
     if customer.org_name:
-        return f"{name} ({make_safe(customer.org_name, plain=True)}, Slack Connect)"
+        org = shorten(customer.org_name, org_chars) if org_chars else customer.org_name
+        return f"{name} ({make_safe(org, plain=True)}, Slack Connect)"
     return name
+
+
+def customer_with_mention(customer: TicketCustomer, bold: bool = False) -> str:
+    """The label and the customer's mention ("Jane (@Jane)"); an unknown name's mention stands alone."""
+    label = f"*{customer_label(customer)}*" if bold else customer_label(customer)
+    return f"{label} (<@{customer.user_id}>)" if customer.name else label
 
 
 def transcript_line(message: TranscriptLine) -> str:
@@ -147,7 +159,7 @@ def ticket_message(
         HeaderBlock(text=f"Support request #{ticket.id}").to_dict(),
         SectionBlock(
             fields=[
-                MarkdownTextObject(text=f"*Customer*\n{who} (<@{ticket.customer.user_id}>)"),
+                MarkdownTextObject(text=f"*Customer*\n{customer_with_mention(ticket.customer)}"),
                 MarkdownTextObject(text=f"*Why*\n{reason}"),
                 MarkdownTextObject(text=f"*Since*\n{slack_date(ticket.created_at)}"),
                 MarkdownTextObject(text=f"*Status*\n{_status(ticket)}"),
@@ -269,7 +281,10 @@ def account_line(ticket: AccountTicket) -> str:
     created = slack_date(ticket.created_at, "{date_short_pretty}")
     closed = slack_date(ticket.closed_at, "{date_short_pretty}") if ticket.closed_at else "?"
     state = ACCOUNT_STATES.get(ticket.state, ticket.state.value).format(created=created, closed=closed)
-    name = shorten(make_safe(ticket.customer_name or "a customer", plain=True), ACCOUNT_NAME_CHARS)
+    if ticket.customer_name:
+        name = shorten(make_safe(ticket.customer_name, plain=True), ACCOUNT_NAME_CHARS)
+    else:
+        name = user_mention(ticket.customer_user_id, "a customer")
     return f"• {number} · {state} · {name} · {door_label(ticket.door)}"
 
 

@@ -24,7 +24,13 @@ from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import STOP_WATCHING, TAKE_OVER, WATCH_CONVERSATION
 from handoff_slack.blocks.mrkdwn import escape, make_safe, quote, shorten
 from handoff_slack.blocks.queue import age
-from handoff_slack.blocks.ticket import SECTION_LIMIT, customer_label, slack_date, transcript_line
+from handoff_slack.blocks.ticket import (
+    SECTION_LIMIT,
+    customer_label,
+    customer_with_mention,
+    slack_date,
+    transcript_line,
+)
 from handoff_slack.core.notices import Notice, NoticeKind
 from handoff_slack.core.states import TicketState
 from handoff_slack.core.views import TicketView
@@ -78,7 +84,7 @@ def watch_list(conversations: BotConversations, now: datetime) -> Rendered:
 
 
 def _entry_line(entry: BotConversationView, now: datetime) -> str:
-    who = f"*{customer_label(entry.customer)}* (<@{entry.customer.user_id}>)"
+    who = customer_with_mention(entry.customer, bold=True)
     if entry.scenario:
         where = f"in “{make_safe(entry.scenario, plain=True)}”"
     elif entry.in_triage:
@@ -106,7 +112,7 @@ def watch_message(ticket: TicketView) -> Rendered:
         HeaderBlock(text=f"Watching the bot · #{ticket.id}").to_dict(),
         SectionBlock(
             fields=[
-                MarkdownTextObject(text=f"*Customer*\n{who} (<@{ticket.customer.user_id}>)"),
+                MarkdownTextObject(text=f"*Customer*\n{customer_with_mention(ticket.customer)}"),
                 MarkdownTextObject(text=f"*Watched by*\n<@{ticket.watched_by_user_id}>"),
                 MarkdownTextObject(text=f"*Since*\n{slack_date(ticket.created_at)}"),
                 MarkdownTextObject(text=f"*Status*\n{status}"),

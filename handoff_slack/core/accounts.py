@@ -40,6 +40,7 @@ class AccountTicket:
     message_channel_id: str | None = None  # where its ticket message is, once posted
     message_ts: str | None = None
     link: str | None = None  # its ticket message's permalink, when the delivery side found it
+    customer_user_id: str = ""  # shown (as a mention) while Slack has not told us the name
 
     @classmethod
     def from_rows(cls, ticket: Any, conversation: Any) -> AccountTicket:
@@ -53,6 +54,7 @@ class AccountTicket:
             agent_user_id=ticket.agent_user_id,
             message_channel_id=ticket.message_channel_id,
             message_ts=ticket.message_ts,
+            customer_user_id=conversation.customer_user_id,
         )
 
 

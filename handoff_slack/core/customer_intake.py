@@ -146,16 +146,22 @@ class CustomerIntake(ProposalDecisions, QueuePriority):
         if self._store_new(tx, message) is None:  # the same message, redelivered under another event ID
             return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
         ticket_id = conversation.active_ticket_id
+        unnamed = conversation.customer_name is None
         if relayed_now:
             self._connected_mood(tx, conversation.id, ticket_id, text)  # a note for the agent only
-            return CustomerMessageOutcome(CustomerMessageAction.RELAY, conversation.id, ticket_id)
+            return CustomerMessageOutcome(
+                CustomerMessageAction.RELAY, conversation.id, ticket_id, customer_unnamed=unnamed
+            )
         assert ticket_id is not None  # waiting or supervised: its ticket is open
         if conversation.mode == ConversationMode.SUPERVISED:
             # Shown in the proposal's thread like a waiting customer's; the bot does not answer it.
             if not quiet:
                 self._notify(tx, conversation.id, ticket_id, Audience.CUSTOMER, Notice.still_checking(ticket_id))
-            return CustomerMessageOutcome(CustomerMessageAction.WAITING, conversation.id, ticket_id)
-        return self._still_waiting(tx, conversation.id, ticket_id, text, quiet)  # priority: core.queue_priority
+            return CustomerMessageOutcome(
+                CustomerMessageAction.WAITING, conversation.id, ticket_id, customer_unnamed=unnamed
+            )
+        waiting = self._still_waiting(tx, conversation.id, ticket_id, text, quiet)  # priority: core.queue_priority
+        return replace(waiting, customer_unnamed=unnamed)
 
     def _customer_message(
         self,
@@ -390,9 +396,3 @@ class CustomerIntake(ProposalDecisions, QueuePriority):
             self._notify(tx, conversation.id, conversation.active_ticket_id, Audience.CUSTOMER, notice)
             assert conversation.id is not None
             return int(conversation.id)
-
-    def set_customer_profile(
-        self, conversation_id: int, name: str | None, avatar_url: str | None, org_name: str | None
-    ) -> None:
-        with self.storage.transaction() as tx:
-            tx.conversations.set_profile(conversation_id, name, avatar_url, org_name, self.clock())

@@ -48,7 +48,7 @@ class StoredConversation(Protocol):
     @property
     def bot_state(self) -> dict[str, Any] | None: ...
     @property
-    def customer_name(self) -> str | None: ...  # the profile name, once a ticket message showed it
+    def customer_name(self) -> str | None: ...  # the profile name, once a ticket message looked it up
 
 
 class LockedConversation(Protocol):
@@ -64,6 +64,8 @@ class LockedConversation(Protocol):
     def flood_notice_at(self) -> datetime | None: ...
     @property
     def flood_probe(self) -> datetime | None: ...  # when the message `flood_limit` before this one came
+    @property
+    def customer_name(self) -> str | None: ...  # None: Slack has not told us (the ticket board asks again)
 
 
 class StoredTicket(Protocol):
@@ -216,6 +218,7 @@ class Tickets(Protocol):
     def clear_mood(self, ticket_id: int) -> None: ...
     def attach_message(self, ticket_id: int, channel_id: str, ts: str) -> None: ...
     def count_message_post(self, ticket_id: int) -> int: ...
+    def message_to_update(self, ticket_id: int) -> None: ...
     def message_shown(
         self,
         ticket_id: int,

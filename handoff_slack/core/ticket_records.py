@@ -34,6 +34,22 @@ class TicketRecords(HandoffSteps):
         with self.storage.transaction() as tx:
             return tx.tickets.count_message_post(ticket_id)
 
+    def set_customer_profile(
+        self,
+        conversation_id: int,
+        name: str | None,
+        avatar_url: str | None,
+        org_name: str | None,
+        show_on: int | None = None,
+    ) -> None:
+        """The customer's profile as Slack told it; `name` None while Slack could not (never their user
+        ID: the ticket board asks again). `show_on`: a posted ticket message now to show it, marked
+        stale with the profile, so the scheduler's repair updates it if the board's update fails."""
+        with self.storage.transaction() as tx:
+            tx.conversations.set_profile(conversation_id, name, avatar_url, org_name, self.clock())
+            if show_on is not None:
+                tx.tickets.message_to_update(show_on)
+
     def ticket_message_shown(
         self,
         ticket_id: int,

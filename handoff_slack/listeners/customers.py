@@ -67,7 +67,7 @@ def author_of(services: Services, user_id: str, team_id: str | None) -> Author:
         person = people.person(user_id, people.lookup_client)
     except OSError:  # Slack unreachable: the message is kept all the same
         person = None
-    if person is not None and person.name and person.name != user_id:  # the ID: users.info failed
+    if person is not None and person.name:  # None: users.info failed
         return Author(person.name, person.avatar_url)
     try:
         org = people.external_org_name(team_id, unknown=None, client=people.lookup_client)

@@ -33,7 +33,9 @@ PEOPLE_CACHE_ENTRIES = 10_000
 @dataclass(frozen=True)
 class Person:
     user_id: str
-    name: str
+    # None when Slack could not tell (users.info failed): never the user ID, which agents and
+    # customers would read as a name ("U0123ABCD"); callers show a mention or a fallback instead.
+    name: str | None
     avatar_url: str | None
     team_id: str | None
     locale: str | None = None  # like "de-DE" (users.info with include_locale)
@@ -122,6 +124,10 @@ class PeopleDirectory:
         self._ext_shared: ExpiringCache[str, bool] = ExpiringCache(ttl_seconds, max_entries, clock)
 
     def person(self, user_id: str, client: WebClient | None = None) -> Person:
+        """Who `user_id` is (cached once Slack told us). When users.info answers an error (a 5xx
+        too) they are nobody known: no name, avatar or team; the failure is not remembered, so the
+        next look-up asks Slack again. An unreachable Slack (a timeout) raises OSError: callers on
+        the ack path skip their next look-up then."""
         cached = self._people.get(user_id)
         if cached is not None:
             return cached
@@ -129,8 +135,8 @@ class PeopleDirectory:
             # The locale (routing's language) only comes when asked for; tz_offset always does.
             user = (client or self.client).users_info(user=user_id, include_locale=True)["user"]
         except SlackApiError as error:
-            logger.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
-            return Person(user_id, user_id, None, None)
+            logger.warning("users.info failed for %s: %s", user_id, call_failure(error))
+            return Person(user_id, None, None, None)
         profile = user.get("profile", {})
         person = Person(
             user_id=user_id,
@@ -138,7 +144,7 @@ class PeopleDirectory:
             or profile.get("real_name")
             or user.get("real_name")
             or user.get("name")
-            or user_id,
+            or None,
             avatar_url=profile.get("image_48"),
             team_id=user.get("team_id") or profile.get("team"),
             locale=user.get("locale") if isinstance(user.get("locale"), str) else None,
@@ -154,8 +160,7 @@ class PeopleDirectory:
         """
         try:
             person = self.person(user_id, self.lookup_client)
-            known_name = person.name if person.name != user_id else None  # user_id: users.info failed
-            return known_name, self.external_org_name(
+            return person.name, self.external_org_name(
                 person.team_id or team_id, unknown=None, client=self.lookup_client
             )
         except OSError:  # Slack unreachable: ask the questions instead

@@ -4,9 +4,11 @@ The ticket message is posted through the client that never repeats a post on its
 handoff_slack.slack.client) and carries the ticket's ID in Slack message metadata. Each post is
 counted before it is made; when an earlier one may have reached Slack (a 5xx or a timeout after
 Slack took it, or the app died), the channel is searched for the metadata before posting again,
-so agents see each ticket once (a watch's read-only message too, core.watching). A Slack Connect
-customer's ticket shows their organisation's other tickets (core.accounts), as they are when the
-message is posted or updated. A supervised
+so agents see each ticket once (a watch's read-only message too, core.watching). The customer's
+name comes from users.info with the post; while Slack cannot tell it the message shows their
+mention, and the next update or their next message (`name_customer`) asks again: their user ID is
+never stored as the name. A Slack Connect customer's ticket shows their organisation's other
+tickets (core.accounts), as they are when the message is posted or updated. A supervised
 proposal is posted the same way (blocks.proposal). Updates (claimed, closed, cancelled, a proposal
 decided) show the ticket's current state, so repeating one is harmless; the ticket stays marked
 stale until one succeeds, and the scheduler repairs what failed. Notes in the ticket's thread are
@@ -105,14 +107,46 @@ class TicketBoard:
         with self._ticket_lock(ticket_id), self.helpdesk.ticket_message_lock(ticket_id):
             yield
 
-    def _post(self, ticket: TicketView) -> TicketView | None:
+    def name_customer(self, ticket_id: int) -> None:
+        """The customer wrote again while Slack had not told us their name: ask again (through the
+        look-up client, which never retries: this runs after each of their messages until Slack
+        answers) and show the name on the ticket message. Nothing while the name is known."""
+        ticket = self.helpdesk.ticket(ticket_id)
+        if ticket is None or ticket.customer.name is not None or ticket.message_ts is None:
+            return  # named already, or not posted yet: the post looks it up
+        # Outside the ticket's lock, which a slow Slack would hold against its other updates. Stored
+        # with the message marked stale: the scheduler's repair shows it if the update below fails.
+        if self._with_profile(ticket, self.people.lookup_client, show=True).customer.name is None:
+            return
+        with self._lock(ticket_id):
+            current = self.helpdesk.ticket(ticket_id)
+            if current is not None:
+                self._update(current)  # even if an update meanwhile cleared the mark without the name
+
+    def _with_profile(self, ticket: TicketView, client: WebClient | None = None, show: bool = False) -> TicketView:
+        """`ticket` with its customer's name, avatar and organisation from Slack (stored), while the
+        name is unknown. When users.info fails (an error, a 5xx, a timeout) the name stays unknown:
+        the message shows their mention and the next update (or message) asks again. The ID is never
+        stored as the name: it would stick, and agents would read "U0123ABCD" as one. `show`: mark
+        the message stale with the name (an update is not on its way already)."""
         customer = ticket.customer
-        if customer.name is None:
-            person = self.people.person(customer.user_id)
-            org = self.people.external_org_name(person.team_id or customer.team_id)
-            self.helpdesk.set_customer_profile(ticket.conversation_id, person.name, person.avatar_url, org)
-            customer = replace(customer, name=person.name, avatar_url=person.avatar_url, org_name=org)
-            ticket = replace(ticket, customer=customer)
+        if customer.name is not None:
+            return ticket
+        try:
+            person = self.people.person(customer.user_id, client)
+            org = self.people.external_org_name(person.team_id or customer.team_id, client=client)
+        except OSError as error:  # Slack unreachable: the ticket is shown all the same
+            logger.warning("could not look up ticket %s's customer (%s)", ticket.id, type(error).__name__)
+            return ticket
+        if person.name is None and org == customer.org_name:
+            return ticket  # nothing new to store
+        stale = ticket.id if show and person.name is not None else None
+        self.helpdesk.set_customer_profile(ticket.conversation_id, person.name, person.avatar_url, org, stale)
+        customer = replace(customer, name=person.name, avatar_url=person.avatar_url, org_name=org)
+        return replace(ticket, customer=customer)
+
+    def _post(self, ticket: TicketView) -> TicketView | None:
+        ticket = self._with_profile(ticket)
         rendered = self._render(ticket)
         may_exist = self.helpdesk.begin_ticket_message(ticket.id) > 0
         for attempt in range(AMBIGUOUS_RETRIES + 1):
@@ -165,6 +199,8 @@ class TicketBoard:
         return None
 
     def _update(self, ticket: TicketView) -> None:
+        # A name Slack could not tell before: asked again, once (an update must not wait on retries).
+        ticket = self._with_profile(ticket, self.people.lookup_client)
         assert ticket.message_channel_id is not None and ticket.message_ts is not None  # posted ones only
         rendered = self._render(ticket)
         try:

@@ -88,6 +88,7 @@ class ConversationStatements:
                 _conversations.c.mode,
                 _conversations.c.active_ticket_id,
                 _conversations.c.flood_notice_at,
+                _conversations.c.customer_name,
                 flood_probe.label("flood_probe"),
             )
             .where(*_at_door(threaded))
@@ -105,7 +106,8 @@ class ConversationRepository:
         self._workspace_id = workspace_id
 
     def locked_for_message(self, door: FrontDoor) -> LockedConversation | None:
-        """The door's conversation (id, mode, active ticket, flood notice and probe), row-locked."""
+        """The door's conversation (id, mode, active ticket, flood notice and probe, whether its
+        customer is named), row-locked."""
         return self._session.execute(
             self._statements.door_conversation[door.is_thread], door_parameters(self._workspace_id, door)
         ).first()

@@ -308,6 +308,10 @@ class TicketRepository:
             update(Ticket).where(col(Ticket.id) == ticket_id).values(message_channel_id=channel_id, message_ts=ts)
         )
 
+    def message_to_update(self, ticket_id: int) -> None:
+        """Its message is to show something new that is not the ticket's own (its customer's name)."""
+        self._session.execute(update(Ticket).where(col(Ticket.id) == ticket_id).values(message_stale=True))
+
     def count_message_post(self, ticket_id: int) -> int:
         """Count a post of the ticket message: the posts counted before this one."""
         before = self._session.exec(select(Ticket.message_attempts).where(col(Ticket.id) == ticket_id)).one()

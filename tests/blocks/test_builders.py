@@ -171,7 +171,9 @@ def test_finished_tickets_have_no_buttons() -> None:
 
 def test_slack_connect_customers_show_their_organisation() -> None:
     assert customer_label(ticket_customer(org_name="Acme & Co")) == "Jane (Acme &amp; Co, Slack Connect)"
-    assert customer_label(ticket_customer(name=None)) == "A customer"
+    # A name Slack has not told us: their mention (Slack shows agents the name), never the bare ID.
+    assert customer_label(ticket_customer(name=None)) == "<@UJANE>"
+    assert customer_label(ticket_customer(name=None, user_id="not an ID <!here>")) == "A customer"
 
 
 def test_dates_render_in_each_readers_time_zone_with_a_fallback() -> None:

@@ -116,3 +116,12 @@ def test_the_agents_group_is_read_once_and_kept_current_by_its_events(fake_slack
     # One look-up per group: the agents' group is shared with the approvers that name it.
     assert [c.params["usergroup"] for c in fake_slack.calls("usergroups.users.list")] == ["SAGENTS", "SAPPROVE"]
     assert fake_slack.calls("conversations.members") == []
+
+
+def test_a_person_slack_cannot_name_has_no_name_not_their_id_and_is_asked_again(fake_slack: FakeSlack) -> None:
+    people = directory(fake_slack, Clock())
+    fake_slack.fail("users.info", status=200, error="fatal_error")
+    unknown = people.person(CUSTOMER)
+    assert (unknown.name, unknown.avatar_url, unknown.team_id) == (None, None, None)
+    assert people.person(CUSTOMER).name == "Jane"  # the failure was not remembered
+    assert users_info_calls(fake_slack, CUSTOMER) == 2

@@ -44,6 +44,16 @@ def respond(services: Services, event: dict[str, Any], outcome: CustomerMessageO
     if outcome is not None:
         services.effects.after_customer_message(outcome)
         suggest_reply(services, event, outcome)
+        name_customer(services, outcome)
+
+
+def name_customer(services: Services, outcome: CustomerMessageOutcome) -> None:
+    """While Slack has not told us the customer's name (users.info failed when their ticket message
+    was posted), their next message asks again, last (a look-up that may be slow): the ticket
+    message and the queue show the name from then on. Not while they flood (one look-up per
+    message would follow them); a known name costs nothing here."""
+    if outcome.customer_unnamed and not outcome.quiet and outcome.ticket_id is not None:
+        services.board.name_customer(outcome.ticket_id)
 
 
 def suggest_reply(services: Services, event: dict[str, Any], outcome: CustomerMessageOutcome) -> None:
