@@ -7,12 +7,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk.models.blocks import ContextBlock, InputBlock, MarkdownTextObject, SectionBlock, UserSelectElement
-from slack_sdk.models.views import View
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
 from handoff_slack.blocks.action_ids import QUEUE_ASSIGN_FORM, QUEUE_ASSIGN_TARGET
 from handoff_slack.blocks.queue import eligible_text
 from handoff_slack.blocks.ticket import customer_label
+from handoff_slack.blocks.ticket_forms import agent_picker, ticket_form
 
 METADATA_CHARS = 3000  # Slack's limit for a view's private_metadata
 URL_CHARS = 500
@@ -52,29 +52,13 @@ class AssignContext:
 def assign_form(ticket_id: int, customer: Any, eligible: tuple[str, ...], context: AssignContext) -> dict[str, Any]:
     """`customer`: the ticket's TicketCustomer."""
     first = eligible[0] if eligible else None  # picked already: the least busy who could take it
-    element = UserSelectElement(action_id=QUEUE_ASSIGN_TARGET, placeholder="Choose an agent", initial_user=first)
-    return View(
-        type="modal",
-        callback_id=QUEUE_ASSIGN_FORM,
-        title="Assign ticket",
-        submit="Assign",
-        close="Cancel",
-        private_metadata=context.as_metadata(),
-        blocks=[
-            SectionBlock(
-                text=f"Give ticket #{ticket_id} ({customer_label(customer)}) to an agent now: they are not asked "
-                "first, and the customer is told who they are talking with."
-            ),
-            ContextBlock(elements=[MarkdownTextObject(text=f"Could take it now: {eligible_text(eligible)}")]),
-            InputBlock(block_id=QUEUE_ASSIGN_TARGET, label="Agent", element=element),
-        ],
-    ).to_dict()
-
-
-def chosen(view: dict[str, Any]) -> str | None:
-    state = view.get("state") if isinstance(view, dict) else None
-    values = state.get("values") if isinstance(state, dict) else None
-    block = values.get(QUEUE_ASSIGN_TARGET) if isinstance(values, dict) else None
-    field = block.get(QUEUE_ASSIGN_TARGET) if isinstance(block, dict) else None
-    user = field.get("selected_user") if isinstance(field, dict) else None
-    return user if isinstance(user, str) and user else None
+    intro = (
+        f"Give ticket #{ticket_id} ({customer_label(customer)}) to an agent now: they are not asked "
+        "first, and the customer is told who they are talking with."
+    )
+    blocks = [
+        SectionBlock(text=intro),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Could take it now: {eligible_text(eligible)}")]),
+        agent_picker(QUEUE_ASSIGN_TARGET, first),
+    ]
+    return ticket_form(QUEUE_ASSIGN_FORM, "Assign ticket", "Assign", context.as_metadata(), blocks)

@@ -13,9 +13,7 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     PlainTextInputElement,
     SectionBlock,
-    UserSelectElement,
 )
-from slack_sdk.models.views import View
 
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.action_ids import (
@@ -29,6 +27,7 @@ from handoff_slack.blocks.action_ids import (
 )
 from handoff_slack.blocks.mrkdwn import make_safe, quote
 from handoff_slack.blocks.ticket import slack_date
+from handoff_slack.blocks.ticket_forms import agent_picker, form_field, ticket_form
 from handoff_slack.core.notices import Notice, NoticeKind
 from handoff_slack.core.transfer_values import (
     CannotAccept,
@@ -103,68 +102,36 @@ def transfer_form(ticket: TicketView, assigning: bool) -> dict[str, Any]:
         if assigning
         else f"Offer ticket #{ticket.id} to another agent. It stays yours until they accept."
     )
-    return View(
-        type="modal",
-        callback_id=TRANSFER_FORM,
-        title="Assign ticket" if assigning else "Transfer ticket",
-        submit="Assign" if assigning else "Offer",
-        close="Cancel",
-        private_metadata=str(ticket.id),
-        blocks=[
-            SectionBlock(text=intro),
-            InputBlock(
-                block_id=TRANSFER_TARGET,
-                label="Agent",
-                element=UserSelectElement(action_id=TRANSFER_TARGET, placeholder="Choose an agent"),
-            ),
-            _note_input("Note for the next agent (only agents see it)"),
-        ],
-    ).to_dict()
+    return ticket_form(
+        TRANSFER_FORM,
+        "Assign ticket" if assigning else "Transfer ticket",
+        "Assign" if assigning else "Offer",
+        str(ticket.id),
+        [SectionBlock(text=intro), agent_picker(TRANSFER_TARGET), _note_input()],
+    )
 
 
 def release_form(ticket: TicketView) -> dict[str, Any]:
     """The Release modal: a note for whoever claims the ticket next."""
-    return View(
-        type="modal",
-        callback_id=RELEASE_FORM,
-        title="Release ticket",
-        submit="Release",
-        close="Cancel",
-        private_metadata=str(ticket.id),
-        blocks=[
-            SectionBlock(text=f"Ticket #{ticket.id} goes back to the queue, in its old place; the customer is told."),
-            _note_input("Note for the next agent (only agents see it)"),
-        ],
-    ).to_dict()
+    intro = f"Ticket #{ticket.id} goes back to the queue, in its old place; the customer is told."
+    return ticket_form(
+        RELEASE_FORM, "Release ticket", "Release", str(ticket.id), [SectionBlock(text=intro), _note_input()]
+    )
 
 
-def _note_input(label: str) -> InputBlock:
+def _note_input() -> InputBlock:
     return InputBlock(
         block_id=TRANSFER_NOTE,
-        label=label,
+        label="Note for the next agent (only agents see it)",
         optional=True,
         element=PlainTextInputElement(action_id=TRANSFER_NOTE, multiline=True, max_length=NOTE_INPUT_LIMIT),
     )
 
 
-def chosen_agent(view: dict[str, Any]) -> str | None:
-    field = _state_field(view, TRANSFER_TARGET)
-    value = field.get("selected_user") if field else None
-    return value if isinstance(value, str) and value else None
-
-
 def written_note(view: dict[str, Any]) -> str | None:
-    field = _state_field(view, TRANSFER_NOTE)
+    field = form_field(view, TRANSFER_NOTE)
     value = field.get("value") if field else None
     return value if isinstance(value, str) else None
-
-
-def _state_field(view: dict[str, Any], block_and_action: str) -> dict[str, Any] | None:
-    state = view.get("state") if isinstance(view, dict) else None
-    values = state.get("values") if isinstance(state, dict) else None
-    block = values.get(block_and_action) if isinstance(values, dict) else None
-    field = block.get(block_and_action) if isinstance(block, dict) else None
-    return field if isinstance(field, dict) else None
 
 
 # -- the notices ------------------------------------------------------------------------------------
