@@ -1,9 +1,10 @@
-"""The listener of a command that lists something for agents (`/handoff-queue`, `/handoff-watch`).
+"""The listener of a command that lists something for agents (`/handoff-queue`, `/handoff-watch`,
+`/handoff-agents`).
 
 Each is acknowledged at once (the agent check may call Slack: the answer follows via the
 response_url), refuses non-agents the same way whatever they typed, and answers once, only to the
-person who asked: the listing (a page of it, the usage above it on `help`), or what is wrong with
-the options, with the usage. What is listed, and how the options read, is each command's own: its
+person who asked: the listing (or a page of it), the usage on `help`, or what is wrong with the
+options, with the usage. What is listed, and how the options read, is each command's own: its
 `Listing`.
 """
 
