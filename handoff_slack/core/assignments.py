@@ -29,11 +29,9 @@ class Assignments(TicketOwners):
         `only_waiting` (from the queue): a ticket claimed meanwhile is left with its owner (NOT_OPEN)."""
         now = self.clock()
         with self.storage.transaction() as tx:
-            found = self._locked_ticket(tx, ticket_id)
-            if found is None:
+            if (found := self._locked_view(tx, ticket_id)) is None:
                 return TransferOutcome(TransferResult.NOT_FOUND)
-            ticket, conversation = found
-            view = TicketView.from_rows(ticket, conversation)
+            ticket, conversation, view = found
             note = kept_note(note)
             if only_waiting and ticket.state != TicketState.WAITING:
                 return TransferOutcome(TransferResult.NOT_OPEN, view)

@@ -28,11 +28,9 @@ class Releases(TicketOwners):
         """Back to the queue, in its old place (its ID and creation time are kept), with a note."""
         now = self.clock()
         with self.storage.transaction() as tx:
-            found = self._locked_ticket(tx, ticket_id)
-            if found is None:
+            if (found := self._locked_view(tx, ticket_id)) is None:
                 return TransferOutcome(TransferResult.NOT_FOUND)
-            ticket, conversation = found
-            view = TicketView.from_rows(ticket, conversation)
+            ticket, conversation, view = found
             if ticket.state != TicketState.CONNECTED or not ticket.agent_user_id:
                 return TransferOutcome(TransferResult.NOT_OPEN, view)
             if not is_admin and ticket.agent_user_id != user_id:

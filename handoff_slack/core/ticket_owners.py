@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handoff_slack.core.helpdesk_storage import HelpdeskTransaction
+from handoff_slack.core.helpdesk_storage import HelpdeskTransaction, StoredConversation, StoredTicket
 from handoff_slack.core.notices import Audience, Notice
 from handoff_slack.core.pending_offers import PendingOffers
 from handoff_slack.core.states import EscalationReason
@@ -41,6 +41,16 @@ class TicketOwners(PendingOffers):
         return tuple(periods)
 
     # -- the steps every change of hands shares ----------------------------------------------------
+
+    def _locked_view(
+        self, tx: HelpdeskTransaction, ticket_id: int
+    ) -> tuple[StoredTicket, StoredConversation | None, TicketView] | None:
+        """The ticket about to change hands, locked as `_locked_ticket` locks it, and as its view."""
+        found = self._locked_ticket(tx, ticket_id)
+        if found is None:
+            return None
+        ticket, conversation = found
+        return ticket, conversation, TicketView.from_rows(ticket, conversation)
 
     def _changed_hands(
         self,

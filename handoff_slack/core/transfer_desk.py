@@ -37,11 +37,9 @@ class TransferDesk(TicketOwners):
         """The owner offers the ticket to `to_user_id` (an agent: the edge checked it)."""
         now = self.clock()
         with self.storage.transaction() as tx:
-            found = self._locked_ticket(tx, ticket_id)
-            if found is None:
+            if (found := self._locked_view(tx, ticket_id)) is None:
                 return TransferOutcome(TransferResult.NOT_FOUND)
-            ticket, conversation = found
-            view = TicketView.from_rows(ticket, conversation)
+            ticket, _, view = found
             if ticket.state != TicketState.CONNECTED:
                 return TransferOutcome(TransferResult.NOT_OPEN, view)
             if ticket.agent_user_id != from_user_id:
