@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from slack_bolt import Respond
 
+from handoff_slack.core.agent_profiles import AgentProfile
 from handoff_slack.services import Services
 from handoff_slack.slack.directory import AgentCheckUnavailable
 
@@ -21,6 +22,14 @@ def require_agent(services: Services, user_id: str, respond: Respond, refusal: s
     except AgentCheckUnavailable:
         respond(text=CHECK_UNAVAILABLE, response_type="ephemeral", replace_original=False)
     return False
+
+
+def the_team(services: Services, bot_user_id: str | None) -> tuple[frozenset[str], dict[str, AgentProfile]]:
+    """Who is on the support team, and everyone's profile: the members (the app is one of the support
+    channel's, not an agent) and admins who set a status. Raises AgentCheckUnavailable."""
+    members = services.agents.agent_ids()
+    profiles = services.profiles.profiles()
+    return (members | (services.agents.admins & profiles.keys())) - {bot_user_id}, profiles
 
 
 def agents_are(services: Services) -> str:

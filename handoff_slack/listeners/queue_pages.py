@@ -9,7 +9,7 @@ from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.queue import queue_page
 from handoff_slack.core.agent_profiles import AgentProfile, Availability
 from handoff_slack.core.queue_filter import QueueRequest
-from handoff_slack.listeners.agent_check import CHECK_UNAVAILABLE
+from handoff_slack.listeners.agent_check import CHECK_UNAVAILABLE, the_team
 from handoff_slack.listeners.commands.queue_arguments import carried
 from handoff_slack.services import Services
 from handoff_slack.slack.directory import AgentCheckUnavailable
@@ -26,12 +26,9 @@ def page_for(
 ) -> Rendered:
     """The page `request` asks for, as agent `viewer` sees it (admins get Assign… on each line)."""
     try:
-        members = services.agents.agent_ids()
+        agent_ids, profiles = the_team(services, bot_user_id)
     except AgentCheckUnavailable:
         return Rendered(text=CHECK_UNAVAILABLE, blocks=[])
-    profiles = services.profiles.profiles()
-    # The members (the bot is one of the support channel's), and admins who set a status: as /handoff-agents.
-    agent_ids = (members | (services.agents.admins & profiles.keys())) - {bot_user_id}
     offsets = agents_offsets(services, agent_ids, profiles)
     page = services.helpdesk.queue_page(
         request, viewer, agent_ids, profiles, services.settings.agent_capacity, utc_offsets=offsets
@@ -43,11 +40,9 @@ def page_for(
 def eligible_now(services: Services, ticket_id: int, bot_user_id: str | None) -> tuple[str, ...]:
     """Who could take ticket `ticket_id` now (the Assign modal shows them); none when unknown."""
     try:
-        members = services.agents.agent_ids()
+        agent_ids, profiles = the_team(services, bot_user_id)
     except AgentCheckUnavailable:
         return ()
-    profiles = services.profiles.profiles()
-    agent_ids = (members | (services.agents.admins & profiles.keys())) - {bot_user_id}
     offsets = agents_offsets(services, agent_ids, profiles)
     return services.helpdesk.eligible_for(ticket_id, agent_ids, profiles, services.settings.agent_capacity, offsets)
 

@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import SectionBlock
 from handoff_slack.blocks import Rendered
 from handoff_slack.blocks.agents import agents_listing
 from handoff_slack.core.agent_profiles import roster
-from handoff_slack.listeners.agent_check import CHECK_UNAVAILABLE
+from handoff_slack.listeners.agent_check import CHECK_UNAVAILABLE, the_team
 from handoff_slack.listeners.commands.handoff_queue import HELP_WORDS
 from handoff_slack.listeners.commands.listing_command import register_listing, unknown_option_answer
 from handoff_slack.services import Services
@@ -37,12 +37,9 @@ def register(app: App, services: Services) -> None:
         if option and page is None:
             return unknown_option_answer(option, USAGE)
         try:
-            members = services.agents.agent_ids()
+            agent_ids, profiles = the_team(services, bot_user_id)
         except AgentCheckUnavailable:
             return Rendered(text=CHECK_UNAVAILABLE, blocks=[])
-        profiles = services.profiles.profiles()
-        # The members (the bot is one of the support channel's), and admins who set a status.
-        agent_ids = (members | (services.agents.admins & profiles.keys())) - {bot_user_id}
         statuses = roster(agent_ids, profiles, services.profiles.open_counts(), services.settings.agent_capacity)
         listed = agents_listing(statuses, page or 1)
         return Rendered(text=listed.text, blocks=listed.blocks or [SectionBlock(text=listed.text).to_dict()])
