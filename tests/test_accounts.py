@@ -313,6 +313,31 @@ def test_the_queue_of_an_organisation_keeps_places_in_the_whole_queue(db: Databa
     assert orgs.matched == () and snapshot.total == 0 and snapshot.entries == ()
 
 
+def test_an_account_and_its_queue_are_its_team_named_or_not(db: Database) -> None:
+    desk = SqlHelpdesk(db, clock=FakeClock(), workspace_id=HOME)
+    named = ticket_of(desk, "UACME1", ACME, FrontDoor("DACME1"), org="Acme Corp")
+    unnamed = ticket_of(desk, "UACME2", ACME, FrontDoor("DACME2"), org=None)  # team.info failed for it
+    initech = ticket_of(desk, "UINITECH", "TINITECH", FrontDoor("DINITECH"), org=None)
+    ticket_of(desk, "UHOME", HOME, FrontDoor("DHOME"), org=None)  # of the installing team: no organisation
+
+    # By a name: the whole team, its conversation Slack had not named too.
+    orgs, snapshot = desk.org_queue("acme corp")
+    assert (orgs.matched, orgs.teams) == (("Acme Corp",), (ACME,))
+    assert [e.ticket.id for e in snapshot.entries] == [named.id, unnamed.id]
+    assert (orgs.waiting, orgs.unnamed) == (("Acme Corp",), ("TINITECH",))
+    # By a team ID: an organisation Slack has not named, or a named one; never the installing team.
+    orgs, snapshot = desk.org_queue("tinitech")
+    assert (orgs.matched, orgs.teams, orgs.matched_unnamed) == ((), ("TINITECH",), ("TINITECH",))
+    assert [e.ticket.id for e in snapshot.entries] == [initech.id]
+    assert desk.org_queue(ACME)[0].matched == ("Acme Corp",)
+    assert desk.org_queue(HOME)[0].teams == ()
+    # The account of the unnamed conversation is the team's, with no name to show.
+    history = desk.account_history(unnamed)
+    assert history is not None and history.org_name is None
+    assert [t.id for t in history.open_tickets] == [named.id]
+    assert unnamed.customer.external and unnamed.customer.org_unknown
+
+
 # -- how the ticket message shows it ---------------------------------------------------------------
 
 

@@ -31,6 +31,7 @@ from handoff_slack.blocks.action_ids import QUEUE_ASSIGN, QUEUE_CLAIM, QUEUE_NEX
 from handoff_slack.blocks.mrkdwn import make_safe, shorten
 from handoff_slack.blocks.ticket import customer_label, priority_label, reason_label
 from handoff_slack.blocks.ticket_needs import needs_line
+from handoff_slack.core.accounts import UNNAMED_ORG, OrgQueue
 from handoff_slack.core.clock import as_utc
 from handoff_slack.core.queue_filter import QueueLine, QueuePage, QueueRequest, Unlisted
 from handoff_slack.core.views import TicketView
@@ -93,12 +94,7 @@ def _nothing_listed(page: QueuePage) -> str | None:
     if page.unlisted is Unlisted.FULL:
         return f"You are at your capacity, so no ticket is yours to take now. {everyone}"
     if page.orgs is not None and page.total == 0:
-        text = f"No waiting tickets from “{_echo(page.orgs.asked)}”."
-        if page.orgs.waiting:
-            names = ", ".join(make_safe(name, plain=True) for name in page.orgs.waiting[:SUGGESTED_ORGS])
-            more = len(page.orgs.waiting) - SUGGESTED_ORGS
-            text += f" Organisations with waiting tickets: {names}{f' and {more} more' if more > 0 else ''}."
-        return text
+        return _no_such_org(page.orgs)
     if page.waiting == 0:
         return "Nobody is waiting. :tada:"
     if page.total == 0:
@@ -108,10 +104,31 @@ def _nothing_listed(page: QueuePage) -> str | None:
     return None
 
 
+def _no_such_org(orgs: OrgQueue) -> str:
+    """Nobody of the organisation asked for waits: the named organisations that have waiting
+    tickets, and how to ask for those Slack has not named yet (by team ID: the only handle there
+    is until team.info answers)."""
+    text = f"No waiting tickets from “{_echo(orgs.asked)}”."
+    if orgs.waiting:
+        names = ", ".join(make_safe(name, plain=True) for name in orgs.waiting[:SUGGESTED_ORGS])
+        more = len(orgs.waiting) - SUGGESTED_ORGS
+        text += f" Organisations with waiting tickets: {names}{f' and {more} more' if more > 0 else ''}."
+    if orgs.unnamed:
+        teams = ", ".join(f"`org:{make_safe(team, plain=True)}`" for team in orgs.unnamed[:SUGGESTED_ORGS])
+        more = len(orgs.unnamed) - SUGGESTED_ORGS
+        text += (
+            f" Organisations Slack has not named yet (shown as “{UNNAMED_ORG}”), by team:"
+            f" {teams}{f' and {more} more' if more > 0 else ''}."
+        )
+    return text
+
+
 def _titles(page: QueuePage) -> tuple[str, str]:
     """The header (plain text, shown as written) and the message's text (mrkdwn, made safe)."""
     if page.orgs is not None:
-        name = shorten(" / ".join(page.orgs.matched), 100)
+        # Asked for by team ID while Slack has not told its name: the team, said to be unnamed.
+        unnamed = [f"{team} (name not known yet)" for team in page.orgs.matched_unnamed]
+        name = shorten(" / ".join([*page.orgs.matched, *unnamed]), 100)
         plain, safe = f"Waiting tickets from {name}", f"Waiting tickets from {make_safe(name, plain=True)}"
     else:
         plain = safe = "Waiting tickets"

@@ -23,7 +23,7 @@ from handoff_slack.blocks.reminder import ticket_sla_line
 from handoff_slack.blocks.satisfaction import ticket_rating_line
 from handoff_slack.blocks.ticket_needs import needs_line
 from handoff_slack.blocks.waiting import answer_later_line
-from handoff_slack.core.accounts import AccountHistory, AccountTicket
+from handoff_slack.core.accounts import UNNAMED_ORG, AccountHistory, AccountTicket
 from handoff_slack.core.audit import BOT_ACTOR
 from handoff_slack.core.bot import TriageAnswer
 from handoff_slack.core.clock import as_utc
@@ -97,7 +97,8 @@ def slack_date(moment: datetime, fmt: str = "{date_short_pretty} {time}") -> str
 def customer_label(customer: TicketCustomer, name_chars: int | None = None, org_chars: int | None = None) -> str:
     """The customer's profile name (plain text, shown as written; cut to `name_chars`) and Slack
     Connect organisation. While Slack has not told us the name (users.info failed), their mention:
-    Slack shows agents the name, and the ID is never shown as if it were one."""
+    Slack shows agents the name, and the ID is never shown as if it were one; while it has not told
+    the organisation's (team.info failed), "another organisation"."""
     if customer.name:
         name = make_safe(shorten(customer.name, name_chars) if name_chars else customer.name, plain=True)
     else:
@@ -105,6 +106,8 @@ def customer_label(customer: TicketCustomer, name_chars: int | None = None, org_
     if customer.org_name:
         org = shorten(customer.org_name, org_chars) if org_chars else customer.org_name
         return f"{name} ({make_safe(org, plain=True)}, Slack Connect)"
+    if customer.external:
+        return f"{name} ({UNNAMED_ORG}, Slack Connect)"
     return name
 
 
@@ -260,7 +263,8 @@ def door_label(door: FrontDoor) -> str:
 
 def account_section(door: FrontDoor, account: AccountHistory) -> dict[str, Any]:
     """The organisation, where this ticket came from, and the account's other tickets with links."""
-    lines = [f"*Account* {make_safe(account.org_name, plain=True)} · from {door_label(door)}"]
+    org = make_safe(account.org_name, plain=True) if account.org_name else f"{UNNAMED_ORG} _(name not known yet)_"
+    lines = [f"*Account* {org} · from {door_label(door)}"]
     if account.open_tickets:
         lines.append(f"*Other open tickets ({account.open_total})*")
         lines.extend(account_line(ticket) for ticket in account.open_tickets)

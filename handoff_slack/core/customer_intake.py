@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from handoff_slack.core import watch_mirror
+from handoff_slack.core.accounts import profile_unknown
 from handoff_slack.core.bot import (
     BotState,
     ButtonAction,
@@ -146,7 +147,7 @@ class CustomerIntake(ProposalDecisions, QueuePriority):
         if self._store_new(tx, message) is None:  # the same message, redelivered under another event ID
             return CustomerMessageOutcome(CustomerMessageAction.DUPLICATE)
         ticket_id = conversation.active_ticket_id
-        unnamed = conversation.customer_name is None
+        unnamed = profile_unknown(conversation)  # their name or organisation's: the board asks again
         if relayed_now:
             self._connected_mood(tx, conversation.id, ticket_id, text)  # a note for the agent only
             return CustomerMessageOutcome(

@@ -52,8 +52,9 @@ class CustomerMessageOutcome:
     ask_to_slow_down: bool = False
     replies: tuple[Reply, ...] = ()  # the bot's answer (bot mode; also before a hand-off)
     priority_raised: bool = False  # waiting: the message sounded frustrated and raised the ticket (core.priority)
-    # Kept for the agent while Slack had not told us the customer's name (users.info failed when
-    # their ticket message was posted): the lazy phase asks again (slack.ticket_board.name_customer).
+    # Kept for the agent while Slack had not told us the customer's name, or their organisation's
+    # (users.info or team.info failed when their ticket message was posted): the lazy phase asks
+    # again (slack.ticket_board.name_customer).
     customer_unnamed: bool = False
 
 

@@ -49,6 +49,10 @@ class StoredConversation(Protocol):
     def bot_state(self) -> dict[str, Any] | None: ...
     @property
     def customer_name(self) -> str | None: ...  # the profile name, once a ticket message looked it up
+    @property
+    def customer_org_name(self) -> str | None: ...  # their organisation's, once team.info told it
+    @property
+    def workspace_id(self) -> str: ...
 
 
 class LockedConversation(Protocol):
@@ -66,6 +70,12 @@ class LockedConversation(Protocol):
     def flood_probe(self) -> datetime | None: ...  # when the message `flood_limit` before this one came
     @property
     def customer_name(self) -> str | None: ...  # None: Slack has not told us (the ticket board asks again)
+    @property
+    def customer_team_id(self) -> str | None: ...
+    @property
+    def customer_org_name(self) -> str | None: ...  # None: not of another organisation, or not told yet
+    @property
+    def workspace_id(self) -> str: ...  # the installing team (a customer of another team is of another organisation)
 
 
 class StoredTicket(Protocol):

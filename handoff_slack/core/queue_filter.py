@@ -2,8 +2,8 @@
 
 A `QueueRequest` is the command's options as the agent wrote them (validated by the edge's parser,
 listeners/commands/queue_arguments.py); the helpdesk turns it into a `QueueFilter` (the organisation
-matched to the stored names, the agent's languages, skills and time zone for `mine`), which the query layer takes
-(core.queue_storage), and answers a `QueuePage`.
+matched to its team by the stored names or the team ID, the agent's languages, skills and time
+zone for `mine`), which the query layer takes (core.queue_storage), and answers a `QueuePage`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ MAX_PAGE = 10_000  # 100,000 waiting tickets, at PAGE_SIZE a page
 class QueueRequest:
     """`/handoff-queue [org:…] [lang:…] [skill:…] [mine] [page N]`, validated."""
 
-    org: str | None = None  # the organisation's name as asked (matched without case)
+    org: str | None = None  # the organisation's name (or team ID) as asked (matched without case)
     languages: tuple[str, ...] = ()  # tickets in any of these languages, by primary (core.agent_profiles.language_from)
     skills: tuple[str, ...] = ()  # tickets needing any of these skills (core.agent_profiles.skill_from)
     mine: bool = False  # only tickets the asking agent could take now
@@ -50,7 +50,8 @@ class AgentFit:
 class QueueFilter:
     """Which waiting tickets a page is cut from: the query layer's input (core.queue_storage)."""
 
-    org_names: tuple[str, ...] | None = None  # None: every customer's; else these organisations' (as stored)
+    # None: every customer's; else those of these organisations' teams (matched by name or team ID).
+    org_teams: tuple[str, ...] | None = None
     languages: tuple[str, ...] = ()  # in any of these languages, by primary language (empty: any)
     skills: tuple[str, ...] = ()  # needing any of these skills (empty: any)
     # `mine` (None: not): only the tickets this agent is eligible for (the agent is available with room:
@@ -60,7 +61,7 @@ class QueueFilter:
     @property
     def cuts(self) -> bool:
         """Keeps only some waiting tickets (else: the whole queue)."""
-        return self.org_names is not None or self.by_topic or self.mine is not None
+        return self.org_teams is not None or self.by_topic or self.mine is not None
 
     @property
     def by_topic(self) -> bool:

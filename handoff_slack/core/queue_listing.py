@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from handoff_slack.core.accounts import OrgQueue, matching_orgs, org_key
+from handoff_slack.core.accounts import OrgQueue, org_queue
 from handoff_slack.core.agent_profiles import AgentProfile
 from handoff_slack.core.handoff_steps import HandoffSteps
 from handoff_slack.core.queue_eligibility import TicketFacts, eligible_agents
@@ -44,8 +44,7 @@ class QueueListing(HandoffSteps):
             agents = candidates(agent_ids, profiles, tx.offers.loads(), {}, default_capacity, utc_offsets)
             orgs: OrgQueue | None = None
             if request.org is not None:
-                known = tuple(sorted(tx.accounts.waiting_orgs(), key=org_key))
-                orgs = OrgQueue(request.org, matching_orgs(request.org, known), known)
+                orgs = org_queue(request.org, tx.accounts.waiting_orgs())
             mine: AgentFit | None = None
             if request.mine:
                 me = _me(viewer, agents, default_capacity)
@@ -53,7 +52,7 @@ class QueueListing(HandoffSteps):
                     unlisted = Unlisted.NOT_AVAILABLE if not me.available else Unlisted.FULL
                     return QueuePage(request, (), 0, tx.queue.waiting_count(), page_size, orgs, unlisted)
                 mine = AgentFit(me.languages, me.skills, me.utc_offset, hours)
-            cut = QueueFilter(None if orgs is None else orgs.matched, request.languages, request.skills, mine)
+            cut = QueueFilter(None if orgs is None else orgs.teams, request.languages, request.skills, mine)
             total, rows = tx.queue.page(cut, (request.page - 1) * page_size, page_size)
             waiting = tx.queue.waiting_count() if cut.cuts else total  # the whole queue's count, read once
             dropped = tx.queue.filters_dropped([int(ticket.id) for _position, ticket, _conversation in rows])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handoff_slack.core.accounts import AccountHistory, OrgQueue, account_history, matching_orgs, org_key
+from handoff_slack.core.accounts import AccountHistory, OrgQueue, account_history, org_queue
 from handoff_slack.core.handoff_steps import HandoffSteps
 from handoff_slack.core.states import TicketState
 from handoff_slack.core.views import (
@@ -42,9 +42,10 @@ class TicketRecords(HandoffSteps):
         org_name: str | None,
         show_on: int | None = None,
     ) -> None:
-        """The customer's profile as Slack told it; `name` None while Slack could not (never their user
-        ID: the ticket board asks again). `show_on`: a posted ticket message now to show it, marked
-        stale with the profile, so the scheduler's repair updates it if the board's update fails."""
+        """The customer's profile as Slack told it; `name` and `org_name` None while Slack could not
+        (never their user ID, nor a placeholder with their team ID: the ticket board asks again).
+        `show_on`: a posted ticket message now to show it, marked stale with the profile, so the
+        scheduler's repair updates it if the board's update fails."""
         with self.storage.transaction() as tx:
             tx.conversations.set_profile(conversation_id, name, avatar_url, org_name, self.clock())
             if show_on is not None:
@@ -109,12 +110,11 @@ class TicketRecords(HandoffSteps):
             return QueueSnapshot(entries, total)
 
     def org_queue(self, asked: str, limit: int = 20) -> tuple[OrgQueue, QueueSnapshot]:
-        """The waiting tickets of customers of the organisation named `asked` (case-insensitive),
-        each with its place in the whole queue."""
+        """The waiting tickets of customers of the organisation named `asked` (case-insensitive) or of
+        the team with that ID (core.accounts.org_queue), each with its place in the whole queue."""
         with self.storage.transaction() as tx:
-            waiting = tuple(sorted(tx.accounts.waiting_orgs(), key=org_key))
-            orgs = OrgQueue(asked, matching_orgs(asked, waiting), waiting)
-            total, rows = tx.accounts.waiting_of_orgs(orgs.matched, limit)
+            orgs = org_queue(asked, tx.accounts.waiting_orgs())
+            total, rows = tx.accounts.waiting_of_teams(orgs.teams, limit)
             entries = tuple(
                 QueueEntry(place, TicketView.from_rows(ticket, conversation)) for place, ticket, conversation in rows
             )
@@ -123,9 +123,10 @@ class TicketRecords(HandoffSteps):
     # -- accounts -------------------------------------------------------------------------------
 
     def account_history(self, ticket: TicketView) -> AccountHistory | None:
-        """The ticket's account (core.accounts): None for a customer of the installing team."""
+        """The ticket's account (core.accounts), by its customer's team whether or not Slack has told
+        us its name: None for a customer of the installing team."""
         customer = ticket.customer
-        if not customer.team_id or not customer.org_name:
+        if not customer.external:
             return None
         with self.storage.transaction() as tx:
             return account_history(tx.accounts, customer.team_id, customer.org_name, ticket.id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from handoff_slack.core.accounts import of_another_org
 from handoff_slack.core.bot import TriageAnswer
 from handoff_slack.core.eligibility import TicketNeeds
 from handoff_slack.core.front_doors import FrontDoor
@@ -29,7 +30,15 @@ class TicketCustomer:
     team_id: str | None = None
     name: str | None = None  # None until the profile was looked up (the ticket board does it)
     avatar_url: str | None = None
-    org_name: str | None = None  # set only for customers of another organisation (Slack Connect)
+    # Set only for customers of another organisation (Slack Connect), once team.info told it: None
+    # while it could not (never a placeholder with the team ID: core.accounts.UNNAMED_ORG is shown).
+    org_name: str | None = None
+    external: bool = False  # of another organisation: `team_id` is their account, named or not
+
+    @property
+    def org_unknown(self) -> bool:
+        """Of another organisation whose name Slack has not told us yet (the ticket board asks again)."""
+        return self.external and not self.org_name
 
     @classmethod
     def from_row(cls, conversation: Any) -> TicketCustomer:
@@ -40,6 +49,7 @@ class TicketCustomer:
             name=conversation.customer_name,
             avatar_url=conversation.customer_avatar_url,
             org_name=conversation.customer_org_name,
+            external=of_another_org(conversation.customer_team_id, getattr(conversation, "workspace_id", None)),
         )
 
 

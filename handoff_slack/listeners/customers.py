@@ -70,7 +70,7 @@ def author_of(services: Services, user_id: str, team_id: str | None) -> Author:
     if person is not None and person.name:  # None: users.info failed
         return Author(person.name, person.avatar_url)
     try:
-        org = people.external_org_name(team_id, unknown=None, client=people.lookup_client)
+        org = people.external_org_name(team_id, people.lookup_client)
     except OSError:
         org = None
     return unnamed_author(org)

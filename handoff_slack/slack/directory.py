@@ -160,18 +160,17 @@ class PeopleDirectory:
         """
         try:
             person = self.person(user_id, self.lookup_client)
-            return person.name, self.external_org_name(
-                person.team_id or team_id, unknown=None, client=self.lookup_client
-            )
+            return person.name, self.external_org_name(person.team_id or team_id, self.lookup_client)
         except OSError:  # Slack unreachable: ask the questions instead
             return None, None
 
-    def external_org_name(
-        self, team_id: str | None, unknown: str | None = "another organisation", client: WebClient | None = None
-    ) -> str | None:
+    def external_org_name(self, team_id: str | None, client: WebClient | None = None) -> str | None:
         """The organisation's name when the team is not ours (a Slack Connect customer), else None.
 
-        `unknown` (with the team ID) stands in when Slack can't tell us the name.
+        None too when team.info answers an error (a 5xx too): the name is unknown, never a
+        placeholder with the team ID (stored, it would stick as the name and be what `org:` finds);
+        the failure is not remembered, so the next look-up asks Slack again. An unreachable Slack
+        (a timeout) raises OSError, as `person` does.
         """
         if not team_id or team_id == self.home_team_id:
             return None
@@ -179,10 +178,13 @@ class PeopleDirectory:
         if cached is not None:
             return cached
         try:
-            name = str((client or self.client).team_info(team=team_id)["team"]["name"])
+            team = (client or self.client).team_info(team=team_id)["team"]
         except SlackApiError as error:
-            logger.warning("team.info failed for %s: %s", team_id, error.response.get("error"))
-            return f"{unknown} ({team_id})" if unknown else None
+            logger.warning("team.info failed for %s: %s", team_id, call_failure(error))
+            return None
+        name = team.get("name") if isinstance(team, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            return None  # Slack told no name: unknown, asked again next time
         self._team_names.put(team_id, name)
         return name
 

@@ -7,9 +7,10 @@ Slack took it, or the app died), the channel is searched for the metadata before
 so agents see each ticket once (a watch's read-only message too, core.watching). The customer's
 name comes from users.info with the post; while Slack cannot tell it the message shows their
 mention, and the next update or their next message (`name_customer`) asks again: their user ID is
-never stored as the name. A Slack Connect customer's ticket shows their organisation's other
-tickets (core.accounts), as they are when the message is posted or updated. A supervised
-proposal is posted the same way (blocks.proposal). Updates (claimed, closed, cancelled, a proposal
+never stored as the name. So with a Slack Connect customer's organisation (team.info): "another
+organisation" stands in, never a placeholder with the team ID. Their ticket shows the account's
+other tickets (core.accounts, by team), as they are when the message is posted or updated. A
+supervised proposal is posted the same way (blocks.proposal). Updates (claimed, closed, cancelled, a proposal
 decided) show the ticket's current state, so repeating one is harmless; the ticket stays marked
 stale until one succeeds, and the scheduler repairs what failed. Notes in the ticket's thread are
 notices (core.notices): the outbox sends them.
@@ -108,15 +109,16 @@ class TicketBoard:
             yield
 
     def name_customer(self, ticket_id: int) -> None:
-        """The customer wrote again while Slack had not told us their name: ask again (through the
-        look-up client, which never retries: this runs after each of their messages until Slack
-        answers) and show the name on the ticket message. Nothing while the name is known."""
+        """The customer wrote again while Slack had not told us their name, or their organisation's
+        (Slack Connect): ask again (through the look-up client, which never retries: this runs after
+        each of their messages until Slack answers) and show it on the ticket message. Nothing
+        while both are known."""
         ticket = self.helpdesk.ticket(ticket_id)
-        if ticket is None or ticket.customer.name is not None or ticket.message_ts is None:
+        if ticket is None or ticket.message_ts is None or not any(_unknown(ticket)):
             return  # named already, or not posted yet: the post looks it up
         # Outside the ticket's lock, which a slow Slack would hold against its other updates. Stored
         # with the message marked stale: the scheduler's repair shows it if the update below fails.
-        if self._with_profile(ticket, self.people.lookup_client, show=True).customer.name is None:
+        if _unknown(self._with_profile(ticket, self.people.lookup_client, show=True)) == _unknown(ticket):
             return
         with self._lock(ticket_id):
             current = self.helpdesk.ticket(ticket_id)
@@ -125,24 +127,29 @@ class TicketBoard:
 
     def _with_profile(self, ticket: TicketView, client: WebClient | None = None, show: bool = False) -> TicketView:
         """`ticket` with its customer's name, avatar and organisation from Slack (stored), while the
-        name is unknown. When users.info fails (an error, a 5xx, a timeout) the name stays unknown:
-        the message shows their mention and the next update (or message) asks again. The ID is never
-        stored as the name: it would stick, and agents would read "U0123ABCD" as one. `show`: mark
-        the message stale with the name (an update is not on its way already)."""
+        name or the organisation's is unknown. When users.info or team.info fails (an error, a 5xx,
+        a timeout) what it would tell stays unknown: the message shows the customer's mention, or
+        "another organisation", and the next update (or message) asks again. No ID is ever stored as
+        a name: it would stick, and agents would read "U0123ABCD" as one (or find the organisation
+        by "another organisation (T0123ABCD)"). `show`: mark the message stale with what was learnt
+        (an update is not on its way already)."""
         customer = ticket.customer
-        if customer.name is not None:
+        if not any(_unknown(ticket)):
             return ticket
-        try:
-            person = self.people.person(customer.user_id, client)
-            org = self.people.external_org_name(person.team_id or customer.team_id, client=client)
-        except OSError as error:  # Slack unreachable: the ticket is shown all the same
+        name, avatar_url, team_id, org = customer.name, customer.avatar_url, customer.team_id, customer.org_name
+        try:  # Slack unreachable (a timeout): the ticket is shown all the same, with what is known
+            if name is None:
+                person = self.people.person(customer.user_id, client)
+                name, avatar_url, team_id = person.name, person.avatar_url, person.team_id or team_id
+            if org is None:
+                org = self.people.external_org_name(team_id, client)
+        except OSError as error:
             logger.warning("could not look up ticket %s's customer (%s)", ticket.id, type(error).__name__)
-            return ticket
-        if person.name is None and org == customer.org_name:
+        if (name, org) == (customer.name, customer.org_name):
             return ticket  # nothing new to store
-        stale = ticket.id if show and person.name is not None else None
-        self.helpdesk.set_customer_profile(ticket.conversation_id, person.name, person.avatar_url, org, stale)
-        customer = replace(customer, name=person.name, avatar_url=person.avatar_url, org_name=org)
+        stale = ticket.id if show else None
+        self.helpdesk.set_customer_profile(ticket.conversation_id, name, avatar_url, org, stale)
+        customer = replace(customer, name=name, avatar_url=avatar_url, org_name=org)
         return replace(ticket, customer=customer)
 
     def _post(self, ticket: TicketView) -> TicketView | None:
@@ -249,6 +256,11 @@ class TicketBoard:
         now: read each time the ticket message is posted or updated (claimed, closed)."""
         history = self.helpdesk.account_history(ticket)
         return None if history is None else history.with_links(self.permalinks.link)
+
+
+def _unknown(ticket: TicketView) -> tuple[bool, bool]:
+    """What Slack has not told us of the ticket's customer: (their name, their organisation's)."""
+    return ticket.customer.name is None, ticket.customer.org_unknown
 
 
 def _shown(ticket: TicketView) -> tuple[object, ...]:

@@ -2,8 +2,9 @@
 
 An account is a customer team within the installing workspace: its conversations are found by
 `ix_conversation_account` (workspace, customer team; migration 0011), their tickets by
-`ticket.conversation_id`. The queue by organisation reads the waiting tickets in the queue's order
-(`ix_ticket_queue`) and their customers' organisation names.
+`ticket.conversation_id`. The queue by organisation reads the waiting tickets' customers' teams and
+organisation names (to match what the agent asked), then the matched teams' waiting tickets in the
+queue's order (`ix_ticket_queue`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, and_, func
 from sqlmodel import Session, col, select
 
 from handoff_slack.core.accounts import CLOSED_STATES, OPEN_STATES
@@ -66,23 +67,33 @@ class AccountRepository:
         ).all()
         return [(ticket, conversation) for ticket, conversation in rows]
 
-    def waiting_orgs(self) -> list[str]:
-        """The organisations' names of the waiting tickets' customers (each once)."""
-        names = self._session.exec(
-            select(Conversation.customer_org_name)
+    def waiting_orgs(self) -> list[tuple[str, str | None]]:
+        """The waiting tickets' customers of another organisation: (team ID, organisation name as
+        stored, None while Slack has not told it), each pair once."""
+        if not self._workspace_id:  # the installing team unknown: nobody is known to be of another
+            return []
+        rows = self._session.exec(
+            select(Conversation.customer_team_id, Conversation.customer_org_name)
             .join(Ticket, _OF_CONVERSATION)
-            .where(col(Ticket.state) == TicketState.WAITING, col(Conversation.customer_org_name).is_not(None))
+            .where(
+                col(Ticket.state) == TicketState.WAITING,
+                col(Conversation.workspace_id) == self._workspace_id,
+                col(Conversation.customer_team_id).is_not(None),
+                col(Conversation.customer_team_id) != self._workspace_id,
+            )
             .distinct()
         ).all()
-        return [name for name in names if name]
+        return [(str(team), name or None) for team, name in rows if team]
 
-    def waiting_of_orgs(self, org_names: Sequence[str], limit: int) -> tuple[int, list[tuple[int, Any, Any]]]:
-        """How many waiting tickets are of these organisations' customers, and the first `limit`,
-        each with its place in the whole queue (1 is next)."""
-        if not org_names:
+    def waiting_of_teams(self, team_ids: Sequence[str], limit: int) -> tuple[int, list[tuple[int, Any, Any]]]:
+        """How many waiting tickets are of these teams' customers, and the first `limit`, each with
+        its place in the whole queue (1 is next)."""
+        if not team_ids:
             return 0, []
         waiting = col(Ticket.state) == TicketState.WAITING
-        of_orgs = col(Conversation.customer_org_name).in_(list(org_names))
+        of_orgs = and_(
+            col(Conversation.workspace_id) == self._workspace_id, col(Conversation.customer_team_id).in_(list(team_ids))
+        )
         total = self._session.exec(
             select(func.count()).select_from(Ticket).join(Conversation, _OF_CONVERSATION).where(waiting, of_orgs)
         ).one()

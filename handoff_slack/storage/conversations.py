@@ -89,6 +89,9 @@ class ConversationStatements:
                 _conversations.c.active_ticket_id,
                 _conversations.c.flood_notice_at,
                 _conversations.c.customer_name,
+                _conversations.c.customer_team_id,
+                _conversations.c.customer_org_name,
+                _conversations.c.workspace_id,
                 flood_probe.label("flood_probe"),
             )
             .where(*_at_door(threaded))
@@ -107,7 +110,7 @@ class ConversationRepository:
 
     def locked_for_message(self, door: FrontDoor) -> LockedConversation | None:
         """The door's conversation (id, mode, active ticket, flood notice and probe, whether its
-        customer is named), row-locked."""
+        customer and their organisation are named), row-locked."""
         return self._session.execute(
             self._statements.door_conversation[door.is_thread], door_parameters(self._workspace_id, door)
         ).first()

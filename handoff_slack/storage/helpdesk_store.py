@@ -81,7 +81,7 @@ class SqlTransaction:
 
     @property
     def queue(self) -> QueueRepository:
-        return QueueRepository(self.session)
+        return QueueRepository(self.session, self.workspace_id)
 
     @property
     def audit(self) -> AuditRecorder:

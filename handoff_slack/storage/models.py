@@ -57,10 +57,9 @@ class Conversation(SQLModel, table=True):
         ),
         # A customer's conversations, whichever door.
         Index("ix_conversation_customer", "customer_user_id"),
-        # An account's (a customer organisation's) conversations: its history on a ticket (storage.accounts).
+        # An account's (a customer organisation's) conversations: its history on a ticket (storage.accounts),
+        # and its waiting tickets for `/handoff-queue org:` (storage.queue_pages; matched by name or team ID).
         Index("ix_conversation_account", "workspace_id", "customer_team_id"),
-        # `/handoff-queue org:<name>`: the conversations of an organisation's customers (storage.queue_pages).
-        Index("ix_conversation_org", "customer_org_name"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -76,7 +75,8 @@ class Conversation(SQLModel, table=True):
     active_ticket_id: int | None = Field(default=None)
     customer_name: str | None = Field(default=None, sa_type=String(255))
     customer_avatar_url: str | None = Field(default=None, sa_type=String(1024))
-    # Set only for customers of another organisation (Slack Connect).
+    # Set only for customers of another organisation (Slack Connect), once team.info told it: NULL
+    # while it has not (never a placeholder with the team ID, migration 0030); shown, never the account.
     customer_org_name: str | None = Field(default=None, sa_type=String(255))
     # When the customer was last asked to slow down (flood control tells them once per window).
     flood_notice_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

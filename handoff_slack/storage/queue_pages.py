@@ -5,9 +5,9 @@ page's IDs first, from the index alone, and only then their rows and conversatio
 the middle of 10,000 waiting tickets reads the index entries before it and ten rows (README,
 Performance: the EXPLAIN figures). A cut (organisation, language, skill, `mine`) gives each listed
 ticket its place in the whole queue (one numbering pass over the queue's index, whatever the page);
-by organisation it starts from that organisation's conversations (`ix_conversation_org`), by
-language, skill or `mine` it reads the queue's index in order and tests each ticket
-(storage.queue_topics).
+by organisation it starts from that organisation's team's conversations (`ix_conversation_account`:
+workspace, customer team; the name only finds the team, core.accounts.org_queue), by language,
+skill or `mine` it reads the queue's index in order and tests each ticket (storage.queue_topics).
 """
 
 from __future__ import annotations
@@ -40,10 +40,12 @@ _PLACES = (
 
 
 class QueueRepository:
-    """The waiting tickets, page by page, inside one transaction (`session`)."""
+    """The waiting tickets, page by page, inside one transaction (`session`), in workspace
+    `workspace_id` (for the cut by organisation: its customers' teams are the workspace's accounts)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, workspace_id: str = "") -> None:
         self._session = session
+        self._workspace_id = workspace_id
 
     def waiting_count(self) -> int:
         return int(self._session.execute(select(func.count()).select_from(_tickets).where(_WAITING)).scalar_one())
@@ -75,14 +77,15 @@ class QueueRepository:
         return self.waiting_count(), found
 
     def _cut(self, cut: QueueFilter, offset: int, limit: int) -> tuple[int, list[tuple[int, Any, Any]]]:
-        """The tickets of some organisations (their conversations first: ix_conversation_org) and/or
-        of some languages, skills or the agent's eligibility (storage.queue_topics)."""
-        if cut.org_names is not None and not cut.org_names:
+        """The tickets of some organisations' teams (their conversations first: ix_conversation_account)
+        and/or of some languages, skills or the agent's eligibility (storage.queue_topics)."""
+        if cut.org_teams is not None and not cut.org_teams:
             return 0, []
         conditions = [_WAITING, *topic_conditions(cut)]
         source: Any = _tickets
-        if cut.org_names is not None:
-            conditions.append(_conversations.c.customer_org_name.in_(list(cut.org_names)))  # ix_conversation_org
+        if cut.org_teams is not None:
+            conditions.append(_conversations.c.workspace_id == self._workspace_id)  # ix_conversation_account
+            conditions.append(_conversations.c.customer_team_id.in_(list(cut.org_teams)))
             source = _tickets.join(_conversations, _OF_CONVERSATION)
         total = self._session.execute(select(func.count()).select_from(source).where(*conditions)).scalar_one()
         # The page's tickets first, then their places: one statement, so the page and its places are

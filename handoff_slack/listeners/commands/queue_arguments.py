@@ -3,8 +3,9 @@ in any order, read into a core.queue_filter.QueueRequest; and back (`carried`), 
 page, whose values come back to us as forged input would: they go through the same reader.
 
 `org:` takes a quoted name (`org:"Acme Corp"`, straight or curly quotes) or the words up to the next
-option (`org:Acme Corp mine`). `lang:` takes language codes and `skill:` skill tags, separated by
-commas, checked as /handoff-status checks an agent's (core.agent_profiles).
+option (`org:Acme Corp mine`); a team ID is taken the same way (core.accounts.org_queue matches
+either). `lang:` takes language codes and `skill:` skill tags, separated by commas, checked as
+/handoff-status checks an agent's (core.agent_profiles).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ USAGE = (
     f"Usage: `{COMMAND} [org:<name>] [lang:<codes>] [skill:<tags>] [mine] [page N]` shows the waiting "
     f"tickets in queue order, {PAGE_SIZE} a page, each with who could take it now and a Claim button "
     "(only you see it). Options combine, in any order:\n"
-    f'• `org:<name>` only one organisation\'s customers, e.g. `{COMMAND} org:"Acme Corp"`\n'
+    f'• `org:<name>` only one organisation\'s customers, e.g. `{COMMAND} org:"Acme Corp"` (one shown as '
+    "“another organisation”, whose name Slack has not told yet, by its team ID: `org:T0123ABCD`)\n"
     f"• `lang:<codes>` only tickets in these languages (`pt` includes pt-BR), e.g. `{COMMAND} lang:de,fr`\n"
     f"• `skill:<tags>` only tickets needing one of these skills, e.g. `{COMMAND} skill:billing`\n"
     f"• `mine` only the tickets you could take now (you are available, with room, and match their language, "
