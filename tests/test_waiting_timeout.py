@@ -81,11 +81,14 @@ def app(fake_slack: FakeSlack, database_url: str, clock: MovableClock) -> Iterat
 
 @pytest.fixture
 def still(fake_slack: FakeSlack, database_url: str, clock: MovableClock, tmp_path: Path) -> Iterator[AppUnderTest]:
-    """An app whose timed jobs run once, at start-up: the test runs them when it chooses. Without
-    reminders: a reminder's first run, late on a busy machine, would find the moved clock, fire and
-    flush the conversation's outbox (the offer with it) before the test says so."""
+    """An app whose timed jobs run only when the test runs them. Its scheduler is shut down once
+    started (waiting for any start-up run in progress): a job's first run, late on a busy machine,
+    would find the moved clock, fire and flush the conversation's outbox (the offer with it) before
+    the test says so (seen with the reminders job, then with another one on a clean-clone run)."""
     config = bot_yaml(tmp_path, reminders={"steps": []})
     running = start(fake_slack, database_url, clock, config, HANDOFF_DELIVERY_RETRY_SECONDS="3600")
+    assert running.app is not None
+    running.app.scheduler.shutdown(wait=True)  # it keeps the lead (SQLite always leads; a held lock on PostgreSQL)
     try:
         yield running
     finally:
@@ -253,6 +256,7 @@ def test_a_claim_before_the_offer_is_sent_drops_it_and_a_press_after_the_claim_i
 ) -> None:
     assert still.app is not None
     first = waiting_ticket(still, fake_slack, CUSTOMER)
+    lazy_work_done(still)  # the customer's message's work after the ack (which may flush) is over
     clock.offset = T + timedelta(seconds=1)
     assert still.app.services.helpdesk.offer_waiting_options()  # due, fired, stored: not yet sent
     claim_and_wait(still, fake_slack, AGENT, first, CUSTOMER)  # the claim flushes the conversation
@@ -281,6 +285,7 @@ def test_claims_racing_the_timeout_never_leave_a_claimed_customer_with_an_offer(
     services = still.app.services
     customers = [CUSTOMER, CUSTOMER_2, EXTERNAL_CUSTOMER]
     tickets = [waiting_ticket(still, fake_slack, user) for user in customers]
+    lazy_work_done(still)
     clock.offset = T + timedelta(seconds=1)
     with ThreadPoolExecutor(len(tickets) + 1) as pool:
         offers = pool.submit(services.helpdesk.offer_waiting_options)
