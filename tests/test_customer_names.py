@@ -29,31 +29,22 @@ from tests.support.journeys import (
     wait_for_ticket_update,
     waiting_ticket,
 )
+from tests.support.lookup_failures import heal_lookup, lookup_failures
 from tests.support.slack_requests import dm_message
 from tests.support.waiting import wait_until
 from tests.test_accounts import escalate_in_dm
 
 # The look-up client waits 3 s (handoff_slack.app.PROFILE_LOOKUP_TIMEOUT), the others 1 s here: a
 # users.info answered after this long times out for all of them.
-SLOW_SECONDS = 4
 COLLEAGUE = "UEXT2"  # Erin's colleague at Acme Corp, whom Slack can name
 MALLORY = "UMALLORY"  # a display name made of markup
 
 
-def _of(user: str) -> Callable[[dict[str, object]], bool]:
-    return lambda params: params.get("user") == user
-
-
-FAILURES: dict[str, Callable[[FakeSlack, str], None]] = {
-    "an error": lambda fake, user: fake.fail_when("users.info", _of(user), status=200, error="fatal_error", count=None),
-    "a 500": lambda fake, user: fake.fail_when("users.info", _of(user), status=500, count=None),
-    "a timeout": lambda fake, user: fake.delay_when("users.info", _of(user), SLOW_SECONDS, count=None),
-}
+FAILURES = lookup_failures("users.info", "user")
 
 
 def heal(fake: FakeSlack) -> None:
-    fake.heal("users.info")
-    fake.clear_delays("users.info")
+    heal_lookup(fake, "users.info")
 
 
 @pytest.fixture

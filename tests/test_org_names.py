@@ -19,6 +19,7 @@ from tests.conftest import EXTERNAL_CUSTOMER, EXTERNAL_TEAM
 from tests.support.app_under_test import AppUnderTest, settings_for
 from tests.support.fake_slack import FakeSlack
 from tests.support.journeys import TicketPost, ticket_updates, wait_for_dm, wait_for_ticket_update
+from tests.support.lookup_failures import heal_lookup, lookup_failures
 from tests.support.slack_requests import dm_message
 from tests.support.waiting import wait_until
 from tests.test_accounts import HOME, account_text, claimed, escalate_in_dm, queue
@@ -26,7 +27,6 @@ from tests.test_customer_names import shown
 
 # The look-up client waits 3 s (handoff_slack.app.PROFILE_LOOKUP_TIMEOUT), the others 1 s here: a
 # team.info answered after this long times out for all of them.
-SLOW_SECONDS = 4
 COLLEAGUE = "UEXT2"  # Erin's colleague at Acme Corp
 GLOBEX = "TGLOBEX"  # an organisation with a name made of markup
 GINA = "UGLOBEX1"
@@ -34,20 +34,11 @@ UNNAMED = "(another organisation, Slack Connect)"
 UNNAMED_ACCOUNT = "*Account* another organisation _(name not known yet)_ · from DM"
 
 
-def _of(team: str) -> Callable[[dict[str, object]], bool]:
-    return lambda params: params.get("team") == team
-
-
-FAILURES: dict[str, Callable[[FakeSlack, str], None]] = {
-    "an error": lambda fake, team: fake.fail_when("team.info", _of(team), status=200, error="fatal_error", count=None),
-    "a 500": lambda fake, team: fake.fail_when("team.info", _of(team), status=500, count=None),
-    "a timeout": lambda fake, team: fake.delay_when("team.info", _of(team), SLOW_SECONDS, count=None),
-}
+FAILURES = lookup_failures("team.info", "team")
 
 
 def heal(fake: FakeSlack) -> None:
-    fake.heal("team.info")
-    fake.clear_delays("team.info")
+    heal_lookup(fake, "team.info")
 
 
 @pytest.fixture
